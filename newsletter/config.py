@@ -1,0 +1,304 @@
+"""The TOML config: finding it, validating it, and explaining what is wrong.
+
+    >>> cfg = load_config("config/newsletter.toml")
+    >>> cfg.newsletter.title
+    'The Meridian Brief'
+
+Lookup order: ``--config PATH``, then ``$NEWSLETTER_CONFIG``, then
+``./newsletter.toml``, then ``config/newsletter.toml``. Relative paths inside
+the file (feeds, outbox, store) are relative to the file's own folder.
+Secrets never live in the file: it names the environment variable instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from newsletter.errors import ConfigError
+from newsletter.models import FeedSource
+
+DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
+
+
+class _Section(BaseModel):
+    # A misspelt key is a silent no-op otherwise; refuse it instead.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NewsletterSettings(_Section):
+    title: str
+    timezone: str = "UTC"
+    send_at: str = "07:00"
+    max_stories: int = Field(4, ge=1, le=20)  # briefings per topic
+    sidebar_size: int = Field(8, ge=0, le=50)
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    max_age_hours: float = Field(48, ge=0)  # 0: no age limit (the demo's frozen feeds need that)
+    unsubscribe_url: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as 'Europe/Berlin' or 'UTC'")
+        return v
+
+    @field_validator("send_at")
+    @classmethod
+    def _clock_time(cls, v: str) -> str:
+        m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", v)
+        if not m:
+            raise ValueError(f"{v!r} is not a time of day; write it as HH:MM, e.g. '07:00'")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class FeedEntry(_Section):
+    url: str
+    name: str | None = None
+    full_text: bool = False
+
+
+class Topic(_Section):
+    name: str
+    feeds: list[str | FeedEntry] = Field(min_length=1)
+    keywords: list[str] = []  # raise a story's rank; with include_only, also a filter
+    exclude: list[str] = []  # drop articles that mention any of these whole words
+    include_only: bool = False  # keep only articles that mention a keyword
+
+
+class LLMSettings(_Section):
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 60
+    max_retries: int = 2
+    temperature: float = 0.2
+    embeddings_model: str | None = None  # enables semantic grouping
+
+
+class SMTPSettings(_Section):
+    host: str
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None  # the name of the variable that holds the password
+    timeout: float = 30
+
+
+class DeliverySettings(_Section):
+    transport: Literal["file", "smtp"] = "file"
+    outbox: str = "outbox"
+    smtp: SMTPSettings | None = None
+
+    @model_validator(mode="after")
+    def _smtp_needs_host(self) -> DeliverySettings:
+        if self.transport == "smtp" and self.smtp is None:
+            raise ValueError("transport 'smtp' needs a [delivery.smtp] table with at least host")
+        return self
+
+
+class StoreSettings(_Section):
+    # A plain path is a SQLite file (relative to the config); a URL goes to SQLAlchemy as is.
+    url: str = "state/newsletter.db"
+
+
+class FetchSettings(_Section):
+    concurrency: int = Field(32, ge=1, le=512)
+    connect_timeout: float = Field(10, gt=0)
+    timeout: float = Field(30, gt=0)  # whole request, body included
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(5, ge=0)
+
+
+class GroupingSettings(_Section):
+    threshold: float = Field(0.5, gt=0, le=1)  # embedding cosine to join a story, semantic mode
+    window_hours: float = Field(72, gt=0)  # articles further apart than this are never one story
+
+
+class RankingSettings(_Section):
+    outlets: float = 1.0
+    recency: float = 1.0
+    keywords: float = 0.5
+    novelty: float = 1.0
+    recency_half_life_hours: float = Field(12, gt=0)
+
+
+class Config(_Section):
+    newsletter: NewsletterSettings
+    topics: list[Topic] = Field(min_length=1)
+    llm: LLMSettings = LLMSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    store: StoreSettings = StoreSettings()
+    fetch: FetchSettings = FetchSettings()
+    grouping: GroupingSettings = GroupingSettings()
+    ranking: RankingSettings = RankingSettings()
+
+    path: Path = Field(default=Path("newsletter.toml"), exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_topics(self) -> Config:
+        names = [t.name for t in self.topics]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"topic names must be unique; {sorted(dupes)} appear twice")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, p: str) -> Path:
+        path = Path(p).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def feeds(self) -> list[FeedSource]:
+        out: list[FeedSource] = []
+        for topic in self.topics:
+            for entry in topic.feeds:
+                e = entry if isinstance(entry, FeedEntry) else FeedEntry(url=entry)
+                url = e.url if re.match(r"^https?://", e.url) else str(self.resolve(e.url))
+                out.append(FeedSource(url=url, topic=topic.name, name=e.name, full_text=e.full_text))
+        return out
+
+    @property
+    def store_url(self) -> str:
+        if "://" in self.store.url:
+            return self.store.url
+        return f"sqlite:///{self.resolve(self.store.url)}"
+
+    @property
+    def outbox(self) -> Path:
+        return self.resolve(self.delivery.outbox)
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.llm.api_key_env) or None
+
+    @property
+    def llm_enabled(self) -> bool:
+        """An endpoint counts as configured when a key is set, or a base_url (local servers need none)."""
+        return bool(self.api_key() or self.llm.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NEWSLETTER_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in DEFAULT_LOCATIONS:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    raise ConfigError(
+        Path.cwd(),
+        None,
+        "no config file found (looked for ./newsletter.toml and ./config/newsletter.toml).",
+        "pass --config PATH, set NEWSLETTER_CONFIG, or copy config/newsletter.toml here.",
+    )
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    path = find_config(explicit)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, None, "file not found.", "check the path, or run from the folder that holds it.") from None
+    except IsADirectoryError:
+        raise ConfigError(path, None, "is a folder, not a file.", "point --config at the .toml file.") from None
+    except (PermissionError, UnicodeDecodeError) as e:
+        raise ConfigError(path, None, f"cannot read it ({e.__class__.__name__}).", "make it a readable UTF-8 text file.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, None, f"not valid TOML ({e}).", "fix the syntax at that line.") from None
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as e:
+        raise _explain(path, raw, e) from None
+    cfg.path = path.resolve()
+    _check_feed_paths(cfg)
+    return cfg
+
+
+def _check_feed_paths(cfg: Config) -> None:
+    """A local feed path that does not exist is a typo, not a flaky feed: stop before fetching."""
+    for ti, topic in enumerate(cfg.topics):
+        for fi, entry in enumerate(topic.feeds):
+            url = entry.url if isinstance(entry, FeedEntry) else entry
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
+                if not re.match(r"^https?://", url):
+                    raise ConfigError(
+                        cfg.path, f"topics[{ti}].feeds[{fi}]", f"{url!r} uses an unsupported scheme.",
+                        "use an http(s) URL or a file path.",
+                    )
+                continue
+            p = cfg.resolve(url)
+            if not p.is_file():
+                raise ConfigError(
+                    cfg.path, f"topics[{ti}].feeds[{fi}]",
+                    f"feed file {url!r} not found (looked at {p}).",
+                    "fix the path; relative paths are relative to the config file's folder.",
+                )
+
+
+def _key_path(loc: tuple[Any, ...], raw: dict) -> str:
+    """Turn pydantic's location tuple into the TOML key a user would look for."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        elif item in ("str", "FeedEntry") or item.startswith("function-"):
+            continue  # union branch names are pydantic's, not the user's
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    if parts and parts[0] not in ("topics",) and len(parts) > 1:
+        return f"[{parts[0]}] " + ".".join(parts[1:])
+    return ".".join(parts)
+
+
+_FIXES = {
+    "missing": "add it.",
+    "extra_forbidden": "remove it or check its spelling against the config reference in README.md.",
+    "int_parsing": "write a whole number without quotes.",
+    "int_type": "write a whole number without quotes.",
+    "float_parsing": "write a number without quotes.",
+    "bool_parsing": "write true or false.",
+    "string_type": "write it as a quoted string.",
+    "list_type": "write it as a list, e.g. [\"a\", \"b\"].",
+    "literal_error": "use one of the values listed.",
+    "too_short": "give at least one.",
+}
+
+
+def _explain(path: Path, raw: dict, err: ValidationError) -> ConfigError:
+    errors = err.errors()
+    # A str-or-table union reports both branches; the user needs the first that makes sense.
+    first = errors[0]
+    key = _key_path(first["loc"], raw)
+    kind = first["type"]
+    if kind == "missing":
+        problem = "required key is missing."
+    elif kind == "extra_forbidden":
+        problem = "unknown key."
+    else:
+        got = first.get("input")
+        shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+        problem = first["msg"].removeprefix("Value error, ") + shown + "."
+    fix = _FIXES.get(kind, "see the config reference in README.md.")
+    if len(errors) > 1:
+        fix += f" ({len(errors) - 1} more problem(s) after this one.)"
+    return ConfigError(path, key or None, problem, fix)

@@ -1,0 +1,34 @@
+"""Errors a user can act on.
+
+    NewsletterError           any failure the CLI reports as one message, exit 1
+    ├── ConfigError           the config file is missing, unreadable or wrong: names file, key, fix
+    └── DeliveryError         the transport refused the whole issue (bad host, bad password)
+
+Problems confined to one feed, story or recipient are not exceptions that
+escape: the stage records them (FeedReport, Issue.problems, Delivery.error)
+and the run goes on.
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Base class: ``str(err)`` is the whole message shown to the user."""
+
+    exit_code = 1
+
+
+class ConfigError(NewsletterError):
+    exit_code = 2
+
+    def __init__(self, path: object, key: str | None, problem: str, fix: str | None = None):
+        self.path, self.key, self.problem, self.fix = str(path), key, problem, fix
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        msg = where + problem
+        if fix:
+            msg += f" Fix: {fix}"
+        super().__init__(msg)
+
+
+class DeliveryError(NewsletterError):
+    pass

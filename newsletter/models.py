@@ -1,0 +1,183 @@
+"""The records that flow forward through the pipeline.
+
+FeedSource -> Article -> Story -> Briefing -> Issue -> RenderedEmail -> Delivery
+
+Every stage takes some of these and returns the next; none reaches back.
+Times are timezone-aware UTC datetimes throughout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One feed of one topic, as the config names it.
+
+    ``url`` is an http(s) URL or an absolute file path (the config resolves
+    relative paths against its own folder).
+    """
+
+    url: str
+    topic: str
+    name: str | None = None  # outlet name override; else the feed's own title
+    full_text: bool = False  # fetch each article page when the feed carries teasers
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+@dataclass
+class Article:
+    """One feed entry, normalised: UTC time, canonical link, sanitised text."""
+
+    id: str  # stable across fetches: see ingest.parse.article_id
+    feed_url: str
+    outlet: str
+    title: str
+    link: str  # canonical: tracking parameters and fragment removed
+    published: datetime
+    text: str  # plain text, for grouping and summarising
+    html: str = ""  # sanitised HTML, safe to show
+    first_seen: datetime | None = None
+
+
+@dataclass
+class Story:
+    """Articles from different outlets that report the same event.
+
+    ``articles`` holds one article per outlet, best first; the order fixes the
+    source numbers [1], [2], ... that briefings cite.
+    """
+
+    articles: list[Article]
+    headline: str
+    topics: tuple[str, ...] = ()
+    score: float = 0.0
+    is_update: bool = False  # sent before, back because new outlets joined
+
+    @property
+    def id(self) -> str:
+        """Stable for the same set of articles, whatever their order."""
+        joined = "\n".join(sorted(a.id for a in self.articles))
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    @property
+    def outlets(self) -> list[str]:
+        return [a.outlet for a in self.articles]
+
+    @property
+    def first_published(self) -> datetime:
+        return min(a.published for a in self.articles)
+
+    @property
+    def last_published(self) -> datetime:
+        return max(a.published for a in self.articles)
+
+
+@dataclass
+class Bullet:
+    text: str
+    cites: list[int]  # source numbers, counted from 1, into Story.articles
+
+
+@dataclass
+class Briefing:
+    """The written-up form of one top story."""
+
+    story: Story
+    headline: str
+    dek: str
+    big_picture: list[Bullet]
+    why_this_matters: list[Bullet]
+    between_the_lines: list[Bullet]
+    summarizer: str = "extractive"  # which summarizer wrote it, for the report
+
+    def sections(self) -> list[tuple[str, list[Bullet]]]:
+        return [
+            ("The big picture", self.big_picture),
+            ("Why this matters", self.why_this_matters),
+            ("Between the lines", self.between_the_lines),
+        ]
+
+
+@dataclass
+class SidebarItem:
+    """A further story in the Recent news sidebar: headline, blurb, link."""
+
+    headline: str
+    blurb: str
+    url: str
+    outlet: str
+    story: Story | None = None
+
+
+@dataclass
+class TopicSection:
+    name: str
+    briefings: list[Briefing]
+
+
+@dataclass
+class FeedReport:
+    """What happened to one feed during a fetch: shown by check, fetch and in the run report."""
+
+    url: str
+    topic: str
+    status: str  # "new", "unchanged", "skipped", "failed", "gone"
+    new: int = 0
+    seen: int = 0  # entries in the feed, new or not
+    error: str | None = None
+    outlet: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("new", "unchanged", "skipped")
+
+
+@dataclass
+class Issue:
+    """One edition of the newsletter, before rendering."""
+
+    title: str
+    date: date
+    generated_at: datetime
+    sections: list[TopicSection]
+    sidebar: list[SidebarItem]
+    feed_reports: list[FeedReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what failed but did not stop the issue
+
+    @property
+    def briefings(self) -> list[Briefing]:
+        return [b for s in self.sections for b in s.briefings]
+
+    @property
+    def key(self) -> str:
+        """One issue per newsletter and day: the idempotency key for delivery."""
+        return f"{self.title}:{self.date.isoformat()}"
+
+
+@dataclass
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+    issue: Issue
+
+
+@dataclass
+class Delivery:
+    recipient: str
+    message_id: str
+    transport: str  # "file" or "smtp"
+    location: str  # the .eml path, or the SMTP host
+    sent_at: datetime
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
