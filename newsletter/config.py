@@ -42,6 +42,7 @@ class NewsletterSettings(_Section):
     to: list[str] = Field(min_length=1)
     max_age_hours: float = Field(48, ge=0)  # 0: no age limit (the demo's frozen feeds need that)
     unsubscribe_url: str | None = None
+    templates: str | None = None  # a folder of your own templates, used before the shipped ones
 
     @field_validator("timezone")
     @classmethod

@@ -44,6 +44,7 @@ class Article:
     text: str  # plain text, for grouping and summarising
     html: str = ""  # sanitised HTML, safe to show
     first_seen: datetime | None = None
+    topics: tuple[str, ...] = ()  # set by selection: the config topics whose feeds carry it
 
 
 @dataclass

@@ -1,0 +1,125 @@
+"""The orchestrator: one function per command, reading top to bottom as the whole run.
+
+    build_issue:  fetch feeds -> select articles -> group into stories ->
+                  rank and place -> write briefings and blurbs -> Issue
+    send_issue:   build_issue -> render -> record the issue -> deliver to each recipient
+
+The outside world comes in as arguments (store, HTTP client, summarizer,
+transport, clock) so tests hand in real local servers and a pinned clock.
+Failures confined to one feed, story or recipient are recorded and the run
+goes on; only a mistake in the config stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from newsletter.clock import Clock
+from newsletter.config import Config
+from newsletter.deliver import Transport, deliver_issue
+from newsletter.group import group_stories
+from newsletter.ingest import ingest_feeds
+from newsletter.models import Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, TopicSection
+from newsletter.rank import place_stories
+from newsletter.render import issue_document, render_issue
+from newsletter.select import select_articles
+from newsletter.store import Store
+from newsletter.summarize import Summarizer, extractive_summarizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """What the CLI needs to report after a command."""
+
+    issue: Issue
+    email: RenderedEmail | None = None
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def fetch(cfg: Config, store: Store, clock: Clock, *, http: httpx.AsyncClient | None = None,
+          progress=None) -> list[FeedReport]:
+    """Pull every feed once and store what is new: the ``fetch`` command and the polling job."""
+    return ingest_feeds(cfg.feeds, store, settings=cfg.fetch, clock=clock, http=http, progress=progress)
+
+
+def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock, *,
+                http: httpx.AsyncClient | None = None, progress=None, fetch_first: bool = True) -> Issue:
+    now = clock.now()
+    reports = fetch(cfg, store, clock, http=http, progress=progress) if fetch_first else []
+    problems = [f"feed {r.url}: {r.error}" for r in reports if not r.ok]
+
+    # Sent stories are filtered by rank, not by the window, so an old story that
+    # gains sources can come back as an update.
+    max_age = cfg.newsletter.max_age_hours
+    since = now - timedelta(hours=max_age) if max_age else None
+    articles = select_articles(store, cfg, since=since, now=now)
+    stories = group_stories(articles, cfg.grouping, embedder=_embedder(cfg))
+    placement = place_stories(stories, cfg, store.sent_articles(), now)
+
+    sections = []
+    for topic in cfg.topics:
+        briefings = [b for story in placement.sections.get(topic.name, [])
+                     if (b := _brief(summarizer, story, problems)) is not None]
+        if briefings:
+            sections.append(TopicSection(topic.name, briefings))
+    sidebar = [_sidebar_item(summarizer, story, problems) for story in placement.sidebar]
+
+    return Issue(
+        title=cfg.newsletter.title,
+        date=now.astimezone(cfg.newsletter.tz).date(),
+        generated_at=now,
+        sections=sections,
+        sidebar=sidebar,
+        feed_reports=reports,
+        problems=problems,
+    )
+
+
+def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Transport, clock: Clock, *,
+               recipients: list[str] | None = None, http: httpx.AsyncClient | None = None, progress=None) -> Run:
+    """Build, render, record, deliver. Recording comes first so a second run the
+    same day re-delivers only to recipients still pending, never a second issue."""
+    issue = build_issue(cfg, store, summarizer, clock, http=http, progress=progress)
+    email = render_issue(issue, cfg)
+    issue_id = store.record_issue(issue, email.subject, issue_document(issue))
+    deliveries = deliver_issue(email, store, issue_id, transport, cfg.newsletter.sender,
+                               recipients or cfg.newsletter.to, clock)
+    return Run(issue, email, deliveries)
+
+
+def _brief(summarizer: Summarizer, story, problems: list[str]) -> Briefing | None:
+    """One story's failure costs that story its model-written briefing, not the issue."""
+    try:
+        return summarizer.brief(story)
+    except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
+        log.warning("summarizer failed on %r: %s", story.headline, e)
+        problems.append(f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing")
+        try:
+            return extractive_summarizer().brief(story)
+        except Exception as e2:  # noqa: BLE001
+            problems.append(f"story {story.headline!r}: dropped ({e2})")
+            return None
+
+
+def _sidebar_item(summarizer: Summarizer, story, problems: list[str]) -> SidebarItem:
+    try:
+        blurb = summarizer.blurb(story)
+    except Exception as e:  # noqa: BLE001
+        problems.append(f"sidebar {story.headline!r}: {summarizer.name} failed ({e})")
+        blurb = extractive_summarizer().blurb(story)
+    lead = story.articles[0]
+    return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story)
+
+
+def _embedder(cfg: Config):
+    if not (cfg.llm.embeddings_model and cfg.llm_enabled):
+        return None
+    from newsletter.group.embeddings import OpenAIEmbedder
+
+    return OpenAIEmbedder.from_config(cfg)
