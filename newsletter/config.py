@@ -266,9 +266,9 @@ def _key_path(loc: tuple[Any, ...], raw: dict) -> str:
         else:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
-    if parts and parts[0] not in ("topics",) and len(parts) > 1:
-        return f"[{parts[0]}] " + ".".join(parts[1:])
-    return ".".join(parts)
+    if not parts or parts[0].startswith("topics"):
+        return ".".join(parts)
+    return f"[{parts[0]}] " + ".".join(parts[1:]) if len(parts) > 1 else f"[{parts[0]}]"
 
 
 _FIXES = {

@@ -89,7 +89,8 @@ def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Tra
     email = render_issue(issue, cfg)
     issue_id = store.record_issue(issue, email.subject, issue_document(issue))
     deliveries = deliver_issue(email, store, issue_id, transport, cfg.newsletter.sender,
-                               recipients or cfg.newsletter.to, clock)
+                               recipients or cfg.newsletter.to, clock,
+                               unsubscribe_url=cfg.newsletter.unsubscribe_url)
     return Run(issue, email, deliveries)
 
 

@@ -1,0 +1,34 @@
+"""Fixtures shared across the suite: small configs written into tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_config(folder: Path, body: str, name: str = "newsletter.toml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+MINIMAL = """\
+[newsletter]
+title = "Test Brief"
+from = "Brief <brief@example.com>"
+to = ["reader@example.org"]
+
+[[topics]]
+name = "Tech"
+feeds = ["feed.xml"]
+"""
+
+
+@pytest.fixture
+def minimal_config(tmp_path: Path) -> Path:
+    (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>T</title></channel></rss>")
+    return write_config(tmp_path, MINIMAL)
