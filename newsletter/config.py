@@ -268,7 +268,7 @@ def _key_path(loc: tuple[Any, ...], raw: dict) -> str:
             node = node.get(item) if isinstance(node, dict) else None
     if not parts or parts[0].startswith("topics"):
         return ".".join(parts)
-    return f"[{parts[0]}] " + ".".join(parts[1:]) if len(parts) > 1 else f"[{parts[0]}]"
+    return f"[{'.'.join(parts[:-1])}] {parts[-1]}" if len(parts) > 1 else f"[{parts[0]}]"
 
 
 _FIXES = {
