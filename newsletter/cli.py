@@ -25,7 +25,7 @@ from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import Config, load_config
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.models import FeedReport, Issue
+from newsletter.models import FeedReport, Issue, issue_key
 
 out = Console()
 err = Console(stderr=True)
@@ -172,6 +172,55 @@ def fetch(config_path: str | None) -> None:
     new = sum(r.new for r in reports)
     bad = sum(not r.ok for r in reports)
     out.print(f"{new} new articles from {len(reports) - bad} feeds" + (f"; [red]{bad} failed[/]" if bad else ""))
+
+
+@cli.command()
+@config_option
+def run(config_path: str | None) -> None:
+    """Run the daily service: poll feeds all day, send the issue at send_at.
+
+    \b
+    Polls every [fetch] poll_minutes and sends at [newsletter] send_at in
+    [newsletter] timezone. Started after send_at on a day whose issue has not
+    gone out, it sends at once. Stop it with Ctrl-C.
+    \b
+    Example:
+      newsletter run --config /etc/newsletter.toml
+    """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from newsletter import pipeline, schedule
+    from newsletter.deliver import make_transport
+
+    cfg = load_config(config_path)
+    make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
+    clock = SystemClock()
+
+    def poll() -> None:
+        with _store(cfg) as store:
+            reports = pipeline.fetch(cfg, store, clock)
+        logging.getLogger("newsletter").info("polled %d feeds: %d new articles, %d failed",
+                                             len(reports), sum(r.new for r in reports), sum(not r.ok for r in reports))
+
+    def send_job() -> None:
+        with _store(cfg) as store:
+            result = pipeline.send_issue(cfg, store, _summarizer(cfg), make_transport(cfg), clock)
+        for d in result.deliveries:
+            out.print(f"{'sent' if d.ok else 'FAILED'} {escape(d.recipient)}: {escape(d.error or d.location)}")
+
+    scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
+    schedule.add_jobs(scheduler, cfg, poll=poll, send=send_job)
+    with _store(cfg) as store:
+        today = clock.now().astimezone(cfg.newsletter.tz).date()
+        sent = store.issue_delivered(issue_key(cfg.newsletter.title, today), cfg.newsletter.to)
+    if schedule.due_today(cfg, clock.now(), sent):
+        scheduler.add_job(send_job, id="catch-up", name="send today's overdue issue")
+    out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
+              f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}. Ctrl-C stops.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
 
 
 # -- helpers ---------------------------------------------------------------

@@ -122,6 +122,7 @@ class FetchSettings(_Section):
     timeout: float = Field(30, gt=0)  # whole request, body included
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(5, ge=0)
+    poll_minutes: int = Field(60, ge=1)  # how often `newsletter run` pulls feeds between issues
 
 
 class GroupingSettings(_Section):

@@ -158,8 +158,12 @@ class Issue:
 
     @property
     def key(self) -> str:
-        """One issue per newsletter and day: the idempotency key for delivery."""
-        return f"{self.title}:{self.date.isoformat()}"
+        return issue_key(self.title, self.date)
+
+
+def issue_key(title: str, day: date) -> str:
+    """One issue per newsletter and day: the idempotency key for delivery."""
+    return f"{title}:{day.isoformat()}"
 
 
 @dataclass

@@ -264,6 +264,14 @@ class Store:
                 conn.execute(issue_articles.insert(), list(unique.values()))
             return issue_id
 
+    def issue_delivered(self, key: str, recipients: list[str]) -> bool:
+        """Whether the issue with this key went to every one of these recipients."""
+        issue_id = self.issue_id(key)
+        if issue_id is None:
+            return False
+        status = self.delivery_status(issue_id)
+        return all(status.get(r) == "sent" for r in recipients)
+
     # -- deliveries -------------------------------------------------------
 
     def delivery_status(self, issue_id: int) -> dict[str, str]:
