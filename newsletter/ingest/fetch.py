@@ -1,0 +1,217 @@
+"""Getting a feed's bytes: HTTP with one shared async client, or a local file.
+
+Everything a hostile or broken server can do ends here as a ``Fetched`` with a
+short human ``error``: never an exception, never unbounded memory or time.
+Decompression is done here rather than by httpx so that the size cap counts
+decompressed bytes as they are produced (a gzip bomb stops at the cap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+
+import httpx
+
+from newsletter import __version__
+from newsletter.config import FetchSettings
+
+USER_AGENT = f"newsletter/{__version__} (RSS/Atom newsletter generator; httpx/{httpx.__version__})"
+ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+MAX_WAIT = timedelta(hours=24)  # a server asking us to stay away longer is capped, not obeyed forever
+
+
+class FetchFailed(Exception):
+    """One short, human reason: shown as-is in reports."""
+
+
+@dataclass
+class Fetched:
+    status: int = 0  # HTTP status; 200 for a local file read, 304 for "not modified"
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    final_url: str = ""
+    error: str | None = None
+    wait_until: datetime | None = None  # Retry-After or Cache-Control max-age
+    stamp: str | None = None  # a local file's mtime+size, stored as its "last modified"
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status in (200, 203)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def make_client(settings: FetchSettings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        trust_env=False,
+    )
+
+
+def size_label(n: int) -> str:
+    mb = n / (1024 * 1024)
+    if mb >= 1:
+        return f"{mb:g} MB"
+    return f"{n / 1024:g} KB"
+
+
+def _seconds(x: float) -> str:
+    return f"{x:g} s"
+
+
+async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSettings, *, now: datetime,
+                     etag: str | None = None, last_modified: str | None = None) -> Fetched:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        async with asyncio.timeout(settings.timeout):
+            async with client.stream("GET", url, headers=headers) as resp:
+                got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
+                              final_url=str(resp.url))
+                if resp.status_code in (200, 203):
+                    got.body = await _read_capped(resp, settings.max_bytes)
+    except TimeoutError:
+        return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
+    except httpx.ConnectTimeout:
+        return Fetched(error=f"could not connect within {_seconds(settings.connect_timeout)}")
+    except httpx.TimeoutException:
+        return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
+    except httpx.TooManyRedirects:
+        return Fetched(error=f"too many redirects (over {settings.max_redirects}; a redirect loop?)")
+    except httpx.ConnectError as e:
+        return Fetched(error=f"cannot connect ({_reason(e)})")
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        return Fetched(error="not a valid http(s) URL")
+    except httpx.HTTPError as e:
+        return Fetched(error=f"connection failed ({_reason(e)})")
+    except FetchFailed as e:
+        return Fetched(error=str(e))
+    return _judge(got, now)
+
+
+def _reason(e: Exception) -> str:
+    text = str(e) or e.__class__.__name__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    return text[:80]
+
+
+def _judge(got: Fetched, now: datetime) -> Fetched:
+    """Turn a status code into what the run does next."""
+    status, h = got.status, got.headers
+    if status in (200, 203, 304):
+        got.wait_until = _max_age_until(h, now)
+        return got
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    got.error = f"HTTP {status} {phrase}".rstrip()
+    if status in (429, 503):
+        got.wait_until = _retry_after_until(h.get("retry-after"), now)
+        if got.wait_until:
+            got.error += f"; retry after {got.wait_until:%H:%M} UTC"
+    elif status == 410:
+        got.error = "gone (HTTP 410): disabled"
+    return got
+
+
+def _retry_after_until(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        until = now + timedelta(seconds=int(value))
+    else:
+        try:
+            until = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=timezone.utc)
+    return min(until, now + MAX_WAIT) if until > now else None
+
+
+def _max_age_until(h: dict[str, str], now: datetime) -> datetime | None:
+    cc = h.get("cache-control", "").lower()
+    if not cc or "no-cache" in cc or "no-store" in cc:
+        return None
+    m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", cc)
+    if not m:
+        return None
+    age = int(h["age"]) if h.get("age", "").isdigit() else 0
+    left = int(m.group(1)) - age
+    return min(now + timedelta(seconds=left), now + MAX_WAIT) if left > 0 else None
+
+
+async def _read_capped(resp: httpx.Response, cap: int) -> bytes:
+    encoding = resp.headers.get("content-encoding", "identity").lower().strip()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = "deflate"  # zlib-wrapped or raw: decided on the first bytes
+    else:
+        raise FetchFailed(f"unsupported content encoding {encoding!r}")
+    out = bytearray()
+    too_big = FetchFailed(f"body over {size_label(cap)} cap")
+    try:
+        async for chunk in resp.aiter_raw():
+            if decoder is None:
+                out += chunk
+                if len(out) > cap:
+                    raise too_big
+                continue
+            if decoder == "deflate":
+                zlib_header = len(chunk) >= 2 and (chunk[0] & 0x0F) == 8 and ((chunk[0] << 8) | chunk[1]) % 31 == 0
+                decoder = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+            buf = chunk
+            while buf and not decoder.eof:
+                # max_length bounds each step, so a bomb never inflates past the cap in memory
+                out += decoder.decompress(buf, cap - len(out) + 1)
+                if len(out) > cap:
+                    raise too_big
+                buf = decoder.unconsumed_tail
+    except zlib.error:
+        raise FetchFailed(f"corrupt {encoding} body") from None
+    return bytes(out)
+
+
+def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = None) -> Fetched:
+    """A local feed file, under the same size cap; an unchanged mtime+size counts as "not modified"."""
+    try:
+        st = os.stat(path)
+        if not os.path.isfile(path):
+            return Fetched(error="not a file")
+        if st.st_size > settings.max_bytes:
+            return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
+        stamp = f"mtime:{st.st_mtime_ns}:{st.st_size}"
+        if known_stamp == stamp:
+            return Fetched(status=304, stamp=stamp, final_url=path)
+        with open(path, "rb") as f:
+            body = f.read(settings.max_bytes + 1)
+    except FileNotFoundError:
+        return Fetched(error="file not found")
+    except PermissionError:
+        return Fetched(error="file not readable (permission denied)")
+    except OSError as e:
+        return Fetched(error=f"cannot read file ({_reason(e)})")
+    if len(body) > settings.max_bytes:
+        return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
+    return Fetched(status=200, body=body, stamp=stamp, final_url=path)

@@ -1,0 +1,181 @@
+"""Fetch, parse and store many feeds at once; one report per configured feed.
+
+Health rules (kept in the feeds table):
+  - 410 Gone disables the feed until it is removed from the store;
+  - 429/503 Retry-After and Cache-Control max-age skip the feed until then;
+  - every failure bumps ``consecutive_failures`` and keeps ``last_error``; a success clears both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+
+from newsletter.clock import Clock
+from newsletter.config import FetchSettings
+from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
+from newsletter.ingest.fulltext import fill_full_text
+from newsletter.ingest.parse import ParsedFeed, parse_feed
+from newsletter.models import FeedReport, FeedSource
+from newsletter.store import FeedState, Store, articles as articles_table
+
+log = logging.getLogger(__name__)
+Progress = Callable[[FeedReport], None]
+
+
+def ingest_feeds(sources: list[FeedSource], store: Store, *, settings: FetchSettings, clock: Clock,
+                 http: httpx.AsyncClient | None = None, progress: Progress | None = None) -> list[FeedReport]:
+    """Fetch every feed (conditionally), store the new articles; one bad feed never raises."""
+    return _run_sync(_Ingest(sources, store, settings, clock, http, progress).run())
+
+
+def probe_feeds(sources: list[FeedSource], *, settings: FetchSettings, clock: Clock,
+                http: httpx.AsyncClient | None = None, progress: Progress | None = None) -> list[FeedReport]:
+    """Fetch and parse every feed unconditionally, store nothing: for ``newsletter check``."""
+    return _run_sync(_Ingest(sources, None, settings, clock, http, progress).run())
+
+
+def _run_sync(coro):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from async code (a scheduler, a notebook): run on a thread of our own.
+    box: dict = {}
+    t = threading.Thread(target=lambda: box.update(r=asyncio.run(coro)))
+    t.start()
+    t.join()
+    return box["r"]
+
+
+class _Ingest:
+    def __init__(self, sources, store: Store | None, settings: FetchSettings, clock: Clock, http, progress):
+        self.sources, self.store, self.settings, self.clock = sources, store, settings, clock
+        self.http, self.progress = http, progress
+
+    async def run(self) -> list[FeedReport]:
+        by_url: dict[str, list[FeedSource]] = {}
+        for s in self.sources:
+            by_url.setdefault(s.url, []).append(s)  # a feed in two topics is fetched once
+        # One writer thread: SQLite wants writes in series, and the event loop must not wait on them.
+        self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
+        self.cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-parse")
+        self.limit = asyncio.Semaphore(self.settings.concurrency)
+        loop = asyncio.get_running_loop()
+        states = await loop.run_in_executor(self.db, self.store.feed_states, list(by_url)) if self.store else {}
+        client = self.http or make_client(self.settings)
+        try:
+            self.client = client
+            results = await asyncio.gather(*(self._guarded(url, srcs, states.get(url)) for url, srcs in by_url.items()))
+        finally:
+            if self.http is None:
+                await client.aclose()
+            self.db.shutdown(wait=True)
+            self.cpu.shutdown(wait=True)
+        reports = {id(r_src): r for group in results for r_src, r in group}
+        return [reports[id(s)] for s in self.sources]
+
+    async def _guarded(self, url: str, srcs: list[FeedSource], state: FeedState | None):
+        try:
+            reports = await self._one(url, srcs, state or FeedState(url=url))
+        except Exception as e:  # noqa: BLE001 - a bug on one feed's data must not cost the others
+            log.exception("ingesting %s failed", url)
+            reports = [FeedReport(url=url, topic=s.topic, status="failed", error=f"internal error: {e.__class__.__name__}: {e}"[:120], outlet=s.name) for s in srcs]
+        out = list(zip(srcs, reports))
+        for _, r in out:
+            if self.progress is not None:
+                try:
+                    self.progress(r)
+                except Exception:  # noqa: BLE001 - a progress bar is never worth a feed
+                    log.exception("progress callback failed")
+        return out
+
+    def _reports(self, srcs, status: str, *, new: int = 0, seen: int = 0, error: str | None = None,
+                 title: str | None = None) -> list[FeedReport]:
+        return [FeedReport(url=s.url, topic=s.topic, status=status, new=new, seen=seen, error=error,
+                           outlet=s.name or title or _host(s.url)) for s in srcs]
+
+    async def _one(self, url: str, srcs: list[FeedSource], state: FeedState) -> list[FeedReport]:
+        now = self.clock.now()
+        probing = self.store is None
+        if not probing:
+            if state.gone:
+                return self._reports(srcs, "gone", error="gone (HTTP 410): disabled", title=state.title)
+            if state.next_fetch_after and state.next_fetch_after > now:
+                why = f"not due until {state.next_fetch_after:%H:%M} UTC (server's Retry-After or max-age)"
+                return self._reports(srcs, "skipped", error=why, title=state.title)
+        fetched = await self._fetch(url, state if not probing else None, now)
+
+        if fetched.error:
+            gone = fetched.status == 410
+            await self._save(replace(state, last_fetch_at=now, last_error=fetched.error, gone=gone,
+                                     consecutive_failures=state.consecutive_failures + 1,
+                                     next_fetch_after=fetched.wait_until))
+            return self._reports(srcs, "gone" if gone else "failed", error=fetched.error, title=state.title)
+
+        ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
+                           next_fetch_after=fetched.wait_until, gone=False)
+        if fetched.not_modified:
+            await self._save(ok_state)  # a 304 costs no parse
+            return self._reports(srcs, "unchanged", title=state.title)
+
+        loop = asyncio.get_running_loop()
+        outlet = next((s.name for s in srcs if s.name), None)
+        parsed: ParsedFeed = await loop.run_in_executor(
+            self.cpu, lambda: parse_feed(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now))
+        if parsed.error:
+            await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
+                                     consecutive_failures=state.consecutive_failures + 1))
+            return self._reports(srcs, "failed", error=parsed.error, title=state.title)
+        if probing:
+            return self._reports(srcs, "new", seen=parsed.entries, title=parsed.title)
+
+        ok_state = replace(ok_state, title=parsed.title or state.title,
+                           etag=fetched.headers.get("etag") if not fetched.stamp else None,
+                           last_modified=fetched.stamp or fetched.headers.get("last-modified"))
+        fresh = parsed.articles
+        if any(s.full_text for s in srcs) and fresh:
+            known = await loop.run_in_executor(self.db, _known_ids, self.store, [a.id for a in fresh])
+            fresh = [a for a in fresh if a.id not in known]  # fetch pages only for articles not stored yet
+            await fill_full_text(self.client, fresh, self.settings, self.limit, now=now)
+        try:
+            new = await loop.run_in_executor(self.db, self.store.add_articles, fresh, ok_state)
+        except sa.exc.SQLAlchemyError as e:
+            log.exception("storing %s failed", url)
+            return self._reports(srcs, "failed", seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})", title=parsed.title)
+        return self._reports(srcs, "new", new=new, seen=parsed.entries, title=parsed.title)
+
+    async def _fetch(self, url: str, state: FeedState | None, now: datetime) -> Fetched:
+        async with self.limit:
+            if url.startswith(("http://", "https://")):
+                return await fetch_http(self.client, url, self.settings, now=now,
+                                        etag=state.etag if state else None,
+                                        last_modified=state.last_modified if state else None)
+            if url.startswith("/"):
+                return await asyncio.to_thread(read_file, url, self.settings,
+                                               known_stamp=state.last_modified if state else None)
+            return Fetched(error="not an http(s) URL or an absolute file path")
+
+    async def _save(self, state: FeedState) -> None:
+        if self.store is not None:
+            await asyncio.get_running_loop().run_in_executor(self.db, self.store.save_feed_state, state)
+
+
+def _known_ids(store: Store, ids: list[str]) -> set[str]:
+    with store.engine.connect() as conn:
+        return {r[0] for r in conn.execute(sa.select(articles_table.c.id).where(articles_table.c.id.in_(ids)))}
+
+
+def _host(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return (urlsplit(url).hostname or url).removeprefix("www.")
+    return url.rsplit("/", 1)[-1]
