@@ -53,8 +53,7 @@ class FeedServer:
         self.requests: list[Request] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _handler_class(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
@@ -94,6 +93,11 @@ class FeedServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 drops connections under a concurrent client
 
 
 def _handler_class(server: FeedServer):

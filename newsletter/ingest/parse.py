@@ -122,7 +122,8 @@ def _article(entry, guid: str, *, feed_url: str, outlet: str, site: str, base: s
     html = clean_html(_absolute(raw, base) if base and raw else raw)
     text = to_text(html) if html else ""
     title = plain(entry.get("title") or "")
-    link = canonical_link(urljoin(base, entry.get("link") or "") if base else entry.get("link"))
+    raw_link = (entry.get("link") or "").strip()
+    link = canonical_link(urljoin(base, raw_link) if base and raw_link else raw_link)
     if not link and guid and entry.get("guidislink", False):
         link = canonical_link(guid)
     if not title:
