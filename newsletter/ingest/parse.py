@@ -46,7 +46,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     site = canonical_link(feed.get("link")) or canonical_link(base)
     entries = d.get("entries", [])
     result = ParsedFeed(title=title, link=site, entries=len(entries))
-    if not entries and (d.get("bozo") or not d.get("version")):
+    if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
         result.error = _not_a_feed(body, headers, d)
         return result
     name = outlet or title or _host(feed_url)
