@@ -1,0 +1,40 @@
+"""Briefings for top stories and one-line blurbs for the sidebar.
+
+    summarizer = make_summarizer(cfg)      # the model when one is configured, else extractive
+    briefing = summarizer.brief(story)     # headline, dek, three cited sections
+    line = summarizer.blurb(story)         # one sentence for "Recent news"
+
+Two implementations share the protocol: ``ExtractiveSummarizer`` (embedded,
+real source sentences only) and ``LLMSummarizer`` (any OpenAI-compatible
+server). The pipeline falls back to the extractive one for a story whenever
+the model's answer is unusable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from newsletter.models import Briefing, Story
+from newsletter.summarize.extractive import ExtractiveSummarizer, extractive_summarizer
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
+
+
+class Summarizer(Protocol):
+    name: str
+
+    def brief(self, story: Story) -> Briefing: ...
+
+    def blurb(self, story: Story) -> str: ...
+
+
+def make_summarizer(cfg: Config) -> Summarizer:
+    if cfg.llm_enabled:
+        from newsletter.summarize.llm import LLMSummarizer
+
+        return LLMSummarizer.from_config(cfg)
+    return extractive_summarizer()
+
+
+__all__ = ["ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]

@@ -1,0 +1,214 @@
+"""The embedded summarizer: briefings made only of real sentences from the sources.
+
+No network, no key, no randomness: the same story gives the same briefing.
+Every bullet is a sentence one of the outlets actually wrote, and cites that
+outlet's source number, plus every other outlet that wrote nearly the same
+sentence. The three sections are filled by different tests of a sentence:
+
+- The big picture: what the outlets agree on (similar sentences in several
+  sources), leaning on lead sentences, which is where news puts the facts.
+- Why this matters: consequence cues (will, could, means, because, numbers).
+- Between the lines: what only one outlet noticed, quotes, caveats.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from newsletter.models import Briefing, Bullet, Story
+from newsletter.summarize.sentences import split_sentences, trim, word_count
+
+MAX_BULLETS = 3
+SAME_SENTENCE = 0.35  # TF-IDF cosine above which two sentences say the same thing: cite both
+REPEATS_DEK = 0.3  # looser: a bullet this close to the dek would read as a repeat of it
+MIN_WORDS, MAX_WORDS = 6, 70
+DEK_CHARS, BLURB_CHARS = 220, 180
+
+_BOILERPLATE = re.compile(
+    r"\b(read more|click here|subscribe|sign up|newsletter|all rights reserved|cookie|"
+    r"follow us|share this|advertisement|the post .* appeared first)\b",
+    re.IGNORECASE,
+)
+_CONSEQUENCE = re.compile(
+    r"\b(will|would|could|may|might|should|means?|because|so that|expected|expects|risk\w*|"
+    r"cost\w*|jobs?|warn\w*|threat\w*|affect\w*|impact\w*|households|customers|patients|"
+    r"residents|passengers|price\w*|fines?|budget|first time|largest|record|biggest)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_CAVEAT = re.compile(
+    r"\b(but|however|although|though|yet|still|only|not|no|critics?|opposition|against|"
+    r"disagrees?|warned|questioned|optimistic|doubt\w*|concern\w*|complain\w*)\b",
+    re.IGNORECASE,
+)
+_QUOTE = re.compile(r"[\"“”]")
+
+
+@dataclass
+class _Sentence:
+    text: str
+    source: int  # 1-based, into story.articles
+    position: int  # index within its article
+    same_as: set[int] = field(default_factory=set)  # indexes of sentences saying nearly the same
+
+
+class ExtractiveSummarizer:
+    name = "extractive"
+
+    def brief(self, story: Story) -> Briefing:
+        sentences = _sentences(story)
+        dek_index = _dek_index(sentences)
+        dek = trim(sentences[dek_index].text, DEK_CHARS) if dek_index is not None else ""
+        sections = _fill_sections(story, sentences, dek_index)
+        return Briefing(
+            story=story,
+            headline=story.headline,
+            dek=dek,
+            big_picture=sections[0],
+            why_this_matters=sections[1],
+            between_the_lines=sections[2],
+            summarizer=self.name,
+        )
+
+    def blurb(self, story: Story) -> str:
+        for article in story.articles:
+            usable = [s for s in split_sentences(article.text) if _usable(s)]
+            if usable:
+                return trim(usable[0], BLURB_CHARS)
+        # A story with no usable text: its lead's title is the only real line there is.
+        return trim(story.articles[0].title, BLURB_CHARS) if story.articles else ""
+
+
+def _usable(sentence: str) -> bool:
+    n = word_count(sentence)
+    return MIN_WORDS <= n <= MAX_WORDS and not _BOILERPLATE.search(sentence) and sentence[-1] in ".!?\"'”’)"
+
+
+def _sentences(story: Story) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    seen: set[str] = set()
+    for i, article in enumerate(story.articles, start=1):
+        for pos, text in enumerate(split_sentences(article.text)):
+            key = text.lower()
+            if _usable(text) and key not in seen:
+                seen.add(key)
+                out.append(_Sentence(text, i, pos))
+    return out
+
+
+def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
+    if not sentences:
+        return np.zeros((0, 0))
+    texts = [s.text for s in sentences]
+    try:
+        matrix = TfidfVectorizer(analyzer=_terms, sublinear_tf=True).fit_transform(texts)
+    except ValueError:  # only stop words: nothing to compare on
+        return np.eye(len(sentences))
+    sim = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(sim, 1.0)
+    return sim
+
+
+# Words every outlet uses whatever it reports: they make unrelated sentences look alike.
+_NEWS_STOP = frozenset(
+    "said says say told according monday tuesday wednesday thursday friday saturday sunday "
+    "today yesterday week year chief executive spokesperson spokesman spokeswoman also new".split()
+)
+
+
+def _terms(text: str) -> list[str]:
+    words = [w for w in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?", text.lower())
+             if w not in ENGLISH_STOP_WORDS and w not in _NEWS_STOP]
+    # Light stemming so "barrier"/"barriers" and "votes"/"voted" meet.
+    return [re.sub(r"(?<=\w{3})(ing|ed|es|s)$", "", w) for w in words]
+
+
+def _dek_index(sentences: list[_Sentence]) -> int | None:
+    """The lead sentence of the best source (the first usable one of the lowest source number)."""
+    if not sentences:
+        return None
+    return min(range(len(sentences)), key=lambda k: (sentences[k].source, sentences[k].position))
+
+
+def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | None) -> list[list[Bullet]]:
+    sim = _similarity(story, sentences)
+    n_sources = len(story.articles)
+    for a, s in enumerate(sentences):
+        s.same_as = {b for b in range(len(sentences)) if b != a and sim[a, b] >= SAME_SENTENCE
+                     and sentences[b].source != s.source}
+
+    # How much of the sentence the other outlets also report: the mean over other
+    # sources of the best match in each. A lead-position bonus settles single-source stories.
+    agreement = np.zeros(len(sentences))
+    uniqueness = np.zeros(len(sentences))
+    for a, s in enumerate(sentences):
+        best = [max((sim[a, b] for b in range(len(sentences)) if sentences[b].source == src), default=0.0)
+                for src in range(1, n_sources + 1) if src != s.source]
+        agreement[a] = float(np.mean(best)) if best else 0.0
+        uniqueness[a] = 1.0 - (max(best) if best else 0.0)
+    lead = np.array([1.0 / (1 + s.position) for s in sentences])
+
+    def big_picture(a: int) -> float:
+        return 2.0 * agreement[a] + 0.6 * lead[a] + 0.1 * len(sentences[a].same_as)
+
+    def why_matters(a: int) -> float:
+        t = sentences[a].text
+        cues = len(_CONSEQUENCE.findall(t)) + (0.5 if _NUMBER.search(t) else 0.0)
+        return min(cues, 3) + 0.5 * agreement[a]
+
+    def between_lines(a: int) -> float:
+        t = sentences[a].text
+        quote = 1.0 if _QUOTE.search(t) else 0.0
+        caveat = min(len(_CAVEAT.findall(t)), 2) * 0.5
+        other_outlet = 0.3 if sentences[a].source != 1 else 0.0
+        return uniqueness[a] + quote + caveat + other_outlet
+
+    scorers = (big_picture, why_matters, between_lines)
+    # A second or third bullet must earn its place; the first is taken when there is anything left.
+    floors = (0.0, 1.0, 1.0)
+
+    taken: set[int] = set()
+    if dek_index is not None:
+        taken |= {dek_index} | {b for b in range(len(sentences)) if sim[dek_index, b] >= REPEATS_DEK}
+
+    def candidates() -> list[int]:
+        return [a for a in range(len(sentences)) if a not in taken]
+
+    # Three agreed facts are worth reading when three or more outlets report the story;
+    # the other sections stay short so a whole issue reads in a few minutes.
+    caps = (MAX_BULLETS if n_sources >= 3 else 2, 2, 2)
+    sections: list[list[int]] = [[], [], []]
+    for round_ in range(MAX_BULLETS):
+        for k, score in enumerate(scorers):
+            if len(sections[k]) >= caps[k]:
+                continue
+            left = candidates()
+            if not left:
+                break
+            # Deterministic: score, then earlier source, then earlier sentence.
+            best = max(left, key=lambda a: (score(a), -sentences[a].source, -sentences[a].position))
+            if round_ > 0 and score(best) < floors[k] + (0.5 if k == 0 else 0.0) * round_:
+                continue
+            sections[k].append(best)
+            taken.add(best)
+            taken |= sentences[best].same_as
+
+    if dek_index is not None and not any(sections):
+        # Only one usable sentence: better a cited bullet than an empty briefing.
+        sections[0].append(dek_index)
+
+    return [[_bullet(sentences, a) for a in idxs] for idxs in sections]
+
+
+def _bullet(sentences: list[_Sentence], a: int) -> Bullet:
+    s = sentences[a]
+    cites = sorted({s.source} | {sentences[b].source for b in s.same_as})
+    return Bullet(text=s.text, cites=cites)
+
+
+def extractive_summarizer() -> ExtractiveSummarizer:
+    return ExtractiveSummarizer()

@@ -1,0 +1,171 @@
+"""The embedded summarizer: real sentences, cited, in three sections, the same every time."""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from newsletter.config import Config
+from newsletter.models import Article, Story
+from newsletter.summarize import extractive_summarizer, make_summarizer
+from newsletter.summarize.sentences import split_sentences, trim
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def article(n: int, outlet: str, title: str, text: str) -> Article:
+    slug = re.sub(r"\W+", "-", outlet.lower())
+    return Article(id=f"{slug}-{n}", feed_url=f"https://{slug}.example/feed", outlet=outlet, title=title,
+                   link=f"https://{slug}.example/{n}", published=T0, text=text)
+
+
+# Three invented outlets on one invented event, in different words.
+GAZETTE = article(1, "Ferncliff Gazette", "Ferncliff bridge to close for a year", (
+    "The Ferncliff river bridge will close to all traffic for twelve months from March, the county said on Monday. "
+    "Engineers found corrosion in two of its steel piers during a routine inspection in October. "
+    "\"We had no choice once we saw the piers,\" said county engineer Dr. Lotte Ambrose. "
+    "The bridge carries about 18,000 vehicles a day. "
+    "The county estimates the repairs will cost about 14 million crowns."
+))
+POST = article(2, "Dunmere Post", "Year-long bridge closure to add 40 minutes to commutes", (
+    "Drivers face detours of up to 40 minutes after the county decided to shut the Ferncliff bridge for a year. "
+    "The bridge will close in March so engineers can repair corroded steel piers. "
+    "Bus operator Greenline said it would run a free shuttle ferry during the closure. "
+    "Shop owners on the south bank warned that they could lose a third of their trade."
+))
+HERALD = article(3, "Ambervale Herald", "County shuts Ferncliff bridge over corrosion", (
+    "Ferncliff's main bridge is to be closed for twelve months starting in March because of corroded piers. "
+    "The repairs are expected to cost 14 million crowns. "
+    "Critics say the county ignored warnings about the piers as far back as 2019, though the county denies this."
+))
+
+
+def bridge_story() -> Story:
+    return Story(articles=[GAZETTE, POST, HERALD], headline=GAZETTE.title)
+
+
+def test_every_bullet_is_a_real_sentence_of_a_source_it_cites():
+    b = extractive_summarizer().brief(bridge_story())
+    story = b.story
+    bullets = [x for _, bs in b.sections() for x in bs]
+    assert bullets
+    for bullet in bullets:
+        assert bullet.cites and all(1 <= c <= len(story.articles) for c in bullet.cites)
+        sources = [story.articles[c - 1].text for c in bullet.cites]
+        assert any(bullet.text in text for text in sources), bullet
+
+
+def test_three_sections_each_with_one_to_three_bullets_and_no_repeats():
+    b = extractive_summarizer().brief(bridge_story())
+    assert [name for name, _ in b.sections()] == ["The big picture", "Why this matters", "Between the lines"]
+    for name, bullets in b.sections():
+        assert 1 <= len(bullets) <= 3, name
+    texts = [b.dek] + [x.text for _, bs in b.sections() for x in bs]
+    assert len(texts) == len(set(texts))
+
+
+def test_headline_and_dek_come_from_the_lead_source():
+    b = extractive_summarizer().brief(bridge_story())
+    assert b.headline == GAZETTE.title
+    assert b.dek == split_sentences(GAZETTE.text)[0]
+    assert b.summarizer == "extractive"
+
+
+def test_a_fact_several_outlets_report_is_cited_to_all_of_them():
+    # The Gazette and the Herald both put the repairs at 14 million crowns, in different words.
+    b = extractive_summarizer().brief(bridge_story())
+    cost = [x for _, bs in b.sections() for x in bs if "14 million" in x.text]
+    assert len(cost) == 1, "the cost should appear once, not once per outlet"
+    assert cost[0].cites == [1, 3]
+
+
+def test_sections_get_the_sentences_that_fit_them():
+    b = extractive_summarizer().brief(bridge_story())
+    why = " ".join(x.text for x in b.why_this_matters)
+    between = " ".join(x.text for x in b.between_the_lines)
+    # Consequences (detours, lost trade, cost) in "why"; the quote or the critics in "between".
+    assert re.search(r"40 minutes|a third of their trade|14 million|18,000", why)
+    assert re.search(r"Critics|\"We had no choice", between)
+
+
+def test_same_input_same_briefing():
+    s = extractive_summarizer()
+    first = s.brief(bridge_story())
+    again = s.brief(copy.deepcopy(bridge_story()))
+    assert [(n, [(x.text, x.cites) for x in bs]) for n, bs in first.sections()] == \
+           [(n, [(x.text, x.cites) for x in bs]) for n, bs in again.sections()]
+    assert first.dek == again.dek
+
+
+def test_short_story_repeats_nothing_and_still_has_a_bullet():
+    one = article(9, "Tiny Times", "Pier reopens", "The old pier in Saltmere reopened on Tuesday after repairs. "
+                  "Fishing from the pier is allowed again from dawn to dusk.")
+    b = extractive_summarizer().brief(Story(articles=[one], headline=one.title))
+    texts = [b.dek] + [x.text for _, bs in b.sections() for x in bs]
+    assert len(texts) == len(set(texts))
+    assert sum(len(bs) for _, bs in b.sections()) >= 1
+
+
+def test_story_without_usable_text_gives_empty_briefing_not_a_crash():
+    empty = article(10, "Tiny Times", "Photo gallery: the storm", "")
+    s = extractive_summarizer()
+    b = s.brief(Story(articles=[empty], headline=empty.title))
+    assert b.headline == "Photo gallery: the storm"
+    assert all(not bs for _, bs in b.sections())
+    assert s.blurb(Story(articles=[empty], headline=empty.title)) == "Photo gallery: the storm"
+
+
+def test_blurb_is_one_short_real_sentence():
+    long_lead = article(11, "Long Read", "Tram line opens", (
+        "The new tram line between the harbour, the university and the northern suburbs, which took six years "
+        "to build and was delayed twice by disputes over the route through the old town, finally opened to "
+        "passengers on Sunday morning with free rides all day. It cost 300 million crowns."))
+    blurb = extractive_summarizer().blurb(Story(articles=[long_lead], headline=long_lead.title))
+    assert len(blurb) <= 181
+    assert blurb.endswith("…")
+    assert long_lead.text.startswith(blurb.rstrip("…"))
+
+
+def test_sentence_splitter_keeps_abbreviations_decimals_and_quotes_together():
+    text = ('Dr. Amara Quist led the survey. The rate stays at 3.25% for now. '
+            '"We saw them," said Dr. Quist. "It is real." The U.S. office agreed.\n\nA new paragraph')
+    assert split_sentences(text) == [
+        "Dr. Amara Quist led the survey.",
+        "The rate stays at 3.25% for now.",
+        '"We saw them," said Dr. Quist.',
+        '"It is real."',
+        "The U.S. office agreed.",
+        "A new paragraph",
+    ]
+
+
+def test_trim_cuts_at_a_boundary_and_keeps_short_text():
+    assert trim("Short sentence.", 50) == "Short sentence."
+    cut = trim("One two three, four five six seven eight nine ten eleven twelve.", 40)
+    assert cut == "One two three, four five six seven eight…"
+
+
+def _cfg(**llm) -> Config:
+    return Config.model_validate({
+        "newsletter": {"title": "T", "from": "a@example.com", "to": ["b@example.org"]},
+        "topics": [{"name": "X", "feeds": ["f.xml"]}],
+        "llm": llm,
+    })
+
+
+def test_make_summarizer_picks_extractive_without_an_endpoint(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert make_summarizer(_cfg()).name == "extractive"
+    llm = make_summarizer(_cfg(base_url="http://127.0.0.1:9/v1", model="local-model"))
+    assert llm.name == "llm:local-model"
+
+
+@pytest.mark.parametrize("text", ["Read more here. Subscribe to our newsletter for updates!", "Ok. Yes. No."])
+def test_boilerplate_and_fragments_never_become_bullets(text):
+    junk = article(12, "Junk Wire", "Something happened", text)
+    b = extractive_summarizer().brief(Story(articles=[junk], headline=junk.title))
+    assert b.dek == "" and all(not bs for _, bs in b.sections())
