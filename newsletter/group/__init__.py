@@ -1,0 +1,123 @@
+"""Grouping: articles from many outlets -> one Story per event.
+
+    stories = group_stories(articles, cfg.grouping)            # lexical (embedded default)
+    stories = group_stories(articles, cfg.grouping, embedder)  # plus semantic embeddings
+
+Lexical mode compares TF-IDF vectors of title and lead (see ``features``)
+and clusters candidates found through rare shared terms (see ``cluster``).
+With an embedder, pairs whose embeddings are close may also join, still
+under a small lexical floor and the time window. The same input always
+gives the same stories, in the same order, with the same headlines.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from newsletter.config import GroupingSettings
+from newsletter.group.cluster import Thresholds, cluster_articles
+from newsletter.group.features import Features, extract
+from newsletter.models import Article, Story
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Embedder", "group_stories"]
+
+
+class Embedder(Protocol):
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:
+    """One Story per event, most-covered first; each story's articles one per outlet, best first."""
+    unique: dict[str, Article] = {}
+    for a in sorted(articles, key=lambda a: (a.published, a.id)):
+        unique.setdefault(a.id, a)
+    arts = list(unique.values())
+    if not arts:
+        return []
+    feat = extract(arts)
+    times = np.array([a.published.timestamp() for a in arts], dtype=np.float64)
+    embeddings = _embed(arts, embedder) if embedder is not None else None
+    th = Thresholds(
+        full=settings.min_similarity,
+        content=settings.min_content_similarity,
+        semantic=settings.threshold if embeddings is not None else None,
+        semantic_floor=settings.semantic_min_similarity,
+    )
+    groups = cluster_articles(feat, times, settings.window_hours * 3600.0, th, embeddings)
+    stories = [_story(arts, g, feat) for g in groups]
+    stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
+    return stories
+
+
+def _embed(arts: list[Article], embedder: Embedder) -> np.ndarray | None:
+    """Unit-length embeddings of title and lead; None (lexical only) if the endpoint fails."""
+    texts = [f"{a.title}\n{a.text[:1000]}" for a in arts]
+    try:
+        vecs = np.asarray(embedder.embed(texts), dtype=np.float32)
+    except Exception as e:  # noqa: BLE001 - a failing endpoint costs semantics, not the issue
+        log.warning("embeddings failed (%s); grouping lexically", e)
+        return None
+    if vecs.ndim != 2 or vecs.shape[0] != len(arts):
+        log.warning("embeddings endpoint returned %s vectors for %d texts; grouping lexically", vecs.shape, len(arts))
+        return None
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vecs / norms
+
+
+def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
+    if len(group) == 1:
+        a = arts[group[0]]
+        return Story(articles=[a], headline=a.title.strip(), topics=tuple(dict.fromkeys(a.topics)))
+    sub = feat.full[group]
+    typical = np.asarray((sub @ sub.sum(axis=0).T)).ravel()  # similarity to the story as a whole
+    central = dict(zip(group, typical.tolist()))
+    # One article per outlet: the most typical one, earliest on ties.
+    best: dict[str, int] = {}
+    for i in sorted(group, key=lambda i: (-central[i], arts[i].published, arts[i].id)):
+        best.setdefault(arts[i].outlet.strip().casefold(), i)
+    kept = list(best.values())
+    head = max(kept, key=lambda i: (_informative(i, group, feat), -arts[i].published.timestamp(), _neg(arts[i].id)))
+    rest = sorted((i for i in kept if i != head), key=lambda i: (-central[i], arts[i].published, arts[i].id))
+    ordered = [arts[i] for i in [head, *rest]]
+    topics: list[str] = []
+    for i in sorted(group, key=lambda i: (arts[i].published, arts[i].id)):
+        topics += [t for t in arts[i].topics if t not in topics]
+    return Story(articles=ordered, headline=arts[head].title.strip(), topics=tuple(topics))
+
+
+def _informative(i: int, group: list[int], feat: Features) -> float:
+    """Sum of IDF of the title's terms that other sources confirm (all terms when alone).
+
+    A title carrying the names, numbers and facts the coverage agrees on beats
+    a teaser ("What went wrong at Nimbusware") or an aggregator's framing.
+    """
+    terms = feat.title_terms[i]
+    if len(group) > 1:
+        others = set().union(*(_row_terms(feat, k) for k in group if k != i))
+        terms = terms & others
+    return float(sum(feat.idf[t] for t in terms))
+
+
+def _row_terms(feat: Features, k: int) -> set[int]:
+    lo, hi = feat.full.indptr[k], feat.full.indptr[k + 1]
+    return set(feat.full.indices[lo:hi].tolist())
+
+
+class _neg:
+    """Reverse string order inside max(): on ties the smallest id wins."""
+
+    def __init__(self, s: str):
+        self.s = s
+
+    def __lt__(self, other: _neg) -> bool:
+        return self.s > other.s
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _neg) and self.s == other.s

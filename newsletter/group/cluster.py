@@ -1,0 +1,205 @@
+"""Clustering articles into events: candidate pairs, then guarded average-link merging.
+
+Near-linear: articles are never compared all against all. Each article's
+``KEYS_PER_ARTICLE`` highest-weighted terms are its blocking keys; two
+articles become candidates only when they share a key that is rare in the
+batch (``MAX_KEY_DF``) and were published within the time window. Exact
+similarities are then computed for the candidates alone.
+
+Merging is greedy average-link over candidate edges, strongest first: two
+clusters join only when the *average* similarity over all their cross pairs
+clears the thresholds, in both the full and the content-only space. One
+strong pair cannot chain two unrelated stories together, and a shared name
+alone cannot merge two events about the same company.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from newsletter.group.features import Features
+
+KEYS_PER_ARTICLE = 10
+MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
+LINKAGE = "average"
+PAIR_CHUNK = 200_000  # candidate pairs scored per sparse batch, bounds memory
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    full: float  # average cosine over cross pairs, all terms
+    content: float  # average cosine over cross pairs, content words only
+    semantic: float | None = None  # average embedding cosine, when embeddings are present
+    semantic_floor: float = 0.1  # lexical full-cosine a semantic join still needs
+
+
+def candidate_pairs(feat: Features, times: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) sharing a rare key term and published within the window."""
+    full = feat.full
+    n = full.shape[0]
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    df = np.bincount(full.indices, minlength=full.shape[1])
+    rows, cols = [], []
+    indptr, indices, data = full.indptr, full.indices, full.data
+    for i in range(n):
+        lo, hi = indptr[i], indptr[i + 1]
+        if hi == lo:
+            continue
+        idx, w = indices[lo:hi], data[lo:hi]
+        keep = (df[idx] > 1) & (df[idx] <= MAX_KEY_DF)
+        idx, w = idx[keep], w[keep]
+        if len(idx) > KEYS_PER_ARTICLE:
+            top = np.argpartition(-w, KEYS_PER_ARTICLE)[:KEYS_PER_ARTICLE]
+            idx = idx[top]
+        rows.append(np.full(len(idx), i, np.int32))
+        cols.append(idx)
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    keys = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=full.shape)
+    shared = sp.triu(keys @ keys.T, k=1).tocoo()
+    i, j = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    near = np.abs(times[i] - times[j]) <= window_s
+    return i[near], j[near]
+
+
+def pair_cosines(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    out = np.empty(len(i), np.float32)
+    for s in range(0, len(i), PAIR_CHUNK):
+        a, b = i[s : s + PAIR_CHUNK], j[s : s + PAIR_CHUNK]
+        out[s : s + PAIR_CHUNK] = np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
+    return out
+
+
+class _Space:
+    """Per-cluster vector sums in one space: with unit vectors, the mean cross-pair
+    cosine of clusters A and B is sum(A) . sum(B) / (|A| |B|)."""
+
+    def __init__(self, m: sp.csr_matrix):
+        self.sums: dict[int, dict[int, float]] = {}
+        for r in range(m.shape[0]):
+            lo, hi = m.indptr[r], m.indptr[r + 1]
+            self.sums[r] = dict(zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist()))
+        self.size = {r: 1 for r in range(m.shape[0])}
+
+    def dot(self, a: int, b: int) -> float:
+        x, y = self.sums[a], self.sums[b]
+        if len(x) > len(y):
+            x, y = y, x
+        get = y.get
+        return sum(v * get(k, 0.0) for k, v in x.items())
+
+    def merge(self, keep: int, gone: int) -> None:
+        x, y = self.sums[keep], self.sums.pop(gone)
+        for k, v in y.items():
+            x[k] = x.get(k, 0.0) + v
+        self.size[keep] += self.size.pop(gone)
+
+    def link(self, a: int, b: int) -> float:
+        if LINKAGE == "centroid":
+            na, nb = self.dot(a, a), self.dot(b, b)
+            return self.dot(a, b) / max(1e-12, (na * nb) ** 0.5)
+        return self.dot(a, b) / (self.size[a] * self.size[b])
+
+
+class _Dense:
+    """The same sums for dense embedding vectors."""
+
+    def __init__(self, e: np.ndarray):
+        self.sums = {r: e[r].astype(np.float64) for r in range(e.shape[0])}
+        self.size = {r: 1 for r in range(e.shape[0])}
+
+    def dot(self, a: int, b: int) -> float:
+        return float(self.sums[a] @ self.sums[b])
+
+    def merge(self, keep: int, gone: int) -> None:
+        self.sums[keep] = self.sums[keep] + self.sums.pop(gone)
+        self.size[keep] += self.size.pop(gone)
+
+    link = _Space.link
+
+
+def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thresholds,
+            embeddings: np.ndarray | None = None) -> list[list[int]]:
+    """Groups of article indices; every index appears in exactly one group."""
+    n = feat.full.shape[0]
+    i, j = candidate_pairs(feat, times, window_s)
+    if embeddings is not None:
+        ei, ej = _semantic_pairs(embeddings, times, window_s, th.semantic or 1.0)
+        pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
+        i, j = pairs[:, 0], pairs[:, 1]
+    s_full = pair_cosines(feat.full, i, j)
+    s_content = pair_cosines(feat.content, i, j)
+    lexical = (s_full >= th.full) & (s_content >= th.content)
+    strength = s_full.astype(np.float64)
+    if embeddings is not None:
+        s_sem = np.einsum("ij,ij->i", embeddings[i], embeddings[j])
+        semantic = (s_sem >= (th.semantic or 1.0)) & (s_full >= th.semantic_floor)
+        keep = lexical | semantic
+        strength = np.maximum(strength, s_sem)
+    else:
+        keep = lexical
+    i, j, strength = i[keep], j[keep], strength[keep]
+    # Strongest first; ties by index so the same input always merges the same way.
+    order = np.lexsort((j, i, -strength))
+
+    parent = list(range(n))
+    members: dict[int, list[int]] = {r: [r] for r in range(n)}
+    lo_t = {r: times[r] for r in range(n)}
+    hi_t = dict(lo_t)
+    full_space, content_space = _Space(feat.full), _Space(feat.content)
+    sem_space = _Dense(embeddings) if embeddings is not None else None
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k in order:
+        a, b = find(int(i[k])), find(int(j[k]))
+        if a == b:
+            continue
+        if max(hi_t[a], hi_t[b]) - min(lo_t[a], lo_t[b]) > window_s:
+            continue
+        avg_full = full_space.link(a, b)
+        ok = avg_full >= th.full and content_space.link(a, b) >= th.content
+        if not ok and sem_space is not None:
+            ok = avg_full >= th.semantic_floor and sem_space.link(a, b) >= (th.semantic or 1.0)
+        if not ok:
+            continue
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        parent[b] = a
+        members[a].extend(members.pop(b))
+        lo_t[a], hi_t[a] = min(lo_t[a], lo_t[b]), max(hi_t[a], hi_t[b])
+        full_space.merge(a, b)
+        content_space.merge(a, b)
+        if sem_space is not None:
+            sem_space.merge(a, b)
+    return [sorted(m) for m in members.values()]
+
+
+def _semantic_pairs(e: np.ndarray, times: np.ndarray, window_s: float, threshold: float,
+                    block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs whose embeddings are close, by blocked dense products over the time-sorted batch."""
+    order = np.argsort(times, kind="stable")
+    st = times[order]
+    out_i, out_j = [], []
+    for s in range(0, len(order), block):
+        rows = order[s : s + block]
+        hi = np.searchsorted(st, st[min(s + block, len(st)) - 1] + window_s, side="right")
+        cols = order[s:hi]
+        sims = e[rows] @ e[cols].T
+        r, c = np.nonzero(sims >= threshold)
+        a, b = np.minimum(rows[r], cols[c]), np.maximum(rows[r], cols[c])
+        keep = (a < b) & (np.abs(times[a] - times[b]) <= window_s)
+        out_i.append(a[keep])
+        out_j.append(b[keep])
+    if not out_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)

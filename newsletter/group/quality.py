@@ -1,0 +1,92 @@
+"""Measuring grouping against labelled clusters: pairwise and B-cubed precision, recall, F1.
+
+Pairwise counts article pairs put together (precision: of the pairs we
+joined, how many share a label; recall: of the labelled pairs, how many we
+joined). B-cubed averages the same questions per article, so a big cluster
+does not drown the small ones.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+from newsletter.models import Article, Story
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def load_labelled(folder: Path) -> tuple[list[Article], dict[str, str]]:
+    """Articles of every *.toml file in ``folder`` and their cluster labels, by article id."""
+    articles: list[Article] = []
+    labels: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        for row in tomllib.loads(path.read_text(encoding="utf-8"))["article"]:
+            articles.append(
+                Article(
+                    id=row["id"], feed_url=f"labelled:{row['outlet']}", outlet=row["outlet"], title=row["title"],
+                    link=f"https://example.invalid/{row['id']}", published=row["published"], text=row["text"],
+                    topics=(row.get("topic", "News"),),
+                )
+            )
+            labels[row["id"]] = row["cluster"]
+    return articles, labels
+
+
+def predicted_clusters(stories: list[Story], all_ids: list[str]) -> dict[str, int]:
+    """Article id -> story index. Outlet dedup drops articles from Story.articles; a
+    dropped article counts as a cluster of its own, which can only lower recall."""
+    out: dict[str, int] = {}
+    for k, s in enumerate(stories):
+        for a in s.articles:
+            out[a.id] = k
+    n = len(stories)
+    for aid in all_ids:
+        if aid not in out:
+            out[aid] = n
+            n += 1
+    return out
+
+
+def pairwise(pred: dict[str, int], gold: dict[str, str]) -> Scores:
+    ids = sorted(gold)
+    tp = fp = fn = 0
+    for a, b in combinations(ids, 2):
+        same_pred, same_gold = pred[a] == pred[b], gold[a] == gold[b]
+        tp += same_pred and same_gold
+        fp += same_pred and not same_gold
+        fn += same_gold and not same_pred
+    return Scores(tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
+
+
+def bcubed(pred: dict[str, int], gold: dict[str, str]) -> Scores:
+    ids = sorted(gold)
+    pred_size = Counter(pred[i] for i in ids)
+    gold_size = Counter(gold[i] for i in ids)
+    both = Counter((pred[i], gold[i]) for i in ids)
+    p = sum(both[pred[i], gold[i]] / pred_size[pred[i]] for i in ids) / len(ids)
+    r = sum(both[pred[i], gold[i]] / gold_size[gold[i]] for i in ids) / len(ids)
+    return Scores(p, r)
+
+
+def wrong_merges(pred: dict[str, int], gold: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs joined that the labels keep apart: what to look at when precision drops."""
+    ids = sorted(gold)
+    return [(a, b) for a, b in combinations(ids, 2) if pred[a] == pred[b] and gold[a] != gold[b]]
+
+
+def missed_joins(pred: dict[str, int], gold: dict[str, str]) -> list[tuple[str, str]]:
+    ids = sorted(gold)
+    return [(a, b) for a, b in combinations(ids, 2) if gold[a] == gold[b] and pred[a] != pred[b]]
