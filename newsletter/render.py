@@ -1,0 +1,244 @@
+"""Issue -> email: an email-safe HTML part, a plain-text part, a subject; and the issue as JSON.
+
+    email = render_issue(issue, cfg)     # RenderedEmail(subject, html, text, issue)
+    doc = issue_document(issue)          # the JSON contract, for preview and the store
+
+Templates are Jinja2 (``issue.html``, ``issue.txt``), looked up first in the
+folder ``[newsletter] templates`` names, then in the shipped ``templates/``.
+HTML is autoescaped; feed text is never marked safe. Only http(s) URLs become
+links: a ``javascript:`` link from a feed is dropped, not rendered. CSS lives in
+one <style> block that premailer inlines (mail clients drop <style> blocks);
+media queries stay in the head for clients that honour them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import premailer
+
+import newsletter
+from newsletter.config import Config
+from newsletter.models import Briefing, Issue, RenderedEmail, SidebarItem
+
+log = logging.getLogger(__name__)
+
+SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent.parent / "templates"
+MAX_HTML_BYTES = 100_000  # Gmail clips messages past ~102 KB and hides the rest behind a link
+
+SECTION_LABELS = ("The big picture", "Why this matters", "Between the lines")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is plain http(s) with a host, else None (never a link)."""
+    if not url:
+        return None
+    url = url.strip()
+    if re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE) and not re.search(r"[\s<>\"']", url):
+        return url
+    return None
+
+
+# -- the view the templates see ----------------------------------------------------------
+
+@dataclass
+class _Cite:
+    n: int
+    url: str | None
+
+
+@dataclass
+class _BulletView:
+    text: str
+    cites: list[_Cite]
+
+
+@dataclass
+class _SourceView:
+    n: int
+    title: str
+    outlet: str
+    url: str | None
+
+
+@dataclass
+class _StoryView:
+    headline: str
+    dek: str
+    url: str | None
+    sources_count: int
+    is_update: bool
+    sections: list[tuple[str, list[_BulletView]]]
+    sources: list[_SourceView]
+
+
+@dataclass
+class _SectionView:
+    name: str
+    stories: list[_StoryView]
+
+
+@dataclass
+class _View:
+    title: str
+    date_label: str
+    preheader: str
+    sections: list[_SectionView]
+    sidebar: list[SidebarItem]
+    sidebar_urls: list[str | None]
+    unsubscribe_url: str | None
+    summarizers: list[str]
+    notes: list[str] = field(default_factory=list)
+    max_bullets: int | None = None  # per section, when trimming for size
+
+
+def _story_view(b: Briefing, max_bullets: int | None) -> _StoryView:
+    articles = b.story.articles
+    sources = [_SourceView(i, a.title, a.outlet, safe_url(a.link)) for i, a in enumerate(articles, start=1)]
+
+    def bullets(items) -> list[_BulletView]:
+        kept = items[:max_bullets] if max_bullets else items
+        return [_BulletView(x.text, [_Cite(c, sources[c - 1].url) for c in x.cites if 1 <= c <= len(sources)])
+                for x in kept]
+
+    return _StoryView(
+        headline=b.headline,
+        dek=b.dek,
+        url=sources[0].url if sources else None,
+        sources_count=len(articles),
+        is_update=b.story.is_update,
+        sections=[(label, bullets(items)) for label, items in b.sections()],
+        sources=sources,
+    )
+
+
+def _date_label(issue: Issue) -> str:
+    d = issue.date
+    return f"{d:%A}, {d.day} {d:%B %Y}"
+
+
+def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bullets: int | None = None,
+          notes: list[str] | None = None) -> _View:
+    sidebar = issue.sidebar if sidebar_limit is None else issue.sidebar[:sidebar_limit]
+    headlines = [b.headline for b in issue.briefings]
+    return _View(
+        title=issue.title,
+        date_label=_date_label(issue),
+        preheader=" · ".join(headlines[:3]) or (sidebar[0].headline if sidebar else ""),
+        sections=[_SectionView(s.name, [_story_view(b, max_bullets) for b in s.briefings])
+                  for s in issue.sections if s.briefings],
+        sidebar=sidebar,
+        sidebar_urls=[safe_url(item.url) for item in sidebar],
+        unsubscribe_url=safe_url(cfg.newsletter.unsubscribe_url),
+        summarizers=sorted({b.summarizer for b in issue.briefings}),
+        notes=list(notes or []),
+        max_bullets=max_bullets,
+    )
+
+
+# -- templates --------------------------------------------------------------------------------
+
+def template_env(cfg: Config) -> jinja2.Environment:
+    folders: list[Path] = []
+    if cfg.newsletter.templates:
+        folders.append(cfg.resolve(cfg.newsletter.templates))
+    folders.append(SHIPPED_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def _inline_css(html: str) -> str:
+    return premailer.Premailer(
+        html,
+        allow_network=False,  # never fetch a stylesheet named by a template
+        allow_loading_external_files=False,
+        disable_link_rewrites=True,
+        keep_style_tags=False,  # what cannot be inlined (media queries) stays in a <style>
+        strip_important=False,  # media queries need !important to beat inline styles
+        remove_classes=False,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()
+
+
+def _render(env: jinja2.Environment, view: _View) -> tuple[str, str]:
+    html = _inline_css(env.get_template("issue.html").render(v=view))
+    text = env.get_template("issue.txt").render(v=view)
+    return html, text
+
+
+def _subject(issue: Issue) -> str:
+    d = issue.date
+    subject = f"{issue.title} — {d.day} {d:%b %Y}"
+    top = issue.briefings[0].headline if issue.briefings else (issue.sidebar[0].headline if issue.sidebar else "")
+    if top:
+        subject += f": {top}"
+    return " ".join(subject.split())  # a header must be one line
+
+
+def render_issue(issue: Issue, cfg: Config) -> RenderedEmail:
+    env = template_env(cfg)
+    view = _view(issue, cfg)
+    html, text = _render(env, view)
+
+    # Too big for Gmail: give up sidebar items first, then bullets, and say so in the email and the report.
+    sidebar_limit = len(issue.sidebar)
+    max_bullets: int | None = None
+    while len(html.encode()) > MAX_HTML_BYTES:
+        if sidebar_limit > 0:
+            sidebar_limit = max(0, sidebar_limit - 2)
+        elif max_bullets is None or max_bullets > 1:
+            max_bullets = 2 if max_bullets is None else max_bullets - 1
+        else:
+            break
+        note = "This issue was shortened to fit email size limits."
+        view = _view(issue, cfg, sidebar_limit=sidebar_limit, max_bullets=max_bullets, notes=[note])
+        html, text = _render(env, view)
+    size = len(html.encode())
+    if view.notes:
+        kept = f"{sidebar_limit} of {len(issue.sidebar)} sidebar items"
+        bullets = f", at most {max_bullets} bullet(s) per section" if max_bullets else ""
+        issue.problems.append(f"email trimmed to {size // 1000} KB: kept {kept}{bullets}")
+    if size > MAX_HTML_BYTES:
+        issue.problems.append(f"email is {size // 1000} KB even trimmed; Gmail will clip it")
+    return RenderedEmail(subject=_subject(issue), html=html, text=text, issue=issue)
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+def issue_document(issue: Issue) -> dict:
+    def bullets(items) -> list[dict]:
+        return [{"text": x.text, "cites": list(x.cites)} for x in items]
+
+    stories = []
+    for section in issue.sections:
+        for b in section.briefings:
+            stories.append({
+                "headline": b.headline,
+                "dek": b.dek,
+                "topic": section.name,
+                "sources_count": len(b.story.articles),
+                "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
+                            for a in b.story.articles],
+                "big_picture": bullets(b.big_picture),
+                "why_this_matters": bullets(b.why_this_matters),
+                "between_the_lines": bullets(b.between_the_lines),
+            })
+    return {
+        "title": issue.title,
+        "date": issue.date.isoformat(),
+        "stories": stories,
+        "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url)} for s in issue.sidebar],
+    }

@@ -1,0 +1,222 @@
+"""Rendering: what a reader of the email (HTML or plain text) would see, and the JSON of the issue."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from newsletter.config import Config
+from newsletter.models import Article, Briefing, Bullet, Issue, SidebarItem, Story, TopicSection
+from newsletter.render import MAX_HTML_BYTES, issue_document, render_issue
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+HOSTILE_TITLE = '<script>alert("x")</script> Harbour "news" & <b>more</b>'
+
+
+def art(key: str, outlet: str, title: str, link: str | None = None) -> Article:
+    return Article(id=key, feed_url=f"https://{key}.example/feed", outlet=outlet, title=title,
+                   link=link or f"https://{key}.example/story/{key}", published=T0,
+                   text=f"{title}. Some text from {outlet}.")
+
+
+def briefing(n: int, n_sources: int = 3, *, title_of_first: str | None = None, link_of_first: str | None = None) -> Briefing:
+    arts = [art(f"s{n}o{i}", f"Outlet {i}", f"Story {n} as told by outlet {i}") for i in range(1, n_sources + 1)]
+    if title_of_first:
+        arts[0].title = title_of_first
+    if link_of_first:
+        arts[0].link = link_of_first
+    story = Story(articles=arts, headline=arts[0].title)
+    return Briefing(
+        story=story,
+        headline=title_of_first or f"Headline number {n} about the harbour",
+        dek=f"Dek line for story {n}.",
+        big_picture=[Bullet(f"Big fact {n}a shared by outlets.", [1, 2] if n_sources > 1 else [1]),
+                     Bullet(f"Big fact {n}b.", [1])],
+        why_this_matters=[Bullet(f"Consequence {n}: bills will rise.", [n_sources])],
+        between_the_lines=[Bullet(f"Caveat {n}: \"a quote\" & <i>markup</i>.", [1])],
+    )
+
+
+def sidebar_item(n: int, url: str | None = None) -> SidebarItem:
+    a = art(f"side{n}", f"Side Outlet {n}", f"Side story {n}")
+    return SidebarItem(headline=f"Side story {n}", blurb=f"One line about side story {n}.",
+                       url=url or a.link, outlet=a.outlet, story=Story([a], a.title))
+
+
+def make_issue(n_stories: int = 4, n_sidebar: int = 6, **kw) -> Issue:
+    bs = [briefing(i) for i in range(1, n_stories + 1)]
+    half = (len(bs) + 1) // 2
+    return Issue(title="The Meridian Brief", date=date(2026, 11, 25), generated_at=T0,
+                 sections=[TopicSection("Cities & Climate", bs[:half]), TopicSection("Technology", bs[half:])],
+                 sidebar=[sidebar_item(i) for i in range(1, n_sidebar + 1)], **kw)
+
+
+def cfg(tmp_path: Path | None = None, **newsletter) -> Config:
+    c = Config.model_validate({
+        "newsletter": {"title": "The Meridian Brief", "from": "a@example.com", "to": ["b@example.org"], **newsletter},
+        "topics": [{"name": "Cities & Climate", "feeds": ["f.xml"]}],
+    })
+    if tmp_path:
+        c.path = tmp_path / "newsletter.toml"
+    return c
+
+
+def parse(html: str):
+    return lxml.html.fromstring(html)
+
+
+def visible_text(doc) -> str:
+    body = doc.find("body")
+    return " ".join(body.text_content().split())
+
+
+def test_reader_sees_every_story_with_sources_sections_and_recent_news():
+    issue = make_issue()
+    email = render_issue(issue, cfg())
+    doc = parse(email.html)
+    text = visible_text(doc)
+    assert "The Meridian Brief" in text and "Wednesday, 25 November 2026" in text
+    assert "Cities & Climate" in text and "Technology" in text
+    for b in issue.briefings:
+        assert b.headline in text and b.dek in text
+    assert text.count("3 sources") == 4
+    for label in ("The big picture", "Why this matters", "Between the lines"):
+        assert text.count(label) == 4
+    assert "Recent news" in text
+    for item in issue.sidebar:
+        assert item.headline in text and item.blurb in text
+        assert doc.xpath(f'//a[@href="{item.url}"]'), f"sidebar item {item.headline} is not linked"
+
+
+def test_citation_markers_and_numbered_sources_link_to_the_articles():
+    issue = make_issue(n_stories=1, n_sidebar=0)
+    doc = parse(render_issue(issue, cfg()).html)
+    story = issue.briefings[0].story
+    markers = {(a.text_content(), a.get("href")) for a in doc.xpath("//a") if a.text_content().startswith("[")}
+    assert ("[1]", story.articles[0].link) in markers
+    assert ("[2]", story.articles[1].link) in markers
+    assert ("[3]", story.articles[2].link) in markers  # the "why" bullet cites the last source
+    text = visible_text(doc)
+    for i, a in enumerate(story.articles, start=1):
+        assert f"{i}. {a.title} — {a.outlet}" in text
+        assert doc.xpath(f'//a[@href="{a.link}" and normalize-space()="{a.title}"]')
+
+
+def test_hostile_feed_text_is_shown_as_text_and_javascript_links_are_not_links():
+    bad = briefing(1, title_of_first=HOSTILE_TITLE, link_of_first="javascript:alert(document.cookie)")
+    issue = Issue(title="The Meridian Brief", date=date(2026, 11, 25), generated_at=T0,
+                  sections=[TopicSection("Cities & Climate", [bad])],
+                  sidebar=[sidebar_item(1, url="javascript:alert(1)"), sidebar_item(2, url=" JaVaScRiPt:alert(2)")])
+    email = render_issue(issue, cfg())
+    doc = parse(email.html)
+    assert not doc.xpath("//script") and not doc.xpath("//body//b") and not doc.xpath("//body//i")
+    assert "javascript:" not in email.html.lower()
+    assert all(a.get("href", "").startswith(("https://", "http://")) for a in doc.xpath("//a"))
+    text = visible_text(doc)
+    assert '<script>alert("x")</script>' in text  # shown, escaped, harmless
+    assert "Side story 1" in text  # still listed, just not linked
+    assert "javascript:" not in email.text.lower()
+    assert issue_document(issue)["stories"][0]["sources"][0]["url"] is None
+    assert issue_document(issue)["sidebar"][0]["url"] is None
+
+
+def test_key_styles_are_inline_and_nothing_loads_from_outside():
+    html = render_issue(make_issue(), cfg()).html
+    doc = parse(html)
+    headline = doc.xpath('//h3[contains(@class, "headline")]')[0]
+    assert "font-size" in (headline.get("style") or "")
+    bullet_cell = doc.xpath('//td[contains(@class, "bullet")]')[0]
+    assert "font-size" in (bullet_cell.get("style") or "")
+    container = doc.xpath('//table[contains(@class, "container")]')[0]
+    assert container.get("width") == "640"
+    assert not doc.xpath("//img | //link[@rel='stylesheet'] | //script | //iframe")
+    assert "@import" not in html and "display:flex" not in html.replace(" ", "") and "grid" not in html
+
+
+def test_demo_sized_issue_fits_under_gmail_clipping():
+    email = render_issue(make_issue(n_stories=9, n_sidebar=8), cfg())
+    assert len(email.html.encode()) < MAX_HTML_BYTES
+
+
+def test_oversized_issue_is_trimmed_and_says_so():
+    issue = make_issue(n_stories=6, n_sidebar=50)
+    for b in issue.briefings:  # very long bullets: far past 100 KB as rendered
+        for _, bullets in b.sections():
+            bullets.extend(Bullet("A very long bullet. " * 40, [1]) for _ in range(3))
+    email = render_issue(issue, cfg())
+    assert len(email.html.encode()) < MAX_HTML_BYTES
+    assert "shortened to fit email size limits" in visible_text(parse(email.html))
+    assert any("trimmed" in p for p in issue.problems)
+    for b in issue.briefings:  # every story still there
+        assert b.headline in email.text
+
+
+def test_text_part_has_the_same_headlines_and_source_urls():
+    issue = make_issue()
+    text = render_issue(issue, cfg()).text
+    assert "<" not in text.replace("<i>", "").replace("</i>", "")  # no markup apart from feed text itself
+    for b in issue.briefings:
+        assert b.headline in text
+        for i, a in enumerate(b.story.articles, start=1):
+            assert f"[{i}] {a.title} — {a.outlet}" in text
+            assert a.link in text
+    assert "RECENT NEWS" in text
+    for item in issue.sidebar:
+        assert item.url in text
+    assert "- Big fact 1a shared by outlets. [1] [2]" in text
+
+
+def test_subject_names_title_date_and_top_story():
+    issue = make_issue()
+    assert render_issue(issue, cfg()).subject == \
+        "The Meridian Brief — 25 Nov 2026: Headline number 1 about the harbour"
+    empty = Issue(title="The Meridian Brief", date=date(2026, 11, 25), generated_at=T0, sections=[], sidebar=[])
+    email = render_issue(empty, cfg())
+    assert email.subject == "The Meridian Brief — 25 Nov 2026"
+    assert "No new stories" in visible_text(parse(email.html))
+
+
+def test_unsubscribe_link_only_when_configured():
+    plain = render_issue(make_issue(), cfg())
+    assert "Unsubscribe" not in plain.html
+    url = "https://meridian-brief.example.com/unsubscribe?u=1"
+    with_link = render_issue(make_issue(), cfg(unsubscribe_url=url))
+    assert parse(with_link.html).xpath(f'//a[@href="{url}" and normalize-space()="Unsubscribe"]')
+    assert f"Unsubscribe: {url}" in with_link.text
+
+
+def test_own_templates_come_first_and_shipped_ones_fill_the_gaps(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "issue.html").write_text(
+        "<html><body><h1>{{ v.title }} custom</h1>{% for s in v.sections %}{{ s.name }}{% endfor %}</body></html>")
+    email = render_issue(make_issue(), cfg(tmp_path, templates="mine"))
+    assert "The Meridian Brief custom" in email.html
+    assert "RECENT NEWS" in email.text  # issue.txt came from the shipped folder
+
+
+def test_issue_document_matches_the_json_contract():
+    issue = make_issue(n_stories=2, n_sidebar=1)
+    doc = json.loads(json.dumps(issue_document(issue)))  # plain JSON types only
+    assert set(doc) == {"title", "date", "stories", "sidebar"}
+    assert doc["date"] == "2026-11-25"
+    story = doc["stories"][0]
+    assert set(story) == {"headline", "dek", "topic", "sources_count", "sources",
+                          "big_picture", "why_this_matters", "between_the_lines"}
+    assert story["topic"] == "Cities & Climate" and story["sources_count"] == 3
+    assert story["sources"][0] == {"title": "Story 1 as told by outlet 1", "outlet": "Outlet 1",
+                                   "url": "https://s1o1.example/story/s1o1"}
+    assert story["big_picture"][0] == {"text": "Big fact 1a shared by outlets.", "cites": [1, 2]}
+    assert doc["stories"][1]["topic"] == "Technology"
+    assert doc["sidebar"] == [{"headline": "Side story 1", "blurb": "One line about side story 1.",
+                               "url": "https://side1.example/story/side1"}]
+
+
+@pytest.mark.parametrize("n_sources, label", [(1, "1 source"), (4, "4 sources")])
+def test_source_count_label_reads_naturally(n_sources, label):
+    issue = Issue(title="T", date=date(2026, 11, 25), generated_at=T0,
+                  sections=[TopicSection("X", [briefing(1, n_sources)])], sidebar=[])
+    assert label in visible_text(parse(render_issue(issue, cfg()).html))
