@@ -102,3 +102,22 @@ def test_same_story_with_different_tracking_is_one_article(feed_server: FeedServ
     [r2] = ingest_feeds([FeedSource(url=one, topic="T")], store, settings=SETTINGS, clock=FixedClock(NOW))
     assert (r1.new, r2.new) == (1, 0)
     assert [a.link for a in store.articles_between(None)] == ["https://news.example/s"]
+
+
+def test_worker_processes_store_the_same_articles_as_in_process_parsing(feed_server: FeedServer, tmp_path, monkeypatch):
+    from functools import partial
+
+    import newsletter.ingest.run as run
+    from newsletter.ingest.workers import ParsePool
+
+    urls = [feed_server.add(f"/w{i}.xml", numbered(6, start=10 * i), headers=RSS) for i in range(4)]
+    sources = [FeedSource(url=u, topic="T") for u in urls]
+    results = []
+    for after in (10**12, 0):  # never, then always in worker processes
+        monkeypatch.setattr(run, "ParsePool", partial(ParsePool, parallel_after=after))
+        store = Store.open(f"sqlite:///{tmp_path / f'w{after}.db'}")
+        reports = ingest_feeds(sources, store, settings=SETTINGS, clock=FixedClock(NOW))
+        assert [r.new for r in reports] == [6, 6, 6, 6]
+        results.append([(a.id, a.title, a.link, a.published, a.text, a.html) for a in store.articles_between(None)])
+        store.close()
+    assert results[0] == results[1]

@@ -24,7 +24,8 @@ from newsletter.clock import Clock
 from newsletter.config import FetchSettings
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
-from newsletter.ingest.parse import ParsedFeed, parse_feed
+from newsletter.ingest.parse import ParsedFeed
+from newsletter.ingest.workers import ParsePool
 from newsletter.models import FeedReport, FeedSource
 from newsletter.store import FeedState, Store, articles as articles_table
 
@@ -68,7 +69,7 @@ class _Ingest:
             by_url.setdefault(s.url, []).append(s)  # a feed in two topics is fetched once
         # One writer thread: SQLite wants writes in series, and the event loop must not wait on them.
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
-        self.cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-parse")
+        self.parser = ParsePool()
         self.limit = asyncio.Semaphore(self.settings.concurrency)
         loop = asyncio.get_running_loop()
         states = await loop.run_in_executor(self.db, self.store.feed_states, list(by_url)) if self.store else {}
@@ -80,7 +81,7 @@ class _Ingest:
             if self.http is None:
                 await client.aclose()
             self.db.shutdown(wait=True)
-            self.cpu.shutdown(wait=True)
+            self.parser.close()
         reports = {id(r_src): r for group in results for r_src, r in group}
         return [reports[id(s)] for s in self.sources]
 
@@ -130,8 +131,7 @@ class _Ingest:
 
         loop = asyncio.get_running_loop()
         outlet = next((s.name for s in srcs if s.name), None)
-        parsed: ParsedFeed = await loop.run_in_executor(
-            self.cpu, lambda: parse_feed(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now))
+        parsed: ParsedFeed = await self.parser.parse(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now)
         if parsed.error:
             await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
                                      consecutive_failures=state.consecutive_failures + 1))
