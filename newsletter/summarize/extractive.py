@@ -23,8 +23,8 @@ from newsletter.models import Briefing, Bullet, Story
 from newsletter.summarize.sentences import split_sentences, trim, word_count
 
 MAX_BULLETS = 3
-SAME_SENTENCE = 0.35  # TF-IDF cosine above which two sentences say the same thing: cite both
-REPEATS_DEK = 0.3  # looser: a bullet this close to the dek would read as a repeat of it
+SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
+REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
 DEK_CHARS, BLURB_CHARS = 220, 180
 
@@ -116,13 +116,19 @@ def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
 # Words every outlet uses whatever it reports: they make unrelated sentences look alike.
 _NEWS_STOP = frozenset(
     "said says say told according monday tuesday wednesday thursday friday saturday sunday "
-    "today yesterday week year chief executive spokesperson spokesman spokeswoman also new".split()
+    "today yesterday chief executive spokesperson spokesman spokeswoman also new".split()
 )
+# Number words carry the facts outlets agree on ("three nights a week", "twelve carriages").
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty "
+    "hundred first second third".split()
+)
+_STOP = (ENGLISH_STOP_WORDS - _NUMBER_WORDS) | _NEWS_STOP
 
 
 def _terms(text: str) -> list[str]:
     words = [w for w in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?", text.lower())
-             if w not in ENGLISH_STOP_WORDS and w not in _NEWS_STOP]
+             if w not in _STOP]
     # Light stemming so "barrier"/"barriers" and "votes"/"voted" meet.
     return [re.sub(r"(?<=\w{3})(ing|ed|es|s)$", "", w) for w in words]
 
