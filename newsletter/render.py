@@ -23,6 +23,7 @@ import premailer
 
 import newsletter
 from newsletter.config import Config
+from newsletter.errors import ConfigError, NewsletterError
 from newsletter.models import Briefing, Issue, RenderedEmail, SidebarItem
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,12 @@ def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bu
 def template_env(cfg: Config) -> jinja2.Environment:
     folders: list[Path] = []
     if cfg.newsletter.templates:
-        folders.append(cfg.resolve(cfg.newsletter.templates))
+        own = cfg.resolve(cfg.newsletter.templates)
+        if not own.is_dir():
+            # Silently falling back to the shipped look would hide the typo.
+            raise ConfigError(cfg.path, "[newsletter] templates", f"folder {cfg.newsletter.templates!r} not found "
+                              f"(looked at {own}).", "fix the path; it is relative to the config file's folder.")
+        folders.append(own)
     folders.append(SHIPPED_TEMPLATES)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
@@ -174,8 +180,15 @@ def _inline_css(html: str) -> str:
 
 
 def _render(env: jinja2.Environment, view: _View) -> tuple[str, str]:
-    html = _inline_css(env.get_template("issue.html").render(v=view))
-    text = env.get_template("issue.txt").render(v=view)
+    try:
+        html = _inline_css(env.get_template("issue.html").render(v=view))
+        text = env.get_template("issue.txt").render(v=view)
+    except jinja2.TemplateSyntaxError as e:
+        raise NewsletterError(f"template {e.filename or e.name}, line {e.lineno}: {e.message}. "
+                              "Fix the template, or remove it to use the shipped one.") from None
+    except jinja2.UndefinedError as e:
+        raise NewsletterError(f"a template uses something the issue does not have: {e.message}. "
+                              "See templates/README.md for what templates can use.") from None
     return html, text
 
 

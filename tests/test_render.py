@@ -10,6 +10,7 @@ import lxml.html
 import pytest
 
 from newsletter.config import Config
+from newsletter.errors import ConfigError, NewsletterError
 from newsletter.models import Article, Briefing, Bullet, Issue, SidebarItem, Story, TopicSection
 from newsletter.render import MAX_HTML_BYTES, issue_document, render_issue
 
@@ -196,6 +197,15 @@ def test_own_templates_come_first_and_shipped_ones_fill_the_gaps(tmp_path):
     email = render_issue(make_issue(), cfg(tmp_path, templates="mine"))
     assert "The Meridian Brief custom" in email.html
     assert "RECENT NEWS" in email.text  # issue.txt came from the shipped folder
+
+
+def test_template_mistakes_get_a_one_line_answer(tmp_path):
+    with pytest.raises(ConfigError, match=r"templates.*not found"):
+        render_issue(make_issue(), cfg(tmp_path, templates="no-such-folder"))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "issue.html").write_text("<html>\n{% for s in v.sections %}\n</html>")
+    with pytest.raises(NewsletterError, match=r"issue.html, line \d+"):
+        render_issue(make_issue(), cfg(tmp_path, templates="broken"))
 
 
 def test_issue_document_matches_the_json_contract():
