@@ -129,9 +129,13 @@ class GroupingSettings(_Section):
     threshold: float = Field(0.5, gt=0, le=1)  # embedding cosine to join a story, semantic mode
     window_hours: float = Field(72, gt=0)  # articles further apart than this are never one story
     # Lexical mode: mean TF-IDF cosine (title + lead) two clusters need to merge, over all terms...
-    min_similarity: float = Field(0.26, gt=0, le=1)
+    min_similarity: float = Field(0.23, gt=0, le=1)
     # ...and over content words alone, so a shared name (company, leader, country) is not enough.
     min_content_similarity: float = Field(0.1, ge=0, le=1)
+    # ...and over names alone (when both name someone), so shared wording is not enough either.
+    min_entity_similarity: float = Field(0.2, ge=0, le=1)
+    # Added to min_similarity per day between two clusters: a follow-up days later needs more in common.
+    min_similarity_per_day: float = Field(0.05, ge=0, le=1)
     # Semantic mode: the lexical cosine an embedding match still needs (guards against topic-only matches).
     semantic_min_similarity: float = Field(0.1, ge=0, le=1)
 

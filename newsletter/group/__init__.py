@@ -46,6 +46,8 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
     th = Thresholds(
         full=settings.min_similarity,
         content=settings.min_content_similarity,
+        entities=settings.min_entity_similarity,
+        per_day=settings.min_similarity_per_day,
         semantic=settings.threshold if embeddings is not None else None,
         semantic_floor=settings.semantic_min_similarity,
     )

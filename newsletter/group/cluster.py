@@ -24,7 +24,6 @@ from newsletter.group.features import Features
 
 KEYS_PER_ARTICLE = 10
 MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
-LINKAGE = "average"
 PAIR_CHUNK = 200_000  # candidate pairs scored per sparse batch, bounds memory
 
 
@@ -32,6 +31,8 @@ PAIR_CHUNK = 200_000  # candidate pairs scored per sparse batch, bounds memory
 class Thresholds:
     full: float  # average cosine over cross pairs, all terms
     content: float  # average cosine over cross pairs, content words only
+    entities: float = 0.0  # average cosine over cross pairs of articles that both name someone
+    per_day: float = 0.0  # added to ``full`` per day between the clusters' mean times
     semantic: float | None = None  # average embedding cosine, when embeddings are present
     semantic_floor: float = 0.1  # lexical full-cosine a semantic join still needs
 
@@ -84,7 +85,8 @@ class _Space:
         for r in range(m.shape[0]):
             lo, hi = m.indptr[r], m.indptr[r + 1]
             self.sums[r] = dict(zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist()))
-        self.size = {r: 1 for r in range(m.shape[0])}
+        # Rows without any term (no names found) neither help nor veto: averages skip them.
+        self.size = {r: int(m.indptr[r + 1] > m.indptr[r]) for r in range(m.shape[0])}
 
     def dot(self, a: int, b: int) -> float:
         x, y = self.sums[a], self.sums[b]
@@ -100,10 +102,8 @@ class _Space:
         self.size[keep] += self.size.pop(gone)
 
     def link(self, a: int, b: int) -> float:
-        if LINKAGE == "centroid":
-            na, nb = self.dot(a, a), self.dot(b, b)
-            return self.dot(a, b) / max(1e-12, (na * nb) ** 0.5)
-        return self.dot(a, b) / (self.size[a] * self.size[b])
+        pairs = self.size[a] * self.size[b]
+        return self.dot(a, b) / pairs if pairs else 1.0
 
 
 class _Dense:
@@ -134,7 +134,9 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         i, j = pairs[:, 0], pairs[:, 1]
     s_full = pair_cosines(feat.full, i, j)
     s_content = pair_cosines(feat.content, i, j)
-    lexical = (s_full >= th.full) & (s_content >= th.content)
+    s_ent = pair_cosines(feat.entities, i, j)
+    has_ent = np.diff(feat.entities.indptr) > 0
+    lexical = (s_full >= th.full) & (s_content >= th.content) & ((s_ent >= th.entities) | ~(has_ent[i] & has_ent[j]))
     strength = s_full.astype(np.float64)
     if embeddings is not None:
         s_sem = np.einsum("ij,ij->i", embeddings[i], embeddings[j])
@@ -151,7 +153,8 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
     members: dict[int, list[int]] = {r: [r] for r in range(n)}
     lo_t = {r: times[r] for r in range(n)}
     hi_t = dict(lo_t)
-    full_space, content_space = _Space(feat.full), _Space(feat.content)
+    sum_t = dict(lo_t)
+    full_space, content_space, entity_space = _Space(feat.full), _Space(feat.content), _Space(feat.entities)
     sem_space = _Dense(embeddings) if embeddings is not None else None
 
     def find(x: int) -> int:
@@ -167,7 +170,8 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         if max(hi_t[a], hi_t[b]) - min(lo_t[a], lo_t[b]) > window_s:
             continue
         avg_full = full_space.link(a, b)
-        ok = avg_full >= th.full and content_space.link(a, b) >= th.content
+        gap_days = abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) / 86400.0
+        ok = avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content and entity_space.link(a, b) >= th.entities
         if not ok and sem_space is not None:
             ok = avg_full >= th.semantic_floor and sem_space.link(a, b) >= (th.semantic or 1.0)
         if not ok:
@@ -177,8 +181,10 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         parent[b] = a
         members[a].extend(members.pop(b))
         lo_t[a], hi_t[a] = min(lo_t[a], lo_t[b]), max(hi_t[a], hi_t[b])
+        sum_t[a] += sum_t.pop(b)
         full_space.merge(a, b)
         content_space.merge(a, b)
+        entity_space.merge(a, b)
         if sem_space is not None:
             sem_space.merge(a, b)
     return [sorted(m) for m in members.values()]

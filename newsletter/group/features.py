@@ -4,11 +4,14 @@ Each article becomes two L2-normalised sparse TF-IDF vectors over its title
 (counted twice: headlines carry the event) and the lead of its text:
 
 - ``full``: content-word stems, named entities and numbers;
-- ``content``: content-word stems and numbers, no names: *what* happened.
+- ``content``: content-word stems and numbers, no names: *what* happened;
+- ``entities``: names alone: *who* and *where*.
 
 Two articles about the same company share its name but not, unless they
 report the same event, what happened to it; requiring the content vectors to
 agree as well keeps "Veltrona recalls vans" and "Veltrona profit jumps" apart.
+Symmetrically, two recalls by different carmakers share the words but not
+the names; requiring some agreement on entities keeps those apart.
 
 Entities are found by case at corpus level: a word counts as a name when,
 in the middle of sentences, it is mostly written with a capital. That
@@ -51,6 +54,7 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 class Features:
     full: sp.csr_matrix
     content: sp.csr_matrix  # no entity terms
+    entities: sp.csr_matrix  # entity terms only; rows without names are all zero
     terms: np.ndarray  # column index -> term ("w:stem", "e:name", "n:number")
     idf: np.ndarray
     title_terms: list[frozenset[int]]  # column ids of each title's terms, for headline choice
@@ -155,7 +159,8 @@ def extract(articles: list[Article]) -> Features:
     content = _l2(raw @ sp.diags(np.where(kinds == "e", 0.0, scale).astype(np.float32)))
     index = vec.vocabulary_
     title_terms = [frozenset(index[t] for t in tt if t in index) for tt in title_docs]
-    return Features(full=full, content=content, terms=terms, idf=vec.idf_.astype(np.float32), title_terms=title_terms)
+    entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
+    return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32), title_terms=title_terms)
 
 
 def _identity(doc: list[str]) -> list[str]:
