@@ -146,6 +146,8 @@ class RankingSettings(_Section):
     keywords: float = 0.5
     novelty: float = 1.0
     recency_half_life_hours: float = Field(12, gt=0)
+    # A story sent before comes back (marked as an update) only when this many new outlets joined it.
+    update_min_new_outlets: int = Field(1, ge=1)
 
 
 class Config(_Section):

@@ -80,9 +80,10 @@ def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
     sub = feat.full[group]
     typical = np.asarray((sub @ sub.sum(axis=0).T)).ravel()  # similarity to the story as a whole
     central = dict(zip(group, typical.tolist()))
-    # One article per outlet: the most typical one, earliest on ties.
+    # One article per outlet: its first report. An outlet's later pieces on the same
+    # event add nothing a reader needs, and keeping the first keeps what was sent before.
     best: dict[str, int] = {}
-    for i in sorted(group, key=lambda i: (-central[i], arts[i].published, arts[i].id)):
+    for i in sorted(group, key=lambda i: (arts[i].published, arts[i].id)):
         best.setdefault(arts[i].outlet.strip().casefold(), i)
     kept = list(best.values())
     head = max(kept, key=lambda i: (_informative(i, group, feat), -arts[i].published.timestamp(), _neg(arts[i].id)))
@@ -95,16 +96,17 @@ def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
 
 
 def _informative(i: int, group: list[int], feat: Features) -> float:
-    """Sum of IDF of the title's terms that other sources confirm (all terms when alone).
+    """How much of what the coverage agrees on the title says: the IDF of each title
+    term, weighted by the share of the other sources that carry it too.
 
-    A title carrying the names, numbers and facts the coverage agrees on beats
-    a teaser ("What went wrong at Nimbusware") or an aggregator's framing.
+    A title with the names, numbers and facts every outlet reports beats a
+    teaser ("What went wrong at Nimbusware"), an aggregator's framing, or a
+    long headline built on details only one outlet has.
     """
-    terms = feat.title_terms[i]
-    if len(group) > 1:
-        others = set().union(*(_row_terms(feat, k) for k in group if k != i))
-        terms = terms & others
-    return float(sum(feat.idf[t] for t in terms))
+    others = [_row_terms(feat, k) for k in group if k != i]
+    if not others:
+        return 0.0
+    return float(sum(feat.idf[t] * sum(t in o for o in others) / len(others) for t in feat.title_terms[i]))
 
 
 def _row_terms(feat: Features, k: int) -> set[int]:

@@ -1,0 +1,121 @@
+"""Ranking and placement: which stories get briefings, which go to the sidebar, which are dropped.
+
+A story's score in a topic is a weighted sum (weights in ``[ranking]``) of
+four signals, each in [0, 1]:
+
+- outlets: how many distinct outlets carry it, log-scaled, full at 8;
+- recency: halves every ``recency_half_life_hours`` since its latest article;
+- keywords: the topic's keywords it mentions (whole words), m / (m + 1);
+- novelty: the share of its articles not sent in an earlier issue.
+
+Never repeat: a story whose articles were all sent before is dropped. One
+with some sent articles comes back, marked ``is_update``, only when at least
+``update_min_new_outlets`` outlets that were not in the sent coverage have
+joined it; otherwise it is dropped too.
+
+Placement: every (story, topic) pair the story fits (the topics of its
+feeds) is ranked by score; walking down that list, a story takes a briefing
+slot in the first topic that still has room (``max_stories`` per topic), so
+it lands where it ranks best. The stories left over fill the sidebar by
+their best score. Each story appears once. Ties break on more outlets, then
+newer, then topic order in the config, then story id: same input, same issue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from newsletter.config import Config
+from newsletter.models import Story
+from newsletter.select import word_pattern
+from newsletter.store import SentArticle
+
+OUTLETS_FULL = 8  # this many outlets (or more) score the full outlets weight
+
+
+@dataclass
+class Placement:
+    sections: dict[str, list[Story]] = field(default_factory=dict)  # topic -> stories for briefings, best first
+    sidebar: list[Story] = field(default_factory=list)
+    dropped: list[Story] = field(default_factory=list)  # sent before and nothing new: not in this issue
+
+
+def novelty(story: Story, sent: dict[str, SentArticle], min_new_outlets: int) -> tuple[float, bool] | None:
+    """(novelty, is_update), or None when the story must not be repeated."""
+    sent_here = [a for a in story.articles if a.id in sent]
+    if not sent_here:
+        return 1.0, False
+    fresh = [a for a in story.articles if a.id not in sent]
+    seen_outlets = {_outlet(a.outlet) for a in sent_here}
+    new_outlets = {_outlet(a.outlet) for a in fresh} - seen_outlets
+    if not fresh or len(new_outlets) < max(1, min_new_outlets):
+        return None
+    return len(fresh) / len(story.articles), True
+
+
+def place_stories(stories: list[Story], cfg: Config, sent: dict[str, SentArticle], now: datetime) -> Placement:
+    weights = cfg.ranking
+    order = {t.name: k for k, t in enumerate(cfg.topics)}
+    keywords = {t.name: word_pattern(t.keywords) for t in cfg.topics}
+    placement = Placement(sections={t.name: [] for t in cfg.topics})
+
+    candidates: list[tuple[tuple, Story, str | None]] = []
+    for story in stories:
+        judged = novelty(story, sent, weights.update_min_new_outlets)
+        if judged is None:
+            placement.dropped.append(story)
+            continue
+        fresh_share, is_update = judged
+        base = (weights.outlets * _outlet_signal(story) + weights.recency * _recency(story, now, weights.recency_half_life_hours)
+                + weights.novelty * fresh_share)
+        story = replace(story, is_update=is_update)
+        haystack = None
+        topics = [t for t in story.topics if t in order]
+        for topic in topics or [None]:
+            score = base
+            if topic is not None and keywords[topic] is not None and weights.keywords:
+                haystack = haystack if haystack is not None else _haystack(story)
+                m = len({w.group(0).casefold() for w in keywords[topic].finditer(haystack)})
+                score += weights.keywords * m / (m + 1)
+            key = (-round(score, 9), -len(story.articles), -story.last_published.timestamp(),
+                   order.get(topic, len(order)) if topic else len(order), story.id)
+            candidates.append((key, replace(story, score=score), topic))
+    candidates.sort(key=lambda c: c[0])
+
+    placed: set[str] = set()
+    leftovers: list[tuple[tuple, Story]] = []
+    for key, story, topic in candidates:
+        if story.id in placed:
+            continue
+        if topic is not None and len(placement.sections[topic]) < cfg.newsletter.max_stories:
+            placement.sections[topic].append(story)
+            placed.add(story.id)
+        else:
+            leftovers.append((key, story))
+    for key, story in leftovers:  # already in best-score order
+        if story.id in placed or len(placement.sidebar) >= cfg.newsletter.sidebar_size:
+            continue
+        placement.sidebar.append(story)
+        placed.add(story.id)
+    placement.sections = {t: s for t, s in placement.sections.items() if s}
+    return placement
+
+
+def _outlet(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _outlet_signal(story: Story) -> float:
+    n = len({_outlet(a.outlet) for a in story.articles})
+    return min(1.0, math.log(max(n, 1)) / math.log(OUTLETS_FULL))
+
+
+def _recency(story: Story, now: datetime, half_life_hours: float) -> float:
+    age_h = max(0.0, (now - story.last_published).total_seconds() / 3600.0)
+    return 0.5 ** (age_h / half_life_hours)
+
+
+def _haystack(story: Story) -> str:
+    return "\n".join(f"{a.title}\n{a.text}" for a in story.articles)

@@ -1,0 +1,131 @@
+"""Grouping: same event -> one story, different events -> apart, deterministic, within the window."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import GroupingSettings
+from newsletter.group import group_stories
+from newsletter.group.quality import load_labelled
+from newsletter.models import Article
+
+LABELLED = Path(__file__).parent / "data" / "grouping"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> tuple[dict[str, Article], dict[str, str]]:
+    articles, labels = load_labelled(LABELLED)
+    return {a.id: a for a in articles}, labels
+
+
+def _story_of(stories, article_id):
+    return next(s for s in stories if article_id in {a.id for a in s.articles})
+
+
+def _pick(arts: dict[str, Article], labels: dict[str, str], *clusters: str) -> list[Article]:
+    return [a for aid, a in arts.items() if labels[aid] in clusters]
+
+
+def test_wire_copies_and_paraphrases_of_one_event_make_one_story(labelled):
+    arts, labels = labelled
+    stories = group_stories(_pick(arts, labels, "veltrona-recall", "nimbus-outage"), GroupingSettings())
+    assert sorted(len(s.articles) for s in stories) == [5, 5]
+    recall = _story_of(stories, "b01")
+    assert {a.id for a in recall.articles} == {"b01", "b02", "b03", "b04", "b05"}  # wire copy, rewrite, day-after piece
+
+
+def test_same_company_different_events_stay_apart(labelled):
+    arts, labels = labelled
+    picked = _pick(arts, labels, "veltrona-recall", "veltrona-profit", "veltrona-plant", "swiftbox-jobs")
+    stories = group_stories(picked, GroupingSettings())
+    got = sorted(sorted(labels[a.id] for a in s.articles) for s in stories)
+    assert got == sorted([["veltrona-recall"] * 5, ["veltrona-profit"] * 3, ["veltrona-plant"], ["swiftbox-jobs"] * 2])
+
+
+def test_follow_up_days_later_is_its_own_story(labelled):
+    arts, labels = labelled
+    stories = group_stories(_pick(arts, labels, "tessaly-strike", "tessaly-deal", "tessaly-jets"), GroupingSettings())
+    assert len(stories) == 3
+    assert {labels[a.id] for a in _story_of(stories, "b28").articles} == {"tessaly-deal"}
+
+
+def test_window_keeps_far_apart_copies_separate(labelled):
+    arts, _ = labelled
+    first = arts["b01"]
+    again = dataclasses.replace(arts["b02"], id="late", published=first.published + timedelta(hours=100))
+    assert len(group_stories([first, again], GroupingSettings(window_hours=72))) == 2
+    assert len(group_stories([first, again], GroupingSettings(window_hours=120))) == 1
+
+
+def test_one_outlet_counts_once_and_its_first_report_stays(labelled):
+    arts, _ = labelled
+    wire = arts["b01"]
+    update = dataclasses.replace(wire, id="b01-update", published=wire.published + timedelta(hours=2),
+                                 title=wire.title + " (updated)")
+    stories = group_stories([wire, update, arts["b03"], arts["b04"]], GroupingSettings())
+    assert len(stories) == 1
+    story = stories[0]
+    assert len(story.articles) == 3 and len(set(story.outlets)) == 3
+    assert "b01" in {a.id for a in story.articles} and "b01-update" not in {a.id for a in story.articles}
+
+
+def test_headline_is_the_informative_title_not_a_teaser(labelled):
+    arts, labels = labelled
+    stories = group_stories(_pick(arts, labels, "nimbus-outage", "veltrona-recall"), GroupingSettings())
+    outage = _story_of(stories, "t03")
+    assert outage.headline != "What went wrong at Nimbusware"
+    assert "Nimbusware" in outage.headline and "outage" in outage.headline
+    recall = _story_of(stories, "b04")
+    assert recall.headline != arts["b04"].title  # not the aggregator's "what drivers need to know"
+    assert "41,000" in recall.headline
+    assert recall.articles[0].title == recall.headline  # the headline's source is source [1]
+
+
+def test_story_carries_times_and_union_of_topics(labelled):
+    arts, _ = labelled
+    a = dataclasses.replace(arts["b19"], topics=("Business",))
+    b = dataclasses.replace(arts["b20"], topics=("Health",))
+    c = dataclasses.replace(arts["b21"], topics=("Business", "Markets"))
+    [story] = group_stories([c, a, b], GroupingSettings())
+    assert story.topics == ("Business", "Health", "Markets")
+    assert story.first_published == a.published and story.last_published == c.published
+
+
+def test_same_input_in_any_order_gives_same_stories(labelled):
+    arts, _ = labelled
+    items = list(arts.values())
+    first = group_stories(items, GroupingSettings())
+    shuffled = items[:]
+    random.Random(3).shuffle(shuffled)
+    second = group_stories(shuffled, GroupingSettings())
+    assert [(s.id, s.headline, [a.id for a in s.articles]) for s in first] == \
+           [(s.id, s.headline, [a.id for a in s.articles]) for s in second]
+    assert [len(s.articles) for s in first] == sorted((len(s.articles) for s in first), reverse=True)
+
+
+def test_duplicates_and_empty_input(labelled):
+    arts, _ = labelled
+    assert group_stories([], GroupingSettings()) == []
+    [story] = group_stories([arts["t13"], arts["t13"]], GroupingSettings())
+    assert [a.id for a in story.articles] == ["t13"]
+
+
+def test_articles_without_text_or_names_still_group_by_title():
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+
+    def art(i, outlet, title):
+        return Article(id=i, feed_url="f", outlet=outlet, title=title, link=f"https://x.example/{i}", published=t, text="")
+
+    stories = group_stories([
+        art("1", "A", "tram fares rise 12% from january across the network"),
+        art("2", "B", "tram fares to rise 12% in january"),
+        art("3", "C", "heavy snow closes mountain pass for second day"),
+    ], GroupingSettings())
+    assert sorted(len(s.articles) for s in stories) == [1, 2]

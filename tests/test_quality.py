@@ -1,0 +1,61 @@
+"""Grouping quality on the labelled set: the figures must not fall.
+
+The floors are the figures measured when the set was written (1.000 on every
+measure, thresholds chosen on this set and the demo feeds), less one article's
+worth of slack; never below the aim (F1 >= 0.95 with precision >= 0.97).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import GroupingSettings
+from newsletter.group import group_stories
+from newsletter.group.quality import bcubed, load_labelled, missed_joins, pairwise, predicted_clusters, wrong_merges
+
+LABELLED = Path(__file__).parent / "data" / "grouping"
+AIM_F1, AIM_PRECISION = 0.95, 0.97
+FLOORS = {  # measure: (precision, recall, f1)
+    "pairwise": (0.98, 0.96, 0.97),
+    "bcubed": (0.98, 0.97, 0.98),
+}
+
+
+@pytest.fixture(scope="module")
+def measured():
+    articles, gold = load_labelled(LABELLED)
+    pred = predicted_clusters(group_stories(articles, GroupingSettings()), [a.id for a in articles])
+    return articles, gold, pred
+
+
+def test_labelled_set_is_big_enough_and_has_every_cluster_size(measured):
+    articles, gold, _ = measured
+    assert len(articles) >= 60
+    sizes = Counter(Counter(gold.values()).values())
+    assert set(sizes) == {1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("name,measure", [("pairwise", pairwise), ("bcubed", bcubed)])
+def test_quality_stays_at_or_above_the_floor(measured, name, measure):
+    _, gold, pred = measured
+    s = measure(pred, gold)
+    p_floor, r_floor, f_floor = FLOORS[name]
+    assert max(p_floor, AIM_PRECISION) <= 1 and max(f_floor, AIM_F1) <= 1
+    detail = f"wrong merges {wrong_merges(pred, gold)[:5]}, missed {missed_joins(pred, gold)[:5]}"
+    assert s.precision >= max(p_floor, AIM_PRECISION), f"{name} precision {s.precision:.3f}; {detail}"
+    assert s.recall >= r_floor, f"{name} recall {s.recall:.3f}; {detail}"
+    assert s.f1 >= max(f_floor, AIM_F1), f"{name} F1 {s.f1:.3f}; {detail}"
+
+
+def test_metrics_notice_a_wrong_merge_and_a_split():
+    gold = {"a": "x", "b": "x", "c": "y", "d": "y"}
+    perfect = {"a": 0, "b": 0, "c": 1, "d": 1}
+    assert pairwise(perfect, gold).f1 == 1.0 and bcubed(perfect, gold).f1 == 1.0
+    merged = {"a": 0, "b": 0, "c": 0, "d": 0}
+    assert pairwise(merged, gold).precision == pytest.approx(2 / 6) and pairwise(merged, gold).recall == 1.0
+    split = {"a": 0, "b": 1, "c": 2, "d": 2}
+    assert pairwise(split, gold).recall == pytest.approx(0.5) and pairwise(split, gold).precision == 1.0
+    assert bcubed(split, gold).recall == pytest.approx(0.75)
