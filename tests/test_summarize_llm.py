@@ -97,7 +97,7 @@ def test_a_source_cannot_close_its_own_delimiter():
 
 def test_links_in_the_answer_are_stripped():
     linked = answer(
-        dek="Read the full story at https://evil.example/login now.",
+        dek="Halvard lost 380,000 records, see https://evil.example/login.",
         big_picture=[{"text": "Records were stolen, see [the report](https://evil.example/x) and www.evil.example.",
                       "cites": [2]}],
     )
@@ -106,6 +106,7 @@ def test_links_in_the_answer_are_stripped():
     everything = " ".join([b.headline, b.dek] + [x.text for _, bs in b.sections() for x in bs])
     assert "http" not in everything and "evil.example" not in everything and "](" not in everything
     assert b.big_picture[0].text.startswith("Records were stolen, see the report")
+    assert b.dek == "Halvard lost 380,000 records."  # no dangling "see" where the link was
 
 
 def test_bullets_with_missing_or_impossible_cites_are_dropped():

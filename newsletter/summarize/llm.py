@@ -189,19 +189,28 @@ def _json_object(answer: str) -> dict:
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_URL = re.compile(r"(?:https?|ftp|javascript|data|mailto):[^\s<>\"')\]]*|\bwww\.[^\s<>\"')\]]+", re.IGNORECASE)
+# A URL ends before trailing punctuation, which belongs to the sentence.
+_URL = re.compile(r"(?:\b(?:https?|ftp|javascript|data|mailto):|\bwww\.)(?:[^\s<>\"')\]]*[^\s<>\"')\].,;:!?])?",
+                  re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _CITE_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+_DANGLING = re.compile(r"[,;:]?\s*\b(?:read more|more|see|visit|at|via|here|on|and|or)?\s*[:,;]?\s*([.!?]?)\s*$",
+                       re.IGNORECASE)
 
 
 def clean_text(text: str) -> str:
     """Model prose without links, markup or stray whitespace."""
     text = _MD_LINK.sub(r"\1", text or "")
     text = _TAG.sub("", text)
-    text = _URL.sub("", text)
+    text, urls = _URL.subn("", text)
     text = re.sub(r"\(\s*\)", "", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
-    return " ".join(text.split()).strip(" -–—")
+    text = " ".join(text.split()).strip(" -–—")
+    if urls:  # "details at <url>." would leave "details at." behind
+        text = _DANGLING.sub(r"\1", text)
+    return text
 
 
 def _clean_bullets(bullets: list[_BulletOut], n_sources: int) -> list[Bullet]:
