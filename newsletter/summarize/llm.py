@@ -26,7 +26,9 @@ from newsletter.summarize.extractive import extractive_summarizer
 
 log = logging.getLogger(__name__)
 
-MAX_SOURCE_CHARS = 4000  # per source: enough for a news article, bounded cost
+MAX_SOURCE_CHARS = 4000  # per source: enough for a news article's gist
+PROMPT_BUDGET_CHARS = 16000  # all sources together: a big story shares it, so cost stays bounded
+MIN_SOURCE_CHARS = 600
 MAX_BULLETS = 3
 
 SYSTEM_PROMPT = """\
@@ -132,6 +134,7 @@ class LLMSummarizer:
 
 def build_messages(story: Story) -> list[dict]:
     parts = [f"The story has {len(story.articles)} sources, numbered 1 to {len(story.articles)}.", ""]
+    per_source = max(MIN_SOURCE_CHARS, min(MAX_SOURCE_CHARS, PROMPT_BUDGET_CHARS // len(story.articles)))
     for i, a in enumerate(story.articles, start=1):
         parts += [
             f"<<<SOURCE {i}>>>",
@@ -139,7 +142,7 @@ def build_messages(story: Story) -> list[dict]:
             f"Title: {_defuse(a.title)}",
             f"Published: {a.published.isoformat()}",
             "Text:",
-            _defuse(a.text[:MAX_SOURCE_CHARS]),
+            _defuse(a.text[:per_source]),
             f"<<<END SOURCE {i}>>>",
             "",
         ]
