@@ -1,0 +1,185 @@
+"""The CLI end to end on the demo config, as a new user runs it: offline, no key."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "NEWSLETTER_"))}
+
+
+def newsletter(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**CLEAN_ENV, "COLUMNS": "200", **(env or {})}, timeout=120)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return tmp_path / "config" / "newsletter.toml"
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    root = tmp_path_factory.mktemp("preview")
+    shutil.copytree(REPO / "config", root / "config")
+    proc = newsletter("preview", "--config", str(root / "config" / "newsletter.toml"),
+                      "--out", str(root / "out" / "issue.html"), cwd=root)
+    return proc, root / "out" / "issue.html"
+
+
+def test_preview_writes_html_text_and_json_and_prints_their_paths(preview):
+    proc, html = preview
+    assert proc.returncode == 0, proc.stderr
+    for suffix in (".html", ".txt", ".json"):
+        path = html.with_suffix(suffix)
+        assert path.is_file() and path.stat().st_size > 0
+        assert str(path) in proc.stdout
+
+
+def test_preview_issue_has_cited_briefings_and_a_sidebar(preview):
+    _, html_path = preview
+    doc = json.loads(html_path.with_suffix(".json").read_text())
+    assert doc["title"] == "The Meridian Brief" and doc["date"]
+    assert len(doc["stories"]) >= 3
+    for story in doc["stories"]:
+        assert story["headline"] and story["dek"]
+        assert story["sources"] and all(s["url"].startswith("https://") and s["outlet"] for s in story["sources"])
+        for section in ("big_picture", "why_this_matters", "between_the_lines"):
+            assert story[section], (story["headline"], section)
+            for bullet in story[section]:
+                assert bullet["text"] and bullet["cites"]
+                assert all(1 <= n <= len(story["sources"]) for n in bullet["cites"])
+    assert any(len(s["sources"]) >= 3 for s in doc["stories"])
+    assert doc["sidebar"] and all(i["headline"] and i["blurb"] and i["url"].startswith("https://") for i in doc["sidebar"])
+
+
+def test_preview_html_shows_what_a_reader_needs_and_fits_gmail(preview):
+    _, html_path = preview
+    html = html_path.read_text()
+    doc = json.loads(html_path.with_suffix(".json").read_text())
+    assert len(html.encode()) < 100 * 1024
+    assert "Recent news" in html
+    for label in ("The big picture", "Why this matters", "Between the lines"):
+        assert html.count(label) >= len(doc["stories"])
+    for story in doc["stories"]:
+        assert f"{len(story['sources'])} sources" in html or len(story["sources"]) == 1
+        for source in story["sources"]:
+            assert source["url"] in html
+    assert "<script" not in html.lower() and "javascript:" not in html.lower()
+    text = html_path.with_suffix(".txt").read_text()
+    assert all(s["headline"] in text for s in doc["stories"])
+
+
+def test_each_story_and_each_article_appears_once(preview):
+    _, html_path = preview
+    doc = json.loads(html_path.with_suffix(".json").read_text())
+    headlines = [s["headline"] for s in doc["stories"]] + [i["headline"] for i in doc["sidebar"]]
+    assert len(headlines) == len(set(headlines))
+    urls = [src["url"] for s in doc["stories"] for src in s["sources"]] + [i["url"] for i in doc["sidebar"]]
+    assert len(urls) == len(set(urls))
+
+
+def test_send_writes_a_multipart_eml_per_recipient_once_a_day(demo):
+    proc = newsletter("send", "--config", str(demo), cwd=demo.parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    outbox = demo.parent.parent / "var" / "outbox"
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == 2  # the demo has two recipients
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    for header in ("From", "To", "Subject", "Date", "Message-ID"):
+        assert msg[header], header
+    assert "The Meridian Brief" in msg["Subject"]
+
+    mtimes = [f.stat().st_mtime_ns for f in files]
+    again = newsletter("send", "--config", str(demo), cwd=demo.parent.parent)
+    assert again.returncode == 0, again.stderr
+    assert [f.stat().st_mtime_ns for f in sorted(outbox.glob("*.eml"))] == mtimes
+    assert "already sent" in again.stdout
+
+
+def test_send_to_override_and_dry_run(demo):
+    root = demo.parent.parent
+    dry = newsletter("send", "--config", str(demo), "--dry-run", cwd=root)
+    assert dry.returncode == 0, dry.stderr
+    assert "would send" in dry.stdout
+    assert not (root / "var" / "outbox").exists()
+    proc = newsletter("send", "--config", str(demo), "--to", "editor@example.net", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    [eml] = (root / "var" / "outbox").glob("*.eml")
+    assert "editor@example.net" in eml.name
+
+
+def test_check_lists_every_demo_feed_as_healthy(demo):
+    proc = newsletter("check", "--config", str(demo), cwd=demo.parent.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for outlet in ("Northwind Courier", "Harborline Dispatch", "Valmere Ledger", "Copperfield Tech", "Eastbay Signal"):
+        assert outlet in proc.stdout
+    assert "failed" not in proc.stdout
+
+
+def test_fetch_reports_new_then_unchanged(demo):
+    root = demo.parent.parent
+    first = newsletter("fetch", "--config", str(demo), cwd=root)
+    assert first.returncode == 0, first.stderr
+    assert "32 new articles" in first.stdout
+    second = newsletter("fetch", "--config", str(demo), cwd=root)
+    assert "0 new articles" in second.stdout
+
+
+def test_default_config_location_is_config_folder(demo):
+    proc = newsletter("preview", "--out", "here.html", cwd=demo.parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert (demo.parent.parent / "here.json").is_file()
+
+
+GOOD_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Fenwick Gazette</title><link>https://fenwick.example/</link>
+<item><guid>fg-1</guid><title>Fenwick ferry service resumes after storm repairs</title>
+<link>https://fenwick.example/ferry?utm_source=rss</link><pubDate>Tue, 24 Nov 2026 06:00:00 GMT</pubDate>
+<description>The Fenwick ferry resumed service on Tuesday after two weeks of storm repairs. The operator said
+crossings will run every forty minutes. Harbour staff replaced the damaged ramp over the weekend.</description></item>
+</channel></rss>"""
+
+
+def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
+    from feedserver import FeedServer
+
+    with FeedServer() as srv:
+        good = srv.add("/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
+        bad = srv.add("/broken.xml", status=500)
+        cfg = tmp_path / "newsletter.toml"
+        cfg.write_text(f"""
+[newsletter]
+title = "Fenwick Daily"
+from = "daily@fenwick.example"
+to = ["reader@example.org"]
+max_age_hours = 0
+
+[[topics]]
+name = "Local"
+feeds = ["{good}", "{bad}"]
+""")
+        proc = newsletter("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert bad in " ".join(proc.stderr.split()) and "500" in proc.stderr
+        doc = json.loads((tmp_path / "issue.json").read_text())
+        placed = [s["sources"][0]["url"] for s in doc["stories"]] + [i["url"] for i in doc["sidebar"]]
+        assert placed == ["https://fenwick.example/ferry"]  # tracking parameter dropped
+
+        check = newsletter("check", "--config", str(cfg), cwd=tmp_path)
+        assert check.returncode == 1
+        assert "500" in check.stdout and "1 of 2 feeds failed" in check.stderr
