@@ -27,6 +27,7 @@ SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thin
 REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
 DEK_CHARS, BLURB_CHARS = 220, 180
+MAX_SENTENCES_PER_SOURCE = 40  # news puts the facts first; this bounds the work on long full texts
 
 _BOILERPLATE = re.compile(
     r"\b(read more|click here|subscribe|sign up|newsletter|all rights reserved|cookie|"
@@ -92,7 +93,7 @@ def _sentences(story: Story) -> list[_Sentence]:
     out: list[_Sentence] = []
     seen: set[str] = set()
     for i, article in enumerate(story.articles, start=1):
-        for pos, text in enumerate(split_sentences(article.text)):
+        for pos, text in enumerate(split_sentences(article.text)[:MAX_SENTENCES_PER_SOURCE]):
             key = text.lower()
             if _usable(text) and key not in seen:
                 seen.add(key)
@@ -143,35 +144,36 @@ def _dek_index(sentences: list[_Sentence]) -> int | None:
 def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | None) -> list[list[Bullet]]:
     sim = _similarity(story, sentences)
     n_sources = len(story.articles)
+    n = len(sentences)
+    src = np.array([s.source for s in sentences], dtype=int)
+    same = (sim >= SAME_SENTENCE) & (src[:, None] != src[None, :])
     for a, s in enumerate(sentences):
-        s.same_as = {b for b in range(len(sentences)) if b != a and sim[a, b] >= SAME_SENTENCE
-                     and sentences[b].source != s.source}
+        s.same_as = set(np.flatnonzero(same[a]).tolist())
 
     # How much of the sentence the other outlets also report: the mean over other
     # sources of the best match in each. A lead-position bonus settles single-source stories.
-    agreement = np.zeros(len(sentences))
-    uniqueness = np.zeros(len(sentences))
-    for a, s in enumerate(sentences):
-        best = [max((sim[a, b] for b in range(len(sentences)) if sentences[b].source == src), default=0.0)
-                for src in range(1, n_sources + 1) if src != s.source]
-        agreement[a] = float(np.mean(best)) if best else 0.0
-        uniqueness[a] = 1.0 - (max(best) if best else 0.0)
+    best_in = np.zeros((n, n_sources))
+    for k in range(n_sources):
+        cols = src == k + 1
+        if cols.any():
+            best_in[:, k] = sim[:, cols].max(axis=1)
+    others = src[:, None] != np.arange(1, n_sources + 1)[None, :]
+    if n_sources > 1:
+        agreement = np.where(others, best_in, 0.0).sum(axis=1) / (n_sources - 1)
+        uniqueness = 1.0 - np.where(others, best_in, 0.0).max(axis=1)
+    else:
+        agreement, uniqueness = np.zeros(n), np.ones(n)
     lead = np.array([1.0 / (1 + s.position) for s in sentences])
 
-    def big_picture(a: int) -> float:
-        return 2.0 * agreement[a] + 0.6 * lead[a] + 0.1 * len(sentences[a].same_as)
-
-    def why_matters(a: int) -> float:
-        t = sentences[a].text
-        cues = len(_CONSEQUENCE.findall(t)) + (0.5 if _NUMBER.search(t) else 0.0)
-        return min(cues, 3) + 0.5 * agreement[a]
-
-    def between_lines(a: int) -> float:
-        t = sentences[a].text
-        quote = 1.0 if _QUOTE.search(t) else 0.0
-        caveat = min(len(_CAVEAT.findall(t)), 2) * 0.5
-        other_outlet = 0.3 if sentences[a].source != 1 else 0.0
-        return uniqueness[a] + quote + caveat + other_outlet
+    big_picture = 2.0 * agreement + 0.6 * lead + 0.1 * np.array([len(s.same_as) for s in sentences])
+    why_matters = np.array([
+        min(len(_CONSEQUENCE.findall(s.text)) + (0.5 if _NUMBER.search(s.text) else 0.0), 3) for s in sentences
+    ]) + 0.5 * agreement
+    between_lines = uniqueness + np.array([
+        (1.0 if _QUOTE.search(s.text) else 0.0) + min(len(_CAVEAT.findall(s.text)), 2) * 0.5
+        + (0.3 if s.source != 1 else 0.0)
+        for s in sentences
+    ])
 
     scorers = (big_picture, why_matters, between_lines)
     # A second or third bullet must earn its place; the first is taken when there is anything left.
@@ -196,8 +198,8 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
             if not left:
                 break
             # Deterministic: score, then earlier source, then earlier sentence.
-            best = max(left, key=lambda a: (score(a), -sentences[a].source, -sentences[a].position))
-            if round_ > 0 and score(best) < floors[k] + (0.5 if k == 0 else 0.0) * round_:
+            best = max(left, key=lambda a: (score[a], -sentences[a].source, -sentences[a].position))
+            if round_ > 0 and score[best] < floors[k] + (0.5 if k == 0 else 0.0) * round_:
                 continue
             sections[k].append(best)
             taken.add(best)
