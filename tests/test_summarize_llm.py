@@ -168,11 +168,33 @@ def test_fenced_json_and_servers_without_json_mode_still_work():
     assert ["response_format" in r.json for r in srv.chat_requests] == [True, False, False]
 
 
-def test_pipeline_falls_back_to_extractive_for_a_story_the_model_botches():
-    from newsletter import pipeline  # imported here: it pulls in every stage
+def test_demo_issue_with_a_model_that_botches_some_stories_falls_back_per_story(tmp_path):
+    """The whole build, demo feeds included: bad answers cost those stories their model briefing only."""
+    from pathlib import Path
 
-    problems: list[str] = []
-    with OpenAIServer(["not json at all"]) as srv:
-        b = pipeline._brief(summarizer(srv), breach_story(), problems)
-    assert b is not None and b.summarizer == "extractive"
-    assert len(problems) == 1 and "llm:test-model failed" in problems[0]
+    from newsletter.clock import FixedClock
+    from newsletter.config import load_config
+    from newsletter.pipeline import build_issue  # imported here: it pulls in every stage
+    from newsletter.store import Store
+
+    cfg = load_config(Path(__file__).resolve().parent.parent / "config" / "newsletter.toml")
+    cfg.store.url = str(tmp_path / "state.db")
+
+    def every_other(payload):
+        botched = "Halvard" in payload["messages"][-1]["content"]
+        return "I cannot answer in JSON today." if botched else answer()
+
+    with OpenAIServer(every_other) as srv:
+        cfg.llm.base_url, cfg.llm.model, cfg.llm.max_retries = srv.base_url, "test-model", 0
+        store = Store.open(cfg.store_url)
+        try:
+            issue = build_issue(cfg, store, LLMSummarizer.from_config(cfg),
+                                FixedClock(datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)))
+        finally:
+            store.close()
+    by_writer = {}
+    for b in issue.briefings:
+        by_writer.setdefault(b.summarizer, []).append(b)
+    assert set(by_writer) == {"llm:test-model", "extractive"}
+    assert all(any("Halvard" in a.title for a in b.story.articles) for b in by_writer["extractive"])
+    assert any("llm:test-model failed" in p and "Halvard" in p for p in issue.problems)
