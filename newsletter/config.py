@@ -87,6 +87,7 @@ class LLMSettings(_Section):
     timeout: float = 60
     max_retries: int = 2
     temperature: float = 0.2
+    concurrency: int = Field(4, ge=1, le=32)  # model requests in flight at once
     embeddings_model: str | None = None  # enables semantic grouping
 
 

@@ -13,6 +13,7 @@ goes on; only a mistake in the config stops it.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from newsletter.config import Config
 from newsletter.deliver import Transport, deliver_issue
 from newsletter.group import group_stories
 from newsletter.ingest import ingest_feeds
-from newsletter.models import Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, TopicSection
+from newsletter.models import Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection
 from newsletter.rank import place_stories
 from newsletter.render import issue_document, render_issue
 from newsletter.select import select_articles
@@ -62,13 +63,27 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
     stories = group_stories(articles, cfg.grouping, embedder=_embedder(cfg))
     placement = place_stories(stories, cfg, store.sent_articles(), now)
 
+    # Model calls are slow and independent: run them side by side, keep the order.
+    with ThreadPoolExecutor(max_workers=cfg.llm.concurrency) as pool:
+        briefed = {
+            topic.name: list(pool.map(lambda st: _brief(summarizer, st), placement.sections.get(topic.name, [])))
+            for topic in cfg.topics
+        }
+        sidebar_done = list(pool.map(lambda st: _sidebar_item(summarizer, st), placement.sidebar))
+
     sections = []
     for topic in cfg.topics:
-        briefings = [b for story in placement.sections.get(topic.name, [])
-                     if (b := _brief(summarizer, story, problems)) is not None]
+        briefings = []
+        for briefing, trouble in briefed[topic.name]:
+            problems += trouble
+            if briefing is not None:
+                briefings.append(briefing)
         if briefings:
             sections.append(TopicSection(topic.name, briefings))
-    sidebar = [_sidebar_item(summarizer, story, problems) for story in placement.sidebar]
+    sidebar = []
+    for item, trouble in sidebar_done:
+        problems += trouble
+        sidebar.append(item)
 
     return Issue(
         title=cfg.newsletter.title,
@@ -94,28 +109,28 @@ def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Tra
     return Run(issue, email, deliveries)
 
 
-def _brief(summarizer: Summarizer, story, problems: list[str]) -> Briefing | None:
+def _brief(summarizer: Summarizer, story: Story) -> tuple[Briefing | None, list[str]]:
     """One story's failure costs that story its model-written briefing, not the issue."""
     try:
-        return summarizer.brief(story)
+        return summarizer.brief(story), []
     except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
         log.warning("summarizer failed on %r: %s", story.headline, e)
-        problems.append(f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing")
+        problem = f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing"
         try:
-            return extractive_summarizer().brief(story)
+            return extractive_summarizer().brief(story), [problem]
         except Exception as e2:  # noqa: BLE001
-            problems.append(f"story {story.headline!r}: dropped ({e2})")
-            return None
+            return None, [problem, f"story {story.headline!r}: dropped ({e2})"]
 
 
-def _sidebar_item(summarizer: Summarizer, story, problems: list[str]) -> SidebarItem:
+def _sidebar_item(summarizer: Summarizer, story: Story) -> tuple[SidebarItem, list[str]]:
+    trouble = []
     try:
         blurb = summarizer.blurb(story)
     except Exception as e:  # noqa: BLE001
-        problems.append(f"sidebar {story.headline!r}: {summarizer.name} failed ({e})")
+        trouble.append(f"sidebar {story.headline!r}: {summarizer.name} failed ({e})")
         blurb = extractive_summarizer().blurb(story)
     lead = story.articles[0]
-    return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story)
+    return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story), trouble
 
 
 def _embedder(cfg: Config):

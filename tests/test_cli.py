@@ -183,3 +183,36 @@ feeds = ["{good}", "{bad}"]
         check = newsletter("check", "--config", str(cfg), cwd=tmp_path)
         assert check.returncode == 1
         assert "500" in check.stdout and "1 of 2 feeds failed" in check.stderr
+
+
+def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo):
+    """The model writes the briefings; one garbage answer costs that story only; the key is never printed."""
+    from openai_server import OpenAIServer, Reply
+
+    calls = []
+
+    def model(payload: dict):
+        calls.append(payload)
+        if len(calls) == 1:
+            return Reply(content="Sorry, I cannot help with that.")
+        return json.dumps({
+            "headline": f"Model headline {len(calls)}",
+            "dek": "A one-line dek written by the model.",
+            "big_picture": [{"text": "The model's big picture.", "cites": [1]}],
+            "why_this_matters": [{"text": "Why it matters, per the model; see https://evil.example/x", "cites": [1]}],
+            "between_the_lines": [{"text": "A detail from the sources.", "cites": [1]}],
+        })
+
+    secret = "sk-test-DO-NOT-PRINT-4711"
+    with OpenAIServer(model) as srv:
+        proc = newsletter("-vv", "preview", "--config", str(demo), "--out", "issue.html", cwd=demo.parent.parent,
+                          env={"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": srv.base_url})
+        assert srv.chat_requests[0].headers["Authorization"] == f"Bearer {secret}"
+    assert proc.returncode == 0, proc.stderr
+    assert secret not in proc.stdout + proc.stderr
+    doc = json.loads((demo.parent.parent / "issue.json").read_text())
+    model_written = [s for s in doc["stories"] if s["headline"].startswith("Model headline")]
+    assert len(model_written) == len(doc["stories"]) - 1  # one story fell back to the extractive briefing
+    assert "extractive" in " ".join(proc.stderr.split())
+    html = (demo.parent.parent / "issue.html").read_text()
+    assert "evil.example" not in html  # the model never writes links
