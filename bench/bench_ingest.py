@@ -109,6 +109,7 @@ def child(args) -> None:
         out[f"failed{run}"] = sum(not r.ok for r in reports)
     out["rss_before_mb"] = before
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest worker
     print(json.dumps(out))
 
 
@@ -189,23 +190,24 @@ def main() -> None:
             limit = math.ceil(args.feeds / args.concurrency) * args.delay
             r0 = results[0]
             assert r0["failed0"] == 0 and r0["status1"] == ["unchanged"], r0
-            rows.append((entries, "fetch, first run", args.concurrency, wall, limit, r0["new0"], r0["peak_mb"], r0["rss_before_mb"]))
-            rows.append((entries, "fetch, rerun (all 304)", args.concurrency, rerun, limit, r0["new1"], None, None))
+            rows.append((entries, "fetch, first run", args.concurrency, wall, limit, r0["new0"], r0["peak_mb"], r0["rss_before_mb"], r0["worker_peak_mb"]))
+            rows.append((entries, "fetch, rerun (all 304)", args.concurrency, rerun, limit, r0["new1"], None, None, None))
             if not args.no_sequential and entries == min(5, args.entries):
                 seq = fetch_run(base, args.feeds, 1, runs=1)
-                rows.append((entries, "fetch one after another", 1, seq["wall0"], args.feeds * args.delay, seq["new0"], seq["peak_mb"], seq["rss_before_mb"]))
+                rows.append((entries, "fetch one after another", 1, seq["wall0"], args.feeds * args.delay, seq["new0"], seq["peak_mb"], seq["rss_before_mb"], seq["worker_peak_mb"]))
         finally:
             server.kill()
             server.join()
 
-    print("\n| entries/feed | run | concurrency | wall s | ideal s | wall/ideal | new articles | peak RSS MB (before fetch) |")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (the machine is shared)")
+    print("\n| entries/feed | run | concurrency | wall s | ideal s | wall/ideal | new articles | peak RSS MB: main (at start) / largest worker |")
     print("|---|---|---|---|---|---|---|---|")
-    for entries, name, conc, wall, ideal, new, peak, before in rows:
-        mem = f"{peak:.0f} ({before:.0f})" if peak else ""
+    for entries, name, conc, wall, ideal, new, peak, before, worker in rows:
+        mem = f"{peak:.0f} ({before:.0f}) / {worker:.0f}" if peak else ""
         print(f"| {entries} | {name} | {conc} | {wall:.2f} | {ideal:.2f} | {wall / ideal:.2f}x | {new} | {mem} |")
     seq = next((r for r in rows if r[1] == "fetch one after another"), None)
     if seq:
-        first = next(r for r in rows if r[0] == seq[0] and r[1] == "fetch, first run")
+        first = next(r for r in rows if r[0] == seq[0] and r[1] == "fetch, first run")  # noqa: F841
         print(f"\nconcurrent vs one after another ({seq[0]} entries/feed): {seq[3] / first[3]:.1f}x faster")
 
     pc = parse_cost(40, args.entries, max(args.repeat, 5))
