@@ -99,28 +99,59 @@ _BACKGROUND = [
 ]
 
 
-def _name(rng: random.Random) -> str:
-    return (rng.choice(_A) + rng.choice(_B)).title()
+_NOUNS = """harbour tunnel depot warehouse bridge station airport clinic school library stadium market pier
+canal factory mill quarry reservoir dam hospital court prison barracks observatory laboratory refinery
+shipyard foundry bakery brewery vineyard orchard farm ranch forest valley ridge island peninsula lagoon
+delta estuary glacier volcano desert plateau meadow marsh cove bay strait channel lighthouse beacon ferry
+tram railway motorway junction roundabout viaduct aqueduct pipeline substation turbine reactor grid cable
+satellite antenna server router ledger contract tender licence permit subsidy levy tariff bond loan pension
+wage bonus dividend warrant patent trademark prototype blueprint survey census ballot petition referendum
+ordinance statute treaty charter mandate inquiry audit tribunal verdict appeal settlement ceasefire convoy
+drill exercise parade festival exhibition auction concert premiere marathon regatta tournament derby""".split()
+
+
+def _name(rng: random.Random, parts: int = 2) -> str:
+    return "".join(rng.choice(_A) for _ in range(parts - 1)).title() + rng.choice(_B)
 
 
 def synth_articles(n: int, seed: int = 7, days: float = 7.0) -> tuple[list[Article], dict[str, int]]:
     """``n`` articles and their true event numbers; deterministic for a seed."""
     rng = random.Random(seed)
     start = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    companies = [_name(rng) + rng.choice([" Motors", " Group", " Systems", " Energy", " Bank", " Foods"]) for _ in range(600)]
-    people = [f"{rng.choice(_FIRST)} {rng.choice(_LAST)}" for _ in range(400)]
-    places = ["Port " + _name(rng) for _ in range(150)] + [_name(rng) for _ in range(250)]
+    # Big name pools, drawn with a skew: a few companies and people are in the news all the time.
+    companies = [_name(rng, 3) + rng.choice([" Motors", " Group", " Systems", " Energy", " Bank", " Foods"])
+                 for _ in range(5000)]
+    people = [f"{rng.choice(_FIRST)} {rng.choice(_LAST + [_name(rng) for _ in range(200)])}" for _ in range(3000)]
+    places = ["Port " + _name(rng) for _ in range(300)] + [_name(rng, 3) for _ in range(3000)]
+    skew = lambda pool: pool[rng.randrange(50) if rng.random() < 0.2 else rng.randrange(len(pool))]  # noqa: E731
     articles: list[Article] = []
     labels: dict[str, int] = {}
+    last_used: dict[tuple[int, str], datetime] = {}
     event = 0
     while len(articles) < n:
-        titles, leads, details = rng.choice(_KINDS)
-        slots = dict(co=rng.choice(companies), p=rng.choice(people), pl=rng.choice(places),
-                     n1=f"{rng.randint(2, 900) * 100:,}", n2=str(rng.randint(3, 60)), prod=rng.choice(_PRODUCTS))
+        kind = rng.randrange(len(_KINDS))
+        titles, leads, details = _KINDS[kind]
         when = start + timedelta(hours=rng.uniform(0, days * 24))
+        # Real news does not report the same kind of event for the same company, person or
+        # place twice in a few days (two quarterly results in one week); redraw such names.
+        for _ in range(20):
+            slots = dict(co=skew(companies), p=skew(people), pl=skew(places))
+            if all(abs((when - last_used.get((kind, v), start - timedelta(days=99))).total_seconds()) > 4 * 86400
+                   for v in slots.values()):
+                break
+        for v in slots.values():
+            last_used[(kind, v)] = when
+        slots.update(n1=f"{rng.randint(2, 900) * 100:,}", n2=str(rng.randint(3, 60)), prod=rng.choice(_PRODUCTS))
+        # What makes this event itself: the particulars each outlet mentions in its own order.
+        things = rng.sample(_NOUNS, k=4)
+        specifics = [f"Officials said the {things[0]} near the {things[1]} was part of it.",
+                     f"Witnesses described the {things[2]} as the centre of attention.",
+                     f"The {things[3]} was mentioned by several of those involved.",
+                     f"Questions remain about the {things[0]} and the {things[2]}."]
         outlets = rng.sample(_OUTLETS, k=min(n - len(articles), rng.choice([1, 1, 2, 2, 3, 3, 4, 5])))
         for o in outlets:
-            body = [rng.choice(leads)] + rng.sample(details, k=rng.randint(2, 4)) + rng.sample(_BACKGROUND, k=rng.randint(2, 8))
+            body = [rng.choice(leads)] + rng.sample(details, k=rng.randint(2, 4)) + rng.sample(specifics, k=2) \
+                + rng.sample(_BACKGROUND, k=rng.randint(2, 6))
             aid = f"syn{len(articles):06d}"
             articles.append(Article(
                 id=aid, feed_url=f"synthetic:{o}", outlet=o, title=rng.choice(titles).format(**slots),

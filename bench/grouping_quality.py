@@ -1,0 +1,59 @@
+"""Grouping quality: pairwise and B-cubed precision, recall and F1 of group_stories.
+
+    python bench/grouping_quality.py            # the labelled set (tests/data/grouping) and the demo feeds
+    python bench/grouping_quality.py --errors   # also list wrong merges and missed joins
+
+Default [grouping] settings, lexical mode (no embeddings endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from newsletter.config import GroupingSettings  # noqa: E402
+from newsletter.group import group_stories  # noqa: E402
+from newsletter.group.quality import (  # noqa: E402
+    bcubed, load_labelled, missed_joins, pairwise, predicted_clusters, wrong_merges,
+)
+
+
+def datasets():
+    yield "labelled set (tests/data/grouping)", *load_labelled(ROOT / "tests" / "data" / "grouping")
+    from demo_feeds import demo_articles, demo_labels
+
+    articles, ids = demo_articles()
+    yield "demo feeds (config/feeds)", articles, demo_labels(articles, ids)
+    held_out = ROOT / "tests" / "data" / "grouping_heldout"
+    if held_out.is_dir():
+        yield "held-out set (tests/data/grouping_heldout)", *load_labelled(held_out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--errors", action="store_true", help="list wrong merges and missed joins")
+    args = ap.parse_args()
+    print("| data | articles | clusters | multi-source | pairwise P | pairwise R | pairwise F1 | B-cubed P | B-cubed R | B-cubed F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    problems = []
+    for name, articles, gold in datasets():
+        pred = predicted_clusters(group_stories(articles, GroupingSettings()), [a.id for a in articles])
+        pw, b3 = pairwise(pred, gold), bcubed(pred, gold)
+        sizes = Counter(gold.values())
+        print(f"| {name} | {len(articles)} | {len(sizes)} | {sum(1 for n in sizes.values() if n > 1)} "
+              f"| {pw.precision:.3f} | {pw.recall:.3f} | {pw.f1:.3f} | {b3.precision:.3f} | {b3.recall:.3f} | {b3.f1:.3f} |")
+        titles = {a.id: a.title for a in articles}
+        problems += [f"{name}: wrong merge: {titles[a]!r} + {titles[b]!r}" for a, b in wrong_merges(pred, gold)]
+        problems += [f"{name}: missed: {titles[a]!r} / {titles[b]!r}" for a, b in missed_joins(pred, gold)]
+    if args.errors:
+        print("\n" + ("\n".join(problems) or "no errors"))
+
+
+if __name__ == "__main__":
+    main()
