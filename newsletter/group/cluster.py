@@ -8,9 +8,12 @@ similarities are then computed for the candidates alone.
 
 Merging is greedy average-link over candidate edges, strongest first: two
 clusters join only when the *average* similarity over all their cross pairs
-clears the thresholds, in both the full and the content-only space. One
-strong pair cannot chain two unrelated stories together, and a shared name
-alone cannot merge two events about the same company.
+clears every threshold: all terms (higher the further apart the clusters'
+mean times are, in days), content words and numbers (a shared name alone
+cannot merge two events about one company), and names (shared wording alone
+cannot merge two recalls by different carmakers). One strong pair cannot
+chain two unrelated stories together. With embeddings, a cluster pair whose
+mean embedding similarity clears ``semantic`` may join on a low lexical floor.
 """
 
 from __future__ import annotations
@@ -171,7 +174,8 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
             continue
         avg_full = full_space.link(a, b)
         gap_days = abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) / 86400.0
-        ok = avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content and entity_space.link(a, b) >= th.entities
+        ok = (avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content
+              and entity_space.link(a, b) >= th.entities)
         if not ok and sem_space is not None:
             ok = avg_full >= th.semantic_floor and sem_space.link(a, b) >= (th.semantic or 1.0)
         if not ok:
