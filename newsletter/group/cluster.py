@@ -27,7 +27,7 @@ from newsletter.group.features import Features
 
 KEYS_PER_ARTICLE = 10
 MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
-PAIR_CHUNK = 200_000  # candidate pairs scored per sparse batch, bounds memory
+PAIR_CHUNK = 20_000  # candidate pairs scored per sparse batch: bounds the memory of the products
 
 
 @dataclass(frozen=True)
@@ -81,31 +81,52 @@ def pair_cosines(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 class _Space:
     """Per-cluster vector sums in one space: with unit vectors, the mean cross-pair
-    cosine of clusters A and B is sum(A) . sum(B) / (|A| |B|)."""
+    cosine of clusters A and B is sum(A) . sum(B) / (|A| |B|).
+
+    Only clusters of two or more hold a dict of their sum; a lone article is
+    read straight from its sparse row, which keeps 50,000 articles in memory.
+    """
 
     def __init__(self, m: sp.csr_matrix):
+        self.m = m
         self.sums: dict[int, dict[int, float]] = {}
-        for r in range(m.shape[0]):
-            lo, hi = m.indptr[r], m.indptr[r + 1]
-            self.sums[r] = dict(zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist()))
         # Rows without any term (no names found) neither help nor veto: averages skip them.
-        self.size = {r: int(m.indptr[r + 1] > m.indptr[r]) for r in range(m.shape[0])}
+        self.size = {}
+        self._nonempty = np.diff(m.indptr) > 0
+
+    def _row(self, r: int):
+        lo, hi = self.m.indptr[r], self.m.indptr[r + 1]
+        return zip(self.m.indices[lo:hi].tolist(), self.m.data[lo:hi].tolist())
+
+    def _size(self, r: int) -> int:
+        return self.size.get(r, int(self._nonempty[r]))
 
     def dot(self, a: int, b: int) -> float:
-        x, y = self.sums[a], self.sums[b]
+        x, y = self.sums.get(a), self.sums.get(b)
+        if x is None and y is None:
+            x = dict(self._row(a))
+            return sum(v * x.get(k, 0.0) for k, v in self._row(b))
+        if x is None or y is None:
+            d, r = (y, a) if x is None else (x, b)
+            return sum(v * d.get(k, 0.0) for k, v in self._row(r))
         if len(x) > len(y):
             x, y = y, x
         get = y.get
         return sum(v * get(k, 0.0) for k, v in x.items())
 
     def merge(self, keep: int, gone: int) -> None:
-        x, y = self.sums[keep], self.sums.pop(gone)
-        for k, v in y.items():
+        x = self.sums.pop(keep, None)
+        if x is None:
+            x = dict(self._row(keep))
+        y = self.sums.pop(gone, None)
+        for k, v in (y.items() if y is not None else self._row(gone)):
             x[k] = x.get(k, 0.0) + v
-        self.size[keep] += self.size.pop(gone)
+        self.sums[keep] = x
+        self.size[keep] = self._size(keep) + self._size(gone)
+        self.size.pop(gone, None)
 
     def link(self, a: int, b: int) -> float:
-        pairs = self.size[a] * self.size[b]
+        pairs = self._size(a) * self._size(b)
         return self.dot(a, b) / pairs if pairs else 1.0
 
 
@@ -123,7 +144,8 @@ class _Dense:
         self.sums[keep] = self.sums[keep] + self.sums.pop(gone)
         self.size[keep] += self.size.pop(gone)
 
-    link = _Space.link
+    def link(self, a: int, b: int) -> float:
+        return self.dot(a, b) / (self.size[a] * self.size[b])
 
 
 def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thresholds,

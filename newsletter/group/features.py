@@ -92,15 +92,12 @@ def _number(tok: str) -> str | None:
     return tok.lstrip("0") or "0"
 
 
-def _raw_tokens(text: str) -> list[tuple[str, bool]]:
-    """(token, starts_sentence) for each word or number."""
-    out: list[tuple[str, bool]] = []
+def _count_case(text: str, upper: Counter[str], lower: Counter[str]) -> None:
+    """Tally mid-sentence words by case; sentence-initial capitals say nothing about names."""
     for sentence in _SENTENCE_END.split(text):
-        first = True
-        for tok in _TOKEN.findall(sentence):
-            out.append((tok, first))
-            first = False
-    return out
+        for tok in _TOKEN.findall(sentence)[1:]:
+            if not tok[0].isdigit():
+                (upper if tok[0].isupper() else lower)[_POSSESSIVE.sub("", tok.lower())] += 1
 
 
 def _lead(text: str) -> str:
@@ -111,17 +108,13 @@ def _lead(text: str) -> str:
 
 
 def extract(articles: list[Article]) -> Features:
-    titles = [_raw_tokens(_normalise(a.title)) for a in articles]
-    bodies = [_raw_tokens(_normalise(_lead(a.text))) for a in articles]
-
-    # Case profile over the whole batch: capitalised mid-sentence vs lower case.
+    # Two passes over the text rather than one that keeps every token: at 50,000
+    # articles the kept token objects alone would cost hundreds of megabytes.
+    leads = [_normalise(_lead(a.text)) for a in articles]
     upper: Counter[str] = Counter()
     lower: Counter[str] = Counter()
-    for toks in bodies:
-        for tok, initial in toks:
-            if initial or tok[0].isdigit():
-                continue
-            (upper if tok[0].isupper() else lower)[_POSSESSIVE.sub("", tok.lower())] += 1
+    for text in leads:
+        _count_case(text, upper, lower)
     stem = _Stemmer()
     cache: dict[str, str | None] = {}
 
@@ -144,11 +137,10 @@ def extract(articles: list[Article]) -> Features:
 
     docs: list[list[str]] = []
     title_docs: list[list[str]] = []
-    for ttoks, btoks in zip(titles, bodies):
-        tt = [t for tok, _ in ttoks if (t := term(tok))]
-        bt = [t for tok, _ in btoks if (t := term(tok))]
+    for a, text in zip(articles, leads):
+        tt = [t for tok in _TOKEN.findall(_normalise(a.title)) if (t := term(tok))]
         title_docs.append(tt)
-        docs.append(tt + tt + bt)
+        docs.append(tt + tt + [t for tok in _TOKEN.findall(text) if (t := term(tok))])
 
     vec = TfidfVectorizer(analyzer=_identity, lowercase=False, sublinear_tf=True, norm=None, dtype=np.float32)
     raw = vec.fit_transform(docs).tocsr()
