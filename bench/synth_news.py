@@ -119,8 +119,8 @@ def synth_articles(n: int, seed: int = 7, days: float = 7.0) -> tuple[list[Artic
     rng = random.Random(seed)
     start = datetime(2026, 11, 1, tzinfo=timezone.utc)
     # Big name pools, drawn with a skew: a few companies and people are in the news all the time.
-    companies = [_name(rng, 3) + rng.choice([" Motors", " Group", " Systems", " Energy", " Bank", " Foods"])
-                 for _ in range(5000)]
+    bases = list(dict.fromkeys(_name(rng, 3) for _ in range(6000)))[:5000]  # one company per base name
+    companies = [b + rng.choice([" Motors", " Group", " Systems", " Energy", " Bank", " Foods"]) for b in bases]
     people = [f"{rng.choice(_FIRST)} {rng.choice(_LAST + [_name(rng) for _ in range(200)])}" for _ in range(3000)]
     places = ["Port " + _name(rng) for _ in range(300)] + [_name(rng, 3) for _ in range(3000)]
     skew = lambda pool: pool[rng.randrange(50) if rng.random() < 0.2 else rng.randrange(len(pool))]  # noqa: E731
@@ -134,8 +134,9 @@ def synth_articles(n: int, seed: int = 7, days: float = 7.0) -> tuple[list[Artic
         when = start + timedelta(hours=rng.uniform(0, days * 24))
         # Real news does not report the same kind of event for the same company, person or
         # place twice in a few days (two quarterly results in one week); redraw such names.
-        for _ in range(20):
-            slots = dict(co=skew(companies), p=skew(people), pl=skew(places))
+        for attempt in range(20):
+            pick = skew if attempt < 5 else rng.choice  # the frequent names are taken: anyone else
+            slots = dict(co=pick(companies), p=pick(people), pl=pick(places))
             if all(abs((when - last_used.get((kind, v), start - timedelta(days=99))).total_seconds()) > 4 * 86400
                    for v in slots.values()):
                 break
