@@ -215,3 +215,34 @@ def test_outlet_is_config_name_then_feed_title_then_host(feed_server: FeedServer
     assert [r.outlet for r in reports] == ["Override Name", "The Quillmoor Gazette", "127.0.0.1"]
     outlets = {a.feed_url: a.outlet for a in store.articles_between(None)}
     assert [outlets[u] for u in (named, titled, bare)] == ["Override Name", "The Quillmoor Gazette", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate-zlib", "deflate-raw"])
+def test_compressed_feeds_are_decoded(feed_server: FeedServer, store: Store, encoding):
+    import zlib
+
+    raw = numbered(4).encode()
+    if encoding == "gzip":
+        body, header = gzip.compress(raw), "gzip"
+    elif encoding == "deflate-zlib":
+        body, header = zlib.compress(raw), "deflate"
+    else:
+        c = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body, header = c.compress(raw) + c.flush(), "deflate"
+    url = feed_server.add("/z.xml", body, headers={**RSS, "Content-Encoding": header})
+    [r] = ingest_feeds([FeedSource(url=url, topic="T")], store, settings=SETTINGS, clock=FixedClock(NOW))
+    assert (r.status, r.new) == ("new", 4)
+
+
+def test_a_304_is_not_parsed(feed_server: FeedServer, store: Store, monkeypatch):
+    import newsletter.ingest.workers as workers
+
+    calls = []
+    real = workers.parse_feed
+    monkeypatch.setattr(workers, "parse_feed", lambda *a, **k: calls.append(1) or real(*a, **k))
+    url = feed_server.add("/etag.xml", handler=lambda req: Response(304) if req.headers.get("If-None-Match") == '"e"'
+                          else Response(200, numbered(2).encode(), {**RSS, "ETag": '"e"'}))
+    src = [FeedSource(url=url, topic="T")]
+    ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW))
+    [again] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW))
+    assert again.status == "unchanged" and len(calls) == 1
