@@ -94,10 +94,24 @@ def _number(tok: str) -> str | None:
 
 def _count_case(text: str, upper: Counter[str], lower: Counter[str]) -> None:
     """Tally mid-sentence words by case; sentence-initial capitals say nothing about names."""
+    ups: list[str] = []
+    lows: list[str] = []
     for sentence in _SENTENCE_END.split(text):
         for tok in _TOKEN.findall(sentence)[1:]:
-            if not tok[0].isdigit():
-                (upper if tok[0].isupper() else lower)[_POSSESSIVE.sub("", tok.lower())] += 1
+            c = tok[0]
+            if c.isupper():
+                ups.append(_bare(tok.lower()))
+            elif not c.isdigit():
+                lows.append(_bare(tok.lower()))
+    upper.update(ups)  # Counter.update counts a list in C
+    lower.update(lows)
+
+
+def _bare(word: str) -> str:
+    """Drop a possessive: "Veltrona's" -> "veltrona"."""
+    if "'" in word or "’" in word:
+        return _POSSESSIVE.sub("", word)
+    return word
 
 
 def _lead(text: str) -> str:
@@ -125,7 +139,7 @@ def extract(articles: list[Article]) -> Features:
         if tok[0].isdigit():
             t = "n:" + _number(tok)
         else:
-            w = _POSSESSIVE.sub("", tok.lower())
+            w = _bare(tok.lower())
             if len(w) < 2 or w in STOP_WORDS:
                 t = None
             elif upper[w] > lower[w]:
