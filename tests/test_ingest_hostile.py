@@ -246,3 +246,19 @@ def test_a_304_is_not_parsed(feed_server: FeedServer, store: Store, monkeypatch)
     ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW))
     [again] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW))
     assert again.status == "unchanged" and len(calls) == 1
+
+
+def test_feed_health_counts_failures_and_a_success_clears_them(feed_server: FeedServer, store: Store):
+    answers = iter([Response(500), Response(502), Response(200, numbered(1).encode(), RSS)])
+    url = feed_server.add("/flaky.xml", handler=lambda req: next(answers))
+    src = [FeedSource(url=url, topic="T")]
+    seen = []
+    for minute in (0, 10, 20):
+        [r] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW.replace(minute=minute)))
+        st = store.feed_states()[url]
+        seen.append((r.status, st.consecutive_failures, st.last_error, st.last_success_at))
+    assert seen == [
+        ("failed", 1, "HTTP 500 Internal Server Error", None),
+        ("failed", 2, "HTTP 502 Bad Gateway", None),
+        ("new", 0, None, NOW.replace(minute=20)),
+    ]

@@ -121,3 +121,15 @@ def test_worker_processes_store_the_same_articles_as_in_process_parsing(feed_ser
         results.append([(a.id, a.title, a.link, a.published, a.text, a.html) for a in store.articles_between(None)])
         store.close()
     assert results[0] == results[1]
+
+
+def test_ingest_can_be_called_from_async_code(feed_server: FeedServer, store):
+    import asyncio
+
+    url = feed_server.add("/async.xml", numbered(2), headers=RSS)
+
+    async def caller():
+        return ingest_feeds([FeedSource(url=url, topic="T")], store, settings=SETTINGS, clock=FixedClock(NOW))
+
+    [r] = asyncio.run(caller())
+    assert (r.status, r.new) == ("new", 2)

@@ -35,7 +35,11 @@ Progress = Callable[[FeedReport], None]
 
 def ingest_feeds(sources: list[FeedSource], store: Store, *, settings: FetchSettings, clock: Clock,
                  http: httpx.AsyncClient | None = None, progress: Progress | None = None) -> list[FeedReport]:
-    """Fetch every feed (conditionally), store the new articles; one bad feed never raises."""
+    """Fetch every feed (conditionally), store the new articles; one bad feed never raises.
+
+    The run has its own event loop: an ``http`` client handed in is used inside it, so give a
+    client per call (pooled connections belong to the loop that opened them).
+    """
     return _run_sync(_Ingest(sources, store, settings, clock, http, progress).run())
 
 
@@ -52,9 +56,18 @@ def _run_sync(coro):
         return asyncio.run(coro)
     # Called from async code (a scheduler, a notebook): run on a thread of our own.
     box: dict = {}
-    t = threading.Thread(target=lambda: box.update(r=asyncio.run(coro)))
+
+    def runner():
+        try:
+            box["r"] = asyncio.run(coro)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["e"] = e
+
+    t = threading.Thread(target=runner)
     t.start()
     t.join()
+    if "e" in box:
+        raise box["e"]
     return box["r"]
 
 
