@@ -262,3 +262,13 @@ def test_feed_health_counts_failures_and_a_success_clears_them(feed_server: Feed
         ("failed", 2, "HTTP 502 Bad Gateway", None),
         ("new", 0, None, NOW.replace(minute=20)),
     ]
+
+
+def test_relative_links_resolve_against_the_feed_url(feed_server: FeedServer, store: Store):
+    body = rss(item("Relative", "/news/relative-story?utm_source=rss", body='<p>See <img src="img/chart.png"> here</p>'),
+               link="/")
+    url = feed_server.add("/section/rel.xml", body, headers=RSS)
+    ingest_feeds([FeedSource(url=url, topic="T")], store, settings=SETTINGS, clock=FixedClock(NOW))
+    [a] = store.articles_between(None)
+    assert a.link == feed_server.url("/news/relative-story")
+    assert f'src="{feed_server.url("/section/img/chart.png")}"' in a.html
