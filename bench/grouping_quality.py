@@ -2,8 +2,10 @@
 
     python bench/grouping_quality.py            # the labelled set (tests/data/grouping) and the demo feeds
     python bench/grouping_quality.py --errors   # also list wrong merges and missed joins
+    python bench/grouping_quality.py --config my.toml   # that config's [grouping]; semantic mode when
+                                                        # its [llm] embeddings_model and endpoint are set
 
-Default [grouping] settings, lexical mode (no embeddings endpoint).
+Without --config: default [grouping] settings, lexical mode (no embeddings endpoint).
 """
 
 from __future__ import annotations
@@ -38,12 +40,24 @@ def datasets():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--errors", action="store_true", help="list wrong merges and missed joins")
+    ap.add_argument("--config", help="use this config's [grouping] settings and embeddings endpoint")
     args = ap.parse_args()
+    settings, embedder = GroupingSettings(), None
+    if args.config:
+        from newsletter.config import load_config
+
+        cfg = load_config(args.config)
+        settings = cfg.grouping
+        if cfg.llm.embeddings_model and cfg.llm_enabled:
+            from newsletter.group.embeddings import OpenAIEmbedder
+
+            embedder = OpenAIEmbedder.from_config(cfg)
+    print(f"mode: {'semantic (' + embedder.model + ')' if embedder else 'lexical'}\n")
     print("| data | articles | clusters | multi-source | pairwise P | pairwise R | pairwise F1 | B-cubed P | B-cubed R | B-cubed F1 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     problems = []
     for name, articles, gold in datasets():
-        pred = predicted_clusters(group_stories(articles, GroupingSettings()), [a.id for a in articles])
+        pred = predicted_clusters(group_stories(articles, settings, embedder), [a.id for a in articles])
         pw, b3 = pairwise(pred, gold), bcubed(pred, gold)
         sizes = Counter(gold.values())
         print(f"| {name} | {len(articles)} | {len(sizes)} | {sum(1 for n in sizes.values() if n > 1)} "

@@ -127,7 +127,10 @@ class FetchSettings(_Section):
 
 
 class GroupingSettings(_Section):
-    threshold: float = Field(0.5, gt=0, le=1)  # embedding cosine to join a story, semantic mode
+    # Semantic mode: mean embedding cosine to join a story. Depends on the model: a cautious start,
+    # as same-topic articles about different events often score above 0.5; calibrate with
+    # `python bench/grouping_quality.py --config FILE` against your endpoint.
+    threshold: float = Field(0.75, gt=0, le=1)
     window_hours: float = Field(72, gt=0)  # articles further apart than this are never one story
     # Lexical mode: mean TF-IDF cosine (title + lead) two clusters need to merge, over all terms...
     min_similarity: float = Field(0.23, gt=0, le=1)

@@ -13,7 +13,8 @@ mean times are, in days), content words and numbers (a shared name alone
 cannot merge two events about one company), and names (shared wording alone
 cannot merge two recalls by different carmakers). One strong pair cannot
 chain two unrelated stories together. With embeddings, a cluster pair whose
-mean embedding similarity clears ``semantic`` may join on a low lexical floor.
+mean embedding similarity clears ``semantic`` may join on a low lexical floor,
+as long as the names agree.
 """
 
 from __future__ import annotations
@@ -199,7 +200,9 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         ok = (avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content
               and entity_space.link(a, b) >= th.entities)
         if not ok and sem_space is not None:
-            ok = avg_full >= th.semantic_floor and sem_space.link(a, b) >= (th.semantic or 1.0)
+            # Embeddings stand in for the wording, not for the names: those must still agree.
+            ok = (sem_space.link(a, b) >= (th.semantic or 1.0) and avg_full >= th.semantic_floor
+                  and entity_space.link(a, b) >= th.entities)
         if not ok:
             continue
         if len(members[a]) < len(members[b]):
