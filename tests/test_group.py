@@ -111,6 +111,8 @@ def test_same_input_in_any_order_gives_same_stories(labelled):
 def test_duplicates_and_empty_input(labelled):
     arts, _ = labelled
     assert group_stories([], GroupingSettings()) == []
+    bare = [dataclasses.replace(arts["t13"], id=f"bare{k}", title="The", text="") for k in range(2)]
+    assert [len(s.articles) for s in group_stories(bare, GroupingSettings())] == [1, 1]
     [story] = group_stories([arts["t13"], arts["t13"]], GroupingSettings())
     assert [a.id for a in story.articles] == ["t13"]
 
@@ -129,3 +131,11 @@ def test_articles_without_text_or_names_still_group_by_title():
         art("3", "C", "heavy snow closes mountain pass for second day"),
     ], GroupingSettings())
     assert sorted(len(s.articles) for s in stories) == [1, 2]
+
+
+def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
+    arts, _ = labelled
+    tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))
+    health = dataclasses.replace(arts["t10"], id="t10-health", feed_url="health.xml", topics=("Health",))
+    [story] = group_stories([tech, health, arts["t11"]], GroupingSettings())
+    assert len(story.articles) == 2 and set(story.topics) == {"Technology", "Health"}

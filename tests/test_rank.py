@@ -143,3 +143,9 @@ def test_never_repeat_across_issues_through_the_store(tmp_path):
     assert sorted(shown) == ["a", "d"]
     assert next(s for s in second.sections["Business"] + second.sidebar if ids([s]) == ["a"]).is_update
     store.close()
+
+
+def test_story_from_a_topic_no_longer_configured_only_reaches_the_sidebar():
+    orphan = story("o", 6, 0, topics=("Gone",))
+    p = place_stories([orphan, story("a", 1, 5)], make_cfg(max_stories=2), {}, NOW)
+    assert ids(p.sections["Business"]) == ["a"] and ids(p.sidebar) == ["o"]

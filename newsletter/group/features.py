@@ -156,6 +156,8 @@ def extract(articles: list[Article]) -> Features:
         title_docs.append(tt)
         docs.append(tt + tt + [t for tok in _TOKEN.findall(text) if (t := term(tok))])
 
+    if not any(docs):  # nothing but stop words anywhere: keep TF-IDF defined, match nothing
+        docs = [[f"x:{k}"] for k in range(len(docs))]
     vec = TfidfVectorizer(analyzer=_identity, lowercase=False, sublinear_tf=True, norm=None, dtype=np.float32)
     raw = vec.fit_transform(docs).tocsr()
     terms = vec.get_feature_names_out()
