@@ -223,6 +223,8 @@ def main() -> None:
             wall = statistics.median(r["wall0"] for r in results)
             rerun = statistics.median(r["wall1"] for r in results)
             limit = math.ceil(args.feeds / args.concurrency) * args.delay
+            print(f"{entries} entries/feed, each run (first / rerun): "
+                  + ", ".join(f"{r['wall0']:.2f} / {r['wall1']:.2f}" for r in results), flush=True)
             r0 = results[0]
             assert r0["failed0"] == 0 and r0["status1"] == ["unchanged"], r0
             rows.append((entries, "fetch, first run", args.concurrency, wall, limit, r0["new0"], r0["peak_mb"], r0["rss_before_mb"], r0["tree_peak_mb"]))
