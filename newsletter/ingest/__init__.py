@@ -5,6 +5,7 @@
     links.py     canonical URLs (no tracking parameters, no fragment)
     sanitize.py  nh3 cleaning and plain text
     fulltext.py  page text for teaser-only feeds (trafilatura)
+    workers.py   parsing on every core once a run brings in enough bytes
     run.py       many feeds at once, feed health, the store
 """
 
