@@ -148,7 +148,7 @@ def check(config_path: str | None) -> None:
               f"delivery: {cfg.delivery.transport})")
     with _feed_progress(len(cfg.feeds)) as progress:
         reports = probe_feeds(cfg.feeds, settings=cfg.fetch, clock=SystemClock(), progress=progress)
-    _feed_table(reports, title="Feeds")
+    _feed_table(reports, title="Feeds", probe=True)
     bad = [r for r in reports if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {len(reports)} feeds failed[/]")
@@ -260,14 +260,17 @@ def _feed_progress(total: int) -> Iterator[Callable[[FeedReport], None]]:
         yield lambda _report: bar.advance(task)
 
 
-def _feed_table(reports: list[FeedReport], title: str) -> None:
-    colour = {"new": "green", "unchanged": "cyan", "skipped": "yellow", "failed": "red", "gone": "red"}
+def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> None:
+    colour = {"new": "green", "ok": "green", "unchanged": "cyan", "skipped": "yellow", "failed": "red", "gone": "red"}
     table = Table(title=title, title_justify="left")
-    for col in ("topic", "feed", "status", "new", "entries", "problem"):
+    columns = ("topic", "feed", "status", "entries", "problem") if probe else ("topic", "feed", "status", "new", "entries", "problem")
+    for col in columns:
         table.add_column(col, overflow="fold", justify="right" if col in ("new", "entries") else "left")
     for r in reports:
-        table.add_row(escape(r.topic), escape(r.outlet or r.url), f"[{colour.get(r.status, 'white')}]{r.status}[/]",
-                      str(r.new), str(r.seen), escape(r.error or ""))
+        status = "ok" if probe and r.status == "new" else r.status  # a probe stores nothing, so nothing is "new"
+        counts = (str(r.seen),) if probe else (str(r.new), str(r.seen))
+        table.add_row(escape(r.topic), escape(r.outlet or r.url), f"[{colour.get(status, 'white')}]{status}[/]",
+                      *counts, escape(r.error or ""))
     out.print(table)
 
 
