@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -24,7 +24,7 @@ from newsletter.config import Config
 from newsletter.deliver import Transport, deliver_issue
 from newsletter.group import group_stories
 from newsletter.ingest import ingest_feeds
-from newsletter.models import Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection
+from newsletter.models import Article, Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection
 from newsletter.rank import place_stories
 from newsletter.render import issue_document, render_issue
 from newsletter.select import select_articles
@@ -55,12 +55,15 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
     reports = fetch(cfg, store, clock, http=http, progress=progress) if fetch_first else []
     problems = [f"feed {r.url}: {r.error}" for r in reports if not r.ok]
 
-    # Sent stories are filtered by rank, not by the window, so an old story that
-    # gains sources can come back as an update.
-    max_age = cfg.newsletter.max_age_hours
-    since = now - timedelta(hours=max_age) if max_age else None
-    articles = select_articles(store, cfg, since=since, now=now)
+    # An issue covers what arrived since the last one (at most max_age_hours back). Older
+    # articles are still read, as context, so a new report of an event already sent joins
+    # its story and comes back as an update instead of passing for a new story.
+    fresh_since = _fresh_since(store.last_issue_at(), now, cfg.newsletter.max_age_hours)
+    context_since = fresh_since - timedelta(hours=cfg.grouping.window_hours) if fresh_since else None
+    articles = select_articles(store, cfg, since=context_since, now=now)
     stories = group_stories(articles, cfg.grouping, embedder=_embedder(cfg))
+    if fresh_since is not None:
+        stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
     placement = place_stories(stories, cfg, store.sent_articles(), now)
 
     # Model calls are slow and independent: run them side by side, keep the order.
@@ -131,6 +134,18 @@ def _sidebar_item(summarizer: Summarizer, story: Story) -> tuple[SidebarItem, li
         blurb = extractive_summarizer().blurb(story)
     lead = story.articles[0]
     return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story), trouble
+
+
+def _fresh_since(last_issue: datetime | None, now: datetime, max_age_hours: float) -> datetime | None:
+    limit = now - timedelta(hours=max_age_hours) if max_age_hours else None
+    if last_issue is None or limit is None:
+        return last_issue or limit
+    return max(last_issue, limit)
+
+
+def _arrived(article: Article) -> datetime:
+    """When we could first have reported it: a late-fetched article counts as new, not as old."""
+    return max(article.published, article.first_seen or article.published)
 
 
 def _embedder(cfg: Config):

@@ -1,0 +1,115 @@
+"""Several mornings in a row through the whole pipeline: each story once, updates marked, nothing lost.
+
+Feeds are served over real HTTP on 127.0.0.1; the clock is pinned to each morning.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+from feedserver import FeedServer
+from newsletter.clock import FixedClock
+from newsletter.config import load_config
+from newsletter.deliver import FileTransport
+from newsletter.pipeline import send_issue
+from newsletter.store import Store
+from newsletter.summarize import extractive_summarizer
+
+from conftest import write_config
+
+DAY1 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+
+# Fictional events in the fictional town of Fenwick, told by fictional outlets in their own words.
+BRIDGE = {
+    "gazette": ("Fenwick swing bridge shut for three months after crack found in main girder",
+                "Engineers closed the Fenwick swing bridge on Sunday after finding a 40-centimetre crack in its "
+                "main girder. The county said repairs will take three months and cost 4.2 million crowns. "
+                "Drivers face a detour of eleven kilometres through Marsh Lane."),
+    "herald": ("Crack in girder closes Fenwick's swing bridge until spring",
+               "The Fenwick swing bridge will stay closed until spring after inspectors found a crack in the main "
+               "girder, the county council said on Sunday. The repair bill is put at 4.2 million crowns. "
+               "Buses will detour via Marsh Lane, adding eleven kilometres."),
+    "signal": ("Fenwick bridge closure: county brings in night ferry while girder crack is repaired",
+               "A night ferry will run across the Fenwick estuary while the swing bridge is closed for three months "
+               "to repair a crack in its main girder, the county said on Monday. The 4.2 million crown repair "
+               "starts next week."),
+}
+ORCHARD = ("Fenwick cider orchard wins national heritage listing",
+           "The Pell family orchard outside Fenwick has been listed as a heritage site, the national trust said. "
+           "Its 160 apple trees include six varieties found nowhere else. The family has pressed cider there "
+           "since 1871.")
+SCHOOL = ("Fenwick primary school gets solar roof funded by parents",
+          "Parents at Fenwick Primary raised 90,000 crowns for a solar roof that went live on Monday. "
+          "The head teacher said the panels will cover most of the school's daytime power. "
+          "Pupils will track the output on a screen in the hall.")
+
+
+def _rss(title: str, items: list[tuple[str, str, str, datetime]]) -> str:
+    body = "".join(
+        f"<item><guid>{guid}</guid><title>{t}</title><link>https://{title.lower()}.example/{guid}</link>"
+        f"<pubDate>{format_datetime(when)}</pubDate><description>{text}</description></item>"
+        for guid, t, text, when in items
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{body}</channel></rss>'
+
+
+def _morning(cfg, store, clock, outbox):
+    return send_issue(cfg, store, extractive_summarizer(), FileTransport(outbox), clock)
+
+
+def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_path):
+    with FeedServer() as srv:
+        d1 = DAY1 - timedelta(hours=3)
+        gazette = [("g1", *BRIDGE["gazette"], d1), ("g2", *ORCHARD, d1)]
+        herald = [("h1", *BRIDGE["herald"], d1 + timedelta(minutes=40))]
+        srv.add("/gazette.xml", _rss("Gazette", gazette))
+        srv.add("/herald.xml", _rss("Herald", herald))
+        srv.add("/signal.xml", _rss("Signal", []))
+        cfg = load_config(write_config(tmp_path, f"""
+            [newsletter]
+            title = "Fenwick Morning"
+            from = "morning@fenwick.example"
+            to = ["reader@example.org"]
+            max_stories = 3
+            max_age_hours = 24
+
+            [[topics]]
+            name = "Local"
+            feeds = ["{srv.url('/gazette.xml')}", "{srv.url('/herald.xml')}", "{srv.url('/signal.xml')}"]
+        """))
+        store = Store.open(cfg.store_url)
+        outbox = tmp_path / "outbox"
+
+        day1 = _morning(cfg, store, FixedClock(DAY1), outbox)
+        first = {b.headline: b for b in day1.issue.briefings}
+        assert len(first) == 2  # the bridge once, with both outlets, and the orchard
+        bridge = next(b for b in first.values() if "bridge" in b.headline.lower())
+        assert len(bridge.story.articles) == 2 and not bridge.story.is_update
+
+        # Next morning: a third outlet reports the bridge, and there is one new event.
+        d2 = DAY1 + timedelta(hours=21)
+        srv.add("/signal.xml", _rss("Signal", [("s1", *BRIDGE["signal"], d2)]))
+        srv.add("/gazette.xml", _rss("Gazette", gazette + [("g3", *SCHOOL, d2)]))
+        day2 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=1)), outbox)
+        placed = day2.issue.briefings + [i for i in day2.issue.sidebar]
+        headlines = [getattr(p, "headline") for p in placed]
+        assert not any("orchard" in h.lower() for h in headlines)  # sent yesterday, nothing new: not repeated
+        bridge2 = next(b for b in day2.issue.briefings if "bridge" in b.story.headline.lower())
+        assert bridge2.story.is_update and len(bridge2.story.articles) == 3
+        assert any("solar" in h.lower() for h in headlines)
+
+        # A quiet morning: nothing new anywhere. The issue still goes out, saying so.
+        day3 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=2)), outbox)
+        assert not day3.issue.briefings and not day3.issue.sidebar
+        assert [d.ok for d in day3.deliveries] == [True]
+        store.close()
+
+    mails = sorted(outbox.glob("*.eml"))
+    assert len(mails) == 3
+    last = email.message_from_bytes(mails[-1].read_bytes(), policy=email.policy.default)
+    assert "No new stories" in last.get_body(("plain",)).get_content()
+    update = email.message_from_bytes(mails[1].read_bytes(), policy=email.policy.default)
+    assert "Update" in update.get_body(("html",)).get_content()
