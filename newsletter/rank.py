@@ -85,16 +85,16 @@ def place_stories(stories: list[Story], cfg: Config, sent: dict[str, SentArticle
     candidates.sort(key=lambda c: c[0])
 
     placed: set[str] = set()
-    leftovers: list[tuple[tuple, Story]] = []
-    for key, story, topic in candidates:
+    leftovers: list[Story] = []
+    for _key, story, topic in candidates:
         if story.id in placed:
             continue
         if topic is not None and len(placement.sections[topic]) < cfg.newsletter.max_stories:
             placement.sections[topic].append(story)
             placed.add(story.id)
         else:
-            leftovers.append((key, story))
-    for key, story in leftovers:  # already in best-score order
+            leftovers.append(story)
+    for story in leftovers:  # already in best-score order
         if story.id in placed or len(placement.sidebar) >= cfg.newsletter.sidebar_size:
             continue
         placement.sidebar.append(story)

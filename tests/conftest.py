@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from feedserver import feed_server  # noqa: F401 - a fixture, shared by the ingestion tests
+
+from newsletter.store import Store
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -32,3 +36,11 @@ feeds = ["feed.xml"]
 def minimal_config(tmp_path: Path) -> Path:
     (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>T</title></channel></rss>")
     return write_config(tmp_path, MINIMAL)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A fresh SQLite store in its own file."""
+    s = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    yield s
+    s.close()

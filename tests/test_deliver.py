@@ -27,13 +27,6 @@ def _email() -> RenderedEmail:
                          text="Harbour reopens", issue=issue)
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    s = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield s
-    s.close()
-
-
 def _issue_id(store: Store, rendered: RenderedEmail) -> int:
     return store.record_issue(rendered.issue, rendered.subject, {"title": rendered.issue.title})
 

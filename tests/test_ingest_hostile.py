@@ -8,7 +8,7 @@ import itertools
 from datetime import datetime, timezone
 
 import pytest
-from feedserver import FeedServer, Response, feed_server  # noqa: F401 - fixture
+from feedserver import FeedServer, Response
 from feeds_for_tests import item, numbered, rss
 
 from newsletter.clock import FixedClock
@@ -21,12 +21,6 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
 SETTINGS = FetchSettings(timeout=1.5, connect_timeout=1, max_bytes=256 * 1024, max_redirects=3, concurrency=16)
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'news.db'}")
-    yield s
-    s.close()
 
 
 def by_feed(store: Store) -> dict[str, list]:

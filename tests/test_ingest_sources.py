@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from feedserver import FeedServer, feed_server  # noqa: F401 - fixture
+from feedserver import FeedServer
 from feeds_for_tests import item, numbered, rss
 
 from newsletter.clock import FixedClock
@@ -19,12 +19,6 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
 SETTINGS = FetchSettings(timeout=3, connect_timeout=1, max_bytes=64 * 1024)
 RSS = {"Content-Type": "application/rss+xml"}
 
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'news.db'}")
-    yield s
-    s.close()
 
 
 def test_local_file_is_read_once_until_it_changes(tmp_path, store):

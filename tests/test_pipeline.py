@@ -94,8 +94,7 @@ def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_
         srv.add("/signal.xml", _rss("Signal", [("s1", *BRIDGE["signal"], d2)]))
         srv.add("/gazette.xml", _rss("Gazette", gazette + [("g3", *SCHOOL, d2)]))
         day2 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=1)), outbox)
-        placed = day2.issue.briefings + [i for i in day2.issue.sidebar]
-        headlines = [getattr(p, "headline") for p in placed]
+        headlines = [b.headline for b in day2.issue.briefings] + [i.headline for i in day2.issue.sidebar]
         assert not any("orchard" in h.lower() for h in headlines)  # sent yesterday, nothing new: not repeated
         bridge2 = next(b for b in day2.issue.briefings if "bridge" in b.story.headline.lower())
         assert bridge2.story.is_update and len(bridge2.story.articles) == 3
