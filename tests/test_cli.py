@@ -216,3 +216,35 @@ def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo
     assert "extractive" in " ".join(proc.stderr.split())
     html = (demo.parent.parent / "issue.html").read_text()
     assert "evil.example" not in html  # the model never writes links
+
+
+def test_fetch_of_many_feeds_parses_on_worker_processes_from_python_m(tmp_path):
+    """Over 4 MB in one run moves parsing to worker processes; `python -m newsletter` must survive that."""
+    from feeds_for_tests import item, rss
+
+    from newsletter.ingest.workers import PARALLEL_AFTER_BYTES
+
+    paragraph = "<p>" + "The harbour board met again to discuss the dredging plan for the outer channel. " * 12 + "</p>"
+    feeds = []
+    for f in range(60):
+        items = [item(f"Report {f}-{i} from the harbour board", f"https://wire{f}.example/{i}", guid=f"w{f}-{i}",
+                      body=paragraph * 2) for i in range(40)]
+        path = tmp_path / f"wire{f}.xml"
+        path.write_text(rss(*items, title=f"Wire {f}"))
+        feeds.append(path.name)
+    assert sum(p.stat().st_size for p in tmp_path.glob("wire*.xml")) > 1.2 * PARALLEL_AFTER_BYTES
+    cfg = tmp_path / "newsletter.toml"
+    cfg.write_text(f"""
+[newsletter]
+title = "Harbour Wire"
+from = "wire@example.com"
+to = ["reader@example.org"]
+
+[[topics]]
+name = "Harbour"
+feeds = {json.dumps(feeds)}
+""")
+    proc = newsletter("fetch", "--config", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "2400 new articles from 60 feeds" in proc.stdout
