@@ -28,7 +28,7 @@ from newsletter.models import Briefing, Issue, RenderedEmail, SidebarItem
 
 log = logging.getLogger(__name__)
 
-SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent.parent / "templates"
+SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent / "templates"  # a link to the top-level templates/
 MAX_HTML_BYTES = 100_000  # Gmail clips messages past ~102 KB and hides the rest behind a link
 
 SECTION_LABELS = ("The big picture", "Why this matters", "Between the lines")
