@@ -88,6 +88,7 @@ class LLMSettings(_Section):
     max_retries: int = 2
     temperature: float = 0.2
     concurrency: int = Field(4, ge=1, le=32)  # model requests in flight at once
+    give_up_after: int = Field(3, ge=1)  # model failures in a row before the rest of the issue goes extractive
     embeddings_model: str | None = None  # enables semantic grouping
 
 

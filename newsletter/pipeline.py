@@ -13,6 +13,7 @@ goes on; only a mistake in the config stops it.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,9 +68,11 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
     placement = place_stories(stories, cfg, store.sent_articles(), now)
 
     # Model calls are slow and independent: run them side by side, keep the order.
+    breaker = _Breaker(cfg.llm.give_up_after)
     with ThreadPoolExecutor(max_workers=cfg.llm.concurrency) as pool:
         briefed = {
-            topic.name: list(pool.map(lambda st: _brief(summarizer, st), placement.sections.get(topic.name, [])))
+            topic.name: list(pool.map(lambda st: _brief(summarizer, st, breaker),
+                                      placement.sections.get(topic.name, [])))
             for topic in cfg.topics
         }
         sidebar_done = list(pool.map(lambda st: _sidebar_item(summarizer, st), placement.sidebar))
@@ -87,6 +90,9 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
     for item, trouble in sidebar_done:
         problems += trouble
         sidebar.append(item)
+    if breaker.skipped:
+        problems.append(f"{summarizer.name} failed {breaker.limit} times in a row; the model was not asked for "
+                        f"the other {breaker.skipped} stories, which got extractive briefings")
 
     return Issue(
         title=cfg.newsletter.title,
@@ -112,11 +118,36 @@ def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Tra
     return Run(issue, email, deliveries)
 
 
-def _brief(summarizer: Summarizer, story: Story) -> tuple[Briefing | None, list[str]]:
+class _Breaker:
+    """After ``limit`` model failures in a row, stop asking the model for the rest of the issue:
+    a dead or hung endpoint then costs a few timeouts, not one (with retries) per story."""
+
+    def __init__(self, limit: int):
+        self.limit, self.failures, self.skipped = limit, 0, 0
+        self._lock = threading.Lock()
+
+    def tripped(self) -> bool:
+        with self._lock:
+            if self.failures >= self.limit:
+                self.skipped += 1
+                return True
+            return False
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            self.failures = 0 if ok else self.failures + 1
+
+
+def _brief(summarizer: Summarizer, story: Story, breaker: _Breaker) -> tuple[Briefing | None, list[str]]:
     """One story's failure costs that story its model-written briefing, not the issue."""
+    if summarizer.name != "extractive" and breaker.tripped():
+        return extractive_summarizer().brief(story), []
     try:
-        return summarizer.brief(story), []
+        briefing = summarizer.brief(story)
+        breaker.record(ok=True)
+        return briefing, []
     except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
+        breaker.record(ok=False)
         log.warning("summarizer failed on %r: %s", story.headline, e)
         problem = f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing"
         try:

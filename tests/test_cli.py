@@ -248,3 +248,20 @@ feeds = {json.dumps(feeds)}
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "2400 new articles from 60 feeds" in proc.stdout
+
+
+def test_a_dead_model_endpoint_costs_a_few_requests_not_one_per_story(demo):
+    """Every answer a 500: after give_up_after failures in a row the rest go extractive, and the issue is whole."""
+    from openai_server import OpenAIServer, Reply
+
+    root = demo.parent.parent
+    demo.write_text(demo.read_text().replace("concurrency = 4 ", "concurrency = 1 "))
+    with OpenAIServer(lambda payload: Reply(status=500, body='{"error": {"message": "upstream down"}}')) as srv:
+        proc = newsletter("preview", "--config", str(demo), "--out", "issue.html", cwd=root,
+                          env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.base_url})
+        asked = len(srv.chat_requests)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((root / "issue.json").read_text())
+    assert len(doc["stories"]) >= 6 and all(s["big_picture"] for s in doc["stories"])
+    assert asked == 3 * 3  # three failed stories, each tried once and retried twice ([llm] max_retries = 2)
+    assert "the model was not asked for the other" in " ".join(proc.stderr.split())
