@@ -265,3 +265,39 @@ def test_a_dead_model_endpoint_costs_a_few_requests_not_one_per_story(demo):
     assert len(doc["stories"]) >= 6 and all(s["big_picture"] for s in doc["stories"])
     assert asked == 3 * 3  # three failed stories, each tried once and retried twice ([llm] max_retries = 2)
     assert "the model was not asked for the other" in " ".join(proc.stderr.split())
+
+
+def _serve_until(cmd_args: list[str], cwd: Path, done, timeout: float = 60) -> subprocess.Popen:
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "newsletter", *cmd_args], cwd=cwd, env={**CLEAN_ENV, "COLUMNS": "200"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done() and proc.poll() is None:
+        time.sleep(0.2)
+    return proc
+
+
+def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
+    import signal
+    import time
+
+    root = demo.parent.parent
+    demo.write_text(demo.read_text().replace('send_at = "07:00"', 'send_at = "00:00"'))  # always overdue today
+    outbox = root / "var" / "outbox"
+    sent = lambda: len(list(outbox.glob("*.eml"))) == 2  # noqa: E731
+
+    first = _serve_until(["run", "--config", str(demo)], root, sent)
+    assert sent(), first.stderr.read() if first.poll() is not None else "no issue within 60 s"
+    first.send_signal(signal.SIGINT)
+    out, _ = first.communicate(timeout=30)
+    assert "newsletter running" in out and "sent reader@example.org" in out
+
+    mtimes = sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml"))
+    second = _serve_until(["run", "--config", str(demo)], root, lambda: False, timeout=4)
+    time.sleep(1)
+    second.send_signal(signal.SIGINT)
+    out, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    assert "newsletter running" in out and "sent " not in out  # restarted: today's issue already went out
+    assert sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml")) == mtimes
