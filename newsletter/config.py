@@ -141,6 +141,11 @@ class GroupingSettings(_Section):
     min_entity_similarity: float = Field(0.2, ge=0, le=1)
     # Added to min_similarity per day between two clusters: a follow-up days later needs more in common.
     min_similarity_per_day: float = Field(0.05, ge=0, le=1)
+    # Lexical mode: the lower mean TF-IDF cosine for an anchored join: stories within anchor_hours whose
+    # headlines report the same kind of event and one headline's names all appear in the other story
+    # (different angles on one event: reaction, explainer, market move). 0 turns anchored joins off.
+    anchored_min_similarity: float = Field(0.12, ge=0, le=1)
+    anchor_hours: float = Field(12, gt=0)
     # Semantic mode: the lexical cosine an embedding match still needs (guards against topic-only matches).
     semantic_min_similarity: float = Field(0.1, ge=0, le=1)
 

@@ -15,6 +15,7 @@ from newsletter.group.quality import load_labelled
 from newsletter.models import Article
 
 LABELLED = Path(__file__).parent / "data" / "grouping"
+INDEPENDENT = Path(__file__).parent / "data" / "grouping_independent"
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +140,29 @@ def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     health = dataclasses.replace(arts["t10"], id="t10-health", feed_url="health.xml", topics=("Health",))
     [story] = group_stories([tech, health, arts["t11"]], GroupingSettings())
     assert len(story.articles) == 2 and set(story.topics) == {"Technology", "Health"}
+
+
+@pytest.fixture(scope="module")
+def independent() -> tuple[dict[str, Article], dict[str, str]]:
+    articles, labels = load_labelled(INDEPENDENT)
+    return {a.id: a for a in articles}, labels
+
+
+def test_different_angles_on_one_strike_make_one_story_and_other_strikes_stay_apart(independent):
+    arts, labels = independent
+    # "buses halted as drivers walk out" / "commuters scramble ... transit stoppage" / "pay dispute stops
+    # entire city network"; a bin strike elsewhere the same day; a market next day that mentions the strike.
+    picked = _pick(arts, labels, "lorrow-bus-strike", "castmere-refuse-strike", "lorrow-christmas-market")
+    got = sorted(sorted(labels[a.id] for a in s.articles) for s in group_stories(picked, GroupingSettings()))
+    assert got == sorted([["lorrow-bus-strike"] * 3, ["castmere-refuse-strike"] * 2, ["lorrow-christmas-market"]])
+    # Without anchored joins the angles share too few words: the reader would get the strike three times.
+    off = group_stories(picked, GroupingSettings(anchored_min_similarity=0))
+    assert len({id(_story_of(off, aid)) for aid in ("i042", "i043", "i044")}) > 1
+
+
+def test_one_town_or_one_storm_is_not_one_event(independent):
+    arts, labels = independent
+    picked = _pick(arts, labels, "harnwick-leme-flood", "tolsey-flash-flood", "harnwick-library-approved",
+                   "rilby-beat-harnwick-league", "grenmouth-warehouse-fire", "audleby-warehouse-fire")
+    for story in group_stories(picked, GroupingSettings()):
+        assert len({labels[a.id] for a in story.articles}) == 1, [a.title for a in story.articles]

@@ -4,7 +4,9 @@
     stories = group_stories(articles, cfg.grouping, embedder)  # plus semantic embeddings
 
 Lexical mode compares TF-IDF vectors of title and lead (see ``features``)
-and clusters candidates found through rare shared terms (see ``cluster``).
+plus the kinds of event they report (see ``events``), and clusters candidates
+found through rare shared terms (see ``cluster``), including different angles
+on one event anchored on the same names and kind of event in one news cycle.
 With an embedder, pairs whose embeddings are close may also join, still
 under a small lexical floor and the time window. The same input always
 gives the same stories, in the same order, with the same headlines.
@@ -50,6 +52,8 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
         per_day=settings.min_similarity_per_day,
         semantic=settings.threshold if embeddings is not None else None,
         semantic_floor=settings.semantic_min_similarity,
+        anchored=settings.anchored_min_similarity or None,
+        anchor_s=settings.anchor_hours * 3600.0,
     )
     groups = cluster_articles(feat, times, settings.window_hours * 3600.0, th, embeddings)
     stories = [_story(arts, g, feat) for g in groups]

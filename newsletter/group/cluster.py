@@ -15,6 +15,15 @@ cannot merge two recalls by different carmakers). One strong pair cannot
 chain two unrelated stories together. With embeddings, a cluster pair whose
 mean embedding similarity clears ``semantic`` may join on a low lexical floor,
 as long as the names agree.
+
+Outlets that cover one event from different angles (a reaction piece, a
+consumer explainer, the market move) share little wording, so the averages
+above miss them. An *anchored* join lets two clusters merge on a lower
+``anchored`` cosine when they belong to one news cycle (mean times within
+``anchor_s``), their headlines report the same kind of event (``events``),
+their names agree, and every name in some headline of one is found in the
+other's articles. A shared town or company is never enough on its own: the
+kind of event and all of the headline's names have to match as well.
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ class Thresholds:
     per_day: float = 0.0  # added to ``full`` per day between the clusters' mean times
     semantic: float | None = None  # average embedding cosine, when embeddings are present
     semantic_floor: float = 0.1  # lexical full-cosine a semantic join still needs
+    anchored: float | None = None  # lower ``full`` for an anchored join (see ``anchored`` below); None: none
+    anchor_s: float = 12 * 3600.0  # an anchored join needs the clusters' mean times this close
 
 
 def candidate_pairs(feat: Features, times: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +137,14 @@ class _Space:
         self.size[keep] = self._size(keep) + self._size(gone)
         self.size.pop(gone, None)
 
+    def keys(self, r: int):
+        """The terms present in cluster ``r``."""
+        d = self.sums.get(r)
+        if d is not None:
+            return d.keys()
+        lo, hi = self.m.indptr[r], self.m.indptr[r + 1]
+        return set(self.m.indices[lo:hi].tolist())
+
     def link(self, a: int, b: int) -> float:
         pairs = self._size(a) * self._size(b)
         return self.dot(a, b) / pairs if pairs else 1.0
@@ -162,7 +181,14 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
     s_content = pair_cosines(feat.content, i, j)
     s_ent = pair_cosines(feat.entities, i, j)
     has_ent = np.diff(feat.entities.indptr) > 0
-    lexical = (s_full >= th.full) & (s_content >= th.content) & ((s_ent >= th.entities) | ~(has_ent[i] & has_ent[j]))
+    names_agree = (s_ent >= th.entities) | ~(has_ent[i] & has_ent[j])
+    lexical = (s_full >= th.full) & (s_content >= th.content) & names_agree
+    if th.anchored is not None:
+        # Edges an anchored join may use: same news cycle, names in common, a lower bar on wording.
+        near = np.abs(times[i] - times[j]) <= th.anchor_s
+        kind_mask = _kind_masks(feat)
+        same_kind = (kind_mask[i] & kind_mask[j]) != 0
+        lexical |= near & same_kind & (s_full >= th.anchored) & (s_ent >= th.entities) & has_ent[i] & has_ent[j]
     strength = s_full.astype(np.float64)
     if embeddings is not None:
         s_sem = np.einsum("ij,ij->i", embeddings[i], embeddings[j])
@@ -181,6 +207,26 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
     hi_t = dict(lo_t)
     sum_t = dict(lo_t)
     full_space, content_space, entity_space = _Space(feat.full), _Space(feat.content), _Space(feat.entities)
+    kinds: dict[int, frozenset[int]] = {}  # multi-article clusters only: event kinds of their titles
+
+    def title_kinds(r: int) -> frozenset[int]:
+        return kinds.get(r, feat.title_kinds[r])
+
+    def anchored(a: int, b: int, avg_full: float) -> bool:
+        """Different angles on one event: little wording in common, but the same news cycle,
+        the same kind of event in the headlines, and every name in one side's headline
+        found in the other side's articles. A shared town or company alone is not enough:
+        the headline's kind of event must match too ("Castmere jewellers raided" and
+        "Castmere bin strike" stay apart), and so must all its names ("Harnwick floods"
+        and "Tolsey floods" stay apart, though both name the same storm)."""
+        if th.anchored is None or avg_full < th.anchored:
+            return False
+        if abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) > th.anchor_s:
+            return False
+        if not (title_kinds(a) & title_kinds(b)) or entity_space.link(a, b) < th.entities:
+            return False
+        return (_names_covered(feat, members[a], full_space.keys(b))
+                or _names_covered(feat, members[b], full_space.keys(a)))
     sem_space = _Dense(embeddings) if embeddings is not None else None
 
     def find(x: int) -> int:
@@ -199,6 +245,8 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         gap_days = abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) / 86400.0
         ok = (avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content
               and entity_space.link(a, b) >= th.entities)
+        if not ok:
+            ok = anchored(a, b, avg_full)
         if not ok and sem_space is not None:
             # Embeddings stand in for the wording, not for the names: those must still agree.
             ok = (sem_space.link(a, b) >= (th.semantic or 1.0) and avg_full >= th.semantic_floor
@@ -208,6 +256,8 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         if len(members[a]) < len(members[b]):
             a, b = b, a
         parent[b] = a
+        kinds[a] = title_kinds(a) | title_kinds(b)
+        kinds.pop(b, None)
         members[a].extend(members.pop(b))
         lo_t[a], hi_t[a] = min(lo_t[a], lo_t[b]), max(hi_t[a], hi_t[b])
         sum_t[a] += sum_t.pop(b)
@@ -217,6 +267,18 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         if sem_space is not None:
             sem_space.merge(a, b)
     return [sorted(m) for m in members.values()]
+
+
+def _kind_masks(feat: Features) -> np.ndarray:
+    """Each title's event kinds as bits of one integer, to test many pairs at once."""
+    bit = {c: k for k, c in enumerate(sorted(set().union(*feat.title_kinds)))}
+    assert len(bit) < 63, "more event kinds than bits"
+    return np.array([sum(1 << bit[c] for c in kinds) for kinds in feat.title_kinds], dtype=np.int64)
+
+
+def _names_covered(feat: Features, group: list[int], other_terms) -> bool:
+    """Some headline in ``group`` names someone, and the other cluster's articles name them all."""
+    return any(feat.title_entities[r] and feat.title_entities[r] <= other_terms for r in group)
 
 
 def _semantic_pairs(e: np.ndarray, times: np.ndarray, window_s: float, threshold: float,

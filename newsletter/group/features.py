@@ -13,6 +13,10 @@ agree as well keeps "Veltrona recalls vans" and "Veltrona profit jumps" apart.
 Symmetrically, two recalls by different carmakers share the words but not
 the names; requiring some agreement on entities keeps those apart.
 
+Each article also carries event-kind terms (``v:strike``, ``v:recall``; see
+``events``) for the happenings it mentions, however worded, as content
+terms; those in its title are kept apart too, for anchored joins.
+
 Entities are found by case at corpus level: a word counts as a name when,
 in the middle of sentences, it is mostly written with a capital. That
 survives Title Case headlines and sentence-initial names alike.
@@ -30,11 +34,13 @@ import scipy.sparse as sp
 import snowballstemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
+from newsletter.group.events import event_kinds
 from newsletter.models import Article
 
 LEAD_CHARS = 1200  # the lead names the event; long full texts would only dilute it
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
+EVENT_WEIGHT = 1.0  # column scale of event kinds ("v:strike"): the same happening, however worded
 
 # Words every news story uses, whatever happened: reporting verbs, days, months.
 NEWS_STOP_WORDS = frozenset(
@@ -58,6 +64,8 @@ class Features:
     terms: np.ndarray  # column index -> term ("w:stem", "e:name", "n:number")
     idf: np.ndarray
     title_terms: list[frozenset[int]]  # column ids of each title's terms, for headline choice
+    title_entities: list[frozenset[int]]  # column ids of the names in each title: who or where it is about
+    title_kinds: list[frozenset[int]]  # column ids of the event kinds in each title: what happened
 
 
 class _Stemmer:
@@ -151,10 +159,14 @@ def extract(articles: list[Article]) -> Features:
 
     docs: list[list[str]] = []
     title_docs: list[list[str]] = []
+    title_kind_docs: list[list[str]] = []
     for a, text in zip(articles, leads):
         tt = [t for tok in _TOKEN.findall(_normalise(a.title)) if (t := term(tok))]
         title_docs.append(tt)
-        docs.append(tt + tt + [t for tok in _TOKEN.findall(text) if (t := term(tok))])
+        tk = ["v:" + k for k in event_kinds(a.title)]
+        title_kind_docs.append(tk)
+        vk = ["v:" + k for k in event_kinds(text)]
+        docs.append(tt + tt + tk + tk + vk + [t for tok in _TOKEN.findall(text) if (t := term(tok))])
 
     if not any(docs):  # nothing but stop words anywhere: keep TF-IDF defined, match nothing
         docs = [[f"x:{k}"] for k in range(len(docs))]
@@ -162,13 +174,17 @@ def extract(articles: list[Article]) -> Features:
     raw = vec.fit_transform(docs).tocsr()
     terms = vec.get_feature_names_out()
     kinds = np.array([t[0] for t in terms])
-    scale = np.where(kinds == "e", ENTITY_WEIGHT, np.where(kinds == "n", NUMBER_WEIGHT, 1.0)).astype(np.float32)
+    scale = np.select([kinds == "e", kinds == "n", kinds == "v"], [ENTITY_WEIGHT, NUMBER_WEIGHT, EVENT_WEIGHT], 1.0)
+    scale = scale.astype(np.float32)
     full = _l2(raw @ sp.diags(scale))
     content = _l2(raw @ sp.diags(np.where(kinds == "e", 0.0, scale).astype(np.float32)))
     index = vec.vocabulary_
     title_terms = [frozenset(index[t] for t in tt if t in index) for tt in title_docs]
+    title_entities = [frozenset(index[t] for t in tt if t[0] == "e" and t in index) for tt in title_docs]
+    title_kinds = [frozenset(index[t] for t in tk if t in index) for tk in title_kind_docs]
     entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
-    return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32), title_terms=title_terms)
+    return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32),
+                    title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds)
 
 
 def _identity(doc: list[str]) -> list[str]:
