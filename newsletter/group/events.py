@@ -52,8 +52,9 @@ _KINDS: dict[str, str] = {
     "privatisation": """privatise, privatised, privatisation, privatize, privatized, privatization, sell-off,
         selloff, stake sale, share offering, share sale, flotation, float, floated, ipo, stock market listing""",
     "tax": "tax, taxes, duty, duties, levy, levies, tariff, tariffs, vat",
-    "sport_result": """beat, beats, defeat, defeats, defeated, victory, won, win, wins, knock out, knocked out,
-        knocks out, comeback, goals, scored, brace""",
+    # Not "win" or "victory": elections, contracts and votes are won too.
+    "sport_result": """beat, beats, knock out, knocked out, knocks out, comeback, goals, scored, brace,
+        hat-trick, penalty shoot-out, full-time, half-time""",
     "injury": "injury, injuries, injured, ligament, sidelined, ruled out, hamstring, ankle, knee",
     "breach": "hack, hacked, hacker, hackers, hacking, breach, breaches, cyberattack, cyber-attack, data leak, ransomware",
     "deaths": "killed, dead, died, death toll, bodies, missing, fatality, fatalities",

@@ -160,9 +160,12 @@ def extract(articles: list[Article]) -> Features:
     docs: list[list[str]] = []
     title_docs: list[list[str]] = []
     title_kind_docs: list[list[str]] = []
+    title_name_docs: list[list[str]] = []
     for a, text in zip(articles, leads):
-        tt = [t for tok in _TOKEN.findall(_normalise(a.title)) if (t := term(tok))]
+        title_tokens = _TOKEN.findall(_normalise(a.title))
+        tt = [t for tok in title_tokens if (t := term(tok))]
         title_docs.append(tt)
+        title_name_docs.append([t for tok in title_tokens if (t := term(tok)) and _is_name(tok, t, lower)])
         tk = ["v:" + k for k in event_kinds(a.title)]
         title_kind_docs.append(tk)
         vk = ["v:" + k for k in event_kinds(text)]
@@ -180,11 +183,17 @@ def extract(articles: list[Article]) -> Features:
     content = _l2(raw @ sp.diags(np.where(kinds == "e", 0.0, scale).astype(np.float32)))
     index = vec.vocabulary_
     title_terms = [frozenset(index[t] for t in tt if t in index) for tt in title_docs]
-    title_entities = [frozenset(index[t] for t in tt if t[0] == "e" and t in index) for tt in title_docs]
+    title_entities = [frozenset(index[t] for t in tn if t in index) for tn in title_name_docs]
     title_kinds = [frozenset(index[t] for t in tk if t in index) for tk in title_kind_docs]
     entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
     return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32),
                     title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds)
+
+
+def _is_name(tok: str, term: str, lower: Counter[str]) -> bool:
+    """A headline word that names someone or somewhere: a name by the corpus count, or a
+    capitalised word never written in lower case (a company seen only at sentence starts)."""
+    return term[0] == "e" or (term[0] == "w" and tok[0].isupper() and lower[_bare(tok.lower())] == 0)
 
 
 def _identity(doc: list[str]) -> list[str]:
