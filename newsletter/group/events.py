@@ -17,6 +17,7 @@ from any test set.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # kind -> the words and phrases (lower case, comma-separated) that report it
 _KINDS: dict[str, str] = {
@@ -90,7 +91,7 @@ def event_kinds(text: str) -> list[str]:
     found: set[str] = set()
     for w in _WORD_KEYS.intersection(tokens):
         found |= _WORDS[w]
-    hits = _PHRASE_KEYS.intersection(zip(tokens, tokens[1:]))  # set operations: no per-token Python loop
+    hits = _PHRASE_KEYS.intersection(pairwise(tokens))  # set operations: no per-token Python loop
     if hits:
         longer: dict[int, set[tuple[str, ...]]] = {}  # n -> the text's n-grams, built only when needed
         for pair in hits:
