@@ -21,9 +21,11 @@ HELD_OUT = Path(__file__).parent / "data" / "grouping_heldout"  # written after 
 # Written by another author without sight of the algorithm; the event vocabulary and anchored joins
 # were then designed with its misses in view, so it is no longer unseen (tests/data/grouping_validation is).
 INDEPENDENT = Path(__file__).parent / "data" / "grouping_independent"
-INDEPENDENT_FLOORS = {  # measured 1.000 / 0.817 / 0.899 pairwise, 1.000 / 0.898 / 0.946 B-cubed
-    "pairwise": (0.97, 0.78, 0.87),
-    "bcubed": (0.97, 0.87, 0.92),
+# Written by a third author, also without sight of the algorithm or the other sets, and never tuned on.
+VALIDATION = Path(__file__).parent / "data" / "grouping_validation"
+OTHER_AUTHORS = {  # set: {measure: (precision, recall, f1) floors}, a little under what was measured
+    INDEPENDENT: {"pairwise": (0.97, 0.78, 0.87), "bcubed": (0.97, 0.87, 0.92)},  # 1/.817/.899, 1/.898/.946
+    VALIDATION: {"pairwise": (0.97, 0.83, 0.90), "bcubed": (0.97, 0.92, 0.95)},  # 1/.864/.927, 1/.950/.974
 }
 AIM_F1, AIM_PRECISION = 0.95, 0.97
 FLOORS = {  # measure: (precision, recall, f1)
@@ -77,12 +79,13 @@ def test_held_out_set_meets_the_aim(measure):
     assert s.precision >= AIM_PRECISION and s.f1 >= AIM_F1, (s, wrong_merges(pred, gold), missed_joins(pred, gold))
 
 
+@pytest.mark.parametrize("folder", list(OTHER_AUTHORS), ids=lambda p: p.name)
 @pytest.mark.parametrize("name,measure", [("pairwise", pairwise), ("bcubed", bcubed)])
-def test_independent_set_keeps_different_angles_together_and_hard_negatives_apart(name, measure):
-    articles, gold = load_labelled(INDEPENDENT)
+def test_sets_by_other_authors_keep_different_angles_together_and_hard_negatives_apart(folder, name, measure):
+    articles, gold = load_labelled(folder)
     pred = predicted_clusters(group_stories(articles, GroupingSettings()), [a.id for a in articles])
     s = measure(pred, gold)
-    p_floor, r_floor, f_floor = INDEPENDENT_FLOORS[name]
+    p_floor, r_floor, f_floor = OTHER_AUTHORS[folder][name]
     detail = f"wrong merges {wrong_merges(pred, gold)[:5]}, missed {missed_joins(pred, gold)[:5]}"
     assert s.precision >= p_floor, f"{name} precision {s.precision:.3f}; {detail}"
     assert s.recall >= r_floor and s.f1 >= f_floor, f"{name} recall {s.recall:.3f} F1 {s.f1:.3f}; {detail}"
