@@ -20,6 +20,22 @@ def write_config(folder: Path, body: str, name: str = "newsletter.toml") -> Path
     return path
 
 
+def feeds_config(folder: Path, feeds: list[str], *, title: str = "Test Brief", extra: str = "") -> Path:
+    """A config with one topic over ``feeds`` and ``extra`` lines in [newsletter]."""
+    import json
+
+    return write_config(folder, f"""\
+[newsletter]
+title = "{title}"
+from = "brief@example.com"
+to = ["reader@example.org"]
+{extra}
+[[topics]]
+name = "Local"
+feeds = {json.dumps(feeds)}
+""")
+
+
 MINIMAL = """\
 [newsletter]
 title = "Test Brief"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, feeds_config
 
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "NEWSLETTER_"))}
 
@@ -161,18 +161,7 @@ def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
     with FeedServer() as srv:
         good = srv.add("/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
         bad = srv.add("/broken.xml", status=500)
-        cfg = tmp_path / "newsletter.toml"
-        cfg.write_text(f"""
-[newsletter]
-title = "Fenwick Daily"
-from = "daily@fenwick.example"
-to = ["reader@example.org"]
-max_age_hours = 0
-
-[[topics]]
-name = "Local"
-feeds = ["{good}", "{bad}"]
-""")
+        cfg = feeds_config(tmp_path, [good, bad], title="Fenwick Daily", extra="max_age_hours = 0")
         proc = newsletter("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert bad in " ".join(proc.stderr.split()) and "500" in proc.stderr
@@ -233,17 +222,7 @@ def test_fetch_of_many_feeds_parses_on_worker_processes_from_python_m(tmp_path):
         path.write_text(rss(*items, title=f"Wire {f}"))
         feeds.append(path.name)
     assert sum(p.stat().st_size for p in tmp_path.glob("wire*.xml")) > 1.2 * PARALLEL_AFTER_BYTES
-    cfg = tmp_path / "newsletter.toml"
-    cfg.write_text(f"""
-[newsletter]
-title = "Harbour Wire"
-from = "wire@example.com"
-to = ["reader@example.org"]
-
-[[topics]]
-name = "Harbour"
-feeds = {json.dumps(feeds)}
-""")
+    cfg = feeds_config(tmp_path, feeds, title="Harbour Wire")
     proc = newsletter("fetch", "--config", str(cfg), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
