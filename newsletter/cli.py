@@ -122,7 +122,11 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
                       f"via {cfg.delivery.transport} to {', '.join(to)}")
             return
         run = send_issue(cfg, store, _summarizer(cfg), transport, SystemClock(), recipients=to, progress=progress)
-    _report_issue(run.issue)
+    if run.resumed:
+        out.print(f"today's issue was recorded at {run.issue.generated_at:%H:%M} UTC; "
+                  "sending that same email to recipients who have not had it")
+    else:
+        _report_issue(run.issue)
     failed = [d for d in run.deliveries if not d.ok]
     for d in run.deliveries:
         if d.ok:

@@ -25,7 +25,9 @@ from newsletter.config import Config
 from newsletter.deliver import Transport, deliver_issue
 from newsletter.group import group_stories
 from newsletter.ingest import ingest_feeds
-from newsletter.models import Article, Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection
+from newsletter.models import (
+    Article, Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection, issue_key,
+)
 from newsletter.rank import place_stories
 from newsletter.render import issue_document, render_issue
 from newsletter.select import select_articles
@@ -42,6 +44,7 @@ class Run:
     issue: Issue
     email: RenderedEmail | None = None
     deliveries: list[Delivery] = field(default_factory=list)
+    resumed: bool = False  # today's issue was already recorded: its email went to those still owed
 
 
 def fetch(cfg: Config, store: Store, clock: Clock, *, http: httpx.AsyncClient | None = None,
@@ -107,15 +110,22 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
 
 def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Transport, clock: Clock, *,
                recipients: list[str] | None = None, http: httpx.AsyncClient | None = None, progress=None) -> Run:
-    """Build, render, record, deliver. Recording comes first so a second run the
-    same day re-delivers only to recipients still pending, never a second issue."""
-    issue = build_issue(cfg, store, summarizer, clock, http=http, progress=progress)
-    email = render_issue(issue, cfg)
-    issue_id = store.record_issue(issue, email.subject, issue_document(issue))
+    """Build, render, record, deliver. Recording comes first, so a second run the same
+    day sends the recorded email to the recipients still pending: never a second issue,
+    never a different one, and no second bill from the model."""
+    now = clock.now()
+    stored = store.stored_email(issue_key(cfg.newsletter.title, now.astimezone(cfg.newsletter.tz).date()))
+    if stored is not None:
+        issue = Issue(cfg.newsletter.title, now.astimezone(cfg.newsletter.tz).date(), stored.created_at, [], [])
+        email, issue_id = RenderedEmail(stored.subject, stored.html, stored.text, issue), stored.issue_id
+    else:
+        issue = build_issue(cfg, store, summarizer, clock, http=http, progress=progress)
+        email = render_issue(issue, cfg)
+        issue_id = store.record_issue(issue, email.subject, issue_document(issue), html=email.html, text=email.text)
     deliveries = deliver_issue(email, store, issue_id, transport, cfg.newsletter.sender,
                                recipients or cfg.newsletter.to, clock,
                                unsubscribe_url=cfg.newsletter.unsubscribe_url)
-    return Run(issue, email, deliveries)
+    return Run(issue, email, deliveries, resumed=stored is not None)
 
 
 class _Breaker:

@@ -80,6 +80,9 @@ issues = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("document", sa.JSON, nullable=False),  # the structured issue, as in preview's FILE.json
+    # The rendered email (migration 2): a retry later that day sends exactly what the others got.
+    sa.Column("html", sa.Text),
+    sa.Column("text", sa.Text),
 )
 
 # Which articles went out in which issue and where: what novelty and "never repeat" read.
@@ -109,7 +112,14 @@ def _m1_initial(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial]
+def _m2_issue_email(conn: Connection) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns("issues")}
+    for name in ("html", "text"):
+        if name not in have:  # a store created at version 1 lacks them; a new one has them from _m1
+            conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {name} TEXT"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email]
 
 
 @dataclass
@@ -124,6 +134,15 @@ class FeedState:
     consecutive_failures: int = 0
     next_fetch_after: datetime | None = None
     gone: bool = False
+
+
+@dataclass
+class StoredEmail:
+    issue_id: int
+    created_at: datetime
+    subject: str
+    html: str
+    text: str
 
 
 @dataclass
@@ -240,7 +259,18 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
 
-    def record_issue(self, issue: Issue, subject: str, document: dict) -> int:
+    def stored_email(self, key: str) -> StoredEmail | None:
+        """The email recorded for this issue key, if an issue with that key was recorded."""
+        q = sa.select(issues.c.id, issues.c.created_at, issues.c.subject, issues.c.html, issues.c.text).where(
+            issues.c.key == key)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None or row.html is None:
+            return None
+        return StoredEmail(row.id, row.created_at, row.subject, row.html, row.text or "")
+
+    def record_issue(self, issue: Issue, subject: str, document: dict, *, html: str | None = None,
+                     text: str | None = None) -> int:
         """Record the issue and what it placed, once per key; returns its id.
 
         Recording happens before delivery, so a crash between the two leaves
@@ -251,7 +281,8 @@ class Store:
             if existing is not None:
                 return existing
             issue_id = conn.execute(
-                issues.insert().values(key=issue.key, created_at=issue.generated_at, subject=subject, document=document)
+                issues.insert().values(key=issue.key, created_at=issue.generated_at, subject=subject, document=document,
+                                       html=html, text=text)
             ).inserted_primary_key[0]
             rows = []
             for b in issue.briefings:

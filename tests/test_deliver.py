@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from newsletter.clock import FixedClock
 from newsletter.config import SMTPSettings
@@ -62,38 +60,6 @@ def test_rerun_does_not_deliver_twice(tmp_path, store):
                           ["a@example.org"], FixedClock(NOW))
     assert again[0].location == "already sent"
     assert not list(outbox.glob("*.eml"))  # nothing was written a second time
-
-
-class _Inbox:
-    """aiosmtpd handler: keeps what arrives, refuses one address like a real server would."""
-
-    def __init__(self, refuse: str):
-        self.refuse = refuse
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == self.refuse:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = _Inbox(refuse="ghost@example.org")
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to self-check its startup
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_smtp_delivers_to_good_recipients_when_one_is_refused(store, smtp_server):

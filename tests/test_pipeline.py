@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
-from newsletter.deliver import FileTransport
+from newsletter.deliver import FileTransport, make_transport
 from newsletter.pipeline import send_issue
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
@@ -112,3 +112,62 @@ def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_
     assert "No new stories" in last.get_body(("plain",)).get_content()
     update = email.message_from_bytes(mails[1].read_bytes(), policy=email.policy.default)
     assert "Update" in update.get_body(("html",)).get_content()
+
+
+class _CountingSummarizer:
+    """The extractive summarizer, counting how often it is asked (as a model would bill)."""
+
+    def __init__(self):
+        self.inner, self.calls = extractive_summarizer(), 0
+        self.name = "counting"
+
+    def brief(self, story):
+        self.calls += 1
+        return self.inner.brief(story)
+
+    def blurb(self, story):
+        return self.inner.blurb(story)
+
+
+def test_a_rerun_the_same_morning_sends_the_recorded_issue_to_those_still_owed(tmp_path, smtp_server):
+    inbox, port = smtp_server
+    with FeedServer() as srv:
+        srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], DAY1 - timedelta(hours=2)),
+                                                ("g2", *ORCHARD, DAY1 - timedelta(hours=1))]))
+        cfg = load_config(write_config(tmp_path, f"""
+            [newsletter]
+            title = "Fenwick Morning"
+            from = "morning@fenwick.example"
+            to = ["a@example.org", "ghost@example.org"]
+
+            [[topics]]
+            name = "Local"
+            feeds = ["{srv.url('/gazette.xml')}"]
+
+            [delivery]
+            transport = "smtp"
+            [delivery.smtp]
+            host = "127.0.0.1"
+            port = {port}
+            security = "none"
+        """))
+        store = Store.open(cfg.store_url)
+        model = _CountingSummarizer()
+        first = send_issue(cfg, store, model, make_transport(cfg), FixedClock(DAY1))
+        assert [d.ok for d in first.deliveries] == [True, False]
+        asked = model.calls
+
+        # The mailbox is fixed and news moved on; the rerun at 09:00 must not send a different issue.
+        inbox.refuse = None
+        srv.add("/gazette.xml", _rss("Gazette", [("g3", *SCHOOL, DAY1 + timedelta(hours=1))]))
+        again = send_issue(cfg, store, model, make_transport(cfg), FixedClock(DAY1 + timedelta(hours=3)))
+        store.close()
+    assert [(d.recipient, d.location) for d in again.deliveries][0] == ("a@example.org", "already sent")
+    assert again.deliveries[1].ok and again.resumed
+    assert model.calls == asked  # nothing was summarized twice
+    (to_a, raw_a), (to_ghost, raw_ghost) = inbox.messages
+    assert (to_a, to_ghost) == (["a@example.org"], ["ghost@example.org"])
+    a, ghost = (email.message_from_bytes(r, policy=email.policy.default) for r in (raw_a, raw_ghost))
+    assert ghost["Subject"] == a["Subject"] and ghost["Date"] == a["Date"]
+    assert ghost.get_body(("html",)).get_content() == a.get_body(("html",)).get_content()
+    assert "solar" not in ghost.get_body(("plain",)).get_content().lower()

@@ -112,3 +112,21 @@ def test_the_demo_issue_sends_with_a_postgresql_store(postgres, tmp_path):
         doc = conn.execute(sa.text("select document from issues")).scalar()
     engine.dispose()
     assert (json.loads(doc) if isinstance(doc, str) else doc)["title"] == "The Meridian Brief"
+
+
+def test_a_store_from_before_migration_2_gains_the_email_columns(store_url):
+    store = Store.open(store_url)
+    with store.engine.begin() as conn:  # make it look like a store last opened by version 1
+        for column in ("html", "text"):
+            conn.execute(sa.text(f"ALTER TABLE issues DROP COLUMN {column}"))
+        conn.execute(sa.text("DELETE FROM schema_migrations WHERE version = 2"))
+    store.close()
+    upgraded = Store.open(store_url)
+    articles = [_article(n) for n in range(1, 4)]
+    issue = _issue(articles)
+    upgraded.record_issue(issue, "Subject", {"title": "Test Brief"}, html="<p>hi</p>", text="hi")
+    stored = upgraded.stored_email(issue.key)
+    assert (stored.subject, stored.html, stored.text) == ("Subject", "<p>hi</p>", "hi")
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT max(version) FROM schema_migrations")).scalar() == 2
+    upgraded.close()
