@@ -84,7 +84,7 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
     paths = _write_preview(html_path, email.html, email.text, issue_document(issue))
     _report_issue(issue)
     for p in paths:
-        out.print(str(p))
+        out.print(escape(str(p)), soft_wrap=True, highlight=False)
     if open_browser:
         webbrowser.open(paths[0].resolve().as_uri())
 
@@ -129,8 +129,10 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
         _report_issue(run.issue)
     failed = [d for d in run.deliveries if not d.ok]
     for d in run.deliveries:
-        if d.ok:
-            out.print(f"[green]sent[/] {escape(d.recipient)} -> {escape(d.location)}")
+        if d.location == "already sent":
+            out.print(f"already had it: {escape(d.recipient)}", soft_wrap=True)
+        elif d.ok:
+            out.print(f"[green]sent[/] {escape(d.recipient)} -> {escape(d.location)}", soft_wrap=True)
         else:
             err.print(f"[red]failed[/] {escape(d.recipient)}: {escape(d.error or '')}")
     if failed:

@@ -55,8 +55,9 @@ def fetch(cfg: Config, store: Store, clock: Clock, *, http: httpx.AsyncClient | 
 
 def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock, *,
                 http: httpx.AsyncClient | None = None, progress=None, fetch_first: bool = True) -> Issue:
-    now = clock.now()
     reports = fetch(cfg, store, clock, http=http, progress=progress) if fetch_first else []
+    # Read after fetching: what this fetch brought in is this issue's, not the next one's.
+    now = clock.now()
     problems = [f"feed {r.url}: {r.error}" for r in reports if not r.ok]
 
     # An issue covers what arrived since the last one (at most max_age_hours back). Older

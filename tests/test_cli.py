@@ -108,7 +108,14 @@ def test_send_writes_a_multipart_eml_per_recipient_once_a_day(demo):
     again = newsletter("send", "--config", str(demo), cwd=demo.parent.parent)
     assert again.returncode == 0, again.stderr
     assert [f.stat().st_mtime_ns for f in sorted(outbox.glob("*.eml"))] == mtimes
-    assert "already sent" in again.stdout
+    assert "already had it: reader@example.org" in again.stdout
+
+    # The next issue starts where this one ended: previewing it now shows nothing new.
+    after = newsletter("preview", "--config", str(demo), "--out", "next.html", cwd=demo.parent.parent)
+    assert after.returncode == 0, after.stderr
+    doc = json.loads((demo.parent.parent / "next.json").read_text())
+    assert doc["stories"] == [] and doc["sidebar"] == []
+    assert "No new stories" in (demo.parent.parent / "next.txt").read_text()
 
 
 def test_send_to_override_and_dry_run(demo):
