@@ -25,7 +25,7 @@ from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import Config, load_config
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.models import FeedReport, Issue, issue_key
+from newsletter.models import Delivery, FeedReport, Issue
 
 out = Console()
 err = Console(stderr=True)
@@ -127,15 +127,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
                   "sending that same email to recipients who have not had it")
     else:
         _report_issue(run.issue)
-    failed = [d for d in run.deliveries if not d.ok]
-    for d in run.deliveries:
-        if d.location == "already sent":
-            out.print(f"already had it: {escape(d.recipient)}", soft_wrap=True)
-        elif d.ok:
-            out.print(f"[green]sent[/] {escape(d.recipient)} -> {escape(d.location)}", soft_wrap=True)
-        else:
-            err.print(f"[red]failed[/] {escape(d.recipient)}: {escape(d.error or '')}")
-    if failed:
+    if not _report_deliveries(run.deliveries):
         sys.exit(1)
 
 
@@ -211,14 +203,12 @@ def run(config_path: str | None) -> None:
     def send_job() -> None:
         with _store(cfg) as store:
             result = pipeline.send_issue(cfg, store, _summarizer(cfg), make_transport(cfg), clock)
-        for d in result.deliveries:
-            out.print(f"{'sent' if d.ok else 'FAILED'} {escape(d.recipient)}: {escape(d.error or d.location)}")
+        _report_deliveries(result.deliveries)
 
     scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
     schedule.add_jobs(scheduler, cfg, poll=poll, send=send_job)
     with _store(cfg) as store:
-        today = clock.now().astimezone(cfg.newsletter.tz).date()
-        sent = store.issue_delivered(issue_key(cfg.newsletter.title, today), cfg.newsletter.to)
+        sent = store.issue_delivered(pipeline.todays_key(cfg, clock.now()), cfg.newsletter.to)
     if schedule.due_today(cfg, clock.now(), sent):
         scheduler.add_job(send_job, id="catch-up", name="send today's overdue issue")
     out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
@@ -285,6 +275,20 @@ def _report_issue(issue: Issue) -> None:
     out.print(f"[bold]{escape(issue.title)}[/] — {issue.date.isoformat()}: {n} briefings, {len(issue.sidebar)} in Recent news")
     for problem in issue.problems:
         err.print(f"[yellow]warning[/]: {escape(problem)}")
+
+
+def _report_deliveries(deliveries: list[Delivery]) -> bool:
+    """One line per recipient; True when none failed."""
+    from newsletter.deliver import ALREADY_SENT
+
+    for d in deliveries:
+        if d.location == ALREADY_SENT:
+            out.print(f"already had it: {escape(d.recipient)}", soft_wrap=True)
+        elif d.ok:
+            out.print(f"[green]sent[/] {escape(d.recipient)} -> {escape(d.location)}", soft_wrap=True)
+        else:
+            err.print(f"[red]failed[/] {escape(d.recipient)}: {escape(d.error or '')}", soft_wrap=True)
+    return all(d.ok for d in deliveries)
 
 
 def _write_preview(html_path: Path, html: str, text: str, document: dict) -> list[Path]:

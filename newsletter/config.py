@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsletter.errors import ConfigError
-from newsletter.models import FeedSource
+from newsletter.models import FeedSource, is_remote
 
 DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
 
@@ -194,7 +194,7 @@ class Config(_Section):
         for topic in self.topics:
             for entry in topic.feeds:
                 e = entry if isinstance(entry, FeedEntry) else FeedEntry(url=entry)
-                url = e.url if re.match(r"^https?://", e.url) else str(self.resolve(e.url))
+                url = e.url if is_remote(e.url) else str(self.resolve(e.url))
                 out.append(FeedSource(url=url, topic=topic.name, name=e.name, full_text=e.full_text))
         return out
 
@@ -261,7 +261,7 @@ def _check_feed_paths(cfg: Config) -> None:
         for fi, entry in enumerate(topic.feeds):
             url = entry.url if isinstance(entry, FeedEntry) else entry
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-                if not re.match(r"^https?://", url):
+                if not is_remote(url):
                     raise ConfigError(
                         cfg.path, f"topics[{ti}].feeds[{fi}]", f"{url!r} uses an unsupported scheme.",
                         "use an http(s) URL or a file path.",

@@ -27,6 +27,9 @@ from newsletter.models import Delivery, RenderedEmail
 from newsletter.store import Store
 
 
+ALREADY_SENT = "already sent"  # Delivery.location of a recipient served by an earlier run
+
+
 class Transport(Protocol):
     name: str
 
@@ -158,7 +161,7 @@ def deliver_issue(email: RenderedEmail, store: Store, issue_id: int, transport: 
         for rcpt in recipients:
             mid = message_id(email.issue.key, rcpt, sender)
             if done.get(rcpt) == "sent":
-                out.append(Delivery(rcpt, mid, transport.name, "already sent", clock.now(), error=None))
+                out.append(Delivery(rcpt, mid, transport.name, ALREADY_SENT, clock.now()))
                 continue
             store.mark_delivery(issue_id, rcpt, message_id=mid, status="pending", transport=transport.name, at=clock.now())
             msg = build_message(email, sender, rcpt, msg_id=mid, unsubscribe_url=unsubscribe_url)

@@ -28,7 +28,12 @@ class FeedSource:
 
     @property
     def is_remote(self) -> bool:
-        return self.url.startswith(("http://", "https://"))
+        return is_remote(self.url)
+
+
+def is_remote(url: str) -> bool:
+    """An http(s) URL, fetched over the network; anything else in a config is a file path."""
+    return url.lower().startswith(("http://", "https://"))
 
 
 @dataclass

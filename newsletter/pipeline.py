@@ -16,7 +16,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 
@@ -100,7 +100,7 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
 
     return Issue(
         title=cfg.newsletter.title,
-        date=now.astimezone(cfg.newsletter.tz).date(),
+        date=_issue_date(cfg, now),
         generated_at=now,
         sections=sections,
         sidebar=sidebar,
@@ -115,9 +115,9 @@ def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Tra
     day sends the recorded email to the recipients still pending: never a second issue,
     never a different one, and no second bill from the model."""
     now = clock.now()
-    stored = store.stored_email(issue_key(cfg.newsletter.title, now.astimezone(cfg.newsletter.tz).date()))
+    stored = store.stored_email(todays_key(cfg, now))
     if stored is not None:
-        issue = Issue(cfg.newsletter.title, now.astimezone(cfg.newsletter.tz).date(), stored.created_at, [], [])
+        issue = Issue(cfg.newsletter.title, _issue_date(cfg, now), stored.created_at, [], [])
         email, issue_id = RenderedEmail(stored.subject, stored.html, stored.text, issue), stored.issue_id
     else:
         issue = build_issue(cfg, store, summarizer, clock, http=http, progress=progress)
@@ -147,6 +147,15 @@ class _Breaker:
     def record(self, ok: bool) -> None:
         with self._lock:
             self.failures = 0 if ok else self.failures + 1
+
+
+def todays_key(cfg: Config, now: datetime) -> str:
+    """The key of the issue that a send at ``now`` delivers: one per newsletter and local day."""
+    return issue_key(cfg.newsletter.title, _issue_date(cfg, now))
+
+
+def _issue_date(cfg: Config, now: datetime) -> date:
+    return now.astimezone(cfg.newsletter.tz).date()
 
 
 def _brief(summarizer: Summarizer, story: Story, breaker: _Breaker) -> tuple[Briefing | None, list[str]]:

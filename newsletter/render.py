@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent / "templates"  # a link to the top-level templates/
 MAX_HTML_BYTES = 100_000  # Gmail clips messages past ~102 KB and hides the rest behind a link
 
-SECTION_LABELS = ("The big picture", "Why this matters", "Between the lines")
-
 
 def safe_url(url: str | None) -> str | None:
     """The URL if it is plain http(s) with a host, else None (never a link)."""

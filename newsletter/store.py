@@ -208,14 +208,21 @@ class Store:
                 self.save_feed_state(state, conn)
         return count
 
+    def known_article_ids(self, ids: Sequence[str], conn: Connection | None = None) -> set[str]:
+        """Which of these article ids are stored already."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.known_article_ids(ids, c)
+        known: set[str] = set()
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = list(ids[i : i + 500])
+            known.update(r[0] for r in conn.execute(sa.select(articles.c.id).where(articles.c.id.in_(chunk))))
+        return known
+
     def _insert_new(self, conn: Connection, new: Sequence[Article]) -> int:
         if not new:
             return 0
-        ids = [a.id for a in new]
-        known: set[str] = set()
-        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[i : i + 500]
-            known.update(r[0] for r in conn.execute(sa.select(articles.c.id).where(articles.c.id.in_(chunk))))
+        known = self.known_article_ids([a.id for a in new], conn)
         rows, seen = [], set()
         for a in new:
             if a.id in known or a.id in seen:

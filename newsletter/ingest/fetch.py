@@ -36,7 +36,6 @@ class Fetched:
     status: int = 0  # HTTP status; 200 for a local file read, 304 for "not modified"
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
-    final_url: str = ""
     error: str | None = None
     wait_until: datetime | None = None  # Retry-After or Cache-Control max-age
     stamp: str | None = None  # a local file's mtime+size, stored as its "last modified"
@@ -84,8 +83,7 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
     try:
         async with asyncio.timeout(settings.timeout):
             async with client.stream("GET", url, headers=headers) as resp:
-                got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
-                              final_url=str(resp.url))
+                got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})
                 if resp.status_code in (200, 203):
                     got.body = await _read_capped(resp, settings.max_bytes)
     except TimeoutError:
@@ -205,7 +203,7 @@ def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = N
             return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
         stamp = f"mtime:{st.st_mtime_ns}:{st.st_size}"
         if known_stamp == stamp:
-            return Fetched(status=304, stamp=stamp, final_url=path)
+            return Fetched(status=304, stamp=stamp)
         with open(path, "rb") as f:
             body = f.read(settings.max_bytes + 1)
     except FileNotFoundError:
@@ -216,4 +214,4 @@ def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = N
         return Fetched(error=f"cannot read file ({_reason(e)})")
     if len(body) > settings.max_bytes:
         return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
-    return Fetched(status=200, body=body, stamp=stamp, final_url=path)
+    return Fetched(status=200, body=body, stamp=stamp)

@@ -19,7 +19,7 @@ import feedparser
 
 from newsletter.ingest.links import canonical_link
 from newsletter.ingest.sanitize import clean_html, plain, to_text
-from newsletter.models import Article
+from newsletter.models import Article, is_remote
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 TITLE_WORDS = 14
@@ -39,7 +39,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     headers = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in ("content-type", "content-language")}
     # No Content-Location: feedparser would then resolve every element against it (a sixth of
     # the parse time); the few URLs we keep are resolved below instead.
-    base = feed_url if feed_url.startswith(("http://", "https://")) else ""
+    base = feed_url if is_remote(feed_url) else ""
     d = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     feed = d.get("feed", {})
     title = plain(feed.get("title", ""))
@@ -50,7 +50,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
         result.error = _not_a_feed(body, headers, d)
         return result
-    name = outlet or title or _host(feed_url)
+    name = outlet or title or outlet_from_url(feed_url)
     guids = [e.get("id") or "" for e in entries]
     counts = Counter(g for g in guids if g)
     trust_guids = all(n == 1 for n in counts.values())  # one duplicate and no GUID of this feed is an identity
@@ -74,8 +74,9 @@ def _not_a_feed(body: bytes, headers: dict[str, str], d) -> str:
     return f"not a feed ({why})"
 
 
-def _host(url: str) -> str:
-    if url.startswith(("http://", "https://")):
+def outlet_from_url(url: str) -> str:
+    """The outlet name of last resort: the host, or a local file's name."""
+    if is_remote(url):
         return (urlsplit(url).hostname or url).removeprefix("www.")
     return url.rsplit("/", 1)[-1].rsplit(".", 1)[0] or url
 

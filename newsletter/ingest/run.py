@@ -15,7 +15,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -24,10 +23,10 @@ from newsletter.clock import Clock
 from newsletter.config import FetchSettings
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
-from newsletter.ingest.parse import ParsedFeed
+from newsletter.ingest.parse import ParsedFeed, outlet_from_url
 from newsletter.ingest.workers import ParsePool
-from newsletter.models import FeedReport, FeedSource
-from newsletter.store import FeedState, Store, articles as articles_table
+from newsletter.models import FeedReport, FeedSource, is_remote
+from newsletter.store import FeedState, Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
@@ -116,7 +115,7 @@ class _Ingest:
     def _reports(self, srcs, status: str, *, new: int = 0, seen: int = 0, error: str | None = None,
                  title: str | None = None) -> list[FeedReport]:
         return [FeedReport(url=s.url, topic=s.topic, status=status, new=new, seen=seen, error=error,
-                           outlet=s.name or title or _host(s.url)) for s in srcs]
+                           outlet=s.name or title or outlet_from_url(s.url)) for s in srcs]
 
     async def _one(self, url: str, srcs: list[FeedSource], state: FeedState) -> list[FeedReport]:
         now = self.clock.now()
@@ -157,7 +156,7 @@ class _Ingest:
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
         fresh = parsed.articles
         if any(s.full_text for s in srcs) and fresh:
-            known = await loop.run_in_executor(self.db, _known_ids, self.store, [a.id for a in fresh])
+            known = await loop.run_in_executor(self.db, self.store.known_article_ids, [a.id for a in fresh])
             fresh = [a for a in fresh if a.id not in known]  # fetch pages only for articles not stored yet
             await fill_full_text(self.client, fresh, self.settings, self.limit, now=now)
         try:
@@ -169,7 +168,7 @@ class _Ingest:
 
     async def _fetch(self, url: str, state: FeedState | None, now: datetime) -> Fetched:
         async with self.limit:
-            if url.startswith(("http://", "https://")):
+            if is_remote(url):
                 return await fetch_http(self.client, url, self.settings, now=now,
                                         etag=state.etag if state else None,
                                         last_modified=state.last_modified if state else None)
@@ -181,14 +180,3 @@ class _Ingest:
     async def _save(self, state: FeedState) -> None:
         if self.store is not None:
             await asyncio.get_running_loop().run_in_executor(self.db, self.store.save_feed_state, state)
-
-
-def _known_ids(store: Store, ids: list[str]) -> set[str]:
-    with store.engine.connect() as conn:
-        return {r[0] for r in conn.execute(sa.select(articles_table.c.id).where(articles_table.c.id.in_(ids)))}
-
-
-def _host(url: str) -> str:
-    if url.startswith(("http://", "https://")):
-        return (urlsplit(url).hostname or url).removeprefix("www.")
-    return url.rsplit("/", 1)[-1]
