@@ -31,6 +31,11 @@ class FeedSource:
         return is_remote(self.url)
 
 
+def outlet_key(name: str) -> str:
+    """Outlet names that differ only in case or spacing are one outlet: it counts once."""
+    return name.strip().casefold()
+
+
 def is_remote(url: str) -> bool:
     """An http(s) URL, fetched over the network; anything else in a config is a file path."""
     return url.lower().startswith(("http://", "https://"))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from newsletter.config import Config
-from newsletter.models import Story
+from newsletter.models import Story, outlet_key
 from newsletter.select import word_pattern
 from newsletter.store import SentArticle
 
@@ -48,8 +48,8 @@ def novelty(story: Story, sent: dict[str, SentArticle], min_new_outlets: int) ->
     if not sent_here:
         return 1.0, False
     fresh = [a for a in story.articles if a.id not in sent]
-    seen_outlets = {_outlet(a.outlet) for a in sent_here}
-    new_outlets = {_outlet(a.outlet) for a in fresh} - seen_outlets
+    seen_outlets = {outlet_key(a.outlet) for a in sent_here}
+    new_outlets = {outlet_key(a.outlet) for a in fresh} - seen_outlets
     if not fresh or len(new_outlets) < max(1, min_new_outlets):
         return None
     return len(fresh) / len(story.articles), True
@@ -103,12 +103,8 @@ def place_stories(stories: list[Story], cfg: Config, sent: dict[str, SentArticle
     return placement
 
 
-def _outlet(name: str) -> str:
-    return name.strip().casefold()
-
-
 def _outlet_signal(story: Story) -> float:
-    n = len({_outlet(a.outlet) for a in story.articles})
+    n = len({outlet_key(a.outlet) for a in story.articles})
     return min(1.0, math.log(max(n, 1)) / math.log(OUTLETS_FULL))
 
 

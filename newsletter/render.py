@@ -24,7 +24,7 @@ import premailer
 import newsletter
 from newsletter.config import Config
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.models import Briefing, Issue, RenderedEmail, SidebarItem
+from newsletter.models import Briefing, Issue, RenderedEmail
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,14 @@ class _StoryView:
 
 
 @dataclass
+class _SidebarView:
+    headline: str
+    blurb: str
+    outlet: str
+    url: str | None
+
+
+@dataclass
 class _SectionView:
     name: str
     stories: list[_StoryView]
@@ -87,8 +95,7 @@ class _View:
     date_label: str
     preheader: str
     sections: list[_SectionView]
-    sidebar: list[SidebarItem]
-    sidebar_urls: list[str | None]
+    sidebar: list[_SidebarView]
     unsubscribe_url: str | None
     summarizers: list[str]
     notes: list[str] = field(default_factory=list)
@@ -130,8 +137,7 @@ def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bu
         preheader=" · ".join(headlines[:3]) or (sidebar[0].headline if sidebar else ""),
         sections=[_SectionView(s.name, [_story_view(b, max_bullets) for b in s.briefings])
                   for s in issue.sections if s.briefings],
-        sidebar=sidebar,
-        sidebar_urls=[safe_url(item.url) for item in sidebar],
+        sidebar=[_SidebarView(i.headline, i.blurb, i.outlet, safe_url(i.url)) for i in sidebar],
         unsubscribe_url=safe_url(cfg.newsletter.unsubscribe_url),
         summarizers=sorted({b.summarizer for b in issue.briefings}),
         notes=list(notes or []),
@@ -159,7 +165,6 @@ def template_env(cfg: Config) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["safe_url"] = safe_url
     return env
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from newsletter.config import GroupingSettings
 from newsletter.group.cluster import Thresholds, cluster_articles
 from newsletter.group.features import Features, extract
-from newsletter.models import Article, Story
+from newsletter.models import Article, Story, outlet_key
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +86,16 @@ def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
     central = dict(zip(group, typical.tolist()))
     # One article per outlet: its first report. An outlet's later pieces on the same
     # event add nothing a reader needs, and keeping the first keeps what was sent before.
+    chronological = sorted(group, key=lambda i: (arts[i].published, arts[i].id))
     best: dict[str, int] = {}
-    for i in sorted(group, key=lambda i: (arts[i].published, arts[i].id)):
-        best.setdefault(arts[i].outlet.strip().casefold(), i)
+    for i in chronological:
+        best.setdefault(outlet_key(arts[i].outlet), i)
     kept = list(best.values())
     head = max(kept, key=lambda i: (_informative(i, group, feat), -arts[i].published.timestamp(), _neg(arts[i].id)))
     rest = sorted((i for i in kept if i != head), key=lambda i: (-central[i], arts[i].published, arts[i].id))
     ordered = [arts[i] for i in [head, *rest]]
     topics: list[str] = []
-    for i in sorted(group, key=lambda i: (arts[i].published, arts[i].id)):
+    for i in chronological:
         topics += [t for t in arts[i].topics if t not in topics]
     return Story(articles=ordered, headline=arts[head].title.strip(), topics=tuple(topics))
 
