@@ -96,6 +96,27 @@ class Bullet:
     cites: list[int]  # source numbers, counted from 1, into Story.articles
 
 
+@dataclass(frozen=True)
+class SectionKind:
+    """One section of a briefing: the one place its key, title and limits are written down.
+
+    ``key`` names it in the JSON document and the model's answer; ``title`` is what readers see;
+    ``guide`` tells the model what belongs in it.
+    """
+
+    key: str
+    title: str
+    guide: str
+    max_bullets: int = 3
+
+
+BIG_PICTURE = SectionKind("big_picture", "The big picture", "the core facts the sources agree on")
+WHY_IT_MATTERS = SectionKind("why_this_matters", "Why this matters", "the consequences and who is affected")
+BETWEEN_THE_LINES = SectionKind("between_the_lines", "Between the lines",
+                                "context, caveats, disagreements between sources, notable quotes")
+SECTIONS: tuple[SectionKind, ...] = (BIG_PICTURE, WHY_IT_MATTERS, BETWEEN_THE_LINES)
+
+
 @dataclass
 class Briefing:
     """The written-up form of one top story."""
@@ -103,17 +124,12 @@ class Briefing:
     story: Story
     headline: str
     dek: str
-    big_picture: list[Bullet]
-    why_this_matters: list[Bullet]
-    between_the_lines: list[Bullet]
+    bullets: dict[str, list[Bullet]]  # by SectionKind.key
     summarizer: str = "extractive"  # which summarizer wrote it, for the report
 
-    def sections(self) -> list[tuple[str, list[Bullet]]]:
-        return [
-            ("The big picture", self.big_picture),
-            ("Why this matters", self.why_this_matters),
-            ("Between the lines", self.between_the_lines),
-        ]
+    def sections(self) -> list[tuple[SectionKind, list[Bullet]]]:
+        """Every section in reading order, empty ones included."""
+        return [(kind, self.bullets.get(kind.key, [])) for kind in SECTIONS]
 
 
 @dataclass

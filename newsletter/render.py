@@ -117,7 +117,7 @@ def _story_view(b: Briefing, max_bullets: int | None) -> _StoryView:
         url=sources[0].url if sources else None,
         sources_count=len(articles),
         is_update=b.story.is_update,
-        sections=[(label, bullets(items)) for label, items in b.sections()],
+        sections=[(kind.title, bullets(items)) for kind, items in b.sections()],
         sources=sources,
     )
 
@@ -248,9 +248,7 @@ def issue_document(issue: Issue) -> dict:
                 "sources_count": len(b.story.articles),
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
                             for a in b.story.articles],
-                "big_picture": bullets(b.big_picture),
-                "why_this_matters": bullets(b.why_this_matters),
-                "between_the_lines": bullets(b.between_the_lines),
+                **{kind.key: bullets(items) for kind, items in b.sections()},
             })
     return {
         "title": issue.title,

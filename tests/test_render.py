@@ -35,10 +35,12 @@ def briefing(n: int, n_sources: int = 3, *, title_of_first: str | None = None, l
         story=story,
         headline=title_of_first or f"Headline number {n} about the harbour",
         dek=f"Dek line for story {n}.",
-        big_picture=[Bullet(f"Big fact {n}a shared by outlets.", [1, 2] if n_sources > 1 else [1]),
-                     Bullet(f"Big fact {n}b.", [1])],
-        why_this_matters=[Bullet(f"Consequence {n}: bills will rise.", [n_sources])],
-        between_the_lines=[Bullet(f"Caveat {n}: \"a quote\" & <i>markup</i>.", [1])],
+        bullets={
+            "big_picture": [Bullet(f"Big fact {n}a shared by outlets.", [1, 2] if n_sources > 1 else [1]),
+                            Bullet(f"Big fact {n}b.", [1])],
+            "why_this_matters": [Bullet(f"Consequence {n}: bills will rise.", [n_sources])],
+            "between_the_lines": [Bullet(f"Caveat {n}: \"a quote\" & <i>markup</i>.", [1])],
+        },
     )
 
 

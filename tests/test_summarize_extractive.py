@@ -60,7 +60,7 @@ def test_every_bullet_is_a_real_sentence_of_a_source_it_cites():
 
 def test_three_sections_each_with_one_to_three_bullets_and_no_repeats():
     b = extractive_summarizer().brief(bridge_story())
-    assert [name for name, _ in b.sections()] == ["The big picture", "Why this matters", "Between the lines"]
+    assert [kind.title for kind, _ in b.sections()] == ["The big picture", "Why this matters", "Between the lines"]
     for name, bullets in b.sections():
         assert 1 <= len(bullets) <= 3, name
     texts = [b.dek] + [x.text for _, bs in b.sections() for x in bs]
@@ -84,8 +84,8 @@ def test_a_fact_several_outlets_report_is_cited_to_all_of_them():
 
 def test_sections_get_the_sentences_that_fit_them():
     b = extractive_summarizer().brief(bridge_story())
-    why = " ".join(x.text for x in b.why_this_matters)
-    between = " ".join(x.text for x in b.between_the_lines)
+    why = " ".join(x.text for x in b.bullets["why_this_matters"])
+    between = " ".join(x.text for x in b.bullets["between_the_lines"])
     # Consequences (detours, lost trade, cost) in "why"; the quote or the critics in "between".
     assert re.search(r"40 minutes|a third of their trade|14 million|18,000", why)
     assert re.search(r"Critics|\"We had no choice", between)

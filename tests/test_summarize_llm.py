@@ -61,8 +61,8 @@ def test_good_answer_becomes_a_cited_briefing():
         b = summarizer(srv).brief(breach_story())
     assert b.headline == "Halvard Health loses 380,000 patient records"
     assert b.dek.startswith("Attackers used")
-    assert [(x.text, x.cites) for x in b.big_picture][0] == ("About 380,000 patient records were stolen.", [2])
-    assert b.why_this_matters[0].cites == [3] and b.between_the_lines[0].cites == [2]
+    assert [(x.text, x.cites) for x in b.bullets["big_picture"]][0] == ("About 380,000 patient records were stolen.", [2])
+    assert b.bullets["why_this_matters"][0].cites == [3] and b.bullets["between_the_lines"][0].cites == [2]
     assert b.summarizer == "llm:test-model"
     sent = srv.chat_requests[0].json
     assert sent["model"] == "test-model"
@@ -117,7 +117,7 @@ def test_links_in_the_answer_are_stripped():
         b = summarizer(srv).brief(breach_story())
     everything = " ".join([b.headline, b.dek] + [x.text for _, bs in b.sections() for x in bs])
     assert "http" not in everything and "evil.example" not in everything and "](" not in everything
-    assert b.big_picture[0].text.startswith("Records were stolen, see the report")
+    assert b.bullets["big_picture"][0].text.startswith("Records were stolen, see the report")
     assert b.dek == "Halvard lost 380,000 records."  # no dangling "see" where the link was
 
 
@@ -128,7 +128,7 @@ def test_bullets_with_missing_or_impossible_cites_are_dropped():
                                 {"text": "Fine.", "cites": ["3"]}])
     with OpenAIServer([cites]) as srv:
         b = summarizer(srv).brief(breach_story())
-    assert [(x.text, x.cites) for x in b.big_picture] == [("Cites in its text instead", [1, 2]), ("Fine.", [3])]
+    assert [(x.text, x.cites) for x in b.bullets["big_picture"]] == [("Cites in its text instead", [1, 2]), ("Fine.", [3])]
 
 
 @pytest.mark.parametrize("reply", [

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from newsletter.models import Briefing, Bullet, Story
+from newsletter.models import SECTIONS, Briefing, Bullet, Story
 from newsletter.summarize.sentences import split_sentences, trim, word_count
 
-MAX_BULLETS = 3
+MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
 REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
@@ -69,9 +69,7 @@ class ExtractiveSummarizer:
             story=story,
             headline=story.headline,
             dek=dek,
-            big_picture=sections[0],
-            why_this_matters=sections[1],
-            between_the_lines=sections[2],
+            bullets={kind.key: bullets for kind, bullets in zip(SECTIONS, sections)},
             summarizer=self.name,
         )
 
