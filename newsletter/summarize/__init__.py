@@ -8,17 +8,20 @@ Two implementations share the protocol: ``ExtractiveSummarizer`` (embedded,
 real source sentences only) and ``LLMSummarizer`` (any OpenAI-compatible
 server). The pipeline falls back to the extractive one for a story whenever
 the model's answer is unusable.
+
+Importing this package is cheap: the extractive writer (numpy, scikit-learn)
+loads on the first ``extractive_summarizer()`` call or ``ExtractiveSummarizer``
+lookup, so commands that summarise nothing never pay for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
-
-from newsletter.models import Briefing, Story
-from newsletter.summarize.extractive import ExtractiveSummarizer, extractive_summarizer
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from newsletter.config import Config
+    from newsletter.models import Briefing, Story
+    from newsletter.summarize.extractive import ExtractiveSummarizer
 
 
 class Summarizer(Protocol):
@@ -35,6 +38,21 @@ def make_summarizer(cfg: Config) -> Summarizer:
 
         return LLMSummarizer.from_config(cfg)
     return extractive_summarizer()
+
+
+def extractive_summarizer() -> ExtractiveSummarizer:
+    """The embedded writer: real source sentences, no network."""
+    from newsletter.summarize.extractive import ExtractiveSummarizer
+
+    return ExtractiveSummarizer()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ExtractiveSummarizer":
+        from newsletter.summarize.extractive import ExtractiveSummarizer
+
+        return ExtractiveSummarizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]
