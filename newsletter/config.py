@@ -70,6 +70,7 @@ class FeedEntry(_Section):
     url: str
     name: str | None = None
     full_text: bool = False
+    allow_private: bool = False  # full_text may fetch article pages on private addresses (an intranet feed)
 
 
 class Topic(_Section):
@@ -125,6 +126,11 @@ class FetchSettings(_Section):
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(5, ge=0)
     poll_minutes: int = Field(60, ge=1)  # how often `newsletter run` pulls feeds between issues
+    max_entries_per_feed: int = Field(200, ge=1, le=10_000)  # the newest entries taken from a feed per poll
+    # full_text feeds: the article pages fetched per poll, and their limits
+    full_text_max_bytes: int = Field(2 * 1024 * 1024, ge=16 * 1024, le=50 * 1024 * 1024)  # one page
+    full_text_pages_per_feed: int = Field(20, ge=1, le=1_000)  # pages per feed per poll; the rest keep teasers
+    full_text_seconds: float = Field(120, gt=0, le=3_600)  # all pages of one poll, all feeds together
 
 
 class GroupingSettings(_Section):
@@ -195,7 +201,7 @@ class Config(_Section):
             for entry in topic.feeds:
                 e = entry if isinstance(entry, FeedEntry) else FeedEntry(url=entry)
                 url = e.url if is_remote(e.url) else str(self.resolve(e.url))
-                out.append(FeedSource(url=url, topic=topic.name, name=e.name, full_text=e.full_text))
+                out.append(FeedSource(url=url, topic=topic.name, name=e.name, full_text=e.full_text, allow_private=e.allow_private))
         return out
 
     @property

@@ -25,6 +25,7 @@ class FeedSource:
     topic: str
     name: str | None = None  # outlet name override; else the feed's own title
     full_text: bool = False  # fetch each article page when the feed carries teasers
+    allow_private: bool = False  # those pages may be on private addresses (see ingest.public)
 
     @property
     def is_remote(self) -> bool:
@@ -160,6 +161,7 @@ class FeedReport:
     seen: int = 0  # entries in the feed, new or not
     error: str | None = None
     outlet: str | None = None
+    notes: list[str] = field(default_factory=list)  # what succeeded only in part (full text limits, entries cap)
 
     @property
     def ok(self) -> bool:

@@ -1,30 +1,98 @@
-"""Fixtures shared across the suite: small configs written into tmp_path."""
+"""Builders and fixtures shared across the suite.
+
+    article("a1", outlet="Harbor Ledger", title="Lifeboat crew saves six")   # one Article, the rest defaulted
+    config_data(llm={"timeout": 5})        # the minimal config as a dict, with sections merged in
+    make_config(topics=[...])              # ...validated into a Config (no file, no feed files checked)
+    write_config(tmp_path, MINIMAL)        # a TOML file from text, or from config_data(...)
+    run_cli("check", "--config", path)     # the CLI in this process, as the `newsletter` script runs it
+    NewsletterProcess("run", ...)          # a real `python -m newsletter` process, read line by line
+
+A test of what the CLI prints runs in-process: milliseconds instead of a fresh
+interpreter paying every import. Only what a process alone shows (signals, the
+``python -m`` entry, parse workers, two processes at once) starts one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
 import textwrap
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-import socket
-
 import pytest
+import tomli_w
 from aiosmtpd.controller import Controller
 
 from feedserver import feed_server  # noqa: F401 - a fixture, shared by the ingestion tests
 
+from newsletter.config import Config
+from newsletter.models import Article
 from newsletter.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+
+# -- articles ---------------------------------------------------------------
 
 
-def write_config(folder: Path, body: str, name: str = "newsletter.toml") -> Path:
+def article(id: str = "a1", *, outlet: str = "Test Outlet", title: str | None = None, text: str = "",
+            link: str | None = None, feed_url: str | None = None, published: datetime = T0, **fields) -> Article:
+    """One Article: links and the feed URL follow from the outlet's name unless given."""
+    host = (re.sub(r"\W+", "-", outlet.lower()).strip("-") or "outlet") + ".example"
+    return Article(id=id, feed_url=feed_url or f"https://{host}/feed", outlet=outlet, title=title or f"Story {id}",
+                   link=link or f"https://{host}/{id}", published=published, text=text, **fields)
+
+
+# -- configs ----------------------------------------------------------------
+
+MINIMAL = """\
+[newsletter]
+title = "Test Brief"
+from = "Brief <brief@example.com>"
+to = ["reader@example.org"]
+
+[[topics]]
+name = "Tech"
+feeds = ["feed.xml"]
+"""
+
+
+def config_data(**sections: dict | list) -> dict:
+    """MINIMAL as a dict; each keyword replaces a list or merges into a table (newsletter={"max_stories": 2})."""
+    data = tomllib.loads(MINIMAL)
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **copy.deepcopy(value)}
+        else:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
+def make_config(**sections: dict | list) -> Config:
+    return Config.model_validate(config_data(**sections))
+
+
+def write_config(folder: Path, body: str | dict, name: str = "newsletter.toml") -> Path:
     path = folder / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    text = tomli_w.dumps(body) if isinstance(body, dict) else textwrap.dedent(body)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
 def feeds_config(folder: Path, feeds: list[str], *, title: str = "Test Brief", extra: str = "") -> Path:
-    """A config with one topic over ``feeds`` and ``extra`` lines in [newsletter]."""
+    """A config file with one topic over ``feeds`` and ``extra`` lines in [newsletter]."""
     import json
 
     return write_config(folder, f"""\
@@ -39,22 +107,140 @@ feeds = {json.dumps(feeds)}
 """)
 
 
-MINIMAL = """\
-[newsletter]
-title = "Test Brief"
-from = "Brief <brief@example.com>"
-to = ["reader@example.org"]
-
-[[topics]]
-name = "Tech"
-feeds = ["feed.xml"]
-"""
-
-
 @pytest.fixture
 def minimal_config(tmp_path: Path) -> Path:
     (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>T</title></channel></rss>")
     return write_config(tmp_path, MINIMAL)
+
+
+# -- the CLI ----------------------------------------------------------------
+
+# A developer's own key or config must not leak into what a test sees.
+_PRIVATE_ENV = ("OPENAI_", "NEWSLETTER_")
+CLI_COLUMNS = "200"  # wide enough that rich does not wrap a path or a key across lines
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # colours, present only when pytest runs with -s on a terminal
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """``newsletter ARGS`` in this process, through ``newsletter.cli.main`` as the console script runs it:
+    an error becomes one message and its exit code. Log records go to pytest's caplog, not to stderr."""
+    from click.testing import CliRunner
+
+    from newsletter.cli import main
+
+    overrides = {k: None for k in os.environ if k.startswith(_PRIVATE_ENV)} | {"COLUMNS": CLI_COLUMNS} | (env or {})
+    argv = sys.argv
+    with CliRunner().isolation(env=overrides) as (stdout, stderr, _), contextlib.chdir(cwd or Path.cwd()):
+        sys.argv = ["newsletter", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        finally:
+            sys.argv = argv
+            sys.stdout.flush()
+            sys.stderr.flush()
+    return CliResult(code, _ANSI.sub("", stdout.getvalue().decode()), _ANSI.sub("", stderr.getvalue().decode()))
+
+
+def process_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE_ENV)}
+    return {**clean, "COLUMNS": CLI_COLUMNS, "PYTHONUNBUFFERED": "1", **(env or {})}
+
+
+def run_process(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m newsletter ARGS`` in a fresh interpreter, to completion."""
+    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True, cwd=cwd,
+                          env=process_env(env), timeout=timeout)
+
+
+class NewsletterProcess:
+    """A running ``python -m newsletter`` whose output is read line by line as it comes.
+
+        with NewsletterProcess("run", "--config", cfg, cwd=root) as proc:
+            proc.wait_for("newsletter running")          # a readiness line, not a guess at how long
+            proc.interrupt()                             # Ctrl-C; returns the exit code
+        proc.stdout, proc.stderr                         # everything either stream printed
+    """
+
+    def __init__(self, *args: str | os.PathLike, cwd: Path, env: dict[str, str] | None = None):
+        self.proc = subprocess.Popen([sys.executable, "-m", "newsletter", *map(str, args)], cwd=cwd,
+                                     env=process_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+        self._seen = {"stdout": [], "stderr": []}
+        self._readers = [threading.Thread(target=self._read, args=(name, getattr(self.proc, name)), daemon=True)
+                         for name in self._seen]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, name: str, stream) -> None:
+        for line in stream:
+            self._lines.put((name, line))
+        self._lines.put((name, None))
+
+    def _drain(self, block_until: float | None = None) -> tuple[str, str | None] | None:
+        try:
+            timeout = None if block_until is None else max(0.0, block_until - time.monotonic())
+            name, line = self._lines.get(timeout=timeout) if block_until is not None else self._lines.get_nowait()
+        except queue.Empty:
+            return None
+        if line is not None:
+            self._seen[name].append(line)
+        return name, line
+
+    def wait_for(self, text: str, *, stream: str = "stdout", timeout: float = 90) -> str:
+        """The first line of ``stream`` containing ``text``; fails with what the process said if none comes."""
+        deadline = time.monotonic() + timeout
+        closed: set[str] = set()
+        while True:
+            for line in self._seen[stream]:
+                if text in line:
+                    return line
+            if stream in closed or time.monotonic() > deadline:
+                pytest.fail(f"no line with {text!r} on {stream} within {timeout:.0f} s (exit {self.proc.poll()}); "
+                            f"stdout: {self.stdout!r}; stderr: {self.stderr!r}")
+            got = self._drain(block_until=deadline)
+            if got and got[1] is None:
+                closed.add(got[0])
+
+    def interrupt(self, timeout: float = 60) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 60) -> int:
+        code = self.proc.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=timeout)
+        while self._drain() is not None:
+            pass
+        return code
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self._seen["stdout"])
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._seen["stderr"])
+
+    def __enter__(self) -> NewsletterProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# -- stores and servers -----------------------------------------------------
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_full_text_replaces_teasers_with_the_page_text(feed_server: FeedServer, 
     feed = rss(item("Ferry timetable", article_url, body="Teaser only."),
                item("Broken page", broken_url, body="Another teaser."))
     url = feed_server.add("/teasers.xml", feed, headers=RSS)
-    [report] = ingest_feeds([FeedSource(url=url, topic="T", full_text=True)], store, settings=SETTINGS,
+    [report] = ingest_feeds([FeedSource(url=url, topic="T", full_text=True, allow_private=True)], store, settings=SETTINGS,
                             clock=FixedClock(NOW))
     assert (report.status, report.new) == ("new", 2)
     texts = {a.title: a.text for a in store.articles_between(None)}
@@ -72,7 +72,7 @@ def test_full_text_replaces_teasers_with_the_page_text(feed_server: FeedServer, 
     assert "Copyright" not in texts["Ferry timetable"]
     assert texts["Broken page"] == "Another teaser."
     # a second fetch does not download pages of articles already stored
-    ingest_feeds([FeedSource(url=url, topic="T", full_text=True)], store, settings=SETTINGS, clock=FixedClock(NOW))
+    ingest_feeds([FeedSource(url=url, topic="T", full_text=True, allow_private=True)], store, settings=SETTINGS, clock=FixedClock(NOW))
     assert feed_server.hits("/story/ferry") == 1
 
 
@@ -80,6 +80,7 @@ def test_full_text_replaces_teasers_with_the_page_text(feed_server: FeedServer, 
     ("https://news.example/a?utm_source=x&utm_campaign=y&id=3#frag", "https://news.example/a?id=3"),
     ("https://News.Example:443/a?fbclid=1&gclid=2&mc_cid=3&mc_eid=4", "https://news.example/a"),
     ("http://news.example:8080/a?b=1&a=2", "http://news.example:8080/a?b=1&a=2"),
+    ("http://[2001:DB8::1]:8080/a", "http://[2001:db8::1]:8080/a"),
     ("javascript:alert(1)", ""),
     ("data:text/html,hi", ""),
     ("/relative/only", ""),

@@ -21,6 +21,7 @@ import httpx
 
 from newsletter import __version__
 from newsletter.config import FetchSettings
+from newsletter.ingest.public import NotPublicAddress, PublicOnlyTransport
 
 USER_AGENT = f"newsletter/{__version__} (RSS/Atom newsletter generator; httpx/{httpx.__version__})"
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -31,6 +32,10 @@ class FetchFailed(Exception):
     """One short, human reason: shown as-is in reports."""
 
 
+class BodyTooBig(FetchFailed):
+    pass
+
+
 @dataclass
 class Fetched:
     status: int = 0  # HTTP status; 200 for a local file read, 304 for "not modified"
@@ -39,6 +44,8 @@ class Fetched:
     error: str | None = None
     wait_until: datetime | None = None  # Retry-After or Cache-Control max-age
     stamp: str | None = None  # a local file's mtime+size, stored as its "last modified"
+    too_big: bool = False  # the body went over the size cap
+    refused: bool = False  # the address is not public (a client made with public_only)
 
     @property
     def ok(self) -> bool:
@@ -49,14 +56,17 @@ class Fetched:
         return self.status == 304
 
 
-def make_client(settings: FetchSettings) -> httpx.AsyncClient:
+def make_client(settings: FetchSettings, *, public_only: bool = False) -> httpx.AsyncClient:
+    """``public_only`` for URLs taken from feed content: see ingest.public."""
+    # Few idle connections kept: feeds mostly live on different hosts, and httpcore's pool
+    # bookkeeping grows with idle connections times all connections (measured in bench/).
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=min(8, settings.concurrency))
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        follow_redirects=True,
+        follow_redirects=True,  # with public_only, each hop's connection is judged again
         max_redirects=settings.max_redirects,
-        # Few idle connections kept: feeds mostly live on different hosts, and httpcore's pool
-        # bookkeeping grows with idle connections times all connections (measured in bench/).
-        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=min(8, settings.concurrency)),
+        limits=limits,
+        transport=PublicOnlyTransport(limits=limits) if public_only else None,
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
         trust_env=False,
     )
@@ -74,7 +84,10 @@ def _seconds(x: float) -> str:
 
 
 async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSettings, *, now: datetime,
-                     etag: str | None = None, last_modified: str | None = None) -> Fetched:
+                     etag: str | None = None, last_modified: str | None = None,
+                     max_bytes: int | None = None) -> Fetched:
+    """``max_bytes`` overrides the settings' cap (article pages have their own)."""
+    cap = settings.max_bytes if max_bytes is None else max_bytes
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -85,7 +98,7 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
             async with client.stream("GET", url, headers=headers) as resp:
                 got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})
                 if resp.status_code in (200, 203):
-                    got.body = await _read_capped(resp, settings.max_bytes)
+                    got.body = await _read_capped(resp, cap)
     except TimeoutError:
         return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
     except httpx.ConnectTimeout:
@@ -95,11 +108,15 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
     except httpx.TooManyRedirects:
         return Fetched(error=f"too many redirects (over {settings.max_redirects}; a redirect loop?)")
     except httpx.ConnectError as e:
+        if isinstance(e.__cause__, NotPublicAddress):
+            return Fetched(error=f"refused: {e.__cause__}", refused=True)
         return Fetched(error=f"cannot connect ({_reason(e)})")
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         return Fetched(error="not a valid http(s) URL")
     except httpx.HTTPError as e:
         return Fetched(error=f"connection failed ({_reason(e)})")
+    except BodyTooBig as e:
+        return Fetched(error=str(e), too_big=True)
     except FetchFailed as e:
         return Fetched(error=str(e))
     return _judge(got, now)
@@ -170,7 +187,7 @@ async def _read_capped(resp: httpx.Response, cap: int) -> bytes:
     else:
         raise FetchFailed(f"unsupported content encoding {encoding!r}")
     out = bytearray()
-    too_big = FetchFailed(f"body over {size_label(cap)} cap")
+    too_big = BodyTooBig(f"body over {size_label(cap)} cap")
     try:
         async for chunk in resp.aiter_raw():
             if decoder is None:

@@ -41,6 +41,8 @@ def canonical_link(url: str | None) -> str:
     if scheme not in _SAFE_SCHEMES or not parts.hostname:
         return ""  # javascript:, data:, relative leftovers: nothing a reader should click
     host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets, or the port would read as part of it
     try:
         port = parts.port
     except ValueError:

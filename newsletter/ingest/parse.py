@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from newsletter.ingest.links import canonical_link
-from newsletter.ingest.sanitize import clean_html, plain, to_text
+from newsletter.ingest.sanitize import (MAX_ARTICLE_CHARS, cap_text, clean_html, paragraphs_html, plain,
+                                         strip_controls, to_text)
 from newsletter.models import Article, is_remote
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
@@ -35,14 +36,15 @@ class ParsedFeed:
 
 
 def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, outlet: str | None,
-               now: datetime) -> ParsedFeed:
+               now: datetime, max_entries: int | None = None) -> ParsedFeed:
+    """Articles of the newest ``max_entries`` entries (all when None), in the feed's order."""
     headers = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in ("content-type", "content-language")}
     # No Content-Location: feedparser would then resolve every element against it (a sixth of
     # the parse time); the few URLs we keep are resolved below instead.
     base = feed_url if is_remote(feed_url) else ""
     d = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     feed = d.get("feed", {})
-    title = plain(feed.get("title", ""))
+    title = strip_controls(plain(feed.get("title", "")))
     feed_link = (feed.get("link") or "").strip()
     site = canonical_link(urljoin(base, feed_link) if base and feed_link else feed_link) or canonical_link(base)
     entries = d.get("entries", [])
@@ -50,18 +52,46 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
         result.error = _not_a_feed(body, headers, d)
         return result
-    name = outlet or title or outlet_from_url(feed_url)
+    name = strip_controls(outlet or title or outlet_from_url(feed_url))
     guids = [e.get("id") or "" for e in entries]
-    counts = Counter(g for g in guids if g)
-    trust_guids = all(n == 1 for n in counts.values())  # one duplicate and no GUID of this feed is an identity
+    links = [_entry_link(e, g, base) for e, g in zip(entries, guids)]
+    times = [_entry_time(e, now) for e in entries]
+    owners = _guid_owners(guids, times)
+    newest = sorted(range(len(entries)), key=times.__getitem__, reverse=True)[:max_entries]
     seen: set[str] = set()
-    for entry, guid in zip(entries, guids):
-        art = _article(entry, guid if trust_guids else "", feed_url=feed_url, outlet=name, site=site,
-                       base=base, now=now)
+    for i in sorted(newest):  # the feed's own order
+        guid = guids[i]
+        # A repeated GUID identifies nothing for the entries that repeat it: they add their link.
+        shared = guid in owners and links[i] != links[owners[guid]]
+        art = _article(entries[i], guid, shared_guid=shared, link=links[i], published=times[i], feed_url=feed_url,
+                       outlet=name, site=site, base=base, now=now)
         if art is not None and art.id not in seen:
             seen.add(art.id)
             result.articles.append(art)
     return result
+
+
+def _guid_owners(guids: list[str], times: list[datetime]) -> dict[str, int]:
+    """For each GUID used by several entries: the entry that keeps the GUID's own id.
+
+    The oldest one (the last in the feed on a tie): it had the GUID first, so its id was
+    stored under the GUID alone, and a newer entry repeating the GUID cannot change it.
+    Unique GUIDs are not listed: they keep their id whatever the other entries do.
+    """
+    counts = Counter(g for g in guids if g)
+    groups: dict[str, list[int]] = {}
+    for i, g in enumerate(guids):
+        if counts[g] > 1:
+            groups.setdefault(g, []).append(i)
+    return {g: min(idx, key=lambda i: (times[i], -i)) for g, idx in groups.items()}
+
+
+def _entry_link(entry, guid: str, base: str) -> str:
+    raw_link = strip_controls((entry.get("link") or "").strip())
+    link = canonical_link(urljoin(base, raw_link) if base and raw_link else raw_link)
+    if not link and guid and entry.get("guidislink", False):
+        link = canonical_link(strip_controls(guid))
+    return link
 
 
 def _not_a_feed(body: bytes, headers: dict[str, str], d) -> str:
@@ -81,12 +111,16 @@ def outlet_from_url(url: str) -> str:
     return url.rsplit("/", 1)[-1].rsplit(".", 1)[0] or url
 
 
-def article_id(feed_url: str, *, guid: str = "", link: str = "", title: str = "", text: str = "") -> str:
-    """Stable across fetches: the feed's GUID when trustworthy, else the canonical link, else title+content.
+def article_id(feed_url: str, *, guid: str = "", link: str = "", title: str = "", text: str = "",
+               shared_guid: bool = False) -> str:
+    """Stable across fetches: the entry's GUID, else the canonical link, else title+content.
 
-    Scoped by feed, so one article carried by two feeds (two topics) keeps both.
+    A ``shared_guid`` (one the feed gives to several entries) is completed by the link, or
+    title+content. Scoped by feed, so one article carried by two feeds (two topics) keeps both.
     """
-    if guid:
+    if guid and shared_guid:
+        key = "guid+\0" + guid.strip() + "\0" + (link or title + "\0" + text)
+    elif guid:
         key = "guid\0" + guid.strip()
     elif link:
         key = "link\0" + link
@@ -118,28 +152,27 @@ def _entry_time(entry, now: datetime) -> datetime:
     return now  # no date: first seen
 
 
-def _article(entry, guid: str, *, feed_url: str, outlet: str, site: str, base: str,
-             now: datetime) -> Article | None:
+def _article(entry, guid: str, *, shared_guid: bool, link: str, published: datetime, feed_url: str, outlet: str,
+             site: str, base: str, now: datetime) -> Article | None:
     raw = _entry_html(entry)
-    html = clean_html(_absolute(raw, base) if base and raw else raw)
+    html = strip_controls(clean_html(_absolute(raw, base) if base and raw else raw), keep_lines=True)
     text = to_text(html) if html else ""
-    title = plain(entry.get("title") or "")
-    raw_link = (entry.get("link") or "").strip()
-    link = canonical_link(urljoin(base, raw_link) if base and raw_link else raw_link)
-    if not link and guid and entry.get("guidislink", False):
-        link = canonical_link(guid)
+    if len(text) > MAX_ARTICLE_CHARS:
+        text = cap_text(text)
+        html = paragraphs_html(text)  # cut HTML would be broken markup: rebuilt from the kept text
+    title = strip_controls(plain(entry.get("title") or ""))
     if not title:
         if not text:
             return None  # nothing to show or summarise
         words = text.split()
         title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
     return Article(
-        id=article_id(feed_url, guid=guid, link=link, title=title, text=text),
+        id=article_id(feed_url, guid=guid, link=link, title=title, text=text, shared_guid=shared_guid),
         feed_url=feed_url,
         outlet=outlet,
         title=title,
         link=link or site,
-        published=_entry_time(entry, now),
+        published=published,
         text=text,
         html=html,
         first_seen=now,

@@ -25,7 +25,7 @@ from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
 from newsletter.ingest.workers import ParsePool
-from newsletter.models import FeedReport, FeedSource, is_remote
+from newsletter.models import Article, FeedReport, FeedSource, is_remote
 from newsletter.store import FeedState, Store
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,15 @@ def ingest_feeds(sources: list[FeedSource], store: Store, *, settings: FetchSett
 
 
 def probe_feeds(sources: list[FeedSource], *, settings: FetchSettings, clock: Clock,
-                http: httpx.AsyncClient | None = None, progress: Progress | None = None) -> list[FeedReport]:
-    """Fetch and parse every feed unconditionally, store nothing: for ``newsletter check``."""
-    return _run_sync(_Ingest(sources, None, settings, clock, http, progress).run())
+                http: httpx.AsyncClient | None = None, progress: Progress | None = None,
+                found: list[Article] | None = None) -> list[FeedReport]:
+    """Fetch and parse every feed unconditionally, store nothing: for ``newsletter check`` and
+    ``send --dry-run``. The parsed articles are appended to ``found`` when it is given."""
+    ingest = _Ingest(sources, None, settings, clock, http, progress)
+    reports = _run_sync(ingest.run())
+    if found is not None:
+        found.extend(ingest.found)
+    return reports
 
 
 def _run_sync(coro):
@@ -74,6 +80,7 @@ class _Ingest:
     def __init__(self, sources, store: Store | None, settings: FetchSettings, clock: Clock, http, progress):
         self.sources, self.store, self.settings, self.clock = sources, store, settings, clock
         self.http, self.progress = http, progress
+        self.found: list[Article] = []  # what a probe parsed, for a dry run
 
     async def run(self) -> list[FeedReport]:
         by_url: dict[str, list[FeedSource]] = {}
@@ -86,12 +93,16 @@ class _Ingest:
         loop = asyncio.get_running_loop()
         states = await loop.run_in_executor(self.db, self.store.feed_states, list(by_url)) if self.store else {}
         client = self.http or make_client(self.settings)
+        # Article pages come from feed content: a client that reaches public addresses only.
+        self.page_client = make_client(self.settings, public_only=True)
+        self.full_text_deadline: float | None = None  # set by the first page fetched
         try:
             self.client = client
             results = await asyncio.gather(*(self._guarded(url, srcs, states.get(url)) for url, srcs in by_url.items()))
         finally:
             if self.http is None:
                 await client.aclose()
+            await self.page_client.aclose()
             self.db.shutdown(wait=True)
             self.parser.close()
         reports = {id(r_src): r for group in results for r_src, r in group}
@@ -113,9 +124,10 @@ class _Ingest:
         return out
 
     def _reports(self, srcs, status: str, *, new: int = 0, seen: int = 0, error: str | None = None,
-                 title: str | None = None) -> list[FeedReport]:
+                 title: str | None = None, notes: list[str] | None = None) -> list[FeedReport]:
         return [FeedReport(url=s.url, topic=s.topic, status=status, new=new, seen=seen, error=error,
-                           outlet=s.name or title or outlet_from_url(s.url)) for s in srcs]
+                           outlet=s.name or title or outlet_from_url(s.url), notes=list(notes or ()))
+                for s in srcs]
 
     async def _one(self, url: str, srcs: list[FeedSource], state: FeedState) -> list[FeedReport]:
         now = self.clock.now()
@@ -143,28 +155,40 @@ class _Ingest:
 
         loop = asyncio.get_running_loop()
         outlet = next((s.name for s in srcs if s.name), None)
-        parsed: ParsedFeed = await self.parser.parse(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now)
+        cap = self.settings.max_entries_per_feed
+        parsed: ParsedFeed = await self.parser.parse(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now,
+                                                     max_entries=cap)
         if parsed.error:
             await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
                                      consecutive_failures=state.consecutive_failures + 1))
             return self._reports(srcs, "failed", error=parsed.error, title=state.title)
         if probing:
+            self.found.extend(parsed.articles)
             return self._reports(srcs, "new", seen=parsed.entries, title=parsed.title)
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
+        notes = [f"took the newest {cap} of {parsed.entries} entries"] if parsed.entries > cap else []
         fresh = parsed.articles
         if any(s.full_text for s in srcs) and fresh:
             known = await loop.run_in_executor(self.db, self.store.known_article_ids, [a.id for a in fresh])
             fresh = [a for a in fresh if a.id not in known]  # fetch pages only for articles not stored yet
-            await fill_full_text(self.client, fresh, self.settings, self.limit, now=now)
+            if self.full_text_deadline is None:
+                self.full_text_deadline = loop.time() + self.settings.full_text_seconds
+            pages = self.client if any(s.allow_private for s in srcs) else self.page_client
+            notes += await fill_full_text(pages, fresh, self.settings, self.limit, now=now,
+                                          deadline=self.full_text_deadline)
+        if notes:
+            log.warning("%s: %s", url, "; ".join(notes))
         try:
             new = await loop.run_in_executor(self.db, self.store.add_articles, fresh, ok_state)
         except sa.exc.SQLAlchemyError as e:
-            log.exception("storing %s failed", url)
-            return self._reports(srcs, "failed", seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})", title=parsed.title)
-        return self._reports(srcs, "new", new=new, seen=parsed.entries, title=parsed.title)
+            # Not log.exception: the driver's message can quote the rows, i.e. article content.
+            log.error("storing %s failed (%s)", url, e.__class__.__name__)
+            return self._reports(srcs, "failed", seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})",
+                                 title=parsed.title, notes=notes)
+        return self._reports(srcs, "new", new=new, seen=parsed.entries, title=parsed.title, notes=notes)
 
     async def _fetch(self, url: str, state: FeedState | None, now: datetime) -> Fetched:
         async with self.limit:

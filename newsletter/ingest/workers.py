@@ -49,8 +49,8 @@ class ParsePool:
         self.threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse")
 
     async def parse(self, body: bytes, headers: dict[str, str], *, feed_url: str, outlet: str | None,
-                    now: datetime) -> ParsedFeed:
-        job = partial(parse_feed, body, headers, feed_url=feed_url, outlet=outlet, now=now)
+                    now: datetime, max_entries: int | None = None) -> ParsedFeed:
+        job = partial(parse_feed, body, headers, feed_url=feed_url, outlet=outlet, now=now, max_entries=max_entries)
         loop = asyncio.get_running_loop()
         self.bytes_seen += len(body)
         if self.procs is None and self.allow_procs and self.bytes_seen > self.parallel_after:
