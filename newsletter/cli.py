@@ -6,8 +6,8 @@ command line ends with one message and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -24,8 +24,8 @@ from rich.table import Table
 from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import Config, load_config
-from newsletter.errors import ConfigError, NewsletterError
-from newsletter.models import Delivery, FeedReport, Issue
+from newsletter.errors import NewsletterError
+from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue
 
 out = Console()
 err = Console(stderr=True)
@@ -70,19 +70,13 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
       newsletter preview
       newsletter preview --config my.toml --out /tmp/today.html --open
     """
-    from newsletter.pipeline import build_issue
-    from newsletter.render import issue_document, render_issue
+    from newsletter import pipeline
 
     cfg = load_config(config_path)
-    with _store(cfg) as store, _feed_progress(len(cfg.feeds)) as progress:
-        issue = build_issue(cfg, store, _summarizer(cfg), SystemClock(), progress=progress, fetch_first=not no_fetch)
-    email = render_issue(issue, cfg)
-
-    html_path = Path(out_path) if out_path else Path("preview") / f"issue-{issue.date.isoformat()}.html"
-    if html_path.suffix.lower() not in (".html", ".htm"):
-        html_path = html_path.with_suffix(".html")
-    paths = _write_preview(html_path, email.html, email.text, issue_document(issue))
-    _report_issue(issue)
+    with pipeline.open_edges(cfg) as edges, _feed_progress(len(cfg.feeds)) as progress:
+        built, paths = pipeline.preview(cfg, edges, Path(out_path) if out_path else None, fetch_first=not no_fetch,
+                                        progress=progress)
+    _report_issue(built.issue, built.problems)
     for p in paths:
         out.print(escape(str(p)), soft_wrap=True, highlight=False)
     if open_browser:
@@ -93,41 +87,41 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
 @config_option
 @click.option("--to", "recipients", multiple=True, metavar="ADDR",
               help="Send to this address instead of the config's list (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Build and render, show what would be sent, send and record nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what a send would deliver now and to whom; fetch into memory, write and send nothing.")
 def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) -> None:
     """Build today's issue and deliver it through the configured transport.
 
     \b
     With the demo config this writes one .eml per recipient into the outbox.
     Each recipient gets an issue once: running it again the same day
-    delivers only to those not yet served.
+    delivers the recorded email only to those not yet served. Two sends at
+    once (a cron job beside the service) build one issue between them.
     \b
     Examples:
       newsletter send
       newsletter send --to me@example.com --dry-run
     """
-    from newsletter.deliver import make_transport
-    from newsletter.pipeline import build_issue, send_issue
-    from newsletter.render import render_issue
+    from newsletter import pipeline
 
     cfg = load_config(config_path)
-    to = list(recipients) or cfg.newsletter.to
-    transport = None if dry_run else make_transport(cfg)  # a missing password fails before any work
-    with _store(cfg) as store, _feed_progress(len(cfg.feeds)) as progress:
-        if dry_run:
-            issue = build_issue(cfg, store, _summarizer(cfg), SystemClock(), progress=progress)
-            email = render_issue(issue, cfg)
-            _report_issue(issue)
-            out.print(f"dry run: would send {email.subject!r} ({len(email.html.encode()) // 1024} KB HTML) "
-                      f"via {cfg.delivery.transport} to {', '.join(to)}")
-            return
-        run = send_issue(cfg, store, _summarizer(cfg), transport, SystemClock(), recipients=to, progress=progress)
-    if run.resumed:
-        out.print(f"today's issue was recorded at {run.issue.generated_at:%H:%M} UTC; "
+    to = list(recipients) or None
+    if dry_run:
+        with pipeline.open_edges(cfg, readonly=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
+            dry = pipeline.dry_run(cfg, edges, recipients=to, progress=progress)
+        _report_dry_run(cfg, dry)
+        return
+    with pipeline.open_edges(cfg, transport=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
+        sent = pipeline.send(cfg, edges, recipients=to, progress=progress)
+    if sent.in_progress:
+        out.print("another process is building today's issue; it will deliver it. Nothing sent from here.")
+        return
+    if sent.recorded_at is not None:
+        out.print(f"today's issue was recorded at {sent.recorded_at:%H:%M} UTC; "
                   "sending that same email to recipients who have not had it")
     else:
-        _report_issue(run.issue)
-    if not _report_deliveries(run.deliveries):
+        _report_issue(sent.built.issue, sent.problems)
+    if not _report_deliveries(sent.deliveries):
         sys.exit(1)
 
 
@@ -138,14 +132,13 @@ def check(config_path: str | None) -> None:
 
     Exits 1 when any feed fails, so it can gate a deploy or a cron job.
     """
-    from newsletter.ingest import probe_feeds
+    from newsletter import pipeline
 
     cfg = load_config(config_path)
-    out.print(f"[green]config ok[/]: {cfg.path} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
-              f"summarizer: {'LLM ' + cfg.llm.model if cfg.llm_enabled and cfg.llm.model else 'LLM' if cfg.llm_enabled else 'extractive'}, "
-              f"delivery: {cfg.delivery.transport})")
+    out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
+              f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
     with _feed_progress(len(cfg.feeds)) as progress:
-        reports = probe_feeds(cfg.feeds, settings=cfg.fetch, clock=SystemClock(), progress=progress)
+        reports = pipeline.check(cfg, SystemClock(), progress=progress)
     _feed_table(reports, title="Feeds", probe=True)
     bad = [r for r in reports if not r.ok]
     if bad:
@@ -164,8 +157,8 @@ def fetch(config_path: str | None) -> None:
     from newsletter import pipeline
 
     cfg = load_config(config_path)
-    with _store(cfg) as store, _feed_progress(len(cfg.feeds)) as progress:
-        reports = pipeline.fetch(cfg, store, SystemClock(), progress=progress)
+    with pipeline.open_edges(cfg, summarize=False) as edges, _feed_progress(len(cfg.feeds)) as progress:
+        reports = pipeline.fetch(cfg, edges, progress=progress)
     _feed_table(reports, title="Fetch")
     new = sum(r.new for r in reports)
     bad = sum(not r.ok for r in reports)
@@ -180,72 +173,30 @@ def run(config_path: str | None) -> None:
     \b
     Polls every [fetch] poll_minutes and sends at [newsletter] send_at in
     [newsletter] timezone. Started after send_at on a day whose issue has not
-    gone out, it sends at once. Stop it with Ctrl-C.
+    gone out, it sends at once. A send that leaves recipients owed is retried
+    with backoff through the day. Stop it with Ctrl-C.
     \b
     Example:
       newsletter run --config /etc/newsletter.toml
     """
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from newsletter import pipeline, schedule
-    from newsletter.deliver import make_transport
+    from newsletter import pipeline
 
     cfg = load_config(config_path)
-    make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
-    clock = SystemClock()
 
-    def poll() -> None:
-        with _store(cfg) as store:
-            reports = pipeline.fetch(cfg, store, clock)
-        logging.getLogger("newsletter").info("polled %d feeds: %d new articles, %d failed",
-                                             len(reports), sum(r.new for r in reports), sum(not r.ok for r in reports))
+    def ready() -> None:
+        out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
+                  f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}. Ctrl-C stops.")
+        out.file.flush()
 
-    def send_job() -> None:
-        with _store(cfg) as store:
-            result = pipeline.send_issue(cfg, store, _summarizer(cfg), make_transport(cfg), clock)
-        _report_deliveries(result.deliveries)
-
-    scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
-    schedule.add_jobs(scheduler, cfg, poll=poll, send=send_job)
-    with _store(cfg) as store:
-        sent = store.issue_delivered(pipeline.todays_key(cfg, clock.now()), cfg.newsletter.to)
-    if schedule.due_today(cfg, clock.now(), sent):
-        scheduler.add_job(send_job, id="catch-up", name="send today's overdue issue")
-    out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
-              f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}. Ctrl-C stops.")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+    pipeline.serve(cfg, on_ready=ready)
 
 
-# -- helpers ---------------------------------------------------------------
+# -- what the commands print ------------------------------------------------------------------------
 
-
-def _summarizer(cfg: Config):
-    from newsletter.summarize import make_summarizer
-
-    return make_summarizer(cfg)
-
-
-@contextmanager
-def _store(cfg: Config) -> Iterator:
-    import sqlalchemy.exc
-
-    from newsletter.store import Store
-
-    try:
-        store = Store.open(cfg.store_url)
-    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as e:
-        raise ConfigError(cfg.path, "[store] url", f"{cfg.store.url!r} is not a usable database URL ({e}).",
-                          "use a file path for SQLite, or a URL like postgresql+psycopg://user@host/db.") from None
-    except (sqlalchemy.exc.OperationalError, OSError) as e:
-        raise ConfigError(cfg.path, "[store] url", f"cannot open the database {cfg.store.url!r} ({_first_line(e)}).",
-                          "check the path exists and is writable, or that the database server is up.") from None
-    try:
-        yield store
-    finally:
-        store.close()
+def _summarizer_label(cfg: Config) -> str:
+    if not cfg.llm_enabled:
+        return "extractive"
+    return f"LLM {cfg.llm.model}" if cfg.llm.model else "LLM"
 
 
 @contextmanager
@@ -256,56 +207,66 @@ def _feed_progress(total: int) -> Iterator[Callable[[FeedReport], None]]:
         yield lambda _report: bar.advance(task)
 
 
+def shown(text: str | None) -> str:
+    """Feed text made safe for a terminal: control characters (an escape sequence could retitle the
+    window or clear the screen) become visible escapes, and rich markup is escaped."""
+    return escape(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text or ""))
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_STATUS_COLOUR = {FeedStatus.NEW: "green", FeedStatus.UNCHANGED: "cyan", FeedStatus.SKIPPED: "yellow",
+                  FeedStatus.FAILED: "red", FeedStatus.GONE: "red"}
+
+
 def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> None:
-    colour = {"new": "green", "ok": "green", "unchanged": "cyan", "skipped": "yellow", "failed": "red", "gone": "red"}
     table = Table(title=title, title_justify="left")
     columns = ("topic", "feed", "status", "entries", "problem") if probe else ("topic", "feed", "status", "new", "entries", "problem")
     for col in columns:
         table.add_column(col, overflow="fold", justify="right" if col in ("new", "entries") else "left")
     for r in reports:
-        status = "ok" if probe and r.status == "new" else r.status  # a probe stores nothing, so nothing is "new"
+        colour = _STATUS_COLOUR.get(r.status, "white")
+        label = "ok" if probe and r.status == FeedStatus.NEW else str(r.status)  # a probe stores nothing new
         counts = (str(r.seen),) if probe else (str(r.new), str(r.seen))
-        table.add_row(escape(r.topic), escape(r.outlet or r.url), f"[{colour.get(status, 'white')}]{status}[/]",
-                      *counts, escape(r.error or ""))
+        table.add_row(shown(r.topic), shown(r.outlet or r.url), f"[{colour}]{label}[/]", *counts, shown(r.error))
     out.print(table)
 
 
-def _report_issue(issue: Issue) -> None:
+def _report_issue(issue: Issue, problems: list[str]) -> None:
     n = len(issue.briefings)
-    out.print(f"[bold]{escape(issue.title)}[/] — {issue.date.isoformat()}: {n} briefings, {len(issue.sidebar)} in Recent news")
-    for problem in issue.problems:
-        err.print(f"[yellow]warning[/]: {escape(problem)}")
+    out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {n} briefings, {len(issue.sidebar)} in Recent news")
+    for problem in problems:
+        err.print(f"[yellow]warning[/]: {shown(problem)}")
+
+
+def _report_dry_run(cfg: Config, dry) -> None:
+    if dry.built is not None:
+        _report_issue(dry.built.issue, dry.built.problems)
+    for note in dry.notes:
+        out.print(f"note: {shown(note)}")
+    size = len(dry.email.html.encode()) // 1024
+    what = (f"today's recorded issue (made at {dry.recorded_at:%H:%M} UTC)" if dry.recorded_at is not None
+            else "a new issue")
+    if dry.already:
+        out.print(f"already had it: {shown(', '.join(dry.already))}", soft_wrap=True)
+    if dry.would_send:
+        out.print(f"dry run: would send {what}, {shown(repr(dry.email.subject))} ({size} KB HTML), "
+                  f"via {cfg.delivery.transport} to {shown(', '.join(dry.would_send))}", soft_wrap=True)
+    else:
+        out.print(f"dry run: nothing to send; every recipient has {what}", soft_wrap=True)
 
 
 def _report_deliveries(deliveries: list[Delivery]) -> bool:
     """One line per recipient; True when none failed."""
-    from newsletter.deliver import ALREADY_SENT
-
     for d in deliveries:
-        if d.location == ALREADY_SENT:
-            out.print(f"already had it: {escape(d.recipient)}", soft_wrap=True)
+        if d.earlier and d.status is DeliveryStatus.SENT:
+            out.print(f"already had it: {shown(d.recipient)}", soft_wrap=True)
+        elif d.earlier:
+            out.print(f"being sent by another process: {shown(d.recipient)}", soft_wrap=True)
         elif d.ok:
-            out.print(f"[green]sent[/] {escape(d.recipient)} -> {escape(d.location)}", soft_wrap=True)
+            out.print(f"[green]sent[/] {shown(d.recipient)} -> {shown(d.location)}", soft_wrap=True)
         else:
-            err.print(f"[red]failed[/] {escape(d.recipient)}: {escape(d.error or '')}", soft_wrap=True)
-    return all(d.ok for d in deliveries)
-
-
-def _write_preview(html_path: Path, html: str, text: str, document: dict) -> list[Path]:
-    try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        txt_path, json_path = html_path.with_suffix(".txt"), html_path.with_suffix(".json")
-        html_path.write_text(html, encoding="utf-8")
-        txt_path.write_text(text, encoding="utf-8")
-        json_path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    except OSError as e:
-        raise NewsletterError(f"cannot write the preview to {html_path} ({e.strerror}). "
-                              "Fix: pass --out with a path in a writable folder.") from None
-    return [html_path, txt_path, json_path]
-
-
-def _first_line(e: Exception) -> str:
-    return str(getattr(e, "orig", e)).splitlines()[0]
+            err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True)
+    return not any(d.status is DeliveryStatus.FAILED and not d.earlier for d in deliveries)
 
 
 def main() -> None:

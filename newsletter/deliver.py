@@ -1,33 +1,36 @@
-"""Delivery: turn a rendered issue into one MIME message per recipient and hand it to a transport.
+"""Delivery: one MIME message per recipient, handed to a transport; one outcome per recipient.
+
+    msg = build_message(email, sender, rcpt, msg_id=message_id(key, rcpt, sender))
+    delivery = deliver(msg, rcpt, transport)     # Delivery(status=SENT or FAILED, ...)
 
 Transports are the SMTP edge. ``FileTransport`` (the default) writes .eml
-files into an outbox folder; ``SMTPTransport`` talks to a mail server. Each
-recipient's delivery is recorded in the store before and after the hand-off,
-so a rerun skips recipients already served and one refused address does not
-stop the others.
+files into an outbox folder; ``SMTPTransport`` talks to a mail server. This
+stage keeps no state: the orchestrator claims each recipient in the store
+before calling ``deliver`` and records the outcome after, so a rerun skips
+recipients already served and one refused address does not stop the others.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from newsletter.clock import Clock
-from newsletter.config import Config, SMTPSettings
-from newsletter.errors import ConfigError, DeliveryError
-from newsletter.models import Delivery, RenderedEmail
-from newsletter.store import Store
+from newsletter.config import SMTPSettings
+from newsletter.errors import DeliveryError
+from newsletter.models import Delivery, DeliveryStatus, RenderedEmail
 
-
-ALREADY_SENT = "already sent"  # Delivery.location of a recipient served by an earlier run
+log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
@@ -35,6 +38,9 @@ class Transport(Protocol):
 
     def send(self, message: EmailMessage, recipient: str) -> str:
         """Hand one message over; return where it went. Raise on refusal."""
+
+    def close(self) -> None:
+        """Let go of connections; the transport may be used again after."""
 
 
 def message_id(issue_key: str, recipient: str, sender: str) -> str:
@@ -45,13 +51,14 @@ def message_id(issue_key: str, recipient: str, sender: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: str,
+def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: str, date: datetime,
                   unsubscribe_url: str | None = None) -> EmailMessage:
+    """``date`` is when the issue was made: every copy of one issue carries the same."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = email.subject
-    msg["Date"] = format_datetime(email.issue.generated_at)
+    msg["Date"] = format_datetime(date)
     msg["Message-ID"] = msg_id
     if unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
@@ -88,6 +95,9 @@ class FileTransport:
             raise
         return str(path)
 
+    def close(self) -> None:
+        pass
+
 
 class SMTPTransport:
     name = "smtp"
@@ -99,6 +109,7 @@ class SMTPTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        where = f"SMTP server {s.host}:{s.port}"
         try:
             if s.security == "ssl":
                 conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
@@ -110,20 +121,39 @@ class SMTPTransport:
                 conn.login(s.username, self._password or "")
         except smtplib.SMTPAuthenticationError as e:
             raise DeliveryError(
-                f"SMTP server {s.host}:{s.port} refused the login for {s.username!r} ({e.smtp_code}). "
+                f"{where} refused the login for {s.username!r} ({e.smtp_code}). "
                 f"Fix: check [delivery.smtp] username and the password in ${s.password_env}."
+            ) from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise DeliveryError(
+                f"{where} offers no login on this connection ({e}). "
+                "Fix: set [delivery.smtp] security to starttls or ssl, or remove username if it needs none."
+            ) from e
+        except (TimeoutError, socket.timeout) as e:
+            raise DeliveryError(
+                f"{where} did not answer within {s.timeout:g} s. "
+                "Fix: check [delivery.smtp] host, port and security (ssl is usually port 465, starttls 587)."
             ) from e
         except (OSError, smtplib.SMTPException) as e:
             raise DeliveryError(
-                f"cannot reach SMTP server {s.host}:{s.port} ({e.__class__.__name__}: {e}). "
+                f"cannot reach {where} ({e.__class__.__name__}: {e}). "
                 "Fix: check [delivery.smtp] host, port and security."
             ) from e
         return conn
 
     def send(self, message: EmailMessage, recipient: str) -> str:
-        if self._conn is None:
-            self._conn = self._connect()
-        self._conn.send_message(message, to_addrs=[recipient])
+        # A server that drops an idle or busy connection mid-run costs a reconnect, not the rest of the run.
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = self._connect()
+            try:
+                self._conn.send_message(message, to_addrs=[recipient])
+                break
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as e:
+                self._conn = None
+                if attempt == 2:
+                    raise
+                log.info("SMTP connection dropped (%s); reconnecting once", e.__class__.__name__)
         return f"{self.settings.host}:{self.settings.port}"
 
     def close(self) -> None:
@@ -135,51 +165,31 @@ class SMTPTransport:
             self._conn = None
 
 
-def make_transport(cfg: Config) -> Transport:
-    d = cfg.delivery
-    if d.transport == "file":
-        return FileTransport(cfg.outbox)
-    assert d.smtp is not None  # the config validator guarantees it
-    password = None
-    if d.smtp.password_env:
-        password = os.environ.get(d.smtp.password_env)
-        if not password:
-            raise ConfigError(
-                cfg.path, "[delivery.smtp] password_env",
-                f"environment variable {d.smtp.password_env} is not set.",
-                f"export {d.smtp.password_env}=... before running, or remove password_env if the server needs no login.",
-            )
-    return SMTPTransport(d.smtp, password)
+def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Delivery:
+    """Hand one message to the transport: SENT with where it went, or FAILED with why.
 
-
-def deliver_issue(email: RenderedEmail, store: Store, issue_id: int, transport: Transport, sender: str,
-                  recipients: list[str], clock: Clock, *, unsubscribe_url: str | None = None) -> list[Delivery]:
-    """Send to each recipient not yet served for this issue; one refusal is recorded, not raised."""
-    done = store.delivery_status(issue_id)
-    out: list[Delivery] = []
+    A transport that is unusable as a whole (no server, login refused) raises DeliveryError:
+    every recipient would fail the same way.
+    """
+    mid = message["Message-ID"]
     try:
-        for rcpt in recipients:
-            mid = message_id(email.issue.key, rcpt, sender)
-            if done.get(rcpt) == "sent":
-                out.append(Delivery(rcpt, mid, transport.name, ALREADY_SENT, clock.now()))
-                continue
-            store.mark_delivery(issue_id, rcpt, message_id=mid, status="pending", transport=transport.name, at=clock.now())
-            msg = build_message(email, sender, rcpt, msg_id=mid, unsubscribe_url=unsubscribe_url)
-            try:
-                where = transport.send(msg, rcpt)
-            except DeliveryError:
-                raise  # the transport itself is unusable: every recipient would fail the same way
-            except (OSError, smtplib.SMTPException) as e:
-                err = f"{e.__class__.__name__}: {e}"
-                store.mark_delivery(issue_id, rcpt, message_id=mid, status="failed", transport=transport.name,
-                                    error=err, at=clock.now())
-                out.append(Delivery(rcpt, mid, transport.name, "", clock.now(), error=err))
-                continue
-            store.mark_delivery(issue_id, rcpt, message_id=mid, status="sent", transport=transport.name,
-                                location=where, at=clock.now())
-            out.append(Delivery(rcpt, mid, transport.name, where, clock.now()))
-    finally:
-        close = getattr(transport, "close", None)
-        if close:
-            close()
+        where = transport.send(message, recipient)
+    except DeliveryError:
+        raise
+    except (OSError, smtplib.SMTPException) as e:
+        return Delivery(recipient, mid, transport.name, DeliveryStatus.FAILED, error=f"{e.__class__.__name__}: {e}")
+    return Delivery(recipient, mid, transport.name, DeliveryStatus.SENT, location=where)
+
+
+def unique_recipients(addresses: list[str]) -> list[str]:
+    """Each mailbox once, in the order given: spaces and the domain's case don't make another mailbox."""
+    seen: set[str] = set()
+    out = []
+    for raw in addresses:
+        addr = raw.strip()
+        local, at, domain = addr.rpartition("@")
+        key = f"{local}{at}{domain.lower()}".casefold() if at else addr.casefold()
+        if addr and key not in seen:
+            seen.add(key)
+            out.append(addr)
     return out

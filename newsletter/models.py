@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,24 @@ BETWEEN_THE_LINES = SectionKind("between_the_lines", "Between the lines",
 SECTIONS: tuple[SectionKind, ...] = (BIG_PICTURE, WHY_IT_MATTERS, BETWEEN_THE_LINES)
 
 
+@dataclass(frozen=True)
+class GroundingDrop:
+    """One model sentence the grounding gate refused, and why (see summarize.grounding)."""
+
+    section: str  # a SectionKind.key, or "headline" / "dek"
+    reason: str  # e.g. "number not in the cited source"
+    claim: str  # the words that failed, as the model wrote them
+
+
+@dataclass
+class Grounding:
+    """What the grounding gate did to one model briefing: shown in the run report and the JSON."""
+
+    checked: int = 0  # headline, dek and bullets looked at
+    dropped: list[GroundingDrop] = field(default_factory=list)
+    recited: int = 0  # bullets kept with their cites corrected to the sources that hold them
+
+
 @dataclass
 class Briefing:
     """The written-up form of one top story."""
@@ -127,6 +146,7 @@ class Briefing:
     dek: str
     bullets: dict[str, list[Bullet]]  # by SectionKind.key
     summarizer: str = "extractive"  # which summarizer wrote it, for the report
+    grounding: Grounding | None = None  # set when a model wrote it: what the gate checked and dropped
 
     def sections(self) -> list[tuple[SectionKind, list[Bullet]]]:
         """Every section in reading order, empty ones included."""
@@ -150,13 +170,23 @@ class TopicSection:
     briefings: list[Briefing]
 
 
+class FeedStatus(StrEnum):
+    """What one fetch of one feed came to."""
+
+    NEW = "new"  # fetched and parsed (zero or more new articles)
+    UNCHANGED = "unchanged"  # 304 or the same file stamp: nothing parsed
+    SKIPPED = "skipped"  # not due yet (Retry-After, max-age)
+    FAILED = "failed"
+    GONE = "gone"  # 410: disabled until removed from the store
+
+
 @dataclass
 class FeedReport:
     """What happened to one feed during a fetch: shown by check, fetch and in the run report."""
 
     url: str
     topic: str
-    status: str  # "new", "unchanged", "skipped", "failed", "gone"
+    status: FeedStatus
     new: int = 0
     seen: int = 0  # entries in the feed, new or not
     error: str | None = None
@@ -165,7 +195,7 @@ class FeedReport:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("new", "unchanged", "skipped")
+        return self.status in (FeedStatus.NEW, FeedStatus.UNCHANGED, FeedStatus.SKIPPED)
 
 
 @dataclass
@@ -199,7 +229,34 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
-    issue: Issue
+    issue: Issue | None  # None for an email read back from the store
+    warnings: list[str] = field(default_factory=list)  # what rendering had to give up (trimmed for size)
+
+
+@dataclass(frozen=True)
+class SentArticle:
+    """An article that reached at least one recipient in an earlier issue."""
+
+    article_id: str
+    story_id: str
+    issue_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlacedArticle:
+    """One article's place in a recorded issue: what "never repeat" reads later."""
+
+    article_id: str
+    story_id: str
+    where: str  # "briefing" or "sidebar"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # owed, nobody is sending it yet
+    SENDING = "sending"  # claimed by a process that is handing it to the transport
+    SENT = "sent"
+    FAILED = "failed"  # refused or unreachable; a later run tries again
 
 
 @dataclass
@@ -207,10 +264,12 @@ class Delivery:
     recipient: str
     message_id: str
     transport: str  # "file" or "smtp"
-    location: str  # the .eml path, or the SMTP host
-    sent_at: datetime
+    status: DeliveryStatus
+    location: str = ""  # the .eml path, or the SMTP host
+    at: datetime | None = None
     error: str | None = None
+    earlier: bool = False  # served by an earlier run (or another process), not by this one
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.status is DeliveryStatus.SENT

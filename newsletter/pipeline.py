@@ -1,87 +1,313 @@
-"""The orchestrator: one function per command, reading top to bottom as the whole run.
+"""The orchestrator: one function per command, each reading top to bottom as the whole run.
 
-    build_issue:  fetch feeds -> select articles -> group into stories ->
-                  rank and place -> write briefings and blurbs -> Issue
-    send_issue:   build_issue -> render -> record the issue -> deliver to each recipient
+    fetch     pull every feed once, store what is new (also the service's poll job)
+    check     try every feed, store nothing
+    preview   fetch -> build the issue -> render -> write FILE.html/.txt/.json
+    send      claim today's issue -> fetch -> build -> render -> record -> deliver to each recipient
+    dry_run   what ``send`` would deliver now, and to whom; writes nothing
+    serve     the daily service: poll all day, send at send_at (jobs from ``schedule``)
 
-The outside world comes in as arguments (store, HTTP client, summarizer,
-transport, clock) so tests hand in real local servers and a pinned clock.
+Building an issue: select articles -> group into stories -> rank and place ->
+write briefings and blurbs -> Issue. The stages are functions over records
+with their own settings; only this module touches the outside world (the
+store, HTTP, the model, the transport, the clock, files), and it gets those
+as ``Edges`` so tests hand in real local servers and a pinned clock.
 Failures confined to one feed, story or recipient are recorded and the run
 goes on; only a mistake in the config stops it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
-from newsletter.clock import Clock
+from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
-from newsletter.deliver import Transport, deliver_issue
-from newsletter.group import group_stories
-from newsletter.ingest import ingest_feeds
+from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id, \
+    unique_recipients
+from newsletter.errors import ConfigError, DeliveryError, NewsletterError
+from newsletter.group import Embedder, group_stories
+from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
-    Article, Briefing, Delivery, FeedReport, Issue, RenderedEmail, SidebarItem, Story, TopicSection, issue_key,
+    Article, Briefing, Delivery, DeliveryStatus, FeedReport, Issue, PlacedArticle, RenderedEmail, SidebarItem, Story,
+    TopicSection, issue_key,
 )
-from newsletter.rank import place_stories
-from newsletter.render import issue_document, render_issue
+from newsletter.rank import Slots, place_stories
+from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
-from newsletter.store import Store
-from newsletter.summarize import Summarizer, extractive_summarizer
+from newsletter.store import CLAIM_LEASE, Store, StoreError, StoredEmail
+from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
 
 log = logging.getLogger(__name__)
+Progress = Callable[[FeedReport], None]
+
+CLAIM_POLL_S = 0.5  # how often a second sender looks whether the first has recorded the issue
 
 
 @dataclass
-class Run:
-    """What the CLI needs to report after a command."""
+class Edges:
+    """The outside world one command talks to."""
+
+    store: Store
+    clock: Clock
+    summarizer: Summarizer | None = None  # None for commands that write no briefings
+    transport: Transport | None = None
+    http: httpx.AsyncClient | None = None
+    embedder: Embedder | None = None
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+
+
+@dataclass
+class Built:
+    """An issue built and rendered, not yet recorded."""
 
     issue: Issue
-    email: RenderedEmail | None = None
+    email: RenderedEmail
+    document: dict
+    problems: list[str]
+
+
+@dataclass
+class Sent:
+    """What ``send`` did: the issue (None when today's was recorded earlier), and one delivery per recipient."""
+
+    email: RenderedEmail | None
     deliveries: list[Delivery] = field(default_factory=list)
-    resumed: bool = False  # today's issue was already recorded: its email went to those still owed
+    problems: list[str] = field(default_factory=list)
+    built: Built | None = None
+    recorded_at: datetime | None = None  # set when today's issue had been recorded by an earlier run
+    in_progress: bool = False  # another process is building today's issue; this one sent nothing
+    unreachable: bool = False  # the transport refused as a whole (no server, bad login): everyone is owed
+
+    @property
+    def owed(self) -> bool:
+        """Whether recipients are still waiting for the issue after this run."""
+        return self.unreachable or any(d.status is DeliveryStatus.FAILED for d in self.deliveries)
 
 
-def fetch(cfg: Config, store: Store, clock: Clock, *, http: httpx.AsyncClient | None = None,
-          progress=None) -> list[FeedReport]:
+@dataclass
+class DryRun:
+    email: RenderedEmail
+    would_send: list[str]  # recipients a send now would deliver to
+    already: list[str]  # recipients who have today's issue
+    recorded_at: datetime | None  # today's issue exists: the email shown is the recorded one
+    built: Built | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# -- the edges ------------------------------------------------------------------------------------
+
+def open_store(cfg: Config, *, readonly: bool = False) -> Store:
+    """The configured store; a mistake in ``[store] url`` is a config error that says how to fix it.
+    A dry run opens it read-only, and a store that does not exist yet as an empty one in memory."""
+    url = cfg.store_url
+    if readonly and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return Store.open("sqlite://")
+    try:
+        return Store.open(url, readonly=readonly)
+    except StoreError as e:
+        raise ConfigError(cfg.path, "[store] url", f"cannot use the store {cfg.store.url!r}: {e}.",
+                          "give a writable file path for SQLite, or a URL like postgresql+psycopg://user@host/db "
+                          "with its driver installed (pip install 'newsletter[postgres]').") from None
+
+
+def make_transport(cfg: Config) -> Transport:
+    d = cfg.delivery
+    if d.transport == "file":
+        return FileTransport(cfg.outbox)
+    assert d.smtp is not None  # the config validator guarantees it
+    password = None
+    if d.smtp.password_env:
+        password = os.environ.get(d.smtp.password_env)
+        if not password:
+            raise ConfigError(
+                cfg.path, "[delivery.smtp] password_env",
+                f"environment variable {d.smtp.password_env} is not set.",
+                f"export {d.smtp.password_env}=... before running, or remove password_env if the server needs no login.",
+            )
+    return SMTPTransport(d.smtp, password)
+
+
+def make_embedder(cfg: Config) -> Embedder | None:
+    if not (cfg.llm.embeddings_model and cfg.llm_enabled):
+        return None
+    from newsletter.group.embeddings import OpenAIEmbedder
+
+    return OpenAIEmbedder.from_config(cfg)
+
+
+@contextmanager
+def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
+               summarize: bool = True) -> Iterator[Edges]:
+    """The real edges for one command: the store, the system clock, the configured model and transport."""
+    # A missing SMTP password fails before any work, not after the issue was built.
+    tx = make_transport(cfg) if transport else None
+    store = open_store(cfg, readonly=readonly)
+    try:
+        yield Edges(store=store, clock=SystemClock(), summarizer=make_summarizer(cfg) if summarize else None,
+                    transport=tx, embedder=make_embedder(cfg) if summarize else None)
+    finally:
+        store.close()
+        if tx is not None:
+            tx.close()
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None) -> list[FeedReport]:
     """Pull every feed once and store what is new: the ``fetch`` command and the polling job."""
-    return ingest_feeds(cfg.feeds, store, settings=cfg.fetch, clock=clock, http=http, progress=progress)
+    return ingest_feeds(cfg.feeds, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
+                        progress=progress)
 
 
-def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock, *,
-                http: httpx.AsyncClient | None = None, progress=None, fetch_first: bool = True) -> Issue:
-    reports = fetch(cfg, store, clock, http=http, progress=progress) if fetch_first else []
+def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> list[FeedReport]:
+    """Fetch and parse every feed, store nothing."""
+    return probe_feeds(cfg.feeds, settings=cfg.fetch, clock=clock, progress=progress)
+
+
+def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: bool = True,
+            progress: Progress | None = None) -> tuple[Built, list[Path]]:
+    """Build today's issue and write FILE.html, FILE.txt and FILE.json; send and record nothing."""
+    reports = fetch(cfg, edges, progress=progress) if fetch_first else []
+    built = build(cfg, edges, reports)
+    html_path = out or Path("preview") / f"issue-{built.issue.date.isoformat()}.html"
+    if html_path.suffix.lower() not in (".html", ".htm"):
+        html_path = html_path.with_suffix(".html")
+    return built, _write_preview(html_path, built)
+
+
+def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, progress: Progress | None = None,
+         wait: timedelta = CLAIM_LEASE) -> Sent:
+    """Deliver today's issue to every recipient who does not have it yet.
+
+    The first run of the day claims the issue, builds it and records it (with its rendered
+    email) before delivering. A later run, or a second process at the same time, sends that
+    recorded email to the recipients still owed: never a second issue, never a different one,
+    no second bill from the model, and each recipient claimed before a message goes out.
+    """
+    assert edges.transport is not None
+    to = unique_recipients(recipients or cfg.newsletter.to)
+    now = edges.clock.now()
+    key = todays_key(cfg, now)
+    deadline = time.monotonic() + wait.total_seconds()
+    built = None
+    while True:
+        stored = edges.store.stored_email(key)
+        if stored is not None:
+            break
+        if edges.store.claim_issue(key, edges.owner, now):
+            try:
+                reports = fetch(cfg, edges, progress=progress)
+                built = build(cfg, edges, reports)
+                issue_id = edges.store.record_issue(
+                    key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
+                    html=built.email.html, text=built.email.text, placements=placements(built.issue),
+                    owner=edges.owner)
+            except BaseException:
+                edges.store.release_issue(key, edges.owner)
+                raise
+            stored = StoredEmail(issue_id, built.issue.generated_at, built.email.subject, built.email.html,
+                                 built.email.text)
+            break
+        if time.monotonic() > deadline:
+            return Sent(email=None, in_progress=True)
+        time.sleep(CLAIM_POLL_S)
+
+    email = built.email if built else RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
+    deliveries = _deliver_all(cfg, edges, stored, key, email, to)
+    return Sent(email=email, deliveries=deliveries, problems=built.problems if built else [], built=built,
+                recorded_at=None if built else stored.created_at)
+
+
+def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
+            progress: Progress | None = None) -> DryRun:
+    """What ``send`` would deliver now and to whom, writing nothing: the recorded email when today's
+    issue exists, else the issue it would build from the stored articles and what the feeds hold now.
+
+    The briefings of an issue not yet built are written by the extractive writer: a dry run
+    never runs up a model bill.
+    """
+    to = unique_recipients(recipients or cfg.newsletter.to)
+    now = edges.clock.now()
+    stored = edges.store.stored_email(todays_key(cfg, now))
+    if stored is not None:
+        status = edges.store.delivery_status(stored.issue_id)
+        already = [r for r in to if status.get(r) == DeliveryStatus.SENT]
+        email = RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
+        return DryRun(email, [r for r in to if r not in already], already, stored.created_at)
+    found: list[Article] = []
+    reports = probe_feeds(cfg.feeds, settings=cfg.fetch, clock=edges.clock, progress=progress, found=found)
+    notes = []
+    if edges.summarizer is not None and edges.summarizer.costly:
+        notes.append(f"briefings shown extractively; the send writes them with {edges.summarizer.name}")
+        edges = Edges(edges.store, edges.clock, extractive_summarizer(), embedder=edges.embedder)
+    built = build(cfg, edges, reports, unstored=found)
+    return DryRun(built.email, to, [], None, built=built, notes=notes)
+
+
+# -- building an issue ----------------------------------------------------------------------------
+
+def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: list[Article] = ()) -> Built:
+    """Stored articles (plus ``unstored`` ones, for a dry run) -> the rendered issue."""
+    store, clock = edges.store, edges.clock
     # Read after fetching: what this fetch brought in is this issue's, not the next one's.
     now = clock.now()
     problems = [f"feed {r.url}: {r.error}" for r in reports if not r.ok]
 
-    # An issue covers what arrived since the last one (at most max_age_hours back). Older
-    # articles are still read, as context, so a new report of an event already sent joins
-    # its story and comes back as an update instead of passing for a new story.
+    # An issue covers what arrived since the last one that reached anyone (at most max_age_hours
+    # back). Older articles are still read, as context, so a new report of an event already sent
+    # joins its story and comes back as an update instead of passing for a new story.
     fresh_since = _fresh_since(store.last_issue_at(), now, cfg.newsletter.max_age_hours)
     context_since = fresh_since - timedelta(hours=cfg.grouping.window_hours) if fresh_since else None
-    articles = select_articles(store, cfg, since=context_since, now=now)
-    stories = group_stories(articles, cfg.grouping, embedder=_embedder(cfg))
+    window = store.articles_between(context_since, now, feed_urls=[s.url for s in cfg.feeds])
+    window += _unseen(unstored, window, context_since, now)
+    articles = select_articles(window, cfg.topics, cfg.feeds)
+    stories = group_stories(articles, cfg.grouping, embedder=edges.embedder)
     if fresh_since is not None:
         stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
-    placement = place_stories(stories, cfg, store.sent_articles(), now)
+    slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
+    placement = place_stories(stories, cfg.topics, cfg.ranking, slots, store.sent_articles(), now)
 
-    # Model calls are slow and independent: run them side by side, keep the order.
+    sections, sidebar, trouble = _write(cfg, edges.summarizer or extractive_summarizer(), placement.sections,
+                                        placement.sidebar)
+    issue = Issue(
+        title=cfg.newsletter.title,
+        date=issue_date(cfg, now),
+        generated_at=now,
+        sections=sections,
+        sidebar=sidebar,
+        feed_reports=reports,
+        problems=problems + trouble,
+    )
+    env = template_env(templates_folder(cfg))
+    email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
+    return Built(issue, email, issue_document(issue), issue.problems + email.warnings)
+
+
+def _write(cfg: Config, summarizer: Summarizer, sections: dict[str, list[Story]],
+           sidebar: list[Story]) -> tuple[list[TopicSection], list[SidebarItem], list[str]]:
+    """Briefings for the placed stories and blurbs for the sidebar; one story's failure costs that story only."""
     breaker = _Breaker(cfg.llm.give_up_after)
+    # Model calls are slow and independent: run them side by side, keep the order.
     with ThreadPoolExecutor(max_workers=cfg.llm.concurrency) as pool:
-        briefed = {
-            topic.name: list(pool.map(lambda st: _brief(summarizer, st, breaker),
-                                      placement.sections.get(topic.name, [])))
-            for topic in cfg.topics
-        }
-        sidebar_done = list(pool.map(lambda st: _sidebar_item(summarizer, st), placement.sidebar))
+        briefed = {t.name: list(pool.map(lambda st: _brief(summarizer, st, breaker), sections.get(t.name, [])))
+                   for t in cfg.topics}
+        blurbed = list(pool.map(lambda st: _sidebar_item(summarizer, st), sidebar))
 
-    sections = []
+    problems: list[str] = []
+    out_sections = []
     for topic in cfg.topics:
         briefings = []
         for briefing, trouble in briefed[topic.name]:
@@ -89,44 +315,15 @@ def build_issue(cfg: Config, store: Store, summarizer: Summarizer, clock: Clock,
             if briefing is not None:
                 briefings.append(briefing)
         if briefings:
-            sections.append(TopicSection(topic.name, briefings))
-    sidebar = []
-    for item, trouble in sidebar_done:
+            out_sections.append(TopicSection(topic.name, briefings))
+    items = []
+    for item, trouble in blurbed:
         problems += trouble
-        sidebar.append(item)
+        items.append(item)
     if breaker.skipped:
         problems.append(f"{summarizer.name} failed {breaker.limit} times in a row; the model was not asked for "
                         f"the other {breaker.skipped} stories, which got extractive briefings")
-
-    return Issue(
-        title=cfg.newsletter.title,
-        date=_issue_date(cfg, now),
-        generated_at=now,
-        sections=sections,
-        sidebar=sidebar,
-        feed_reports=reports,
-        problems=problems,
-    )
-
-
-def send_issue(cfg: Config, store: Store, summarizer: Summarizer, transport: Transport, clock: Clock, *,
-               recipients: list[str] | None = None, http: httpx.AsyncClient | None = None, progress=None) -> Run:
-    """Build, render, record, deliver. Recording comes first, so a second run the same
-    day sends the recorded email to the recipients still pending: never a second issue,
-    never a different one, and no second bill from the model."""
-    now = clock.now()
-    stored = store.stored_email(todays_key(cfg, now))
-    if stored is not None:
-        issue = Issue(cfg.newsletter.title, _issue_date(cfg, now), stored.created_at, [], [])
-        email, issue_id = RenderedEmail(stored.subject, stored.html, stored.text, issue), stored.issue_id
-    else:
-        issue = build_issue(cfg, store, summarizer, clock, http=http, progress=progress)
-        email = render_issue(issue, cfg)
-        issue_id = store.record_issue(issue, email.subject, issue_document(issue), html=email.html, text=email.text)
-    deliveries = deliver_issue(email, store, issue_id, transport, cfg.newsletter.sender,
-                               recipients or cfg.newsletter.to, clock,
-                               unsubscribe_url=cfg.newsletter.unsubscribe_url)
-    return Run(issue, email, deliveries, resumed=stored is not None)
+    return out_sections, items, problems
 
 
 class _Breaker:
@@ -149,18 +346,8 @@ class _Breaker:
             self.failures = 0 if ok else self.failures + 1
 
 
-def todays_key(cfg: Config, now: datetime) -> str:
-    """The key of the issue that a send at ``now`` delivers: one per newsletter and local day."""
-    return issue_key(cfg.newsletter.title, _issue_date(cfg, now))
-
-
-def _issue_date(cfg: Config, now: datetime) -> date:
-    return now.astimezone(cfg.newsletter.tz).date()
-
-
 def _brief(summarizer: Summarizer, story: Story, breaker: _Breaker) -> tuple[Briefing | None, list[str]]:
-    """One story's failure costs that story its model-written briefing, not the issue."""
-    if summarizer.name != "extractive" and breaker.tripped():
+    if summarizer.costly and breaker.tripped():
         return extractive_summarizer().brief(story), []
     try:
         briefing = summarizer.brief(story)
@@ -187,6 +374,121 @@ def _sidebar_item(summarizer: Summarizer, story: Story) -> tuple[SidebarItem, li
     return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story), trouble
 
 
+def placements(issue: Issue) -> list[PlacedArticle]:
+    """Every article the issue carries, with its story and where it went: what "never repeat" reads later."""
+    rows = [PlacedArticle(a.id, b.story.id, "briefing") for b in issue.briefings for a in b.story.articles]
+    rows += [PlacedArticle(a.id, item.story.id, "sidebar")
+             for item in issue.sidebar if item.story is not None for a in item.story.articles]
+    return rows
+
+
+# -- delivering -----------------------------------------------------------------------------------
+
+def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email: RenderedEmail,
+                 to: list[str]) -> list[Delivery]:
+    """Claim each owed recipient, hand the message over, record the outcome: one at a time, so a
+    crash or a second process never sends anyone a second copy."""
+    store, transport, clock = edges.store, edges.transport, edges.clock
+    sender = cfg.newsletter.sender
+    ids = {r: message_id(key, r, sender) for r in to}
+    store.owe(stored.issue_id, to, message_ids=ids, transport=transport.name, at=clock.now())
+    before = store.delivery_status(stored.issue_id)
+    out: list[Delivery] = []
+    try:
+        for rcpt in to:
+            if before.get(rcpt) == DeliveryStatus.SENT or not store.claim_recipient(stored.issue_id, rcpt, clock.now()):
+                now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
+                out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
+                continue
+            msg = build_message(email, sender, rcpt, msg_id=ids[rcpt], date=stored.created_at,
+                                unsubscribe_url=cfg.newsletter.unsubscribe_url)
+            try:
+                done = deliver(msg, rcpt, transport)
+            except BaseException as e:
+                # The claim must not outlive this run: the recipient stays owed.
+                store.mark_delivery(stored.issue_id, rcpt, status=DeliveryStatus.FAILED, error=str(e)[:500],
+                                    at=clock.now())
+                raise
+            done.at = clock.now()
+            store.mark_delivery(stored.issue_id, rcpt, status=done.status, location=done.location or None,
+                                error=done.error, at=done.at)
+            out.append(done)
+    finally:
+        transport.close()
+    return out
+
+
+# -- the service ----------------------------------------------------------------------------------
+
+def poll_job(cfg: Config) -> list[FeedReport]:
+    with open_edges(cfg, summarize=False) as edges:
+        reports = fetch(cfg, edges)
+    log.info("polled %d feeds: %d new articles, %d failed",
+             len(reports), sum(r.new for r in reports), sum(not r.ok for r in reports))
+    return reports
+
+
+def send_job(cfg: Config) -> Sent:
+    """The daily send, the catch-up after a restart, and each retry: one guarded path."""
+    try:
+        with open_edges(cfg, transport=True) as edges:
+            sent = send(cfg, edges)
+    except DeliveryError as e:
+        log.warning("send failed: %s", e)
+        return Sent(email=None, problems=[str(e)], unreachable=True)
+    for p in sent.problems:
+        log.warning("%s", p)
+    log.info("issue sent to %d, %d failed, %d had it already",
+             sum(d.ok and not d.earlier for d in sent.deliveries),
+             sum(d.status is DeliveryStatus.FAILED for d in sent.deliveries),
+             sum(d.earlier for d in sent.deliveries))
+    return sent
+
+
+def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> None:
+    """Run the daily service until interrupted."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from newsletter import schedule
+
+    make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
+    clock = SystemClock()
+    scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
+    send_now = schedule.add_jobs(scheduler, cfg, poll=lambda: poll_job(cfg), send=lambda: send_job(cfg))
+    with open_edges(cfg, summarize=False) as edges:
+        delivered = edges.store.issue_delivered(todays_key(cfg, clock.now()), unique_recipients(cfg.newsletter.to))
+    if schedule.due_today(cfg, clock.now(), delivered):
+        send_now()
+    if on_ready is not None:
+        on_ready()
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+# -- small things ---------------------------------------------------------------------------------
+
+def todays_key(cfg: Config, now: datetime) -> str:
+    """The key of the issue that a send at ``now`` delivers: one per newsletter and local day."""
+    return issue_key(cfg.newsletter.title, issue_date(cfg, now))
+
+
+def issue_date(cfg: Config, now: datetime) -> date:
+    return now.astimezone(cfg.newsletter.tz).date()
+
+
+def templates_folder(cfg: Config) -> Path | None:
+    if not cfg.newsletter.templates:
+        return None
+    own = cfg.resolve(cfg.newsletter.templates)
+    if not own.is_dir():
+        # Silently falling back to the shipped look would hide the typo.
+        raise ConfigError(cfg.path, "[newsletter] templates", f"folder {cfg.newsletter.templates!r} not found "
+                          f"(looked at {own}).", "fix the path; it is relative to the config file's folder.")
+    return own
+
+
 def _fresh_since(last_issue: datetime | None, now: datetime, max_age_hours: float) -> datetime | None:
     limit = now - timedelta(hours=max_age_hours) if max_age_hours else None
     if last_issue is None or limit is None:
@@ -199,9 +501,27 @@ def _arrived(article: Article) -> datetime:
     return max(article.published, article.first_seen or article.published)
 
 
-def _embedder(cfg: Config):
-    if not (cfg.llm.embeddings_model and cfg.llm_enabled):
-        return None
-    from newsletter.group.embeddings import OpenAIEmbedder
+def _unseen(found: list[Article], stored: list[Article], since: datetime | None, now: datetime) -> list[Article]:
+    """Articles a dry run parsed that the store does not hold, in the window, as if fetched now."""
+    have = {a.id for a in stored}
+    out = []
+    for a in found:
+        if a.id in have or (since is not None and a.published < since) or a.published > now:
+            continue
+        have.add(a.id)
+        a.first_seen = a.first_seen or now
+        out.append(a)
+    return out
 
-    return OpenAIEmbedder.from_config(cfg)
+
+def _write_preview(html_path: Path, built: Built) -> list[Path]:
+    try:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        txt_path, json_path = html_path.with_suffix(".txt"), html_path.with_suffix(".json")
+        html_path.write_text(built.email.html, encoding="utf-8")
+        txt_path.write_text(built.email.text, encoding="utf-8")
+        json_path.write_text(json.dumps(built.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise NewsletterError(f"cannot write the preview to {html_path} ({e.strerror}). "
+                              "Fix: pass --out with a path in a writable folder.") from None
+    return [html_path, txt_path, json_path]

@@ -27,10 +27,9 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from newsletter.config import Config
-from newsletter.models import Story, outlet_key
+from newsletter.config import RankingSettings, Topic
+from newsletter.models import SentArticle, Story, outlet_key
 from newsletter.select import word_pattern
-from newsletter.store import SentArticle
 
 OUTLETS_FULL = 8  # this many outlets (or more) score the full outlets weight
 
@@ -55,11 +54,19 @@ def novelty(story: Story, sent: dict[str, SentArticle], min_new_outlets: int) ->
     return len(fresh) / len(story.articles), True
 
 
-def place_stories(stories: list[Story], cfg: Config, sent: dict[str, SentArticle], now: datetime) -> Placement:
-    weights = cfg.ranking
-    order = {t.name: k for k, t in enumerate(cfg.topics)}
-    keywords = {t.name: word_pattern(t.keywords) for t in cfg.topics}
-    placement = Placement(sections={t.name: [] for t in cfg.topics})
+@dataclass(frozen=True)
+class Slots:
+    """How many stories an issue has room for."""
+
+    per_topic: int  # briefings per topic ([newsletter] max_stories)
+    sidebar: int  # Recent news items ([newsletter] sidebar_size)
+
+
+def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSettings, slots: Slots,
+                  sent: dict[str, SentArticle], now: datetime) -> Placement:
+    order = {t.name: k for k, t in enumerate(topics)}
+    keywords = {t.name: word_pattern(t.keywords) for t in topics}
+    placement = Placement(sections={t.name: [] for t in topics})
 
     candidates: list[tuple[tuple, Story, str | None]] = []
     for story in stories:
@@ -89,13 +96,13 @@ def place_stories(stories: list[Story], cfg: Config, sent: dict[str, SentArticle
     for _key, story, topic in candidates:
         if story.id in placed:
             continue
-        if topic is not None and len(placement.sections[topic]) < cfg.newsletter.max_stories:
+        if topic is not None and len(placement.sections[topic]) < slots.per_topic:
             placement.sections[topic].append(story)
             placed.add(story.id)
         else:
             leftovers.append(story)
     for story in leftovers:  # already in best-score order
-        if story.id in placed or len(placement.sidebar) >= cfg.newsletter.sidebar_size:
+        if story.id in placed or len(placement.sidebar) >= slots.sidebar:
             continue
         placement.sidebar.append(story)
         placed.add(story.id)

@@ -1,6 +1,7 @@
 """Issue -> email: an email-safe HTML part, a plain-text part, a subject; and the issue as JSON.
 
-    email = render_issue(issue, cfg)     # RenderedEmail(subject, html, text, issue)
+    env = template_env(own_folder)       # your templates first, then the shipped ones
+    email = render_issue(issue, env)     # RenderedEmail(subject, html, text, issue, warnings)
     doc = issue_document(issue)          # the JSON contract, for preview and the store
 
 Templates are Jinja2 (``issue.html``, ``issue.txt``), looked up first in the
@@ -22,8 +23,7 @@ import jinja2
 import premailer
 
 import newsletter
-from newsletter.config import Config
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.errors import NewsletterError
 from newsletter.models import Briefing, Issue, RenderedEmail
 
 log = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def _date_label(issue: Issue) -> str:
     return f"{d:%A}, {d.day} {d:%B %Y}"
 
 
-def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bullets: int | None = None,
-          notes: list[str] | None = None) -> _View:
+def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | None = None,
+          max_bullets: int | None = None, notes: list[str] | None = None) -> _View:
     sidebar = issue.sidebar if sidebar_limit is None else issue.sidebar[:sidebar_limit]
     headlines = [b.headline for b in issue.briefings]
     return _View(
@@ -138,7 +138,7 @@ def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bu
         sections=[_SectionView(s.name, [_story_view(b, max_bullets) for b in s.briefings])
                   for s in issue.sections if s.briefings],
         sidebar=[_SidebarView(i.headline, i.blurb, i.outlet, safe_url(i.url)) for i in sidebar],
-        unsubscribe_url=safe_url(cfg.newsletter.unsubscribe_url),
+        unsubscribe_url=safe_url(unsubscribe_url),
         summarizers=sorted({b.summarizer for b in issue.briefings}),
         notes=list(notes or []),
         max_bullets=max_bullets,
@@ -147,15 +147,9 @@ def _view(issue: Issue, cfg: Config, *, sidebar_limit: int | None = None, max_bu
 
 # -- templates --------------------------------------------------------------------------------
 
-def template_env(cfg: Config) -> jinja2.Environment:
-    folders: list[Path] = []
-    if cfg.newsletter.templates:
-        own = cfg.resolve(cfg.newsletter.templates)
-        if not own.is_dir():
-            # Silently falling back to the shipped look would hide the typo.
-            raise ConfigError(cfg.path, "[newsletter] templates", f"folder {cfg.newsletter.templates!r} not found "
-                              f"(looked at {own}).", "fix the path; it is relative to the config file's folder.")
-        folders.append(own)
+def template_env(own_folder: Path | None = None) -> jinja2.Environment:
+    """Templates from ``own_folder`` first (an existing folder), then the shipped ones."""
+    folders = [own_folder] if own_folder is not None else []
     folders.append(SHIPPED_TEMPLATES)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
@@ -204,9 +198,8 @@ def _subject(issue: Issue) -> str:
     return " ".join(subject.split())  # a header must be one line
 
 
-def render_issue(issue: Issue, cfg: Config) -> RenderedEmail:
-    env = template_env(cfg)
-    view = _view(issue, cfg)
+def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str | None = None) -> RenderedEmail:
+    view = _view(issue, unsubscribe_url=unsubscribe_url)
     html, text = _render(env, view)
 
     # Too big for Gmail: give up sidebar items first, then bullets, and say so in the email and the report.
@@ -220,16 +213,18 @@ def render_issue(issue: Issue, cfg: Config) -> RenderedEmail:
         else:
             break
         note = "This issue was shortened to fit email size limits."
-        view = _view(issue, cfg, sidebar_limit=sidebar_limit, max_bullets=max_bullets, notes=[note])
+        view = _view(issue, unsubscribe_url=unsubscribe_url, sidebar_limit=sidebar_limit, max_bullets=max_bullets,
+                     notes=[note])
         html, text = _render(env, view)
     size = len(html.encode())
+    warnings = []
     if view.notes:
         kept = f"{sidebar_limit} of {len(issue.sidebar)} sidebar items"
         bullets = f", at most {max_bullets} bullet(s) per section" if max_bullets else ""
-        issue.problems.append(f"email trimmed to {size // 1000} KB: kept {kept}{bullets}")
+        warnings.append(f"email trimmed to {size // 1000} KB: kept {kept}{bullets}")
     if size > MAX_HTML_BYTES:
-        issue.problems.append(f"email is {size // 1000} KB even trimmed; Gmail will clip it")
-    return RenderedEmail(subject=_subject(issue), html=html, text=text, issue=issue)
+        warnings.append(f"email is {size // 1000} KB even trimmed; Gmail will clip it")
+    return RenderedEmail(subject=_subject(issue), html=html, text=text, issue=issue, warnings=warnings)
 
 
 # -- JSON ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Which stored articles go into this issue: the time window, then each topic's keyword filters.
+"""Which articles go into this issue: each topic's keyword filters over the window the orchestrator read.
 
 Keywords match whole words, case-insensitively, in the title and text:
 "AI" matches "new AI rules" but not "said" or "maintain". A keyword of
@@ -8,12 +8,11 @@ several words matches them in sequence, whatever the spacing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
-from newsletter.config import Config, Topic
-from newsletter.models import Article
-from newsletter.store import Store
+from newsletter.config import Topic
+from newsletter.models import Article, FeedSource
 
 
 def word_pattern(words: list[str]) -> re.Pattern[str] | None:
@@ -44,19 +43,19 @@ class TopicFilter:
         return self.include is None or self.include.search(haystack) is not None
 
 
-def select_articles(store: Store, cfg: Config, *, since: datetime | None, now: datetime) -> list[Article]:
-    """Stored articles from the config's feeds published in [since, now], each tagged with the
-    topics whose feeds carry it and whose filters admit it; articles no topic admits are left out."""
-    filters = {t.name: TopicFilter.of(t) for t in cfg.topics}
+def select_articles(articles: Iterable[Article], topics: Sequence[Topic], sources: Sequence[FeedSource]) -> list[Article]:
+    """Each article tagged with the topics whose feeds carry it and whose filters admit it;
+    articles no topic admits are left out."""
+    filters = {t.name: TopicFilter.of(t) for t in topics}
     topics_of: dict[str, list[str]] = {}
-    for source in cfg.feeds:
+    for source in sources:
         names = topics_of.setdefault(source.url, [])
         if source.topic not in names:
             names.append(source.topic)
     chosen = []
-    for article in store.articles_between(since, now, feed_urls=list(topics_of)):
+    for article in articles:
         haystack = f"{article.title}\n{article.text}"
-        topics = tuple(t for t in topics_of.get(article.feed_url, ()) if filters[t].admits(haystack))
-        if topics:
-            chosen.append(replace(article, topics=topics))
+        tagged = tuple(t for t in topics_of.get(article.feed_url, ()) if filters[t].admits(haystack))
+        if tagged:
+            chosen.append(replace(article, topics=tagged))
     return chosen

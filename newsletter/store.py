@@ -1,125 +1,41 @@
-"""Persistent state: feeds' fetch state, accumulated articles, issues sent.
+"""Persistent state: feeds' fetch state, accumulated articles, issues and their deliveries.
 
 SQLite by default (one file, created on first use); any SQLAlchemy URL works,
 PostgreSQL included. Every change runs inside one transaction, so a crash
 leaves either the old state or the new one.
 
-Schema changes are append-only numbered migrations (``MIGRATIONS``); the
-``schema_migrations`` table records which ran.
+Two processes may share a store (a cron ``send`` beside ``run``, two workers):
+the day's issue is claimed before it is built (``claim_issue``) and each
+recipient before a message goes out (``claim_recipient``), so neither can build
+a second issue or send a recipient a second copy.
+
+The store knows rows, not the pipeline's records: the orchestrator hands it
+what to record. Schema changes are the append-only numbered migrations in
+``migrations.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from newsletter.models import Article, Issue
+from newsletter.migrations import migrate
+from newsletter.models import Article, DeliveryStatus, PlacedArticle, SentArticle
+from newsletter.schema import articles, deliveries, feeds, issue_articles, issue_claims, issues, schema_migrations
 
-metadata = sa.MetaData()
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Store naive UTC, hand back aware UTC: SQLite keeps no zone of its own."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use UTC-aware times")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+# A claim older than this belongs to a process that died: another may take it over.
+CLAIM_LEASE = timedelta(minutes=15)
+SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another process's transaction
 
 
-schema_migrations = sa.Table(
-    "schema_migrations", metadata,
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
-
-feeds = sa.Table(
-    "feeds", metadata,
-    sa.Column("url", sa.String(2048), primary_key=True),
-    sa.Column("title", sa.Text),
-    sa.Column("etag", sa.Text),
-    sa.Column("last_modified", sa.Text),
-    sa.Column("last_fetch_at", UTCDateTime),
-    sa.Column("last_success_at", UTCDateTime),
-    sa.Column("last_error", sa.Text),
-    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
-    sa.Column("next_fetch_after", UTCDateTime),  # Retry-After / max-age: skip until then
-    sa.Column("gone", sa.Boolean, nullable=False, default=False),  # 410: disabled
-)
-
-articles = sa.Table(
-    "articles", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("feed_url", sa.String(2048), nullable=False, index=True),
-    sa.Column("outlet", sa.Text, nullable=False),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("link", sa.Text, nullable=False),
-    sa.Column("published", UTCDateTime, nullable=False, index=True),
-    sa.Column("first_seen", UTCDateTime, nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("html", sa.Text, nullable=False),
-)
-
-issues = sa.Table(
-    "issues", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("key", sa.String(512), nullable=False, unique=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("document", sa.JSON, nullable=False),  # the structured issue, as in preview's FILE.json
-    # The rendered email (migration 2): a retry later that day sends exactly what the others got.
-    sa.Column("html", sa.Text),
-    sa.Column("text", sa.Text),
-)
-
-# Which articles went out in which issue and where: what novelty and "never repeat" read.
-issue_articles = sa.Table(
-    "issue_articles", metadata,
-    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
-    sa.Column("article_id", sa.String(64), primary_key=True),
-    sa.Column("story_id", sa.String(32), nullable=False),
-    sa.Column("placement", sa.String(16), nullable=False),  # "briefing" or "sidebar"
-)
-
-deliveries = sa.Table(
-    "deliveries", metadata,
-    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
-    sa.Column("recipient", sa.String(512), primary_key=True),
-    sa.Column("message_id", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # "pending", "sent", "failed"
-    sa.Column("transport", sa.String(16), nullable=False),
-    sa.Column("location", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
-
-
-def _m1_initial(conn: Connection) -> None:
-    for table in (feeds, articles, issues, issue_articles, deliveries):
-        table.create(conn, checkfirst=True)
-
-
-def _m2_issue_email(conn: Connection) -> None:
-    have = {c["name"] for c in sa.inspect(conn).get_columns("issues")}
-    for name in ("html", "text"):
-        if name not in have:  # a store created at version 1 lacks them; a new one has them from _m1
-            conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {name} TEXT"))
-
-
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email]
+class StoreError(Exception):
+    """The store cannot be opened or written: the message says why, in the database's words."""
 
 
 @dataclass
@@ -145,39 +61,55 @@ class StoredEmail:
     text: str
 
 
-@dataclass
-class SentArticle:
-    article_id: str
-    story_id: str
-    issue_id: int
-    created_at: datetime
-
-
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, readonly: bool = False):
         self.engine = engine
-        self._migrate()
+        self.readonly = readonly
+        if not readonly:
+            with self.engine.begin() as conn:
+                migrate(conn)
+                # A store that can be read but not written (a read-only file, a read-only role) must
+                # fail here, at open, not after an issue was built and half recorded.
+                conn.execute(schema_migrations.update().where(schema_migrations.c.version == -1).values(version=-1))
+                conn.execute(sa.text("SELECT 1"))
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url)
-        if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+    def open(cls, url: str, *, readonly: bool = False) -> Store:
+        """Open (and on first use create) the store; ``readonly`` creates and changes nothing.
+
+        Raises StoreError when the URL's driver is missing, the file is not a database, or
+        the store cannot be written.
+        """
+        sqlite_path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        try:
+            if sqlite_path is not None and not readonly:
+                _check_writable(Path(sqlite_path))
+            if sqlite_path is not None and readonly:
+                url = f"sqlite:///file:{sqlite_path}?mode=ro&uri=true"
+            engine = sa.create_engine(url)
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _sqlite_pragmas if not readonly else _sqlite_readonly_pragmas)
+            store = cls(engine, readonly=readonly)
+            if readonly:
+                store.ping()
+            return store
+        except sa.exc.NoSuchModuleError as e:
+            raise StoreError(f"no database driver for this URL ({e})") from None
+        except sa.exc.ArgumentError as e:
+            raise StoreError(f"not a database URL ({e})") from None
+        except ModuleNotFoundError as e:
+            raise StoreError(f"the database driver {e.name!r} is not installed") from None
+        except sa.exc.DatabaseError as e:
+            raise StoreError(_first_line(e)) from None
+        except OSError as e:
+            raise StoreError(e.strerror or str(e)) from None
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(sa.func.count()).select_from(issues))
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            schema_migrations.create(conn, checkfirst=True)
-            done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
-            for version, migration in enumerate(MIGRATIONS, start=1):
-                if version not in done:
-                    migration(conn)
-                    conn.execute(schema_migrations.insert().values(version=version, applied_at=datetime.now(timezone.utc)))
 
     # -- feeds ------------------------------------------------------------
 
@@ -250,15 +182,19 @@ class Store:
 
     # -- issues -----------------------------------------------------------
 
+    def _delivered(self):
+        """Issues that reached at least one recipient: only those count as sent."""
+        return sa.exists().where((deliveries.c.issue_id == issues.c.id) & (deliveries.c.status == DeliveryStatus.SENT))
+
     def last_issue_at(self) -> datetime | None:
+        """When the last issue that reached anyone was made; an issue nobody got leaves its news to the next."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(issues.c.created_at))).scalar()
+            return conn.execute(sa.select(sa.func.max(issues.c.created_at)).where(self._delivered())).scalar()
 
     def sent_articles(self) -> dict[str, SentArticle]:
-        """Every article that went out in an earlier issue, by article id."""
-        q = sa.select(issue_articles.c.article_id, issue_articles.c.story_id, issues.c.id, issues.c.created_at).join(
-            issues, issues.c.id == issue_articles.c.issue_id
-        )
+        """Every article that reached a recipient in an earlier issue, by article id."""
+        q = (sa.select(issue_articles.c.article_id, issue_articles.c.story_id, issues.c.id, issues.c.created_at)
+             .join(issues, issues.c.id == issue_articles.c.issue_id).where(self._delivered()))
         with self.engine.connect() as conn:
             return {r[0]: SentArticle(r[0], r[1], r[2], r[3]) for r in conn.execute(q)}
 
@@ -276,30 +212,51 @@ class Store:
             return None
         return StoredEmail(row.id, row.created_at, row.subject, row.html, row.text or "")
 
-    def record_issue(self, issue: Issue, subject: str, document: dict, *, html: str | None = None,
-                     text: str | None = None) -> int:
-        """Record the issue and what it placed, once per key; returns its id.
+    def claim_issue(self, key: str, owner: str, now: datetime) -> bool:
+        """Take the right to build the issue ``key``: True for exactly one caller at a time.
 
-        Recording happens before delivery, so a crash between the two leaves
-        pending deliveries to finish, never a second issue.
+        A claim older than CLAIM_LEASE was left by a process that died mid-build; it is taken over.
+        """
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(issue_claims.insert().values(key=key, owner=owner, claimed_at=now))
+            return True
+        except sa.exc.IntegrityError:
+            pass
+        with self.engine.begin() as conn:
+            stale = ((issue_claims.c.key == key) & (issue_claims.c.claimed_at < now - CLAIM_LEASE))
+            taken = conn.execute(issue_claims.update().where(stale).values(owner=owner, claimed_at=now)).rowcount
+        return taken == 1
+
+    def release_issue(self, key: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(issue_claims.delete().where((issue_claims.c.key == key) & (issue_claims.c.owner == owner)))
+
+    def issue_claimed(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(issue_claims.c.key).where(issue_claims.c.key == key)).first() is not None
+
+    def record_issue(self, key: str, *, created_at: datetime, subject: str, document: dict, html: str, text: str,
+                     placements: Sequence[PlacedArticle], owner: str | None = None) -> int:
+        """Record the issue and what it placed, once per key, and release the build claim; returns its id.
+
+        Recording happens before delivery, so a crash between the two leaves deliveries
+        to finish, never a second issue.
         """
         with self.engine.begin() as conn:
-            existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == issue.key)).scalar()
+            existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
             if existing is not None:
                 return existing
             issue_id = conn.execute(
-                issues.insert().values(key=issue.key, created_at=issue.generated_at, subject=subject, document=document,
+                issues.insert().values(key=key, created_at=created_at, subject=subject, document=document,
                                        html=html, text=text)
             ).inserted_primary_key[0]
-            rows = []
-            for b in issue.briefings:
-                rows += [dict(issue_id=issue_id, article_id=a.id, story_id=b.story.id, placement="briefing") for a in b.story.articles]
-            for item in issue.sidebar:
-                if item.story is not None:
-                    rows += [dict(issue_id=issue_id, article_id=a.id, story_id=item.story.id, placement="sidebar") for a in item.story.articles]
+            rows = {p.article_id: dict(issue_id=issue_id, article_id=p.article_id, story_id=p.story_id,
+                                       placement=p.where) for p in placements}  # one placement per article
             if rows:
-                unique = {r["article_id"]: r for r in rows}  # one placement per article
-                conn.execute(issue_articles.insert(), list(unique.values()))
+                conn.execute(issue_articles.insert(), list(rows.values()))
+            if owner is not None:
+                conn.execute(issue_claims.delete().where((issue_claims.c.key == key) & (issue_claims.c.owner == owner)))
             return issue_id
 
     def issue_delivered(self, key: str, recipients: list[str]) -> bool:
@@ -308,27 +265,73 @@ class Store:
         if issue_id is None:
             return False
         status = self.delivery_status(issue_id)
-        return all(status.get(r) == "sent" for r in recipients)
+        return all(status.get(r) == DeliveryStatus.SENT for r in recipients)
 
     # -- deliveries -------------------------------------------------------
 
-    def delivery_status(self, issue_id: int) -> dict[str, str]:
+    def delivery_status(self, issue_id: int) -> dict[str, DeliveryStatus]:
         with self.engine.connect() as conn:
             q = sa.select(deliveries.c.recipient, deliveries.c.status).where(deliveries.c.issue_id == issue_id)
-            return {r[0]: r[1] for r in conn.execute(q)}
+            return {r[0]: DeliveryStatus(r[1]) for r in conn.execute(q)}
 
-    def mark_delivery(self, issue_id: int, recipient: str, *, message_id: str, status: str, transport: str,
-                      location: str | None = None, error: str | None = None, at: datetime) -> None:
-        values = dict(message_id=message_id, status=status, transport=transport, location=location, error=error, updated_at=at)
+    def owe(self, issue_id: int, recipients: Sequence[str], *, message_ids: dict[str, str], transport: str,
+            at: datetime) -> None:
+        """Add a pending delivery for each recipient that has none yet."""
+        for rcpt in recipients:
+            try:
+                with self.engine.begin() as conn:
+                    have = conn.execute(sa.select(deliveries.c.status).where(
+                        (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == rcpt))).first()
+                    if have is None:
+                        conn.execute(deliveries.insert().values(
+                            issue_id=issue_id, recipient=rcpt, message_id=message_ids[rcpt],
+                            status=DeliveryStatus.PENDING, transport=transport, updated_at=at))
+            except sa.exc.IntegrityError:
+                pass  # another process added it first: the same row
+
+    def claim_recipient(self, issue_id: int, recipient: str, at: datetime) -> bool:
+        """Mark one owed delivery "sending": True for exactly one process. A stale "sending"
+        (its process died mid-message) may be claimed again after CLAIM_LEASE."""
+        owed = deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+        stale = (deliveries.c.status == DeliveryStatus.SENDING) & (deliveries.c.updated_at < at - CLAIM_LEASE)
+        where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient) & (owed | stale)
         with self.engine.begin() as conn:
-            where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient)
-            if conn.execute(deliveries.update().where(where).values(values)).rowcount == 0:
-                conn.execute(deliveries.insert().values(issue_id=issue_id, recipient=recipient, **values))
+            return conn.execute(deliveries.update().where(where).values(
+                status=DeliveryStatus.SENDING, updated_at=at)).rowcount == 1
+
+    def mark_delivery(self, issue_id: int, recipient: str, *, status: DeliveryStatus, location: str | None = None,
+                      error: str | None = None, at: datetime) -> None:
+        where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient)
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.update().where(where).values(status=status, location=location, error=error,
+                                                                 updated_at=at))
+
+
+def _first_line(e: Exception) -> str:
+    return str(getattr(e, "orig", None) or e).splitlines()[0]
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the fetcher's writes
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_readonly_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cur.close()
+
+
+def _check_writable(path: Path) -> None:
+    """SQLite opens a read-only file without complaint and fails at the first write, mid-run: check now."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(f"{path} is read-only")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"the folder {path.parent} is read-only (SQLite writes its journal beside the file)")
+
+

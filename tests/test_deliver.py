@@ -1,4 +1,4 @@
-"""Delivery through the file outbox and through a real SMTP server (aiosmtpd on 127.0.0.1)."""
+"""The delivery stage: one message per recipient through the file outbox or a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.clock import FixedClock
+from aiosmtpd.controller import Controller
+
 from newsletter.config import SMTPSettings
-from newsletter.deliver import FileTransport, SMTPTransport, deliver_issue
+from newsletter.deliver import FileTransport, SMTPTransport, build_message, deliver, message_id, unique_recipients
 from newsletter.errors import DeliveryError
-from newsletter.models import Issue, RenderedEmail
-from newsletter.store import Store
+from newsletter.models import DeliveryStatus, Issue, RenderedEmail
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
 
@@ -25,68 +25,91 @@ def _email() -> RenderedEmail:
                          text="Harbour reopens", issue=issue)
 
 
-def _issue_id(store: Store, rendered: RenderedEmail) -> int:
-    return store.record_issue(rendered.issue, rendered.subject, {"title": rendered.issue.title})
+def _message(rcpt: str, **kw):
+    sender = kw.pop("sender", "Brief <brief@example.com>")
+    return build_message(_email(), sender, rcpt, msg_id=message_id("Test Brief:2026-11-24", rcpt, sender),
+                         date=NOW, **kw)
 
 
-def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path, store):
-    rendered = _email()
+def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     outbox = tmp_path / "outbox"
-    done = deliver_issue(rendered, store, _issue_id(store, rendered), FileTransport(outbox),
-                         "Brief <brief@example.com>", ["a@example.org", "b@example.org"], FixedClock(NOW),
-                         unsubscribe_url="https://example.com/unsub?u=1")
-    assert [d.ok for d in done] == [True, True]
+    transport = FileTransport(outbox)
+    done = [deliver(_message(r, unsubscribe_url="https://example.com/unsub?u=1"), r, transport)
+            for r in ("a@example.org", "b@example.org")]
+    assert [d.status for d in done] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == 2 and not list(outbox.glob(".tmp-*"))
+    assert {Path(d.location) for d in done} == set(files)
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     for header in ("From", "To", "Subject", "Date", "Message-ID"):
         assert msg[header], header
-    assert msg["Subject"] == rendered.subject
+    assert msg["Subject"] == _email().subject
     assert msg["List-Unsubscribe"] == "<https://example.com/unsub?u=1>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["Message-ID"].endswith("@example.com>")
 
 
-def test_rerun_does_not_deliver_twice(tmp_path, store):
-    rendered = _email()
-    outbox = tmp_path / "outbox"
-    issue_id = _issue_id(store, rendered)
-    first = deliver_issue(rendered, store, issue_id, FileTransport(outbox), "brief@example.com",
-                          ["a@example.org"], FixedClock(NOW))
-    (outbox / Path(first[0].location).name).unlink()
-    again = deliver_issue(rendered, store, _issue_id(store, rendered), FileTransport(outbox), "brief@example.com",
-                          ["a@example.org"], FixedClock(NOW))
-    assert again[0].location == "already sent"
-    assert not list(outbox.glob("*.eml"))  # nothing was written a second time
+def test_the_same_issue_to_the_same_recipient_keeps_its_message_id():
+    a, again = _message("a@example.org"), _message("A@example.org")
+    assert a["Message-ID"] == again["Message-ID"] != _message("b@example.org")["Message-ID"]
 
 
-def test_smtp_delivers_to_good_recipients_when_one_is_refused(store, smtp_server):
+def test_one_mailbox_gets_one_copy_however_it_is_written():
+    assert unique_recipients(["a@x.example", "a@x.example", " a@X.EXAMPLE", "b@x.example", "A@x.example "]) == \
+        ["a@x.example", "b@x.example"]
+
+
+def test_smtp_delivers_to_good_recipients_when_one_is_refused(smtp_server):
     inbox, port = smtp_server
-    rendered = _email()
-    issue_id = _issue_id(store, rendered)
-    settings = SMTPSettings(host="127.0.0.1", port=port, security="none")
+    transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none"), None)
     recipients = ["a@example.org", "ghost@example.org", "b@example.org"]
-    done = deliver_issue(rendered, store, issue_id, SMTPTransport(settings, None), "brief@example.com",
-                         recipients, FixedClock(NOW))
+    done = [deliver(_message(r), r, transport) for r in recipients]
+    transport.close()
     assert [d.ok for d in done] == [True, False, True]
-    assert "550" in done[1].error
+    assert done[1].status is DeliveryStatus.FAILED and "550" in done[1].error
     assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == ["a@example.org", "b@example.org"]
     msg = email.message_from_bytes(inbox.messages[0][1], policy=email.policy.default)
     assert msg.get_content_type() == "multipart/alternative"
 
-    # A rerun retries the refused address only; the served ones get nothing twice.
-    inbox.refuse = None
-    again = deliver_issue(rendered, store, issue_id, SMTPTransport(settings, None), "brief@example.com",
-                          recipients, FixedClock(NOW))
-    assert [d.location for d in again][0::2] == ["already sent", "already sent"]
-    assert len(inbox.messages) == 3 and inbox.messages[-1][0] == ["ghost@example.org"]
+
+class _DropsOnce:
+    """A server that hangs up on the first message it is handed, as a busy relay does mid-run."""
+
+    def __init__(self):
+        self.messages: list[list[str]] = []
+        self.dropped = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.dropped:
+            self.dropped = True
+            server.transport.close()  # the connection goes away before any reply
+            return None
+        self.messages.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
 
 
-def test_unreachable_smtp_server_is_one_clear_error(store):
-    rendered = _email()
-    settings = SMTPSettings(host="127.0.0.1", port=1, security="none", timeout=5)
+def test_a_dropped_smtp_connection_costs_a_reconnect_not_the_rest_of_the_run():
+    import socket
+
+    handler = _DropsOnce()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none", timeout=10), None)
+        done = [deliver(_message(r), r, transport) for r in ("a@example.org", "b@example.org")]
+        transport.close()
+    finally:
+        controller.stop()
+    assert [d.ok for d in done] == [True, True]
+    assert handler.dropped and handler.messages == [["a@example.org"], ["b@example.org"]]
+
+
+def test_unreachable_smtp_server_is_one_clear_error():
+    transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=1, security="none", timeout=5), None)
     with pytest.raises(DeliveryError, match=r"cannot reach SMTP server 127\.0\.0\.1:1.*Fix:"):
-        deliver_issue(rendered, store, _issue_id(store, rendered), SMTPTransport(settings, None),
-                      "brief@example.com", ["a@example.org"], FixedClock(NOW))
+        deliver(_message("a@example.org"), "a@example.org", transport)

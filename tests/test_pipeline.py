@@ -13,8 +13,9 @@ from email.utils import format_datetime
 from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
-from newsletter.deliver import FileTransport, make_transport
-from newsletter.pipeline import send_issue
+from newsletter.deliver import FileTransport
+from newsletter.models import DeliveryStatus
+from newsletter.pipeline import Edges, make_transport, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 
@@ -57,7 +58,7 @@ def _rss(title: str, items: list[tuple[str, str, str, datetime]]) -> str:
 
 
 def _morning(cfg, store, clock, outbox):
-    return send_issue(cfg, store, extractive_summarizer(), FileTransport(outbox), clock)
+    return send(cfg, Edges(store, clock, extractive_summarizer(), FileTransport(outbox)))
 
 
 def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_path):
@@ -84,7 +85,7 @@ def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_
         outbox = tmp_path / "outbox"
 
         day1 = _morning(cfg, store, FixedClock(DAY1), outbox)
-        first = {b.headline: b for b in day1.issue.briefings}
+        first = {b.headline: b for b in day1.built.issue.briefings}
         assert len(first) == 2  # the bridge once, with both outlets, and the orchard
         bridge = next(b for b in first.values() if "bridge" in b.headline.lower())
         assert len(bridge.story.articles) == 2 and not bridge.story.is_update
@@ -94,15 +95,15 @@ def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_
         srv.add("/signal.xml", _rss("Signal", [("s1", *BRIDGE["signal"], d2)]))
         srv.add("/gazette.xml", _rss("Gazette", gazette + [("g3", *SCHOOL, d2)]))
         day2 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=1)), outbox)
-        headlines = [b.headline for b in day2.issue.briefings] + [i.headline for i in day2.issue.sidebar]
+        headlines = [b.headline for b in day2.built.issue.briefings] + [i.headline for i in day2.built.issue.sidebar]
         assert not any("orchard" in h.lower() for h in headlines)  # sent yesterday, nothing new: not repeated
-        bridge2 = next(b for b in day2.issue.briefings if "bridge" in b.story.headline.lower())
+        bridge2 = next(b for b in day2.built.issue.briefings if "bridge" in b.story.headline.lower())
         assert bridge2.story.is_update and len(bridge2.story.articles) == 3
         assert any("solar" in h.lower() for h in headlines)
 
         # A quiet morning: nothing new anywhere. The issue still goes out, saying so.
         day3 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=2)), outbox)
-        assert not day3.issue.briefings and not day3.issue.sidebar
+        assert not day3.built.issue.briefings and not day3.built.issue.sidebar
         assert [d.ok for d in day3.deliveries] == [True]
         store.close()
 
@@ -119,7 +120,7 @@ class _CountingSummarizer:
 
     def __init__(self):
         self.inner, self.calls = extractive_summarizer(), 0
-        self.name = "counting"
+        self.name, self.costly = "counting", True
 
     def brief(self, story):
         self.calls += 1
@@ -153,17 +154,17 @@ def test_a_rerun_the_same_morning_sends_the_recorded_issue_to_those_still_owed(t
         """))
         store = Store.open(cfg.store_url)
         model = _CountingSummarizer()
-        first = send_issue(cfg, store, model, make_transport(cfg), FixedClock(DAY1))
+        first = send(cfg, Edges(store, FixedClock(DAY1), model, make_transport(cfg)))
         assert [d.ok for d in first.deliveries] == [True, False]
         asked = model.calls
 
         # The mailbox is fixed and news moved on; the rerun at 09:00 must not send a different issue.
         inbox.refuse = None
         srv.add("/gazette.xml", _rss("Gazette", [("g3", *SCHOOL, DAY1 + timedelta(hours=1))]))
-        again = send_issue(cfg, store, model, make_transport(cfg), FixedClock(DAY1 + timedelta(hours=3)))
+        again = send(cfg, Edges(store, FixedClock(DAY1 + timedelta(hours=3)), model, make_transport(cfg)))
         store.close()
-    assert [(d.recipient, d.location) for d in again.deliveries][0] == ("a@example.org", "already sent")
-    assert again.deliveries[1].ok and again.resumed
+    assert (again.deliveries[0].recipient, again.deliveries[0].earlier) == ("a@example.org", True)
+    assert again.deliveries[1].ok and not again.deliveries[1].earlier and again.recorded_at is not None
     assert model.calls == asked  # nothing was summarized twice
     (to_a, raw_a), (to_ghost, raw_ghost) = inbox.messages
     assert (to_a, to_ghost) == (["a@example.org"], ["ghost@example.org"])

@@ -9,10 +9,17 @@ import pytest
 
 from newsletter.config import Config
 from newsletter.models import Article, Bullet, Briefing, Issue, SidebarItem, Story, TopicSection
-from newsletter.rank import place_stories
-from newsletter.store import SentArticle, Store
+from newsletter.models import DeliveryStatus, SentArticle
+from newsletter.pipeline import placements
+from newsletter.rank import Slots, place_stories
+from newsletter.store import Store
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
+
+
+def place(stories, cfg: Config, sent, now):
+    slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
+    return place_stories(stories, cfg.topics, cfg.ranking, slots, sent, now)
 
 
 def make_cfg(max_stories=2, sidebar_size=3, **ranking) -> Config:
@@ -43,7 +50,7 @@ def ids(stories):
 def test_top_n_per_topic_then_sidebar_each_story_once():
     stories = [story("a", 5, 1), story("b", 4, 1), story("c", 3, 1), story("d", 2, 1), story("e", 1, 1),
                story("f", 1, 2)]
-    p = place_stories(stories, make_cfg(max_stories=2, sidebar_size=3), {}, NOW)
+    p = place(stories, make_cfg(max_stories=2, sidebar_size=3), {}, NOW)
     assert ids(p.sections["Business"]) == ["a", "b"]
     assert ids(p.sidebar) == ["c", "d", "e"]  # next best; "f" does not fit
     placed = [s.id for s in p.sections["Business"]] + [s.id for s in p.sidebar]
@@ -55,9 +62,9 @@ def test_top_n_per_topic_then_sidebar_each_story_once():
 def test_more_outlets_and_newer_rank_higher_and_weights_change_the_order():
     many_old = story("old", 6, 30)
     one_new = story("new", 1, 0)
-    default = place_stories([many_old, one_new], make_cfg(max_stories=1), {}, NOW)
+    default = place([many_old, one_new], make_cfg(max_stories=1), {}, NOW)
     assert ids(default.sections["Business"]) == ["old"]
-    fresh_first = place_stories([many_old, one_new], make_cfg(max_stories=1, outlets=0.1, recency=3.0), {}, NOW)
+    fresh_first = place([many_old, one_new], make_cfg(max_stories=1, outlets=0.1, recency=3.0), {}, NOW)
     assert ids(fresh_first.sections["Business"]) == ["new"]
 
 
@@ -65,7 +72,7 @@ def test_topic_keywords_whole_word_raise_rank():
     plain = story("p", 2, 1, text="The council met on Monday.")
     merger = story("m", 2, 1, text="The merger was approved.")
     railway = story("r", 2, 1, text="A merger-free railway report.")  # "merger" whole word counts, "rail" is not "railway"
-    p = place_stories([plain, railway, merger], make_cfg(max_stories=3), {}, NOW)
+    p = place([plain, railway, merger], make_cfg(max_stories=3), {}, NOW)
     order = ids(p.sections["Business"])
     assert order.index("m") < order.index("p") and order.index("r") < order.index("p")
     scores = {ids([s])[0]: s.score for s in p.sections["Business"]}
@@ -75,12 +82,12 @@ def test_topic_keywords_whole_word_raise_rank():
 def test_multi_topic_story_is_placed_once_where_it_ranks_best():
     both = story("x", 3, 1, topics=("Business", "Transport"), text="The night ferry and rail link will run in May.")
     others = [story(k, 4, 1) for k in "bc"]
-    p = place_stories([both, *others], make_cfg(max_stories=2), {}, NOW)
+    p = place([both, *others], make_cfg(max_stories=2), {}, NOW)
     assert ids(p.sections["Transport"]) == ["x"]  # its keywords are Transport's
     assert "x" not in ids(p.sections["Business"]) + ids(p.sidebar)
     # With no room in its best topic it goes to the next one, still once.
     full = [story(k, 6, 0, topics=("Transport",), text="rail ferry") for k in "mn"]
-    p2 = place_stories([both, *full], make_cfg(max_stories=2), {}, NOW)
+    p2 = place([both, *full], make_cfg(max_stories=2), {}, NOW)
     assert ids(p2.sections["Business"]) == ["x"] and "x" not in ids(p2.sections["Transport"]) + ids(p2.sidebar)
 
 
@@ -91,15 +98,15 @@ def _sent(*article_ids: str) -> dict[str, SentArticle]:
 def test_sent_story_is_not_repeated_but_comes_back_as_update_with_new_outlets():
     s = story("s", 3, 2)
     all_sent = _sent("s-0", "s-1", "s-2")
-    p = place_stories([s], make_cfg(), all_sent, NOW)
+    p = place([s], make_cfg(), all_sent, NOW)
     assert not p.sections and not p.sidebar and [x.id for x in p.dropped] == [s.id]
 
     grown = story("s", 4, 2)  # a fourth outlet joined since
-    p = place_stories([grown], make_cfg(), all_sent, NOW)
+    p = place([grown], make_cfg(), all_sent, NOW)
     [back] = p.sections["Business"]
-    assert back.is_update and back.score < place_stories([story("s", 4, 2)], make_cfg(), {}, NOW).sections["Business"][0].score
+    assert back.is_update and back.score < place([story("s", 4, 2)], make_cfg(), {}, NOW).sections["Business"][0].score
 
-    strict = place_stories([grown], make_cfg(update_min_new_outlets=2), all_sent, NOW)
+    strict = place([grown], make_cfg(update_min_new_outlets=2), all_sent, NOW)
     assert not strict.sections and not strict.sidebar
 
 
@@ -108,16 +115,16 @@ def test_new_article_from_an_outlet_already_sent_is_not_an_update():
     same_outlet = Article(id="s-late", feed_url="f", outlet="Outlet 0", title="Story s, later", link="https://x.example/l",
                           published=NOW, text="")
     s.articles.append(same_outlet)
-    p = place_stories([s], make_cfg(), _sent("s-0", "s-1"), NOW)
+    p = place([s], make_cfg(), _sent("s-0", "s-1"), NOW)
     assert not p.sections and not p.sidebar
 
 
 def test_ties_break_deterministically_whatever_the_input_order():
     stories = [story(k, 2, 1) for k in "pqrstu"]
-    first = place_stories(stories, make_cfg(max_stories=2, sidebar_size=4), {}, NOW)
+    first = place(stories, make_cfg(max_stories=2, sidebar_size=4), {}, NOW)
     shuffled = stories[:]
     random.Random(5).shuffle(shuffled)
-    again = place_stories(shuffled, make_cfg(max_stories=2, sidebar_size=4), {}, NOW)
+    again = place(shuffled, make_cfg(max_stories=2, sidebar_size=4), {}, NOW)
     assert ids(first.sections["Business"]) == ids(again.sections["Business"])
     assert ids(first.sidebar) == ids(again.sidebar)
     assert ids(first.sections["Business"]) + ids(first.sidebar) == [ids([s])[0] for s in sorted(stories, key=lambda s: s.id)]
@@ -127,17 +134,22 @@ def test_never_repeat_across_issues_through_the_store(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
     cfg = make_cfg(max_stories=1, sidebar_size=2)
     day1 = [story("a", 3, 1), story("b", 2, 1), story("c", 1, 1)]
-    first = place_stories(day1, cfg, store.sent_articles(), NOW)
+    first = place(day1, cfg, store.sent_articles(), NOW)
     lead = first.sections["Business"][0]
     bullet = [Bullet("x", [1])]
     issue = Issue(title="T", date=NOW.date(), generated_at=NOW,
-                  sections=[TopicSection("Business", [Briefing(lead, lead.headline, "dek", bullet, bullet, bullet)])],
+                  sections=[TopicSection("Business", [Briefing(lead, lead.headline, "dek", {"big_picture": bullet})])],
                   sidebar=[SidebarItem(s.headline, "blurb", s.articles[0].link, s.articles[0].outlet, s) for s in first.sidebar])
-    store.record_issue(issue, "subject", {})
+    issue_id = store.record_issue("T:day1", created_at=NOW, subject="subject", document={}, html="", text="",
+                                  placements=placements(issue))
+    # An issue counts as sent once it reached someone: recorded alone, it leaves its stories to the next.
+    assert store.sent_articles() == {}
+    store.owe(issue_id, ["r@example.org"], message_ids={"r@example.org": "<m@x>"}, transport="file", at=NOW)
+    store.mark_delivery(issue_id, "r@example.org", status=DeliveryStatus.SENT, at=NOW)
 
     later = NOW + timedelta(days=1)
     day2 = [story("a", 4, 1), story("b", 2, 1), story("c", 1, 1), story("d", 1, 0)]  # "a" gained an outlet
-    second = place_stories(day2, cfg, store.sent_articles(), later)
+    second = place(day2, cfg, store.sent_articles(), later)
     shown = ids(second.sections.get("Business", [])) + ids(second.sidebar)
     assert "b" not in shown and "c" not in shown  # sent yesterday, nothing new
     assert sorted(shown) == ["a", "d"]
@@ -147,5 +159,5 @@ def test_never_repeat_across_issues_through_the_store(tmp_path):
 
 def test_story_from_a_topic_no_longer_configured_only_reaches_the_sidebar():
     orphan = story("o", 6, 0, topics=("Gone",))
-    p = place_stories([orphan, story("a", 1, 5)], make_cfg(max_stories=2), {}, NOW)
+    p = place([orphan, story("a", 1, 5)], make_cfg(max_stories=2), {}, NOW)
     assert ids(p.sections["Business"]) == ["a"] and ids(p.sidebar) == ["o"]

@@ -11,8 +11,9 @@ import pytest
 
 from newsletter.config import Config
 from newsletter.errors import ConfigError, NewsletterError
-from newsletter.models import Article, Briefing, Bullet, Issue, SidebarItem, Story, TopicSection
-from newsletter.render import MAX_HTML_BYTES, issue_document, render_issue
+from newsletter.models import Article, Briefing, Bullet, Issue, RenderedEmail, SidebarItem, Story, TopicSection
+from newsletter.pipeline import templates_folder
+from newsletter.render import MAX_HTML_BYTES, issue_document, render_issue, template_env
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 HOSTILE_TITLE = '<script>alert("x")</script> Harbour "news" & <b>more</b>'
@@ -58,14 +59,8 @@ def make_issue(n_stories: int = 4, n_sidebar: int = 6, **kw) -> Issue:
                  sidebar=[sidebar_item(i) for i in range(1, n_sidebar + 1)], **kw)
 
 
-def cfg(tmp_path: Path | None = None, **newsletter) -> Config:
-    c = Config.model_validate({
-        "newsletter": {"title": "The Meridian Brief", "from": "a@example.com", "to": ["b@example.org"], **newsletter},
-        "topics": [{"name": "Cities & Climate", "feeds": ["f.xml"]}],
-    })
-    if tmp_path:
-        c.path = tmp_path / "newsletter.toml"
-    return c
+def render(issue: Issue, *, templates: Path | None = None, unsubscribe_url: str | None = None) -> RenderedEmail:
+    return render_issue(issue, template_env(templates), unsubscribe_url=unsubscribe_url)
 
 
 def parse(html: str):
@@ -79,7 +74,7 @@ def visible_text(doc) -> str:
 
 def test_reader_sees_every_story_with_sources_sections_and_recent_news():
     issue = make_issue()
-    email = render_issue(issue, cfg())
+    email = render(issue)
     doc = parse(email.html)
     text = visible_text(doc)
     assert "The Meridian Brief" in text and "Wednesday, 25 November 2026" in text
@@ -97,7 +92,7 @@ def test_reader_sees_every_story_with_sources_sections_and_recent_news():
 
 def test_citation_markers_and_numbered_sources_link_to_the_articles():
     issue = make_issue(n_stories=1, n_sidebar=0)
-    doc = parse(render_issue(issue, cfg()).html)
+    doc = parse(render(issue).html)
     story = issue.briefings[0].story
     markers = {(a.text_content(), a.get("href")) for a in doc.xpath("//a") if a.text_content().startswith("[")}
     assert ("[1]", story.articles[0].link) in markers
@@ -114,7 +109,7 @@ def test_hostile_feed_text_is_shown_as_text_and_javascript_links_are_not_links()
     issue = Issue(title="The Meridian Brief", date=date(2026, 11, 25), generated_at=T0,
                   sections=[TopicSection("Cities & Climate", [bad])],
                   sidebar=[sidebar_item(1, url="javascript:alert(1)"), sidebar_item(2, url=" JaVaScRiPt:alert(2)")])
-    email = render_issue(issue, cfg())
+    email = render(issue)
     doc = parse(email.html)
     assert not doc.xpath("//script") and not doc.xpath("//body//b") and not doc.xpath("//body//i")
     assert "javascript:" not in email.html.lower()
@@ -128,7 +123,7 @@ def test_hostile_feed_text_is_shown_as_text_and_javascript_links_are_not_links()
 
 
 def test_key_styles_are_inline_and_nothing_loads_from_outside():
-    html = render_issue(make_issue(), cfg()).html
+    html = render(make_issue()).html
     doc = parse(html)
     headline = doc.xpath('//h3[contains(@class, "headline")]')[0]
     assert "font-size" in (headline.get("style") or "")
@@ -141,7 +136,7 @@ def test_key_styles_are_inline_and_nothing_loads_from_outside():
 
 
 def test_demo_sized_issue_fits_under_gmail_clipping():
-    email = render_issue(make_issue(n_stories=9, n_sidebar=8), cfg())
+    email = render(make_issue(n_stories=9, n_sidebar=8))
     assert len(email.html.encode()) < MAX_HTML_BYTES
 
 
@@ -150,17 +145,17 @@ def test_oversized_issue_is_trimmed_and_says_so():
     for b in issue.briefings:  # very long bullets: far past 100 KB as rendered
         for _, bullets in b.sections():
             bullets.extend(Bullet("A very long bullet. " * 40, [1]) for _ in range(3))
-    email = render_issue(issue, cfg())
+    email = render(issue)
     assert len(email.html.encode()) < MAX_HTML_BYTES
     assert "shortened to fit email size limits" in visible_text(parse(email.html))
-    assert any("trimmed" in p for p in issue.problems)
+    assert any("trimmed" in w for w in email.warnings)
     for b in issue.briefings:  # every story still there
         assert b.headline in email.text
 
 
 def test_text_part_has_the_same_headlines_and_source_urls():
     issue = make_issue()
-    text = render_issue(issue, cfg()).text
+    text = render(issue).text
     assert "<" not in text.replace("<i>", "").replace("</i>", "")  # no markup apart from feed text itself
     for b in issue.briefings:
         assert b.headline in text
@@ -175,19 +170,19 @@ def test_text_part_has_the_same_headlines_and_source_urls():
 
 def test_subject_names_title_date_and_top_story():
     issue = make_issue()
-    assert render_issue(issue, cfg()).subject == \
+    assert render(issue).subject == \
         "The Meridian Brief — 25 Nov 2026: Headline number 1 about the harbour"
     empty = Issue(title="The Meridian Brief", date=date(2026, 11, 25), generated_at=T0, sections=[], sidebar=[])
-    email = render_issue(empty, cfg())
+    email = render(empty)
     assert email.subject == "The Meridian Brief — 25 Nov 2026"
     assert "No new stories" in visible_text(parse(email.html))
 
 
 def test_unsubscribe_link_only_when_configured():
-    plain = render_issue(make_issue(), cfg())
+    plain = render(make_issue())
     assert "Unsubscribe" not in plain.html
     url = "https://meridian-brief.example.com/unsubscribe?u=1"
-    with_link = render_issue(make_issue(), cfg(unsubscribe_url=url))
+    with_link = render(make_issue(), unsubscribe_url=url)
     assert parse(with_link.html).xpath(f'//a[@href="{url}" and normalize-space()="Unsubscribe"]')
     assert f"Unsubscribe: {url}" in with_link.text
 
@@ -196,18 +191,23 @@ def test_own_templates_come_first_and_shipped_ones_fill_the_gaps(tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "issue.html").write_text(
         "<html><body><h1>{{ v.title }} custom</h1>{% for s in v.sections %}{{ s.name }}{% endfor %}</body></html>")
-    email = render_issue(make_issue(), cfg(tmp_path, templates="mine"))
+    email = render(make_issue(), templates=tmp_path / "mine")
     assert "The Meridian Brief custom" in email.html
     assert "RECENT NEWS" in email.text  # issue.txt came from the shipped folder
 
 
 def test_template_mistakes_get_a_one_line_answer(tmp_path):
+    cfg = Config.model_validate({
+        "newsletter": {"title": "T", "from": "a@example.com", "to": ["b@example.org"], "templates": "no-such-folder"},
+        "topics": [{"name": "Cities & Climate", "feeds": ["f.xml"]}],
+    })
+    cfg.path = tmp_path / "newsletter.toml"
     with pytest.raises(ConfigError, match=r"templates.*not found"):
-        render_issue(make_issue(), cfg(tmp_path, templates="no-such-folder"))
+        templates_folder(cfg)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "issue.html").write_text("<html>\n{% for s in v.sections %}\n</html>")
     with pytest.raises(NewsletterError, match=r"issue.html, line \d+"):
-        render_issue(make_issue(), cfg(tmp_path, templates="broken"))
+        render(make_issue(), templates=tmp_path / "broken")
 
 
 def test_issue_document_matches_the_json_contract():
@@ -231,4 +231,4 @@ def test_issue_document_matches_the_json_contract():
 def test_source_count_label_reads_naturally(n_sources, label):
     issue = Issue(title="T", date=date(2026, 11, 25), generated_at=T0,
                   sections=[TopicSection("X", [briefing(1, n_sources)])], sidebar=[])
-    assert label in visible_text(parse(render_issue(issue, cfg()).html))
+    assert label in visible_text(parse(render(issue).html))

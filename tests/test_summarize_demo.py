@@ -12,7 +12,7 @@ import pytest
 from newsletter.config import load_config
 from newsletter.ingest.parse import article_id, parse_feed
 from newsletter.models import Issue, Story, TopicSection
-from newsletter.render import MAX_HTML_BYTES, render_issue
+from newsletter.render import MAX_HTML_BYTES, render_issue, template_env
 from newsletter.summarize import extractive_summarizer
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "newsletter.toml"
@@ -76,7 +76,7 @@ def test_demo_issue_renders_clean_and_under_the_size_limit(demo_stories):
     issue = Issue(title=cfg.newsletter.title, date=date(2026, 11, 25), generated_at=NOW,
                   sections=[TopicSection("Cities & Climate", briefings[:3]),
                             TopicSection("Technology & Business", briefings[3:])], sidebar=[])
-    email = render_issue(issue, cfg)
+    email = render_issue(issue, template_env())
     assert len(email.html.encode()) < MAX_HTML_BYTES
     assert "<script" not in email.html.lower() and "onerror" not in email.html.lower()
     assert "evil.example" not in email.html and "evil.example" not in email.text

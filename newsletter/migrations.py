@@ -1,0 +1,108 @@
+"""Schema changes: append-only, numbered, each with its own DDL.
+
+A migration describes the tables as they were at its version, never as they
+are today (``schema.py``), so a store made by any release upgrades by running
+the migrations it has not run, in order, with nothing to inspect. The
+``schema_migrations`` table records which ran. Add a change as a new function
+at the end of MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newsletter.schema import UTCDateTime, schema_migrations
+
+
+def _m1_initial(conn: Connection) -> None:
+    m = sa.MetaData()
+    sa.Table(
+        "feeds", m,
+        sa.Column("url", sa.String(2048), primary_key=True),
+        sa.Column("title", sa.Text),
+        sa.Column("etag", sa.Text),
+        sa.Column("last_modified", sa.Text),
+        sa.Column("last_fetch_at", UTCDateTime),
+        sa.Column("last_success_at", UTCDateTime),
+        sa.Column("last_error", sa.Text),
+        sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+        sa.Column("next_fetch_after", UTCDateTime),
+        sa.Column("gone", sa.Boolean, nullable=False, default=False),
+    )
+    sa.Table(
+        "articles", m,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("feed_url", sa.String(2048), nullable=False, index=True),
+        sa.Column("outlet", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("link", sa.Text, nullable=False),
+        sa.Column("published", UTCDateTime, nullable=False, index=True),
+        sa.Column("first_seen", UTCDateTime, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("html", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "issues", m,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(512), nullable=False, unique=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("document", sa.JSON, nullable=False),
+    )
+    sa.Table(
+        "issue_articles", m,
+        sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+        sa.Column("article_id", sa.String(64), primary_key=True),
+        sa.Column("story_id", sa.String(32), nullable=False),
+        sa.Column("placement", sa.String(16), nullable=False),
+    )
+    sa.Table(
+        "deliveries", m,
+        sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+        sa.Column("recipient", sa.String(512), primary_key=True),
+        sa.Column("message_id", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("transport", sa.String(16), nullable=False),
+        sa.Column("location", sa.Text),
+        sa.Column("error", sa.Text),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+    m.create_all(conn)
+
+
+def _m2_issue_email(conn: Connection) -> None:
+    """The rendered email, so a retry later the same day sends exactly what the others got."""
+    conn.execute(sa.text("ALTER TABLE issues ADD COLUMN html TEXT"))
+    conn.execute(sa.text("ALTER TABLE issues ADD COLUMN text TEXT"))
+
+
+def _m3_issue_claims(conn: Connection) -> None:
+    """One process at a time builds a day's issue."""
+    m = sa.MetaData()
+    sa.Table(
+        "issue_claims", m,
+        sa.Column("key", sa.String(512), primary_key=True),
+        sa.Column("owner", sa.String(128), nullable=False),
+        sa.Column("claimed_at", UTCDateTime, nullable=False),
+    )
+    m.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims]
+
+
+def migrate(conn: Connection) -> list[int]:
+    """Run the migrations this store has not run; returns their versions."""
+    schema_migrations.create(conn, checkfirst=True)
+    done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
+    ran = []
+    for version, migration in enumerate(MIGRATIONS, start=1):
+        if version not in done:
+            migration(conn)
+            conn.execute(schema_migrations.insert().values(version=version, applied_at=datetime.now(timezone.utc)))
+            ran.append(version)
+    return ran

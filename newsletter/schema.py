@@ -1,0 +1,100 @@
+"""The store's tables as they are now, for queries. How they came to be is ``migrations.py``."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+import sqlalchemy as sa
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Store naive UTC, hand back aware UTC: SQLite keeps no zone of its own."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds", metadata,
+    sa.Column("url", sa.String(2048), primary_key=True),
+    sa.Column("title", sa.Text),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_fetch_at", UTCDateTime),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("next_fetch_after", UTCDateTime),  # Retry-After / max-age: skip until then
+    sa.Column("gone", sa.Boolean, nullable=False, default=False),  # 410: disabled
+)
+
+articles = sa.Table(
+    "articles", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("feed_url", sa.String(2048), nullable=False),
+    sa.Column("outlet", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("link", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+)
+
+issues = sa.Table(
+    "issues", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(512), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),  # the structured issue, as in preview's FILE.json
+    sa.Column("html", sa.Text),  # the rendered email: a retry later that day sends exactly what the others got
+    sa.Column("text", sa.Text),
+)
+
+# Which articles went out in which issue and where: what novelty and "never repeat" read.
+issue_articles = sa.Table(
+    "issue_articles", metadata,
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Column("article_id", sa.String(64), primary_key=True),
+    sa.Column("story_id", sa.String(32), nullable=False),
+    sa.Column("placement", sa.String(16), nullable=False),  # "briefing" or "sidebar"
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Column("recipient", sa.String(512), primary_key=True),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # a DeliveryStatus
+    sa.Column("transport", sa.String(16), nullable=False),
+    sa.Column("location", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The right to build one day's issue, held by one process at a time (migration 3).
+issue_claims = sa.Table(
+    "issue_claims", metadata,
+    sa.Column("key", sa.String(512), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
