@@ -169,3 +169,49 @@ def test_boilerplate_and_fragments_never_become_bullets(text):
     junk = article(12, "Junk Wire", "Something happened", text)
     b = extractive_summarizer().brief(Story(articles=[junk], headline=junk.title))
     assert b.dek == "" and all(not bs for _, bs in b.sections())
+
+
+PLAIN = "The council met again on Monday to discuss the new harbour plan. "
+TWO_MB = 2_000_000
+
+
+def test_a_two_megabyte_article_is_split_only_as_far_as_the_briefing_reads(monkeypatch):
+    from newsletter.summarize import extractive
+
+    produced = []
+
+    def counting(text):
+        for sentence in split_sentences_lazily(text):
+            produced.append(sentence)
+            yield sentence
+
+    split_sentences_lazily = extractive.iter_sentences
+    monkeypatch.setattr(extractive, "iter_sentences", counting)
+    huge = article(13, "Long Wire", "Harbour plan debated", PLAIN * (TWO_MB // len(PLAIN)))
+    story = Story(articles=[huge, GAZETTE], headline=huge.title)
+    b = extractive_summarizer().brief(story)
+    assert b.dek == PLAIN.strip()
+    assert len(produced) <= 2 * extractive.MAX_SENTENCES_PER_SOURCE  # not the 30,000 sentences there are
+    produced.clear()
+    assert extractive_summarizer().blurb(story) == PLAIN.strip()
+    assert len(produced) == 1
+
+
+def test_text_past_the_read_cap_is_never_read():
+    from newsletter.text import MAX_TEXT_CHARS
+
+    # One endless run-on sentence, then a real one: only the cap's worth of the run is looked at.
+    filler = "and then " * (TWO_MB // 9)
+    assert len(filler) > MAX_TEXT_CHARS
+    late = article(14, "Long Wire", "Run-on report", filler + ". The real news came at the very end of the page.")
+    s = extractive_summarizer()
+    b = s.brief(Story(articles=[late], headline=late.title))
+    assert b.dek == "" and all(not bs for _, bs in b.sections())
+    assert s.blurb(Story(articles=[late], headline=late.title)) == late.title
+
+
+def test_splitting_a_two_megabyte_paragraph_finds_every_sentence():
+    sentences = split_sentences(PLAIN * (TWO_MB // len(PLAIN)))
+    assert len(sentences) == TWO_MB // len(PLAIN) and set(sentences) == {PLAIN.strip()}
+    # A hostile run of dots or closers is one candidate end, not one per character.
+    assert split_sentences("Wait" + "." * TWO_MB + " Then more.") == ["Wait" + "." * TWO_MB, "Then more."]

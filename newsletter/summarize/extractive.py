@@ -15,19 +15,45 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
-from newsletter.summarize.sentences import split_sentences, trim, word_count
+from newsletter.summarize.sentences import iter_sentences, trim, word_count
+from newsletter.text import readable
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
 REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
 DEK_CHARS, BLURB_CHARS = 220, 180
-MAX_SENTENCES_PER_SOURCE = 40  # news puts the facts first; this bounds the work on long full texts
+MAX_SENTENCES_PER_SOURCE = 40  # news puts the facts first; splitting stops here, however long the text
+
+# How each section scores a sentence. The big picture: what the other outlets also report
+# (agreement), leaning on lead sentences, plus a little for each outlet with nearly the same sentence.
+AGREEMENT_WEIGHT = 2.0
+LEAD_WEIGHT = 0.6
+ECHO_WEIGHT = 0.1
+# Why this matters: consequence cues, a number, capped so one wordy sentence cannot win on cues
+# alone; then agreement, so a consequence several outlets report beats one only one outlet claims.
+NUMBER_BONUS = 0.5
+MAX_CONSEQUENCE_SCORE = 3
+CONSEQUENCE_AGREEMENT_WEIGHT = 0.5
+# Between the lines: what the others did not report (uniqueness), quotes, caveats, later sources.
+QUOTE_BONUS = 1.0
+CAVEAT_BONUS, MAX_CAVEATS = 0.5, 2
+LATER_SOURCE_BONUS = 0.3
+# A second or third bullet must earn its place: the score it needs, per section (the first is taken
+# when there is anything left), and for the big picture a bar that rises with each bullet taken.
+EXTRA_BULLET_FLOOR = (0.0, 1.0, 1.0)
+BIG_PICTURE_FLOOR_STEP = 0.5
+# Three agreed facts are worth reading when three or more outlets report the story;
+# the other sections stay short so a whole issue reads in a few minutes.
+WIDE_STORY_SOURCES = 3
+NARROW_BIG_PICTURE_BULLETS = 2
+OTHER_SECTION_BULLETS = 2
 
 _BOILERPLATE = re.compile(
     r"\b(read more|click here|subscribe|sign up|newsletter|all rights reserved|cookie|"
@@ -59,6 +85,7 @@ class _Sentence:
 
 class ExtractiveSummarizer:
     name = "extractive"
+    costly = False
 
     def brief(self, story: Story) -> Briefing:
         sentences = _sentences(story)
@@ -75,9 +102,9 @@ class ExtractiveSummarizer:
 
     def blurb(self, story: Story) -> str:
         for article in story.articles:
-            usable = [s for s in split_sentences(article.text) if _usable(s)]
-            if usable:
-                return trim(usable[0], BLURB_CHARS)
+            first = next((s for s in _source_sentences(article.text) if _usable(s)), None)
+            if first is not None:
+                return trim(first, BLURB_CHARS)
         # A story with no usable text: its lead's title is the only real line there is.
         return trim(story.articles[0].title, BLURB_CHARS) if story.articles else ""
 
@@ -87,11 +114,16 @@ def _usable(sentence: str) -> bool:
     return MIN_WORDS <= n <= MAX_WORDS and not _BOILERPLATE.search(sentence) and sentence[-1] in ".!?\"'”’)"
 
 
+def _source_sentences(text: str) -> islice[str]:
+    """The sentences the writer reads of one source: the first few, split only that far."""
+    return islice(iter_sentences(readable(text)), MAX_SENTENCES_PER_SOURCE)
+
+
 def _sentences(story: Story) -> list[_Sentence]:
     out: list[_Sentence] = []
     seen: set[str] = set()
     for i, article in enumerate(story.articles, start=1):
-        for pos, text in enumerate(split_sentences(article.text)[:MAX_SENTENCES_PER_SOURCE]):
+        for pos, text in enumerate(_source_sentences(article.text)):
             key = text.lower()
             if _usable(text) and key not in seen:
                 seen.add(key)
@@ -163,19 +195,19 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
         agreement, uniqueness = np.zeros(n), np.ones(n)
     lead = np.array([1.0 / (1 + s.position) for s in sentences])
 
-    big_picture = 2.0 * agreement + 0.6 * lead + 0.1 * np.array([len(s.same_as) for s in sentences])
+    big_picture = AGREEMENT_WEIGHT * agreement + LEAD_WEIGHT * lead + ECHO_WEIGHT * np.array(
+        [len(s.same_as) for s in sentences])
     why_matters = np.array([
-        min(len(_CONSEQUENCE.findall(s.text)) + (0.5 if _NUMBER.search(s.text) else 0.0), 3) for s in sentences
-    ]) + 0.5 * agreement
+        min(len(_CONSEQUENCE.findall(s.text)) + (NUMBER_BONUS if _NUMBER.search(s.text) else 0.0),
+            MAX_CONSEQUENCE_SCORE)
+        for s in sentences
+    ]) + CONSEQUENCE_AGREEMENT_WEIGHT * agreement
     between_lines = uniqueness + np.array([
-        (1.0 if _QUOTE.search(s.text) else 0.0) + min(len(_CAVEAT.findall(s.text)), 2) * 0.5
-        + (0.3 if s.source != 1 else 0.0)
+        (QUOTE_BONUS if _QUOTE.search(s.text) else 0.0) + min(len(_CAVEAT.findall(s.text)), MAX_CAVEATS) * CAVEAT_BONUS
+        + (LATER_SOURCE_BONUS if s.source != 1 else 0.0)
         for s in sentences
     ])
-
     scorers = (big_picture, why_matters, between_lines)
-    # A second or third bullet must earn its place; the first is taken when there is anything left.
-    floors = (0.0, 1.0, 1.0)
 
     taken: set[int] = set()
     if dek_index is not None:
@@ -184,9 +216,8 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
     def candidates() -> list[int]:
         return [a for a in range(len(sentences)) if a not in taken]
 
-    # Three agreed facts are worth reading when three or more outlets report the story;
-    # the other sections stay short so a whole issue reads in a few minutes.
-    caps = (MAX_BULLETS if n_sources >= 3 else 2, 2, 2)
+    caps = (MAX_BULLETS if n_sources >= WIDE_STORY_SOURCES else NARROW_BIG_PICTURE_BULLETS,
+            OTHER_SECTION_BULLETS, OTHER_SECTION_BULLETS)
     sections: list[list[int]] = [[], [], []]
     for round_ in range(MAX_BULLETS):
         for k, score in enumerate(scorers):
@@ -197,7 +228,8 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
                 break
             # Deterministic: score, then earlier source, then earlier sentence.
             best = max(left, key=lambda a: (score[a], -sentences[a].source, -sentences[a].position))
-            if round_ > 0 and score[best] < floors[k] + (0.5 if k == 0 else 0.0) * round_:
+            step = BIG_PICTURE_FLOOR_STEP if k == 0 else 0.0
+            if round_ > 0 and score[best] < EXTRA_BULLET_FLOOR[k] + step * round_:
                 continue
             sections[k].append(best)
             taken.add(best)

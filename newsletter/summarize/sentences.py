@@ -10,6 +10,7 @@ next word starts a new sentence. The rules below keep "Dr. Amara Quist",
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # Words that end with a period without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset(
@@ -23,24 +24,42 @@ ABBREVIATIONS = frozenset(
 
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
+_TERMINALS = ".!?…"
 
-# A candidate end: terminal punctuation, any closing quotes/brackets, then whitespace.
-_END = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s+)")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+# A candidate end: a whole run of terminal punctuation, any closing quotes/brackets, then whitespace.
+# The lookbehind and possessive runs make each run one attempt: a hostile "......" of any length
+# costs one pass, not one pass per dot.
+_END = re.compile(rf"(?<![{_TERMINALS}])[{_TERMINALS}]++[{re.escape(_CLOSERS)}]*+(?=\s)")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)")
+_NEXT_START = re.compile(r"\s*(\S)([\s\S]?)")  # the next sentence's first two characters
+# The word before a period is read from a bounded window: abbreviations and initials are short, so a
+# longer word is simply not one, and each candidate end costs the same however long the paragraph.
+WORD_WINDOW = 32
+_WORD_BEFORE = re.compile(r"[\w.]+$")
+_INITIAL = re.compile(r"[A-Z]")
+_DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 
 
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text``, whitespace normalised, in order. Paragraph breaks always split."""
-    out: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)", text or ""):
-        para = " ".join(paragraph.split())
-        if para:
-            out.extend(_split_paragraph(para))
-    return out
+    return list(iter_sentences(text))
 
 
-def _split_paragraph(para: str) -> list[str]:
-    sentences: list[str] = []
+def iter_sentences(text: str) -> Iterator[str]:
+    """``split_sentences`` one at a time, in time linear in what is consumed: a reader that needs the
+    first few sentences of a long text stops splitting there."""
+    start = 0
+    text = text or ""
+    for brk in _PARAGRAPH_BREAK.finditer(text):
+        yield from _paragraph_sentences(text[start:brk.start()])
+        start = brk.end()
+    yield from _paragraph_sentences(text[start:])
+
+
+def _paragraph_sentences(paragraph: str) -> Iterator[str]:
+    para = " ".join(paragraph.split())
+    if not para:
+        return
     start = 0
     for m in _END.finditer(para):
         end = m.end()
@@ -48,37 +67,36 @@ def _split_paragraph(para: str) -> list[str]:
             continue
         piece = para[start:end].strip()
         if piece:
-            sentences.append(piece)
+            yield piece
         start = end
     tail = para[start:].strip()
     if tail:
-        sentences.append(tail)
-    return sentences
+        yield tail
 
 
 def _is_boundary(para: str, punct_at: int, end: int) -> bool:
-    nxt = para[end:].lstrip()
+    nxt = _NEXT_START.match(para, end)
     if not nxt:
         return True
-    first = nxt[0]
+    first = nxt.group(1)
     # The next sentence starts with a capital, a digit or an opening quote; "e.g. this" does not.
     if first in _OPENERS:
-        first = nxt[1:2] or first
+        first = nxt.group(2) or first
     if not (first.isupper() or first.isdigit() or first in _OPENERS):
         return False
     if para[punct_at] != ".":
         return True  # ! ? … end a sentence even before a capital name
-    word = _WORD_BEFORE.search(para[:punct_at])
+    window_at = max(0, punct_at - WORD_WINDOW)
+    word = _WORD_BEFORE.search(para, window_at, punct_at)
     if not word:
         return True
-    token = word.group(1).lower().strip(".")
-    if token in ABBREVIATIONS:
+    if word.start() == window_at and window_at > 0 and _WORD_BEFORE.match(para, window_at - 1, window_at):
+        return True  # longer than the window: no abbreviation or initial is that long
+    raw = word.group()
+    if raw.lower().strip(".") in ABBREVIATIONS:
         return False
     # A single capital initial ("J. Smith") or an acronym with dots ("U.N.") is not an end.
-    raw = word.group(1)
-    if re.fullmatch(r"[A-Z]", raw) or re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", raw):
-        return False
-    return True
+    return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw))
 
 
 def trim(sentence: str, max_chars: int = 200) -> str:
