@@ -37,7 +37,8 @@ def _trafilatura():
     try:
         import trafilatura
     except ImportError as e:
-        log.warning("full text unavailable: %s. Reinstall with `pip install -e .`; articles keep their teasers.", e)
+        log.warning("full text unavailable: %s. Reinstall with `pip install -e .`; articles keep their teasers.",
+                    str(e).rstrip("."))
         return e
     return trafilatura
 
