@@ -3,23 +3,144 @@
 Any server that speaks the Chat Completions protocol works: OpenAI, DeepSeek,
 Qwen, vLLM, Ollama, llama.cpp. The key is read from the environment variable
 the config names (``OPENAI_API_KEY`` by default) and is never logged.
+
+``[llm] timeout`` is a total deadline per HTTP attempt. HTTP client timeouts
+are per socket operation, so a server that drips one byte a second never trips
+them. ``DeadlineTransport`` arms a timer per attempt; when it fires it shuts
+the attempt's socket down, which ends the blocked read at once, and the error
+surfaces as a timeout (the openai client then retries or gives up, as for any
+timeout). The socket comes from the transport's public ``trace`` extension,
+and connections are not kept alive so that every attempt announces its socket;
+a TCP handshake is nothing next to a model's answer.
+
+Retries are the openai client's own: 408, 409, 429 and 5xx, exponential
+backoff, ``Retry-After`` honoured up to two minutes, ``[llm] max_retries``
+times. A story is therefore held at most (max_retries + 1) x timeout plus the
+backoff between attempts.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+from collections.abc import Iterator
 
+import httpx2
 import openai
 
 from newsletter.config import Config
+
+# Events of the transport's trace extension that hand over a freshly opened network stream.
+_STREAM_EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete",
+                  "connection.connect_unix_socket.complete")
 
 
 def openai_client(cfg: Config) -> openai.OpenAI:
     base_url = cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
     # Local servers (Ollama, llama.cpp) accept any key; the client insists on one.
     key = cfg.api_key() or ("unused" if base_url else None)
-    return openai.OpenAI(api_key=key, base_url=base_url, timeout=cfg.llm.timeout, max_retries=cfg.llm.max_retries)
+    http = openai.DefaultHttpxClient(transport=DeadlineTransport(cfg.llm.timeout), timeout=cfg.llm.timeout)
+    return openai.OpenAI(api_key=key, base_url=base_url, timeout=cfg.llm.timeout,
+                         max_retries=cfg.llm.max_retries, http_client=http)
 
 
 def model_name(cfg: Config) -> str:
     return cfg.llm.model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
+
+
+class DeadlineTransport(httpx2.BaseTransport):
+    """An HTTP transport whose every attempt, body included, ends within ``total`` seconds."""
+
+    def __init__(self, total: float, inner: httpx2.BaseTransport | None = None):
+        self.total = total
+        self.inner = inner or httpx2.HTTPTransport(limits=httpx2.Limits(max_keepalive_connections=0))
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        watch = _Watchdog(self.total, request.extensions.get("trace"))
+        request.extensions = {**request.extensions, "trace": watch.trace}
+        watch.start()
+        try:
+            response = self.inner.handle_request(request)
+        except httpx2.TransportError as e:
+            watch.cancel()
+            if watch.fired:
+                raise httpx2.ReadTimeout(watch.message, request=request) from e
+            raise
+        except BaseException:
+            watch.cancel()
+            raise
+        return httpx2.Response(status_code=response.status_code, headers=response.headers,
+                               stream=_WatchedStream(response.stream, watch, request),
+                               extensions=response.extensions)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Watchdog:
+    def __init__(self, total: float, chained_trace=None):
+        self.total = total
+        self.message = f"no complete answer within the {total:g} s deadline"
+        self.fired = False
+        self._chained = chained_trace
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(total, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict) -> None:
+        if event in _STREAM_EVENTS:
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with self._lock:
+                    self._sockets.append(sock)
+                    late = self.fired
+                if late:
+                    _shutdown(sock)
+        if self._chained is not None:
+            self._chained(event, info)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: the attempt is over either way
+
+
+class _WatchedStream(httpx2.SyncByteStream):
+    """The response body, still under the attempt's deadline until it is read or closed."""
+
+    def __init__(self, inner, watch: _Watchdog, request: httpx2.Request):
+        self._inner, self._watch, self._request = inner, watch, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._inner
+        except httpx2.TransportError as e:
+            if self._watch.fired:
+                raise httpx2.ReadTimeout(self._watch.message, request=self._request) from e
+            raise
+        if self._watch.fired:  # a shut-down socket can also read as a clean, short end
+            raise httpx2.ReadTimeout(self._watch.message, request=self._request)
+
+    def close(self) -> None:
+        self._watch.cancel()
+        close = getattr(self._inner, "close", None)
+        if close:
+            close()

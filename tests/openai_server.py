@@ -11,7 +11,7 @@
 It speaks real HTTP and the Chat Completions wire format (POST /v1/chat/completions),
 so the real ``openai`` client is what gets tested. Each chat request takes the next
 entry of the script: a string (the answer's content), a ``Reply`` (content, HTTP
-status, raw body, delay), or a callable ``f(request_json) -> str | Reply``. When the
+status, raw body, delay, drip), or a callable ``f(request_json) -> str | Reply``. When the
 script runs out, the server answers 500 "script exhausted", which a test will notice.
 A script that is a single callable answers every request.
 
@@ -43,6 +43,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between single bytes of the body: a server that answers, slowly
 
 
 @dataclass
@@ -155,12 +156,29 @@ class OpenAIServer:
                 reply = srv._next_reply(payload)
                 if reply.delay and srv._stop.wait(reply.delay):
                     return  # server stopping: drop the connection
+                if reply.drip:
+                    return self._drip(reply, srv._completion(reply, payload))
                 if reply.body is not None:
                     return self._send(reply.status, reply.body, reply.headers)
                 if reply.status != 200:
                     return self._send(reply.status, {"error": {"message": f"scripted {reply.status}",
                                                                "type": "server_error"}}, reply.headers)
                 self._send(200, srv._completion(reply, payload), reply.headers)
+
+            def _drip(self, reply: Reply, body: dict):
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    for i in range(len(data)):
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        if srv._stop.wait(reply.drip):
+                            return
+                except OSError:
+                    pass  # the client hung up: what a deadline is for
 
             def _send(self, status: int, body, headers: dict | None = None):
                 data = body if isinstance(body, bytes) else (

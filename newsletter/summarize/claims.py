@@ -1,0 +1,460 @@
+"""The checkable facts in a sentence, and the facts a source holds, in one comparable form.
+
+    claims = extract_claims("Okonkwo said bills fell 47% on Monday.", Vocabulary.of(source_texts))
+    facts = SourceFacts.of(text, published)
+    facts.supports(claims[0])
+
+A claim is a number (with its currency, unit and percent sign), a score
+("31-9"), a clock time, a date, a weekday, a month, a proper name or a quote.
+Both sides are normalised the same way so that paraphrase does not matter:
+"$3.5T" = "3.5 trillion dollars" = "3,500 billion"; "31-9" = "31 to 9"; "four" =
+"4"; "47 per cent" = "47%"; diacritics, case, possessives and hyphens are folded;
+a surname alone stands for the full name. Everything is rules and small word
+lists: deterministic, no model, nothing downloaded.
+
+What this cannot check is meaning: "fell" for "rose" with the same number passes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+import snowballstemmer
+
+from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
+
+_STEMMERS = threading.local()  # a snowball stemmer keeps state while it works: one per thread
+
+MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+               "oct": 10, "nov": 11, "dec": 12}
+WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+_RELATIVE_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}
+# Most weekdays in news are within the past week ("on Monday"); resolved against the published date.
+_WEEKDAY_LOOKBACK_DAYS = 7
+
+_MAGNITUDE_WORDS = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_MAGNITUDE_SHORT = {"k": 3, "m": 6, "mn": 6, "mln": 6, "b": 9, "bn": 9, "t": 12, "tn": 12, "trn": 12}
+_SHORT_WITHOUT_CURRENCY = {"mn", "mln", "bn", "tn", "trn"}  # "100m" alone is as likely metres
+_CURRENCY_SYMBOLS = {"$": "dollar", "us$": "dollar", "€": "euro", "£": "pound", "¥": "yen"}
+_CURRENCY_WORDS = {
+    "dollar": "dollar", "dollars": "dollar", "usd": "dollar", "euro": "euro", "euros": "euro", "eur": "euro",
+    "pound": "pound", "pounds": "pound", "gbp": "pound", "sterling": "pound", "yen": "yen", "jpy": "yen",
+    "crown": "crown", "crowns": "crown", "krona": "crown", "kronor": "crown", "kroner": "crown",
+    "franc": "franc", "francs": "franc", "chf": "franc", "yuan": "yuan", "rupee": "rupee", "rupees": "rupee",
+}
+_UNITS = {
+    "year": "year", "years": "year", "yr": "year", "month": "month", "months": "month", "week": "week",
+    "weeks": "week", "day": "day", "days": "day", "hour": "hour", "hours": "hour", "minute": "minute",
+    "minutes": "minute", "second": "second", "seconds": "second", "km": "km", "kilometre": "km",
+    "kilometres": "km", "kilometer": "km", "kilometers": "km", "mile": "mile", "miles": "mile",
+    "metre": "metre", "metres": "metre", "meter": "metre", "meters": "metre", "kg": "kg", "kilogram": "kg",
+    "kilograms": "kg", "tonne": "tonne", "tonnes": "tonne", "ton": "tonne", "tons": "tonne", "mw": "mw",
+    "megawatt": "mw", "megawatts": "mw", "gw": "gw", "gigawatt": "gw", "gigawatts": "gw", "kwh": "kwh",
+    "degree": "degree", "degrees": "degree", "point": "point", "points": "point", "seat": "seat",
+    "seats": "seat", "vote": "vote", "votes": "vote",
+}
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "hundred": 100, "dozen": 12})
+# Too often not a quantity ("one analyst", "no one") to be a claim in model text; still matched in sources.
+_NOT_CLAIMED_NUMBER_WORDS = {"zero", "one", "hundred"}
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORDNUM = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_NUMBER = re.compile(
+    rf"(?P<cur>US\$|[$€£¥])?\s?(?P<num>{_NUM}|\b(?:{_WORDNUM})(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?\b)"
+    rf"(?:\s?(?P<magw>thousand|million|billion|trillion)\b|(?P<mags>trn|mln|mn|bn|tn|[kmbt])\b)?"
+    rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
+    rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>[A-Za-z]+))?",
+    re.IGNORECASE)
+_SCORE = re.compile(r"\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.]\d)")
+_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
+_MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
+_DATE_MD = re.compile(rf"\b(?P<m>{_MONTH_NAMES})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}})\b)?",
+                      re.IGNORECASE)
+_DATE_DM = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<m>{_MONTH_NAMES})\b\.?(?:,?\s(?P<y>\d{{4}})\b)?",
+                      re.IGNORECASE)
+_DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b")
+_MONTH_ALONE = re.compile(r"\b(?P<m>" + "|".join(m.capitalize() for m in MONTHS) + r")\b(?:\s(?P<y>\d{4})\b)?")
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")s?\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(" + "|".join(_RELATIVE_DAYS) + r")\b", re.IGNORECASE)
+_QUOTE = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|«([^»]{2,})»|(?<![\w])‘([^’]{2,}?)’(?![\w])")
+_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
+
+# Words that join the parts of a name ("Bank of Valmere", "Ana de la Cruz").
+NAME_CONNECTORS = frozenset("of de del la le van von der den du da al bin ibn y &".split())
+# Capitalised words that are not names: titles go with a name, the rest are dates or grammar.
+NOT_NAMES = frozenset(
+    """
+    mr mrs ms dr prof sir dame lord lady president minister prime chancellor secretary senator governor mayor
+    judge justice chief ceo cfo chair chairman chairwoman director general commissioner spokesperson
+    spokesman spokeswoman king queen prince princess pope rev i
+    """.split()) | frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(_RELATIVE_DAYS)
+# Words that often open a sentence: capitalised there by grammar, not because they name someone.
+COMMON_STARTERS = frozenset(
+    """
+    a an the this that these those it its he she they we you his her their our my your there here
+    in on at by for from with without after before during while when where why how what which who whom
+    but and or so yet if as because although though since until unless once also still even only just
+    some many most more few several all both each every any no none other another such much
+    officials critics analysts experts residents workers police investigators regulators lawmakers
+    authorities researchers scientists economists observers voters users customers patients
+    meanwhile however instead now then today yesterday tomorrow later earlier first second third last next
+    according under over about around among between despite including nearly almost roughly about
+    new old big small high low major top local national international global
+    """.split())
+
+def fold(text: str) -> str:
+    """Case, diacritics, typographic apostrophes and dashes folded away."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").casefold()
+
+
+def name_tokens(text: str) -> list[str]:
+    """Folded words for name matching: possessives dropped, hyphenated parts split."""
+    out: list[str] = []
+    for w in _WORD.findall(fold(text)):
+        w = re.sub(r"'s?$", "", w)
+        out += [p for p in w.split("-") if p]
+    return out
+
+
+def stem(word: str) -> str:
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(re.sub(r"'s?$", "", fold(word)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # number, score, time, date, weekday, month, name, quote
+    text: str  # as written, for the report
+    key: object = None  # the normalised value the source must hold
+    pct: bool = False
+    currency: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class _Number:
+    value: Decimal
+    pct: bool
+    currency: str | None
+    unit: str | None
+
+
+def _parse_number(m: re.Match) -> _Number | None:
+    raw = m.group("num").lower()
+    try:
+        if raw[0].isdigit():
+            value = Decimal(raw.replace(",", ""))
+        else:
+            value = Decimal(sum(_NUMBER_WORDS[p] for p in re.split(r"[- ]", raw)))
+    except (InvalidOperation, KeyError):
+        return None
+    cur = _CURRENCY_SYMBOLS.get((m.group("cur") or "").lower())
+    exponent = 0
+    if m.group("magw"):
+        exponent = _MAGNITUDE_WORDS[m.group("magw").lower()]
+    elif m.group("mags"):
+        short = m.group("mags").lower()
+        if cur or short in _SHORT_WITHOUT_CURRENCY:
+            exponent = _MAGNITUDE_SHORT[short]
+    unit_word = (m.group("unit") or "").lower()
+    cur = cur or _CURRENCY_WORDS.get(unit_word)
+    unit = _UNITS.get(unit_word) if not m.group("pct") else None
+    return _Number(value.scaleb(exponent).normalize(), bool(m.group("pct")), cur, unit)
+
+
+def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
+    out = []
+    for m in _NUMBER.finditer(text):
+        n = _parse_number(m)
+        if n is not None:
+            out.append((m, n))
+    return out
+
+
+def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
+    if year is None and published is not None:
+        # The year that puts the date nearest to publication.
+        candidates = []
+        for y in (published.year - 1, published.year, published.year + 1):
+            try:
+                candidates.append(date(y, month, day))
+            except ValueError:
+                pass
+        return min(candidates, key=lambda d: abs(d - published), default=None)
+    try:
+        return date(year, month, day) if year else None
+    except ValueError:
+        return None
+
+
+def _month_of(name: str) -> int:
+    name = name.lower().rstrip(".")
+    return MONTHS.get(name) or _MONTH_ABBR[name]
+
+
+def _dates(text: str) -> list[tuple[tuple[int, int], int | None, tuple[int, int]]]:
+    """((month, day), year or None, span) for every written date."""
+    out = []
+    for rx in (_DATE_MD, _DATE_DM):
+        for m in rx.finditer(text):
+            day = int(m.group("d"))
+            if 1 <= day <= 31:
+                out.append(((_month_of(m.group("m")), day), int(m.group("y")) if m.group("y") else None, m.span()))
+    for m in _DATE_ISO.finditer(text):
+        mo, d = int(m.group("mo")), int(m.group("d"))
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            out.append(((mo, d), int(m.group("y")), m.span()))
+    return out
+
+
+def _time_key(m: re.Match) -> str:
+    if m.group(3):  # 9 am, 9:30 p.m.
+        hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "p" else 0)
+        return f"{hour}:{m.group(2) or '00'}"
+    return f"{int(m.group(4))}:{m.group(5)}"
+
+
+def extract_claims(text: str, vocab: Vocabulary | None = None) -> list[Claim]:
+    """Every checkable claim in model text; ``vocab`` tells names from grammar (see ``Vocabulary``)."""
+    vocab = vocab or Vocabulary()
+    claims: list[Claim] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in taken)
+
+    for m in _QUOTE.finditer(text):
+        quote = next(g for g in m.groups() if g)
+        claims.append(Claim("quote", quote.strip(), _quote_key(quote)))
+    for (md, year, span) in _dates(text):
+        claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
+        taken.append(span)
+    for m in _TIME.finditer(text):
+        if free(m.span()):
+            claims.append(Claim("time", m.group(0), _time_key(m)))
+            taken.append(m.span())
+    for m in _SCORE.finditer(text):
+        if free(m.span()):
+            claims.append(Claim("score", m.group(0), frozenset({int(m.group(1)), int(m.group(2))})))
+            taken.append(m.span())
+    for m, n in _numbers(text):
+        if not free(m.span("num")):
+            continue
+        if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
+            continue
+        taken.append(m.span("num"))
+        shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
+            text[m.start():m.start("unit") if m.group("unit") else m.end()]
+        claims.append(Claim("number", shown.strip(" -"), n.value, n.pct, n.currency, n.unit))
+    for m in _MONTH_ALONE.finditer(text):
+        if free(m.span()):
+            claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
+    for m in _WEEKDAY.finditer(text):
+        if m.group(0)[0].isupper():
+            claims.append(Claim("weekday", m.group(0), WEEKDAYS[m.group(1).lower()]))
+    claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab)]
+    return claims
+
+
+def _quote_key(quote: str) -> str:
+    return " ".join(re.findall(r"\w+", fold(quote).replace("'", "")))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """How a story's sources write their words: what is grammar and what is a name."""
+
+    lower: frozenset[str] = frozenset()  # stems the sources write in lower case: capitalised, still not names
+    names: frozenset[str] = frozenset()  # stems the sources capitalise mid-sentence: names wherever they stand
+
+    @classmethod
+    def of(cls, texts: list[str]) -> Vocabulary:
+        lower, names = set(), set()
+        for text in texts:
+            for m, at_start in _words(text):
+                word = m.group(0)
+                if word[0].islower():
+                    lower.add(stem(word))
+                elif not at_start:
+                    names.add(stem(word))
+        return cls(frozenset(lower), frozenset(names - lower))
+
+
+def _words(text: str):
+    """Each word with whether it opens a sentence (or a quote, or a clause after a colon)."""
+    prev_end, prev_word = 0, ""
+    for m in _WORD.finditer(text):
+        gap = text[prev_end:m.start()]
+        after_abbreviation = gap.strip() == "." and prev_word.lower() in ABBREVIATIONS  # "Dr. Quist"
+        yield m, prev_end == 0 or (bool(_SENTENCE_BREAK.search(gap)) and not after_abbreviation)
+        prev_end, prev_word = m.end(), m.group(0)
+
+
+def name_runs(text: str, vocab: Vocabulary = Vocabulary()) -> list[str]:
+    """Runs of capitalised words that name someone or something, as written."""
+    runs: list[str] = []
+    current: list[str] = []
+    prev_end = 0
+    for m, at_start in _words(text):
+        word = m.group(0)
+        joined = text[prev_end:m.start()].strip() in ("", "-") and not at_start
+        if current and not joined:
+            runs.append(_trim(current))
+            current = []
+        opens_attribution = at_start and bool(_ATTRIBUTION.match(text, m.end()))
+        if _is_name_word(word, at_start and not opens_attribution, vocab):
+            current.append(word)
+        elif current and word.lower() in NAME_CONNECTORS and joined:
+            current.append(word)
+        elif current:
+            runs.append(_trim(current))
+            current = []
+        prev_end = m.end()
+    if current:
+        runs.append(_trim(current))
+    return [r for r in runs if r]
+
+
+# "Okonkwo said", "Okonkwo's office": a sentence-opening word that is someone, whoever the source names.
+_ATTRIBUTION = re.compile(r"(?:['’]s\b|\s(?:said|says|told|tells|announced|added|argued|warned|wrote|claimed|"
+                          r"confirmed|denied|insisted|stated|noted|explained|replied|admitted)\b)")
+
+
+def _trim(words: list[str]) -> str:
+    while words and words[-1].lower() in NAME_CONNECTORS:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _is_name_word(word: str, at_start: bool, vocab: Vocabulary) -> bool:
+    if not word[0].isupper() or len(word) < 2:
+        return False
+    bare = re.sub(r"['’]s?$", "", word)
+    low = fold(bare)
+    if low in NOT_NAMES or (at_start and low in COMMON_STARTERS):
+        return False
+    if bare.isupper():
+        return True  # an acronym: NATO, VPN
+    if at_start:
+        return stem(bare) in vocab.names  # capitalised by grammar, unless a source writes it as a name
+    return stem(bare) not in vocab.lower
+
+
+@dataclass
+class SourceFacts:
+    """What one source can vouch for, precomputed once per story."""
+
+    numbers: list[_Number] = field(default_factory=list)
+    sentences_numbers: list[set[Decimal]] = field(default_factory=list)
+    times: set[str] = field(default_factory=set)
+    dates: set[date] = field(default_factory=set)
+    loose_dates: set[tuple[int, int]] = field(default_factory=set)
+    weekdays: set[int] = field(default_factory=set)
+    months: set[int] = field(default_factory=set)
+    tokens: list[str] = field(default_factory=list)
+    quote_text: str = ""
+
+    @classmethod
+    def of(cls, text: str, published: datetime | None = None) -> SourceFacts:
+        day = published.date() if published else None
+        f = cls()
+        f.numbers = [n for _, n in _numbers(text)]
+        for sentence in split_sentences(text):
+            f.sentences_numbers.append({n.value for _, n in _numbers(sentence)})
+        f.times = {_time_key(m) for m in _TIME.finditer(text)}
+        for md, year, _ in _dates(text):
+            f.loose_dates.add(md)
+            resolved = _resolve_year(*md, year, day)
+            if resolved:
+                f.dates.add(resolved)
+        for m in _MONTH_ALONE.finditer(text):
+            f.months.add(MONTHS[m.group("m").lower()])
+        for m in _WEEKDAY.finditer(text):
+            wd = WEEKDAYS[m.group(1).lower()]
+            f.weekdays.add(wd)
+            if day:
+                f.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
+        if day:
+            for m in _RELATIVE.finditer(text):
+                f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
+        f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
+        f.weekdays |= {d.weekday() for d in f.dates}
+        f.tokens = name_tokens(text)
+        f.quote_text = f" {_quote_key(text)} "
+        return f
+
+    def supports(self, claim: Claim) -> bool:
+        check = getattr(self, f"_{claim.kind}")
+        return check(claim)
+
+    def _number(self, c: Claim) -> bool:
+        return any(n.value == c.key and n.pct == c.pct
+                   and not (n.currency and c.currency and n.currency != c.currency)
+                   and not (n.unit and c.unit and n.unit != c.unit)
+                   for n in self.numbers)
+
+    def _score(self, c: Claim) -> bool:
+        return any(c.key <= s for s in self.sentences_numbers)
+
+    def _time(self, c: Claim) -> bool:
+        return c.key in self.times
+
+    def _date(self, c: Claim) -> bool:
+        (month, day), year = c.key
+        return any(d.month == month and d.day == day and (year is None or d.year == year) for d in self.dates) or (
+            year is None and (month, day) in self.loose_dates)
+
+    def _weekday(self, c: Claim) -> bool:
+        return c.key in self.weekdays
+
+    def _month(self, c: Claim) -> bool:
+        month, year = c.key
+        return month in self.months and (year is None or any(d.year == year for d in self.dates) or
+                                         str(year) in self.quote_text)
+
+    def _quote(self, c: Claim) -> bool:
+        return bool(c.key) and f" {c.key} " in self.quote_text
+
+    def _name(self, c: Claim) -> bool:
+        words = [w for w in c.key if w not in NAME_CONNECTORS] if len(c.key) > 1 else list(c.key)
+        if not words:
+            return True
+        if len(words) == 1:
+            return words[0] in self.tokens
+        n = len(c.key)
+        return any(self.tokens[i:i + n] == list(c.key) for i in range(len(self.tokens) - n + 1)) or _in_order(
+            words, self.tokens)
+
+
+# A name may skip a middle name or initial the source gives ("Maria Okonkwo" for "Maria L. Okonkwo").
+_NAME_GAP_TOKENS = 1
+
+
+def _in_order(words: list[str], tokens: list[str]) -> bool:
+    for i, t in enumerate(tokens):
+        if t != words[0]:
+            continue
+        j, k = i + 1, 1
+        while k < len(words) and j < len(tokens) and j - i <= len(words) + _NAME_GAP_TOKENS:
+            if tokens[j] == words[k]:
+                k += 1
+            j += 1
+        if k == len(words) and j - i <= len(words) + _NAME_GAP_TOKENS:
+            return True
+    return False

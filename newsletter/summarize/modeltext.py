@@ -1,0 +1,80 @@
+"""Model prose made safe to mail: no links of any kind, no markup, bounded length.
+
+Links come from the feeds, never from the model. Mail clients turn far more
+than ``http://`` into links, so everything link-like goes: URLs with any
+scheme (``file:``, ``javascript:``, ``mailto:`` ...), ``www.`` hosts, bare
+domains with or without a path (``evil.example/login``), e-mail addresses,
+and the defanged forms people paste (``hxxp://``, ``example[.]com``,
+``name[at]example.com``). A name like "Booking.com" goes too: that is the
+price of never printing a link the feeds did not give.
+
+Every field is cut to ``FIELD_SCAN_CHARS`` before any pattern runs, then to
+its word limit, so a megabyte from a misbehaving model costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+HEADLINE_MAX_WORDS = 14
+DEK_MAX_WORDS = 40
+BULLET_MAX_WORDS = 60
+FIELD_SCAN_CHARS = 2000  # far beyond any word limit: the rest is never looked at
+MAX_WORD_CHARS = 40  # a "word" longer than this is not prose (base64, a URL without dots)
+ELLIPSIS = "…"
+
+_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\s\[\.\]\s)"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SCHEMES = r"https?|hxxps?|hxxp|h\*\*ps?|ftp|fxp|sftp|file|javascript|vbscript|data|mailto|tel|sms|wss?"
+# The rest of a link: it ends before trailing punctuation, which belongs to the sentence.
+_REST = r"(?:[^\s<>\"]*[^\s<>\".,;:!?)\]'])?"
+_LINKISH = re.compile(
+    "|".join([
+        rf"\b(?:{_SCHEMES})(?:\[:\]|:)(?=[^\s.,;!?])" + _REST,  # scheme URLs, defanged too
+        rf"\bwww\d?{_DOT}" + _REST,
+        rf"[\w.+-]+\s?(?:@|\[at\]|\(at\)|\[@\])\s?{_LABEL}(?:{_DOT}{_LABEL})+",  # e-mail addresses
+        rf"\b{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,24}}\b(?:[/:?#]" + _REST + ")?",  # bare domains
+    ]),
+    re.IGNORECASE,
+)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_MD_MARK = re.compile(r"(\*\*|__|`+|^#+\s*)")
+# What a sentence says to lead into a link: left dangling once the link is gone ("details at .").
+_DANGLING = re.compile(r"[,;:]?\s*\b(?:read more|more|details|info|see|visit|go to|at|via|here|on|and|or|to|"
+                       r"for)\s*[:,;]?\s*([.!?]?)\s*$|[,;:]\s*([.!?]?)\s*$", re.IGNORECASE)
+MAX_DANGLING_WORDS = 3
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]?$")
+
+
+def strip_links(text: str) -> tuple[str, int]:
+    """The text without anything a mail client could make a link of, and how many were removed."""
+    text = _MD_LINK.sub(r"\1", text)
+    return _LINKISH.subn("", text)
+
+
+def clean_text(text: str, max_words: int) -> str:
+    """Model prose as plain, link-free text of at most ``max_words`` words."""
+    text = (text or "")[:FIELD_SCAN_CHARS]
+    text = _TAG.sub("", text)
+    text = _MD_MARK.sub("", text)
+    text, links = strip_links(text)
+    text = " ".join(w for w in text.split() if len(w) <= MAX_WORD_CHARS)
+    text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = " ".join(text.split()).strip(" -–—")
+    for _ in range(MAX_DANGLING_WORDS if links else 0):  # "details at <url>." would leave "details at." behind
+        text = _DANGLING.sub(lambda m: m.group(1) or m.group(2) or "", text).strip()
+    return cap_words(text, max_words)
+
+
+def cap_words(text: str, max_words: int) -> str:
+    """At most ``max_words`` words: whole sentences when they fit, else cut with an ellipsis."""
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    kept = words[:max_words]
+    for end in range(len(kept), 0, -1):
+        if _SENTENCE_END.search(kept[end - 1]):
+            return " ".join(kept[:end])
+    return " ".join(kept).rstrip(",;:") + ELLIPSIS
