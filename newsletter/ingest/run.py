@@ -24,6 +24,7 @@ from newsletter.config import FetchSettings
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
+from newsletter.ingest.sanitize import strip_controls
 from newsletter.ingest.workers import ParsePool
 from newsletter.models import Article, FeedReport, FeedSource, is_remote
 from newsletter.store import FeedState, Store
@@ -93,8 +94,7 @@ class _Ingest:
         loop = asyncio.get_running_loop()
         states = await loop.run_in_executor(self.db, self.store.feed_states, list(by_url)) if self.store else {}
         client = self.http or make_client(self.settings)
-        # Article pages come from feed content: a client that reaches public addresses only.
-        self.page_client = make_client(self.settings, public_only=True)
+        self.page_client: httpx.AsyncClient | None = None  # made by the first full_text feed that needs it
         self.full_text_deadline: float | None = None  # set by the first page fetched
         try:
             self.client = client
@@ -102,7 +102,8 @@ class _Ingest:
         finally:
             if self.http is None:
                 await client.aclose()
-            await self.page_client.aclose()
+            if self.page_client is not None:
+                await self.page_client.aclose()
             self.db.shutdown(wait=True)
             self.parser.close()
         reports = {id(r_src): r for group in results for r_src, r in group}
@@ -125,6 +126,8 @@ class _Ingest:
 
     def _reports(self, srcs, status: str, *, new: int = 0, seen: int = 0, error: str | None = None,
                  title: str | None = None, notes: list[str] | None = None) -> list[FeedReport]:
+        # An error can quote a server (a redirect's host, a parser message): no control characters.
+        error = strip_controls(error) if error else error
         return [FeedReport(url=s.url, topic=s.topic, status=status, new=new, seen=seen, error=error,
                            outlet=s.name or title or outlet_from_url(s.url), notes=list(notes or ()))
                 for s in srcs]
@@ -176,7 +179,7 @@ class _Ingest:
             fresh = [a for a in fresh if a.id not in known]  # fetch pages only for articles not stored yet
             if self.full_text_deadline is None:
                 self.full_text_deadline = loop.time() + self.settings.full_text_seconds
-            pages = self.client if any(s.allow_private for s in srcs) else self.page_client
+            pages = self.client if any(s.allow_private for s in srcs) else self._page_client()
             notes += await fill_full_text(pages, fresh, self.settings, self.limit, now=now,
                                           deadline=self.full_text_deadline)
         if notes:
@@ -189,6 +192,12 @@ class _Ingest:
             return self._reports(srcs, "failed", seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})",
                                  title=parsed.title, notes=notes)
         return self._reports(srcs, "new", new=new, seen=parsed.entries, title=parsed.title, notes=notes)
+
+    def _page_client(self) -> httpx.AsyncClient:
+        """Article pages come from feed content: a client that reaches public addresses only."""
+        if self.page_client is None:
+            self.page_client = make_client(self.settings, public_only=True)
+        return self.page_client
 
     async def _fetch(self, url: str, state: FeedState | None, now: datetime) -> Fetched:
         async with self.limit:
