@@ -182,6 +182,8 @@ def run(config_path: str | None) -> None:
     from newsletter import pipeline
 
     cfg = load_config(config_path)
+    # A service's log is its report: one line per job and outcome, even without -v.
+    logging.getLogger("newsletter").setLevel(min(logging.getLogger().level, logging.INFO))
 
     def ready() -> None:
         out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "

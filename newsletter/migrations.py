@@ -95,8 +95,20 @@ def _m3_issue_claims(conn: Connection) -> None:
 MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims]
 
 
+MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock id: one process migrates at a time
+
+
 def migrate(conn: Connection) -> list[int]:
-    """Run the migrations this store has not run; returns their versions."""
+    """Run the migrations this store has not run; returns their versions.
+
+    Two processes opening a new store at once (a cron send beside the service) must not both
+    create its tables: the first takes the database's write lock, the second waits and then
+    finds the work done.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
     schema_migrations.create(conn, checkfirst=True)
     done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
     ran = []
