@@ -68,6 +68,11 @@ _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seve
 # Too often not a quantity ("one analyst", "no one") to be a claim in model text; still matched in sources.
 _NOT_CLAIMED_NUMBER_WORDS = {"zero", "one", "hundred"}
 
+# Words after a number that are grammar, not what it counts ("14 of them", "5 to 7").
+_NOT_COUNTED = frozenset("""
+    of to in on at by and or the a an from for with per than as more less over under into up down
+    were was are is have has had be been will would could may might said says after before since
+    """.split())
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORDNUM = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NUMBER = re.compile(
@@ -114,9 +119,14 @@ COMMON_STARTERS = frozenset(
     new old big small high low major top local national international global
     """.split())
 
+# Letters that carry no combining mark to strip: "Sørensen" is written "Sorensen" without one.
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
+                                "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "ı": "i"})
+
+
 def fold(text: str) -> str:
     """Case, diacritics, typographic apostrophes and dashes folded away."""
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.translate(_PLAIN_LETTERS))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").casefold()
 
@@ -142,9 +152,6 @@ class Claim:
     kind: str  # number, score, time, date, weekday, month, name, quote
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
-    pct: bool = False
-    currency: str | None = None
-    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,19 @@ class _Number:
     value: Decimal
     pct: bool
     currency: str | None
-    unit: str | None
+    unit: str | None  # a measurement unit: hours, km, tonnes, points
+    noun: str | None = None  # any other word it counts: "14 sites"
+
+    def matches(self, other: _Number) -> bool:
+        """The same quantity: equal value, percent both or neither, no clash of currency or unit.
+
+        A number counting a measured unit on one side and something else on the other
+        ("14 hours" against "14 sleeper cars") is not the same quantity.
+        """
+        return (self.value == other.value and self.pct == other.pct
+                and not (self.currency and other.currency and self.currency != other.currency)
+                and not (self.unit and other.unit and self.unit != other.unit)
+                and not (self.unit and other.noun) and not (self.noun and other.unit))
 
 
 def _parse_number(m: re.Match) -> _Number | None:
@@ -175,7 +194,8 @@ def _parse_number(m: re.Match) -> _Number | None:
     unit_word = (m.group("unit") or "").lower()
     cur = cur or _CURRENCY_WORDS.get(unit_word)
     unit = _UNITS.get(unit_word) if not m.group("pct") else None
-    return _Number(value.scaleb(exponent).normalize(), bool(m.group("pct")), cur, unit)
+    noun = unit_word if unit_word and not (unit or cur or m.group("pct") or unit_word in _NOT_COUNTED) else None
+    return _Number(value.scaleb(exponent).normalize(), bool(m.group("pct")), cur, unit, noun)
 
 
 def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
@@ -261,7 +281,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None) -> list[Claim]:
         taken.append(m.span("num"))
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
-        claims.append(Claim("number", shown.strip(" -"), n.value, n.pct, n.currency, n.unit))
+        claims.append(Claim("number", shown.strip(" -"), n))
     for m in _MONTH_ALONE.finditer(text):
         if free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
@@ -292,7 +312,7 @@ class Vocabulary:
                 if word[0].islower():
                     lower.add(stem(word))
                 elif not at_start:
-                    names.add(stem(word))
+                    names.update(stem(part) for part in word.split("-") if part)
         return cls(frozenset(lower), frozenset(names - lower))
 
 
@@ -317,7 +337,7 @@ def name_runs(text: str, vocab: Vocabulary = Vocabulary()) -> list[str]:
         if current and not joined:
             runs.append(_trim(current))
             current = []
-        opens_attribution = at_start and bool(_ATTRIBUTION.match(text, m.end()))
+        opens_attribution = at_start and (bool(_ATTRIBUTION.match(text, m.end())) or bool(_POSSESSIVE.search(word)))
         if _is_name_word(word, at_start and not opens_attribution, vocab):
             current.append(word)
         elif current and word.lower() in NAME_CONNECTORS and joined:
@@ -332,8 +352,9 @@ def name_runs(text: str, vocab: Vocabulary = Vocabulary()) -> list[str]:
 
 
 # "Okonkwo said", "Okonkwo's office": a sentence-opening word that is someone, whoever the source names.
-_ATTRIBUTION = re.compile(r"(?:['’]s\b|\s(?:said|says|told|tells|announced|added|argued|warned|wrote|claimed|"
-                          r"confirmed|denied|insisted|stated|noted|explained|replied|admitted)\b)")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_ATTRIBUTION = re.compile(r"\s(?:said|says|told|tells|announced|added|argued|warned|wrote|claimed|"
+                          r"confirmed|denied|insisted|stated|noted|explained|replied|admitted)\b")
 
 
 def _trim(words: list[str]) -> str:
@@ -351,8 +372,8 @@ def _is_name_word(word: str, at_start: bool, vocab: Vocabulary) -> bool:
         return False
     if bare.isupper():
         return True  # an acronym: NATO, VPN
-    if at_start:
-        return stem(bare) in vocab.names  # capitalised by grammar, unless a source writes it as a name
+    if at_start:  # capitalised by grammar, unless a source writes it as a name
+        return any(stem(part) in vocab.names for part in bare.split("-") if part)
     return stem(bare) not in vocab.lower
 
 
@@ -404,10 +425,7 @@ class SourceFacts:
         return check(claim)
 
     def _number(self, c: Claim) -> bool:
-        return any(n.value == c.key and n.pct == c.pct
-                   and not (n.currency and c.currency and n.currency != c.currency)
-                   and not (n.unit and c.unit and n.unit != c.unit)
-                   for n in self.numbers)
+        return any(n.matches(c.key) for n in self.numbers)
 
     def _score(self, c: Claim) -> bool:
         return any(c.key <= s for s in self.sentences_numbers)

@@ -5,8 +5,8 @@
 
 Each bullet's claims (numbers, scores, times, dates, weekdays, months, names,
 quotes: see ``claims``) must each be held by a source the bullet cites. A
-bullet that fails is re-cited when one other source of the story holds what
-its cites do not, else dropped; it is never kept as it is. Headline and dek
+bullet that fails is re-cited when one other source of the story holds all of
+it, else dropped; it is never kept as it is. Headline and dek
 cite nothing, so they are checked against all the story's sources; one that
 fails is replaced with the lead source's own title, or its first sentence.
 Every drop is recorded in a ``Grounding`` with its section, reason and claim.
@@ -90,11 +90,10 @@ def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
     if not bad:
         return bullet
     for other in range(1, len(ev.sources) + 1):
-        if other in bullet.cites or ev.unsupported(bad, [other]):
-            continue
-        # Keep the cites that hold something, and add the one that holds the rest.
-        useful = [i for i in bullet.cites if any(ev.sources[i - 1].supports(c) for c in claims)]
-        return Bullet(text=bullet.text, cites=sorted({*useful, other}))
+        # Only a source that holds the whole sentence: facts from two sources joined in one
+        # sentence ("a name from one, a number from the other") may say what neither does.
+        if other not in bullet.cites and not ev.unsupported(claims, [other]):
+            return Bullet(text=bullet.text, cites=[other])
     return bad[0]
 
 

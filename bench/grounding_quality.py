@@ -1,0 +1,52 @@
+"""Grounding gate quality: faithful bullets kept, unfaithful ones caught.
+
+    python bench/grounding_quality.py            # both sets in tests/data/grounding
+    python bench/grounding_quality.py --errors   # also list each bullet the gate got wrong
+    python bench/grounding_quality.py --pairs my.json   # another set in the same format
+
+The set is ours: invented outlets and events, faithful paraphrases that keep
+every number and name, and unfaithful variants (changed number, swapped name,
+invented quote, wrong cite, changed currency, unit, date or weekday).
+pairs.json was written alongside the rules; heldout.json after they were
+fixed, and is never tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsletter.summarize.grounding_quality import load_cases, measure  # noqa: E402
+
+SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", "heldout.json")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--errors", action="store_true", help="list the bullets the gate got wrong")
+    parser.add_argument("--pairs", type=Path, help="a labelled set (default: both of ours)")
+    args = parser.parse_args()
+    for path in [args.pairs] if args.pairs else SETS:
+        report(path.resolve(), args.errors)
+
+
+def report(path: Path, errors: bool) -> None:
+    cases = load_cases(path)
+    f = measure(cases)
+    print(f"{len(cases)} bullets in {len({id(c.story) for c in cases})} stories ({path.name})")
+    print(f"  faithful kept:     {f.kept}/{f.faithful} = {f.kept_share:.1%}")
+    print(f"  unfaithful caught: {f.caught}/{f.unfaithful} = {f.caught_share:.1%}")
+    kinds = Counter(c.kind for c in cases if not c.faithful)
+    print("  unfaithful kinds:  " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    if errors:
+        for case, outcome in f.misses:
+            label = "faithful" if case.faithful else "unfaithful"
+            print(f"    {label} {case.kind!r} was {outcome}: {case.bullet} {case.cites}")
+
+if __name__ == "__main__":
+    main()

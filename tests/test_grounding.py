@@ -1,0 +1,187 @@
+"""The grounding gate, end to end: a model on 127.0.0.1 writes claims; what reaches the HTML, text and JSON.
+
+Each kind of unsupported claim the issue names: a changed number, a swapped name,
+an invented quote, a wrong cite (re-cited, or dropped when no source holds it),
+and a unit change that must be kept. Then headline and dek, asking again, and
+the normalisation rules one by one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from newsletter.models import Article, Briefing, Bullet, Story
+from newsletter.summarize.claims import SourceFacts, Vocabulary, extract_claims
+from newsletter.summarize.grounding import ground
+from newsletter.summarize.llm import LLMSummaryError
+from openai_server import OpenAIServer
+from test_summarize_llm import rendered, summarizer
+
+MONDAY = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+
+
+def _article(n, outlet, title, text, published=MONDAY):
+    return Article(id=f"g{n}", feed_url=f"https://g{n}.example/feed", outlet=outlet, title=title,
+                   link=f"https://g{n}.example/story", published=published, text=text)
+
+
+def fund_story() -> Story:
+    return Story(headline="Valmere approves energy fund", articles=[
+        _article(1, "Harbourline Post", "Valmere approves 3.5 trillion dollar clean-energy fund",
+                 "Valmere's parliament approved a 3.5 trillion dollar clean-energy fund on Monday by 31 votes to 9. "
+                 "Finance Minister Ilse Marchetti-Okafor said the fund would run until 2035. \"This is the largest "
+                 "investment our country has ever made,\" she said. Energy bills are expected to fall 12 percent."),
+        _article(2, "Valmere Daily Ledger", "Lawmakers back energy fund",
+                 "About 40% of the money will go to grid upgrades. Economist Tomas Brandvik warned the plan could "
+                 "add 2.1 billion crowns a year to debt interest."),
+    ])
+
+
+GOOD = [{"text": "Parliament approved a $3.5T clean-energy fund, 31-9.", "cites": [1]},
+        {"text": "About 40% of the money goes to grid upgrades.", "cites": [2]}]
+
+
+def brief_with(**fields) -> Briefing:
+    body = {"headline": "Valmere approves a clean-energy fund", "dek": "Energy bills are expected to fall 12 percent.",
+            "big_picture": GOOD, "why_this_matters": [], "between_the_lines": []}
+    body.update(fields)
+    with OpenAIServer([json.dumps(body)]) as srv:
+        return summarizer(srv).brief(fund_story())
+
+
+def everything(b: Briefing) -> str:
+    html, text, doc = rendered(b)
+    return html + text + doc
+
+
+@pytest.mark.parametrize("bad, claim", [
+    ("Energy bills fell 47%, said Minister Okonkwo Reyes.", "47%"),  # the issue's own example
+    ("Energy bills are expected to fall 21 percent.", "21 percent"),  # a changed number
+    ("Finance Minister Tomas Reyes said the fund runs until 2035.", "Tomas Reyes"),  # a swapped name
+    ('Marchetti-Okafor called it "a victory for every family".', "a victory for every family"),  # invented quote
+])
+def test_an_unsupported_claim_costs_its_bullet_everywhere(bad, claim):
+    b = brief_with(why_this_matters=[{"text": bad, "cites": [1]}])
+    assert b.bullets["why_this_matters"] == []
+    assert [(d.section, d.claim) for d in b.grounding.dropped] == [("why_this_matters", claim)]
+    assert bad not in everything(b) and claim not in everything(b)
+    assert b.grounding.checked == 5  # headline, dek, three bullets
+
+
+def test_a_true_sentence_cited_to_the_wrong_source_is_recited_or_dropped():
+    b = brief_with(between_the_lines=[
+        {"text": "Economist Tomas Brandvik warned of 2.1 billion crowns a year in extra interest.", "cites": [1]},
+        {"text": "Brandvik put the extra interest at 3 billion crowns.", "cites": [1]}])
+    assert [(x.text[:30], x.cites) for x in b.bullets["between_the_lines"]] == [("Economist Tomas Brandvik warne", [2])]
+    assert b.grounding.recited == 1 and [d.claim for d in b.grounding.dropped] == ["3 billion crowns"]
+    _, text, doc = rendered(b)
+    assert "interest. [2]" in text and "3 billion" not in text
+    story = json.loads(doc)["stories"][0]
+    assert story["between_the_lines"] == [{"text": b.bullets["between_the_lines"][0].text, "cites": [2]}]
+
+
+def test_a_unit_change_that_keeps_the_amount_is_kept():
+    b = brief_with()
+    assert [x.text for x in b.bullets["big_picture"]][0] == "Parliament approved a $3.5T clean-energy fund, 31-9."
+    assert not b.grounding.dropped
+    assert "$3.5T" in everything(b)
+
+
+def test_headline_and_dek_with_unsupported_claims_give_way_to_the_lead_source():
+    b = brief_with(headline="Valmere approves 4 trillion dollar fund", dek="Minister Okonkwo Reyes hails the fund.")
+    lead = fund_story().articles[0]
+    assert b.headline == lead.title
+    assert b.dek == "Valmere's parliament approved a 3.5 trillion dollar clean-energy fund on Monday by 31 votes to 9."
+    assert {d.section for d in b.grounding.dropped} == {"headline", "dek"}
+    assert "Okonkwo" not in everything(b) and "4 trillion" not in everything(b)
+
+
+def test_losing_the_big_picture_asks_once_more_naming_the_failed_claims():
+    invented = {"headline": "Valmere fund", "dek": "Parliament approved the fund.",
+                "big_picture": [{"text": "The fund is worth 9 trillion dollars.", "cites": [1]}],
+                "why_this_matters": [], "between_the_lines": []}
+    fixed = dict(invented, big_picture=GOOD)
+    with OpenAIServer([json.dumps(invented), json.dumps(fixed)]) as srv:
+        s = summarizer(srv)
+        b = s.brief(fund_story())
+    assert len(srv.chat_requests) == 2
+    second = srv.chat_requests[1].json["messages"]
+    assert second[-2]["role"] == "assistant" and "9 trillion dollars" in second[-1]["content"]
+    assert [x.cites for x in b.bullets["big_picture"]] == [[1], [2]]
+    assert [d.claim for d in b.grounding.dropped] == ["9 trillion dollars"]  # the first answer's, still counted
+    assert s.usage.calls == 2
+
+
+def test_a_second_failure_falls_back_and_says_why():
+    invented = json.dumps({"headline": "Valmere fund", "dek": "Parliament approved the fund.",
+                           "big_picture": [{"text": "The fund is worth 9 trillion dollars.", "cites": [1]}],
+                           "why_this_matters": [], "between_the_lines": []})
+    with OpenAIServer([invented, invented]) as srv:
+        with pytest.raises(LLMSummaryError, match="not in the cited sources, asked twice") as err:
+            summarizer(srv).brief(fund_story())
+    assert len(srv.chat_requests) == 2
+    assert err.value.usage.calls == 2
+
+
+def test_losing_one_bullet_of_several_is_not_worth_a_second_call():
+    with OpenAIServer([json.dumps({"headline": "Valmere fund", "dek": "Parliament approved the fund.",
+                                   "big_picture": GOOD + [{"text": "It passed 40-2.", "cites": [1]}],
+                                   "why_this_matters": [], "between_the_lines": []})]) as srv:
+        b = summarizer(srv).brief(fund_story())
+    assert len(srv.chat_requests) == 1 and len(b.bullets["big_picture"]) == 2
+
+
+# -- the rules, one at a time ---------------------------------------------------------------------
+
+SOURCE = ("Finance Minister Maria L. Okonkwo-Díaz said on Monday the fund would reach 3.5 trillion dollars. "
+          "The council voted 31 to 9. \"We will not pay a ransom,\" Halvard's spokesman said. "
+          "Bills fell 4% in the Zoë Ávila district; three people were hurt at 9:30 a.m. on 20 November.")
+
+
+def supported(sentence: str, source: str = SOURCE) -> bool:
+    facts = SourceFacts.of(source, MONDAY)
+    claims = extract_claims(sentence, Vocabulary.of([source]))
+    assert claims, f"no claim found in {sentence!r}"
+    return all(facts.supports(c) for c in claims)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The fund will reach $3.5T.", "The fund will reach 3,500 billion dollars.", "It will be 3.5tn dollars.",
+    "The council voted 31-9.", "The vote was 9 to 31.",
+    "Okonkwo-Díaz spoke on Monday.", "Okonkwo-Diaz spoke on November 23.", "Okonkwo Diaz said so.",
+    "Maria Okonkwo-Díaz said so.", "Okonkwo's fund.", "Okonkwo said so.",
+    'Halvard said: "we will not pay a ransom!"', "Bills fell 4 per cent in Zoe Avila's district.",
+    "3 people were hurt at 9:30 am.", "Three people were hurt on Friday.",
+])
+def test_paraphrases_that_keep_the_facts_pass(sentence):
+    assert supported(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The fund will reach $3.5 billion.", "The fund will reach 3.5 trillion euros.", "The council voted 31-7.",
+    "Okonkwo spoke on Tuesday.", "Okonkwo spoke on November 24.", "Maria Reyes said so.", "Reyes said so.",
+    'Halvard said "we will never pay".', "Bills fell 40%.", "Four people were hurt.", "It happened at 10:30 am.",
+    "The fund will reach 3.5 trillion dollars by 2031.",
+])
+def test_changed_facts_fail(sentence):
+    assert not supported(sentence)
+
+
+def test_sentence_openers_are_not_taken_for_names_but_unknown_speakers_are():
+    vocab = Vocabulary.of([SOURCE])
+    assert [c.text for c in extract_claims("Officials expect more. Critics disagree.", vocab)] == []
+    assert [c.text for c in extract_claims("Okafor said the fund is too big.", vocab)] == ["Okafor"]
+    assert [c.text for c in extract_claims("In March, Sweden's King Carl spoke.", vocab)] == [
+        "March", "Sweden's", "Carl"]
+
+
+def test_ground_without_a_model_keeps_an_extractive_style_briefing_whole():
+    story = fund_story()
+    lead = story.articles[0]
+    sentences = [Bullet("Valmere's parliament approved a 3.5 trillion dollar clean-energy fund on Monday by 31 votes "
+                        "to 9.", [1])]
+    b = ground(Briefing(story, lead.title, lead.title, {"big_picture": sentences}))
+    assert b.bullets["big_picture"] == sentences and b.grounding.dropped == []
