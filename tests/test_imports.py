@@ -23,6 +23,8 @@ from conftest import REPO
 GROUPING_AND_MODEL = ("sklearn", "scipy", "numpy", "trafilatura", "openai")
 # What fetching and storing need; --help shows text and needs none of it.
 FETCH_AND_STORE = ("httpx", "feedparser", "sqlalchemy")
+# What rendering an issue needs (about 0.1 s); check and fetch render nothing.
+RENDERING = ("jinja2", "premailer")
 
 # Runs the real entry point and writes the names of all loaded modules when the process exits,
 # whatever way the command ends (return, sys.exit, an error message).
@@ -105,3 +107,10 @@ def test_fetch_imports_neither_grouping_nor_the_model(demo_root):
     assert "new articles from 5 feeds" in proc.stdout
     assert "feedparser" in modules  # it did parse feeds: the check looked at a real run
     _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch")
+
+
+@pytest.mark.parametrize("command", ["check", "fetch"])
+def test_check_and_fetch_import_no_renderer(demo_root, command):
+    proc, modules, log = _loaded(demo_root, command, "--config", "config/newsletter.toml")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _assert_not_loaded(RENDERING, modules, log, command)
