@@ -109,7 +109,6 @@ class SMTPTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        where = f"SMTP server {s.host}:{s.port}"
         try:
             if s.security == "ssl":
                 conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
@@ -117,8 +116,163 @@ class SMTPTransport:
                 conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
                     conn.starttls(context=ssl.create_default_context())
-            if s.username:
-                conn.login(s.username, self._password or "")
+        except (OSError, smtplib.SMTPException) as e:
+            raise self._unreachable(e) from e
+        if s.username:
+            try:
+                _login(conn, s.username, self._password or "")
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, smtplib.SMTPServerDisconnected,
+                    OSError) as e:
+                conn.close()
+                raise self._login_refused(e) from e
+        return conn
+
+    def _login_refused(self, e: Exception) -> DeliveryError:
+        s = self.settings
+        where = f"SMTP server {s.host}:{s.port}"
+        if isinstance(e, smtplib.SMTPAuthenticationError):
+            return DeliveryError(
+                f"{where} refused the login for {s.username!r} ({e.smtp_code}). "
+                f"Fix: check [delivery.smtp] username and the password in ${s.password_env}.")
+        if isinstance(e, smtplib.SMTPNotSupportedError):
+            return DeliveryError(
+                f"{where} offers no login on this connection ({e}). "
+                "Fix: set [delivery.smtp] security to starttls or ssl, or remove username if it needs none.")
+        # Many servers answer a wrong password slowly, or not at all (tarpitting).
+        return DeliveryError(
+            f"{where} stopped answering after the login for {s.username!r} was sent ({e}). "
+            f"Fix: check [delivery.smtp] username and the password in ${s.password_env}, then security.")
+
+    def _unreachable(self, e: Exception) -> DeliveryError:
+        s = self.settings
+        where = f"SMTP server {s.host}:{s.port}"
+        if isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e):
+            return DeliveryError(
+                f"{where} did not answer within {s.timeout:g} s. "
+                "Fix: check [delivery.smtp] host, port and security (ssl is usually port 465, starttls 587).")
+        return DeliveryError(f"cannot reach {where} ({e.__class__.__name__}: {e}). "
+                             "Fix: check [delivery.smtp] host, port and security.")
+
+    def send(self, message: EmailMessage, recipient: str) -> str:
+        """Hand one message over; return where it went. Raise on refusal."""
+
+    def close(self) -> None:
+        """Let go of connections; the transport may be used again after."""
+
+
+def message_id(issue_key: str, recipient: str, sender: str) -> str:
+    """The same issue to the same recipient always gets the same Message-ID,
+    so a resend after a crash is recognisably the same message."""
+    digest = hashlib.sha256(f"{issue_key}\n{recipient.lower()}".encode()).hexdigest()[:24]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "newsletter.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: str, date: datetime,
+                  unsubscribe_url: str | None = None) -> EmailMessage:
+    """``date`` is when the issue was made: every copy of one issue carries the same."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = email.subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = msg_id
+    if unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    msg.set_content(email.text, subtype="plain", charset="utf-8")
+    msg.add_alternative(email.html, subtype="html", charset="utf-8")
+    return msg
+
+
+class FileTransport:
+    """Writes each message as an .eml file; the outbox of a fresh clone."""
+
+    name = "file"
+
+    def __init__(self, outbox: Path):
+        self.outbox = outbox
+
+    def send(self, message: EmailMessage, recipient: str) -> str:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", recipient)
+        day = message["Date"] and message["Date"].datetime.date().isoformat()
+        path = self.outbox / f"{day}-{stem}.eml"
+        data = message.as_bytes()
+        # Temp file, fsync, rename: a reader never sees half a message.
+        fd, tmp = tempfile.mkstemp(dir=self.outbox, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return str(path)
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    name = "smtp"
+
+    def __init__(self, settings: SMTPSettings, password: str | None):
+        self.settings = settings
+        self._password = password
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+        except (OSError, smtplib.SMTPException) as e:
+            raise self._unreachable(e) from e
+        if s.username:
+            try:
+                _login(conn, s.username, self._password or "")
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, smtplib.SMTPServerDisconnected,
+                    OSError) as e:
+                conn.close()
+                raise self._login_refused(e) from e
+        return conn
+
+    def _login_refused(self, e: Exception) -> DeliveryError:
+        s = self.settings
+        where = f"SMTP server {s.host}:{s.port}"
+        if isinstance(e, smtplib.SMTPAuthenticationError):
+            return DeliveryError(
+                f"{where} refused the login for {s.username!r} ({e.smtp_code}). "
+                f"Fix: check [delivery.smtp] username and the password in ${s.password_env}.")
+        if isinstance(e, smtplib.SMTPNotSupportedError):
+            return DeliveryError(
+                f"{where} offers no login on this connection ({e}). "
+                "Fix: set [delivery.smtp] security to starttls or ssl, or remove username if it needs none.")
+        # Many servers answer a wrong password slowly, or not at all (tarpitting).
+        return DeliveryError(
+            f"{where} stopped answering after the login for {s.username!r} was sent ({e}). "
+            f"Fix: check [delivery.smtp] username and the password in ${s.password_env}, then security.")
+
+    def _unreachable(self, e: Exception) -> DeliveryError:
+        s = self.settings
+        where = f"SMTP server {s.host}:{s.port}"
+        if isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e):
+            return DeliveryError(
+                f"{where} did not answer within {s.timeout:g} s. "
+                "Fix: check [delivery.smtp] host, port and security (ssl is usually port 465, starttls 587).")
+        return DeliveryError(f"cannot reach {where} ({e.__class__.__name__}: {e}). "
+                             "Fix: check [delivery.smtp] host, port and security.")
+
+    def _unused(self) -> None:
+        try:
+            pass
         except smtplib.SMTPAuthenticationError as e:
             raise DeliveryError(
                 f"{where} refused the login for {s.username!r} ({e.smtp_code}). "
@@ -163,6 +317,22 @@ class SMTPTransport:
             except (OSError, smtplib.SMTPException):
                 pass
             self._conn = None
+
+
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism the server offers. smtplib's own login() falls through to the next
+    mechanism after a refusal, and a server that mishandles that one turns "wrong password" into a
+    timeout; one attempt keeps the server's real answer."""
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server does not offer AUTH")
+    offered = conn.esmtp_features["auth"].upper().split()
+    conn.user, conn.password = user, password
+    for name, method in (("PLAIN", conn.auth_plain), ("LOGIN", conn.auth_login), ("CRAM-MD5", conn.auth_cram_md5)):
+        if name in offered:
+            conn.auth(name, method)  # raises SMTPAuthenticationError when refused
+            return
+    raise smtplib.SMTPNotSupportedError(f"no login mechanism in common (server offers {' '.join(offered)})")
 
 
 def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Delivery:

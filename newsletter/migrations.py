@@ -92,7 +92,13 @@ def _m3_issue_claims(conn: Connection) -> None:
     m.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims]
+def _m4_placed_article_index(conn: Connection) -> None:
+    """Retention asks, per old article, whether an issue carries it."""
+    conn.execute(sa.text("CREATE INDEX ix_issue_articles_article_id ON issue_articles (article_id)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims,
+                                                  _m4_placed_article_index]
 
 
 MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock id: one process migrates at a time

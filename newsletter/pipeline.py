@@ -167,9 +167,14 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
 # -- commands --------------------------------------------------------------------------------------
 
 def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None) -> list[FeedReport]:
-    """Pull every feed once and store what is new: the ``fetch`` command and the polling job."""
-    return ingest_feeds(cfg.feeds, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
-                        progress=progress)
+    """Pull every feed once and store what is new, then forget articles past ``[store] keep_days``:
+    the ``fetch`` command and the polling job."""
+    reports = ingest_feeds(cfg.feeds, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
+                           progress=progress)
+    forgotten = edges.store.forget_articles(edges.clock.now() - timedelta(days=cfg.store.keep_days))
+    if forgotten:
+        log.info("forgot %d articles older than %g days", forgotten, cfg.store.keep_days)
+    return reports
 
 
 def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> list[FeedReport]:
@@ -278,7 +283,8 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     if fresh_since is not None:
         stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
     slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
-    placement = place_stories(stories, cfg.topics, cfg.ranking, slots, store.sent_articles(), now)
+    sent = store.sent_articles([a.id for a in articles])
+    placement = place_stories(stories, cfg.topics, cfg.ranking, slots, sent, now)
 
     sections, sidebar, trouble = _write(cfg, edges.summarizer or extractive_summarizer(), placement.sections,
                                         placement.sidebar)

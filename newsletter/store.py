@@ -32,6 +32,7 @@ from newsletter.schema import articles, deliveries, feeds, issue_articles, issue
 # A claim older than this belongs to a process that died: another may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
 SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another process's transaction
+ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
 
 class StoreError(Exception):
@@ -146,8 +147,8 @@ class Store:
             with self.engine.connect() as c:
                 return self.known_article_ids(ids, c)
         known: set[str] = set()
-        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = list(ids[i : i + 500])
+        for i in range(0, len(ids), ID_CHUNK):
+            chunk = list(ids[i : i + ID_CHUNK])
             known.update(r[0] for r in conn.execute(sa.select(articles.c.id).where(articles.c.id.in_(chunk))))
         return known
 
@@ -191,12 +192,27 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(issues.c.created_at)).where(self._delivered())).scalar()
 
-    def sent_articles(self) -> dict[str, SentArticle]:
-        """Every article that reached a recipient in an earlier issue, by article id."""
+    def sent_articles(self, article_ids: Sequence[str] | None = None) -> dict[str, SentArticle]:
+        """The articles (of ``article_ids``, or all) that reached a recipient in an earlier issue, by id.
+        Asking for the window's ids keeps an issue's cost independent of the store's age."""
         q = (sa.select(issue_articles.c.article_id, issue_articles.c.story_id, issues.c.id, issues.c.created_at)
              .join(issues, issues.c.id == issue_articles.c.issue_id).where(self._delivered()))
         with self.engine.connect() as conn:
-            return {r[0]: SentArticle(r[0], r[1], r[2], r[3]) for r in conn.execute(q)}
+            if article_ids is None:
+                return {r[0]: SentArticle(r[0], r[1], r[2], r[3]) for r in conn.execute(q)}
+            ids, out = list(article_ids), {}
+            for i in range(0, len(ids), ID_CHUNK):
+                rows = conn.execute(q.where(issue_articles.c.article_id.in_(ids[i : i + ID_CHUNK])))
+                out.update({r[0]: SentArticle(r[0], r[1], r[2], r[3]) for r in rows})
+            return out
+
+    def forget_articles(self, before: datetime) -> int:
+        """Delete articles published and first seen before ``before``, except those a recorded issue
+        carries (kept as long as their issue, so "never repeat" still knows them). Returns how many."""
+        placed = sa.exists().where(issue_articles.c.article_id == articles.c.id)
+        old = (articles.c.published < before) & (articles.c.first_seen < before) & ~placed
+        with self.engine.begin() as conn:
+            return conn.execute(articles.delete().where(old)).rowcount
 
     def issue_id(self, key: str) -> int | None:
         with self.engine.connect() as conn:

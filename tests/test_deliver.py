@@ -113,3 +113,57 @@ def test_unreachable_smtp_server_is_one_clear_error():
     transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=1, security="none", timeout=5), None)
     with pytest.raises(DeliveryError, match=r"cannot reach SMTP server 127\.0\.0\.1:1.*Fix:"):
         deliver(_message("a@example.org"), "a@example.org", transport)
+
+
+def _smtp_with_login(require_tls: bool, tarpit: bool = False):
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"brief" and auth_data.password == b"right horse"
+        # handled=False: aiosmtpd answers 535 itself; handled=True with no answer is a tarpit.
+        return AuthResult(success=ok, handled=tarpit)
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = _DropsOnce()
+    handler.dropped = True  # accept everything
+    return Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticate,
+                      auth_require_tls=require_tls), port
+
+
+@pytest.mark.parametrize("password, tarpit, says", [
+    ("wrong horse", False, r"refused the login for 'brief' \(535\).*Fix: check \[delivery.smtp\] username and "
+                           r"the password in \$SMTP_PASSWORD"),
+    ("wrong horse", True, r"stopped answering after the login for 'brief' was sent.*Fix: check \[delivery.smtp\] "
+                          r"username and the password in \$SMTP_PASSWORD"),
+    ("right horse", False, None),
+])
+def test_a_wrong_smtp_password_is_reported_as_one(password, tarpit, says):
+    controller, port = _smtp_with_login(require_tls=False, tarpit=tarpit)
+    controller.start()
+    try:
+        settings = SMTPSettings(host="127.0.0.1", port=port, security="none", username="brief",
+                                password_env="SMTP_PASSWORD", timeout=2 if tarpit else 10)
+        transport = SMTPTransport(settings, password)
+        if says is None:
+            assert deliver(_message("a@example.org"), "a@example.org", transport).ok
+            transport.close()
+        else:
+            with pytest.raises(DeliveryError, match=says):
+                deliver(_message("a@example.org"), "a@example.org", transport)
+    finally:
+        controller.stop()
+
+
+def test_a_server_that_offers_no_login_here_says_to_use_tls():
+    controller, port = _smtp_with_login(require_tls=True)  # AUTH only after STARTTLS, which we skip
+    controller.start()
+    try:
+        settings = SMTPSettings(host="127.0.0.1", port=port, security="none", username="brief", timeout=10)
+        with pytest.raises(DeliveryError, match=r"offers no login on this connection.*starttls or ssl"):
+            deliver(_message("a@example.org"), "a@example.org", SMTPTransport(settings, "x"))
+    finally:
+        controller.stop()

@@ -15,7 +15,7 @@ from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.deliver import FileTransport
 from newsletter.models import DeliveryStatus
-from newsletter.pipeline import Edges, make_transport, send
+from newsletter.pipeline import Edges, fetch, make_transport, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 
@@ -172,3 +172,32 @@ def test_a_rerun_the_same_morning_sends_the_recorded_issue_to_those_still_owed(t
     assert ghost["Subject"] == a["Subject"] and ghost["Date"] == a["Date"]
     assert ghost.get_body(("html",)).get_content() == a.get_body(("html",)).get_content()
     assert "solar" not in ghost.get_body(("plain",)).get_content().lower()
+
+
+def test_old_articles_are_forgotten_unless_an_issue_carries_them(tmp_path):
+    """The store keeps [store] keep_days of articles, and every article a sent issue carried."""
+    old = DAY1 - timedelta(days=40)
+    with FeedServer() as srv:
+        srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], old), ("g2", *ORCHARD, old)]))
+        cfg = load_config(write_config(tmp_path, f"""
+            [newsletter]
+            title = "Fenwick Morning"
+            from = "morning@fenwick.example"
+            to = ["reader@example.org"]
+            max_age_hours = 0
+            [[topics]]
+            name = "Local"
+            feeds = ["{srv.url('/gazette.xml')}"]
+            [store]
+            keep_days = 30
+        """))
+        store = Store.open(cfg.store_url)
+        sent = _morning(cfg, store, FixedClock(old), tmp_path / "outbox")  # both went out 40 days ago
+        assert len(sent.built.issue.briefings) + len(sent.built.issue.sidebar) == 2
+        srv.add("/gazette.xml", _rss("Gazette", [("g3", *SCHOOL, old + timedelta(hours=1))]))
+        fetch(cfg, Edges(store, FixedClock(old + timedelta(hours=2))))  # fetched then, never sent
+
+        fetch(cfg, Edges(store, FixedClock(DAY1)))
+        kept = {a.title for a in store.articles_between(None)}
+        store.close()
+    assert kept == {BRIDGE["gazette"][0], ORCHARD[0]}

@@ -26,7 +26,7 @@ from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
 from newsletter.ingest.sanitize import strip_controls
 from newsletter.ingest.workers import ParsePool
-from newsletter.models import Article, FeedReport, FeedSource, is_remote
+from newsletter.models import Article, FeedReport, FeedSource, FeedStatus, is_remote
 from newsletter.store import FeedState, Store
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class _Ingest:
             reports = await self._one(url, srcs, state or FeedState(url=url))
         except Exception as e:  # noqa: BLE001 - a bug on one feed's data must not cost the others
             log.exception("ingesting %s failed", url)
-            reports = [FeedReport(url=url, topic=s.topic, status="failed", error=f"internal error: {e.__class__.__name__}: {e}"[:120], outlet=s.name) for s in srcs]
+            reports = [FeedReport(url=url, topic=s.topic, status=FeedStatus.FAILED, error=f"internal error: {e.__class__.__name__}: {e}"[:120], outlet=s.name) for s in srcs]
         out = list(zip(srcs, reports))
         for _, r in out:
             if self.progress is not None:
@@ -124,7 +124,7 @@ class _Ingest:
                     log.exception("progress callback failed")
         return out
 
-    def _reports(self, srcs, status: str, *, new: int = 0, seen: int = 0, error: str | None = None,
+    def _reports(self, srcs, status: FeedStatus, *, new: int = 0, seen: int = 0, error: str | None = None,
                  title: str | None = None, notes: list[str] | None = None) -> list[FeedReport]:
         # An error can quote a server (a redirect's host, a parser message): no control characters.
         error = strip_controls(error) if error else error
@@ -137,10 +137,10 @@ class _Ingest:
         probing = self.store is None
         if not probing:
             if state.gone:
-                return self._reports(srcs, "gone", error="gone (HTTP 410): disabled", title=state.title)
+                return self._reports(srcs, FeedStatus.GONE, error="gone (HTTP 410): disabled", title=state.title)
             if state.next_fetch_after and state.next_fetch_after > now:
                 why = f"not due until {state.next_fetch_after:%H:%M} UTC (server's Retry-After or max-age)"
-                return self._reports(srcs, "skipped", error=why, title=state.title)
+                return self._reports(srcs, FeedStatus.SKIPPED, error=why, title=state.title)
         fetched = await self._fetch(url, state if not probing else None, now)
 
         if fetched.error:
@@ -148,13 +148,13 @@ class _Ingest:
             await self._save(replace(state, last_fetch_at=now, last_error=fetched.error, gone=gone,
                                      consecutive_failures=state.consecutive_failures + 1,
                                      next_fetch_after=fetched.wait_until))
-            return self._reports(srcs, "gone" if gone else "failed", error=fetched.error, title=state.title)
+            return self._reports(srcs, FeedStatus.GONE if gone else FeedStatus.FAILED, error=fetched.error, title=state.title)
 
         ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
                            next_fetch_after=fetched.wait_until, gone=False)
         if fetched.not_modified:
             await self._save(ok_state)  # a 304 costs no parse
-            return self._reports(srcs, "unchanged", title=state.title)
+            return self._reports(srcs, FeedStatus.UNCHANGED, title=state.title)
 
         loop = asyncio.get_running_loop()
         outlet = next((s.name for s in srcs if s.name), None)
@@ -164,10 +164,10 @@ class _Ingest:
         if parsed.error:
             await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
                                      consecutive_failures=state.consecutive_failures + 1))
-            return self._reports(srcs, "failed", error=parsed.error, title=state.title)
+            return self._reports(srcs, FeedStatus.FAILED, error=parsed.error, title=state.title)
         if probing:
             self.found.extend(parsed.articles)
-            return self._reports(srcs, "new", seen=parsed.entries, title=parsed.title)
+            return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title)
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
@@ -189,9 +189,9 @@ class _Ingest:
         except sa.exc.SQLAlchemyError as e:
             # Not log.exception: the driver's message can quote the rows, i.e. article content.
             log.error("storing %s failed (%s)", url, e.__class__.__name__)
-            return self._reports(srcs, "failed", seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})",
+            return self._reports(srcs, FeedStatus.FAILED, seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})",
                                  title=parsed.title, notes=notes)
-        return self._reports(srcs, "new", new=new, seen=parsed.entries, title=parsed.title, notes=notes)
+        return self._reports(srcs, FeedStatus.NEW, new=new, seen=parsed.entries, title=parsed.title, notes=notes)
 
     def _page_client(self) -> httpx.AsyncClient:
         """Article pages come from feed content: a client that reaches public addresses only."""
