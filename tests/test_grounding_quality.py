@@ -37,3 +37,21 @@ def test_the_set_is_big_enough_and_covers_every_kind_the_issue_names():
     kinds = {c.kind for c in cases if not c.faithful}
     assert {"changed number", "swapped name", "invented quote", "wrong cite"} <= kinds
     assert any(c.faithful and c.kind == "unit change kept" for c in cases)
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_a_sentence_copied_from_its_source_always_passes(name):
+    """The floor under every rule: what the source says, cited to it, is never refused."""
+    from newsletter.models import BIG_PICTURE, Briefing, Bullet
+    from newsletter.summarize.grounding import Evidence, ground
+    from newsletter.summarize.sentences import split_sentences
+
+    stories = {id(c.story): c.story for c in load_cases(DATA / name)}.values()
+    refused = []
+    for story in stories:
+        evidence = Evidence.of(story)
+        for n, article in enumerate(story.articles, start=1):
+            for sentence in [article.title, *split_sentences(article.text)]:
+                briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(sentence, [n])]})
+                refused += [(sentence, d.claim) for d in ground(briefing, evidence).grounding.dropped]
+    assert refused == []

@@ -50,6 +50,14 @@ def answer(**over) -> str:
     return json.dumps(body)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_endpoint_memory():
+    """Each test's server is a new endpoint, even when the OS hands out a port used before."""
+    from newsletter.summarize import llm
+
+    llm._FORMATS.clear()
+
+
 def summarizer(srv: OpenAIServer, timeout: float = 5, retries: int = 0, **kw) -> LLMSummarizer:
     cfg = Config.model_validate({
         "newsletter": {"title": "T", "from": "a@example.com", "to": ["b@example.org"]},
@@ -196,8 +204,9 @@ def test_a_server_without_json_schema_gets_json_object_and_is_remembered():
         s = summarizer(srv)
         s.brief(breach_story())
         s.brief(breach_story())
+        summarizer(srv).brief(breach_story())  # the next issue, in the same `newsletter run` process
     formats = [r.json.get("response_format", {}).get("type") for r in srv.chat_requests]
-    assert formats == ["json_schema", "json_object", "json_object"]
+    assert formats == ["json_schema", "json_object", "json_object", "json_object"]
 
 
 def test_a_400_about_something_else_is_not_taken_for_a_format_problem():

@@ -92,7 +92,10 @@ _DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b")
 _MONTH_ALONE = re.compile(r"\b(?P<m>" + "|".join(m.capitalize() for m in MONTHS) + r")\b(?:\s(?P<y>\d{4})\b)?")
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")s?\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(" + "|".join(_RELATIVE_DAYS) + r")\b", re.IGNORECASE)
-_QUOTE = re.compile(r"“([^”]{2,})”|\"([^\"]{2,})\"|«([^»]{2,})»|(?<![\w])‘([^’]{2,}?)’(?![\w])")
+# A quote is bounded: an unclosed quotation mark must not make each later one scan to the end.
+MAX_QUOTE_CHARS = 600
+_QUOTE = re.compile(rf"“([^”]{{2,{MAX_QUOTE_CHARS}}})”|\"([^\"]{{2,{MAX_QUOTE_CHARS}}})\"|«([^»]{{2,{MAX_QUOTE_CHARS}}})»|"
+                    rf"(?<![\w])‘([^’]{{2,{MAX_QUOTE_CHARS}}}?)’(?![\w])")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
 

@@ -26,6 +26,9 @@ from newsletter.summarize.sentences import split_sentences
 
 # A story that loses more than this share of its bullets is asked for again.
 MAX_DROPPED_SHARE = 0.5
+# How much of each source can vouch for a claim: far more than the model is shown (llm.MAX_SOURCE_CHARS),
+# and a bound on the work a very long article costs.
+MAX_EVIDENCE_CHARS = 20_000
 
 @dataclass
 class Evidence:
@@ -38,7 +41,7 @@ class Evidence:
 
     @classmethod
     def of(cls, story: Story) -> Evidence:
-        texts = [f"{a.outlet}. {a.title}. {a.text}" for a in story.articles]
+        texts = [f"{a.outlet}. {a.title}. {a.text[:MAX_EVIDENCE_CHARS]}" for a in story.articles]
         facts = [SourceFacts.of(t, a.published) for t, a in zip(texts, story.articles)]
         lead = story.articles[0]
         first = next(iter(split_sentences(lead.text)), "") or lead.title

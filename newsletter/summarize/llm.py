@@ -3,8 +3,8 @@
 One request per top story. The sources go in as numbered, delimited data with
 the standing instruction that nothing inside them is an instruction. The
 answer is asked for as strict ``json_schema`` structured output, else
-``json_object``, else by the prompt alone: each endpoint that rejects one is
-remembered and asked the next way from then on. The answer is validated with
+``json_object``, else by the prompt alone: an endpoint (base URL and model)
+that rejects one is asked the next way from then on, for the life of the process. The answer is validated with
 pydantic, cleaned (no links of any kind, word limits: see ``modeltext``) and
 put through the grounding gate (``grounding``): every claim must be held by the
 source its bullet cites. A story that loses its big picture or most of its
@@ -164,7 +164,7 @@ class LLMSummarizer:
         self.cache = cache
         self.token_budget = token_budget  # prompt + completion tokens for the whole issue
         self.usage = Usage()  # this instance's total: one issue's, when the pipeline makes one per issue
-        self._format = ANSWER_FORMATS[0]  # stepped down for good when this endpoint rejects one
+        self._endpoint = f"{getattr(client, 'base_url', '')}|{model}"
         self._lock = threading.Lock()
 
     @classmethod
@@ -236,7 +236,7 @@ class LLMSummarizer:
         if self.token_budget is not None and spent >= self.token_budget:
             raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
         while True:
-            fmt = self._format
+            fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
             try:
                 response = self.client.chat.completions.create(
                     model=self.model, messages=messages, temperature=self.temperature, **_format_args(fmt))
@@ -264,10 +264,17 @@ class LLMSummarizer:
         return content
 
     def _step_down(self, rejected: str) -> None:
-        with self._lock:
-            if self._format == rejected:
-                self._format = ANSWER_FORMATS[ANSWER_FORMATS.index(rejected) + 1]
-                log.info("server rejects response_format %s; using %s from now on", rejected, self._format)
+        with _FORMATS_LOCK:
+            if _FORMATS.get(self._endpoint, ANSWER_FORMATS[0]) == rejected:
+                _FORMATS[self._endpoint] = ANSWER_FORMATS[ANSWER_FORMATS.index(rejected) + 1]
+                log.info("server rejects response_format %s; using %s from now on",
+                         rejected, _FORMATS[self._endpoint])
+
+
+# What each endpoint (base URL and model) was found to take, for the life of the process: a
+# scheduled `newsletter run` asks a server without json_schema once, not once per issue.
+_FORMATS: dict[str, str] = {}
+_FORMATS_LOCK = threading.Lock()
 
 
 def _format_args(fmt: str) -> dict:
