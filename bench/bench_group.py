@@ -37,6 +37,7 @@ def child(n: int) -> None:
     sys.path.insert(0, str(HERE.parent))
     from synth_news import synth_articles
 
+    import newsletter.group.stories  # noqa: F401 - numpy, scipy, sklearn: loaded before the clock starts
     from newsletter.config import GroupingSettings
     from newsletter.group import group_stories
 

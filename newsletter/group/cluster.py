@@ -6,50 +6,83 @@ articles become candidates only when they share a key that is rare in the
 batch (``MAX_KEY_DF``) and were published within the time window. Exact
 similarities are then computed for the candidates alone.
 
-Merging is greedy average-link over candidate edges, strongest first: two
-clusters join only when the *average* similarity over all their cross pairs
-clears every threshold: all terms (higher the further apart the clusters'
-mean times are, in days), content words and numbers (a shared name alone
-cannot merge two events about one company), and names (shared wording alone
-cannot merge two recalls by different carmakers). One strong pair cannot
-chain two unrelated stories together. With embeddings, a cluster pair whose
-mean embedding similarity clears ``semantic`` may join on a low lexical floor,
-as long as the names agree.
+Merging is greedy average-link over candidate edges, strongest first. One
+rule, ``may_join``, decides both which candidate pairs become edges and
+whether the two clusters an edge links may merge: a lone article is simply a
+cluster of one. It reads the *averages* over all cross pairs of the two
+clusters, so one strong pair cannot chain two unrelated stories together:
+
+- all terms (higher the further apart the clusters' mean times are, in
+  days), and content words and numbers: a shared name alone cannot merge two
+  events about one company;
+- names, whenever both sides name someone: shared wording alone cannot merge
+  the same kind of event happening to different people or places;
+- with embeddings, a mean embedding similarity above ``threshold`` may stand
+  in for the wording (on a low lexical floor), never for the names.
 
 Outlets that cover one event from different angles (a reaction piece, a
 consumer explainer, the market move) share little wording, so the averages
-above miss them. An *anchored* join lets two clusters merge on a lower
-``anchored`` cosine when they belong to one news cycle (mean times within
-``anchor_s``), their headlines report the same kind of event (``events``),
+above miss them. An *anchored* join accepts a lower ``anchored_min_similarity``
+when the two clusters belong to one news cycle (mean times within
+``anchor_hours``), their headlines report the same kind of event (``events``),
 their names agree, and every name in some headline of one is found in the
-other's articles. A shared town or company is never enough on its own: the
+other's articles. A shared place or company is never enough on its own: the
 kind of event and all of the headline's names have to match as well.
+
+Adding a signal: a cosine over some vector space is one more entry in
+``_spaces`` (pairs and clusters then average it alike) and one more condition
+in ``may_join``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
+from newsletter.config import GroupingSettings
 from newsletter.group.features import Features
 
 KEYS_PER_ARTICLE = 10
 MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
 PAIR_CHUNK = 20_000  # candidate pairs scored per sparse batch: bounds the memory of the products
+HOUR_S, DAY_S = 3600.0, 86400.0
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    full: float  # average cosine over cross pairs, all terms
-    content: float  # average cosine over cross pairs, content words only
-    entities: float = 0.0  # average cosine over cross pairs of articles that both name someone
-    per_day: float = 0.0  # added to ``full`` per day between the clusters' mean times
-    semantic: float | None = None  # average embedding cosine, when embeddings are present
-    semantic_floor: float = 0.1  # lexical full-cosine a semantic join still needs
-    anchored: float | None = None  # lower ``full`` for an anchored join (see ``anchored`` below); None: none
-    anchor_s: float = 12 * 3600.0  # an anchored join needs the clusters' mean times this close
+class Evidence(Protocol):
+    """What ``may_join`` weighs about two clusters. For many article pairs at once, each field
+    is an array with one entry per pair, and ``may_join`` answers for all of them."""
+
+    span_s: float | np.ndarray  # from the earliest to the latest article of the two
+    gap_s: float | np.ndarray  # between the two clusters' mean publication times
+    cos: Mapping[str, float | np.ndarray]  # space name -> mean cosine over cross pairs (see ``_spaces``)
+    same_kind: bool | np.ndarray  # their headlines report some kind of event in common
+    names_covered: bool | np.ndarray  # some headline of one names only names the other's articles carry
+
+
+def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
+    """Whether two clusters report one event: the single join rule (see the module docstring).
+
+    Conditions are read in order of cost, and the rest is skipped once the answer is
+    settled, so a merge attempt reads only what it needs.
+    """
+    ok = (e.span_s <= s.window_hours * HOUR_S) & (e.cos["entities"] >= s.min_entity_similarity)
+    if not np.any(ok):
+        return ok
+    full = e.cos["full"]
+    wording = (full >= s.min_similarity + s.min_similarity_per_day * (e.gap_s / DAY_S)) & (
+        e.cos["content"] >= s.min_content_similarity)
+    if s.anchored_min_similarity and not np.all(wording):
+        anchored = (full >= s.anchored_min_similarity) & (e.gap_s <= s.anchor_hours * HOUR_S) & e.same_kind
+        if np.any(anchored):
+            wording = wording | (anchored & e.names_covered)
+    if "semantic" in e.cos and not np.all(wording):
+        wording = wording | ((e.cos["semantic"] >= s.threshold) & (full >= s.semantic_min_similarity))
+    return ok & wording
 
 
 def candidate_pairs(feat: Features, times: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -91,143 +124,138 @@ def pair_cosines(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Space:
-    """Per-cluster vector sums in one space: with unit vectors, the mean cross-pair
+class _Sparse:
+    """Per-cluster vector sums in one sparse space: with unit vectors, the mean cross-pair
     cosine of clusters A and B is sum(A) . sum(B) / (|A| |B|).
 
     Only clusters of two or more hold a dict of their sum; a lone article is
     read straight from its sparse row, which keeps 50,000 articles in memory.
+    Rows without any term (an article that names no one) neither help nor veto:
+    averages skip them, and a side with none agrees with anything.
     """
 
     def __init__(self, m: sp.csr_matrix):
         self.m = m
-        self.sums: dict[int, dict[int, float]] = {}
-        # Rows without any term (no names found) neither help nor veto: averages skip them.
-        self.size = {}
-        self._nonempty = np.diff(m.indptr) > 0
+        self.nonempty = np.diff(m.indptr) > 0
 
-    def _row(self, r: int):
+    def row(self, r: int):
         lo, hi = self.m.indptr[r], self.m.indptr[r + 1]
         return zip(self.m.indices[lo:hi].tolist(), self.m.data[lo:hi].tolist())
 
-    def _size(self, r: int) -> int:
-        return self.size.get(r, int(self._nonempty[r]))
+    def single(self, r: int) -> tuple[None, int]:
+        return None, int(self.nonempty[r])
 
-    def dot(self, a: int, b: int) -> float:
-        x, y = self.sums.get(a), self.sums.get(b)
+    def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.where(self.nonempty[i] & self.nonempty[j], pair_cosines(self.m, i, j), 1.0)
+
+    def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
+        pairs = a.sizes[k] * b.sizes[k]
+        if not pairs:
+            return 1.0
+        x, y = a.sums[k], b.sums[k]
         if x is None and y is None:
-            x = dict(self._row(a))
-            return sum(v * x.get(k, 0.0) for k, v in self._row(b))
+            x = dict(self.row(a.members[0]))
+            return sum(v * x.get(t, 0.0) for t, v in self.row(b.members[0])) / pairs
         if x is None or y is None:
-            d, r = (y, a) if x is None else (x, b)
-            return sum(v * d.get(k, 0.0) for k, v in self._row(r))
+            d, r = (y, a.members[0]) if x is None else (x, b.members[0])
+            return sum(v * d.get(t, 0.0) for t, v in self.row(r)) / pairs
         if len(x) > len(y):
             x, y = y, x
         get = y.get
-        return sum(v * get(k, 0.0) for k, v in x.items())
+        return sum(v * get(t, 0.0) for t, v in x.items()) / pairs
 
-    def merge(self, keep: int, gone: int) -> None:
-        x = self.sums.pop(keep, None)
-        if x is None:
-            x = dict(self._row(keep))
-        y = self.sums.pop(gone, None)
-        for k, v in (y.items() if y is not None else self._row(gone)):
-            x[k] = x.get(k, 0.0) + v
-        self.sums[keep] = x
-        self.size[keep] = self._size(keep) + self._size(gone)
-        self.size.pop(gone, None)
+    def merged(self, a: _Cluster, b: _Cluster, k: int) -> dict[int, float]:
+        x = a.sums[k]
+        x = dict(self.row(a.members[0])) if x is None else x
+        y = b.sums[k]
+        for t, v in (y.items() if y is not None else self.row(b.members[0])):
+            x[t] = x.get(t, 0.0) + v
+        return x
 
-    def keys(self, r: int):
-        """The terms present in cluster ``r``."""
-        d = self.sums.get(r)
+    def terms(self, c: _Cluster, k: int):
+        """The terms present in cluster ``c``."""
+        d = c.sums[k]
         if d is not None:
             return d.keys()
-        lo, hi = self.m.indptr[r], self.m.indptr[r + 1]
+        lo, hi = self.m.indptr[c.members[0]], self.m.indptr[c.members[0] + 1]
         return set(self.m.indices[lo:hi].tolist())
-
-    def link(self, a: int, b: int) -> float:
-        pairs = self._size(a) * self._size(b)
-        return self.dot(a, b) / pairs if pairs else 1.0
 
 
 class _Dense:
     """The same sums for dense embedding vectors."""
 
     def __init__(self, e: np.ndarray):
-        self.sums = {r: e[r].astype(np.float64) for r in range(e.shape[0])}
-        self.size = {r: 1 for r in range(e.shape[0])}
+        self.e = e
 
-    def dot(self, a: int, b: int) -> float:
-        return float(self.sums[a] @ self.sums[b])
+    def single(self, r: int) -> tuple[np.ndarray, int]:
+        return self.e[r].astype(np.float64), 1
 
-    def merge(self, keep: int, gone: int) -> None:
-        self.sums[keep] = self.sums[keep] + self.sums.pop(gone)
-        self.size[keep] += self.size.pop(gone)
+    def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,ij->i", self.e[i], self.e[j])
 
-    def link(self, a: int, b: int) -> float:
-        return self.dot(a, b) / (self.size[a] * self.size[b])
+    def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
+        return float(a.sums[k] @ b.sums[k]) / (a.sizes[k] * b.sizes[k])
+
+    def merged(self, a: _Cluster, b: _Cluster, k: int) -> np.ndarray:
+        return a.sums[k] + b.sums[k]
 
 
-def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thresholds,
-            embeddings: np.ndarray | None = None) -> list[list[int]]:
+def _spaces(feat: Features, embeddings: np.ndarray | None) -> dict[str, _Sparse | _Dense]:
+    """The vector spaces whose mean cross-pair cosines ``may_join`` reads, by name."""
+    spaces: dict[str, _Sparse | _Dense] = {
+        "full": _Sparse(feat.full), "content": _Sparse(feat.content), "entities": _Sparse(feat.entities),
+    }
+    if embeddings is not None:
+        spaces["semantic"] = _Dense(embeddings)
+    return spaces
+
+
+@dataclass(slots=True, eq=False)
+class _Cluster:
+    """A cluster while merging: its articles, time bounds and sum, headline event kinds, and per
+    space the sum of its vectors (None for a lone article: read from its row) and their count."""
+
+    members: list[int]
+    first: float
+    last: float
+    time_sum: float
+    kinds: frozenset[int]
+    sums: list
+    sizes: list[int]
+
+    @property
+    def mean_time(self) -> float:
+        return self.time_sum / len(self.members)
+
+
+def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettings,
+                     embeddings: np.ndarray | None = None) -> list[list[int]]:
     """Groups of article indices; every index appears in exactly one group."""
     n = feat.full.shape[0]
+    window_s = settings.window_hours * HOUR_S
+    spaces = _spaces(feat, embeddings)
     i, j = candidate_pairs(feat, times, window_s)
     if embeddings is not None:
-        ei, ej = _semantic_pairs(embeddings, times, window_s, th.semantic or 1.0)
+        ei, ej = _semantic_pairs(embeddings, times, window_s, settings.threshold)
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
-    s_full = pair_cosines(feat.full, i, j)
-    s_content = pair_cosines(feat.content, i, j)
-    s_ent = pair_cosines(feat.entities, i, j)
-    has_ent = np.diff(feat.entities.indptr) > 0
-    names_agree = (s_ent >= th.entities) | ~(has_ent[i] & has_ent[j])
-    lexical = (s_full >= th.full) & (s_content >= th.content) & names_agree
-    if th.anchored is not None:
-        # Edges an anchored join may use: same news cycle, names in common, a lower bar on wording.
-        near = np.abs(times[i] - times[j]) <= th.anchor_s
-        kind_mask = _kind_masks(feat)
-        same_kind = (kind_mask[i] & kind_mask[j]) != 0
-        lexical |= near & same_kind & (s_full >= th.anchored) & (s_ent >= th.entities) & has_ent[i] & has_ent[j]
-    strength = s_full.astype(np.float64)
-    if embeddings is not None:
-        s_sem = np.einsum("ij,ij->i", embeddings[i], embeddings[j])
-        semantic = (s_sem >= (th.semantic or 1.0)) & (s_full >= th.semantic_floor)
-        keep = lexical | semantic
-        strength = np.maximum(strength, s_sem)
-    else:
-        keep = lexical
+    cos = {name: space.pairs(i, j) for name, space in spaces.items()}
+    keep = may_join(_pair_evidence(feat, times, i, j, cos), settings)
+    strength = cos["full"].astype(np.float64)
+    if "semantic" in cos:
+        strength = np.maximum(strength, cos["semantic"])
     i, j, strength = i[keep], j[keep], strength[keep]
     # Strongest first; ties by index so the same input always merges the same way.
     order = np.lexsort((j, i, -strength))
 
+    named = list(enumerate(spaces.values()))
+    indexed = {name: (k, space) for k, (name, space) in enumerate(spaces.items())}
+    clusters: list[_Cluster] = []
+    for r in range(n):
+        singles = [space.single(r) for space in spaces.values()]
+        clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r],
+                                 [x for x, _ in singles], [size for _, size in singles]))
     parent = list(range(n))
-    members: dict[int, list[int]] = {r: [r] for r in range(n)}
-    lo_t = {r: times[r] for r in range(n)}
-    hi_t = dict(lo_t)
-    sum_t = dict(lo_t)
-    full_space, content_space, entity_space = _Space(feat.full), _Space(feat.content), _Space(feat.entities)
-    kinds: dict[int, frozenset[int]] = {}  # multi-article clusters only: event kinds of their titles
-
-    def title_kinds(r: int) -> frozenset[int]:
-        return kinds.get(r, feat.title_kinds[r])
-
-    def anchored(a: int, b: int, avg_full: float) -> bool:
-        """Different angles on one event: little wording in common, but the same news cycle,
-        the same kind of event in the headlines, and every name in one side's headline
-        found in the other side's articles. A shared town or company alone is not enough:
-        the headline's kind of event must match too ("Castmere jewellers raided" and
-        "Castmere bin strike" stay apart), and so must all its names ("Harnwick floods"
-        and "Tolsey floods" stay apart, though both name the same storm)."""
-        if th.anchored is None or avg_full < th.anchored:
-            return False
-        if abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) > th.anchor_s:
-            return False
-        if not (title_kinds(a) & title_kinds(b)) or entity_space.link(a, b) < th.entities:
-            return False
-        return (_names_covered(feat, members[a], full_space.keys(b))
-                or _names_covered(feat, members[b], full_space.keys(a)))
-    sem_space = _Dense(embeddings) if embeddings is not None else None
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -236,37 +264,87 @@ def cluster_articles(feat: Features, times: np.ndarray, window_s: float, th: Thr
         return x
 
     for k in order:
-        a, b = find(int(i[k])), find(int(j[k]))
-        if a == b:
+        ra, rb = find(int(i[k])), find(int(j[k]))
+        if ra == rb:
             continue
-        if max(hi_t[a], hi_t[b]) - min(lo_t[a], lo_t[b]) > window_s:
+        a, b = clusters[ra], clusters[rb]
+        if not may_join(_ClusterEvidence(a, b, feat, indexed), settings):
             continue
-        avg_full = full_space.link(a, b)
-        gap_days = abs(sum_t[a] / len(members[a]) - sum_t[b] / len(members[b])) / 86400.0
-        ok = (avg_full >= th.full + th.per_day * gap_days and content_space.link(a, b) >= th.content
-              and entity_space.link(a, b) >= th.entities)
-        if not ok:
-            ok = anchored(a, b, avg_full)
-        if not ok and sem_space is not None:
-            # Embeddings stand in for the wording, not for the names: those must still agree.
-            ok = (sem_space.link(a, b) >= (th.semantic or 1.0) and avg_full >= th.semantic_floor
-                  and entity_space.link(a, b) >= th.entities)
-        if not ok:
-            continue
-        if len(members[a]) < len(members[b]):
-            a, b = b, a
-        parent[b] = a
-        kinds[a] = title_kinds(a) | title_kinds(b)
-        kinds.pop(b, None)
-        members[a].extend(members.pop(b))
-        lo_t[a], hi_t[a] = min(lo_t[a], lo_t[b]), max(hi_t[a], hi_t[b])
-        sum_t[a] += sum_t.pop(b)
-        full_space.merge(a, b)
-        content_space.merge(a, b)
-        entity_space.merge(a, b)
-        if sem_space is not None:
-            sem_space.merge(a, b)
-    return [sorted(m) for m in members.values()]
+        if len(a.members) < len(b.members):
+            ra, rb, a, b = rb, ra, b, a
+        parent[rb] = ra
+        a.sums = [space.merged(a, b, m) for m, space in named]
+        a.sizes = [x + y for x, y in zip(a.sizes, b.sizes)]
+        a.kinds = a.kinds | b.kinds
+        a.members.extend(b.members)
+        a.first, a.last = min(a.first, b.first), max(a.last, b.last)
+        a.time_sum += b.time_sum
+        clusters[rb] = None
+    return [sorted(c.members) for c in clusters if c is not None]
+
+
+@dataclass(frozen=True)
+class _PairsEvidence:
+    """``Evidence`` for many lone-article pairs: one array entry per pair."""
+
+    span_s: np.ndarray
+    gap_s: np.ndarray
+    cos: dict[str, np.ndarray]
+    same_kind: np.ndarray
+    names_covered: np.ndarray
+
+
+class _ClusterEvidence:
+    """``Evidence`` for two clusters, each part computed when ``may_join`` first reads it."""
+
+    def __init__(self, a: _Cluster, b: _Cluster, feat: Features, spaces: dict[str, tuple[int, _Sparse | _Dense]]):
+        self.a, self.b, self.feat = a, b, feat
+        self.cos = _Links(a, b, spaces)
+
+    @property
+    def span_s(self) -> float:
+        return max(self.a.last, self.b.last) - min(self.a.first, self.b.first)
+
+    @cached_property
+    def gap_s(self) -> float:
+        return abs(self.a.mean_time - self.b.mean_time)
+
+    @property
+    def same_kind(self) -> bool:
+        return bool(self.a.kinds & self.b.kinds)
+
+    @property
+    def names_covered(self) -> bool:
+        k, full = self.cos.spaces["full"]
+        return (_names_covered(self.feat, self.a.members, full.terms(self.b, k))
+                or _names_covered(self.feat, self.b.members, full.terms(self.a, k)))
+
+
+class _Links(dict):
+    """Mean cross-pair cosines of two clusters by space name, each computed on first lookup."""
+
+    def __init__(self, a: _Cluster, b: _Cluster, spaces: dict[str, tuple[int, _Sparse | _Dense]]):
+        super().__init__()
+        self.a, self.b, self.spaces = a, b, spaces  # name -> (index into the clusters' sums, space)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.spaces
+
+    def __missing__(self, name: str) -> float:
+        k, space = self.spaces[name]
+        value = self[name] = space.link(self.a, self.b, k)
+        return value
+
+
+def _pair_evidence(feat: Features, times: np.ndarray, i: np.ndarray, j: np.ndarray,
+                   cos: dict[str, np.ndarray]) -> Evidence:
+    """Evidence for many lone-article pairs at once, each a cluster of one, to decide which pairs
+    become edges. Whether a headline's names are covered is left open (True): either cluster may
+    later gain the headline or the articles that settle it, and the merge checks it then."""
+    span = np.abs(times[i] - times[j])
+    kind_mask = _kind_masks(feat)
+    return _PairsEvidence(span_s=span, gap_s=span, cos=cos, same_kind=(kind_mask[i] & kind_mask[j]) != 0,
+                          names_covered=np.ones(len(i), bool))
 
 
 def _kind_masks(feat: Features) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Lexical features of articles: what grouping compares.
 
-Each article becomes two L2-normalised sparse TF-IDF vectors over its title
-(counted twice: headlines carry the event) and the lead of its text:
+Each article becomes L2-normalised sparse TF-IDF vectors over its title
+(counted twice: headlines carry the event) and the lead of its text
+(``newsletter.text.lead``):
 
 - ``full``: content-word stems, named entities and numbers;
 - ``content``: content-word stems and numbers, no names: *what* happened;
@@ -9,7 +10,7 @@ Each article becomes two L2-normalised sparse TF-IDF vectors over its title
 
 Two articles about the same company share its name but not, unless they
 report the same event, what happened to it; requiring the content vectors to
-agree as well keeps "Veltrona recalls vans" and "Veltrona profit jumps" apart.
+agree as well keeps a carmaker's recall and the same carmaker's results apart.
 Symmetrically, two recalls by different carmakers share the words but not
 the names; requiring some agreement on entities keeps those apart.
 
@@ -36,8 +37,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from newsletter.group.events import event_kinds
 from newsletter.models import Article
+from newsletter.text import lead, title
 
-LEAD_CHARS = 1200  # the lead names the event; long full texts would only dilute it
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
 EVENT_WEIGHT = 1.0  # column scale of event kinds ("v:strike"): the same happening, however worded
@@ -116,23 +117,16 @@ def _count_case(text: str, upper: Counter[str], lower: Counter[str]) -> None:
 
 
 def _bare(word: str) -> str:
-    """Drop a possessive: "Veltrona's" -> "veltrona"."""
+    """Drop a possessive: "company's" -> "company"."""
     if "'" in word or "’" in word:
         return _POSSESSIVE.sub("", word)
     return word
 
 
-def _lead(text: str) -> str:
-    if len(text) <= LEAD_CHARS:
-        return text
-    cut = text.rfind(" ", 0, LEAD_CHARS)
-    return text[: cut if cut > 0 else LEAD_CHARS]
-
-
 def extract(articles: list[Article]) -> Features:
     # Two passes over the text rather than one that keeps every token: at 50,000
     # articles the kept token objects alone would cost hundreds of megabytes.
-    leads = [_normalise(_lead(a.text)) for a in articles]
+    leads = [_normalise(lead(a.text)) for a in articles]
     upper: Counter[str] = Counter()
     lower: Counter[str] = Counter()
     for text in leads:
@@ -162,11 +156,11 @@ def extract(articles: list[Article]) -> Features:
     title_kind_docs: list[list[str]] = []
     title_name_docs: list[list[str]] = []
     for a, text in zip(articles, leads):
-        title_tokens = _TOKEN.findall(_normalise(a.title))
+        title_tokens = _TOKEN.findall(_normalise(title(a.title)))
         tt = [t for tok in title_tokens if (t := term(tok))]
         title_docs.append(tt)
         title_name_docs.append([t for tok in title_tokens if (t := term(tok)) and _is_name(tok, t, lower)])
-        tk = ["v:" + k for k in event_kinds(a.title)]
+        tk = ["v:" + k for k in event_kinds(title(a.title))]
         title_kind_docs.append(tk)
         vk = ["v:" + k for k in event_kinds(text)]
         docs.append(tt + tt + tk + tk + vk + [t for tok in _TOKEN.findall(text) if (t := term(tok))])

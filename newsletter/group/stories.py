@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsletter.config import GroupingSettings
-from newsletter.group.cluster import Thresholds, cluster_articles
+from newsletter.group.cluster import cluster_articles
 from newsletter.group.features import Features, extract
 from newsletter.models import Article, Story, outlet_key
+from newsletter.text import lead, title
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,7 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
     feat = extract(arts)
     times = np.array([a.published.timestamp() for a in arts], dtype=np.float64)
     embeddings = _embed(arts, embedder) if embedder is not None else None
-    th = Thresholds(
-        full=settings.min_similarity,
-        content=settings.min_content_similarity,
-        entities=settings.min_entity_similarity,
-        per_day=settings.min_similarity_per_day,
-        semantic=settings.threshold if embeddings is not None else None,
-        semantic_floor=settings.semantic_min_similarity,
-        anchored=settings.anchored_min_similarity or None,
-        anchor_s=settings.anchor_hours * 3600.0,
-    )
-    groups = cluster_articles(feat, times, settings.window_hours * 3600.0, th, embeddings)
+    groups = cluster_articles(feat, times, settings, embeddings)
     stories = [_story(arts, g, feat) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
     return stories
@@ -47,7 +38,7 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
 
 def _embed(arts: list[Article], embedder: Embedder) -> np.ndarray | None:
     """Unit-length embeddings of title and lead; None (lexical only) if the endpoint fails."""
-    texts = [f"{a.title}\n{a.text[:1000]}" for a in arts]
+    texts = [f"{title(a.title)}\n{lead(a.text)}" for a in arts]
     try:
         vecs = np.asarray(embedder.embed(texts), dtype=np.float32)
     except Exception as e:  # noqa: BLE001 - a failing endpoint costs semantics, not the issue
@@ -89,7 +80,7 @@ def _informative(i: int, group: list[int], feat: Features) -> float:
     term, weighted by the share of the other sources that carry it too.
 
     A title with the names, numbers and facts every outlet reports beats a
-    teaser ("What went wrong at Nimbusware"), an aggregator's framing, or a
+    teaser ("What went wrong at <company>"), an aggregator's framing, or a
     long headline built on details only one outlet has.
     """
     others = [_row_terms(feat, k) for k in group if k != i]
