@@ -2,7 +2,9 @@
 
     NewsletterError           any failure the CLI reports as one message, exit 1
     ├── ConfigError           the config file is missing, unreadable or wrong: names file, key, fix
-    └── DeliveryError         the transport refused the whole issue (bad host, bad password)
+    ├── DeliveryError         the transport refused the whole issue (bad host, bad password)
+    └── StoreError            the database cannot be opened or written (the pipeline turns an
+                              unusable [store] url into a ConfigError)
 
 Problems confined to one feed, story or recipient are not exceptions that
 escape: the stage records them (FeedReport, Issue.problems, Delivery.error)
@@ -32,3 +34,7 @@ class ConfigError(NewsletterError):
 
 class DeliveryError(NewsletterError):
     pass
+
+
+class StoreError(NewsletterError):
+    """The store cannot be opened or written; the message says why, in the database's words."""

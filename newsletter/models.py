@@ -181,6 +181,22 @@ class FeedStatus(StrEnum):
 
 
 @dataclass
+class FeedState:
+    """What the store remembers of one feed between fetches: validators, health, when it is next due."""
+
+    url: str
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_fetch_after: datetime | None = None
+    gone: bool = False
+
+
+@dataclass
 class FeedReport:
     """What happened to one feed during a fetch: shown by check, fetch and in the run report."""
 

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -37,7 +38,7 @@ from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id, \
     unique_recipients
-from newsletter.errors import ConfigError, DeliveryError, NewsletterError
+from newsletter.errors import ConfigError, DeliveryError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
@@ -47,8 +48,10 @@ from newsletter.models import (
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
-from newsletter.store import CLAIM_LEASE, Store, StoreError, StoredEmail
 from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
+
+if TYPE_CHECKING:
+    from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
@@ -112,6 +115,8 @@ class DryRun:
 def open_store(cfg: Config, *, readonly: bool = False) -> Store:
     """The configured store; a mistake in ``[store] url`` is a config error that says how to fix it.
     A dry run opens it read-only, and a store that does not exist yet as an empty one in memory."""
+    from newsletter.store import Store
+
     url = cfg.store_url
     if readonly and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return Store.open("sqlite://")
@@ -194,7 +199,7 @@ def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: 
 
 
 def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, progress: Progress | None = None,
-         wait: timedelta = CLAIM_LEASE) -> Sent:
+         wait: timedelta | None = None) -> Sent:
     """Deliver today's issue to every recipient who does not have it yet.
 
     The first run of the day claims the issue, builds it and records it (with its rendered
@@ -206,7 +211,9 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     to = unique_recipients(recipients or cfg.newsletter.to)
     now = edges.clock.now()
     key = todays_key(cfg, now)
-    deadline = time.monotonic() + wait.total_seconds()
+    from newsletter.store import CLAIM_LEASE, StoredEmail
+
+    deadline = time.monotonic() + (wait or CLAIM_LEASE).total_seconds()
     built = None
     while True:
         stored = edges.store.stored_email(key)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-import premailer
 
 import newsletter
 from newsletter.errors import NewsletterError
@@ -163,6 +162,8 @@ def template_env(own_folder: Path | None = None) -> jinja2.Environment:
 
 
 def _inline_css(html: str) -> str:
+    import premailer  # lxml and cssutils: loaded by the commands that render, not by fetch or check
+
     return premailer.Premailer(
         html,
         allow_network=False,  # never fetch a stylesheet named by a template

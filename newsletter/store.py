@@ -26,31 +26,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from newsletter.migrations import migrate
-from newsletter.models import Article, DeliveryStatus, PlacedArticle, SentArticle
+from newsletter.errors import StoreError
+from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.schema import articles, deliveries, feeds, issue_articles, issue_claims, issues, schema_migrations
 
 # A claim older than this belongs to a process that died: another may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
 SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another process's transaction
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
-
-
-class StoreError(Exception):
-    """The store cannot be opened or written: the message says why, in the database's words."""
-
-
-@dataclass
-class FeedState:
-    url: str
-    title: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    last_fetch_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    consecutive_failures: int = 0
-    next_fetch_after: datetime | None = None
-    gone: bool = False
 
 
 @dataclass
@@ -134,11 +117,15 @@ class Store:
 
     def add_articles(self, new: Sequence[Article], state: FeedState | None = None) -> int:
         """Insert the articles not stored yet (by id) and, in the same transaction,
-        the feed's new fetch state. Returns how many were new."""
-        with self.engine.begin() as conn:
-            count = self._insert_new(conn, new)
-            if state is not None:
-                self.save_feed_state(state, conn)
+        the feed's new fetch state. Returns how many were new. Raises StoreError when the
+        database refuses them, naming the kind of failure but none of the content."""
+        try:
+            with self.engine.begin() as conn:
+                count = self._insert_new(conn, new)
+                if state is not None:
+                    self.save_feed_state(state, conn)
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(f"could not store articles ({e.__class__.__name__})") from None
         return count
 
     def known_article_ids(self, ids: Sequence[str], conn: Connection | None = None) -> set[str]:

@@ -15,19 +15,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
-import sqlalchemy as sa
 
 from newsletter.clock import Clock
 from newsletter.config import FetchSettings
+from newsletter.errors import StoreError
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
 from newsletter.ingest.sanitize import strip_controls
 from newsletter.ingest.workers import ParsePool
-from newsletter.models import Article, FeedReport, FeedSource, FeedStatus, is_remote
-from newsletter.store import FeedState, Store
+from newsletter.models import Article, FeedReport, FeedSource, FeedState, FeedStatus, is_remote
+
+if TYPE_CHECKING:
+    from newsletter.store import Store  # SQLAlchemy: `check` stores nothing and need not load it
 
 log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
@@ -186,11 +189,11 @@ class _Ingest:
             log.warning("%s: %s", url, "; ".join(notes))
         try:
             new = await loop.run_in_executor(self.db, self.store.add_articles, fresh, ok_state)
-        except sa.exc.SQLAlchemyError as e:
-            # Not log.exception: the driver's message can quote the rows, i.e. article content.
-            log.error("storing %s failed (%s)", url, e.__class__.__name__)
-            return self._reports(srcs, FeedStatus.FAILED, seen=parsed.entries, error=f"could not store articles ({e.__class__.__name__})",
-                                 title=parsed.title, notes=notes)
+        except StoreError as e:
+            # The store names the failure's kind only: a driver's message can quote the rows, i.e. article content.
+            log.error("storing %s failed: %s", url, e)
+            return self._reports(srcs, FeedStatus.FAILED, seen=parsed.entries, error=str(e), title=parsed.title,
+                                 notes=notes)
         return self._reports(srcs, FeedStatus.NEW, new=new, seen=parsed.entries, title=parsed.title, notes=notes)
 
     def _page_client(self) -> httpx.AsyncClient:
