@@ -388,3 +388,28 @@ def test_demo_issue_with_a_model_that_botches_some_stories_falls_back_per_story(
     html, text = (tmp_path / "p.html").read_text(), (tmp_path / "p.txt").read_text()
     for b in by_writer["llm:test-model"]:  # the model's words reach both parts
         assert b.bullets["big_picture"][0].text in text and b.headline in html
+
+
+def test_sidebar_blurbs_come_from_one_call_each_grounded_in_its_own_story():
+    other = Story(headline="Ferry strike ends", articles=[
+        _article(7, "Harbour Times", "Ferry strike ends after 9 days", "Ferry crews went back to work after 9 days.")])
+    stories = [breach_story(), other, breach_story()]
+    reply = json.dumps({"blurbs": [
+        {"story": 1, "text": "Hackers stole about 380,000 patient records, see evil.example/x."},
+        {"story": 2, "text": "Ferry crews ended a 12-day strike."},  # 12 is not in its story: refused
+        {"story": 3, "text": "Eastbay Signal reports the theft of 380,000 records."}]})
+    with OpenAIServer([reply]) as srv:
+        s = summarizer(srv)
+        texts, record = s.blurbs(stories)
+    assert len(srv.chat_requests) == 1 and s.usage.calls == 1
+    assert srv.chat_requests[0].json["response_format"]["json_schema"]["name"] == "blurbs"
+    assert texts[0] == "Hackers stole about 380,000 patient records."
+    assert texts[1] == "Ferry crews went back to work after 9 days."  # the extractive line instead
+    assert texts[2] == "Eastbay Signal reports the theft of 380,000 records."
+    assert record.checked == 3 and [(d.section, d.claim) for d in record.dropped] == [("blurb", "12-day")]
+
+
+def test_a_failed_blurb_call_raises_for_the_caller_to_fall_back():
+    with OpenAIServer(["no JSON here"]) as srv:
+        with pytest.raises(LLMSummaryError, match="not JSON"):
+            summarizer(srv).blurbs([breach_story()])

@@ -14,7 +14,9 @@ extractively. Accepted answers go to an optional ``AnswerCache`` keyed by
 ``answer_key`` (model, prompt version, everything sent), so an unchanged story
 costs no second call. ``Usage`` counts the calls and the API's token figures,
 per story (``brief_with_usage``) and in total (``.usage``); at
-``token_budget`` the summarizer stops asking. Sidebar blurbs are extractive.
+``token_budget`` the summarizer stops asking. ``blurbs`` writes every sidebar
+line in one call, each grounded in its own story (see ``blurbs``); ``blurb``
+alone stays extractive, as one call per line would cost more than it adds.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 from newsletter.config import Config
 from newsletter.llm_client import model_name, openai_client
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story
+from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.extractive import extractive_summarizer
 from newsletter.summarize.grounding import Evidence, failed_claims, ground, needs_second_try
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
-                                            clean_text)
+                                            LLMSummaryError, clean_text, defuse, json_object, snippet)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ MIN_SOURCE_CHARS = 600
 MAX_ANSWER_CHARS = 4_000_000  # beyond this an answer is not a briefing: refused before parsing
 MAX_ANSWER_ECHO_CHARS = 8000  # how much of a refused answer goes back with the second try
 MAX_FAILURES_NAMED = 12
+MAX_CLAIM_SHOWN = 60  # characters of a refused claim in a one-line error
 # Best first: the ways of asking for JSON, down to the prompt alone.
 ANSWER_FORMATS = ("json_schema", "json_object", "plain")
 
@@ -88,12 +92,6 @@ def _answer_schema() -> dict:
 
 
 ANSWER_SCHEMA = _answer_schema()
-
-
-class LLMSummaryError(Exception):
-    """The model's answer could not be turned into a briefing. ``usage``: what the attempt cost."""
-
-    usage: Usage | None = None
 
 
 class TokenBudgetExhausted(LLMSummaryError):
@@ -216,9 +214,9 @@ class LLMSummarizer:
                                            dropped=first.dropped + briefing.grounding.dropped,
                                            recited=first.recited + briefing.grounding.recited)
             if needs_second_try(drafted, briefing):
+                last = briefing.grounding.dropped[-1]
                 raise LLMSummaryError(f"{len(briefing.grounding.dropped)} claims not in the cited sources, "
-                                      f"asked twice: {briefing.grounding.dropped[-1].claim!r} "
-                                      f"({briefing.grounding.dropped[-1].reason})")
+                                      f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
         if self.cache:
             self.cache.put(key, answer)
         return briefing
@@ -230,7 +228,37 @@ class LLMSummarizer:
     def blurb(self, story: Story) -> str:
         return extractive_summarizer().blurb(story)
 
-    def _complete(self, messages: list[dict], usage: Usage) -> str:
+    def blurbs(self, stories: list[Story]) -> tuple[list[str], Grounding]:
+        """Every sidebar story's blurb from one call, each grounded in its own story, else extractive.
+
+        Raises ``LLMSummaryError`` (with ``.usage``) when the call itself fails; the caller then writes
+        them all extractively.
+        """
+        if not stories:
+            return [], Grounding()
+        usage = Usage()
+        messages = build_blurb_messages(stories)
+        key = answer_key(self.model, messages)
+        try:
+            answer = self.cache.get(key) if self.cache else None
+            if answer:
+                usage.cached += 1
+            else:
+                answer = self._complete(messages, usage, schema=("blurbs", BLURB_SCHEMA))
+            written, record = parse_blurbs(answer, stories)
+            if self.cache and not usage.cached:
+                self.cache.put(key, answer)
+        except LLMSummaryError as e:
+            e.usage = usage
+            raise
+        finally:
+            with self._lock:
+                self.usage.add(usage)
+        fallback = extractive_summarizer()
+        return [text or fallback.blurb(story) for text, story in zip(written, stories)], record
+
+    def _complete(self, messages: list[dict], usage: Usage,
+                  schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
         with self._lock:
             spent = self.usage.tokens + usage.tokens
         if self.token_budget is not None and spent >= self.token_budget:
@@ -239,7 +267,7 @@ class LLMSummarizer:
             fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
             try:
                 response = self.client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=self.temperature, **_format_args(fmt))
+                    model=self.model, messages=messages, temperature=self.temperature, **_format_args(fmt, schema))
                 break
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
@@ -277,10 +305,11 @@ _FORMATS: dict[str, str] = {}
 _FORMATS_LOCK = threading.Lock()
 
 
-def _format_args(fmt: str) -> dict:
+def _format_args(fmt: str, schema: tuple[str, dict]) -> dict:
     if fmt == "json_schema":
+        name, body = schema
         return {"response_format": {"type": "json_schema",
-                                    "json_schema": {"name": "briefing", "strict": True, "schema": ANSWER_SCHEMA}}}
+                                    "json_schema": {"name": name, "strict": True, "schema": body}}}
     if fmt == "json_object":
         return {"response_format": {"type": "json_object"}}
     return {}
@@ -311,11 +340,11 @@ def build_messages(story: Story) -> list[dict]:
     for i, a in enumerate(story.articles, start=1):
         parts += [
             f"<<<SOURCE {i}>>>",
-            f"Outlet: {_defuse(a.outlet)}",
-            f"Title: {_defuse(a.title)}",
+            f"Outlet: {defuse(a.outlet)}",
+            f"Title: {defuse(a.title)}",
             f"Published: {a.published.isoformat()}",
             "Text:",
-            _defuse(a.text[:per_source]),
+            defuse(a.text[:per_source]),
             f"<<<END SOURCE {i}>>>",
             "",
         ]
@@ -323,16 +352,11 @@ def build_messages(story: Story) -> list[dict]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(parts)}]
 
 
-def _defuse(text: str) -> str:
-    """A source must not be able to close its own delimiter and speak outside it."""
-    return re.sub(r"<{2,}|>{2,}", lambda m: "‹" * len(m.group()) if m.group()[0] == "<" else "›" * len(m.group()), text)
-
-
 def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm") -> Briefing:
     """The answer as a briefing, cleaned and capped but not yet grounded."""
     if len(answer) > MAX_ANSWER_CHARS:
         raise LLMSummaryError(f"model answer is {len(answer):,} characters long: not a briefing")
-    data = _json_object(answer)
+    data = json_object(answer)
     try:
         out = _BriefingOut.model_validate(data)
     except ValidationError as e:
@@ -347,23 +371,6 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm") -> Bri
     if not dek:
         raise LLMSummaryError("model answer has no dek")
     return Briefing(story=story, headline=headline, dek=dek, bullets=sections, summarizer=summarizer)
-
-
-def _json_object(answer: str) -> dict:
-    text = answer.strip()
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL | re.IGNORECASE)
-    if fenced:
-        text = fenced.group(1).strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise LLMSummaryError(f"model answer is not JSON: {_snippet(answer)}")
-    try:
-        data = json.loads(text[start:end + 1])
-    except json.JSONDecodeError as e:
-        raise LLMSummaryError(f"model answer is not valid JSON ({e.msg}): {_snippet(answer)}") from None
-    if not isinstance(data, dict):
-        raise LLMSummaryError("model answer is not a JSON object")
-    return data
 
 
 _CITE_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -386,11 +393,6 @@ def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int) -> lis
         if len(out) == limit:
             break
     return out
-
-
-def _snippet(text: str, n: int = 80) -> str:
-    one_line = " ".join(text.split())
-    return repr(one_line[:n] + ("…" if len(one_line) > n else ""))
 
 
 def _short(e: Exception) -> str:

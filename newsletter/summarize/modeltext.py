@@ -1,4 +1,6 @@
-"""Model prose made safe to mail: no links of any kind, no markup, bounded length.
+"""Text to and from the model: sources fenced in, answers parsed, prose made safe to mail.
+
+The prose part: no links of any kind, no markup, bounded length.
 
 Links come from the feeds, never from the model. Mail clients turn far more
 than ``http://`` into links, so everything link-like goes: URLs with any
@@ -14,6 +16,7 @@ its word limit, so a megabyte from a misbehaving model costs nothing.
 
 from __future__ import annotations
 
+import json
 import re
 
 HEADLINE_MAX_WORDS = 14
@@ -78,3 +81,41 @@ def cap_words(text: str, max_words: int) -> str:
         if _SENTENCE_END.search(kept[end - 1]):
             return " ".join(kept[:end])
     return " ".join(kept).rstrip(",;:") + ELLIPSIS
+
+
+class LLMSummaryError(Exception):
+    """The model's answer could not be used: the caller writes that part extractively.
+
+    ``usage`` (a ``llm.Usage``) is what the failed attempt cost, when known.
+    """
+
+    usage = None
+
+
+def defuse(text: str) -> str:
+    """A source must not be able to close its own delimiter and speak outside it."""
+    return re.sub(r"<{2,}|>{2,}", lambda m: ("‹" if m.group()[0] == "<" else "›") * len(m.group()), text)
+
+
+def json_object(answer: str) -> dict:
+    """The JSON object in a model's answer, fenced in Markdown or not."""
+    text = answer.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL | re.IGNORECASE)
+    if fenced:
+        text = fenced.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise LLMSummaryError(f"model answer is not JSON: {snippet(answer)}")
+    try:
+        data = json.loads(text[start:end + 1])
+    except json.JSONDecodeError as e:
+        raise LLMSummaryError(f"model answer is not valid JSON ({e.msg}): {snippet(answer)}") from None
+    if not isinstance(data, dict):
+        raise LLMSummaryError("model answer is not a JSON object")
+    return data
+
+
+def snippet(text: str, n: int = 80) -> str:
+    """The start of model text for a one-line error message: links removed, whitespace folded."""
+    one_line = " ".join(strip_links(text[:FIELD_SCAN_CHARS])[0].split())
+    return repr(one_line[:n] + ("…" if len(one_line) > n else ""))
