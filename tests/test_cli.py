@@ -192,7 +192,7 @@ def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo
         if len(calls) == 1:
             return Reply(content="Sorry, I cannot help with that.")
         return json.dumps({
-            "headline": f"Model headline {len(calls)}",
+            "headline": "Model headline",  # no number: the grounding gate would swap an invented one out
             "dek": "A one-line dek written by the model.",
             "big_picture": [{"text": "The model's big picture.", "cites": [1]}],
             "why_this_matters": [{"text": "Why it matters, per the model; see https://evil.example/x", "cites": [1]}],
