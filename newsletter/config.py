@@ -8,18 +8,29 @@ Lookup order: ``--config PATH``, then ``$NEWSLETTER_CONFIG``, then
 ``./newsletter.toml``, then ``config/newsletter.toml``. Relative paths inside
 the file (feeds, outbox, store) are relative to the file's own folder.
 Secrets never live in the file: it names the environment variable instead.
+
+Every number has a range and must be written as a TOML number (``"5"`` or
+``true`` is refused, not read as 5 or 1). Addresses are checked and normalised
+here, so a bad recipient stops ``check`` rather than a send: see ``_mailbox``.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from email.headerregistry import Address
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictFloat, StrictInt, Tag,
+                      ValidationError, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
 from newsletter.errors import ConfigError
 from newsletter.models import FeedSource, is_remote
@@ -28,20 +39,84 @@ DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
 
 
 class _Section(BaseModel):
-    # A misspelt key is a silent no-op otherwise; refuse it instead.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # A misspelt key is a silent no-op otherwise; refuse it instead. inf and nan are TOML numbers, never sensible here.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+def _invalid(problem: str, fix: str) -> PydanticCustomError:
+    """A validator's error that carries its own fix, for ``_explain`` to show."""
+    return PydanticCustomError("invalid", problem, {"fix": fix})
+
+
+# C0 and C1 controls (CR and LF above all: a header injection) and bidi overrides have no place in an address.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LOCAL_PART = re.compile(r'[^\s@"(),:;<>\[\\\].]+(?:\.[^\s@"(),:;<>\[\\\].]+)*')  # a dot-atom; quoted forms refused
+_DOMAIN = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
+_ADDRESS_FIX = "write one address per entry, e.g. 'reader@example.org' or 'Reader <reader@example.org>'."
+
+
+def _mailbox(value: str) -> tuple[str, str]:
+    """One address, normalised, and the key that says which mailbox it is.
+
+    Surrounding spaces go and the domain is lower-cased (domains are case-blind).
+    Local parts may be case-sensitive by the letter of RFC 5321, but no mail system
+    in use treats Reader@ and reader@ as two people, so the key folds their case too:
+    two spellings of one mailbox get one copy. The first spelling given is kept.
+    """
+    if _CONTROLS.search(value):
+        raise _invalid("contains a line break or another control character", _ADDRESS_FIX)
+    text = value.strip()
+    name, spec = parseaddr(text)
+    local, _, domain = spec.rpartition("@")
+    whole = text == spec or text.endswith(f"<{spec}>")  # parseaddr quietly drops what it cannot read
+    if not (whole and len(getaddresses([text])) == 1 and _LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)):
+        raise _invalid("is not one email address", _ADDRESS_FIX)
+    return str(Address(display_name=name, username=local, domain=domain.lower())), f"{local.casefold()}@{domain.lower()}"
+
+
+def _one_mailbox(value: str) -> str:
+    return _mailbox(value)[0]
+
+
+def _web_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and a port that exists, or a clear refusal now rather than a failed request later."""
+    if value is None:
+        return None
+    fix = "write a full http(s) URL, e.g. 'https://example.org/path', with a port from 1 to 65535 if any."
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise _invalid(f"has an impossible port ({e})", fix) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise _invalid("is not an http(s) URL with a host", fix)
+    return value
+
+
+def _feed_location(value: str) -> str:
+    """A feed is an http(s) URL or a file path (its existence is checked once the config's folder is known)."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
+        if not is_remote(value):
+            raise _invalid("uses an unsupported scheme", "use an http(s) URL or a file path.")
+        _web_url(value)
+    return value
+
+
+Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+WebURL = Annotated[str | None, AfterValidator(_web_url)]
+FeedLocation = Annotated[str, AfterValidator(_feed_location)]
 
 
 class NewsletterSettings(_Section):
     title: str
     timezone: str = "UTC"
     send_at: str = "07:00"
-    max_stories: int = Field(4, ge=1, le=20)  # briefings per topic
-    sidebar_size: int = Field(8, ge=0, le=50)
-    sender: str = Field(alias="from")
-    to: list[str] = Field(min_length=1)
-    max_age_hours: float = Field(48, ge=0)  # 0: no age limit (the demo's frozen feeds need that)
-    unsubscribe_url: str | None = None
+    max_stories: StrictInt = Field(4, ge=1, le=20)  # briefings per topic
+    sidebar_size: StrictInt = Field(8, ge=0, le=50)
+    sender: Mailbox = Field(alias="from")
+    to: list[Mailbox] = Field(min_length=1)  # normalised and each mailbox once: see _mailbox
+    max_age_hours: StrictFloat = Field(48, ge=0, le=24 * 365)  # 0: no age limit (the demo's frozen feeds need that)
+    unsubscribe_url: WebURL = None
     templates: str | None = None  # a folder of your own templates, used before the shipped ones
 
     @field_validator("timezone")
@@ -61,21 +136,38 @@ class NewsletterSettings(_Section):
             raise ValueError(f"{v!r} is not a time of day; write it as HH:MM, e.g. '07:00'")
         return v
 
+    @field_validator("to")
+    @classmethod
+    def _each_mailbox_once(cls, addresses: list[str]) -> list[str]:
+        by_mailbox: dict[str, str] = {}
+        for address in addresses:
+            by_mailbox.setdefault(_mailbox(address)[1], address)
+        return list(by_mailbox.values())
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
 class FeedEntry(_Section):
-    url: str
+    url: FeedLocation
     name: str | None = None
     full_text: bool = False
     allow_private: bool = False  # full_text may fetch article pages on private addresses (an intranet feed)
 
 
+def _feed_form(value: Any) -> str:
+    return "feed-table" if isinstance(value, (dict, FeedEntry)) else "feed-url"
+
+
+# A table is checked as a FeedEntry only, so a misspelt key in it is reported as that, not as "not a string".
+FeedRef = Annotated[Union[Annotated[FeedLocation, Tag("feed-url")], Annotated[FeedEntry, Tag("feed-table")]],
+                    Discriminator(_feed_form)]
+
+
 class Topic(_Section):
     name: str
-    feeds: list[str | FeedEntry] = Field(min_length=1)
+    feeds: list[FeedRef] = Field(min_length=1)
     keywords: list[str] = []  # raise a story's rank; with include_only, also a filter
     exclude: list[str] = []  # drop articles that mention any of these whole words
     include_only: bool = False  # keep only articles that mention a keyword
@@ -83,29 +175,31 @@ class Topic(_Section):
 
 class LLMSettings(_Section):
     model: str | None = None
-    base_url: str | None = None
+    base_url: WebURL = None
     api_key_env: str = "OPENAI_API_KEY"
-    timeout: float = 60
-    max_retries: int = 2
-    temperature: float = 0.2
-    concurrency: int = Field(4, ge=1, le=32)  # model requests in flight at once
-    give_up_after: int = Field(3, ge=1)  # model failures in a row before the rest of the issue goes extractive
+    timeout: StrictFloat = Field(60, gt=0, le=600)  # seconds for one model request
+    max_retries: StrictInt = Field(2, ge=0, le=10)
+    temperature: StrictFloat = Field(0.2, ge=0, le=2)
+    concurrency: StrictInt = Field(4, ge=1, le=32)  # model requests in flight at once
+    give_up_after: StrictInt = Field(3, ge=1, le=100)  # model failures in a row before the rest of the issue goes extractive
     embeddings_model: str | None = None  # enables semantic grouping
 
 
 class SMTPSettings(_Section):
     host: str
-    port: int = 587
+    port: StrictInt = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password_env: str | None = None  # the name of the variable that holds the password
-    timeout: float = 30
+    timeout: StrictFloat = Field(30, gt=0, le=600)
 
 
 class DeliverySettings(_Section):
     transport: Literal["file", "smtp"] = "file"
     outbox: str = "outbox"
     smtp: SMTPSettings | None = None
+    # `run` retries a send that left recipients owed this many minutes later, doubling up to an hour.
+    retry_minutes: StrictFloat = Field(5, ge=0.01, le=240)
 
     @model_validator(mode="after")
     def _smtp_needs_host(self) -> DeliverySettings:
@@ -117,53 +211,56 @@ class DeliverySettings(_Section):
 class StoreSettings(_Section):
     # A plain path is a SQLite file (relative to the config); a URL goes to SQLAlchemy as is.
     url: str = "state/newsletter.db"
+    # Articles older than this are deleted after each fetch, unless an issue carries them.
+    keep_days: float = Field(30, ge=1, le=3650)
 
 
 class FetchSettings(_Section):
-    concurrency: int = Field(32, ge=1, le=512)
-    connect_timeout: float = Field(10, gt=0)
-    timeout: float = Field(30, gt=0)  # whole request, body included
-    max_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(5, ge=0)
-    poll_minutes: int = Field(60, ge=1)  # how often `newsletter run` pulls feeds between issues
-    max_entries_per_feed: int = Field(200, ge=1, le=10_000)  # the newest entries taken from a feed per poll
+    concurrency: StrictInt = Field(32, ge=1, le=512)
+    connect_timeout: StrictFloat = Field(10, gt=0, le=300)
+    timeout: StrictFloat = Field(30, gt=0, le=3600)  # whole request, body included
+    max_bytes: StrictInt = Field(10 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    max_redirects: StrictInt = Field(5, ge=0, le=20)
+    poll_minutes: StrictInt = Field(60, ge=1, le=24 * 60)  # how often `newsletter run` pulls feeds between issues
+    max_entries_per_feed: StrictInt = Field(200, ge=1, le=10_000)  # the newest entries taken from a feed per poll
     # full_text feeds: the article pages fetched per poll, and their limits
-    full_text_max_bytes: int = Field(2 * 1024 * 1024, ge=16 * 1024, le=50 * 1024 * 1024)  # one page
-    full_text_pages_per_feed: int = Field(20, ge=1, le=1_000)  # pages per feed per poll; the rest keep teasers
-    full_text_seconds: float = Field(120, gt=0, le=3_600)  # all pages of one poll, all feeds together
+    full_text_max_bytes: StrictInt = Field(2 * 1024 * 1024, ge=16 * 1024, le=50 * 1024 * 1024)  # one page
+    full_text_pages_per_feed: StrictInt = Field(20, ge=1, le=1_000)  # pages per feed per poll; the rest keep teasers
+    full_text_seconds: StrictFloat = Field(120, gt=0, le=3_600)  # all pages of one poll, all feeds together
 
 
 class GroupingSettings(_Section):
     # Semantic mode: mean embedding cosine to join a story. Depends on the model: a cautious start,
     # as same-topic articles about different events often score above 0.5; calibrate with
     # `python bench/grouping_quality.py --config FILE` against your endpoint.
-    threshold: float = Field(0.75, gt=0, le=1)
-    window_hours: float = Field(72, gt=0)  # articles further apart than this are never one story
+    threshold: StrictFloat = Field(0.75, gt=0, le=1)
+    window_hours: StrictFloat = Field(72, gt=0, le=24 * 30)  # articles further apart than this are never one story
     # Lexical mode: mean TF-IDF cosine (title + lead) two clusters need to merge, over all terms...
-    min_similarity: float = Field(0.23, gt=0, le=1)
+    min_similarity: StrictFloat = Field(0.23, gt=0, le=1)
     # ...and over content words alone, so a shared name (company, leader, country) is not enough.
-    min_content_similarity: float = Field(0.1, ge=0, le=1)
+    min_content_similarity: StrictFloat = Field(0.1, ge=0, le=1)
     # ...and over names alone (when both name someone), so shared wording is not enough either.
-    min_entity_similarity: float = Field(0.2, ge=0, le=1)
+    min_entity_similarity: StrictFloat = Field(0.2, ge=0, le=1)
     # Added to min_similarity per day between two clusters: a follow-up days later needs more in common.
-    min_similarity_per_day: float = Field(0.05, ge=0, le=1)
+    min_similarity_per_day: StrictFloat = Field(0.05, ge=0, le=1)
     # Lexical mode: the lower mean TF-IDF cosine for an anchored join: stories within anchor_hours whose
     # headlines report the same kind of event and one headline's names all appear in the other story
     # (different angles on one event: reaction, explainer, market move). 0 turns anchored joins off.
-    anchored_min_similarity: float = Field(0.12, ge=0, le=1)
-    anchor_hours: float = Field(12, gt=0)
+    anchored_min_similarity: StrictFloat = Field(0.12, ge=0, le=1)
+    anchor_hours: StrictFloat = Field(12, gt=0, le=24 * 30)
     # Semantic mode: the lexical cosine an embedding match still needs (guards against topic-only matches).
-    semantic_min_similarity: float = Field(0.1, ge=0, le=1)
+    semantic_min_similarity: StrictFloat = Field(0.1, ge=0, le=1)
 
 
 class RankingSettings(_Section):
-    outlets: float = 1.0
-    recency: float = 1.0
-    keywords: float = 0.5
-    novelty: float = 1.0
-    recency_half_life_hours: float = Field(12, gt=0)
+    # Weights: only their ratios matter, so 0 (off) to 10 covers every sensible mix.
+    outlets: StrictFloat = Field(1.0, ge=0, le=10)
+    recency: StrictFloat = Field(1.0, ge=0, le=10)
+    keywords: StrictFloat = Field(0.5, ge=0, le=10)
+    novelty: StrictFloat = Field(1.0, ge=0, le=10)
+    recency_half_life_hours: StrictFloat = Field(12, gt=0, le=24 * 30)
     # A story sent before comes back (marked as an update) only when this many new outlets joined it.
-    update_min_new_outlets: int = Field(1, ge=1)
+    update_min_new_outlets: StrictInt = Field(1, ge=1, le=50)
 
 
 class Config(_Section):
@@ -267,12 +364,7 @@ def _check_feed_paths(cfg: Config) -> None:
         for fi, entry in enumerate(topic.feeds):
             url = entry.url if isinstance(entry, FeedEntry) else entry
             if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-                if not is_remote(url):
-                    raise ConfigError(
-                        cfg.path, f"topics[{ti}].feeds[{fi}]", f"{url!r} uses an unsupported scheme.",
-                        "use an http(s) URL or a file path.",
-                    )
-                continue
+                continue  # a URL: checked by the schema
             p = cfg.resolve(url)
             if not p.is_file():
                 raise ConfigError(
@@ -282,19 +374,17 @@ def _check_feed_paths(cfg: Config) -> None:
                 )
 
 
-def _key_path(loc: tuple[Any, ...], raw: dict) -> str:
+_BRANCH_TAGS = ("feed-url", "feed-table")  # union branch names are ours, not the user's
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
     """Turn pydantic's location tuple into the TOML key a user would look for."""
     parts: list[str] = []
-    node: Any = raw
     for item in loc:
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-        elif item in ("str", "FeedEntry") or item.startswith("function-"):
-            continue  # union branch names are pydantic's, not the user's
-        else:
+        elif item not in _BRANCH_TAGS and not item.startswith("function-"):
             parts.append(str(item))
-            node = node.get(item) if isinstance(node, dict) else None
     if not parts or parts[0].startswith("topics"):
         return ".".join(parts)
     return f"[{'.'.join(parts[:-1])}] {parts[-1]}" if len(parts) > 1 else f"[{parts[0]}]"
@@ -306,7 +396,10 @@ _FIXES = {
     "int_parsing": "write a whole number without quotes.",
     "int_type": "write a whole number without quotes.",
     "float_parsing": "write a number without quotes.",
+    "float_type": "write a number without quotes.",
+    "finite_number": "write a finite number.",
     "bool_parsing": "write true or false.",
+    "bool_type": "write true or false.",
     "string_type": "write it as a quoted string.",
     "list_type": "write it as a list, e.g. [\"a\", \"b\"].",
     "literal_error": "use one of the values listed.",
@@ -314,21 +407,79 @@ _FIXES = {
 }
 
 
+_NUMBER_ERRORS = {"int_type", "int_parsing", "float_type", "float_parsing", "finite_number", "greater_than",
+                  "greater_than_equal", "less_than", "less_than_equal"}
+
+
 def _explain(path: Path, raw: dict, err: ValidationError) -> ConfigError:
     errors = err.errors()
-    # A str-or-table union reports both branches; the user needs the first that makes sense.
     first = errors[0]
-    key = _key_path(first["loc"], raw)
+    loc = first["loc"]
+    key = _key_path(loc)
     kind = first["type"]
+    got = first.get("input")
+    fix = (first.get("ctx") or {}).get("fix") or _FIXES.get(kind, "see the config reference in README.md.")
     if kind == "missing":
         problem = "required key is missing."
     elif kind == "extra_forbidden":
-        problem = "unknown key."
+        problem = f"unknown key {loc[-1]!r}."
+        fix = _spelling_fix(_schema_at(loc), str(loc[-1])) or fix
+    elif kind == "invalid":  # one of our validators: it says what is wrong with the value
+        problem = f"{got!r} {first['msg']}."
     else:
-        got = first.get("input")
         shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
         problem = first["msg"].removeprefix("Value error, ") + shown + "."
-    fix = _FIXES.get(kind, "see the config reference in README.md.")
+    if kind in _NUMBER_ERRORS:
+        fix = _number_fix(_schema_at(loc), str(loc[-1]), kind) or fix
     if len(errors) > 1:
         fix += f" ({len(errors) - 1} more problem(s) after this one.)"
     return ConfigError(path, key or None, problem, fix)
+
+
+def _schema_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The section whose key the last item of ``loc`` names, for its key names and ranges."""
+    model: type[BaseModel] | None = Config
+    for item in loc[:-1]:
+        if isinstance(item, int) or item in _BRANCH_TAGS or model is None:
+            continue
+        field = _field(model, item)
+        model = _model_in(field.annotation) if field else None
+    return model
+
+
+def _field(model: type[BaseModel], key: str):
+    return next((f for name, f in model.model_fields.items() if key in (name, f.alias)), None)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section class inside list[Topic], SMTPSettings | None, FeedRef and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, get_args(annotation)) if m), None)
+
+
+def _spelling_fix(model: type[BaseModel] | None, key: str) -> str | None:
+    if model is None:
+        return None
+    names = [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}? Rename it, or remove it."
+    return f"remove it; the keys here are {', '.join(names)}."
+
+
+def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | None:
+    """'use a whole number from 1 to 1440.': the field's type and range, read from the schema itself."""
+    field = _field(model, key) if model else None
+    if field is None or field.annotation not in (int, float):
+        return None
+    meta = {type(m): m for m in field.metadata}
+    low = f"from {meta[Ge].ge}" if Ge in meta else f"above {meta[Gt].gt}" if Gt in meta else ""
+    high = f"up to {meta[Le].le}" if Le in meta else f"below {meta[Lt].lt}" if Lt in meta else ""
+    if low.startswith("from") and high.startswith("up to"):
+        high = high.replace("up to", "to")
+    bounds = " ".join(b for b in (low, high) if b)
+    number = "a whole number" if field.annotation is int else "a number"
+    verb = "use" if kind.startswith(("greater", "less")) else "write"
+    quotes = "" if verb == "use" else " without quotes"
+    return f"{verb} {number}{quotes}{' ' + bounds if bounds else ''}."

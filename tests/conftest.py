@@ -19,6 +19,7 @@ import copy
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -241,6 +242,24 @@ class NewsletterProcess:
 
 
 # -- stores and servers -----------------------------------------------------
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return tmp_path / "config" / "newsletter.toml"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the whole session (Debian's binaries; .ci/run installs them)."""
+    from postgres_server import PostgresServer, find_bin
+
+    if not find_bin("initdb"):
+        pytest.skip("PostgreSQL server binaries not installed (.ci/run installs Debian's postgresql)")
+    with PostgresServer() as pg:
+        yield pg
 
 
 @pytest.fixture

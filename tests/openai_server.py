@@ -15,8 +15,17 @@ status, raw body, delay, drip), or a callable ``f(request_json) -> str | Reply``
 script runs out, the server answers 500 "script exhausted", which a test will notice.
 A script that is a single callable answers every request.
 
-POST /v1/embeddings returns deterministic vectors: words hashed into buckets, so
-texts that share words get close vectors. Threaded; stopping it ends any slow reply.
+POST /v1/embeddings answers from ``embeddings``, an ``Embeddings`` (or a callable
+``f(text) -> vector``). By default each text's words are hashed into buckets, so
+texts that share words get close vectors; a test that needs meaning gives its own
+``embed``, a failing endpoint a ``status``, and ``reverse=True`` lists the vectors
+last first (each keeps its index, as the API allows):
+
+    with OpenAIServer(embeddings=Embeddings(embed=lambda text: [1.0, 0.0], reverse=True)) as srv:
+        ...
+        srv.embedding_requests[0].json["input"]
+
+Threaded; stopping it ends any slow reply.
 """
 
 from __future__ import annotations
@@ -57,10 +66,41 @@ class Request:
 Script = list | Callable[[dict], "str | Reply"]
 
 
+def embed_text(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """Deterministic unit vector: each word adds 1 to a bucket chosen by its hash."""
+    vec = [0.0] * dim
+    for word in re.findall(r"\w+", text.lower()):
+        bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dim
+        vec[bucket] += 1.0
+    norm = math.sqrt(sum(x * x for x in vec))
+    return [x / norm for x in vec] if norm else [0.0] * (dim - 1) + [1.0]
+
+
+@dataclass
+class Embeddings:
+    """How POST /embeddings answers."""
+
+    embed: Callable[[str], list[float]] = embed_text  # one text's vector
+    status: int = 200  # anything else: an OpenAI-style error body with this status
+    reverse: bool = False  # list the vectors last first; each still carries its index
+
+    def response(self, payload: dict) -> dict:
+        inputs = payload.get("input", [])
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        data = [{"object": "embedding", "index": i, "embedding": self.embed(str(t))} for i, t in enumerate(inputs)]
+        tokens = sum(len(str(t).split()) for t in inputs)
+        return {"object": "list", "data": data[::-1] if self.reverse else data,
+                "model": payload.get("model", "scripted-embedding"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
 class OpenAIServer:
-    def __init__(self, script: Script | None = None, *, model: str = "scripted-model"):
+    def __init__(self, script: Script | None = None, *, model: str = "scripted-model",
+                 embeddings: Embeddings | Callable[[str], list[float]] | None = None):
         self.script = script if script is not None else []
         self.model = model
+        self.embeddings = embeddings if isinstance(embeddings, Embeddings) else Embeddings(embed=embeddings or embed_text)
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._served = 0
@@ -78,6 +118,10 @@ class OpenAIServer:
     @property
     def chat_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def embedding_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def __enter__(self) -> OpenAIServer:
         self._thread.start()
@@ -149,7 +193,7 @@ class OpenAIServer:
                 if self.path.rstrip("/").endswith("/chat/completions"):
                     return self._chat(payload)
                 if self.path.rstrip("/").endswith("/embeddings"):
-                    return self._send(200, embeddings_response(payload))
+                    return self._embeddings(payload)
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
             def _chat(self, payload: dict):
@@ -164,6 +208,13 @@ class OpenAIServer:
                     return self._send(reply.status, {"error": {"message": f"scripted {reply.status}",
                                                                "type": "server_error"}}, reply.headers)
                 self._send(200, srv._completion(reply, payload), reply.headers)
+
+            def _embeddings(self, payload: dict):
+                answer = srv.embeddings
+                if answer.status != 200:
+                    return self._send(answer.status, {"error": {"message": f"scripted {answer.status}",
+                                                                "type": "server_error"}})
+                self._send(200, answer.response(payload))
 
             def _drip(self, reply: Reply, body: dict):
                 data = json.dumps(body).encode()
@@ -196,22 +247,3 @@ class OpenAIServer:
 
         return Handler
 
-
-def embed_text(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
-    """Deterministic unit vector: each word adds 1 to a bucket chosen by its hash."""
-    vec = [0.0] * dim
-    for word in re.findall(r"\w+", text.lower()):
-        bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dim
-        vec[bucket] += 1.0
-    norm = math.sqrt(sum(x * x for x in vec))
-    return [x / norm for x in vec] if norm else [0.0] * (dim - 1) + [1.0]
-
-
-def embeddings_response(payload: dict) -> dict:
-    inputs = payload.get("input", [])
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    data = [{"object": "embedding", "index": i, "embedding": embed_text(str(t))} for i, t in enumerate(inputs)]
-    tokens = sum(len(str(t).split()) for t in inputs)
-    return {"object": "list", "data": data, "model": payload.get("model", "scripted-embedding"),
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

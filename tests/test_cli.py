@@ -1,47 +1,35 @@
-"""The CLI end to end on the demo config, as a new user runs it: offline, no key."""
+"""The CLI end to end on the demo config, as a new user runs it: offline, no key.
+
+Commands run in-process (``run_cli``); only what a process alone shows starts
+one: ``python -m newsletter`` with parse workers, and ``run`` stopped by Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import json
-import os
+import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, feeds_config
-
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "NEWSLETTER_"))}
-
-
-def newsletter(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**CLEAN_ENV, "COLUMNS": "200", **(env or {})}, timeout=120)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""
-    shutil.copytree(REPO / "config", tmp_path / "config")
-    return tmp_path / "config" / "newsletter.toml"
+from conftest import REPO, CliResult, NewsletterProcess, feeds_config, run_cli, run_process
 
 
 @pytest.fixture(scope="module")
-def preview(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def preview(tmp_path_factory) -> tuple[CliResult, Path]:
     root = tmp_path_factory.mktemp("preview")
     shutil.copytree(REPO / "config", root / "config")
-    proc = newsletter("preview", "--config", str(root / "config" / "newsletter.toml"),
-                      "--out", str(root / "out" / "issue.html"), cwd=root)
-    return proc, root / "out" / "issue.html"
+    result = run_cli("preview", "--config", str(root / "config" / "newsletter.toml"),
+                     "--out", str(root / "out" / "issue.html"), cwd=root)
+    return result, root / "out" / "issue.html"
 
 
 def test_preview_writes_html_text_and_json_and_prints_their_paths(preview):
     proc, html = preview
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.stderr
     for suffix in (".html", ".txt", ".json"):
         path = html.with_suffix(suffix)
         assert path.is_file() and path.stat().st_size > 0
@@ -92,8 +80,8 @@ def test_each_story_and_each_article_appears_once(preview):
 
 
 def test_send_writes_a_multipart_eml_per_recipient_once_a_day(demo):
-    proc = newsletter("send", "--config", str(demo), cwd=demo.parent.parent)
-    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("send", "--config", str(demo), cwd=demo.parent.parent)
+    assert proc.exit_code == 0, proc.stderr
     outbox = demo.parent.parent / "var" / "outbox"
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == 2  # the demo has two recipients
@@ -105,14 +93,14 @@ def test_send_writes_a_multipart_eml_per_recipient_once_a_day(demo):
     assert "The Meridian Brief" in msg["Subject"]
 
     mtimes = [f.stat().st_mtime_ns for f in files]
-    again = newsletter("send", "--config", str(demo), cwd=demo.parent.parent)
-    assert again.returncode == 0, again.stderr
+    again = run_cli("send", "--config", str(demo), cwd=demo.parent.parent)
+    assert again.exit_code == 0, again.stderr
     assert [f.stat().st_mtime_ns for f in sorted(outbox.glob("*.eml"))] == mtimes
     assert "already had it: reader@example.org" in again.stdout
 
     # The next issue starts where this one ended: previewing it now shows nothing new.
-    after = newsletter("preview", "--config", str(demo), "--out", "next.html", cwd=demo.parent.parent)
-    assert after.returncode == 0, after.stderr
+    after = run_cli("preview", "--config", str(demo), "--out", "next.html", cwd=demo.parent.parent)
+    assert after.exit_code == 0, after.stderr
     doc = json.loads((demo.parent.parent / "next.json").read_text())
     assert doc["stories"] == [] and doc["sidebar"] == []
     assert "No new stories" in (demo.parent.parent / "next.txt").read_text()
@@ -120,19 +108,19 @@ def test_send_writes_a_multipart_eml_per_recipient_once_a_day(demo):
 
 def test_send_to_override_and_dry_run(demo):
     root = demo.parent.parent
-    dry = newsletter("send", "--config", str(demo), "--dry-run", cwd=root)
-    assert dry.returncode == 0, dry.stderr
+    dry = run_cli("send", "--config", str(demo), "--dry-run", cwd=root)
+    assert dry.exit_code == 0, dry.stderr
     assert "would send" in dry.stdout
     assert not (root / "var" / "outbox").exists()
-    proc = newsletter("send", "--config", str(demo), "--to", "editor@example.net", cwd=root)
-    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("send", "--config", str(demo), "--to", "editor@example.net", cwd=root)
+    assert proc.exit_code == 0, proc.stderr
     [eml] = (root / "var" / "outbox").glob("*.eml")
     assert "editor@example.net" in eml.name
 
 
 def test_check_lists_every_demo_feed_as_healthy(demo):
-    proc = newsletter("check", "--config", str(demo), cwd=demo.parent.parent)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_cli("check", "--config", str(demo), cwd=demo.parent.parent)
+    assert proc.exit_code == 0, proc.stdout + proc.stderr
     for outlet in ("Northwind Courier", "Harborline Dispatch", "Valmere Ledger", "Copperfield Tech", "Eastbay Signal"):
         assert outlet in proc.stdout
     assert "failed" not in proc.stdout
@@ -140,16 +128,16 @@ def test_check_lists_every_demo_feed_as_healthy(demo):
 
 def test_fetch_reports_new_then_unchanged(demo):
     root = demo.parent.parent
-    first = newsletter("fetch", "--config", str(demo), cwd=root)
-    assert first.returncode == 0, first.stderr
+    first = run_cli("fetch", "--config", str(demo), cwd=root)
+    assert first.exit_code == 0, first.stderr
     assert "32 new articles" in first.stdout
-    second = newsletter("fetch", "--config", str(demo), cwd=root)
+    second = run_cli("fetch", "--config", str(demo), cwd=root)
     assert "0 new articles" in second.stdout
 
 
 def test_default_config_location_is_config_folder(demo):
-    proc = newsletter("preview", "--out", "here.html", cwd=demo.parent.parent)
-    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("preview", "--out", "here.html", cwd=demo.parent.parent)
+    assert proc.exit_code == 0, proc.stderr
     assert (demo.parent.parent / "here.json").is_file()
 
 
@@ -169,19 +157,19 @@ def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
         good = srv.add("/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
         bad = srv.add("/broken.xml", status=500)
         cfg = feeds_config(tmp_path, [good, bad], title="Fenwick Daily", extra="max_age_hours = 0")
-        proc = newsletter("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
+        proc = run_cli("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
+        assert proc.exit_code == 0, proc.stderr
         assert bad in " ".join(proc.stderr.split()) and "500" in proc.stderr
         doc = json.loads((tmp_path / "issue.json").read_text())
         placed = [s["sources"][0]["url"] for s in doc["stories"]] + [i["url"] for i in doc["sidebar"]]
         assert placed == ["https://fenwick.example/ferry"]  # tracking parameter dropped
 
-        check = newsletter("check", "--config", str(cfg), cwd=tmp_path)
-        assert check.returncode == 1
+        check = run_cli("check", "--config", str(cfg), cwd=tmp_path)
+        assert check.exit_code == 1
         assert "500" in check.stdout and "1 of 2 feeds failed" in check.stderr
 
 
-def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo):
+def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo, caplog):
     """The model writes the briefings; one garbage answer costs that story only; the key is never printed."""
     from openai_server import OpenAIServer, Reply
 
@@ -200,12 +188,14 @@ def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo
         })
 
     secret = "sk-test-DO-NOT-PRINT-4711"
+    caplog.set_level(logging.DEBUG)  # in-process, -vv's log records land here: they must not carry the key either
     with OpenAIServer(model) as srv:
-        proc = newsletter("-vv", "preview", "--config", str(demo), "--out", "issue.html", cwd=demo.parent.parent,
-                          env={"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": srv.base_url})
+        proc = run_cli("-vv", "preview", "--config", str(demo), "--out", "issue.html", cwd=demo.parent.parent,
+                       env={"OPENAI_API_KEY": secret, "OPENAI_BASE_URL": srv.base_url})
         assert srv.chat_requests[0].headers["Authorization"] == f"Bearer {secret}"
-    assert proc.returncode == 0, proc.stderr
-    assert secret not in proc.stdout + proc.stderr
+    assert proc.exit_code == 0, proc.stderr
+    assert caplog.records, "the debug log was not captured, so it proves nothing about the key"
+    assert secret not in proc.stdout + proc.stderr + caplog.text
     doc = json.loads((demo.parent.parent / "issue.json").read_text())
     model_written = [s for s in doc["stories"] if s["headline"].startswith("Model headline")]
     assert len(model_written) == len(doc["stories"]) - 1  # one story fell back to the extractive briefing
@@ -230,7 +220,7 @@ def test_fetch_of_many_feeds_parses_on_worker_processes_from_python_m(tmp_path):
         feeds.append(path.name)
     assert sum(p.stat().st_size for p in tmp_path.glob("wire*.xml")) > 1.2 * PARALLEL_AFTER_BYTES
     cfg = feeds_config(tmp_path, feeds, title="Harbour Wire")
-    proc = newsletter("fetch", "--config", str(cfg), cwd=tmp_path)
+    proc = run_process("fetch", "--config", str(cfg), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "2400 new articles from 60 feeds" in proc.stdout
@@ -243,47 +233,39 @@ def test_a_dead_model_endpoint_costs_a_few_requests_not_one_per_story(demo):
     root = demo.parent.parent
     demo.write_text(demo.read_text().replace("concurrency = 4 ", "concurrency = 1 ").replace("max_retries = 2 ", "max_retries = 0 "))
     with OpenAIServer(lambda payload: Reply(status=500, body='{"error": {"message": "upstream down"}}')) as srv:
-        proc = newsletter("preview", "--config", str(demo), "--out", "issue.html", cwd=root,
+        proc = run_cli("preview", "--config", str(demo), "--out", "issue.html", cwd=root,
                           env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": srv.base_url})
         asked = len(srv.chat_requests)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.stderr
     doc = json.loads((root / "issue.json").read_text())
     assert len(doc["stories"]) >= 6 and all(s["big_picture"] for s in doc["stories"])
     assert asked == 3  # [llm] give_up_after = 3 in the demo config
     assert "the model was not asked for the other" in " ".join(proc.stderr.split())
 
 
-def _serve_until(cmd_args: list[str], cwd: Path, done, timeout: float = 60) -> subprocess.Popen:
-    import time
-
-    proc = subprocess.Popen([sys.executable, "-m", "newsletter", *cmd_args], cwd=cwd, env={**CLEAN_ENV, "COLUMNS": "200"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not done() and proc.poll() is None:
-        time.sleep(0.2)
-    return proc
-
-
 def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
-    import signal
-    import time
+    """A real process stopped by Ctrl-C; each step waits for what the service says, never for a guessed time.
 
+    With -v, APScheduler logs each job as it is added, run and finished: those lines are the states waited on.
+    """
     root = demo.parent.parent
     demo.write_text(demo.read_text().replace('send_at = "07:00"', 'send_at = "00:00"'))  # always overdue today
     outbox = root / "var" / "outbox"
-    sent = lambda: len(list(outbox.glob("*.eml"))) == 2  # noqa: E731
+    overdue = "send today's overdue issue"  # the catch-up job's name
+    unwrapped = {"COLUMNS": "1000"}  # one log record, one line
 
-    first = _serve_until(["run", "--config", str(demo)], root, sent)
-    assert sent(), first.stderr.read() if first.poll() is not None else "no issue within 60 s"
-    first.send_signal(signal.SIGINT)
-    out, _ = first.communicate(timeout=30)
-    assert "newsletter running" in out and "sent reader@example.org" in out
+    with NewsletterProcess("-v", "run", "--config", demo, cwd=root, env=unwrapped) as first:
+        first.wait_for("newsletter running")
+        first.wait_for("executed successfully", stream="stderr")  # the first job to finish is the catch-up send
+        assert first.interrupt() == 0, first.stderr
+    assert overdue in first.stderr
+    assert len(list(outbox.glob("*.eml"))) == 2  # both demo recipients
 
     mtimes = sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml"))
-    second = _serve_until(["run", "--config", str(demo)], root, lambda: False, timeout=4)
-    time.sleep(1)
-    second.send_signal(signal.SIGINT)
-    out, err = second.communicate(timeout=30)
-    assert second.returncode == 0, err
-    assert "newsletter running" in out and "sent " not in out  # restarted: today's issue already went out
+    with NewsletterProcess("-v", "run", "--config", demo, cwd=root, env=unwrapped) as second:
+        second.wait_for("newsletter running")
+        # Logged inside the scheduler's start, after every job is in: Ctrl-C from here on is a clean stop (exit 0).
+        second.wait_for("Scheduler started", stream="stderr")
+        assert second.interrupt() == 0, second.stderr
+    assert overdue not in second.stderr  # restarted: today's issue already went out, so no catch-up send
     assert sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml")) == mtimes

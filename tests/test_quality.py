@@ -53,7 +53,6 @@ def test_quality_stays_at_or_above_the_floor(measured, name, measure):
     _, gold, pred = measured
     s = measure(pred, gold)
     p_floor, r_floor, f_floor = FLOORS[name]
-    assert max(p_floor, AIM_PRECISION) <= 1 and max(f_floor, AIM_F1) <= 1
     detail = f"wrong merges {wrong_merges(pred, gold)[:5]}, missed {missed_joins(pred, gold)[:5]}"
     assert s.precision >= max(p_floor, AIM_PRECISION), f"{name} precision {s.precision:.3f}; {detail}"
     assert s.recall >= r_floor, f"{name} recall {s.recall:.3f}; {detail}"

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from newsletter.models import Article, Bullet, Briefing, Issue, SidebarItem, Story, TopicSection
+from newsletter.migrations import MIGRATIONS
+from newsletter.models import Article, Bullet, Briefing, DeliveryStatus, Issue, SidebarItem, Story, TopicSection
+from newsletter.pipeline import placements
 from newsletter.store import FeedState, Store
-from postgres_server import PostgresServer, find_bin
 
-from conftest import REPO
+from conftest import T0, article, run_cli
 
-T0 = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+FEED = "https://fenwick.example/feed"
 _db_names = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    if not find_bin("initdb"):
-        pytest.skip("PostgreSQL server binaries not installed (.ci/run installs Debian's postgresql)")
-    with PostgresServer() as pg:
-        yield pg
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,8 +34,7 @@ def store_url(request, tmp_path):
 
 
 def _article(n: int, outlet: str = "Fenwick Gazette", hours: int = 0) -> Article:
-    return Article(id=f"id-{n}", feed_url="https://fenwick.example/feed", outlet=outlet, title=f"Title {n}",
-                   link=f"https://fenwick.example/{n}", published=T0 + timedelta(hours=hours),
+    return article(f"id-{n}", outlet=outlet, title=f"Title {n}", feed_url=FEED, published=T0 + timedelta(hours=hours),
                    text=f"Text {n} — with ünïcode", html=f"<p>Text {n}</p>", first_seen=T0)
 
 
@@ -65,45 +56,47 @@ def test_schema_is_created_once_and_reopening_keeps_data(store_url):
 
 def test_articles_are_stored_once_and_come_back_aware_utc(store_url):
     store = Store.open(store_url)
-    state = FeedState(url="https://fenwick.example/feed", etag='"v1"', last_success_at=T0)
+    state = FeedState(url=FEED, etag='"v1"', last_success_at=T0)
     assert store.add_articles([_article(1), _article(2, hours=5), _article(1)], state) == 2
     assert store.add_articles([_article(2, hours=5), _article(3, hours=9)]) == 1
     got = store.articles_between(T0 + timedelta(hours=1), T0 + timedelta(hours=10))
     assert [a.id for a in got] == ["id-2", "id-3"]
     assert got[0].published == T0 + timedelta(hours=5) and got[0].published.tzinfo is not None
     assert got[0].text == "Text 2 — with ünïcode"
-    assert store.feed_states()["https://fenwick.example/feed"].etag == '"v1"'
+    assert store.feed_states()[FEED].etag == '"v1"'
     store.close()
 
 
-def test_an_issue_is_recorded_once_per_day_with_what_it_placed(store_url):
+def _record(store: Store, issue: Issue, **email) -> int:
+    email = {"subject": "Subject", "document": {"title": "Test Brief"}, "html": "<p>hi</p>", "text": "hi"} | email
+    return store.record_issue(issue.key, created_at=T0, placements=placements(issue), **email)
+
+
+def test_an_issue_is_recorded_once_per_day_and_its_articles_count_as_sent_once_delivered(store_url):
     store = Store.open(store_url)
     articles = [_article(n) for n in range(1, 4)]
     store.add_articles(articles)
     issue = _issue(articles)
-    first = store.record_issue(issue, "Subject", {"title": "Test Brief"})
-    assert store.record_issue(issue, "Subject", {"title": "Test Brief"}) == first
+    first = _record(store, issue)
+    assert _record(store, issue) == first
+    assert store.sent_articles() == {}  # recorded is not delivered: an issue nobody got leaves its news
+
+    store.owe(first, ["a@example.org"], message_ids={"a@example.org": "<m@x>"}, transport="smtp", at=T0)
+    assert not store.issue_delivered(issue.key, ["a@example.org"])
+    store.mark_delivery(first, "a@example.org", status=DeliveryStatus.SENT, at=T0)
+    assert store.issue_delivered(issue.key, ["a@example.org"])
+    assert not store.issue_delivered(issue.key, ["a@example.org", "b@example.org"])
     sent = store.sent_articles()
     assert set(sent) == {"id-1", "id-2", "id-3"}
     assert sent["id-1"].story_id == issue.briefings[0].story.id
-
-    store.mark_delivery(first, "a@example.org", message_id="<m@x>", status="pending", transport="smtp", at=T0)
-    assert not store.issue_delivered(issue.key, ["a@example.org"])
-    store.mark_delivery(first, "a@example.org", message_id="<m@x>", status="sent", transport="smtp", at=T0)
-    assert store.issue_delivered(issue.key, ["a@example.org"])
-    assert not store.issue_delivered(issue.key, ["a@example.org", "b@example.org"])
     store.close()
 
 
-def test_the_demo_issue_sends_with_a_postgresql_store(postgres, tmp_path):
+def test_the_demo_issue_sends_with_a_postgresql_store(postgres, demo, tmp_path):
     """The whole product on PostgreSQL: [store] url is the only change."""
-    from test_cli import newsletter
-
-    shutil.copytree(REPO / "config", tmp_path / "config")
-    cfg = tmp_path / "config" / "newsletter.toml"
-    cfg.write_text(cfg.read_text().replace('url = "../var/newsletter.db"', f'url = "{postgres.url}"'))
-    proc = newsletter("send", "--config", str(cfg), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    demo.write_text(demo.read_text().replace('url = "../var/newsletter.db"', f'url = "{postgres.url}"'))
+    result = run_cli("send", "--config", str(demo), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 2
     assert not (tmp_path / "var" / "newsletter.db").exists()
     engine = sa.create_engine(postgres.url)
@@ -123,10 +116,12 @@ def test_a_store_from_before_migration_2_gains_the_email_columns(store_url):
     store.close()
     upgraded = Store.open(store_url)
     articles = [_article(n) for n in range(1, 4)]
+    upgraded.add_articles(articles)
     issue = _issue(articles)
-    upgraded.record_issue(issue, "Subject", {"title": "Test Brief"}, html="<p>hi</p>", text="hi")
+    _record(upgraded, issue)
     stored = upgraded.stored_email(issue.key)
     assert (stored.subject, stored.html, stored.text) == ("Subject", "<p>hi</p>", "hi")
     with upgraded.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT max(version) FROM schema_migrations")).scalar() == 2
+        ran = {r[0] for r in conn.execute(sa.text("SELECT version FROM schema_migrations"))}
+    assert ran == set(range(1, len(MIGRATIONS) + 1))
     upgraded.close()
