@@ -75,8 +75,9 @@ _NOT_COUNTED = frozenset("""
     """.split())
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORDNUM = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_UNITS_DIGIT = "one|two|three|four|five|six|seven|eight|nine"  # the "-five" of "twenty-five"
 _NUMBER = re.compile(
-    rf"(?P<cur>US\$|[$€£¥])?\s?(?P<num>{_NUM}|\b(?:{_WORDNUM})(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?\b)"
+    rf"(?P<cur>US\$|[$€£¥])?\s?(?P<num>{_NUM}|\b(?:{_WORDNUM})(?:[- ](?:{_UNITS_DIGIT}))?\b)"
     rf"(?:\s?(?P<magw>thousand|million|billion|trillion)\b|(?P<mags>trn|mln|mn|bn|tn|[kmbt])\b)?"
     rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
     rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>[A-Za-z]+))?",
@@ -86,16 +87,17 @@ _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{
 _MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
 _DATE_MD = re.compile(rf"\b(?P<m>{_MONTH_NAMES})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}})\b)?",
                       re.IGNORECASE)
-_DATE_DM = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<m>{_MONTH_NAMES})\b\.?(?:,?\s(?P<y>\d{{4}})\b)?",
-                      re.IGNORECASE)
+_DATE_DM = re.compile(
+    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<m>{_MONTH_NAMES})\b\.?(?:,?\s(?P<y>\d{{4}})\b)?",
+    re.IGNORECASE)
 _DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b")
 _MONTH_ALONE = re.compile(r"\b(?P<m>" + "|".join(m.capitalize() for m in MONTHS) + r")\b(?:\s(?P<y>\d{4})\b)?")
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")s?\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(" + "|".join(_RELATIVE_DAYS) + r")\b", re.IGNORECASE)
 # A quote is bounded: an unclosed quotation mark must not make each later one scan to the end.
 MAX_QUOTE_CHARS = 600
-_QUOTE = re.compile(rf"“([^”]{{2,{MAX_QUOTE_CHARS}}})”|\"([^\"]{{2,{MAX_QUOTE_CHARS}}})\"|«([^»]{{2,{MAX_QUOTE_CHARS}}})»|"
-                    rf"(?<![\w])‘([^’]{{2,{MAX_QUOTE_CHARS}}}?)’(?![\w])")
+_Q = f"{{2,{MAX_QUOTE_CHARS}}}"
+_QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\w])‘([^’]{_Q}?)’(?![\w])")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
 
@@ -124,7 +126,8 @@ COMMON_STARTERS = frozenset(
 
 # Letters that carry no combining mark to strip: "Sørensen" is written "Sorensen" without one.
 _PLAIN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
-                                "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "ı": "i"})
+                                "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d",
+                                "ı": "i"})
 
 
 def fold(text: str) -> str:

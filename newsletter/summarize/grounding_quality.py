@@ -57,7 +57,8 @@ def load_cases(path: Path) -> list[Case]:
                             published=datetime.fromisoformat(a["published"]), text=a["text"])
                     for i, a in enumerate(s["sources"], start=1)]
         story = Story(articles=articles, headline=articles[0].title)
-        cases += [Case(story, c["bullet"], c["cites"], c["faithful"], c["kind"], c.get("recite_to")) for c in s["cases"]]
+        cases += [Case(story, c["bullet"], c["cites"], c["faithful"], c["kind"], c.get("recite_to"))
+                  for c in s["cases"]]
     return cases
 
 
