@@ -124,6 +124,7 @@ def test_a_second_failure_falls_back_and_says_why():
             summarizer(srv).brief(fund_story())
     assert len(srv.chat_requests) == 2
     assert err.value.usage.calls == 2
+    assert [d.claim for d in err.value.grounding.dropped] == ["9 trillion dollars"] * 2
 
 
 def test_losing_one_bullet_of_several_is_not_worth_a_second_call():

@@ -215,8 +215,10 @@ class LLMSummarizer:
                                            recited=first.recited + briefing.grounding.recited)
             if needs_second_try(drafted, briefing):
                 last = briefing.grounding.dropped[-1]
-                raise LLMSummaryError(f"{len(briefing.grounding.dropped)} claims not in the cited sources, "
-                                      f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
+                refused = LLMSummaryError(f"{len(briefing.grounding.dropped)} claims not in the cited sources, "
+                                          f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
+                refused.grounding = briefing.grounding  # both answers' drops, for the run report
+                raise refused
         if self.cache:
             self.cache.put(key, answer)
         return briefing

@@ -86,10 +86,12 @@ def cap_words(text: str, max_words: int) -> str:
 class LLMSummaryError(Exception):
     """The model's answer could not be used: the caller writes that part extractively.
 
-    ``usage`` (a ``llm.Usage``) is what the failed attempt cost, when known.
+    ``usage`` (a ``llm.Usage``) is what the failed attempt cost, when known; ``grounding`` (a
+    ``models.Grounding``) what the gate refused, when that is why.
     """
 
     usage = None
+    grounding = None
 
 
 def defuse(text: str) -> str:
