@@ -1,15 +1,25 @@
-"""How much of an article the reading stages look at: one lead, one cap.
+"""The reading stages' shared view of text: how much of an article they read, and which words count.
 
-    from newsletter.text import lead, readable
+    from newsletter.text import lead, readable, stem, stop_words
     lead(article.text)       # the first LEAD_CHARS, cut at a word: what grouping and embeddings compare
     readable(article.text)   # at most MAX_TEXT_CHARS: all that summarising reads of one article
+    stop_words()             # words that say nothing about what happened: one list for every stage
+    stem("barriers")         # "barrier": one stemmer (Snowball English) for every stage
 
 Feed text is hostile and can be megabytes long. Every stage that reads an
 article's text goes through these, so none can be made to work in proportion
 to what a publisher chooses to send, whatever ingestion kept.
+
+Grouping and the extractive writer compare words the same way: a word that
+tells two stories apart tells two sentences apart too.
 """
 
 from __future__ import annotations
+
+import threading
+from functools import cache
+
+import snowballstemmer
 
 LEAD_CHARS = 1200  # the lead names the event; a long full text would only dilute it
 # About 8,000 words: far more than the extractive writer's first sentences per source or
@@ -34,3 +44,45 @@ def lead(text: str) -> str:
         return text
     cut = text.rfind(" ", 0, LEAD_CHARS)
     return text[: cut if cut > 0 else LEAD_CHARS]
+
+
+# Words every news story uses, whatever happened: reporting verbs and titles, days, months, vague time.
+NEWS_WORDS = frozenset(
+    """said says say told tell according reports reported report reuters spokesperson spokesman spokeswoman
+    chief executive week weeks day days today yesterday tomorrow monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october november december
+    year years month months percent new news also would could just like mr mrs ms""".split()
+)
+# Number words carry the facts outlets agree on ("three nights a week", "twelve carriages"), as digits
+# do: they are never stop words, though the general English list has them.
+NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty
+    hundred first second third""".split()
+)
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English list plus ``NEWS_WORDS``, less ``NUMBER_WORDS``."""
+    # Imported here: scikit-learn costs seconds, and only the stages that compare words need it.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return (frozenset(ENGLISH_STOP_WORDS) | NEWS_WORDS) - NUMBER_WORDS
+
+
+_STEMMERS = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
+_STEMS: dict[str, str] = {}  # news vocabulary repeats endlessly; a dict lookup is atomic under the GIL
+STEM_CACHE_SIZE = 200_000  # words remembered; feeds can invent words forever, so the cache starts over
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) English stem of a lower-case word: "barriers" -> "barrier"."""
+    s = _STEMS.get(word)
+    if s is None:
+        stemmer = getattr(_STEMMERS, "english", None)
+        if stemmer is None:
+            stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+        if len(_STEMS) >= STEM_CACHE_SIZE:
+            _STEMS.clear()
+        s = _STEMS[word] = stemmer.stemWord(word)
+    return s

@@ -50,7 +50,7 @@ ARTICLES = [
     _art("1", "Harbor Ledger", "Lifeboat crew pulls six fishermen from Kestrel Sound",
          "Volunteers of the Kestrel Sound lifeboat station saved six fishermen whose trawler sank at dawn."),
     _art("2", "Ridgeback News", "Trawler sinks off Kestrel Sound; all aboard safe after rescue",
-         "All six men aboard a trawler that went down off Kestrel Sound were brought ashore by volunteers."),
+         "Every man aboard a trawler that went down off Kestrel Sound was brought ashore by volunteers."),
     _art("3", "Plainsview Post", "Kestrel Sound museum reopens after roof repairs",
          "The maritime museum at Kestrel Sound reopened its doors after a year of roof repairs."),
 ]

@@ -32,25 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import snowballstemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.group.events import event_kinds
 from newsletter.models import Article
-from newsletter.text import lead, title
+from newsletter.text import lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
 EVENT_WEIGHT = 1.0  # column scale of event kinds ("v:strike"): the same happening, however worded
-
-# Words every news story uses, whatever happened: reporting verbs, days, months.
-NEWS_STOP_WORDS = frozenset(
-    """said says say told tell according reports reported report reuters week weeks day days today yesterday
-    tomorrow monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december year years month months percent new news also would could
-    one two three four five six seven eight nine ten first second third last next just like mr mrs ms""".split()
-)
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | NEWS_STOP_WORDS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+|\s[-–—]\s")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*")
@@ -67,20 +57,6 @@ class Features:
     title_terms: list[frozenset[int]]  # column ids of each title's terms, for headline choice
     title_entities: list[frozenset[int]]  # column ids of the names in each title: who or where it is about
     title_kinds: list[frozenset[int]]  # column ids of the event kinds in each title: what happened
-
-
-class _Stemmer:
-    """Snowball stems, cached: news vocabulary repeats endlessly."""
-
-    def __init__(self) -> None:
-        self._stem = snowballstemmer.stemmer("english").stemWord
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, word: str) -> str:
-        s = self._cache.get(word)
-        if s is None:
-            s = self._cache[word] = self._stem(word)
-        return s
 
 
 def _normalise(s: str) -> str:
@@ -131,7 +107,7 @@ def extract(articles: list[Article]) -> Features:
     lower: Counter[str] = Counter()
     for text in leads:
         _count_case(text, upper, lower)
-    stem = _Stemmer()
+    stop = stop_words()
     cache: dict[str, str | None] = {}
 
     def term(tok: str) -> str | None:
@@ -142,7 +118,7 @@ def extract(articles: list[Article]) -> Features:
             t = "n:" + _number(tok)
         else:
             w = _bare(tok.lower())
-            if len(w) < 2 or w in STOP_WORDS:
+            if len(w) < 2 or w in stop:
                 t = None
             elif upper[w] > lower[w]:
                 t = "e:" + w

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
 from newsletter.summarize.sentences import iter_sentences, trim, word_count
-from newsletter.text import readable
+from newsletter.text import readable, stem, stop_words
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
@@ -73,6 +73,7 @@ _CAVEAT = re.compile(
     re.IGNORECASE,
 )
 _QUOTE = re.compile(r"[\"“”]")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 
 
 @dataclass
@@ -144,24 +145,10 @@ def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
     return sim
 
 
-# Words every outlet uses whatever it reports: they make unrelated sentences look alike.
-_NEWS_STOP = frozenset(
-    "said says say told according monday tuesday wednesday thursday friday saturday sunday "
-    "today yesterday chief executive spokesperson spokesman spokeswoman also new".split()
-)
-# Number words carry the facts outlets agree on ("three nights a week", "twelve carriages").
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty forty fifty sixty "
-    "hundred first second third".split()
-)
-_STOP = (ENGLISH_STOP_WORDS - _NUMBER_WORDS) | _NEWS_STOP
-
-
 def _terms(text: str) -> list[str]:
-    words = [w for w in re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?", text.lower())
-             if w not in _STOP]
-    # Light stemming so "barrier"/"barriers" and "votes"/"voted" meet.
-    return [re.sub(r"(?<=\w{3})(ing|ed|es|s)$", "", w) for w in words]
+    # Stemmed so "barrier"/"barriers" and "votes"/"voted" meet.
+    stop = stop_words()
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in stop]
 
 
 def _dek_index(sentences: list[_Sentence]) -> int | None:
