@@ -97,8 +97,23 @@ def _m4_placed_article_index(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_issue_articles_article_id ON issue_articles (article_id)"))
 
 
+def _m5_model_answers_and_usage(conn: Connection) -> None:
+    """Model answers kept for reuse (a second preview, a send after a preview: no second bill), and
+    what each issue's model calls cost."""
+    m = sa.MetaData()
+    sa.Table(
+        "model_answers", m,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("answer", sa.Text, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    m.create_all(conn)
+    for column in ("model_calls", "prompt_tokens", "completion_tokens"):
+        conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {column} INTEGER"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims,
-                                                  _m4_placed_article_index]
+                                                  _m4_placed_article_index, _m5_model_answers_and_usage]
 
 
 MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock id: one process migrates at a time

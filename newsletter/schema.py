@@ -68,6 +68,9 @@ issues = sa.Table(
     sa.Column("document", sa.JSON, nullable=False),  # the structured issue, as in preview's FILE.json
     sa.Column("html", sa.Text),  # the rendered email: a retry later that day sends exactly what the others got
     sa.Column("text", sa.Text),
+    sa.Column("model_calls", sa.Integer),  # what writing it cost (migration 5); NULL before then
+    sa.Column("prompt_tokens", sa.Integer),
+    sa.Column("completion_tokens", sa.Integer),
 )
 
 # Which articles went out in which issue and where: what novelty and "never repeat" read.
@@ -89,6 +92,14 @@ deliveries = sa.Table(
     sa.Column("location", sa.Text),
     sa.Column("error", sa.Text),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Model answers by key (model, prompt version, the cited sources' contents), for reuse (migration 5).
+model_answers = sa.Table(
+    "model_answers", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 # The right to build one day's issue, held by one process at a time (migration 3).

@@ -16,6 +16,7 @@ what to record. Schema changes are the append-only numbered migrations in
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from sqlalchemy.engine import Connection, Engine
 from newsletter.migrations import migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
-from newsletter.schema import articles, deliveries, feeds, issue_articles, issue_claims, issues, schema_migrations
+from newsletter.schema import (
+    articles, deliveries, feeds, issue_articles, issue_claims, issues, model_answers, schema_migrations,
+)
+
+log = logging.getLogger(__name__)
 
 # A claim older than this belongs to a process that died: another may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
@@ -195,11 +200,14 @@ class Store:
 
     def forget_articles(self, before: datetime) -> int:
         """Delete articles published and first seen before ``before``, except those a recorded issue
-        carries (kept as long as their issue, so "never repeat" still knows them). Returns how many."""
+        carries (kept as long as their issue, so "never repeat" still knows them), and model answers
+        kept since before then. Returns how many articles went."""
         placed = sa.exists().where(issue_articles.c.article_id == articles.c.id)
         old = (articles.c.published < before) & (articles.c.first_seen < before) & ~placed
         with self.engine.begin() as conn:
-            return conn.execute(articles.delete().where(old)).rowcount
+            gone = conn.execute(articles.delete().where(old)).rowcount
+            conn.execute(model_answers.delete().where(model_answers.c.created_at < before))
+            return gone
 
     def issue_id(self, key: str) -> int | None:
         with self.engine.connect() as conn:
@@ -240,7 +248,8 @@ class Store:
             return conn.execute(sa.select(issue_claims.c.key).where(issue_claims.c.key == key)).first() is not None
 
     def record_issue(self, key: str, *, created_at: datetime, subject: str, document: dict, html: str, text: str,
-                     placements: Sequence[PlacedArticle], owner: str | None = None) -> int:
+                     placements: Sequence[PlacedArticle], owner: str | None = None,
+                     usage: tuple[int, int, int] | None = None) -> int:
         """Record the issue and what it placed, once per key, and release the build claim; returns its id.
 
         Recording happens before delivery, so a crash between the two leaves deliveries
@@ -250,9 +259,11 @@ class Store:
             existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
             if existing is not None:
                 return existing
+            calls, prompt, completion = usage or (None, None, None)
             issue_id = conn.execute(
                 issues.insert().values(key=key, created_at=created_at, subject=subject, document=document,
-                                       html=html, text=text)
+                                       html=html, text=text, model_calls=calls, prompt_tokens=prompt,
+                                       completion_tokens=completion)
             ).inserted_primary_key[0]
             rows = {p.article_id: dict(issue_id=issue_id, article_id=p.article_id, story_id=p.story_id,
                                        placement=p.where) for p in placements}  # one placement per article
@@ -308,6 +319,30 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(deliveries.update().where(where).values(status=status, location=location, error=error,
                                                                  updated_at=at))
+
+
+class AnswerCache:
+    """Model answers by key, in the store: what the model summarizer reuses instead of asking again.
+    A failed write costs the reuse, never the issue."""
+
+    def __init__(self, store: Store, clock_now):
+        self.store, self.now = store, clock_now
+
+    def get(self, key: str) -> str | None:
+        with self.store.engine.connect() as conn:
+            return conn.execute(sa.select(model_answers.c.answer).where(model_answers.c.key == key)).scalar()
+
+    def put(self, key: str, answer: str) -> None:
+        if self.store.readonly:
+            return
+        try:
+            with self.store.engine.begin() as conn:
+                done = conn.execute(model_answers.update().where(model_answers.c.key == key).values(
+                    answer=answer, created_at=self.now()))
+                if done.rowcount == 0:
+                    conn.execute(model_answers.insert().values(key=key, answer=answer, created_at=self.now()))
+        except sa.exc.SQLAlchemyError as e:
+            log.warning("could not keep a model answer for reuse (%s)", e.__class__.__name__)
 
 
 def _first_line(e: Exception) -> str:
