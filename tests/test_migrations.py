@@ -1,0 +1,57 @@
+"""The store's migrations: frozen DDL that, run in order from any version, gives today's tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from newsletter.migrations import MIGRATIONS, migrate
+from newsletter.schema import metadata, schema_migrations
+from newsletter.store import Store
+
+
+def _columns(engine) -> dict[str, set[str]]:
+    inspector = sa.inspect(engine)
+    return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+
+
+def test_a_new_store_has_exactly_the_tables_the_queries_use(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    Store.open(url).close()
+    have = _columns(sa.create_engine(url))
+    want = {t.name: {c.name for c in t.columns} for t in metadata.sorted_tables}
+    assert have == want
+
+
+@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+def test_a_store_left_at_any_version_upgrades_and_keeps_its_rows(tmp_path, version):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        schema_migrations.create(conn)
+        for v, migration in enumerate(MIGRATIONS[:version], start=1):
+            migration(conn)
+            conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))
+        conn.execute(sa.text("INSERT INTO feeds (url, consecutive_failures, gone) VALUES ('https://a.example/feed', 2, 0)"))
+    engine.dispose()
+
+    store = Store.open(url)
+    try:
+        assert store.feed_states()["https://a.example/feed"].consecutive_failures == 2
+        with store.engine.connect() as conn:
+            done = [r[0] for r in conn.execute(sa.select(schema_migrations.c.version).order_by("version"))]
+        assert done == list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        store.close()
+    want = {t.name: {c.name for c in t.columns} for t in metadata.sorted_tables}
+    assert _columns(sa.create_engine(url)) == want
+
+
+def test_migrating_twice_does_nothing_the_second_time(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'twice.db'}")
+    with engine.begin() as conn:
+        assert migrate(conn) == list(range(1, len(MIGRATIONS) + 1))
+    with engine.begin() as conn:
+        assert migrate(conn) == []
