@@ -3,6 +3,10 @@
     python bench/bench_summarize.py               # 3, 10, 25 sources x 40 sentences; median of 7 runs
     python bench/bench_summarize.py --repeat 3
 
+Then one source of 1, 2 and 4 MB of plain sentences: splitting it whole (linear work doubles with the
+size) and briefing it (the writer reads a capped prefix and stops splitting after its sentence limit,
+so the time stays flat).
+
 The baseline, measured in the same run on the same text, is what any
 sentence-level summarizer must do anyway: split every source into sentences and
 vectorise them (TF-IDF). The ratio says how much the scoring, de-duplication and
@@ -73,6 +77,22 @@ def main() -> None:
         base = median_seconds(lambda: baseline(story), args.repeat)
         brief = median_seconds(lambda: summarizer.brief(story), args.repeat)
         print(f"{n_sources:>7} {n_sources * 40:>9} {base * 1000:>12.1f} {brief * 1000:>9.1f} {brief / base:>6.2f}")
+
+    sentence = "The council met again on Monday to discuss the new harbour plan. "
+    print(f"\n{'long source':>11} {'split ms':>9} {'x prev':>7} {'brief ms':>9} {'x prev':>7}")
+    prev = None
+    for mb in (1, 2, 4):
+        text = sentence * (mb * 1_000_000 // len(sentence))
+        story = Story(articles=[Article(id="long", feed_url="https://long.example/feed", outlet="Long Wire",
+                                        title="Harbour plan", link="https://long.example/1",
+                                        published=datetime(2026, 11, 24, tzinfo=timezone.utc), text=text)],
+                      headline="Harbour plan")
+        split = median_seconds(lambda: split_sentences(text), max(1, args.repeat // 2))
+        brief = median_seconds(lambda: summarizer.brief(story), args.repeat)
+        growth = (f"{split / prev[0]:>7.2f} {brief * 1000:>9.1f} {brief / prev[1]:>7.2f}" if prev
+                  else f"{'':>7} {brief * 1000:>9.1f} {'':>7}")
+        print(f"{mb:>8} MB {split * 1000:>9.0f} {growth}")
+        prev = (split, brief)
 
 
 if __name__ == "__main__":
