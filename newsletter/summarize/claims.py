@@ -18,17 +18,13 @@ What this cannot check is meaning: "fell" for "rose" with the same number passes
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-import snowballstemmer
-
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
-
-_STEMMERS = threading.local()  # a snowball stemmer keeps state while it works: one per thread
+from newsletter.text import stem as text_stem
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -147,10 +143,8 @@ def name_tokens(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    stemmer = getattr(_STEMMERS, "english", None)
-    if stemmer is None:
-        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(re.sub(r"'s?$", "", fold(word)))
+    """The stem every stage uses (newsletter.text), of the folded word without its possessive."""
+    return text_stem(re.sub(r"'s?$", "", fold(word)))
 
 
 @dataclass(frozen=True)
