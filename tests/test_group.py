@@ -166,3 +166,18 @@ def test_one_town_or_one_storm_is_not_one_event(independent):
                    "rilby-beat-harnwick-league", "grenmouth-warehouse-fire", "audleby-warehouse-fire")
     for story in group_stories(picked, GroupingSettings()):
         assert len({labels[a.id] for a in story.articles}) == 1, [a.title for a in story.articles]
+
+
+def test_grouping_reads_a_bounded_part_of_hostile_megabyte_titles_and_texts(labelled, monkeypatch):
+    from newsletter.group import features
+    from newsletter.text import LEAD_CHARS, MAX_TITLE_CHARS
+
+    read: list[int] = []
+    scan = features.event_kinds
+    monkeypatch.setattr(features, "event_kinds", lambda text: read.append(len(text)) or scan(text))
+    arts, _ = labelled
+    huge = dataclasses.replace(arts["b01"], id="huge", title="Recall " * 300_000, text="Recall of vans. " * 150_000)
+    stories = group_stories([huge, arts["b02"], arts["t13"]], GroupingSettings())
+    assert sum(len(s.articles) for s in stories) == 3
+    assert read and max(read) <= max(LEAD_CHARS, MAX_TITLE_CHARS)  # every title and text scan is bounded
+    assert {s.headline for s in stories} >= {arts["t13"].title}

@@ -14,10 +14,11 @@ from newsletter.group.features import Features, extract
 from newsletter.models import Article, Story, outlet_key
 from newsletter.text import lead, title
 
-log = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from newsletter.group import Embedder
+
+log = logging.getLogger(__name__)
+
 
 def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:
     """One Story per event, most-covered first; each story's articles one per outlet, best first."""
