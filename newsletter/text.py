@@ -3,6 +3,7 @@
     from newsletter.text import lead, readable, stem, stop_words
     lead(article.text)       # the first LEAD_CHARS, cut at a word: what grouping and embeddings compare
     readable(article.text)   # at most MAX_TEXT_CHARS: all that summarising reads of one article
+    title(article.title)     # at most MAX_TITLE_CHARS of a headline
     stop_words()             # words that say nothing about what happened: one list for every stage
     stem("barriers")         # "barrier": one stemmer (Snowball English) for every stage
 

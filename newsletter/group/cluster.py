@@ -250,7 +250,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
 
     named = list(enumerate(spaces.values()))
     indexed = {name: (k, space) for k, (name, space) in enumerate(spaces.items())}
-    clusters: list[_Cluster] = []
+    clusters: list[_Cluster | None] = []  # by root article; None once merged into another
     for r in range(n):
         singles = [space.single(r) for space in spaces.values()]
         clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r],

@@ -3,8 +3,8 @@
     embedder = OpenAIEmbedder.from_config(cfg)   # cfg.llm.embeddings_model names the model
     vectors = embedder.embed(["title and lead", ...])
 
-Texts go in batches (servers cap the inputs per request) and are cut to a
-few thousand characters, enough for a title and lead.
+Texts go in batches (servers cap the inputs per request) and are cut to
+what grouping compares: a title and its lead (``newsletter.text``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import openai
 
 from newsletter.config import Config
 from newsletter.llm_client import openai_client
+from newsletter.text import LEAD_CHARS, MAX_TITLE_CHARS
 
 BATCH = 256
-MAX_CHARS = 4000
+MAX_CHARS = MAX_TITLE_CHARS + 1 + LEAD_CHARS  # title, newline, lead
 
 
 @dataclass
