@@ -183,6 +183,10 @@ class LLMSettings(_Section):
     concurrency: StrictInt = Field(4, ge=1, le=32)  # model requests in flight at once
     give_up_after: StrictInt = Field(3, ge=1, le=100)  # model failures in a row before the rest of the issue goes extractive
     embeddings_model: str | None = None  # enables semantic grouping
+    # Prompt + completion tokens one issue may spend; at the budget the rest is written extractively.
+    max_tokens_per_issue: StrictInt | None = Field(None, ge=1000, le=100_000_000)
+    # The whole model stage's deadline: stories not asked by then are written extractively.
+    stage_seconds: StrictFloat = Field(600, gt=0, le=24 * 3600)
 
 
 class SMTPSettings(_Section):
@@ -212,7 +216,7 @@ class StoreSettings(_Section):
     # A plain path is a SQLite file (relative to the config); a URL goes to SQLAlchemy as is.
     url: str = "state/newsletter.db"
     # Articles older than this are deleted after each fetch, unless an issue carries them.
-    keep_days: float = Field(30, ge=1, le=3650)
+    keep_days: StrictFloat = Field(30, ge=1, le=3650)
 
 
 class FetchSettings(_Section):
