@@ -11,26 +11,25 @@ Secrets never live in the file: it names the environment variable instead.
 
 Every number has a range and must be written as a TOML number (``"5"`` or
 ``true`` is refused, not read as 5 or 1). Addresses are checked and normalised
-here, so a bad recipient stops ``check`` rather than a send: see ``_mailbox``.
+here, so a bad recipient stops ``check`` rather than a send (see
+``newsletter.addresses``). Mistakes are told by ``newsletter.config_explain``.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-from email.headerregistry import Address
-from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictFloat, StrictInt, Tag,
                       ValidationError, field_validator, model_validator)
-from pydantic_core import PydanticCustomError
+
+from newsletter.addresses import AddressError, mailbox, unique_mailboxes
+from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
 from newsletter.errors import ConfigError
 from newsletter.models import FeedSource, is_remote
@@ -43,39 +42,12 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
-def _invalid(problem: str, fix: str) -> PydanticCustomError:
-    """A validator's error that carries its own fix, for ``_explain`` to show."""
-    return PydanticCustomError("invalid", problem, {"fix": fix})
-
-
-# C0 and C1 controls (CR and LF above all: a header injection) and bidi overrides have no place in an address.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_LOCAL_PART = re.compile(r'[^\s@"(),:;<>\[\\\].]+(?:\.[^\s@"(),:;<>\[\\\].]+)*')  # a dot-atom; quoted forms refused
-_DOMAIN = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
-_ADDRESS_FIX = "write one address per entry, e.g. 'reader@example.org' or 'Reader <reader@example.org>'."
-
-
-def _mailbox(value: str) -> tuple[str, str]:
-    """One address, normalised, and the key that says which mailbox it is.
-
-    Surrounding spaces go and the domain is lower-cased (domains are case-blind).
-    Local parts may be case-sensitive by the letter of RFC 5321, but no mail system
-    in use treats Reader@ and reader@ as two people, so the key folds their case too:
-    two spellings of one mailbox get one copy. The first spelling given is kept.
-    """
-    if _CONTROLS.search(value):
-        raise _invalid("contains a line break or another control character", _ADDRESS_FIX)
-    text = value.strip()
-    name, spec = parseaddr(text)
-    local, _, domain = spec.rpartition("@")
-    whole = text == spec or text.endswith(f"<{spec}>")  # parseaddr quietly drops what it cannot read
-    if not (whole and len(getaddresses([text])) == 1 and _LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)):
-        raise _invalid("is not one email address", _ADDRESS_FIX)
-    return str(Address(display_name=name, username=local, domain=domain.lower())), f"{local.casefold()}@{domain.lower()}"
-
-
 def _one_mailbox(value: str) -> str:
-    return _mailbox(value)[0]
+    """Checked and normalised by newsletter.addresses (which says how), or refused with its fix."""
+    try:
+        return mailbox(value)[0]
+    except AddressError as e:
+        raise invalid(e.problem, e.fix) from None
 
 
 def _web_url(value: str | None) -> str | None:
@@ -87,9 +59,9 @@ def _web_url(value: str | None) -> str | None:
     try:
         port = parts.port
     except ValueError as e:
-        raise _invalid(f"has an impossible port ({e})", fix) from None
+        raise invalid(f"has an impossible port ({e})", fix) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
-        raise _invalid("is not an http(s) URL with a host", fix)
+        raise invalid("is not an http(s) URL with a host", fix)
     return value
 
 
@@ -97,7 +69,7 @@ def _feed_location(value: str) -> str:
     """A feed is an http(s) URL or a file path (its existence is checked once the config's folder is known)."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value):
         if not is_remote(value):
-            raise _invalid("uses an unsupported scheme", "use an http(s) URL or a file path.")
+            raise invalid("uses an unsupported scheme", "use an http(s) URL or a file path.")
         _web_url(value)
     return value
 
@@ -114,7 +86,7 @@ class NewsletterSettings(_Section):
     max_stories: StrictInt = Field(4, ge=1, le=20)  # briefings per topic
     sidebar_size: StrictInt = Field(8, ge=0, le=50)
     sender: Mailbox = Field(alias="from")
-    to: list[Mailbox] = Field(min_length=1)  # normalised and each mailbox once: see _mailbox
+    to: list[Mailbox] = Field(min_length=1)  # normalised, each mailbox once: see newsletter.addresses
     max_age_hours: StrictFloat = Field(48, ge=0, le=24 * 365)  # 0: no age limit (the demo's frozen feeds need that)
     unsubscribe_url: WebURL = None
     templates: str | None = None  # a folder of your own templates, used before the shipped ones
@@ -139,10 +111,7 @@ class NewsletterSettings(_Section):
     @field_validator("to")
     @classmethod
     def _each_mailbox_once(cls, addresses: list[str]) -> list[str]:
-        by_mailbox: dict[str, str] = {}
-        for address in addresses:
-            by_mailbox.setdefault(_mailbox(address)[1], address)
-        return list(by_mailbox.values())
+        return unique_mailboxes(addresses)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -157,11 +126,11 @@ class FeedEntry(_Section):
 
 
 def _feed_form(value: Any) -> str:
-    return "feed-table" if isinstance(value, (dict, FeedEntry)) else "feed-url"
+    return FEED_TABLE if isinstance(value, (dict, FeedEntry)) else FEED_URL
 
 
 # A table is checked as a FeedEntry only, so a misspelt key in it is reported as that, not as "not a string".
-FeedRef = Annotated[Union[Annotated[FeedLocation, Tag("feed-url")], Annotated[FeedEntry, Tag("feed-table")]],
+FeedRef = Annotated[Union[Annotated[FeedLocation, Tag(FEED_URL)], Annotated[FeedEntry, Tag(FEED_TABLE)]],
                     Discriminator(_feed_form)]
 
 
@@ -356,7 +325,7 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as e:
-        raise _explain(path, raw, e) from None
+        raise explain(path, e, Config) from None
     cfg.path = path.resolve()
     _check_feed_paths(cfg)
     return cfg
@@ -376,114 +345,3 @@ def _check_feed_paths(cfg: Config) -> None:
                     f"feed file {url!r} not found (looked at {p}).",
                     "fix the path; relative paths are relative to the config file's folder.",
                 )
-
-
-_BRANCH_TAGS = ("feed-url", "feed-table")  # union branch names are ours, not the user's
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    """Turn pydantic's location tuple into the TOML key a user would look for."""
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        elif item not in _BRANCH_TAGS and not item.startswith("function-"):
-            parts.append(str(item))
-    if not parts or parts[0].startswith("topics"):
-        return ".".join(parts)
-    return f"[{'.'.join(parts[:-1])}] {parts[-1]}" if len(parts) > 1 else f"[{parts[0]}]"
-
-
-_FIXES = {
-    "missing": "add it.",
-    "extra_forbidden": "remove it or check its spelling against the config reference in README.md.",
-    "int_parsing": "write a whole number without quotes.",
-    "int_type": "write a whole number without quotes.",
-    "float_parsing": "write a number without quotes.",
-    "float_type": "write a number without quotes.",
-    "finite_number": "write a finite number.",
-    "bool_parsing": "write true or false.",
-    "bool_type": "write true or false.",
-    "string_type": "write it as a quoted string.",
-    "list_type": "write it as a list, e.g. [\"a\", \"b\"].",
-    "literal_error": "use one of the values listed.",
-    "too_short": "give at least one.",
-}
-
-
-_NUMBER_ERRORS = {"int_type", "int_parsing", "float_type", "float_parsing", "finite_number", "greater_than",
-                  "greater_than_equal", "less_than", "less_than_equal"}
-
-
-def _explain(path: Path, raw: dict, err: ValidationError) -> ConfigError:
-    errors = err.errors()
-    first = errors[0]
-    loc = first["loc"]
-    key = _key_path(loc)
-    kind = first["type"]
-    got = first.get("input")
-    fix = (first.get("ctx") or {}).get("fix") or _FIXES.get(kind, "see the config reference in README.md.")
-    if kind == "missing":
-        problem = "required key is missing."
-    elif kind == "extra_forbidden":
-        problem = f"unknown key {loc[-1]!r}."
-        fix = _spelling_fix(_schema_at(loc), str(loc[-1])) or fix
-    elif kind == "invalid":  # one of our validators: it says what is wrong with the value
-        problem = f"{got!r} {first['msg']}."
-    else:
-        shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
-        problem = first["msg"].removeprefix("Value error, ") + shown + "."
-    if kind in _NUMBER_ERRORS:
-        fix = _number_fix(_schema_at(loc), str(loc[-1]), kind) or fix
-    if len(errors) > 1:
-        fix += f" ({len(errors) - 1} more problem(s) after this one.)"
-    return ConfigError(path, key or None, problem, fix)
-
-
-def _schema_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The section whose key the last item of ``loc`` names, for its key names and ranges."""
-    model: type[BaseModel] | None = Config
-    for item in loc[:-1]:
-        if isinstance(item, int) or item in _BRANCH_TAGS or model is None:
-            continue
-        field = _field(model, item)
-        model = _model_in(field.annotation) if field else None
-    return model
-
-
-def _field(model: type[BaseModel], key: str):
-    return next((f for name, f in model.model_fields.items() if key in (name, f.alias)), None)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The section class inside list[Topic], SMTPSettings | None, FeedRef and the like."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next((m for m in map(_model_in, get_args(annotation)) if m), None)
-
-
-def _spelling_fix(model: type[BaseModel] | None, key: str) -> str | None:
-    if model is None:
-        return None
-    names = [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}? Rename it, or remove it."
-    return f"remove it; the keys here are {', '.join(names)}."
-
-
-def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | None:
-    """'use a whole number from 1 to 1440.': the field's type and range, read from the schema itself."""
-    field = _field(model, key) if model else None
-    if field is None or field.annotation not in (int, float):
-        return None
-    meta = {type(m): m for m in field.metadata}
-    low = f"from {meta[Ge].ge}" if Ge in meta else f"above {meta[Gt].gt}" if Gt in meta else ""
-    high = f"up to {meta[Le].le}" if Le in meta else f"below {meta[Lt].lt}" if Lt in meta else ""
-    if low.startswith("from") and high.startswith("up to"):
-        high = high.replace("up to", "to")
-    bounds = " ".join(b for b in (low, high) if b)
-    number = "a whole number" if field.annotation is int else "a number"
-    verb = "use" if kind.startswith(("greater", "less")) else "write"
-    quotes = "" if verb == "use" else " without quotes"
-    return f"{verb} {number}{quotes}{' ' + bounds if bounds else ''}."

@@ -1,0 +1,55 @@
+"""Email addresses from a config or a command line: checked, normalised, each mailbox once.
+
+    >>> mailbox(" Reader <Reader@Example.ORG> ")
+    ('Reader <Reader@example.org>', 'reader@example.org')
+    >>> unique_mailboxes(["a@x", "a@x", "A@X", " a@x"])
+    ['a@x']
+
+Surrounding spaces go and the domain is lower-cased (domains are case-blind).
+Local parts may be case-sensitive by the letter of RFC 5321, but no mail system
+in use treats Reader@ and reader@ as two people, so the key that says which
+mailbox an address is folds their case too: two spellings of one mailbox get
+one copy, and the first spelling given is the one kept.
+"""
+
+from __future__ import annotations
+
+import re
+from email.headerregistry import Address
+from email.utils import getaddresses, parseaddr
+
+# C0 and C1 controls (CR and LF above all: a header injection) and bidi overrides have no place in an address.
+CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LOCAL_PART = re.compile(r'[^\s@"(),:;<>\[\\\].]+(?:\.[^\s@"(),:;<>\[\\\].]+)*')  # a dot-atom; quoted forms refused
+_DOMAIN = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
+ADDRESS_FIX = "write one address per entry, e.g. 'reader@example.org' or 'Reader <reader@example.org>'."
+
+
+class AddressError(ValueError):
+    """Not one usable address; ``problem`` says why, ``fix`` what to write instead."""
+
+    def __init__(self, problem: str, fix: str = ADDRESS_FIX):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+def mailbox(value: str) -> tuple[str, str]:
+    """One address, normalised, and the key that says which mailbox it is."""
+    if CONTROLS.search(value):
+        raise AddressError("contains a line break or another control character")
+    text = value.strip()
+    name, spec = parseaddr(text)
+    local, _, domain = spec.rpartition("@")
+    whole = text == spec or text.endswith(f"<{spec}>")  # parseaddr quietly drops what it cannot read
+    if not (whole and len(getaddresses([text])) == 1 and _LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)):
+        raise AddressError("is not one email address")
+    return str(Address(display_name=name, username=local, domain=domain.lower())), f"{local.casefold()}@{domain.lower()}"
+
+
+def unique_mailboxes(addresses: list[str]) -> list[str]:
+    """Each address normalised, each mailbox once, in the order given; raises AddressError on the first bad one."""
+    by_key: dict[str, str] = {}
+    for address in addresses:
+        shown, key = mailbox(address)
+        by_key.setdefault(key, shown)
+    return list(by_key.values())

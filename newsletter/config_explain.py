@@ -1,0 +1,138 @@
+"""Pydantic's validation errors, told as a user fixes them: the TOML key, what is wrong, and the fix.
+
+    [fetch] poll_minutes: Input should be less than or equal to 1440 (got 99999999999). Fix: use a whole number from 1 to 1440.
+    topics[0].feeds[0].fulltext: unknown key 'fulltext'. Fix: did you mean 'full_text'? Rename it, or remove it.
+
+Ranges and key names are read from the schema itself, so a new setting explains itself.
+A validator gives its own fix by raising ``invalid(problem, fix)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, get_args
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from newsletter.errors import ConfigError
+
+# The schema's union branches (config.FeedRef) are tagged with these; the user never wrote them.
+FEED_URL, FEED_TABLE = "feed-url", "feed-table"
+_BRANCH_TAGS = (FEED_URL, FEED_TABLE)
+
+
+def invalid(problem: str, fix: str) -> PydanticCustomError:
+    """A validator's error that carries its own fix, for ``explain`` to show."""
+    return PydanticCustomError("invalid", problem, {"fix": fix})
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    """Turn pydantic's location tuple into the TOML key a user would look for."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        elif item not in _BRANCH_TAGS and not item.startswith("function-"):
+            parts.append(str(item))
+    if not parts or parts[0].startswith("topics"):
+        return ".".join(parts)
+    return f"[{'.'.join(parts[:-1])}] {parts[-1]}" if len(parts) > 1 else f"[{parts[0]}]"
+
+
+_FIXES = {
+    "missing": "add it.",
+    "extra_forbidden": "remove it or check its spelling against the config reference in README.md.",
+    "int_parsing": "write a whole number without quotes.",
+    "int_type": "write a whole number without quotes.",
+    "float_parsing": "write a number without quotes.",
+    "float_type": "write a number without quotes.",
+    "finite_number": "write a finite number.",
+    "bool_parsing": "write true or false.",
+    "bool_type": "write true or false.",
+    "string_type": "write it as a quoted string.",
+    "list_type": "write it as a list, e.g. [\"a\", \"b\"].",
+    "literal_error": "use one of the values listed.",
+    "too_short": "give at least one.",
+}
+
+
+_NUMBER_ERRORS = {"int_type", "int_parsing", "float_type", "float_parsing", "finite_number", "greater_than",
+                  "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> ConfigError:
+    """The first problem pydantic found in the file at ``path``, as one ConfigError (key, problem, fix)."""
+    errors = err.errors()
+    first = errors[0]
+    loc = first["loc"]
+    key = _key_path(loc)
+    kind = first["type"]
+    got = first.get("input")
+    fix = (first.get("ctx") or {}).get("fix") or _FIXES.get(kind, "see the config reference in README.md.")
+    if kind == "missing":
+        problem = "required key is missing."
+    elif kind == "extra_forbidden":
+        problem = f"unknown key {loc[-1]!r}."
+        fix = _spelling_fix(_schema_at(schema, loc), str(loc[-1])) or fix
+    elif kind == "invalid":  # one of our validators: it says what is wrong with the value
+        problem = f"{got!r} {first['msg']}."
+    else:
+        shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+        problem = first["msg"].removeprefix("Value error, ") + shown + "."
+    if kind in _NUMBER_ERRORS:
+        fix = _number_fix(_schema_at(schema, loc), str(loc[-1]), kind) or fix
+    if len(errors) > 1:
+        fix += f" ({len(errors) - 1} more problem(s) after this one.)"
+    return ConfigError(path, key or None, problem, fix)
+
+
+def _schema_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The section whose key the last item of ``loc`` names, for its key names and ranges."""
+    model: type[BaseModel] | None = schema
+    for item in loc[:-1]:
+        if isinstance(item, int) or item in _BRANCH_TAGS or model is None:
+            continue
+        field = _field(model, item)
+        model = _model_in(field.annotation) if field else None
+    return model
+
+
+def _field(model: type[BaseModel], key: str):
+    return next((f for name, f in model.model_fields.items() if key in (name, f.alias)), None)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section class inside list[Topic], SMTPSettings | None, FeedRef and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, get_args(annotation)) if m), None)
+
+
+def _spelling_fix(model: type[BaseModel] | None, key: str) -> str | None:
+    if model is None:
+        return None
+    names = [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}? Rename it, or remove it."
+    return f"remove it; the keys here are {', '.join(names)}."
+
+
+def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | None:
+    """'use a whole number from 1 to 1440.': the field's type and range, read from the schema itself."""
+    field = _field(model, key) if model else None
+    if field is None or field.annotation not in (int, float):
+        return None
+    meta = {type(m): m for m in field.metadata}
+    low = f"from {meta[Ge].ge}" if Ge in meta else f"above {meta[Gt].gt}" if Gt in meta else ""
+    high = f"up to {meta[Le].le}" if Le in meta else f"below {meta[Lt].lt}" if Lt in meta else ""
+    if low.startswith("from") and high.startswith("up to"):
+        high = high.replace("up to", "to")
+    bounds = " ".join(b for b in (low, high) if b)
+    number = "a whole number" if field.annotation is int else "a number"
+    verb = "use" if kind.startswith(("greater", "less")) else "write"
+    quotes = "" if verb == "use" else " without quotes"
+    return f"{verb} {number}{quotes}{' ' + bounds if bounds else ''}."
