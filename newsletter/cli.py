@@ -236,6 +236,18 @@ def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> N
 def _report_issue(issue: Issue, problems: list[str]) -> None:
     n = len(issue.briefings)
     out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {n} briefings, {len(issue.sidebar)} in Recent news")
+    if issue.usage is not None:
+        u = issue.usage
+        out.print(f"model: {u.calls} calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
+                  f"{u.cached} answers reused from earlier runs")
+    grounded = [b for b in issue.briefings if b.grounding is not None]
+    if grounded:
+        dropped = [(b, d) for b in grounded for d in b.grounding.dropped]
+        out.print(f"grounding: {sum(b.grounding.checked for b in grounded)} sentences checked, {len(dropped)} dropped "
+                  "(a claim not in the source it cites)")
+        for b, d in dropped:
+            err.print(f"[yellow]dropped[/] {shown(d.section)} of {shown(repr(b.headline))}: {shown(d.reason)}: "
+                      f"{shown(repr(d.claim))}", soft_wrap=True)
     for problem in problems:
         err.print(f"[yellow]warning[/]: {shown(problem)}")
 

@@ -138,6 +138,26 @@ class Grounding:
 
 
 @dataclass
+class Usage:
+    """What model calls cost, from the API's own usage figures."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: int = 0  # stories answered from the cache, without a call
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached += other.cached
+
+
+@dataclass
 class Briefing:
     """The written-up form of one top story."""
 
@@ -225,6 +245,7 @@ class Issue:
     sidebar: list[SidebarItem]
     feed_reports: list[FeedReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what failed but did not stop the issue
+    usage: Usage | None = None  # what the model cost; None when no model was asked
 
     @property
     def briefings(self) -> list[Briefing]:

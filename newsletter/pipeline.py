@@ -48,7 +48,7 @@ from newsletter.models import (
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
-from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
+from newsletter.summarize import BudgetSpent, Summarizer, extractive_summarizer, make_summarizer
 
 if TYPE_CHECKING:
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
@@ -158,11 +158,16 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
                summarize: bool = True) -> Iterator[Edges]:
     """The real edges for one command: the store, the system clock, the configured model and transport."""
     # A missing SMTP password fails before any work, not after the issue was built.
+    from newsletter.store import AnswerCache
+
     tx = make_transport(cfg) if transport else None
     store = open_store(cfg, readonly=readonly)
+    clock = SystemClock()
     try:
-        yield Edges(store=store, clock=SystemClock(), summarizer=make_summarizer(cfg) if summarize else None,
-                    transport=tx, embedder=make_embedder(cfg) if summarize else None)
+        # Model answers are kept in the store: a second preview, or the send after a preview, costs no call.
+        summarizer = make_summarizer(cfg, cache=AnswerCache(store, clock.now)) if summarize else None
+        yield Edges(store=store, clock=clock, summarizer=summarizer, transport=tx,
+                    embedder=make_embedder(cfg) if summarize else None)
     finally:
         store.close()
         if tx is not None:
@@ -226,7 +231,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
                 issue_id = edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
                     html=built.email.html, text=built.email.text, placements=placements(built.issue),
-                    owner=edges.owner)
+                    owner=edges.owner, usage=_usage_row(built.issue))
             except BaseException:
                 edges.store.release_issue(key, edges.owner)
                 raise
@@ -293,8 +298,8 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     sent = store.sent_articles([a.id for a in articles])
     placement = place_stories(stories, cfg.topics, cfg.ranking, slots, sent, now)
 
-    sections, sidebar, trouble = _write(cfg, edges.summarizer or extractive_summarizer(), placement.sections,
-                                        placement.sidebar)
+    summarizer = edges.summarizer or extractive_summarizer()
+    sections, sidebar, trouble = _write(cfg, summarizer, placement.sections, placement.sidebar)
     issue = Issue(
         title=cfg.newsletter.title,
         date=issue_date(cfg, now),
@@ -303,6 +308,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
         sidebar=sidebar,
         feed_reports=reports,
         problems=problems + trouble,
+        usage=getattr(summarizer, "usage", None) if summarizer.costly else None,
     )
     env = template_env(templates_folder(cfg))
     email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
@@ -311,15 +317,18 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
 
 def _write(cfg: Config, summarizer: Summarizer, sections: dict[str, list[Story]],
            sidebar: list[Story]) -> tuple[list[TopicSection], list[SidebarItem], list[str]]:
-    """Briefings for the placed stories and blurbs for the sidebar; one story's failure costs that story only."""
-    breaker = _Breaker(cfg.llm.give_up_after)
+    """Briefings for the placed stories and blurbs for the sidebar; one story's failure costs that story only.
+
+    A model is asked under three limits, after which the rest of the issue is written extractively:
+    ``[llm] give_up_after`` failures in a row, the token budget, and the stage's deadline.
+    """
+    guard = _ModelGuard(cfg.llm.give_up_after, time.monotonic() + cfg.llm.stage_seconds) if summarizer.costly else None
     # Model calls are slow and independent: run them side by side, keep the order.
     with ThreadPoolExecutor(max_workers=cfg.llm.concurrency) as pool:
-        briefed = {t.name: list(pool.map(lambda st: _brief(summarizer, st, breaker), sections.get(t.name, [])))
+        briefed = {t.name: list(pool.map(lambda st: _brief(summarizer, st, guard), sections.get(t.name, [])))
                    for t in cfg.topics}
-        blurbed = list(pool.map(lambda st: _sidebar_item(summarizer, st), sidebar))
+    blurbs, problems = _blurbs(summarizer, sidebar, guard)
 
-    problems: list[str] = []
     out_sections = []
     for topic in cfg.topics:
         briefings = []
@@ -329,45 +338,72 @@ def _write(cfg: Config, summarizer: Summarizer, sections: dict[str, list[Story]]
                 briefings.append(briefing)
         if briefings:
             out_sections.append(TopicSection(topic.name, briefings))
-    items = []
-    for item, trouble in blurbed:
-        problems += trouble
-        items.append(item)
-    if breaker.skipped:
-        problems.append(f"{summarizer.name} failed {breaker.limit} times in a row; the model was not asked for "
-                        f"the other {breaker.skipped} stories, which got extractive briefings")
+    items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
+                         story=st) for st, blurb in zip(sidebar, blurbs)]
+    if guard is not None:
+        problems += guard.report(summarizer.name, cfg.llm)
     return out_sections, items, problems
 
 
-class _Breaker:
-    """After ``limit`` model failures in a row, stop asking the model for the rest of the issue:
-    a dead or hung endpoint then costs a few timeouts, not one (with retries) per story."""
+class _ModelGuard:
+    """When to stop asking the model for the rest of the issue: after ``limit`` failures in a row (a dead
+    or hung endpoint then costs a few timeouts, not one per story), once the token budget is spent, or
+    past the stage's deadline."""
 
-    def __init__(self, limit: int):
-        self.limit, self.failures, self.skipped = limit, 0, 0
+    def __init__(self, limit: int, deadline: float):
+        self.limit, self.deadline = limit, deadline
+        self.failures = 0
+        self.budget_spent = False
+        self.skipped = {"failures": 0, "budget": 0, "deadline": 0}
         self._lock = threading.Lock()
 
-    def tripped(self) -> bool:
+    def closed(self) -> bool:
+        """True (and counted) when this story must not go to the model."""
         with self._lock:
-            if self.failures >= self.limit:
-                self.skipped += 1
-                return True
-            return False
+            why = ("budget" if self.budget_spent else "failures" if self.failures >= self.limit
+                   else "deadline" if time.monotonic() > self.deadline else None)
+            if why:
+                self.skipped[why] += 1
+            return why is not None
 
     def record(self, ok: bool) -> None:
         with self._lock:
             self.failures = 0 if ok else self.failures + 1
 
+    def spend_all(self) -> None:
+        with self._lock:
+            self.budget_spent = True
+            self.skipped["budget"] += 1
 
-def _brief(summarizer: Summarizer, story: Story, breaker: _Breaker) -> tuple[Briefing | None, list[str]]:
-    if summarizer.costly and breaker.tripped():
+    def report(self, name: str, settings) -> list[str]:
+        s = self.skipped
+        out = []
+        if s["failures"]:
+            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for the other "
+                       f"{s['failures']} stories, which got extractive briefings")
+        if s["budget"]:
+            out.append(f"the issue's model budget ([llm] max_tokens_per_issue = {settings.max_tokens_per_issue}) "
+                       f"was spent; {s['budget']} stories got extractive briefings")
+        if s["deadline"]:
+            out.append(f"the model stage passed its deadline ([llm] stage_seconds = {settings.stage_seconds:g}); "
+                       f"{s['deadline']} stories got extractive briefings")
+        return out
+
+
+def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> tuple[Briefing | None, list[str]]:
+    if guard is not None and guard.closed():
         return extractive_summarizer().brief(story), []
     try:
         briefing = summarizer.brief(story)
-        breaker.record(ok=True)
+        if guard is not None:
+            guard.record(ok=True)
         return briefing, []
+    except BudgetSpent:
+        guard.spend_all()
+        return extractive_summarizer().brief(story), []
     except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
-        breaker.record(ok=False)
+        if guard is not None:
+            guard.record(ok=False)
         log.warning("summarizer failed on %r: %s", story.headline, e)
         problem = f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing"
         try:
@@ -376,15 +412,20 @@ def _brief(summarizer: Summarizer, story: Story, breaker: _Breaker) -> tuple[Bri
             return None, [problem, f"story {story.headline!r}: dropped ({e2})"]
 
 
-def _sidebar_item(summarizer: Summarizer, story: Story) -> tuple[SidebarItem, list[str]]:
-    trouble = []
-    try:
-        blurb = summarizer.blurb(story)
-    except Exception as e:  # noqa: BLE001
-        trouble.append(f"sidebar {story.headline!r}: {summarizer.name} failed ({e})")
-        blurb = extractive_summarizer().blurb(story)
-    lead = story.articles[0]
-    return SidebarItem(headline=story.headline, blurb=blurb, url=lead.link, outlet=lead.outlet, story=story), trouble
+def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None) -> tuple[list[str], list[str]]:
+    """One line per sidebar story: from one batched model call when a model writes, else extractive."""
+    fallback = extractive_summarizer()
+    batch = getattr(summarizer, "blurbs", None)
+    if stories and batch is not None and guard is not None and not guard.closed():
+        try:
+            return batch(stories)[0], []
+        except BudgetSpent:
+            guard.spend_all()
+        except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
+            log.warning("sidebar blurbs failed: %s", e)
+            return [fallback.blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
+                                                             "used the sources' own sentences"]
+    return [fallback.blurb(st) for st in stories], []
 
 
 def placements(issue: Issue) -> list[PlacedArticle]:
@@ -485,6 +526,11 @@ def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> None:
 def todays_key(cfg: Config, now: datetime) -> str:
     """The key of the issue that a send at ``now`` delivers: one per newsletter and local day."""
     return issue_key(cfg.newsletter.title, issue_date(cfg, now))
+
+
+def _usage_row(issue: Issue) -> tuple[int, int, int] | None:
+    u = issue.usage
+    return (u.calls, u.prompt_tokens, u.completion_tokens) if u is not None else None
 
 
 def issue_date(cfg: Config, now: datetime) -> date:

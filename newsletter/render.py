@@ -97,6 +97,7 @@ class _View:
     sidebar: list[_SidebarView]
     unsubscribe_url: str | None
     summarizers: list[str]
+    models: list[str]  # the language models that wrote briefings, by name
     notes: list[str] = field(default_factory=list)
     max_bullets: int | None = None  # per section, when trimming for size
 
@@ -139,6 +140,7 @@ def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | Non
         sidebar=[_SidebarView(i.headline, i.blurb, i.outlet, safe_url(i.url)) for i in sidebar],
         unsubscribe_url=safe_url(unsubscribe_url),
         summarizers=sorted({b.summarizer for b in issue.briefings}),
+        models=sorted({b.summarizer.removeprefix("llm:") for b in issue.briefings if b.summarizer.startswith("llm:")}),
         notes=list(notes or []),
         max_bullets=max_bullets,
     )
@@ -237,7 +239,7 @@ def issue_document(issue: Issue) -> dict:
     stories = []
     for section in issue.sections:
         for b in section.briefings:
-            stories.append({
+            story = {
                 "headline": b.headline,
                 "dek": b.dek,
                 "topic": section.name,
@@ -245,10 +247,21 @@ def issue_document(issue: Issue) -> dict:
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
                             for a in b.story.articles],
                 **{kind.key: bullets(items) for kind, items in b.sections()},
-            })
-    return {
+            }
+            if b.grounding is not None:  # a model wrote it: what the grounding gate checked and dropped
+                story["grounding"] = {
+                    "checked": b.grounding.checked,
+                    "dropped": [{"section": d.section, "reason": d.reason, "claim": d.claim} for d in b.grounding.dropped],
+                }
+            stories.append(story)
+    doc = {
         "title": issue.title,
         "date": issue.date.isoformat(),
         "stories": stories,
         "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url)} for s in issue.sidebar],
     }
+    if issue.usage is not None:
+        u = issue.usage
+        doc["usage"] = {"model_calls": u.calls, "prompt_tokens": u.prompt_tokens,
+                        "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
+    return doc

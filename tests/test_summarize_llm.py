@@ -69,11 +69,15 @@ def summarizer(srv: OpenAIServer, timeout: float = 5, retries: int = 0, **kw) ->
 
 
 def rendered(*briefings) -> tuple[str, str, str]:
-    """What a reader gets: the HTML part, the text part and the JSON document."""
+    """What a reader gets: the HTML part, the text part and the JSON document's stories (without the
+    grounding record, which quotes the claims it dropped on purpose, for the operator)."""
     issue = Issue(title="T", date=T0.date(), generated_at=T0, sections=[TopicSection("X", list(briefings))],
                   sidebar=[])
     email = render_issue(issue, template_env())
-    return email.html, email.text, json.dumps(issue_document(issue), ensure_ascii=False)
+    doc = issue_document(issue)
+    for story in doc["stories"]:
+        story.pop("grounding", None)
+    return email.html, email.text, json.dumps(doc, ensure_ascii=False)
 
 
 def test_good_answer_becomes_a_cited_briefing():

@@ -26,17 +26,23 @@ if TYPE_CHECKING:
 
 class Summarizer(Protocol):
     name: str
+    costly: bool  # each call is a paid, fallible request (a model): the pipeline guards and caches those
 
     def brief(self, story: Story) -> Briefing: ...
 
     def blurb(self, story: Story) -> str: ...
 
 
-def make_summarizer(cfg: Config) -> Summarizer:
+class BudgetSpent(Exception):
+    """The issue's model budget ([llm] max_tokens_per_issue) is spent: ask the model nothing more."""
+
+
+def make_summarizer(cfg: Config, *, cache: Any = None) -> Summarizer:
+    """The model when one is configured (reusing answers from ``cache``), else the extractive writer."""
     if cfg.llm_enabled:
         from newsletter.summarize.llm import LLMSummarizer
 
-        return LLMSummarizer.from_config(cfg)
+        return LLMSummarizer.from_config(cfg, cache=cache)
     return extractive_summarizer()
 
 
@@ -55,4 +61,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]
+__all__ = ["BudgetSpent", "ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]

@@ -26,7 +26,6 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from typing import Protocol
 
 import openai
@@ -34,7 +33,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from newsletter.config import Config
 from newsletter.llm_client import model_name, openai_client
-from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story
+from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
+from newsletter.summarize import BudgetSpent
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.extractive import extractive_summarizer
 from newsletter.summarize.grounding import Evidence, failed_claims, ground, needs_second_try
@@ -94,7 +94,7 @@ def _answer_schema() -> dict:
 ANSWER_SCHEMA = _answer_schema()
 
 
-class TokenBudgetExhausted(LLMSummaryError):
+class TokenBudgetExhausted(LLMSummaryError, BudgetSpent):
     """The issue's token budget is spent: the rest is written extractively."""
 
 
@@ -120,26 +120,6 @@ _BriefingOut = create_model(
     dek=(str, ""),
     **{kind.key: (list[_BulletOut], Field(default_factory=list)) for kind in SECTIONS},
 )
-
-
-@dataclass
-class Usage:
-    """What model calls cost, from the API's own usage figures."""
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached: int = 0  # stories answered from the cache, without a call
-
-    @property
-    def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def add(self, other: Usage) -> None:
-        self.calls += other.calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cached += other.cached
 
 
 class AnswerCache(Protocol):
