@@ -29,17 +29,15 @@ their names agree, and every name in some headline of one is found in the
 other's articles. A shared place or company is never enough on its own: the
 kind of event and all of the headline's names have to match as well.
 
-Adding a signal: a cosine over some vector space is one more entry in
-``_spaces`` (pairs and clusters then average it alike) and one more condition
-in ``may_join``.
+Adding a signal is one entry in ``_signals`` (how to compute it for many
+article pairs at once, and for two clusters) and its condition in
+``may_join``; a cosine over a new vector space is one entry in ``_spaces``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,15 +51,9 @@ PAIR_CHUNK = 20_000  # candidate pairs scored per sparse batch: bounds the memor
 HOUR_S, DAY_S = 3600.0, 86400.0
 
 
-class Evidence(Protocol):
-    """What ``may_join`` weighs about two clusters. For many article pairs at once, each field
-    is an array with one entry per pair, and ``may_join`` answers for all of them."""
-
-    span_s: float | np.ndarray  # from the earliest to the latest article of the two
-    gap_s: float | np.ndarray  # between the two clusters' mean publication times
-    cos: Mapping[str, float | np.ndarray]  # space name -> mean cosine over cross pairs (see ``_spaces``)
-    same_kind: bool | np.ndarray  # their headlines report some kind of event in common
-    names_covered: bool | np.ndarray  # some headline of one names only names the other's articles carry
+# What ``may_join`` weighs about two clusters, by signal name (see ``_signals``): one value for two
+# clusters, or for many lone-article pairs at once an array with one entry per pair.
+Evidence = Mapping[str, "float | bool | np.ndarray"]
 
 
 def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
@@ -70,18 +62,18 @@ def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
     Conditions are read in order of cost, and the rest is skipped once the answer is
     settled, so a merge attempt reads only what it needs.
     """
-    ok = (e.span_s <= s.window_hours * HOUR_S) & (e.cos["entities"] >= s.min_entity_similarity)
+    ok = (e["span_s"] <= s.window_hours * HOUR_S) & (e["entities"] >= s.min_entity_similarity)
     if not np.any(ok):
         return ok
-    full = e.cos["full"]
-    wording = (full >= s.min_similarity + s.min_similarity_per_day * (e.gap_s / DAY_S)) & (
-        e.cos["content"] >= s.min_content_similarity)
+    full = e["full"]
+    wording = (full >= s.min_similarity + s.min_similarity_per_day * (e["gap_s"] / DAY_S)) & (
+        e["content"] >= s.min_content_similarity)
     if s.anchored_min_similarity and not np.all(wording):
-        anchored = (full >= s.anchored_min_similarity) & (e.gap_s <= s.anchor_hours * HOUR_S) & e.same_kind
+        anchored = (full >= s.anchored_min_similarity) & (e["gap_s"] <= s.anchor_hours * HOUR_S) & e["same_kind"]
         if np.any(anchored):
-            wording = wording | (anchored & e.names_covered)
-    if "semantic" in e.cos and not np.all(wording):
-        wording = wording | ((e.cos["semantic"] >= s.threshold) & (full >= s.semantic_min_similarity))
+            wording = wording | (anchored & e["names_covered"])
+    if "semantic" in e and not np.all(wording):
+        wording = wording | ((e["semantic"] >= s.threshold) & (full >= s.semantic_min_similarity))
     return ok & wording
 
 
@@ -239,17 +231,17 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         ei, ej = _semantic_pairs(embeddings, times, window_s, settings.threshold)
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
-    cos = {name: space.pairs(i, j) for name, space in spaces.items()}
-    keep = may_join(_pair_evidence(feat, times, i, j, cos), settings)
-    strength = cos["full"].astype(np.float64)
-    if "semantic" in cos:
-        strength = np.maximum(strength, cos["semantic"])
+    signals = _signals(feat, times, spaces)
+    pair_evidence = {name: signal.pairs(i, j) for name, signal in signals.items()}
+    keep = may_join(pair_evidence, settings)
+    strength = pair_evidence["full"].astype(np.float64)
+    if "semantic" in pair_evidence:
+        strength = np.maximum(strength, pair_evidence["semantic"])
     i, j, strength = i[keep], j[keep], strength[keep]
     # Strongest first; ties by index so the same input always merges the same way.
     order = np.lexsort((j, i, -strength))
 
     named = list(enumerate(spaces.values()))
-    indexed = {name: (k, space) for k, (name, space) in enumerate(spaces.items())}
     clusters: list[_Cluster | None] = []  # by root article; None once merged into another
     for r in range(n):
         singles = [space.single(r) for space in spaces.values()]
@@ -268,7 +260,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         if ra == rb:
             continue
         a, b = clusters[ra], clusters[rb]
-        if not may_join(_ClusterEvidence(a, b, feat, indexed), settings):
+        if not may_join(_ClusterEvidence(a, b, signals), settings):
             continue
         if len(a.members) < len(b.members):
             ra, rb, a, b = rb, ra, b, a
@@ -284,67 +276,47 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
 
 
 @dataclass(frozen=True)
-class _PairsEvidence:
-    """``Evidence`` for many lone-article pairs: one array entry per pair."""
-
-    span_s: np.ndarray
-    gap_s: np.ndarray
-    cos: dict[str, np.ndarray]
-    same_kind: np.ndarray
-    names_covered: np.ndarray
+class _Signal:
+    pairs: Callable[[np.ndarray, np.ndarray], np.ndarray]  # many lone-article pairs at once, to pick edges
+    clusters: Callable[[_Cluster, _Cluster], float | bool]  # two clusters, when an edge would merge them
 
 
-class _ClusterEvidence:
-    """``Evidence`` for two clusters, each part computed when ``may_join`` first reads it."""
+def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense]) -> dict[str, _Signal]:
+    """Everything ``may_join`` reads, by name."""
+    kind_mask = _kind_masks(feat)
+    full_k, full = list(spaces).index("full"), spaces["full"]
 
-    def __init__(self, a: _Cluster, b: _Cluster, feat: Features, spaces: dict[str, tuple[int, _Sparse | _Dense]]):
-        self.a, self.b, self.feat = a, b, feat
-        self.cos = _Links(a, b, spaces)
+    def span(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.abs(times[i] - times[j])
 
-    @property
-    def span_s(self) -> float:
-        return max(self.a.last, self.b.last) - min(self.a.first, self.b.first)
-
-    @cached_property
-    def gap_s(self) -> float:
-        return abs(self.a.mean_time - self.b.mean_time)
-
-    @property
-    def same_kind(self) -> bool:
-        return bool(self.a.kinds & self.b.kinds)
-
-    @property
-    def names_covered(self) -> bool:
-        k, full = self.cos.spaces["full"]
-        return (_names_covered(self.feat, self.a.members, full.terms(self.b, k))
-                or _names_covered(self.feat, self.b.members, full.terms(self.a, k)))
+    signals = {
+        "span_s": _Signal(span, lambda a, b: max(a.last, b.last) - min(a.first, b.first)),
+        "gap_s": _Signal(span, lambda a, b: abs(a.mean_time - b.mean_time)),
+        "same_kind": _Signal(lambda i, j: (kind_mask[i] & kind_mask[j]) != 0, lambda a, b: bool(a.kinds & b.kinds)),
+        # Left open (True) for edges: either cluster may later gain the headline or the articles that
+        # settle it, and the merge checks it then.
+        "names_covered": _Signal(lambda i, j: np.ones(len(i), bool),
+                                 lambda a, b: (_names_covered(feat, a.members, full.terms(b, full_k))
+                                               or _names_covered(feat, b.members, full.terms(a, full_k)))),
+    }
+    for k, (name, space) in enumerate(spaces.items()):
+        signals[name] = _Signal(space.pairs, lambda a, b, k=k, space=space: space.link(a, b, k))
+    return signals
 
 
-class _Links(dict):
-    """Mean cross-pair cosines of two clusters by space name, each computed on first lookup."""
+class _ClusterEvidence(dict):
+    """``Evidence`` for two clusters: each signal computed when ``may_join`` first reads it."""
 
-    def __init__(self, a: _Cluster, b: _Cluster, spaces: dict[str, tuple[int, _Sparse | _Dense]]):
+    def __init__(self, a: _Cluster, b: _Cluster, signals: dict[str, _Signal]):
         super().__init__()
-        self.a, self.b, self.spaces = a, b, spaces  # name -> (index into the clusters' sums, space)
+        self.a, self.b, self.signals = a, b, signals
 
     def __contains__(self, name: object) -> bool:
-        return name in self.spaces
+        return name in self.signals
 
-    def __missing__(self, name: str) -> float:
-        k, space = self.spaces[name]
-        value = self[name] = space.link(self.a, self.b, k)
+    def __missing__(self, name: str) -> float | bool:
+        value = self[name] = self.signals[name].clusters(self.a, self.b)
         return value
-
-
-def _pair_evidence(feat: Features, times: np.ndarray, i: np.ndarray, j: np.ndarray,
-                   cos: dict[str, np.ndarray]) -> Evidence:
-    """Evidence for many lone-article pairs at once, each a cluster of one, to decide which pairs
-    become edges. Whether a headline's names are covered is left open (True): either cluster may
-    later gain the headline or the articles that settle it, and the merge checks it then."""
-    span = np.abs(times[i] - times[j])
-    kind_mask = _kind_masks(feat)
-    return _PairsEvidence(span_s=span, gap_s=span, cos=cos, same_kind=(kind_mask[i] & kind_mask[j]) != 0,
-                          names_covered=np.ones(len(i), bool))
 
 
 def _kind_masks(feat: Features) -> np.ndarray:
