@@ -50,11 +50,16 @@ def _one_mailbox(value: str) -> str:
         raise invalid(e.problem, e.fix) from None
 
 
+_NOT_IN_URLS = re.compile(r"[\s<>\"'\x00-\x1f\x7f-\x9f]")  # a link or a header would break on these
+
+
 def _web_url(value: str | None) -> str | None:
     """An http(s) URL with a host and a port that exists, or a clear refusal now rather than a failed request later."""
     if value is None:
         return None
     fix = "write a full http(s) URL, e.g. 'https://example.org/path', with a port from 1 to 65535 if any."
+    if _NOT_IN_URLS.search(value):
+        raise invalid("contains a space, a quote, an angle bracket or a control character", fix)
     parts = urlsplit(value)
     try:
         port = parts.port

@@ -104,6 +104,17 @@ def test_an_impossible_feed_url_is_refused_before_any_fetch(tmp_path, url):
     assert e.key == "topics[0].feeds[0]" and repr(url) in e.problem and e.fix
 
 
+@pytest.mark.parametrize("section, key, url", [
+    ("llm", "base_url", "http://127.0.0.1:99999/v1"),  # would surface later as a model failure per story
+    ("llm", "base_url", "localhost:8080"),
+    ("newsletter", "unsubscribe_url", "https://example.org/unsub scribe"),  # the email would drop the link silently
+    ("newsletter", "unsubscribe_url", "mailto:leave@example.org"),
+])
+def test_an_unusable_url_in_the_config_is_refused(tmp_path, section, key, url):
+    e = _error(tmp_path, config_data(**{section: {key: url}}))
+    assert e.key == f"[{section}] {key}" and repr(url) in e.problem and "http(s)" in e.fix
+
+
 def test_bad_time_zone_and_send_time(tmp_path):
     e = _error(tmp_path, MINIMAL.replace("[newsletter]\n", '[newsletter]\ntimezone = "Mars/Olympus"\n'))
     assert e.key == "[newsletter] timezone" and "IANA" in e.problem
