@@ -92,20 +92,11 @@ def write_config(folder: Path, body: str | dict, name: str = "newsletter.toml") 
     return path
 
 
-def feeds_config(folder: Path, feeds: list[str], *, title: str = "Test Brief", extra: str = "") -> Path:
-    """A config file with one topic over ``feeds`` and ``extra`` lines in [newsletter]."""
-    import json
-
-    return write_config(folder, f"""\
-[newsletter]
-title = "{title}"
-from = "brief@example.com"
-to = ["reader@example.org"]
-{extra}
-[[topics]]
-name = "Local"
-feeds = {json.dumps(feeds)}
-""")
+def feeds_config(folder: Path, feeds: list[str], *, title: str = "Test Brief", **newsletter) -> Path:
+    """A config file with one topic over ``feeds``; keywords are more [newsletter] settings (max_age_hours=0)."""
+    data = config_data(newsletter={"title": title, "from": "brief@example.com", **newsletter},
+                       topics=[{"name": "Local", "feeds": feeds}])
+    return write_config(folder, data)
 
 
 @pytest.fixture

@@ -156,7 +156,7 @@ def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
     with FeedServer() as srv:
         good = srv.add("/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
         bad = srv.add("/broken.xml", status=500)
-        cfg = feeds_config(tmp_path, [good, bad], title="Fenwick Daily", extra="max_age_hours = 0")
+        cfg = feeds_config(tmp_path, [good, bad], title="Fenwick Daily", max_age_hours=0)
         proc = run_cli("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
         assert proc.exit_code == 0, proc.stderr
         assert bad in " ".join(proc.stderr.split()) and "500" in proc.stderr
