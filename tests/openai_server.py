@@ -11,7 +11,7 @@
 It speaks real HTTP and the Chat Completions wire format (POST /v1/chat/completions),
 so the real ``openai`` client is what gets tested. Each chat request takes the next
 entry of the script: a string (the answer's content), a ``Reply`` (content, HTTP
-status, raw body, delay, drip), or a callable ``f(request_json) -> str | Reply``. When the
+status, raw body, delay, drip, usage figures), or a callable ``f(request_json) -> str | Reply``. When the
 script runs out, the server answers 500 "script exhausted", which a test will notice.
 A script that is a single callable answers every request.
 
@@ -53,6 +53,7 @@ class Reply:
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
     drip: float = 0.0  # seconds between single bytes of the body: a server that answers, slowly
+    usage: dict | None = None  # the usage figures to report, e.g. {"prompt_tokens": 900, "completion_tokens": 80}
 
 
 @dataclass
@@ -152,7 +153,8 @@ class OpenAIServer:
 
     def _completion(self, reply: Reply, payload: dict) -> dict:
         prompt_chars = sum(len(str(m.get("content", ""))) for m in payload.get("messages", []))
-        completion_tokens = max(1, len(reply.content or "") // 4)
+        prompt_tokens = (reply.usage or {}).get("prompt_tokens", prompt_chars // 4)
+        completion_tokens = (reply.usage or {}).get("completion_tokens", max(1, len(reply.content or "") // 4))
         return {
             "id": f"chatcmpl-test-{next(self._ids)}",
             "object": "chat.completion",
@@ -164,9 +166,9 @@ class OpenAIServer:
                 "finish_reason": reply.finish_reason,
             }],
             "usage": {
-                "prompt_tokens": prompt_chars // 4,
+                "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
-                "total_tokens": prompt_chars // 4 + completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
             },
         }
 

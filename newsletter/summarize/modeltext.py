@@ -52,8 +52,9 @@ _SENTENCE_END = re.compile(r"[.!?][\"”’)]?$")
 
 def strip_links(text: str) -> tuple[str, int]:
     """The text without anything a mail client could make a link of, and how many were removed."""
-    text = _MD_LINK.sub(r"\1", text)
-    return _LINKISH.subn("", text)
+    text, marked = _MD_LINK.subn(r"\1", text)  # "[Read more](url)": the words stay, so they count as a link
+    text, bare = _LINKISH.subn("", text)
+    return text, marked + bare
 
 
 def clean_text(text: str, max_words: int) -> str:
