@@ -62,6 +62,8 @@ class Request:
     headers: object  # email.message.Message: case-insensitive lookup
     json: dict | None
     raw: bytes
+    received: float = 0.0  # time.monotonic() when it arrived
+    answered: float | None = None  # time.monotonic() when its answer was written, if one was
 
 
 Script = list | Callable[[dict], "str | Reply"]
@@ -188,8 +190,9 @@ class OpenAIServer:
                     payload = json.loads(raw) if raw else None
                 except json.JSONDecodeError:
                     payload = None
+                self.request_record = Request(self.path, self.headers, payload, raw, received=time.monotonic())
                 with srv._lock:
-                    srv.requests.append(Request(self.path, self.headers, payload, raw))
+                    srv.requests.append(self.request_record)
                 if not isinstance(payload, dict):
                     return self._send(400, {"error": {"message": "body is not a JSON object"}})
                 if self.path.rstrip("/").endswith("/chat/completions"):
@@ -244,6 +247,7 @@ class OpenAIServer:
                         self.send_header(k, v)
                     self.end_headers()
                     self.wfile.write(data)
+                    self.request_record.answered = time.monotonic()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): nothing to tell it
 
