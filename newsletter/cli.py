@@ -105,7 +105,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     from newsletter import pipeline
 
     cfg = load_config(config_path)
-    to = list(recipients) or None
+    to = _addresses(recipients) or None
     if dry_run:
         with pipeline.open_edges(cfg, readonly=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
             dry = pipeline.dry_run(cfg, edges, recipients=to, progress=progress)
@@ -194,6 +194,15 @@ def run(config_path: str | None) -> None:
 
 
 # -- what the commands print ------------------------------------------------------------------------
+
+def _addresses(given: tuple[str, ...]) -> list[str]:
+    from newsletter.addresses import AddressError, unique_mailboxes
+
+    try:
+        return unique_mailboxes(list(given))
+    except AddressError as e:
+        raise click.BadParameter(f"{e.problem}. Fix: {e.fix}", param_hint="--to") from None
+
 
 def _summarizer_label(cfg: Config) -> str:
     if not cfg.llm_enabled:

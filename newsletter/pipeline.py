@@ -36,8 +36,8 @@ import httpx
 
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
-from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id, \
-    unique_recipients
+from newsletter.addresses import unique_mailboxes
+from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
 from newsletter.errors import ConfigError, DeliveryError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
@@ -213,7 +213,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     no second bill from the model, and each recipient claimed before a message goes out.
     """
     assert edges.transport is not None
-    to = unique_recipients(recipients or cfg.newsletter.to)
+    to = unique_mailboxes(recipients or cfg.newsletter.to)
     now = edges.clock.now()
     key = todays_key(cfg, now)
     from newsletter.store import CLAIM_LEASE, StoredEmail
@@ -256,7 +256,7 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
     The briefings of an issue not yet built are written by the extractive writer: a dry run
     never runs up a model bill.
     """
-    to = unique_recipients(recipients or cfg.newsletter.to)
+    to = unique_mailboxes(recipients or cfg.newsletter.to)
     now = edges.clock.now()
     stored = edges.store.stored_email(todays_key(cfg, now))
     if stored is not None:
@@ -510,11 +510,14 @@ def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> None:
     scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
     send_now = schedule.add_jobs(scheduler, cfg, poll=lambda: poll_job(cfg), send=lambda: send_job(cfg))
     with open_edges(cfg, summarize=False) as edges:
-        delivered = edges.store.issue_delivered(todays_key(cfg, clock.now()), unique_recipients(cfg.newsletter.to))
+        delivered = edges.store.issue_delivered(todays_key(cfg, clock.now()), unique_mailboxes(cfg.newsletter.to))
     if schedule.due_today(cfg, clock.now(), delivered):
         send_now()
     if on_ready is not None:
-        on_ready()
+        # Ready means started: a Ctrl-C from here on stops the scheduler cleanly (exit 0).
+        from apscheduler.events import EVENT_SCHEDULER_STARTED
+
+        scheduler.add_listener(lambda _event: on_ready(), EVENT_SCHEDULER_STARTED)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

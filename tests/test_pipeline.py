@@ -14,7 +14,6 @@ from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.deliver import FileTransport
-from newsletter.models import DeliveryStatus
 from newsletter.pipeline import Edges, fetch, make_transport, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
@@ -201,3 +200,33 @@ def test_old_articles_are_forgotten_unless_an_issue_carries_them(tmp_path):
         kept = {a.title for a in store.articles_between(None)}
         store.close()
     assert kept == {BRIDGE["gazette"][0], ORCHARD[0]}
+
+
+def test_a_nul_byte_in_a_feed_does_not_block_it_on_postgresql(tmp_path, postgres):
+    """PostgreSQL refuses NUL in text; control characters are stripped at parse time, so the feed stores."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE nul_feed"))
+    admin.dispose()
+    feed = tmp_path / "nul.xml"
+    feed.write_text(_rss("Gazette", [("n1", "Port\x00 strike ends", "Dockers\x00 return to work on Monday.", DAY1)]))
+    cfg = load_config(write_config(tmp_path, f"""
+        [newsletter]
+        title = "Fenwick Morning"
+        from = "morning@fenwick.example"
+        to = ["reader@example.org"]
+        [[topics]]
+        name = "Local"
+        feeds = ["{feed}"]
+        [store]
+        url = "{postgres.url.replace('/postgres?', '/nul_feed?')}"
+    """))
+    store = Store.open(cfg.store_url)
+    try:
+        reports = fetch(cfg, Edges(store, FixedClock(DAY1)))
+        assert [(r.ok, r.new, r.error) for r in reports] == [(True, 1, None)]
+        assert [a.title for a in store.articles_between(None)] == ["Port strike ends"]
+    finally:
+        store.close()

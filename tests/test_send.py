@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import multiprocessing as mp
-import shutil
 import socket
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -16,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from conftest import REPO, NewsletterProcess, run_cli, write_config
+from conftest import NewsletterProcess, run_cli, write_config
 from feeds_for_tests import item, rss
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
@@ -26,16 +25,8 @@ from newsletter.pipeline import Edges, make_transport, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 from openai_server import OpenAIServer
-from postgres_server import PostgresServer, find_bin
 
 DAY1 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""
-    shutil.copytree(REPO / "config", tmp_path / "config")
-    return tmp_path / "config" / "newsletter.toml"
 
 
 def _rows(db: Path) -> dict[str, int]:
@@ -147,8 +138,6 @@ def _feed(folder: Path) -> Path:
 
 def _one_send(config_path: str, barrier, results) -> None:
     """One sender process: wait for the other, then send."""
-    from newsletter.clock import SystemClock  # noqa: F401 - imported before the race, like a warm process
-
     cfg = load_config(config_path)
     store = Store.open(cfg.store_url)
     barrier.wait(timeout=60)
@@ -197,14 +186,6 @@ def _race(tmp_path: Path, store_for_trial) -> tuple[int, list[str]]:
 def test_two_sends_at_once_on_sqlite_deliver_each_recipient_once(tmp_path):
     extra, errors = _race(tmp_path, lambda folder, _trial: "state.db")
     assert errors == [] and extra == 0
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if not find_bin("initdb"):
-        pytest.skip("PostgreSQL server binaries not installed (.ci/run installs Debian's postgresql)")
-    with PostgresServer() as pg:
-        yield pg
 
 
 def test_two_sends_at_once_on_postgresql_deliver_each_recipient_once(tmp_path, postgres):
@@ -317,3 +298,12 @@ def test_a_store_that_cannot_be_used_is_one_message_naming_the_key(tmp_path, url
         said = " ".join(result.stderr.split())
         assert "[store] url" in said and says in said and "Fix:" in said, said
         assert "Traceback" not in said
+
+
+def test_an_address_given_with_to_is_checked_like_the_config(demo):
+    result = run_cli("send", "--config", str(demo), "--to", "editor@example.net\r\nBcc: all@example.net",
+                     cwd=demo.parent.parent)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "--to" in said and "control character" in said and "Fix:" in said
+    assert not (demo.parent.parent / "var" / "outbox").exists()
