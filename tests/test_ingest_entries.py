@@ -99,12 +99,12 @@ def test_a_store_failure_is_logged_without_article_content(feed_server: FeedServ
     url = feed_server.add("/fail.xml", rss(item(secret, "https://news.example/m", body=f"<p>{secret} text</p>")),
                           headers=RSS)
 
-    def refuse(articles, state):
+    def refuse(conn, articles):  # the database refuses the rows, quoting them, as PostgreSQL's driver does
         rows = [{"title": a.title, "text": a.text} for a in articles]
         raise sa.exc.DataError("INSERT INTO articles (title, text) VALUES (%(title)s, %(text)s)", rows,
                                ValueError(f"invalid byte sequence in {rows}"))
 
-    monkeypatch.setattr(store, "add_articles", refuse)
+    monkeypatch.setattr(store, "_insert_new", refuse)
     with caplog.at_level(logging.DEBUG):
         report = fetch(url, store)
     assert (report.status, report.error) == ("failed", "could not store articles (DataError)")
