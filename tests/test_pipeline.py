@@ -230,3 +230,39 @@ def test_a_nul_byte_in_a_feed_does_not_block_it_on_postgresql(tmp_path, postgres
         assert [a.title for a in store.articles_between(None)] == ["Port strike ends"]
     finally:
         store.close()
+
+
+def test_the_model_stage_has_a_deadline_after_which_the_rest_is_extractive(tmp_path):
+    from openai_server import OpenAIServer, Reply
+
+    from newsletter.pipeline import build
+    from newsletter.summarize import make_summarizer
+
+    feed = tmp_path / "gazette.xml"
+    feed.write_text(_rss("Gazette", [("g1", *BRIDGE["gazette"], DAY1), ("g2", *ORCHARD, DAY1), ("g3", *SCHOOL, DAY1)]))
+    with OpenAIServer(lambda payload: Reply(content="not a briefing", delay=0.6)) as srv:
+        cfg = load_config(write_config(tmp_path, f"""
+            [newsletter]
+            title = "Fenwick Morning"
+            from = "morning@fenwick.example"
+            to = ["reader@example.org"]
+            max_age_hours = 0
+            [[topics]]
+            name = "Local"
+            feeds = ["{feed}"]
+            [llm]
+            base_url = "{srv.base_url}"
+            max_retries = 0
+            concurrency = 1
+            stage_seconds = 0.3
+        """))
+        store = Store.open(cfg.store_url)
+        edges = Edges(store, FixedClock(DAY1 + timedelta(hours=1)), make_summarizer(cfg))
+        built = build(cfg, edges, fetch(cfg, edges))
+        store.close()
+        asked = len(srv.chat_requests)
+    # The first story is asked (unless the machine is so slow that the time is up even before it);
+    # by the slow answer the stage's time is up, and nobody waits for the model again.
+    assert asked <= 1
+    assert len(built.issue.briefings) == 3 and all(b.summarizer == "extractive" for b in built.issue.briefings)
+    assert any("stage_seconds = 0.3" in p and "stories got extractive briefings" in p for p in built.problems)
