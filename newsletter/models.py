@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,26 @@ class Briefing:
     bullets: dict[str, list[Bullet]]  # by SectionKind.key
     summarizer: str = "extractive"  # which summarizer wrote it, for the report
     grounding: Grounding | None = None  # set when a model wrote it: what the gate checked and dropped
+    # One more section a model may title for this story ("Key policy supports"), read after the big
+    # picture: (title, bullets). None when it would add nothing; the extractive writer never makes one.
+    extra: tuple[str, list[Bullet]] | None = None
+
+    EXTRA_KEY: ClassVar[str] = "extra_section"  # its name in the JSON document and the model's answer
+    EXTRA_BULLETS: ClassVar[tuple[int, int]] = (2, 4)  # fewer than the first and it is left out
+
+    @classmethod
+    def extra_kind(cls, title: str) -> SectionKind:
+        """The SectionKind of an extra section titled ``title``."""
+        return SectionKind(cls.EXTRA_KEY, title, "what the fixed sections leave out, under a title of its own",
+                           max_bullets=cls.EXTRA_BULLETS[1])
 
     def sections(self) -> list[tuple[SectionKind, list[Bullet]]]:
-        """Every section in reading order, empty ones included."""
-        return [(kind, self.bullets.get(kind.key, [])) for kind in SECTIONS]
+        """Every section in reading order, empty ones included; the extra one right after the big picture."""
+        out = [(kind, self.bullets.get(kind.key, [])) for kind in SECTIONS]
+        if self.extra is not None:
+            title, items = self.extra
+            out.insert(SECTIONS.index(BIG_PICTURE) + 1, (self.extra_kind(title), items))
+        return out
 
 
 @dataclass

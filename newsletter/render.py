@@ -246,7 +246,9 @@ def issue_document(issue: Issue) -> dict:
                 "sources_count": len(b.story.articles),
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
                             for a in b.story.articles],
-                **{kind.key: bullets(items) for kind, items in b.sections()},
+                # A model-titled extra section carries its title: {"title": ..., "bullets": [...]}.
+                **{kind.key: {"title": kind.title, "bullets": bullets(items)} if kind.key == Briefing.EXTRA_KEY
+                   else bullets(items) for kind, items in b.sections()},
             }
             if b.grounding is not None:  # a model wrote it: what the grounding gate checked and dropped
                 story["grounding"] = {

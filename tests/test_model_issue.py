@@ -221,6 +221,23 @@ def test_a_unit_written_differently_is_the_same_fact(newsletter):
     assert wall["grounding"]["dropped"] == []
 
 
+def test_a_model_titled_section_reaches_every_part_after_the_big_picture(newsletter):
+    def with_extra(n):
+        return wall_answer(n, extra_section={"title": "Who builds and who pays", "bullets": [
+            {"text": "Orrin Marine will build it.", "cites": [n[GAZETTE]]},
+            {"text": "The national pension fund will buy the bonds.", "cites": [n[POST]]}]})
+    with OpenAIServer(Model(with_extra)) as srv:
+        _, page, txt, doc = preview(newsletter(), srv)
+    for part in (page, txt):
+        assert part.index("The big picture") < part.index("Who builds and who pays") < part.index("Orrin Marine")
+        assert part.index("The national pension fund will buy") < part.index("Why this matters", part.index("Who"))
+    wall = story(doc, "sea wall")
+    assert wall["extra_section"]["title"] == "Who builds and who pays"
+    assert [b["text"] for b in wall["extra_section"]["bullets"]] == ["Orrin Marine will build it.",
+                                                                     "The national pension fund will buy the bonds."]
+    assert "extra_section" not in story(doc, "ferries")  # the model gave that story none
+
+
 # -- hostile sources and failing endpoints ------------------------------------------------------------
 
 def obeys_the_injection(n: dict[str, int]) -> str:

@@ -94,7 +94,9 @@ def test_good_answer_becomes_a_cited_briefing():
     schema = sent["response_format"]["json_schema"]
     assert schema["strict"] is True and schema["schema"]["additionalProperties"] is False
     assert set(schema["schema"]["required"]) == {"headline", "dek", "big_picture", "why_this_matters",
-                                                 "between_the_lines"}
+                                                 "between_the_lines", "extra_section"}
+    assert {"type": "null"} in schema["schema"]["properties"]["extra_section"]["anyOf"]  # optional, strictly
+    assert b.extra is None  # the answer had none
     assert len(srv.chat_requests) == 1  # one call per story
     assert b.grounding.checked == 6 and b.grounding.dropped == []
 
@@ -417,3 +419,81 @@ def test_a_failed_blurb_call_raises_for_the_caller_to_fall_back():
     with OpenAIServer(["no JSON here"]) as srv:
         with pytest.raises(LLMSummaryError, match="not JSON"):
             summarizer(srv).blurbs([breach_story()])
+
+
+# -- the extra section a model may title ------------------------------------------------------------
+
+HOW_IN = {"title": "How the attackers got in", "bullets": [
+    {"text": "The attackers got in through a contractor's VPN account.", "cites": [1]},
+    {"text": "The account had no two-factor login.", "cites": [1]}]}
+
+
+def test_an_extra_section_is_read_after_the_big_picture_cited_like_the_rest():
+    with OpenAIServer([answer(extra_section=HOW_IN)]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert b.extra[0] == "How the attackers got in" and [x.cites for x in b.extra[1]] == [[1], [1]]
+    assert [kind.title for kind, _ in b.sections()] == ["The big picture", "How the attackers got in",
+                                                        "Why this matters", "Between the lines"]
+    html, text, doc = rendered(b)
+    for part in (html, text):
+        assert part.index("The big picture") < part.index("How the attackers got in") < part.index("Why this matters")
+        assert "The account had no two-factor login." in part
+    story = json.loads(doc)["stories"][0]
+    assert list(story).index("extra_section") == list(story).index("big_picture") + 1
+    assert story["extra_section"] == {"title": "How the attackers got in", "bullets": [
+        {"text": "The attackers got in through a contractor's VPN account.", "cites": [1]},
+        {"text": "The account had no two-factor login.", "cites": [1]}]}
+    assert b.grounding.checked == 9 and b.grounding.dropped == []  # its title and both bullets were checked
+
+
+@pytest.mark.parametrize("extra", [
+    None,
+    "none",  # malformed: the rest of the answer stands
+    {"title": "How the attackers got in", "bullets": HOW_IN["bullets"][:1]},  # one bullet is not a section
+    {"title": "Why this matters", "bullets": HOW_IN["bullets"]},  # a fixed section under its own name
+    {"title": "", "bullets": HOW_IN["bullets"]},
+    {"title": "Recap", "bullets": [{"text": "About 380,000 patient records were stolen.", "cites": [2]},
+                                   {"text": "The way in was a contractor's VPN account.", "cites": [1]}]},  # repeats
+], ids=["null", "malformed", "one bullet", "fixed title", "untitled", "repeats"])
+def test_an_extra_section_that_adds_nothing_is_left_out(extra):
+    with OpenAIServer([answer(extra_section=extra)]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert b.extra is None and b.bullets["big_picture"]
+    html, text, doc = rendered(b)
+    assert "extra_section" not in json.loads(doc)["stories"][0]
+    assert not re.search("Recap|How the attackers got in|The account had no", html + text)
+
+
+def test_an_extra_sections_title_is_plain_short_and_link_free():
+    title = "**Key <b>security</b> lapses** at evil.example/login and what the hospital group still has to fix"
+    with OpenAIServer([answer(extra_section={**HOW_IN, "title": title})]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    shown = b.extra[0]
+    assert shown.startswith("Key security lapses") and len(shown.split()) <= 6
+    assert not re.search(r"evil|[*<>]", shown)
+
+
+def test_an_extra_section_is_grounded_title_and_bullets():
+    invented_title = {**HOW_IN, "title": "Minister Okonkwo Reyes blames 47% of staff"}
+    with OpenAIServer([answer(extra_section=invented_title)]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert b.extra is None
+    assert [(d.section, d.claim) for d in b.grounding.dropped][0][0] == "extra_section"
+    assert "section left out" in b.grounding.dropped[0].reason
+
+    one_false = {"title": "How the attackers got in", "bullets": [
+        HOW_IN["bullets"][0], {"text": "The account had been open for 14 years.", "cites": [1]}]}
+    with OpenAIServer([answer(extra_section=one_false)]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert b.extra is None  # one true bullet left is not a section
+    assert [(d.section, d.claim) for d in b.grounding.dropped] == [("extra_section", "14 years")]
+    html, text, _ = rendered(b)
+    assert "14 years" not in html + text and "How the attackers got in" not in html + text
+
+
+def test_the_extractive_writer_never_makes_an_extra_section():
+    from newsletter.summarize import extractive_summarizer
+
+    b = extractive_summarizer().brief(breach_story())
+    assert b.extra is None and len(b.sections()) == 3
+    assert "extra_section" not in json.loads(rendered(b)[2])["stories"][0]

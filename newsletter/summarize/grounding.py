@@ -10,6 +10,9 @@ it, else dropped; it is never kept as it is. Headline and dek
 cite nothing, so they are checked against all the story's sources; one that
 fails is replaced with the lead source's own title, or its first sentence.
 Every drop is recorded in a ``Grounding`` with its section, reason and claim.
+A model-titled extra section is checked bullet by bullet like the rest, its
+title like a headline; an unsupported title, or fewer than two bullets left,
+leaves the section out.
 
 The gate checks facts, not meaning: a sentence that keeps every number and
 name but reverses what happened passes.
@@ -69,8 +72,19 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     headline = check_free_text("headline", briefing.headline, ev.lead_title, HEADLINE_MAX_WORDS)
     dek = check_free_text("dek", briefing.dek, ev.lead_sentence, DEK_MAX_WORDS)
 
+    extra_title = briefing.extra[0] if briefing.extra else None
+    if extra_title is not None:
+        record.checked += 1
+        bad = ev.unsupported(extract_claims(extra_title, ev.vocab), everyone)
+        if bad:  # a title is no place for a fact: the section goes, bullets and all
+            record.dropped.append(GroundingDrop(Briefing.EXTRA_KEY, f"{bad[0].kind} in its title not in any "
+                                                                    "source; section left out", bad[0].text))
+            extra_title = None
+
     bullets: dict[str, list[Bullet]] = {}
     for kind, items in briefing.sections():
+        if kind.key == Briefing.EXTRA_KEY and extra_title is None:
+            continue
         kept = []
         for bullet in items:
             record.checked += 1
@@ -82,8 +96,10 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
                 record.dropped.append(GroundingDrop(kind.key, f"{outcome.kind} not in the cited source",
                                                     outcome.text))
         bullets[kind.key] = kept
+    extra = bullets.pop(Briefing.EXTRA_KEY, [])
     return Briefing(story=briefing.story, headline=headline, dek=dek, bullets=bullets,
-                    summarizer=briefing.summarizer, grounding=record)
+                    summarizer=briefing.summarizer, grounding=record,
+                    extra=(extra_title, extra) if len(extra) >= Briefing.EXTRA_BULLETS[0] else None)
 
 
 def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
@@ -102,8 +118,8 @@ def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
 
 def needs_second_try(before: Briefing, after: Briefing) -> bool:
     """The gate took the big picture, or more than half the bullets: worth asking once more."""
-    asked = sum(len(b) for b in before.bullets.values())
-    kept = sum(len(b) for b in after.bullets.values())
+    asked = sum(len(items) for _, items in before.sections())
+    kept = sum(len(items) for _, items in after.sections())
     lost_big_picture = bool(before.bullets.get(BIG_PICTURE.key)) and not after.bullets.get(BIG_PICTURE.key)
     return kept == 0 or lost_big_picture or (asked - kept) > MAX_DROPPED_SHARE * asked
 

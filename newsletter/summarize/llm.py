@@ -7,7 +7,9 @@ answer is asked for as strict ``json_schema`` structured output, else
 that rejects one is asked the next way from then on, for the life of the process. The answer is validated with
 pydantic, cleaned (no links of any kind, word limits: see ``modeltext``) and
 put through the grounding gate (``grounding``): every claim must be held by the
-source its bullet cites. A story that loses its big picture or most of its
+source its bullet cites. Besides the fixed ``SECTIONS`` a story may carry one
+section the model titles itself (``Briefing.extra``, 2-4 bullets, read after the
+big picture); it is left out when malformed, untitled, repeating, or short. A story that loses its big picture or most of its
 bullets there is asked for once more, naming the failed claims; if that fails
 too, ``LLMSummaryError`` is raised and the pipeline writes the story
 extractively. Accepted answers go to an optional ``AnswerCache`` keyed by
@@ -39,11 +41,12 @@ from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, pars
 from newsletter.summarize.extractive import extractive_summarizer
 from newsletter.summarize.grounding import Evidence, failed_claims, ground, needs_second_try
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
-                                            LLMSummaryError, clean_text, defuse, json_object, snippet)
+                                            SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
+                                            json_object, snippet)
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "3"  # bump when the prompt or the answer's shape changes: cached answers are keyed by it
+PROMPT_VERSION = "4"  # bump when the prompt or the answer's shape changes: cached answers are keyed by it
 MAX_SOURCE_CHARS = 4000  # per source: enough for a news article's gist
 PROMPT_BUDGET_CHARS = 16000  # all sources together: a big story shares it, so cost stays bounded
 MIN_SOURCE_CHARS = 600
@@ -55,9 +58,13 @@ MAX_CLAIM_SHOWN = 60  # characters of a refused claim in a one-line error
 ANSWER_FORMATS = ("json_schema", "json_object", "plain")
 
 
+EXTRA_MIN, EXTRA_MAX = Briefing.EXTRA_BULLETS
+
+
 def _system_prompt() -> str:
     sections = "\n".join(f"- {k.key}: 1-{k.max_bullets} bullets, {k.guide}." for k in SECTIONS)
     shape = ",\n ".join(f'"{k.key}": [{{"text": "...", "cites": [1]}}]' for k in SECTIONS)
+    extra = Briefing.EXTRA_KEY
     return f"""\
 You write one story of a morning news briefing email from several news sources that report the same event.
 
@@ -72,11 +79,16 @@ in a source it cites; quotes word for word.
 - Never write URLs, links, web or e-mail addresses, HTML or Markdown.
 - headline: sentence case, at most {HEADLINE_MAX_WORDS} words. dek: one sentence, at most {DEK_MAX_WORDS} words.
 {sections}
+- {extra}: optional. When the sources hold a distinct strand the sections above do not cover \
+(for example the measures a plan contains), give it a plain title of at most {SECTION_TITLE_MAX_WORDS} words \
+such as "Key policy supports" and {EXTRA_MIN}-{EXTRA_MAX} bullets; it is read after the big picture. \
+Otherwise set it to null: most stories need none, and it must not repeat other bullets.
 - Each bullet is one or two plain sentences, at most {BULLET_MAX_WORDS} words.
 
 Answer with a single JSON object and nothing else, in exactly this shape:
 {{"headline": "...", "dek": "...",
- {shape}}}"""
+ {shape},
+ "{extra}": null or {{"title": "...", "bullets": [{{"text": "...", "cites": [1]}}]}}}}"""
 
 
 SYSTEM_PROMPT = _system_prompt()
@@ -86,8 +98,12 @@ def _answer_schema() -> dict:
     """The JSON schema for strict structured output: every key required, nothing else allowed."""
     bullet = {"type": "object", "additionalProperties": False, "required": ["text", "cites"],
               "properties": {"text": {"type": "string"}, "cites": {"type": "array", "items": {"type": "integer"}}}}
+    extra = {"type": "object", "additionalProperties": False, "required": ["title", "bullets"],
+             "properties": {"title": {"type": "string"}, "bullets": {"type": "array", "items": bullet}}}
     props = {"headline": {"type": "string"}, "dek": {"type": "string"},
-             **{k.key: {"type": "array", "items": bullet} for k in SECTIONS}}
+             **{k.key: {"type": "array", "items": bullet} for k in SECTIONS},
+             # Strict mode wants every key: "optional" is written as "null or the section".
+             Briefing.EXTRA_KEY: {"anyOf": [{"type": "null"}, extra]}}
     return {"type": "object", "additionalProperties": False, "required": list(props), "properties": props}
 
 
@@ -113,7 +129,13 @@ class _BulletOut(BaseModel):
         return [int(re.sub(r"[^\d]", "", x)) if isinstance(x, str) and re.search(r"\d", x) else x for x in v]
 
 
-# The answer's shape: headline, dek, and one list of bullets per section in SECTIONS.
+class _ExtraOut(BaseModel):
+    title: str = ""
+    bullets: list[_BulletOut] = Field(default_factory=list)
+
+
+# The answer's shape: headline, dek, and one list of bullets per section in SECTIONS (the extra
+# section is read on its own, so that a malformed one costs only itself).
 _BriefingOut = create_model(
     "_BriefingOut",
     headline=(str, ""),
@@ -352,7 +374,25 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm") -> Bri
     dek = clean_text(out.dek, DEK_MAX_WORDS)
     if not dek:
         raise LLMSummaryError("model answer has no dek")
-    return Briefing(story=story, headline=headline, dek=dek, bullets=sections, summarizer=summarizer)
+    return Briefing(story=story, headline=headline, dek=dek, bullets=sections, summarizer=summarizer,
+                    extra=_extra_section(data.get(Briefing.EXTRA_KEY), sections, n))
+
+
+def _extra_section(raw, fixed: dict[str, list[Bullet]], n_sources: int) -> tuple[str, list[Bullet]] | None:
+    """The model's extra section, cleaned, or None when it is malformed, untitled or adds nothing."""
+    if not raw:
+        return None
+    try:
+        out = _ExtraOut.model_validate(raw)
+    except ValidationError:
+        log.info("left out a malformed %s", Briefing.EXTRA_KEY)
+        return None
+    title = clean_text(out.title, SECTION_TITLE_MAX_WORDS).rstrip(" .:;,")
+    if not title or title.casefold() in {k.title.casefold() for k in SECTIONS}:
+        return None  # a fixed section under its own name is no extra section
+    said = {b.text.casefold() for items in fixed.values() for b in items}
+    bullets = [b for b in _clean_bullets(out.bullets, n_sources, EXTRA_MAX) if b.text.casefold() not in said]
+    return (title, bullets) if len(bullets) >= EXTRA_MIN else None
 
 
 _CITE_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -22,6 +22,7 @@ import re
 HEADLINE_MAX_WORDS = 14
 DEK_MAX_WORDS = 40
 BULLET_MAX_WORDS = 60
+SECTION_TITLE_MAX_WORDS = 6  # a model-titled section's heading ("Key policy supports")
 FIELD_SCAN_CHARS = 2000  # far beyond any word limit: the rest is never looked at
 MAX_WORD_CHARS = 40  # a "word" longer than this is not prose (base64, a URL without dots)
 ELLIPSIS = "…"
