@@ -186,3 +186,18 @@ def test_ground_without_a_model_keeps_an_extractive_style_briefing_whole():
                         "to 9.", [1])]
     b = ground(Briefing(story, lead.title, lead.title, {"big_picture": sentences}))
     assert b.bullets["big_picture"] == sentences and b.grounding.dropped == []
+
+
+def test_where_sources_disagree_each_number_is_held_by_the_source_cited_for_it():
+    story = Story(headline="Barrier cost", articles=[
+        _article(1, "Harbourline Post", "Barrier approved", "The barrier will cost 640 million crowns."),
+        _article(2, "Valmere Daily Ledger", "Barrier backed", "The barrier will cost 600 million crowns.")])
+    said = "Harbourline Post puts the cost at 640 million crowns, the Valmere Daily Ledger at 600 million."
+
+    def kept(cites: list[int]) -> list[Bullet]:
+        b = Briefing(story=story, headline="Barrier approved", dek="The barrier will cost 640 million crowns.",
+                     bullets={"between_the_lines": [Bullet(said, cites)]}, summarizer="llm:test")
+        return ground(b).bullets["between_the_lines"]
+
+    assert [x.cites for x in kept([1, 2])] == [[1, 2]]
+    assert kept([1]) == []  # 600 million is in no source it cites, and no one source holds both figures
