@@ -12,7 +12,7 @@ from email.utils import format_datetime
 
 from feedserver import FeedServer
 from newsletter.clock import FixedClock
-from newsletter.config import load_config
+from newsletter.config import Config, load_config
 from newsletter.deliver import FileTransport
 from newsletter.pipeline import Edges, fetch, make_transport, send
 from newsletter.store import Store
@@ -56,6 +56,14 @@ def _rss(title: str, items: list[tuple[str, str, str, datetime]]) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>{body}</channel></rss>'
 
 
+def _fenwick(tmp_path, feeds: list[str], **tables) -> Config:
+    """The Fenwick Morning config over ``feeds``, with more keys per table: newsletter={...}, llm={...}."""
+    newsletter = {"title": "Fenwick Morning", "from": "morning@fenwick.example", "to": ["reader@example.org"],
+                  **tables.pop("newsletter", {})}
+    return load_config(write_config(tmp_path, {"newsletter": newsletter, "topics": [{"name": "Local", "feeds": feeds}],
+                                               **tables}))
+
+
 def _morning(cfg, store, clock, outbox):
     return send(cfg, Edges(store, clock, extractive_summarizer(), FileTransport(outbox)))
 
@@ -68,18 +76,8 @@ def test_three_mornings_each_story_once_updates_marked_quiet_day_still_sent(tmp_
         srv.add("/gazette.xml", _rss("Gazette", gazette))
         srv.add("/herald.xml", _rss("Herald", herald))
         srv.add("/signal.xml", _rss("Signal", []))
-        cfg = load_config(write_config(tmp_path, f"""
-            [newsletter]
-            title = "Fenwick Morning"
-            from = "morning@fenwick.example"
-            to = ["reader@example.org"]
-            max_stories = 3
-            max_age_hours = 24
-
-            [[topics]]
-            name = "Local"
-            feeds = ["{srv.url('/gazette.xml')}", "{srv.url('/herald.xml')}", "{srv.url('/signal.xml')}"]
-        """))
+        cfg = _fenwick(tmp_path, [srv.url(f"/{name}.xml") for name in ("gazette", "herald", "signal")],
+                       newsletter={"max_stories": 3, "max_age_hours": 24})
         store = Store.open(cfg.store_url)
         outbox = tmp_path / "outbox"
 
@@ -134,23 +132,8 @@ def test_a_rerun_the_same_morning_sends_the_recorded_issue_to_those_still_owed(t
     with FeedServer() as srv:
         srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], DAY1 - timedelta(hours=2)),
                                                 ("g2", *ORCHARD, DAY1 - timedelta(hours=1))]))
-        cfg = load_config(write_config(tmp_path, f"""
-            [newsletter]
-            title = "Fenwick Morning"
-            from = "morning@fenwick.example"
-            to = ["a@example.org", "ghost@example.org"]
-
-            [[topics]]
-            name = "Local"
-            feeds = ["{srv.url('/gazette.xml')}"]
-
-            [delivery]
-            transport = "smtp"
-            [delivery.smtp]
-            host = "127.0.0.1"
-            port = {port}
-            security = "none"
-        """))
+        cfg = _fenwick(tmp_path, [srv.url("/gazette.xml")], newsletter={"to": ["a@example.org", "ghost@example.org"]},
+                       delivery={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": port, "security": "none"}})
         store = Store.open(cfg.store_url)
         model = _CountingSummarizer()
         first = send(cfg, Edges(store, FixedClock(DAY1), model, make_transport(cfg)))
@@ -178,18 +161,7 @@ def test_old_articles_are_forgotten_unless_an_issue_carries_them(tmp_path):
     old = DAY1 - timedelta(days=40)
     with FeedServer() as srv:
         srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], old), ("g2", *ORCHARD, old)]))
-        cfg = load_config(write_config(tmp_path, f"""
-            [newsletter]
-            title = "Fenwick Morning"
-            from = "morning@fenwick.example"
-            to = ["reader@example.org"]
-            max_age_hours = 0
-            [[topics]]
-            name = "Local"
-            feeds = ["{srv.url('/gazette.xml')}"]
-            [store]
-            keep_days = 30
-        """))
+        cfg = _fenwick(tmp_path, [srv.url("/gazette.xml")], newsletter={"max_age_hours": 0}, store={"keep_days": 30})
         store = Store.open(cfg.store_url)
         sent = _morning(cfg, store, FixedClock(old), tmp_path / "outbox")  # both went out 40 days ago
         assert len(sent.built.issue.briefings) + len(sent.built.issue.sidebar) == 2
@@ -212,17 +184,7 @@ def test_a_nul_byte_in_a_feed_does_not_block_it_on_postgresql(tmp_path, postgres
     admin.dispose()
     feed = tmp_path / "nul.xml"
     feed.write_text(_rss("Gazette", [("n1", "Port\x00 strike ends", "Dockers\x00 return to work on Monday.", DAY1)]))
-    cfg = load_config(write_config(tmp_path, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = ["reader@example.org"]
-        [[topics]]
-        name = "Local"
-        feeds = ["{feed}"]
-        [store]
-        url = "{postgres.url.replace('/postgres?', '/nul_feed?')}"
-    """))
+    cfg = _fenwick(tmp_path, [str(feed)], store={"url": postgres.url.replace("/postgres?", "/nul_feed?")})
     store = Store.open(cfg.store_url)
     try:
         reports = fetch(cfg, Edges(store, FixedClock(DAY1)))
@@ -241,21 +203,8 @@ def test_the_model_stage_has_a_deadline_after_which_the_rest_is_extractive(tmp_p
     feed = tmp_path / "gazette.xml"
     feed.write_text(_rss("Gazette", [("g1", *BRIDGE["gazette"], DAY1), ("g2", *ORCHARD, DAY1), ("g3", *SCHOOL, DAY1)]))
     with OpenAIServer(lambda payload: Reply(content="not a briefing", delay=0.6)) as srv:
-        cfg = load_config(write_config(tmp_path, f"""
-            [newsletter]
-            title = "Fenwick Morning"
-            from = "morning@fenwick.example"
-            to = ["reader@example.org"]
-            max_age_hours = 0
-            [[topics]]
-            name = "Local"
-            feeds = ["{feed}"]
-            [llm]
-            base_url = "{srv.base_url}"
-            max_retries = 0
-            concurrency = 1
-            stage_seconds = 0.3
-        """))
+        cfg = _fenwick(tmp_path, [str(feed)], newsletter={"max_age_hours": 0},
+                       llm={"base_url": srv.base_url, "max_retries": 0, "concurrency": 1, "stage_seconds": 0.3})
         store = Store.open(cfg.store_url)
         edges = Edges(store, FixedClock(DAY1 + timedelta(hours=1)), make_summarizer(cfg))
         built = build(cfg, edges, fetch(cfg, edges))

@@ -8,6 +8,7 @@ import email.policy
 import multiprocessing as mp
 import socket
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -202,44 +203,46 @@ def test_two_sends_at_once_on_postgresql_deliver_each_recipient_once(tmp_path, p
 
 # -- a mail server that is down --------------------------------------------------------------------
 
-def test_an_issue_nobody_received_leaves_its_stories_to_the_next(tmp_path):
-    port = _free_port()  # nothing listens here yet: the mail server is down
+@contextmanager
+def _mail_server(port: int):
+    """A local SMTP server on ``port``, up for the block: the one that was down comes back."""
+    inbox = _Counting()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def _outage(tmp_path: Path) -> tuple:
+    """A config whose mail server is down, its store, and the port the server will come back on."""
+    port = _free_port()  # nothing listens here yet
     cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"]))
     store = Store.open(cfg.store_url)
     with pytest.raises(DeliveryError, match="cannot reach SMTP server"):
         send(cfg, Edges(store, FixedClock(DAY1), extractive_summarizer(), make_transport(cfg)))
-    assert store.sent_articles() == {}  # recorded, but nobody has it: nothing counts as sent
+    return cfg, store, port
 
-    inbox = _Counting()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+
+def test_an_issue_nobody_received_leaves_its_stories_to_the_next(tmp_path):
+    cfg, store, port = _outage(tmp_path)
+    assert store.sent_articles() == {}  # recorded, but nobody has it: nothing counts as sent
+    with _mail_server(port) as inbox:
         # Later that morning: the same recorded issue goes out.
         later = send(cfg, Edges(store, FixedClock(DAY1 + timedelta(hours=2)), extractive_summarizer(),
                                 make_transport(cfg)))
-        assert [d.status for d in later.deliveries] == [DeliveryStatus.SENT] and later.recorded_at is not None
-    finally:
-        controller.stop()
-        store.close()
+    store.close()
+    assert [d.status for d in later.deliveries] == [DeliveryStatus.SENT] and later.recorded_at is not None
     assert len(inbox.received) == 1
 
 
 def test_a_day_the_mail_server_never_came_back_does_not_lose_the_news(tmp_path):
-    port = _free_port()
-    cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"]))
-    store = Store.open(cfg.store_url)
-    with pytest.raises(DeliveryError):
-        send(cfg, Edges(store, FixedClock(DAY1), extractive_summarizer(), make_transport(cfg)))
-
-    inbox = _Counting()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    cfg, store, port = _outage(tmp_path)
+    with _mail_server(port):
         next_day = send(cfg, Edges(store, FixedClock(DAY1 + timedelta(days=1)), extractive_summarizer(),
                                    make_transport(cfg)))
-    finally:
-        controller.stop()
-        store.close()
+    store.close()
     issue = next_day.built.issue
     shown = [b.headline for b in issue.briefings] + [i.headline for i in issue.sidebar]
     assert sorted(shown) == ["Fenwick ferry resumes after storm repairs", "Fenwick school opens a solar roof"]
@@ -249,16 +252,11 @@ def test_run_retries_through_the_day_until_the_mail_server_is_back(tmp_path):
     port = _free_port()
     cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"],
                   extra='send_at = "00:00"')  # overdue as soon as it starts
-    inbox = _Counting()
     with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
         proc.wait_for("newsletter running")
         proc.wait_for("trying again at", stream="stderr")
-        controller = Controller(inbox, hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
+        with _mail_server(port) as inbox:
             proc.wait_for("issue sent to 1", stream="stderr")
-        finally:
-            controller.stop()
         assert proc.interrupt() in (0, 130)
     assert [r for r, _ in inbox.received] == ["a@example.org"]
 
