@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from conftest import article, make_config
 from newsletter.config import Config
-from newsletter.models import Article, Bullet, Briefing, Issue, SidebarItem, Story, TopicSection
-from newsletter.models import DeliveryStatus, SentArticle
+from newsletter.models import Briefing, Bullet, DeliveryStatus, Issue, SentArticle, SidebarItem, Story, TopicSection
 from newsletter.pipeline import placements
 from newsletter.rank import Slots, place_stories
 from newsletter.store import Store
@@ -23,23 +23,17 @@ def place(stories, cfg: Config, sent, now):
 
 
 def make_cfg(max_stories=2, sidebar_size=3, **ranking) -> Config:
-    return Config.model_validate({
-        "newsletter": {"title": "T", "from": "t@example.com", "to": ["r@example.org"],
-                       "max_stories": max_stories, "sidebar_size": sidebar_size},
-        "topics": [
-            {"name": "Business", "feeds": ["b.xml"], "keywords": ["merger", "rate"]},
-            {"name": "Transport", "feeds": ["t.xml"], "keywords": ["rail", "ferry"]},
-        ],
-        "ranking": ranking,
-    })
+    return make_config(newsletter={"max_stories": max_stories, "sidebar_size": sidebar_size}, ranking=ranking, topics=[
+        {"name": "Business", "feeds": ["b.xml"], "keywords": ["merger", "rate"]},
+        {"name": "Transport", "feeds": ["t.xml"], "keywords": ["rail", "ferry"]},
+    ])
 
 
 def story(key: str, outlets: int, hours_ago: float, topics=("Business",), title: str | None = None,
           text: str = "") -> Story:
     when = NOW - timedelta(hours=hours_ago)
-    arts = [Article(id=f"{key}-{k}", feed_url="f", outlet=f"Outlet {k}", title=title or f"Story {key}",
-                    link=f"https://x.example/{key}/{k}", published=when, text=text, topics=topics)
-            for k in range(outlets)]
+    arts = [article(f"{key}-{k}", outlet=f"Outlet {k}", title=title or f"Story {key}", published=when, text=text,
+                    topics=topics) for k in range(outlets)]
     return Story(articles=arts, headline=arts[0].title, topics=topics)
 
 
@@ -112,8 +106,7 @@ def test_sent_story_is_not_repeated_but_comes_back_as_update_with_new_outlets():
 
 def test_new_article_from_an_outlet_already_sent_is_not_an_update():
     s = story("s", 2, 2)
-    same_outlet = Article(id="s-late", feed_url="f", outlet="Outlet 0", title="Story s, later", link="https://x.example/l",
-                          published=NOW, text="")
+    same_outlet = article("s-late", outlet="Outlet 0", title="Story s, later", published=NOW)
     s.articles.append(same_outlet)
     p = place([s], make_cfg(), _sent("s-0", "s-1"), NOW)
     assert not p.sections and not p.sidebar

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
+from conftest import article, make_config
 from newsletter.config import Config
 from newsletter.models import Article
 from newsletter.select import select_articles
@@ -15,23 +14,12 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
 
 
 def config(*topics: dict) -> Config:
-    return Config.model_validate({
-        "newsletter": {"title": "T", "from": "a@example.com", "to": ["b@example.org"]},
-        "topics": list(topics),
-    })
+    return make_config(topics=list(topics))
 
 
 def art(i: int, feed: str, title: str, text: str = "", hours_ago: float = 1) -> Article:
     when = NOW - timedelta(hours=hours_ago)
-    return Article(id=f"a{i}", feed_url=feed, outlet="O", title=title, link=f"https://o.example/{i}",
-                   published=when, text=text, first_seen=when)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(f"sqlite:///{tmp_path / 'sel.db'}")
-    yield s
-    s.close()
+    return article(f"a{i}", feed_url=feed, outlet="O", title=title, published=when, text=text, first_seen=when)
 
 
 def select(store: Store, cfg: Config, *, since, now):
