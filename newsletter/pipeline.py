@@ -25,7 +25,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,21 +33,21 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from newsletter.addresses import unique_mailboxes
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
-from newsletter.addresses import unique_mailboxes
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
 from newsletter.errors import ConfigError, DeliveryError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
-    Article, Briefing, Delivery, DeliveryStatus, FeedReport, Issue, PlacedArticle, RenderedEmail, SidebarItem, Story,
-    TopicSection, issue_key,
+    Article, Delivery, DeliveryStatus, FeedReport, Issue, PlacedArticle, RenderedEmail, issue_key,
 )
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
-from newsletter.summarize import BudgetSpent, Summarizer, extractive_summarizer, make_summarizer
+from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
+from newsletter.summarize.write import write_issue
 
 if TYPE_CHECKING:
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
@@ -299,7 +298,8 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     placement = place_stories(stories, cfg.topics, cfg.ranking, slots, sent, now)
 
     summarizer = edges.summarizer or extractive_summarizer()
-    sections, sidebar, trouble = _write(cfg, summarizer, placement.sections, placement.sidebar)
+    sections, sidebar, trouble = write_issue(summarizer, placement.sections, placement.sidebar,
+                                             [t.name for t in cfg.topics], cfg.llm)
     issue = Issue(
         title=cfg.newsletter.title,
         date=issue_date(cfg, now),
@@ -313,119 +313,6 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     env = template_env(templates_folder(cfg))
     email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
     return Built(issue, email, issue_document(issue), issue.problems + email.warnings)
-
-
-def _write(cfg: Config, summarizer: Summarizer, sections: dict[str, list[Story]],
-           sidebar: list[Story]) -> tuple[list[TopicSection], list[SidebarItem], list[str]]:
-    """Briefings for the placed stories and blurbs for the sidebar; one story's failure costs that story only.
-
-    A model is asked under three limits, after which the rest of the issue is written extractively:
-    ``[llm] give_up_after`` failures in a row, the token budget, and the stage's deadline.
-    """
-    guard = _ModelGuard(cfg.llm.give_up_after, time.monotonic() + cfg.llm.stage_seconds) if summarizer.costly else None
-    # Model calls are slow and independent: run them side by side, keep the order.
-    with ThreadPoolExecutor(max_workers=cfg.llm.concurrency) as pool:
-        briefed = {t.name: list(pool.map(lambda st: _brief(summarizer, st, guard), sections.get(t.name, [])))
-                   for t in cfg.topics}
-    blurbs, problems = _blurbs(summarizer, sidebar, guard)
-
-    out_sections = []
-    for topic in cfg.topics:
-        briefings = []
-        for briefing, trouble in briefed[topic.name]:
-            problems += trouble
-            if briefing is not None:
-                briefings.append(briefing)
-        if briefings:
-            out_sections.append(TopicSection(topic.name, briefings))
-    items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
-                         story=st) for st, blurb in zip(sidebar, blurbs)]
-    if guard is not None:
-        problems += guard.report(summarizer.name, cfg.llm)
-    return out_sections, items, problems
-
-
-class _ModelGuard:
-    """When to stop asking the model for the rest of the issue: after ``limit`` failures in a row (a dead
-    or hung endpoint then costs a few timeouts, not one per story), once the token budget is spent, or
-    past the stage's deadline."""
-
-    def __init__(self, limit: int, deadline: float):
-        self.limit, self.deadline = limit, deadline
-        self.failures = 0
-        self.budget_spent = False
-        self.skipped = {"failures": 0, "budget": 0, "deadline": 0}
-        self._lock = threading.Lock()
-
-    def closed(self) -> bool:
-        """True (and counted) when this story must not go to the model."""
-        with self._lock:
-            why = ("budget" if self.budget_spent else "failures" if self.failures >= self.limit
-                   else "deadline" if time.monotonic() > self.deadline else None)
-            if why:
-                self.skipped[why] += 1
-            return why is not None
-
-    def record(self, ok: bool) -> None:
-        with self._lock:
-            self.failures = 0 if ok else self.failures + 1
-
-    def spend_all(self) -> None:
-        with self._lock:
-            self.budget_spent = True
-            self.skipped["budget"] += 1
-
-    def report(self, name: str, settings) -> list[str]:
-        s = self.skipped
-        out = []
-        if s["failures"]:
-            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for the other "
-                       f"{s['failures']} stories, which got extractive briefings")
-        if s["budget"]:
-            out.append(f"the issue's model budget ([llm] max_tokens_per_issue = {settings.max_tokens_per_issue}) "
-                       f"was spent; {s['budget']} stories got extractive briefings")
-        if s["deadline"]:
-            out.append(f"the model stage passed its deadline ([llm] stage_seconds = {settings.stage_seconds:g}); "
-                       f"{s['deadline']} stories got extractive briefings")
-        return out
-
-
-def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> tuple[Briefing | None, list[str]]:
-    if guard is not None and guard.closed():
-        return extractive_summarizer().brief(story), []
-    try:
-        briefing = summarizer.brief(story)
-        if guard is not None:
-            guard.record(ok=True)
-        return briefing, []
-    except BudgetSpent:
-        guard.spend_all()
-        return extractive_summarizer().brief(story), []
-    except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
-        if guard is not None:
-            guard.record(ok=False)
-        log.warning("summarizer failed on %r: %s", story.headline, e)
-        problem = f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing"
-        try:
-            return extractive_summarizer().brief(story), [problem]
-        except Exception as e2:  # noqa: BLE001
-            return None, [problem, f"story {story.headline!r}: dropped ({e2})"]
-
-
-def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None) -> tuple[list[str], list[str]]:
-    """One line per sidebar story: from one batched model call when a model writes, else extractive."""
-    fallback = extractive_summarizer()
-    batch = getattr(summarizer, "blurbs", None)
-    if stories and batch is not None and guard is not None and not guard.closed():
-        try:
-            return batch(stories)[0], []
-        except BudgetSpent:
-            guard.spend_all()
-        except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
-            log.warning("sidebar blurbs failed: %s", e)
-            return [fallback.blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
-                                                             "used the sources' own sentences"]
-    return [fallback.blurb(st) for st in stories], []
 
 
 def placements(issue: Issue) -> list[PlacedArticle]:
