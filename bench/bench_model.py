@@ -2,6 +2,7 @@
 
     python bench/bench_model.py                  # 20 stories, 1 s per answer, [llm] concurrency 8; median of 3
     python bench/bench_model.py --stories 20 --delay 1 --concurrency 8 --repeat 1
+    python bench/bench_model.py --topics 4       # the same 20 stories over 4 topics
 
 Each repeat writes 20 fictional stories, each told by two outlets, into a fresh config folder, and
 runs `python -m newsletter preview` twice as fresh processes against our OpenAI-protocol double
@@ -43,10 +44,10 @@ THINGS = ("ferry bridge library hospital tramway reservoir school harbour stadiu
           "airport orchard brewery theatre quarry mill depot observatory pier canal archive foundry").split()
 
 
-def feed(outlet: str, n_stories: int) -> str:
+def feed(outlet: str, stories: range) -> str:
     host = re.sub(r"\W+", "-", outlet.lower()) + ".example"
     items = []
-    for i in range(n_stories):
+    for i in stories:
         place, thing = PLACES[i % len(PLACES)], THINGS[i % len(THINGS)]
         amount = 10 + 7 * i
         if outlet == OUTLETS[0]:
@@ -62,26 +63,29 @@ def feed(outlet: str, n_stories: int) -> str:
             f"<link>https://{host}/</link>{''.join(items)}</channel></rss>")
 
 
-def write_config(folder: Path, n_stories: int, concurrency: int) -> Path:
-    names = []
-    for outlet in OUTLETS:
-        name = outlet.split()[-1].lower() + ".xml"
-        (folder / name).write_text(feed(outlet, n_stories), encoding="utf-8")
-        names.append(name)
+def write_config(folder: Path, n_stories: int, concurrency: int, n_topics: int) -> Path:
+    """Stories split evenly over ``n_topics`` topics, each with its own pair of feeds."""
+    topics = []
+    per_topic = math.ceil(n_stories / n_topics)
+    for t in range(n_topics):
+        names = []
+        for outlet in OUTLETS:
+            name = f"{outlet.split()[-1].lower()}-{t}.xml"
+            (folder / name).write_text(feed(outlet, range(t * per_topic, min(n_stories, (t + 1) * per_topic))),
+                                       encoding="utf-8")
+            names.append(name)
+        topics.append(f'[[topics]]\nname = "Councils {t + 1}"\nfeeds = {json.dumps(names)}\n')
     config = folder / "newsletter.toml"
     config.write_text(f"""\
 [newsletter]
 title = "Bench Brief"
 from = "brief@example.com"
 to = ["reader@example.org"]
-max_stories = {n_stories}
+max_stories = {min(20, per_topic)}
 sidebar_size = 0
 max_age_hours = 0
 
-[[topics]]
-name = "Councils"
-feeds = {json.dumps(names)}
-
+{"".join(topics)}
 [llm]
 model = "bench-model"
 concurrency = {concurrency}
@@ -114,10 +118,10 @@ def preview(config: Path, srv: OpenAIServer, name: str) -> tuple[float, dict]:
     return elapsed, json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
 
 
-def one_run(n_stories: int, delay: float, concurrency: int) -> dict:
+def one_run(n_stories: int, delay: float, concurrency: int, n_topics: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, \
             OpenAIServer(lambda payload: Reply(content=titles_answer(payload), delay=delay)) as srv:
-        config = write_config(Path(tmp), n_stories, concurrency)
+        config = write_config(Path(tmp), n_stories, concurrency, n_topics)
         first_s, doc = preview(config, srv, "first")
         calls = list(srv.chat_requests)
         if len(doc["stories"]) != n_stories or len(calls) != n_stories:
@@ -136,19 +140,21 @@ def main() -> None:
     ap.add_argument("--stories", type=int, default=20)
     ap.add_argument("--delay", type=float, default=1.0, help="seconds the endpoint takes per answer")
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--topics", type=int, default=1, help="split the stories over this many topics")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
     limit = SLACK * math.ceil(args.stories / args.concurrency) * args.delay
     runs = []
     for _ in range(args.repeat):
-        runs.append(one_run(args.stories, args.delay, args.concurrency))
+        runs.append(one_run(args.stories, args.delay, args.concurrency, args.topics))
         print(f"  measured: {({k: round(v, 2) for k, v in runs[-1].items()})}", file=sys.stderr)
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
-    print(f"{args.stories} stories, endpoint answers after {args.delay:g} s, [llm] concurrency {args.concurrency}; "
+    print(f"{args.stories} stories in {args.topics} topic(s), endpoint answers after {args.delay:g} s, "
+          f"[llm] concurrency {args.concurrency}; "
           f"{os.cpu_count()} CPUs, median of {args.repeat} run(s)\n")
     print("| measure | median s | limit s | / limit | model calls |")
     print("|---|---:|---:|---:|---:|")

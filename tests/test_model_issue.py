@@ -238,6 +238,33 @@ def test_a_model_titled_section_reaches_every_part_after_the_big_picture(newslet
     assert "extra_section" not in story(doc, "ferries")  # the model gave that story none
 
 
+def test_stories_of_different_topics_are_asked_for_side_by_side(tmp_path):
+    """Topic 2's story must be asked while topic 1's answer is still coming: the model holds the sea wall
+    answer until the ferry request arrives, which happens only if topics do not take turns."""
+    for outlet in (POST, GAZETTE):
+        short = outlet.split()[-1].lower()
+        (tmp_path / f"{short}-wall.xml").write_text(_feed(outlet, [("wall", *WALL[outlet])]), encoding="utf-8")
+        (tmp_path / f"{short}-ferries.xml").write_text(_feed(outlet, [("ferries", *FERRY[outlet])]), encoding="utf-8")
+    config = write_config(tmp_path, {
+        "newsletter": {"title": "Harbour Brief", "from": "brief@example.com", "to": ["reader@example.org"],
+                       "sidebar_size": 0, "max_age_hours": 0},
+        "topics": [{"name": "Sea", "feeds": ["post-wall.xml", "gazette-wall.xml"]},
+                   {"name": "Ferries", "feeds": ["post-ferries.xml", "gazette-ferries.xml"]}],
+        "llm": {"model": "test-model", "max_retries": 0, "timeout": 30, "concurrency": 2},
+        "store": {"url": "state.db"}})
+    ferry_asked = threading.Event()
+
+    def model(payload: dict) -> str | Reply:
+        n = sources_of(payload)
+        if "sea wall" not in payload["messages"][1]["content"]:
+            ferry_asked.set()
+            return ferry_answer(n)
+        return wall_answer(n) if ferry_asked.wait(timeout=20) else Reply(status=503)
+    with OpenAIServer(model) as srv:
+        result, _, _, doc = preview(config, srv)
+    assert {s["headline"] for s in doc["stories"]} == {WALL_HEADLINE, FERRY_HEADLINE}, told(result)
+
+
 # -- hostile sources and failing endpoints ------------------------------------------------------------
 
 def obeys_the_injection(n: dict[str, int]) -> str:

@@ -32,9 +32,11 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
     ``[llm] give_up_after`` failures in a row, the token budget, and the stage's deadline.
     """
     guard = _ModelGuard(settings.give_up_after, time.monotonic() + settings.stage_seconds) if summarizer.costly else None
-    # Model calls are slow and independent: run them side by side, keep the order.
+    # Model calls are slow and independent: run them side by side, keep the order. Every topic's stories
+    # are queued before any result is awaited, so topics share the workers instead of taking turns.
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
-        briefed = {t: list(pool.map(lambda st: _brief(summarizer, st, guard), sections.get(t, []))) for t in topics}
+        queued = {t: [pool.submit(_brief, summarizer, st, guard) for st in sections.get(t, [])] for t in topics}
+        briefed = {t: [f.result() for f in futures] for t, futures in queued.items()}
     blurbs, problems = _blurbs(summarizer, sidebar, guard)
 
     out_sections = []
