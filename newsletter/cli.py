@@ -39,7 +39,9 @@ config_option = click.option(
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsletter")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", envvar="NEWSLETTER_LOG_FORMAT",
+              help="json: one JSON object per log line (time, level, logger, message, job fields), for collectors.")
+def cli(verbose: int, log_format: str) -> None:
     """Multi-source news briefings from RSS/Atom feeds, delivered by email.
 
     \b
@@ -48,7 +50,9 @@ def cli(verbose: int) -> None:
       newsletter send             write it as .eml into the outbox
     """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err, show_path=False)])
+    from newsletter import logs
+
+    logs.setup(level, log_format, RichHandler(console=err, show_path=False))
     # httpx logs every request at INFO, URLs with query strings included; keep that for -vv.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 
@@ -57,18 +61,27 @@ def cli(verbose: int) -> None:
 @config_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the HTML; .txt and .json go beside it. Default: preview/issue-DATE.html")
-@click.option("--open", "open_browser", is_flag=True, help="Open the HTML in a browser.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML (with --serve: the viewer) in a browser.")
 @click.option("--no-fetch", is_flag=True, help="Build from stored articles only; don't pull feeds.")
-def preview(config_path: str | None, out_path: str | None, open_browser: bool, no_fetch: bool) -> None:
+@click.option("--serve", is_flag=True,
+              help="Then serve the latest preview on 127.0.0.1 with desktop, phone and dark views until Ctrl-C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="The --serve port (default 8025; 0 picks a free one).")
+def preview(config_path: str | None, out_path: str | None, open_browser: bool, no_fetch: bool, serve: bool,
+            port: int | None) -> None:
     """Build today's issue and write it to files; send nothing.
 
     \b
     Writes FILE.html (CSS inlined), FILE.txt (the plain-text part) and
     FILE.json (the structured issue), then prints their paths.
+    With --serve it then shows the newest preview at http://127.0.0.1:8025/
+    (this machine only), switching between desktop, phone and dark views;
+    the page reloads when another `newsletter preview` rebuilds the issue.
     \b
     Examples:
       newsletter preview
       newsletter preview --config my.toml --out /tmp/today.html --open
+      newsletter preview --serve --open
     """
     from newsletter import pipeline
 
@@ -79,8 +92,26 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
     _report_issue(built.issue, built.problems)
     for p in paths:
         out.print(escape(str(p)), soft_wrap=True, highlight=False)
-    if open_browser:
+    if serve:
+        _serve_preview(paths[0], named=out_path is not None, port=port, open_browser=open_browser)
+    elif open_browser:
         webbrowser.open(paths[0].resolve().as_uri())
+
+
+def _serve_preview(html_path: Path, *, named: bool, port: int | None, open_browser: bool) -> None:
+    from newsletter.preview_server import DEFAULT_PORT, PreviewServer
+
+    # The default name carries the date, so tomorrow's rebuild is a new file: serve the newest one.
+    pattern = html_path.name if named else "issue-*.html"
+    with PreviewServer(html_path.parent, pattern, port=DEFAULT_PORT if port is None else port) as server:
+        out.print(f"serving the preview on {server.url} (this machine only); Ctrl-C stops",
+                  soft_wrap=True, highlight=False)
+        if open_browser:
+            webbrowser.open(server.url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            out.print("preview server stopped")
 
 
 @cli.command()
@@ -173,15 +204,21 @@ def run(config_path: str | None) -> None:
     \b
     Polls every [fetch] poll_minutes and sends at [newsletter] send_at in
     [newsletter] timezone. Started after send_at on a day whose issue has not
-    gone out, it sends at once. A send that leaves recipients owed is retried
-    with backoff through the day. Stop it with Ctrl-C.
+    gone out and within [newsletter] grace_hours of send_at, it sends at once.
+    A send that leaves recipients owed is retried with backoff through the day.
     \b
-    Example:
+    Ctrl-C or SIGTERM stops it cleanly: no new jobs, the message in flight
+    finishes, a build in progress stops between stories recording nothing,
+    one log line says what was cut off, exit 0. A second signal exits at once.
+    \b
+    Examples:
       newsletter run --config /etc/newsletter.toml
+      newsletter --log-format json run      one JSON object per log line
     """
-    from newsletter import pipeline
+    from newsletter import logs, service
 
     cfg = load_config(config_path)
+    logs.hide_secrets(cfg)
     # A service's log is its report: one line per job and outcome, even without -v.
     logging.getLogger("newsletter").setLevel(min(logging.getLogger().level, logging.INFO))
 
@@ -190,7 +227,80 @@ def run(config_path: str | None) -> None:
                   f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}. Ctrl-C stops.")
         out.file.flush()
 
-    pipeline.serve(cfg, on_ready=ready)
+    sys.exit(service.serve(cfg, on_ready=ready))
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the same as one JSON object.")
+def status(config_path: str | None, as_json: bool) -> None:
+    """Show when the next issue goes out, what the last one did, and which feeds need a look.
+
+    \b
+    For the configured newsletter: the next send (local and UTC); the last
+    issue (when, stories, model calls and tokens, recipients sent, failed or
+    owed); feeds failing, with their last error and since when; feeds disabled
+    by HTTP 410, with the command that re-enables each. Reads the store
+    read-only: safe beside a running service.
+    \b
+    Examples:
+      newsletter status
+      newsletter status --json | jq .last_issue
+    """
+    import json
+
+    from newsletter import pipeline
+    from newsletter.clock import SystemClock
+    from newsletter.status import status_lines, status_report
+
+    cfg = load_config(config_path)
+    store = pipeline.open_store(cfg, readonly=True)
+    try:
+        report = status_report(cfg, store, SystemClock().now())
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    for line in status_lines(report):
+        out.print(shown(line), soft_wrap=True, highlight=False)
+
+
+@cli.group()
+def feeds() -> None:
+    """Manage feeds' stored state."""
+
+
+@feeds.command("enable")
+@config_option
+@click.argument("url")
+def feeds_enable(config_path: str | None, url: str) -> None:
+    """Re-enable a feed disabled by HTTP 410 (or failing), so the next poll fetches it again.
+
+    \b
+    Clears the feed's "gone" mark, its failure count, its last error and any
+    wait a server asked for. URL is the feed as `newsletter status` lists it.
+    \b
+    Example:
+      newsletter feeds enable https://example.org/feed.xml
+    """
+    from dataclasses import replace
+
+    from newsletter import pipeline
+
+    cfg = load_config(config_path)
+    store = pipeline.open_store(cfg)
+    try:
+        state = store.feed_states([url]).get(url)
+        if state is None:
+            known = sorted(store.feed_states([f.url for f in cfg.feeds]))
+            raise NewsletterError(f"no stored feed {url!r}. Fix: give the URL as `newsletter status` lists it"
+                         + (f" (stored: {', '.join(known)})." if known else "; no feed has been fetched yet."))
+        store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
+                                      next_fetch_after=None))
+    finally:
+        store.close()
+    out.print(f"enabled {shown(url)}: the next poll fetches it", soft_wrap=True, highlight=False)
 
 
 # -- what the commands print ------------------------------------------------------------------------

@@ -95,6 +95,11 @@ class NewsletterSettings(_Section):
     max_age_hours: StrictFloat = Field(48, ge=0, le=24 * 365)  # 0: no age limit (the demo's frozen feeds need that)
     unsubscribe_url: WebURL = None
     templates: str | None = None  # a folder of your own templates, used before the shipped ones
+    # Which local days an issue goes out: "every day", "weekdays", or a list such as ["mon", "thu"].
+    days: Literal["every day", "weekdays"] | list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        "every day", min_length=1)
+    # `run` started this long after a missed send_at (the same local day) still sends; later it skips.
+    grace_hours: StrictFloat = Field(6, ge=0, le=24)
 
     @field_validator("timezone")
     @classmethod

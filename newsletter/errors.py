@@ -3,8 +3,9 @@
     NewsletterError           any failure the CLI reports as one message, exit 1
     ├── ConfigError           the config file is missing, unreadable or wrong: names file, key, fix
     ├── DeliveryError         the transport refused the whole issue (bad host, bad password)
-    └── StoreError            the database cannot be opened or written (the pipeline turns an
-                              unusable [store] url into a ConfigError)
+    ├── StoreError            the database cannot be opened or written (the pipeline turns an
+    │                         unusable [store] url into a ConfigError)
+    └── Stopped               `run` was asked to stop; a job stopped at a safe point (never shown as an error)
 
 Problems confined to one feed, story or recipient are not exceptions that
 escape: the stage records them (FeedReport, Issue.problems, Delivery.error)
@@ -38,3 +39,8 @@ class DeliveryError(NewsletterError):
 
 class StoreError(NewsletterError):
     """The store cannot be opened or written; the message says why, in the database's words."""
+
+
+class Stopped(NewsletterError):
+    """The service was asked to stop (SIGTERM, Ctrl-C) and this job stopped at a safe point;
+    ``str(err)`` says what was cut off. Raised only where the stop left nothing half-written."""

@@ -5,7 +5,7 @@
     preview   fetch -> build the issue -> render -> write FILE.html/.txt/.json
     send      claim today's issue -> fetch -> build -> render -> record -> deliver to each recipient
     dry_run   what ``send`` would deliver now, and to whom; writes nothing
-    serve     the daily service: poll all day, send at send_at (jobs from ``schedule``)
+    (the daily service, ``run``, schedules fetch and send: see ``service``)
 
 Building an issue: select articles -> group into stories -> rank and place ->
 write briefings and blurbs -> Issue. The stages are functions over records
@@ -37,7 +37,7 @@ from newsletter.addresses import unique_mailboxes
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
-from newsletter.errors import ConfigError, DeliveryError, NewsletterError, StoreError
+from newsletter.errors import ConfigError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
@@ -69,6 +69,7 @@ class Edges:
     http: httpx.AsyncClient | None = None
     embedder: Embedder | None = None
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+    stop: threading.Event | None = None  # set by `run` on SIGTERM: stop at the next safe point (errors.Stopped)
 
 
 @dataclass
@@ -179,7 +180,7 @@ def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None) -> lis
     """Pull every feed once and store what is new, then forget articles past ``[store] keep_days``:
     the ``fetch`` command and the polling job."""
     reports = ingest_feeds(cfg.feeds, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
-                           progress=progress)
+                           progress=progress, stop=edges.stop)
     forgotten = edges.store.forget_articles(edges.clock.now() - timedelta(days=cfg.store.keep_days))
     if forgotten:
         log.info("forgot %d articles older than %g days", forgotten, cfg.store.keep_days)
@@ -299,7 +300,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
 
     summarizer = edges.summarizer or extractive_summarizer()
     sections, sidebar, trouble = write_issue(summarizer, placement.sections, placement.sidebar,
-                                             [t.name for t in cfg.topics], cfg.llm)
+                                             [t.name for t in cfg.topics], cfg.llm, edges.stop)
     issue = Issue(
         title=cfg.newsletter.title,
         date=issue_date(cfg, now),
@@ -337,6 +338,8 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     out: list[Delivery] = []
     try:
         for rcpt in to:
+            if edges.stop is not None and edges.stop.is_set():
+                break  # the service is stopping: the rest stay owed, for the next start
             if before.get(rcpt) == DeliveryStatus.SENT or not store.claim_recipient(stored.issue_id, rcpt, clock.now()):
                 now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
                 out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
@@ -357,58 +360,6 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     finally:
         transport.close()
     return out
-
-
-# -- the service ----------------------------------------------------------------------------------
-
-def poll_job(cfg: Config) -> list[FeedReport]:
-    with open_edges(cfg, summarize=False) as edges:
-        reports = fetch(cfg, edges)
-    log.info("polled %d feeds: %d new articles, %d failed",
-             len(reports), sum(r.new for r in reports), sum(not r.ok for r in reports))
-    return reports
-
-
-def send_job(cfg: Config) -> Sent:
-    """The daily send, the catch-up after a restart, and each retry: one guarded path."""
-    try:
-        with open_edges(cfg, transport=True) as edges:
-            sent = send(cfg, edges)
-    except DeliveryError as e:
-        log.warning("send failed: %s", e)
-        return Sent(email=None, problems=[str(e)], unreachable=True)
-    for p in sent.problems:
-        log.warning("%s", p)
-    log.info("issue sent to %d, %d failed, %d had it already",
-             sum(d.ok and not d.earlier for d in sent.deliveries),
-             sum(d.status is DeliveryStatus.FAILED for d in sent.deliveries),
-             sum(d.earlier for d in sent.deliveries))
-    return sent
-
-
-def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> None:
-    """Run the daily service until interrupted."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from newsletter import schedule
-
-    make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
-    clock = SystemClock()
-    scheduler = BlockingScheduler(timezone=cfg.newsletter.tz)
-    send_now = schedule.add_jobs(scheduler, cfg, poll=lambda: poll_job(cfg), send=lambda: send_job(cfg))
-    with open_edges(cfg, summarize=False) as edges:
-        delivered = edges.store.issue_delivered(todays_key(cfg, clock.now()), unique_mailboxes(cfg.newsletter.to))
-    if schedule.due_today(cfg, clock.now(), delivered):
-        send_now()
-    if on_ready is not None:
-        # Ready means started: a Ctrl-C from here on stops the scheduler cleanly (exit 0).
-        from apscheduler.events import EVENT_SCHEDULER_STARTED
-
-        scheduler.add_listener(lambda _event: on_ready(), EVENT_SCHEDULER_STARTED)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
 
 
 # -- small things ---------------------------------------------------------------------------------

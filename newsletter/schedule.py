@@ -2,33 +2,47 @@
 
 Two APScheduler jobs share one process: ``poll`` every ``[fetch] poll_minutes``,
 so short feeds lose nothing between issues, and ``send`` at ``[newsletter]
-send_at`` in the newsletter's time zone. A send that leaves recipients owed
-(the mail server down at 07:00, a refused address) is tried again with
-backoff, starting ``[delivery] retry_minutes`` later and doubling, until the
-local day ends. The catch-up send after a restart and every retry run the same
-guarded send job as the daily one. A job that fails is logged and the service
-keeps running. Because issues and deliveries are recorded in the store, a
-restart after send_at sends today's issue only to recipients who have not had it.
+send_at`` on ``[newsletter] days``, in the newsletter's time zone. When a send
+falls is one pure function, ``next_send``, which the send job's trigger asks:
+
+- a send_at inside the spring-forward gap (02:30 on the night clocks skip from
+  02:00 to 03:00) sends once, at the first minute that exists (03:00);
+- a send_at inside the repeated fall-back hour sends once, at its first occurrence.
+
+A send that leaves recipients owed (the mail server down at 07:00, a refused
+address) is tried again with backoff, starting ``[delivery] retry_minutes``
+later and doubling, until the local day ends. The catch-up send after a restart
+and every retry run the same guarded send job as the daily one. A daemon that
+starts after a send it missed sends at once when it is within ``[newsletter]
+grace_hours`` of it and the same local day, else skips it with a log line (the
+next issue carries the news). A job that fails is logged and the service keeps running.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import count
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import Config
+from newsletter.errors import Stopped
 
 log = logging.getLogger(__name__)
 
-MISFIRE_GRACE_S = 6 * 3600  # a machine that slept through 07:00 still sends this morning
 MAX_RETRY_GAP = timedelta(hours=1)
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+WEEKDAYS = frozenset(range(5))
+EVERY_DAY = frozenset(range(7))
+MAX_GAP = timedelta(hours=3)  # longer than any clock change: a send_at is never more than this inside a gap
+ONE_MINUTE = timedelta(minutes=1)
+LOOKAHEAD_DAYS = 8  # a send day comes at least once a week
 
 
 def send_time(cfg: Config) -> time:
@@ -36,10 +50,78 @@ def send_time(cfg: Config) -> time:
     return time(hour, minute)
 
 
+def send_days(cfg: Config) -> frozenset[int]:
+    """The weekdays (0 = Monday) an issue goes out."""
+    days = cfg.newsletter.days
+    if days == "every day":
+        return EVERY_DAY
+    if days == "weekdays":
+        return WEEKDAYS
+    return frozenset(DAY_NAMES.index(d) for d in days)
+
+
+def send_instant(cfg: Config, day: date) -> datetime:
+    """When the send of local ``day`` happens, in UTC: send_at, or the first minute after a gap it
+    falls in; the first of two when the clock repeats it."""
+    tz = cfg.newsletter.tz
+    wall = datetime.combine(day, send_time(cfg))
+    limit = wall + MAX_GAP
+    while wall < limit:
+        local = wall.replace(tzinfo=tz, fold=0)  # fold=0: the earlier of a repeated time
+        instant = local.astimezone(timezone.utc)
+        if instant.astimezone(tz).replace(tzinfo=None) == wall:  # this wall time exists
+            return instant
+        wall += ONE_MINUTE
+    raise AssertionError(f"no valid minute within {MAX_GAP} after {cfg.newsletter.send_at} on {day}")
+
+
+def next_send(cfg: Config, after: datetime) -> datetime:
+    """The first send strictly after ``after`` (aware), in UTC."""
+    days = send_days(cfg)
+    start = after.astimezone(cfg.newsletter.tz).date() - timedelta(days=1)  # a gap can push a send past midnight
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = start + timedelta(days=offset)
+        if day.weekday() in days and (at := send_instant(cfg, day)) > after:
+            return at
+    raise AssertionError("a send day comes every week")
+
+
+def last_send(cfg: Config, at: datetime) -> datetime | None:
+    """The latest send at or before ``at``, in UTC (None only if there was none in the past week)."""
+    days = send_days(cfg)
+    today = at.astimezone(cfg.newsletter.tz).date()
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = today - timedelta(days=offset)
+        if day.weekday() in days and (when := send_instant(cfg, day)) <= at:
+            return when
+    return None
+
+
+@dataclass(frozen=True)
+class Missed:
+    """A send the daemon was not running for: sent now when ``catch_up``, else skipped."""
+
+    due_at: datetime
+    late: timedelta
+    catch_up: bool
+
+
+def missed_send(cfg: Config, now: datetime, already_sent: bool) -> Missed | None:
+    """At start: the send of today it missed, if today's issue has not gone out.
+
+    Only today's: the issue key is the local day, and tomorrow's issue carries the news."""
+    due = last_send(cfg, now)
+    tz = cfg.newsletter.tz
+    if already_sent or due is None or due.astimezone(tz).date() != now.astimezone(tz).date():
+        return None
+    late = now - due
+    return Missed(due, late, late <= timedelta(hours=cfg.newsletter.grace_hours))
+
+
 def due_today(cfg: Config, now: datetime, already_sent: bool) -> bool:
-    """After a restart past send_at, today's issue is still owed unless it went out."""
-    local = now.astimezone(cfg.newsletter.tz)
-    return not already_sent and local.time() >= send_time(cfg)
+    """Whether a daemon starting at ``now`` sends at once."""
+    missed = missed_send(cfg, now, already_sent)
+    return missed is not None and missed.catch_up
 
 
 def next_retry(cfg: Config, attempt: int, now: datetime) -> datetime | None:
@@ -52,17 +134,34 @@ def next_retry(cfg: Config, attempt: int, now: datetime) -> datetime | None:
     return at if at.astimezone(cfg.newsletter.tz).date() == local_day else None
 
 
+class SendTrigger(BaseTrigger):
+    """APScheduler's side of ``next_send``: the daily send on the configured days, DST rules included."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        after = previous_fire_time if previous_fire_time is not None else now - timedelta(microseconds=1)
+        return next_send(self.cfg, after)
+
+    def __str__(self) -> str:
+        return f"send at {self.cfg.newsletter.send_at} {self.cfg.newsletter.timezone} ({self.cfg.newsletter.days})"
+
+
 def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object],
-             send: Callable[[], object]) -> Callable[[], None]:
+             send: Callable[[], object], poll_now: bool = False) -> Callable[[], None]:
     """Add the poll and daily send jobs; returns a function that runs the send job once, now
-    (the catch-up after a restart), through the same guard and retries."""
-    at = send_time(cfg)
+    (the catch-up after a restart), through the same guard and retries. ``poll_now``: the first
+    poll at once rather than one interval after the start."""
     attempts = count(1)
     retry_ids = count(1)
+    grace_s = max(1, round(cfg.newsletter.grace_hours * 3600))  # a machine that slept through send_at
 
     def guarded_send() -> None:
         try:
             result = send()
+        except Stopped:
+            return  # the service is stopping: no retry; the owed recipients get it at the next start
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("send job failed")
             result = None
@@ -71,24 +170,25 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
             now = datetime.now(cfg.newsletter.tz)
             when = next_retry(cfg, attempt, now)
             if when is None:
-                log.warning("recipients are still owed today's issue; no retry left today")
+                log.warning("recipients are still owed today's issue; no retry left today",
+                            extra={"job": "send", "retry_at": None})
                 return
-            log.warning("recipients are still owed today's issue; trying again at %s", when.strftime("%H:%M:%S"))
+            log.warning("recipients are still owed today's issue; trying again at %s", when.strftime("%H:%M:%S"),
+                        extra={"job": "send", "retry_at": when.isoformat()})
             scheduler.add_job(guarded_send, DateTrigger(run_date=when), id=f"send-retry-{next(retry_ids)}",
-                              name="retry the daily issue", misfire_grace_time=MISFIRE_GRACE_S)
+                              name="retry the daily issue", misfire_grace_time=grace_s)
 
     def daily_send() -> None:
         nonlocal attempts
         attempts = count(1)  # a new day, a new round of retries
         guarded_send()
 
-    scheduler.add_job(
-        daily_send, CronTrigger(hour=at.hour, minute=at.minute, timezone=cfg.newsletter.tz),
-        id="send", name="send the daily issue", misfire_grace_time=MISFIRE_GRACE_S, coalesce=True, max_instances=1,
-    )
+    scheduler.add_job(daily_send, SendTrigger(cfg), id="send", name="send the daily issue",
+                      misfire_grace_time=grace_s, coalesce=True, max_instances=1)
+    first_poll = {"next_run_time": datetime.now(timezone.utc)} if poll_now else {}
     scheduler.add_job(
         _guarded("poll", poll), IntervalTrigger(minutes=cfg.fetch.poll_minutes, timezone=cfg.newsletter.tz),
-        id="poll", name="poll feeds", coalesce=True, max_instances=1,
+        id="poll", name="poll feeds", coalesce=True, max_instances=1, **first_poll,
     )
     return lambda: scheduler.add_job(guarded_send, id="catch-up", name="send today's overdue issue")
 
@@ -97,6 +197,8 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
+        except Stopped:
+            pass  # the service is stopping; the job said what it cut off
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("%s job failed; it runs again at its next turn", name)
 

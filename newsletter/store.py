@@ -320,6 +320,29 @@ class Store:
             conn.execute(deliveries.update().where(where).values(status=status, location=location, error=error,
                                                                  updated_at=at))
 
+    # -- for `newsletter status` (read-only) --------------------------------
+
+    def last_issue(self, key_prefix: str) -> dict | None:
+        """The newest recorded issue whose key starts with ``key_prefix`` (one newsletter's), with what it
+        cost and its deliveries counted by status; None when there is none."""
+        q = (sa.select(issues.c.id, issues.c.key, issues.c.created_at, issues.c.subject, issues.c.document,
+                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens)
+             .where(issues.c.key.startswith(key_prefix, autoescape=True))
+             .order_by(issues.c.created_at.desc(), issues.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            counts = dict(conn.execute(sa.select(deliveries.c.status, sa.func.count())
+                                       .where(deliveries.c.issue_id == row.id).group_by(deliveries.c.status)).all())
+        return {**row._asdict(), "deliveries": {str(k): v for k, v in counts.items()}}
+
+    def feed_problems(self, urls: Iterable[str]) -> tuple[list[FeedState], list[FeedState]]:
+        """Of these feeds: those failing now (not gone), and those disabled by a 410."""
+        states = self.feed_states(urls).values()
+        failing = [s for s in states if s.consecutive_failures and not s.gone]
+        return (sorted(failing, key=lambda s: s.url), sorted((s for s in states if s.gone), key=lambda s: s.url))
+
 
 class AnswerCache:
     """Model answers by key, in the store: what the model summarizer reuses instead of asking again.

@@ -251,7 +251,7 @@ def test_a_day_the_mail_server_never_came_back_does_not_lose_the_news(tmp_path):
 def test_run_retries_through_the_day_until_the_mail_server_is_back(tmp_path):
     port = _free_port()
     cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"],
-                  extra='send_at = "00:00"')  # overdue as soon as it starts
+                  extra='send_at = "00:00"\n        grace_hours = 24')  # overdue as soon as it starts
     with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
         proc.wait_for("newsletter running")
         proc.wait_for("trying again at", stream="stderr")

@@ -21,7 +21,7 @@ import httpx
 
 from newsletter.clock import Clock
 from newsletter.config import FetchSettings
-from newsletter.errors import StoreError
+from newsletter.errors import Stopped, StoreError
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
@@ -34,16 +34,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
+STOP_CHECK_S = 0.1  # how often a poll looks whether the service is stopping
 
 
 def ingest_feeds(sources: list[FeedSource], store: Store, *, settings: FetchSettings, clock: Clock,
-                 http: httpx.AsyncClient | None = None, progress: Progress | None = None) -> list[FeedReport]:
+                 http: httpx.AsyncClient | None = None, progress: Progress | None = None,
+                 stop: threading.Event | None = None) -> list[FeedReport]:
     """Fetch every feed (conditionally), store the new articles; one bad feed never raises.
+
+    Once ``stop`` is set (the service is stopping) the feeds in flight are abandoned and Stopped is
+    raised: each feed's articles and state are stored in one transaction, so those finished are
+    kept and the rest are fetched by the next poll as if this one had not reached them.
 
     The run has its own event loop: an ``http`` client handed in is used inside it, so give a
     client per call (pooled connections belong to the loop that opened them).
     """
-    return _run_sync(_Ingest(sources, store, settings, clock, http, progress).run())
+    return _run_sync(_Ingest(sources, store, settings, clock, http, progress, stop).run())
 
 
 def probe_feeds(sources: list[FeedSource], *, settings: FetchSettings, clock: Clock,
@@ -81,9 +87,11 @@ def _run_sync(coro):
 
 
 class _Ingest:
-    def __init__(self, sources, store: Store | None, settings: FetchSettings, clock: Clock, http, progress):
+    def __init__(self, sources, store: Store | None, settings: FetchSettings, clock: Clock, http, progress,
+                 stop: threading.Event | None = None):
         self.sources, self.store, self.settings, self.clock = sources, store, settings, clock
-        self.http, self.progress = http, progress
+        self.http, self.progress, self.stop = http, progress, stop
+        self.done = 0  # feeds finished, for the line a stop logs
         self.found: list[Article] = []  # what a probe parsed, for a dry run
 
     async def run(self) -> list[FeedReport]:
@@ -101,7 +109,8 @@ class _Ingest:
         self.full_text_deadline: float | None = None  # set by the first page fetched
         try:
             self.client = client
-            results = await asyncio.gather(*(self._guarded(url, srcs, states.get(url)) for url, srcs in by_url.items()))
+            results = await self._unless_stopped(
+                asyncio.gather(*(self._guarded(url, srcs, states.get(url)) for url, srcs in by_url.items())), len(by_url))
         finally:
             if self.http is None:
                 await client.aclose()
@@ -112,6 +121,19 @@ class _Ingest:
         reports = {id(r_src): r for group in results for r_src, r in group}
         return [reports[id(s)] for s in self.sources]
 
+    async def _unless_stopped(self, work: asyncio.Future, feeds: int):
+        if self.stop is None:
+            return await work
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=STOP_CHECK_S)
+            if done:
+                return work.result()
+            if self.stop.is_set():
+                work.cancel()
+                await asyncio.wait({work})
+                raise Stopped(f"the poll was cut off after {self.done} of {feeds} feeds; the others are fetched "
+                              "at the next poll")
+
     async def _guarded(self, url: str, srcs: list[FeedSource], state: FeedState | None):
         try:
             reports = await self._one(url, srcs, state or FeedState(url=url))
@@ -119,6 +141,7 @@ class _Ingest:
             log.exception("ingesting %s failed", url)
             reports = [FeedReport(url=url, topic=s.topic, status=FeedStatus.FAILED, error=f"internal error: {e.__class__.__name__}: {e}"[:120], outlet=s.name) for s in srcs]
         out = list(zip(srcs, reports))
+        self.done += 1
         for _, r in out:
             if self.progress is not None:
                 try:

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from newsletter.config import LLMSettings
+from newsletter.errors import Stopped
 from newsletter.models import Briefing, SidebarItem, Story, TopicSection
 from newsletter.summarize import BudgetSpent, Summarizer, extractive_summarizer
 
@@ -24,14 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sidebar: list[Story], topics: list[str],
-                settings: LLMSettings) -> tuple[list[TopicSection], list[SidebarItem], list[str]]:
+                settings: LLMSettings, stop: threading.Event | None = None,
+                ) -> tuple[list[TopicSection], list[SidebarItem], list[str]]:
     """Briefings for the placed stories (by topic, in ``topics`` order) and blurbs for the sidebar, with
     the problems met on the way; one story's failure costs that story only.
 
     A model is asked under three limits, after which the rest of the issue is written extractively:
     ``[llm] give_up_after`` failures in a row, the token budget, and the stage's deadline.
     """
-    guard = _ModelGuard(settings.give_up_after, time.monotonic() + settings.stage_seconds) if summarizer.costly else None
+    guard = (_ModelGuard(settings.give_up_after, time.monotonic() + settings.stage_seconds, stop)
+             if summarizer.costly else None)
     # Model calls are slow and independent: run them side by side, keep the order. Every topic's stories
     # are queued before any result is awaited, so topics share the workers instead of taking turns.
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
@@ -60,15 +63,18 @@ class _ModelGuard:
     or hung endpoint then costs a few timeouts, not one per story), once the token budget is spent, or
     past the stage's deadline."""
 
-    def __init__(self, limit: int, deadline: float):
-        self.limit, self.deadline = limit, deadline
+    def __init__(self, limit: int, deadline: float, stop: threading.Event | None = None):
+        self.limit, self.deadline, self.stop = limit, deadline, stop  # stop: set by `run` on SIGTERM
         self.failures = 0
         self.budget_spent = False
         self.skipped = {"failures": 0, "budget": 0, "deadline": 0}
         self._lock = threading.Lock()
 
     def closed(self) -> bool:
-        """True (and counted) when this story must not go to the model."""
+        """True (and counted) when this story must not go to the model. Raises Stopped once the service
+        is stopping: a story boundary is where a build may end, recording nothing."""
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped("the build of the issue stopped at a story boundary; nothing was recorded")
         with self._lock:
             why = ("budget" if self.budget_spent else "failures" if self.failures >= self.limit
                    else "deadline" if time.monotonic() > self.deadline else None)

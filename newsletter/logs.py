@@ -1,0 +1,83 @@
+"""Log output: readable lines for a terminal, one JSON object per line for collectors, no secrets in either.
+
+    {"time": "2026-11-27T07:00:03.120+00:00", "level": "info", "logger": "newsletter.service",
+     "message": "send: issue sent to 2, 0 failed, 0 had it already, 0 owed", "job": "send", "sent": 2, ...}
+
+A job passes its figures as ``extra={...}``; JSON lines carry them as fields.
+``hide_secrets`` masks the values of the SMTP password and the model API key
+wherever they would appear: in a message, its arguments, a traceback or a field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from newsletter.config import Config
+
+MASK = "***"
+# Attributes every LogRecord has; anything else on a record came from extra={...}.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+class JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        out.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            out["exception"] = record.exc_text
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+class HideSecrets(logging.Filter):
+    """Replaces each secret's value by MASK in the record before any handler formats it."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        record.msg, record.args = self._clean(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, self._clean(value))
+        return True
+
+
+def setup(level: int, fmt: str, text_handler: logging.Handler) -> None:
+    """Root logging for one CLI run: ``fmt`` is "text" (``text_handler``) or "json" (stderr)."""
+    if fmt == "json":
+        handler: logging.Handler = logging.StreamHandler()
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler = text_handler
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])  # a no-op when a host (pytest) set handlers
+
+
+def hide_secrets(cfg: Config) -> None:
+    """Mask this config's secrets (read from the environment variables it names) in every log handler."""
+    import os
+
+    smtp = cfg.delivery.smtp
+    secrets = [cfg.api_key() or "", os.environ.get(smtp.password_env, "") if smtp and smtp.password_env else ""]
+    hiding = HideSecrets(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(hiding)

@@ -1,0 +1,94 @@
+"""The operator's view, ``newsletter status``: when the next issue goes out, what the last one did and
+cost, and which feeds need a look. Read from the store, opened read-only: it changes nothing.
+
+    report = status_report(cfg, store, now)      # a plain dict: what --json prints
+    lines = status_lines(report)                 # the same, for a terminal
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime, timezone
+
+from newsletter import schedule
+from newsletter.addresses import unique_mailboxes
+from newsletter.config import Config
+from newsletter.models import DeliveryStatus, FeedState, issue_key
+from newsletter.store import Store
+
+ENABLE_COMMAND = "newsletter feeds enable {url}"
+
+
+def status_report(cfg: Config, store: Store, now: datetime) -> dict:
+    tz = cfg.newsletter.tz
+    nxt = schedule.next_send(cfg, now)
+    feed_urls = [f.url for f in cfg.feeds]
+    failing, gone = store.feed_problems(feed_urls)
+    prefix = issue_key(cfg.newsletter.title, now.date()).removesuffix(now.date().isoformat())
+    return {
+        "newsletter": cfg.newsletter.title,
+        "config": str(cfg.path),
+        "next_send": {"local": nxt.astimezone(tz).isoformat(), "utc": nxt.astimezone(timezone.utc).isoformat(),
+                      "timezone": cfg.newsletter.timezone, "days": cfg.newsletter.days},
+        "last_issue": _last_issue(store.last_issue(prefix), len(unique_mailboxes(cfg.newsletter.to))),
+        "feeds": len(set(feed_urls)),
+        "failing_feeds": [_failing(s) for s in failing],
+        "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
+                            "enable": ENABLE_COMMAND.format(url=shlex.quote(s.url))} for s in gone],
+    }
+
+
+def _last_issue(row: dict | None, recipients: int) -> dict | None:
+    if row is None:
+        return None
+    counts = row["deliveries"]
+    sent = counts.get(DeliveryStatus.SENT, 0)
+    failed = counts.get(DeliveryStatus.FAILED, 0)
+    doc = row["document"] or {}
+    return {
+        "subject": row["subject"],
+        "created_at": row["created_at"].isoformat(),
+        "stories": len(doc.get("stories", [])),
+        "sidebar": len(doc.get("sidebar", [])),
+        "model_calls": row["model_calls"],
+        "prompt_tokens": row["prompt_tokens"],
+        "completion_tokens": row["completion_tokens"],
+        "recipients": {"sent": sent, "failed": failed,
+                       # pending, sending or failed, or not yet listed: everyone configured who has not had it
+                       "owed": max(recipients, sum(counts.values())) - sent},
+    }
+
+
+def _failing(s: FeedState) -> dict:
+    return {"url": s.url, "title": s.title, "last_error": s.last_error, "failures_in_a_row": s.consecutive_failures,
+            "failing_since": "never fetched" if s.last_success_at is None else f"after {s.last_success_at.isoformat()}",
+            "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
+            "last_fetch_at": s.last_fetch_at.isoformat() if s.last_fetch_at else None}
+
+
+def status_lines(report: dict) -> list[str]:
+    nxt = report["next_send"]
+    lines = [f"{report['newsletter']}",
+             f"next issue: {nxt['local']} ({nxt['timezone']}; {nxt['utc']} UTC), days: {_days(nxt['days'])}"]
+    last = report["last_issue"]
+    if last is None:
+        lines.append("last issue: none recorded yet")
+    else:
+        r = last["recipients"]
+        cost = ("no model calls (extractive)" if not last["model_calls"] else
+                f"{last['model_calls']} model calls, {last['prompt_tokens'] or 0} prompt + "
+                f"{last['completion_tokens'] or 0} completion tokens")
+        lines.append(f"last issue: {last['created_at']}, {last['stories']} stories + {last['sidebar']} in Recent news, "
+                     f"{cost}; recipients: {r['sent']} sent, {r['failed']} failed, {r['owed']} owed")
+    lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
+                 f"{len(report['disabled_feeds'])} disabled")
+    for f in report["failing_feeds"]:
+        lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, "
+                     f"{f['failing_since']})")
+    for f in report["disabled_feeds"]:
+        lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
+    return lines
+
+
+def _days(days: str | list[str]) -> str:
+    return days if isinstance(days, str) else ", ".join(days)
