@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from newsletter import schedule
 from newsletter.config import load_config
 
-from conftest import MINIMAL, write_config
+from conftest import MINIMAL, make_config, write_config
 
 
 def _cfg(tmp_path, tz="Europe/Berlin", at="07:00"):
@@ -49,3 +51,83 @@ def test_restart_after_send_at_owes_todays_issue_unless_sent(tmp_path):
     assert not schedule.due_today(cfg, before, already_sent=False)
     assert schedule.due_today(cfg, after, already_sent=False)
     assert not schedule.due_today(cfg, after, already_sent=True)
+
+
+# -- days, clock changes, missed sends --------------------------------------------------------------
+
+
+def _at(tz="Europe/London", at="07:00", **newsletter):
+    return make_config(newsletter={"timezone": tz, "send_at": at, **newsletter})
+
+
+def _sends(cfg, start: datetime, days: int) -> list[datetime]:
+    """Every time the scheduler's own send trigger fires from ``start`` for ``days`` days."""
+    scheduler = BackgroundScheduler(timezone=cfg.newsletter.tz)
+    schedule.add_jobs(scheduler, cfg, poll=lambda: None, send=lambda: None)
+    trigger, fired, previous = scheduler.get_job("send").trigger, [], None
+    while True:
+        nxt = trigger.get_next_fire_time(previous, start)
+        if nxt > start + timedelta(days=days):
+            return fired
+        fired.append(nxt.astimezone(timezone.utc))
+        previous = nxt
+
+
+def _utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("tz, at, start, expected", [
+    # London springs forward at 01:00 GMT on 29 March 2026: 01:30 does not exist, 02:00 BST (01:00 UTC) is first.
+    ("Europe/London", "01:30", _utc(2026, 3, 28, 12), [_utc(2026, 3, 29, 1, 0), _utc(2026, 3, 30, 0, 30)]),
+    # New York skips 02:00-03:00 on 8 March 2026: 02:30 goes out at 03:00 EDT (07:00 UTC).
+    ("America/New_York", "02:30", _utc(2026, 3, 7, 12), [_utc(2026, 3, 8, 7, 0), _utc(2026, 3, 9, 6, 30)]),
+    # London repeats 01:00-02:00 on 25 October 2026: 01:30 goes out once, at its first (BST) occurrence.
+    ("Europe/London", "01:30", _utc(2026, 10, 24, 12), [_utc(2026, 10, 25, 0, 30), _utc(2026, 10, 26, 1, 30)]),
+    # New York repeats 01:00-02:00 on 1 November 2026: once, at 01:30 EDT (05:30 UTC).
+    ("America/New_York", "01:30", _utc(2026, 10, 31, 12), [_utc(2026, 11, 1, 5, 30), _utc(2026, 11, 2, 6, 30)]),
+])
+def test_a_send_at_inside_a_clock_change_sends_once_that_day(tz, at, start, expected):
+    cfg = _at(tz, at)
+    fired = _sends(cfg, start, days=2)
+    assert fired == expected
+    assert fired == [schedule.next_send(cfg, start), schedule.next_send(cfg, expected[0])]
+
+
+def test_an_ordinary_send_at_keeps_its_local_time_across_the_change():
+    cfg = _at("America/New_York", "07:00")
+    fired = _sends(cfg, _utc(2026, 10, 31, 0), days=3)
+    assert [f.astimezone(cfg.newsletter.tz).strftime("%d %H:%M") for f in fired] == ["31 07:00", "01 07:00", "02 07:00"]
+    assert [f.hour for f in fired] == [11, 12, 12]  # EDT, then EST
+
+
+@pytest.mark.parametrize("days, expected", [
+    ("every day", ["Fri 27", "Sat 28", "Sun 29", "Mon 30", "Tue 01", "Wed 02", "Thu 03"]),
+    ("weekdays", ["Fri 27", "Mon 30", "Tue 01", "Wed 02", "Thu 03"]),
+    (["mon", "thu"], ["Mon 30", "Thu 03"]),
+])
+def test_days_choose_which_local_days_an_issue_goes_out(days, expected):
+    cfg = _at("Europe/Berlin", "07:00", days=days)
+    fired = _sends(cfg, _utc(2026, 11, 27, 0), days=7)  # Friday 27 November, before 07:00 in Berlin
+    assert [f.astimezone(cfg.newsletter.tz).strftime("%a %d") for f in fired] == expected
+    assert all(f.astimezone(cfg.newsletter.tz).strftime("%H:%M") == "07:00" for f in fired)
+
+
+def test_a_missed_send_is_caught_up_within_grace_hours_and_skipped_after():
+    cfg = _at("America/New_York", "07:00", grace_hours=6)
+    due = _utc(2026, 11, 24, 12)  # 07:00 in New York
+    assert schedule.missed_send(cfg, due - timedelta(minutes=1), already_sent=False) is None  # not yet due
+    within = schedule.missed_send(cfg, due + timedelta(hours=5, minutes=59), already_sent=False)
+    assert within.catch_up and within.due_at == due
+    late = schedule.missed_send(cfg, due + timedelta(hours=6, minutes=1), already_sent=False)
+    assert not late.catch_up and late.late == timedelta(hours=6, minutes=1)
+    assert schedule.missed_send(cfg, due + timedelta(hours=1), already_sent=True) is None
+    # Yesterday's send is never caught up after midnight: today's issue carries its news.
+    assert schedule.missed_send(_at("UTC", "23:00", grace_hours=24), _utc(2026, 11, 25, 0, 30), False) is None
+
+
+def test_a_day_without_a_send_owes_nothing_at_start():
+    cfg = _at("Europe/Berlin", "07:00", days=["mon", "thu"])
+    saturday_noon = _utc(2026, 11, 28, 11)
+    assert schedule.missed_send(cfg, saturday_noon, already_sent=False) is None
+    assert schedule.next_send(cfg, saturday_noon) == _utc(2026, 11, 30, 6)
