@@ -235,6 +235,15 @@ class NewsletterProcess:
 # -- stores and servers -----------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _fresh_endpoint_memory():
+    """Each test's model server is a new endpoint, even when the OS hands out a port used before:
+    forget which answer formats earlier endpoints refused."""
+    llm = sys.modules.get("newsletter.summarize.llm")
+    if llm is not None:
+        llm._FORMATS.clear()
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""

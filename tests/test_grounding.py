@@ -18,7 +18,7 @@ from newsletter.summarize.claims import SourceFacts, Vocabulary, extract_claims
 from newsletter.summarize.grounding import ground
 from newsletter.summarize.llm import LLMSummaryError
 from openai_server import OpenAIServer
-from test_summarize_llm import _fresh_endpoint_memory, rendered, summarizer  # noqa: F401 (autouse fixture)
+from model_helpers import rendered, summarizer
 
 MONDAY = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 

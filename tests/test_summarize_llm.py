@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from newsletter.config import Config
-from newsletter.models import Article, Issue, Story, TopicSection
-from newsletter.render import issue_document, render_issue, template_env
+from newsletter.models import Article, Story
 from newsletter.summarize.llm import LLMSummarizer, LLMSummaryError, TokenBudgetExhausted
 from newsletter.summarize.modeltext import DEK_MAX_WORDS
+from model_helpers import rendered, summarizer
 from openai_server import OpenAIServer, Reply
 
 T0 = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)
@@ -48,36 +47,6 @@ def answer(**over) -> str:
     }
     body.update(over)
     return json.dumps(body)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_endpoint_memory():
-    """Each test's server is a new endpoint, even when the OS hands out a port used before."""
-    from newsletter.summarize import llm
-
-    llm._FORMATS.clear()
-
-
-def summarizer(srv: OpenAIServer, timeout: float = 5, retries: int = 0, **kw) -> LLMSummarizer:
-    cfg = Config.model_validate({
-        "newsletter": {"title": "T", "from": "a@example.com", "to": ["b@example.org"]},
-        "topics": [{"name": "X", "feeds": ["f.xml"]}],
-        "llm": {"base_url": srv.base_url, "model": "test-model", "timeout": timeout, "max_retries": retries},
-    })
-    s = LLMSummarizer.from_config(cfg, **kw)
-    return s
-
-
-def rendered(*briefings) -> tuple[str, str, str]:
-    """What a reader gets: the HTML part, the text part and the JSON document's stories (without the
-    grounding record, which quotes the claims it dropped on purpose, for the operator)."""
-    issue = Issue(title="T", date=T0.date(), generated_at=T0, sections=[TopicSection("X", list(briefings))],
-                  sidebar=[])
-    email = render_issue(issue, template_env())
-    doc = issue_document(issue)
-    for story in doc["stories"]:
-        story.pop("grounding", None)
-    return email.html, email.text, json.dumps(doc, ensure_ascii=False)
 
 
 def test_good_answer_becomes_a_cited_briefing():
