@@ -130,7 +130,10 @@ class _Ingest:
                 return work.result()
             if self.stop.is_set():
                 work.cancel()
-                await asyncio.wait({work})
+                try:
+                    await work  # every feed task has ended: nothing writes after this returns
+                except asyncio.CancelledError:
+                    pass
                 raise Stopped(f"the poll was cut off after {self.done} of {feeds} feeds; the others are fetched "
                               "at the next poll")
 
