@@ -1,0 +1,155 @@
+"""The operator's view: `newsletter status`, `newsletter feeds enable`, and the service's log lines."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import logging
+import re
+import signal
+from datetime import datetime
+
+from conftest import NewsletterProcess, config_data, run_cli, write_config
+from feedserver import FeedServer
+from feeds_for_tests import item, rss
+from newsletter.logs import HideSecrets, JSONFormatter
+from test_service_signals import STOP_LIMIT_S, _zone_at_noon, log_lines
+
+PASSWORD, API_KEY = "pw-Hunter2-very-secret", "sk-live-Abc123-very-secret"
+NEWS = rss(*[item(f"Fenwick {what} reopens after repairs", f"https://g.example/{n}", guid=f"g{n}",
+                  body=f"The Fenwick {what} reopened on Monday after two weeks of repairs.")
+             for n, what in enumerate(["ferry", "library", "market"])], title="Fenwick Gazette")
+
+
+def _config(tmp_path, srv: FeedServer, **newsletter):
+    data = config_data(newsletter={"title": "Fenwick Morning", "from": "morning@fenwick.example", "max_age_hours": 0,
+                                   "to": ["ann@example.org", "bob@example.org"], "timezone": "America/New_York",
+                                   "send_at": "06:30", **newsletter},
+                       topics=[{"name": "Local", "feeds": [srv.url("/ok.xml"), srv.url("/broken.xml"),
+                                                           srv.url("/gone.xml")]}],
+                       store={"url": "state.db"})
+    return write_config(tmp_path, data)
+
+
+def _server() -> FeedServer:
+    srv = FeedServer()
+    srv.add("/ok.xml", NEWS)
+    srv.add("/broken.xml", "boom", status=500)
+    srv.add("/gone.xml", status=410)
+    return srv
+
+
+def _status(cfg, tmp_path) -> dict:
+    result = run_cli("status", "--json", "--config", str(cfg), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_look(tmp_path):
+    with _server() as srv:
+        cfg = _config(tmp_path, srv)
+        fresh = _status(cfg, tmp_path)
+        assert fresh["last_issue"] is None and fresh["failing_feeds"] == [] and fresh["disabled_feeds"] == []
+        assert not (tmp_path / "state.db").exists()  # read-only: a status creates nothing
+
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        sent = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+        assert sent.exit_code == 0, sent.stderr
+        report = _status(cfg, tmp_path)
+        text = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+
+    nxt = report["next_send"]
+    local, utc = datetime.fromisoformat(nxt["local"]), datetime.fromisoformat(nxt["utc"])
+    assert local == utc and local.strftime("%H:%M") == "06:30" and utc.utcoffset().total_seconds() == 0
+    assert local.utcoffset().total_seconds() in (-5 * 3600, -4 * 3600)  # New York's own time, EST or EDT
+
+    last = report["last_issue"]
+    emails = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(emails) == 2 and last["recipients"] == {"sent": 2, "failed": 0, "owed": 0}
+    said = re.search(r"(\d+) briefings, (\d+) in Recent news", " ".join(sent.stdout.split()))
+    assert (last["stories"], last["sidebar"]) == (int(said[1]), int(said[2])) and last["stories"] >= 1
+    assert last["model_calls"] is None  # written extractively
+    parsed = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)
+    assert last["subject"] == parsed["Subject"]
+
+    [failing] = report["failing_feeds"]
+    assert failing["url"] == srv.url("/broken.xml") and "500" in failing["last_error"]
+    assert failing["failures_in_a_row"] == 2 and failing["failing_since"] == "never fetched"  # fetch, then send
+    [disabled] = report["disabled_feeds"]
+    assert disabled["url"] == srv.url("/gone.xml") and disabled["enable"] == f"newsletter feeds enable {disabled['url']}"
+
+    assert "recipients: 2 sent, 0 failed, 0 owed" in text and "no model calls" in text
+    assert f"failing: {srv.url('/broken.xml')}" in text and "(2 in a row, never fetched)" in text
+    assert f"re-enable: newsletter feeds enable {srv.url('/gone.xml')}" in text
+
+
+def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
+    with _server() as srv:
+        cfg = _config(tmp_path, srv)
+        run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+        run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+        assert srv.hits("/gone.xml") == 1  # disabled after its 410: the second poll left it alone
+        assert _status(cfg, tmp_path)["disabled_feeds"] != []
+
+        enabled = run_cli("feeds", "enable", srv.url("/gone.xml"), "--config", str(cfg), cwd=tmp_path)
+        assert enabled.exit_code == 0, enabled.stderr
+        assert "the next poll fetches it" in enabled.stdout
+        assert _status(cfg, tmp_path)["disabled_feeds"] == []
+        run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+        assert srv.hits("/gone.xml") == 2
+
+        unknown = run_cli("feeds", "enable", "https://nowhere.example/feed", "--config", str(cfg), cwd=tmp_path)
+    assert unknown.exit_code == 1
+    assert "no stored feed 'https://nowhere.example/feed'" in unknown.stderr and srv.url("/ok.xml") in unknown.stderr
+
+
+# -- log lines -------------------------------------------------------------------------------------
+
+def test_json_log_lines_carry_job_fields_and_never_a_secret():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(HideSecrets([PASSWORD, API_KEY, ""]))
+    log = logging.getLogger("newsletter.test_logs")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("login with %s refused", PASSWORD, extra={"job": "send", "sent": 0, "detail": f"key={API_KEY}"})
+        try:
+            raise RuntimeError(f"server said: bad key {API_KEY}")
+        except RuntimeError:
+            log.exception("model call failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert PASSWORD not in out and API_KEY not in out
+    first, second = (json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    assert first["message"] == "login with *** refused" and first["level"] == "warning"
+    assert first["logger"] == "newsletter.test_logs" and first["job"] == "send" and first["sent"] == 0
+    assert first["detail"] == "key=***" and datetime.fromisoformat(first["time"]).tzinfo is not None
+    assert "bad key ***" in second["exception"]
+
+
+def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
+    secrets = {"SMTP_PASSWORD": PASSWORD, "OPENAI_API_KEY": API_KEY}
+    with _server() as srv:
+        # Not due today (started past the grace), so the first poll runs at once.
+        cfg = _config(tmp_path, srv, timezone=_zone_at_noon(), send_at="10:00", grace_hours=1)
+        data = cfg.read_text() + ('\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = 9\n'
+                                  'username = "brief"\npassword_env = "SMTP_PASSWORD"\nsecurity = "none"\n')
+        cfg.write_text(data)
+        with NewsletterProcess("-vv", "--log-format", "json", "run", "--config", cfg, cwd=tmp_path,
+                               env=secrets) as proc:
+            proc.wait_for('"job": "poll"', stream="stderr")
+            proc.proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=STOP_LIMIT_S) == 0, proc.stderr
+    lines = log_lines(proc)
+    assert len(lines) == len(proc.stderr.splitlines())  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    [poll] = [line for line in lines if line.get("job") == "poll"]
+    assert (poll["feeds"], poll["new_articles"], poll["failed"], poll["outcome"]) == (3, 3, 2, "failed")
+    assert poll["message"] == "poll: 3 feeds, 3 new articles, 2 failed"
+    for secret in secrets.values():
+        assert secret not in proc.stderr and secret not in proc.stdout
