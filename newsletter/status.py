@@ -47,7 +47,7 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
     doc = row["document"] or {}
     return {
         "subject": row["subject"],
-        "created_at": row["created_at"].isoformat(),
+        "created_at": row["created_at"].isoformat(timespec="seconds"),
         "stories": len(doc.get("stories", [])),
         "sidebar": len(doc.get("sidebar", [])),
         "model_calls": row["model_calls"],
