@@ -93,7 +93,8 @@ def test_sigterm_during_a_poll_cuts_it_off_cleanly_and_counts_no_failure(tmp_pat
             wait_until(lambda: srv.hits("/slow.xml") >= 1, "the poll to reach the slow feed")
             assert _stop(proc) == 0, proc.stderr
     lines = log_lines(proc)
-    assert any(line["message"].startswith("skipped today's 10:00 send: started 2.") for line in lines)
+    assert any(line["message"].startswith("skipped today's 10:00 send: started ")
+               and "past [newsletter] grace_hours = 1;" in line["message"] for line in lines)
     last = lines[-1]
     assert last["message"].startswith("stopped on SIGTERM; cut off: poll: the poll was cut off after 0 of 1 feeds")
     # Cut off is not failed: the feed's record is untouched, so it is not reported as failing.
@@ -118,7 +119,9 @@ def test_sigterm_during_a_build_records_no_issue_and_releases_the_claim(tmp_path
         asked_in_all = len(model.chat_requests)
     db = tmp_path / "state.db"
     assert _count(db, "issues") == 0 and _count(db, "issue_claims") == 0 and _count(db, "deliveries") == 0
-    assert asked_in_all < 6  # stopped at a story boundary, not after writing every story
+    # Stopped at the first story boundary after the answer in flight; a whole build asks 5 times here
+    # (4 briefings and one batch of Recent news blurbs), and a loaded machine may start a second story.
+    assert asked_in_all <= 2
     assert "the build of the issue stopped at a story boundary; nothing was recorded" in log_lines(proc)[-1]["message"]
 
 
