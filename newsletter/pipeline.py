@@ -238,7 +238,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
             stored = StoredEmail(issue_id, built.issue.generated_at, built.email.subject, built.email.html,
                                  built.email.text)
             break
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (edges.stop is not None and edges.stop.is_set()):
             return Sent(email=None, in_progress=True)
         time.sleep(CLAIM_POLL_S)
 

@@ -189,3 +189,23 @@ def test_a_second_signal_exits_at_once(tmp_path, slow_smtp):
         assert proc.wait(timeout=STOP_LIMIT_S) == 128 + signal.SIGINT
     assert "second SIGINT: exiting now" in proc.stderr
     assert inbox.received == []
+
+
+def test_a_send_waiting_for_another_process_to_build_gives_up_when_the_service_stops(tmp_path):
+    from newsletter.clock import FixedClock
+    from newsletter.config import load_config
+    from newsletter.pipeline import Edges, make_transport, send, todays_key
+    from newsletter.store import Store
+
+    cfg = load_config(_config(tmp_path, [str(_feed_file(tmp_path))]))
+    now = datetime(2026, 11, 24, 9, tzinfo=timezone.utc)
+    store = Store.open(cfg.store_url)
+    assert store.claim_issue(todays_key(cfg, now), "another-process", now)  # building it, as far as we know
+    stop, outcome = threading.Event(), []
+    edges = Edges(store, FixedClock(now), transport=make_transport(cfg), stop=stop)
+    sender = threading.Thread(target=lambda: outcome.append(send(cfg, edges)), daemon=True)
+    sender.start()
+    stop.set()
+    sender.join(timeout=STATE_WAIT_S)  # without the stop it waits out the claim's 15-minute lease
+    store.close()
+    assert not sender.is_alive() and outcome[0].in_progress and outcome[0].deliveries == []
