@@ -153,3 +153,29 @@ def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
     assert poll["message"] == "poll: 3 feeds, 3 new articles, 2 failed"
     for secret in secrets.values():
         assert secret not in proc.stderr and secret not in proc.stdout
+
+
+def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
+    from newsletter.config import load_config
+    from newsletter.models import DeliveryStatus, issue_key
+    from newsletter.store import Store
+
+    with _server() as srv:
+        cfg_path = _config(tmp_path, srv)
+    cfg = load_config(cfg_path)
+    store = Store.open(cfg.store_url)
+    made = datetime.fromisoformat("2026-11-24T11:30:00+00:00")
+    issue = store.record_issue(issue_key("Fenwick Morning", made.date()), created_at=made, subject="S",
+                               document={"stories": [{}, {}], "sidebar": [{}]}, html="<p>x</p>", text="x",
+                               placements=[], usage=(5, 9000, 800))
+    store.owe(issue, ["ann@example.org", "bob@example.org"], message_ids={"ann@example.org": "<1@x>",
+              "bob@example.org": "<2@x>"}, transport="smtp", at=made)
+    store.mark_delivery(issue, "ann@example.org", status=DeliveryStatus.SENT, at=made)
+    store.close()
+
+    last = _status(cfg_path, tmp_path)["last_issue"]
+    assert (last["model_calls"], last["prompt_tokens"], last["completion_tokens"]) == (5, 9000, 800)
+    assert last["recipients"] == {"sent": 1, "failed": 0, "owed": 1} and last["created_at"] == made.isoformat()
+    text = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
+    assert "2 stories + 1 in Recent news, 5 model calls, 9000 prompt + 800 completion tokens" in text
+    assert "recipients: 1 sent, 0 failed, 1 owed" in text
