@@ -9,13 +9,16 @@ folder ``[newsletter] templates`` names, then in the shipped ``templates/``.
 HTML is autoescaped; feed text is never marked safe. Only http(s) URLs become
 links: a ``javascript:`` link from a feed is dropped, not rendered. CSS lives in
 one <style> block that premailer inlines (mail clients drop <style> blocks);
-media queries stay in the head for clients that honour them.
+media queries (the phone layout, dark mode) stay in the head for clients that
+honour them. What the layout promises, and how each client is checked, is in the
+README's "The email".
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +31,11 @@ from newsletter.models import Briefing, Issue, RenderedEmail
 log = logging.getLogger(__name__)
 
 SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent / "templates"  # a link to the top-level templates/
-MAX_HTML_BYTES = 100_000  # Gmail clips messages past ~102 KB and hides the rest behind a link
+# Gmail clips an HTML part past ~102 KB behind a link; the guard leaves room for the transfer
+# encoding and the headers. Ten briefings and ten Recent news items fit well under it.
+MAX_HTML_BYTES = 90_000
+TEXT_WIDTH = 72  # the plain-text part's column limit; URLs stand on their own lines, never split
+LANG, DIR = "en", "ltr"  # the email's language and writing direction (the shipped words are English)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -47,6 +54,7 @@ def safe_url(url: str | None) -> str | None:
 class _Cite:
     n: int
     url: str | None
+    outlet: str = ""  # for the link's accessible name: "source 2: Harborline Dispatch"
 
 
 @dataclass
@@ -72,6 +80,8 @@ class _StoryView:
     is_update: bool
     sections: list[tuple[str, list[_BulletView]]]
     sources: list[_SourceView]
+    topic: str = ""
+    anchor: str = ""  # the id "In this issue" links to
 
 
 @dataclass
@@ -94,21 +104,25 @@ class _View:
     date_label: str
     preheader: str
     sections: list[_SectionView]
+    stories: list[_StoryView]  # every briefing in reading order, across the topics
     sidebar: list[_SidebarView]
     unsubscribe_url: str | None
     summarizers: list[str]
     models: list[str]  # the language models that wrote briefings, by name
     notes: list[str] = field(default_factory=list)
     max_bullets: int | None = None  # per section, when trimming for size
+    lang: str = LANG
+    dir: str = DIR
 
 
-def _story_view(b: Briefing, max_bullets: int | None) -> _StoryView:
+def _story_view(b: Briefing, max_bullets: int | None, topic: str = "", anchor: str = "") -> _StoryView:
     articles = b.story.articles
     sources = [_SourceView(i, a.title, a.outlet, safe_url(a.link)) for i, a in enumerate(articles, start=1)]
 
     def bullets(items) -> list[_BulletView]:
         kept = items[:max_bullets] if max_bullets else items
-        return [_BulletView(x.text, [_Cite(c, sources[c - 1].url) for c in x.cites if 1 <= c <= len(sources)])
+        return [_BulletView(x.text, [_Cite(c, sources[c - 1].url, sources[c - 1].outlet)
+                                     for c in x.cites if 1 <= c <= len(sources)])
                 for x in kept]
 
     return _StoryView(
@@ -119,7 +133,23 @@ def _story_view(b: Briefing, max_bullets: int | None) -> _StoryView:
         is_update=b.story.is_update,
         sections=[(kind.title, bullets(items)) for kind, items in b.sections()],
         sources=sources,
+        topic=topic,
+        anchor=anchor,
     )
+
+
+def _preheader(stories: list[_StoryView], sidebar: list) -> str:
+    """The inbox's preview line: what the first briefing is about, in its own dek."""
+    if stories:
+        return stories[0].dek or stories[0].headline
+    return sidebar[0].headline if sidebar else ""
+
+
+def wrap_text(text: str, indent: str = "", first: str = "") -> str:
+    """``text`` on lines of at most 72 columns: the first indented by ``first``, the rest by ``indent``.
+    A word longer than a line (a URL) stands whole on its own line rather than being split."""
+    return textwrap.fill(" ".join(str(text).split()), width=TEXT_WIDTH, initial_indent=first,
+                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def _date_label(issue: Issue) -> str:
@@ -130,13 +160,19 @@ def _date_label(issue: Issue) -> str:
 def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | None = None,
           max_bullets: int | None = None, notes: list[str] | None = None) -> _View:
     sidebar = issue.sidebar if sidebar_limit is None else issue.sidebar[:sidebar_limit]
-    headlines = [b.headline for b in issue.briefings]
+    sections = []
+    for s in issue.sections:
+        if s.briefings:
+            first = sum(len(x.stories) for x in sections) + 1
+            sections.append(_SectionView(s.name, [_story_view(b, max_bullets, s.name, f"story-{n}")
+                                                  for n, b in enumerate(s.briefings, start=first)]))
+    stories = [story for section in sections for story in section.stories]
     return _View(
         title=issue.title,
         date_label=_date_label(issue),
-        preheader=" · ".join(headlines[:3]) or (sidebar[0].headline if sidebar else ""),
-        sections=[_SectionView(s.name, [_story_view(b, max_bullets) for b in s.briefings])
-                  for s in issue.sections if s.briefings],
+        preheader=_preheader(stories, sidebar),
+        sections=sections,
+        stories=stories,
         sidebar=[_SidebarView(i.headline, i.blurb, i.outlet, safe_url(i.url)) for i in sidebar],
         unsubscribe_url=safe_url(unsubscribe_url),
         summarizers=sorted({b.summarizer for b in issue.briefings}),
@@ -160,6 +196,7 @@ def template_env(own_folder: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["wrap"] = wrap_text
     return env
 
 
@@ -222,7 +259,7 @@ def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str 
     size = len(html.encode())
     warnings = []
     if view.notes:
-        kept = f"{sidebar_limit} of {len(issue.sidebar)} sidebar items"
+        kept = f"{sidebar_limit} of {len(issue.sidebar)} Recent news items"
         bullets = f", at most {max_bullets} bullet(s) per section" if max_bullets else ""
         warnings.append(f"email trimmed to {size // 1000} KB: kept {kept}{bullets}")
     if size > MAX_HTML_BYTES:

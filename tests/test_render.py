@@ -113,7 +113,8 @@ def test_hostile_feed_text_is_shown_as_text_and_javascript_links_are_not_links()
     doc = parse(email.html)
     assert not doc.xpath("//script") and not doc.xpath("//body//b") and not doc.xpath("//body//i")
     assert "javascript:" not in email.html.lower()
-    assert all(a.get("href", "").startswith(("https://", "http://")) for a in doc.xpath("//a"))
+    # Every link goes to an http(s) page, or to a briefing further down ("In this issue").
+    assert all(a.get("href", "").startswith(("https://", "http://", "#story-")) for a in doc.xpath("//a"))
     text = visible_text(doc)
     assert '<script>alert("x")</script>' in text  # shown, escaped, harmless
     assert "Side story 1" in text  # still listed, just not linked
@@ -125,12 +126,12 @@ def test_hostile_feed_text_is_shown_as_text_and_javascript_links_are_not_links()
 def test_key_styles_are_inline_and_nothing_loads_from_outside():
     html = render(make_issue()).html
     doc = parse(html)
-    headline = doc.xpath('//h3[contains(@class, "headline")]')[0]
+    headline = doc.xpath('//h2[contains(@class, "headline")]')[0]
     assert "font-size" in (headline.get("style") or "")
-    bullet_cell = doc.xpath('//td[contains(@class, "bullet")]')[0]
-    assert "font-size" in (bullet_cell.get("style") or "")
-    container = doc.xpath('//table[contains(@class, "container")]')[0]
-    assert container.get("width") == "640"
+    bullet = doc.xpath('//li[contains(@class, "b")]')[0]
+    assert "font-size" in (bullet.get("style") or "")
+    container = doc.xpath('//div[contains(@class, "container")]')[0]
+    assert "max-width:600px" in container.get("style").replace(" ", "")
     assert not doc.xpath("//img | //link[@rel='stylesheet'] | //script | //iframe")
     assert "@import" not in html and "display:flex" not in html.replace(" ", "") and "grid" not in html
 
@@ -183,8 +184,8 @@ def test_unsubscribe_link_only_when_configured():
     assert "Unsubscribe" not in plain.html
     url = "https://meridian-brief.example.com/unsubscribe?u=1"
     with_link = render(make_issue(), unsubscribe_url=url)
-    assert parse(with_link.html).xpath(f'//a[@href="{url}" and normalize-space()="Unsubscribe"]')
-    assert f"Unsubscribe: {url}" in with_link.text
+    assert parse(with_link.html).xpath(f'//a[@href="{url}" and normalize-space()="Unsubscribe from The Meridian Brief"]')
+    assert f"Unsubscribe:\n{url}\n" in with_link.text  # the URL on a line of its own
 
 
 def test_own_templates_come_first_and_shipped_ones_fill_the_gaps(tmp_path):
