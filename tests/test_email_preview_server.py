@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -93,14 +94,27 @@ def test_a_taken_port_gets_a_message_with_the_fix(server, tmp_path):
         PreviewServer(tmp_path, "issue-*.html", port=server.port)
 
 
-def test_the_command_builds_then_serves_until_ctrl_c(demo, tmp_path):
+def _opened_url(record: Path, deadline_s: float = 30) -> str:
+    deadline = time.monotonic() + deadline_s
+    while not (record.exists() and record.read_text()):
+        assert time.monotonic() < deadline, "--open opened nothing"
+        time.sleep(0.05)  # polling for the browser command's file, not waiting a fixed time
+    return record.read_text()
+
+
+def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(demo, tmp_path):
     out = tmp_path / "preview" / "today.html"
-    with NewsletterProcess("preview", "--config", demo, "--out", out, "--serve", "--port", "0", cwd=tmp_path) as proc:
+    record = tmp_path / "opened.txt"
+    # webbrowser runs $BROWSER with the URL for %s: a stand-in browser that writes down what it was given.
+    browser = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'w').write(sys.argv[2])\" {record} %s"
+    with NewsletterProcess("preview", "--config", demo, "--out", out, "--serve", "--port", "0", "--open",
+                           cwd=tmp_path, env={"BROWSER": browser}) as proc:
         line = proc.wait_for("serving the preview on http://127.0.0.1:")
         url = line.split(" on ", 1)[1].split()[0]
         email = httpx.get(url + "email.html")
         assert email.status_code == 200 and "The Meridian Brief" in email.text
         assert email.text.replace('<base target="_blank">', "", 1) == out.read_text(encoding="utf-8")
+        assert _opened_url(record) == url
         assert proc.interrupt() == 0
     assert "preview server stopped" in proc.stdout
 
