@@ -43,6 +43,14 @@ TEXT_COLOURS_JS = """() => {
 }"""
 
 
+# Boxes in the email with a light background of their own, by class and colour.
+LIGHT_PATCHES_JS = """() => [...document.querySelectorAll('.container, .container *')]
+  .filter(e => e.getClientRects().length && !e.classList.contains('update'))
+  .map(e => [e.className || e.tagName, getComputedStyle(e).backgroundColor])
+  .filter(([, bg]) => { const m = bg.match(/\\d+(\\.\\d+)?/g).map(Number);
+                        return (m.length < 4 || m[3] > 0) && (m[0] + m[1] + m[2]) / 3 > 128; })"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     sync_api = chromium_or_skip()
@@ -108,7 +116,9 @@ def test_every_text_is_readable_against_what_is_behind_it(browser, tmp_path, dar
     assert not bad, f"text below {MIN_CONTRAST}:1: {bad[:10]}"
     behind = page.evaluate("getComputedStyle(document.querySelector('.briefing')).backgroundColor")
     assert (luminance(parse_colour(behind)) < 0.1) == dark, f"briefings background {behind} in {'dark' if dark else 'light'} mode"
-    if dark:
+    if dark:  # no light patch left anywhere in the email (the Update mark is a light badge on purpose)
+        light = page.evaluate(LIGHT_PATCHES_JS)
+        assert not light, f"light backgrounds in dark mode: {light[:5]}"
         screenshot(page, tmp_path, "email-dark.png")
     page.close()
 
