@@ -249,7 +249,8 @@ def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
     With -v, APScheduler logs each job as it is added, run and finished: those lines are the states waited on.
     """
     root = demo.parent.parent
-    demo.write_text(demo.read_text().replace('send_at = "07:00"', 'send_at = "00:00"\ngrace_hours = 24'))  # always overdue today
+    # Always overdue today: sent at midnight, with a whole day's grace.
+    demo.write_text(demo.read_text().replace('send_at = "07:00"', 'send_at = "00:00"').replace("grace_hours = 6 ", "grace_hours = 24 "))
     outbox = root / "var" / "outbox"
     overdue = "send today's overdue issue"  # the catch-up job's name
     unwrapped = {"COLUMNS": "1000"}  # one log record, one line
