@@ -288,15 +288,27 @@ class _Inbox:
         return "250 Message accepted"
 
 
+def free_port() -> int:
+    """A port nothing listens on now (aiosmtpd needs a concrete port to self-check its startup)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mail_server(handler, port: int | None = None, **options):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with ``handler``, up for the block; yields its port."""
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_server():
     inbox = _Inbox(refuse="ghost@example.org")
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to self-check its startup
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with mail_server(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()

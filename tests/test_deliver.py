@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aiosmtpd.controller import Controller
-
+from conftest import mail_server
 from newsletter.config import SMTPSettings
 from newsletter.deliver import FileTransport, SMTPTransport, build_message, deliver, message_id
 from newsletter.errors import DeliveryError
@@ -86,20 +85,11 @@ class _DropsOnce:
 
 
 def test_a_dropped_smtp_connection_costs_a_reconnect_not_the_rest_of_the_run():
-    import socket
-
     handler = _DropsOnce()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with mail_server(handler) as port:
         transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none", timeout=10), None)
         done = [deliver(_message(r), r, transport) for r in ("a@example.org", "b@example.org")]
         transport.close()
-    finally:
-        controller.stop()
     assert [d.ok for d in done] == [True, True]
     assert handler.dropped and handler.messages == [["a@example.org"], ["b@example.org"]]
 
@@ -111,6 +101,7 @@ def test_unreachable_smtp_server_is_one_clear_error():
 
 
 def _smtp_with_login(require_tls: bool, tarpit: bool = False):
+    """A server that wants a login: brief / right horse."""
     from aiosmtpd.smtp import AuthResult
 
     def authenticate(server, session, envelope, mechanism, auth_data):
@@ -118,15 +109,9 @@ def _smtp_with_login(require_tls: bool, tarpit: bool = False):
         # handled=False: aiosmtpd answers 535 itself; handled=True with no answer is a tarpit.
         return AuthResult(success=ok, handled=tarpit)
 
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     handler = _DropsOnce()
     handler.dropped = True  # accept everything
-    return Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticate,
-                      auth_require_tls=require_tls), port
+    return mail_server(handler, authenticator=authenticate, auth_require_tls=require_tls)
 
 
 @pytest.mark.parametrize("password, tarpit, says", [
@@ -137,9 +122,7 @@ def _smtp_with_login(require_tls: bool, tarpit: bool = False):
     ("right horse", False, None),
 ])
 def test_a_wrong_smtp_password_is_reported_as_one(password, tarpit, says):
-    controller, port = _smtp_with_login(require_tls=False, tarpit=tarpit)
-    controller.start()
-    try:
+    with _smtp_with_login(require_tls=False, tarpit=tarpit) as port:
         settings = SMTPSettings(host="127.0.0.1", port=port, security="none", username="brief",
                                 password_env="SMTP_PASSWORD", timeout=2 if tarpit else 10)
         transport = SMTPTransport(settings, password)
@@ -149,16 +132,10 @@ def test_a_wrong_smtp_password_is_reported_as_one(password, tarpit, says):
         else:
             with pytest.raises(DeliveryError, match=says):
                 deliver(_message("a@example.org"), "a@example.org", transport)
-    finally:
-        controller.stop()
 
 
 def test_a_server_that_offers_no_login_here_says_to_use_tls():
-    controller, port = _smtp_with_login(require_tls=True)  # AUTH only after STARTTLS, which we skip
-    controller.start()
-    try:
+    with _smtp_with_login(require_tls=True) as port:  # AUTH only after STARTTLS, which we skip
         settings = SMTPSettings(host="127.0.0.1", port=port, security="none", username="brief", timeout=10)
         with pytest.raises(DeliveryError, match=r"offers no login on this connection.*starttls or ssl"):
             deliver(_message("a@example.org"), "a@example.org", SMTPTransport(settings, "x"))
-    finally:
-        controller.stop()

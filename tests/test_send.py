@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import multiprocessing as mp
-import socket
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
-from conftest import NewsletterProcess, run_cli, write_config
+from conftest import NewsletterProcess, free_port, mail_server, run_cli, write_config
 from feeds_for_tests import item, rss
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
@@ -93,12 +91,6 @@ class _Counting:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _config(folder: Path, feed: Path, *, store: str, smtp_port: int, to=RECIPIENTS, extra: str = "") -> Path:
     return write_config(folder, f"""
         [newsletter]
@@ -156,12 +148,9 @@ def _one_send(config_path: str, barrier, results) -> None:
 def _race(tmp_path: Path, store_for_trial) -> tuple[int, list[str]]:
     """10 trials of two processes sending one issue to 20 recipients; returns (copies too many, errors)."""
     inbox = _Counting()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
     extra, errors = 0, []
     ctx = mp.get_context("fork")
-    try:
+    with mail_server(inbox) as port:
         for trial in range(10):
             folder = tmp_path / f"trial{trial}"
             folder.mkdir()
@@ -179,8 +168,6 @@ def _race(tmp_path: Path, store_for_trial) -> tuple[int, list[str]]:
             assert set(copies) == set(RECIPIENTS), f"trial {trial}: someone got nothing"
             extra += sum(n - 1 for n in copies.values())
             assert sum(o[1] for o in outcomes if o[0] == "ok") == len(RECIPIENTS)
-    finally:
-        controller.stop()
     return extra, errors
 
 
@@ -207,17 +194,13 @@ def test_two_sends_at_once_on_postgresql_deliver_each_recipient_once(tmp_path, p
 def _mail_server(port: int):
     """A local SMTP server on ``port``, up for the block: the one that was down comes back."""
     inbox = _Counting()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with mail_server(inbox, port):
         yield inbox
-    finally:
-        controller.stop()
 
 
 def _outage(tmp_path: Path) -> tuple:
     """A config whose mail server is down, its store, and the port the server will come back on."""
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"]))
     store = Store.open(cfg.store_url)
     with pytest.raises(DeliveryError, match="cannot reach SMTP server"):
@@ -249,7 +232,7 @@ def test_a_day_the_mail_server_never_came_back_does_not_lose_the_news(tmp_path):
 
 
 def test_run_retries_through_the_day_until_the_mail_server_is_back(tmp_path):
-    port = _free_port()
+    port = free_port()
     cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"],
                   extra='send_at = "00:00"\n        grace_hours = 24')  # overdue as soon as it starts
     with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:

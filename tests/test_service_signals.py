@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import threading
 import time
 from datetime import datetime, timezone
@@ -17,9 +16,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
-from conftest import NewsletterProcess, config_data, write_config
+from conftest import NewsletterProcess, config_data, mail_server, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
 from openai_server import OpenAIServer, Reply
@@ -142,16 +140,11 @@ class _SlowInbox:
 @pytest.fixture
 def slow_smtp():
     inbox = _SlowInbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        inbox.answer.set()
-        controller.stop()
+    with mail_server(inbox) as port:
+        try:
+            yield inbox, port
+        finally:
+            inbox.answer.set()  # let a held message go, so the server can stop
 
 
 def test_sigterm_during_a_send_finishes_the_message_in_flight_and_owes_the_rest(tmp_path, slow_smtp):
