@@ -4,7 +4,7 @@ A migration describes the tables as they were at its version, never as they
 are today (``schema.py``), so a store made by any release upgrades by running
 the migrations it has not run, in order, with nothing to inspect. The
 ``schema_migrations`` table records which ran. Add a change as a new function
-at the end of MIGRATIONS; never edit one that has shipped.
+under a new version number in MIGRATIONS; never edit one that has shipped.
 """
 
 from __future__ import annotations
@@ -112,8 +112,14 @@ def _m5_model_answers_and_usage(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {column} INTEGER"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m1_initial, _m2_issue_email, _m3_issue_claims,
-                                                  _m4_placed_article_index, _m5_model_answers_and_usage]
+# Version -> migration. A version number is given out once and never reused; they run in order.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _m1_initial,
+    2: _m2_issue_email,
+    3: _m3_issue_claims,
+    4: _m4_placed_article_index,
+    5: _m5_model_answers_and_usage,
+}
 
 
 MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock id: one process migrates at a time
@@ -133,7 +139,7 @@ def migrate(conn: Connection) -> list[int]:
     schema_migrations.create(conn, checkfirst=True)
     done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
     ran = []
-    for version, migration in enumerate(MIGRATIONS, start=1):
+    for version, migration in sorted(MIGRATIONS.items()):
         if version not in done:
             migration(conn)
             conn.execute(schema_migrations.insert().values(version=version, applied_at=datetime.now(timezone.utc)))

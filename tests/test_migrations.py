@@ -25,13 +25,15 @@ def test_a_new_store_has_exactly_the_tables_the_queries_use(tmp_path):
     assert have == want
 
 
-@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+@pytest.mark.parametrize("version", sorted(MIGRATIONS)[:-1])
 def test_a_store_left_at_any_version_upgrades_and_keeps_its_rows(tmp_path, version):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         schema_migrations.create(conn)
-        for v, migration in enumerate(MIGRATIONS[:version], start=1):
+        for v, migration in sorted(MIGRATIONS.items()):
+            if v > version:
+                break
             migration(conn)
             conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))
         conn.execute(sa.text("INSERT INTO feeds (url, consecutive_failures, gone) VALUES ('https://a.example/feed', 2, 0)"))
@@ -42,7 +44,7 @@ def test_a_store_left_at_any_version_upgrades_and_keeps_its_rows(tmp_path, versi
         assert store.feed_states()["https://a.example/feed"].consecutive_failures == 2
         with store.engine.connect() as conn:
             done = [r[0] for r in conn.execute(sa.select(schema_migrations.c.version).order_by("version"))]
-        assert done == list(range(1, len(MIGRATIONS) + 1))
+        assert done == sorted(MIGRATIONS)
     finally:
         store.close()
     want = {t.name: {c.name for c in t.columns} for t in metadata.sorted_tables}
@@ -52,6 +54,6 @@ def test_a_store_left_at_any_version_upgrades_and_keeps_its_rows(tmp_path, versi
 def test_migrating_twice_does_nothing_the_second_time(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'twice.db'}")
     with engine.begin() as conn:
-        assert migrate(conn) == list(range(1, len(MIGRATIONS) + 1))
+        assert migrate(conn) == sorted(MIGRATIONS)
     with engine.begin() as conn:
         assert migrate(conn) == []
