@@ -123,5 +123,5 @@ def test_a_store_from_before_migration_2_gains_the_email_columns(store_url):
     assert (stored.subject, stored.html, stored.text) == ("Subject", "<p>hi</p>", "hi")
     with upgraded.engine.connect() as conn:
         ran = {r[0] for r in conn.execute(sa.text("SELECT version FROM schema_migrations"))}
-    assert ran == set(range(1, len(MIGRATIONS) + 1))
+    assert ran == set(MIGRATIONS)
     upgraded.close()
