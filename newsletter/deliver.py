@@ -52,8 +52,9 @@ def message_id(issue_key: str, recipient: str, sender: str) -> str:
 
 
 def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: str, date: datetime,
-                  unsubscribe_url: str | None = None) -> EmailMessage:
-    """``date`` is when the issue was made: every copy of one issue carries the same."""
+                  unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None) -> EmailMessage:
+    """``date`` is when the issue was made: every copy of one issue carries the same. ``unsubscribe_url``
+    may be the recipient's own one-click link; ``unsubscribe_mailto`` is offered beside it (RFC 2369)."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient
@@ -61,7 +62,7 @@ def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: 
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = msg_id
     if unsubscribe_url:
-        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>" + (f", <{unsubscribe_mailto}>" if unsubscribe_mailto else "")
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     msg.set_content(email.text, subtype="plain", charset="utf-8")
     msg.add_alternative(email.html, subtype="html", charset="utf-8")
@@ -197,7 +198,8 @@ def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Deli
     """Hand one message to the transport: SENT with where it went, or FAILED with why.
 
     A transport that is unusable as a whole (no server, login refused) raises DeliveryError:
-    every recipient would fail the same way.
+    every recipient would fail the same way. A transient refusal (4xx, a dropped connection)
+    comes back PENDING, still owed, with its error.
     """
     mid = message["Message-ID"]
     try:
@@ -205,5 +207,19 @@ def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Deli
     except DeliveryError:
         raise
     except (OSError, smtplib.SMTPException) as e:
-        return Delivery(recipient, mid, transport.name, DeliveryStatus.FAILED, error=f"{e.__class__.__name__}: {e}")
+        # 5xx is the server's final word on this address: FAILED. A 4xx ("try later"), a dropped
+        # connection or a timeout leave the recipient owed (PENDING), for the retries.
+        final = (smtp_code(e) or 0) >= PERMANENT_CODE
+        return Delivery(recipient, mid, transport.name, DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+                        error=f"{e.__class__.__name__}: {e}")
     return Delivery(recipient, mid, transport.name, DeliveryStatus.SENT, location=where)
+
+
+PERMANENT_CODE = 500  # SMTP replies from 500 up are permanent (RFC 5321 4.2.1); 4xx are transient
+
+
+def smtp_code(e: BaseException) -> int | None:
+    """The SMTP reply code behind a refusal: the one recipient's for a refused RCPT, else the reply's."""
+    if isinstance(e, smtplib.SMTPRecipientsRefused) and e.recipients:
+        return min(code for code, _ in e.recipients.values())
+    return getattr(e, "smtp_code", None)

@@ -112,6 +112,24 @@ def _m5_model_answers_and_usage(conn: Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {column} INTEGER"))
 
 
+def _m7_delivery_owner(conn: Connection) -> None:
+    """Who holds a recipient's "sending" claim (host:pid:thread), so a restart on the same host can
+    tell a claim left by a killed process (resend now) from one still in flight (wait for the lease)."""
+    conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR(128)"))
+
+
+def _m6_unsubscriptions(conn: Connection) -> None:
+    """Who left which newsletter by its one-click link: send and run skip them until `resubscribe`."""
+    m = sa.MetaData()
+    sa.Table(
+        "unsubscriptions", m,
+        sa.Column("newsletter", sa.String(512), primary_key=True),
+        sa.Column("address", sa.String(512), primary_key=True),
+        sa.Column("unsubscribed_at", UTCDateTime, nullable=False),
+    )
+    m.create_all(conn)
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -119,6 +137,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: _m3_issue_claims,
     4: _m4_placed_article_index,
     5: _m5_model_answers_and_usage,
+    6: _m6_unsubscriptions,
+    7: _m7_delivery_owner,
 }
 
 

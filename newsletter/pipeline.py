@@ -48,6 +48,8 @@ from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
 from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
 from newsletter.summarize.write import write_issue
+from newsletter.web.archive import issue_url, write_archive
+from newsletter.web.tokens import address_key, one_click, unsubscribe_mailto, unsubscribe_url, web_secret
 
 if TYPE_CHECKING:
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
@@ -96,8 +98,9 @@ class Sent:
 
     @property
     def owed(self) -> bool:
-        """Whether recipients are still waiting for the issue after this run."""
-        return self.unreachable or any(d.status is DeliveryStatus.FAILED for d in self.deliveries)
+        """Whether recipients are still owed the issue after this run for a reason that may pass
+        (a 4xx, a dropped connection, no server); a 5xx refusal is final and is not retried."""
+        return self.unreachable or any(d.status is DeliveryStatus.PENDING for d in self.deliveries)
 
 
 @dataclass
@@ -204,16 +207,20 @@ def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: 
 
 
 def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, progress: Progress | None = None,
-         wait: timedelta | None = None) -> Sent:
+         wait: timedelta | None = None, retry_refused: bool = True) -> Sent:
     """Deliver today's issue to every recipient who does not have it yet.
 
     The first run of the day claims the issue, builds it and records it (with its rendered
     email) before delivering. A later run, or a second process at the same time, sends that
     recorded email to the recipients still owed: never a second issue, never a different one,
     no second bill from the model, and each recipient claimed before a message goes out.
+    ``retry_refused``: also try again the recipients a mail server refused with a 5xx (a person
+    running ``send`` after fixing an address); the service's retries leave them failed.
     """
     assert edges.transport is not None
-    to = unique_mailboxes(recipients or cfg.newsletter.to)
+    # One-click links need their key before any work; addresses that left by one are skipped.
+    secret = web_secret(cfg) if one_click(cfg) else None
+    to = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     key = todays_key(cfg, now)
     from newsletter.store import CLAIM_LEASE, StoredEmail
@@ -243,8 +250,8 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
         time.sleep(CLAIM_POLL_S)
 
     email = built.email if built else RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
-    deliveries = _deliver_all(cfg, edges, stored, key, email, to)
-    return Sent(email=email, deliveries=deliveries, problems=built.problems if built else [], built=built,
+    deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused)
+    return Sent(email=email, deliveries=deliveries, problems=(built.problems if built else []) + _write_archive(cfg, edges.store), built=built,
                 recorded_at=None if built else stored.created_at)
 
 
@@ -256,7 +263,7 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
     The briefings of an issue not yet built are written by the extractive writer: a dry run
     never runs up a model bill.
     """
-    to = unique_mailboxes(recipients or cfg.newsletter.to)
+    to = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     stored = edges.store.stored_email(todays_key(cfg, now))
     if stored is not None:
@@ -312,6 +319,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
         usage=getattr(summarizer, "usage", None) if summarizer.costly else None,
     )
     env = template_env(templates_folder(cfg))
+    env.globals["web_url"] = issue_url(cfg, issue.date)  # "View in browser", when [web] base_url is set
     email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
     return Built(issue, email, issue_document(issue), issue.problems + email.warnings)
 
@@ -327,9 +335,13 @@ def placements(issue: Issue) -> list[PlacedArticle]:
 # -- delivering -----------------------------------------------------------------------------------
 
 def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email: RenderedEmail,
-                 to: list[str]) -> list[Delivery]:
-    """Claim each owed recipient, hand the message over, record the outcome: one at a time, so a
-    crash or a second process never sends anyone a second copy."""
+                 to: list[str], *, secret: str | None = None, retry_refused: bool = True) -> list[Delivery]:
+    """Claim each owed recipient, hand the message over, record the outcome: one at a time.
+
+    The window for a duplicate is one message: a process killed after the server accepted it and
+    before "sent" was recorded leaves that recipient "sending", and the next start resends it with
+    the same Message-ID (the claim names its owner, so a dead process's claim is taken at once).
+    A second process never sends anyone a second copy."""
     store, transport, clock = edges.store, edges.transport, edges.clock
     sender = cfg.newsletter.sender
     ids = {r: message_id(key, r, sender) for r in to}
@@ -340,17 +352,21 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
         for rcpt in to:
             if edges.stop is not None and edges.stop.is_set():
                 break  # the service is stopping: the rest stay owed, for the next start
-            if before.get(rcpt) == DeliveryStatus.SENT or not store.claim_recipient(stored.issue_id, rcpt, clock.now()):
+            done_before = before.get(rcpt) == DeliveryStatus.SENT or (
+                not retry_refused and before.get(rcpt) == DeliveryStatus.FAILED)
+            if done_before or not store.claim_recipient(stored.issue_id, rcpt, clock.now(), edges.owner):
                 now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
                 out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
                 continue
             msg = build_message(email, sender, rcpt, msg_id=ids[rcpt], date=stored.created_at,
-                                unsubscribe_url=cfg.newsletter.unsubscribe_url)
+                                unsubscribe_url=unsubscribe_url(cfg, secret, rcpt) if secret
+                                else cfg.newsletter.unsubscribe_url,
+                                unsubscribe_mailto=unsubscribe_mailto(sender) if secret else None)
             try:
                 done = deliver(msg, rcpt, transport)
             except BaseException as e:
                 # The claim must not outlive this run: the recipient stays owed.
-                store.mark_delivery(stored.issue_id, rcpt, status=DeliveryStatus.FAILED, error=str(e)[:500],
+                store.mark_delivery(stored.issue_id, rcpt, status=DeliveryStatus.PENDING, error=str(e)[:500],
                                     at=clock.now())
                 raise
             done.at = clock.now()
@@ -360,6 +376,27 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     finally:
         transport.close()
     return out
+
+
+def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> list[str]:
+    """The recipients who have not left by a one-click link."""
+    gone = store.unsubscribed(cfg.newsletter.title)
+    kept = [r for r in to if address_key(r) not in gone]
+    if len(kept) < len(to):
+        log.info("skipping %d unsubscribed address(es)", len(to) - len(kept))
+    return kept
+
+
+def _write_archive(cfg: Config, store: Store) -> list[str]:
+    """The static archive after a send, when ``[web] archive`` names its folder; a failure is reported
+    with the issue's problems, never taken out on the readers who already have it."""
+    if not cfg.web.archive:
+        return []
+    try:
+        write_archive(cfg, store, cfg.resolve(cfg.web.archive), templates_folder(cfg))
+    except NewsletterError as e:
+        return [str(e)]
+    return []
 
 
 # -- small things ---------------------------------------------------------------------------------

@@ -92,6 +92,7 @@ deliveries = sa.Table(
     sa.Column("location", sa.Text),
     sa.Column("error", sa.Text),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.String(128)),  # host:pid:thread of the "sending" claim (migration 7)
 )
 
 # Model answers by key (model, prompt version, the cited sources' contents), for reuse (migration 5).
@@ -108,4 +109,12 @@ issue_claims = sa.Table(
     sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("owner", sa.String(128), nullable=False),
     sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+
+# Addresses that unsubscribed from a newsletter (its title) by their one-click link (migration 6).
+unsubscriptions = sa.Table(
+    "unsubscriptions", metadata,
+    sa.Column("newsletter", sa.String(512), primary_key=True),
+    sa.Column("address", sa.String(512), primary_key=True),  # the lower-cased address, as tokens name it
+    sa.Column("unsubscribed_at", UTCDateTime, nullable=False),
 )

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +34,7 @@ from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle,
 from newsletter.schema import (
     articles, deliveries, feeds, issue_articles, issue_claims, issues, model_answers, schema_migrations,
 )
+from newsletter.schema import unsubscriptions
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +229,8 @@ class Store:
     def claim_issue(self, key: str, owner: str, now: datetime) -> bool:
         """Take the right to build the issue ``key``: True for exactly one caller at a time.
 
-        A claim older than CLAIM_LEASE was left by a process that died mid-build; it is taken over.
+        A claim older than CLAIM_LEASE was left by a process that died mid-build; it is taken over,
+        at once when that process ran on this host and is gone.
         """
         try:
             with self.engine.begin() as conn:
@@ -235,8 +239,13 @@ class Store:
         except sa.exc.IntegrityError:
             pass
         with self.engine.begin() as conn:
-            stale = ((issue_claims.c.key == key) & (issue_claims.c.claimed_at < now - CLAIM_LEASE))
-            taken = conn.execute(issue_claims.update().where(stale).values(owner=owner, claimed_at=now)).rowcount
+            held = conn.execute(sa.select(issue_claims.c.owner).where(issue_claims.c.key == key)).scalar()
+            # A builder killed on this host frees the claim at once; one elsewhere after the lease.
+            stale = issue_claims.c.claimed_at < now - CLAIM_LEASE
+            if held is not None and owner_gone(held):
+                stale = issue_claims.c.owner == held
+            taken = conn.execute(issue_claims.update().where((issue_claims.c.key == key) & stale)
+                                 .values(owner=owner, claimed_at=now)).rowcount
         return taken == 1
 
     def release_issue(self, key: str, owner: str) -> None:
@@ -303,15 +312,25 @@ class Store:
             except sa.exc.IntegrityError:
                 pass  # another process added it first: the same row
 
-    def claim_recipient(self, issue_id: int, recipient: str, at: datetime) -> bool:
-        """Mark one owed delivery "sending": True for exactly one process. A stale "sending"
-        (its process died mid-message) may be claimed again after CLAIM_LEASE."""
+    def claim_recipient(self, issue_id: int, recipient: str, at: datetime, owner: str | None = None) -> bool:
+        """Mark one owed delivery "sending" by ``owner``: True for exactly one process. A "sending"
+        left by a process that died mid-message is claimed again: at once when its owner was a
+        process on this host that is gone (``owner_gone``), else after CLAIM_LEASE (another host's
+        process may still be talking to the mail server)."""
+        mine = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient)
         owed = deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED])
         stale = (deliveries.c.status == DeliveryStatus.SENDING) & (deliveries.c.updated_at < at - CLAIM_LEASE)
-        where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient) & (owed | stale)
         with self.engine.begin() as conn:
-            return conn.execute(deliveries.update().where(where).values(
-                status=DeliveryStatus.SENDING, updated_at=at)).rowcount == 1
+            if conn.execute(deliveries.update().where(mine & (owed | stale)).values(
+                    status=DeliveryStatus.SENDING, updated_at=at, claimed_by=owner)).rowcount == 1:
+                return True
+            row = conn.execute(sa.select(deliveries.c.status, deliveries.c.claimed_by).where(mine)).first()
+            if row is None or row.status != DeliveryStatus.SENDING or not owner_gone(row.claimed_by):
+                return False
+            # Compare-and-set on the dead owner: of two restarted processes, one takes it.
+            left = mine & (deliveries.c.status == DeliveryStatus.SENDING) & (deliveries.c.claimed_by == row.claimed_by)
+            return conn.execute(deliveries.update().where(left).values(
+                updated_at=at, claimed_by=owner)).rowcount == 1
 
     def mark_delivery(self, issue_id: int, recipient: str, *, status: DeliveryStatus, location: str | None = None,
                       error: str | None = None, at: datetime) -> None:
@@ -343,6 +362,44 @@ class Store:
         failing = [s for s in states if s.consecutive_failures and not s.gone]
         return (sorted(failing, key=lambda s: s.url), sorted((s for s in states if s.gone), key=lambda s: s.url))
 
+    # -- the web side: the archive and one-click unsubscribe ----------------
+
+    def archived_issues(self, key_prefix: str, limit: int | None = None) -> list[dict]:
+        """One newsletter's recorded issues, newest first: key, created_at, subject, document."""
+        q = (sa.select(issues.c.key, issues.c.created_at, issues.c.subject, issues.c.document)
+             .where(issues.c.key.startswith(key_prefix, autoescape=True))
+             .order_by(issues.c.key.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [row._asdict() for row in conn.execute(q)]
+
+    def recipients_of(self, key_prefix: str) -> set[str]:
+        """Every address one newsletter's recorded issues were owed to."""
+        q = (sa.select(deliveries.c.recipient).distinct().join(issues, issues.c.id == deliveries.c.issue_id)
+             .where(issues.c.key.startswith(key_prefix, autoescape=True)))
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
+
+    def unsubscribe(self, newsletter: str, address: str, at: datetime) -> bool:
+        """Record that ``address`` left ``newsletter``; False when it had already (a replayed link)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(unsubscriptions.insert().values(newsletter=newsletter, address=address,
+                                                             unsubscribed_at=at))
+            return True
+        except sa.exc.IntegrityError:
+            return False
+
+    def resubscribe(self, newsletter: str, address: str) -> bool:
+        """Forget that ``address`` left ``newsletter``; False when it had not."""
+        where = (unsubscriptions.c.newsletter == newsletter) & (unsubscriptions.c.address == address)
+        with self.engine.begin() as conn:
+            return conn.execute(unsubscriptions.delete().where(where)).rowcount > 0
+
+    def unsubscribed(self, newsletter: str) -> set[str]:
+        with self.engine.connect() as conn:
+            q = sa.select(unsubscriptions.c.address).where(unsubscriptions.c.newsletter == newsletter)
+            return {r[0] for r in conn.execute(q)}
+
 
 class AnswerCache:
     """Model answers by key, in the store: what the model summarizer reuses instead of asking again.
@@ -366,6 +423,29 @@ class AnswerCache:
                     conn.execute(model_answers.insert().values(key=key, answer=answer, created_at=self.now()))
         except sa.exc.SQLAlchemyError as e:
             log.warning("could not keep a model answer for reuse (%s)", e.__class__.__name__)
+
+
+def process_owner() -> str:
+    """Who holds a claim: host:pid:thread, so a restart on this host can tell whether the holder is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether a claim's owner was a process on this host that no longer runs. Unknown owners (an
+    older row, another host) are never presumed gone: their claim waits for CLAIM_LEASE."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False  # this process: another of its threads holds it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
 
 
 def _first_line(e: Exception) -> str:
