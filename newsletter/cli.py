@@ -171,6 +171,7 @@ def check(config_path: str | None) -> None:
     with _feed_progress(len(cfg.feeds)) as progress:
         reports = pipeline.check(cfg, SystemClock(), progress=progress)
     _feed_table(reports, title="Feeds", probe=True)
+    _report_unsubscribed(cfg)
     bad = [r for r in reports if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {len(reports)} feeds failed[/]")
@@ -196,10 +197,22 @@ def fetch(config_path: str | None) -> None:
     out.print(f"{new} new articles from {len(reports) - bad} feeds" + (f"; [red]{bad} failed[/]" if bad else ""))
 
 
+configs_option = click.option(
+    "--config", "-c", "config_paths", type=click.Path(dir_okay=False), multiple=True, metavar="FILE",
+    help="Config file, one per newsletter; repeat for several. Default: $NEWSLETTER_CONFIG, ./newsletter.toml, "
+         "then ./config/newsletter.toml.",
+)
+
+
+def _load_configs(paths: tuple[str, ...]) -> list[Config]:
+    """Each file is one newsletter; none given: the one default config."""
+    return [load_config(p) for p in paths] if paths else [load_config(None)]
+
+
 @cli.command()
-@config_option
-def run(config_path: str | None) -> None:
-    """Run the daily service: poll feeds all day, send the issue at send_at.
+@configs_option
+def run(config_paths: tuple[str, ...]) -> None:
+    """Run the daily service: poll feeds all day, send each issue at its send_at.
 
     \b
     Polls every [fetch] poll_minutes and sends at [newsletter] send_at in
@@ -207,45 +220,55 @@ def run(config_path: str | None) -> None:
     gone out and within [newsletter] grace_hours of send_at, it sends at once.
     A send that leaves recipients owed is retried with backoff through the day.
     \b
+    Several newsletters: one config file each, all given with -c. One process
+    and one scheduler serve them all; a feed that newsletters sharing a store
+    both read is fetched once per poll.
+    \b
     Ctrl-C or SIGTERM stops it cleanly: no new jobs, the message in flight
     finishes, a build in progress stops between stories recording nothing,
     one log line says what was cut off, exit 0. A second signal exits at once.
     \b
     Examples:
       newsletter run --config /etc/newsletter.toml
+      newsletter run -c /etc/newsletter/morning.toml -c /etc/newsletter/weekly.toml
       newsletter --log-format json run      one JSON object per log line
     """
     from newsletter import logs, service
 
-    cfg = load_config(config_path)
-    logs.hide_secrets(cfg)
+    cfgs = _load_configs(config_paths)
+    for cfg in cfgs:
+        logs.hide_secrets(cfg)
     # A service's log is its report: one line per job and outcome, even without -v.
     logging.getLogger("newsletter").setLevel(min(logging.getLogger().level, logging.INFO))
 
     def ready() -> None:
-        out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
-                  f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}. Ctrl-C stops.")
+        for cfg in cfgs:
+            out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
+                      f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}"
+                      + (f" ({cfg.newsletter.title})" if len(cfgs) > 1 else "") + ". Ctrl-C stops.",
+                      soft_wrap=True, highlight=False)
         out.file.flush()
 
-    sys.exit(service.serve(cfg, on_ready=ready))
+    sys.exit(service.serve(cfgs, on_ready=ready))
 
 
 @cli.command()
-@config_option
+@configs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the same as one JSON object.")
-def status(config_path: str | None, as_json: bool) -> None:
+def status(config_paths: tuple[str, ...], as_json: bool) -> None:
     """Show when the next issue goes out, what the last one did, and which feeds need a look.
 
     \b
-    For the configured newsletter: the next send (local and UTC); the last
-    issue (when, stories, model calls and tokens, recipients sent, failed or
-    owed); feeds failing, with their last error and since when; feeds disabled
-    by HTTP 410, with the command that re-enables each. Reads the store
-    read-only: safe beside a running service.
+    For each newsletter (one config file each, -c repeated as for run): the
+    next send (local and UTC); the last issue (when, stories, model calls and
+    tokens, recipients sent, failed or owed); feeds failing, with their last
+    error and since when; feeds disabled by HTTP 410, with the command that
+    re-enables each. Reads the store read-only: safe beside a running service.
     \b
     Examples:
       newsletter status
       newsletter status --json | jq .last_issue
+      newsletter status -c morning.toml -c weekly.toml --json | jq '.newsletters[].next_send'
     """
     import json
 
@@ -253,17 +276,23 @@ def status(config_path: str | None, as_json: bool) -> None:
     from newsletter.clock import SystemClock
     from newsletter.status import status_lines, status_report
 
-    cfg = load_config(config_path)
-    store = pipeline.open_store(cfg, readonly=True)
-    try:
-        report = status_report(cfg, store, SystemClock().now())
-    finally:
-        store.close()
+    reports = []
+    for cfg in _load_configs(config_paths):
+        store = pipeline.open_store(cfg, readonly=True)
+        try:
+            reports.append(status_report(cfg, store, SystemClock().now()))
+        finally:
+            store.close()
     if as_json:
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        # One newsletter: its report, as ever; several: {"newsletters": [...]} in the order given.
+        body = reports[0] if len(reports) == 1 else {"newsletters": reports}
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
-    for line in status_lines(report):
-        out.print(shown(line), soft_wrap=True, highlight=False)
+    for n, report in enumerate(reports):
+        if n:
+            out.print()
+        for line in status_lines(report):
+            out.print(shown(line), soft_wrap=True, highlight=False)
 
 
 @cli.group()
@@ -301,6 +330,109 @@ def feeds_enable(config_path: str | None, url: str) -> None:
     finally:
         store.close()
     out.print(f"enabled {shown(url)}: the next poll fetches it", soft_wrap=True, highlight=False)
+
+
+# -- the web side ---------------------------------------------------------------------------------
+
+@cli.command()
+@config_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="The folder to write the site into. Default: [web] archive.")
+def archive(config_path: str | None, out_dir: str | None) -> None:
+    """Write the static web archive of every recorded issue: index, pages, Atom and JSON feeds.
+
+    \b
+    The same issues always give the same files, so a cron job or a deploy can
+    run it at will. `send` writes it too when [web] archive is set. Copy the
+    folder to any web host, or let `newsletter serve` serve it.
+    \b
+    Example:
+      newsletter archive --out site/
+    """
+    from newsletter import pipeline
+    from newsletter.web.archive import write_archive
+
+    cfg = load_config(config_path)
+    folder = _archive_folder(cfg, out_dir)
+    store = pipeline.open_store(cfg, readonly=True)
+    try:
+        paths = write_archive(cfg, store, folder, pipeline.templates_folder(cfg))
+    finally:
+        store.close()
+    pages = sum(p.parent.name == "issues" for p in paths)
+    out.print(f"archive: {pages} issue page(s), index and feeds in {shown(str(folder))}", soft_wrap=True,
+              highlight=False)
+
+
+@cli.command()
+@config_option
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False), default=None,
+              help="The archive folder to serve. Default: [web] archive.")
+@click.option("--host", default=None, help="Address to bind. Default: [web] host (127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to bind. Default: [web] port (8026); 0 picks a free one.")
+def serve(config_path: str | None, archive_dir: str | None, host: str | None, port: int | None) -> None:
+    """Serve the archive and the one-click unsubscribe links until Ctrl-C.
+
+    \b
+    GET /u/TOKEN shows an Unsubscribe button; POST /u/TOKEN (the button, or
+    a mail client's one-click request, RFC 8058) records it in the store, and
+    send and run skip that address from then on. Binds to 127.0.0.1: put a
+    reverse proxy with TLS in front (README, "Publishing"). Needs the
+    variable [web] secret_env names, the same one `send` used.
+    \b
+    Example:
+      NEWSLETTER_WEB_SECRET=... newsletter serve --port 8026
+    """
+    from newsletter.web.serve import serve_forever
+
+    cfg = load_config(config_path)
+    serve_forever(cfg, _archive_folder(cfg, archive_dir, must_exist=True), host or cfg.web.host,
+                  cfg.web.port if port is None else port, on_ready=lambda url: (
+                      out.print(f"serving {url} (archive and unsubscribe links); Ctrl-C stops", soft_wrap=True,
+                                highlight=False), out.file.flush()))
+
+
+@cli.command()
+@config_option
+@click.argument("address")
+def resubscribe(config_path: str | None, address: str) -> None:
+    """Let an address that unsubscribed by its link receive issues again.
+
+    \b
+    The address must also be in [newsletter] to (add it back there first
+    if it was removed).
+    \b
+    Example:
+      newsletter resubscribe ann@example.org
+    """
+    from newsletter import pipeline
+    from newsletter.web.tokens import address_key
+
+    cfg = load_config(config_path)
+    store = pipeline.open_store(cfg)
+    try:
+        was = store.resubscribe(cfg.newsletter.title, address_key(address))
+    finally:
+        store.close()
+    listed = {address_key(a) for a in cfg.newsletter.to}
+    if was:
+        out.print(f"resubscribed {shown(address)}: the next issue goes to it"
+                  + ("" if address_key(address) in listed else ", once it is in [newsletter] to"),
+                  soft_wrap=True, highlight=False)
+    else:
+        out.print(f"{shown(address)} had not unsubscribed; nothing to change", soft_wrap=True, highlight=False)
+
+
+def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False) -> Path:
+    if given is None and not cfg.web.archive:
+        raise NewsletterError(f"{cfg.path}: no archive folder. Fix: pass --out/--archive DIR, or set "
+                              "[web] archive = \"site\" in the config.")
+    folder = Path(given) if given is not None else cfg.resolve(cfg.web.archive)
+    if must_exist and not folder.is_dir():
+        raise NewsletterError(f"archive folder {folder} not found. Fix: run `newsletter archive` first, "
+                              "or pass --archive with the folder it wrote.")
+    return folder
 
 
 # -- what the commands print ------------------------------------------------------------------------
@@ -386,6 +518,23 @@ def _report_dry_run(cfg: Config, dry) -> None:
                   f"via {cfg.delivery.transport} to {shown(', '.join(dry.would_send))}", soft_wrap=True)
     else:
         out.print(f"dry run: nothing to send; every recipient has {what}", soft_wrap=True)
+
+
+def _report_unsubscribed(cfg: Config) -> None:
+    """How many addresses left by a one-click link (they are skipped until `resubscribe`)."""
+    import sqlalchemy as sa
+
+    from newsletter import pipeline
+
+    store = pipeline.open_store(cfg, readonly=True)
+    try:
+        gone = store.unsubscribed(cfg.newsletter.title)
+    except sa.exc.DatabaseError:
+        gone = set()  # a store from before the web side: nobody could have unsubscribed yet
+    finally:
+        store.close()
+    out.print(f"{len(gone)} unsubscribed address(es)" + (": skipped by send and run; "
+              "`newsletter resubscribe ADDR` lets one back" if gone else ""), highlight=False)
 
 
 def _report_deliveries(deliveries: list[Delivery]) -> bool:

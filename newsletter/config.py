@@ -246,6 +246,20 @@ class RankingSettings(_Section):
     update_min_new_outlets: StrictInt = Field(1, ge=1, le=50)
 
 
+class WebSettings(_Section):
+    # Where the archive is published, e.g. "https://news.example.org/brief/": turns on the email's
+    # "View in browser" link and (with one_click_unsubscribe) per-recipient unsubscribe links.
+    base_url: WebURL = None
+    archive: str | None = None  # a folder: `send` writes the static archive there after each send
+    secret_env: str = "NEWSLETTER_WEB_SECRET"  # the variable holding the key of the unsubscribe tokens
+    one_click_unsubscribe: bool = True  # off when only the static archive is published and nothing runs `serve`
+    host: str = "127.0.0.1"  # `serve` binds here; put a TLS proxy in front rather than opening it up
+    port: StrictInt = Field(8026, ge=1, le=65535)
+    max_body_bytes: StrictInt = Field(4096, ge=256, le=1024 * 1024)  # a request body larger than this gets 413
+    feed_issues: StrictInt = Field(20, ge=1, le=1000)  # the newest issues the Atom and JSON feeds carry
+    json_feed: bool = True  # also write feed.json (JSON Feed 1.1) beside feed.xml
+
+
 class Config(_Section):
     newsletter: NewsletterSettings
     topics: list[Topic] = Field(min_length=1)
@@ -255,6 +269,7 @@ class Config(_Section):
     fetch: FetchSettings = FetchSettings()
     grouping: GroupingSettings = GroupingSettings()
     ranking: RankingSettings = RankingSettings()
+    web: WebSettings = WebSettings()
 
     path: Path = Field(default=Path("newsletter.toml"), exclude=True)
 

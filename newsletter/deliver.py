@@ -21,6 +21,8 @@ import socket
 import ssl
 import tempfile
 from datetime import datetime
+import email.policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
@@ -55,7 +57,7 @@ def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: 
                   unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None) -> EmailMessage:
     """``date`` is when the issue was made: every copy of one issue carries the same. ``unsubscribe_url``
     may be the recipient's own one-click link; ``unsubscribe_mailto`` is offered beside it (RFC 2369)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = email.subject
@@ -67,6 +69,19 @@ def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: 
     msg.set_content(email.text, subtype="plain", charset="utf-8")
     msg.add_alternative(email.html, subtype="html", charset="utf-8")
     return msg
+
+
+class _ListHeader(UnstructuredHeader):
+    """List-Unsubscribe folded only between its <URL>s: the default policy would encode a URL longer
+    than a line as =?utf-8?q?...?=, and no mail client reads a link out of that."""
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: " + ("," + policy.linesep + " ").join(str(self).split(", ")) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _ListHeader)
+_POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 
 class FileTransport:

@@ -41,7 +41,7 @@ from newsletter.errors import ConfigError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
-    Article, Delivery, DeliveryStatus, FeedReport, Issue, PlacedArticle, RenderedEmail, issue_key,
+    Article, Delivery, DeliveryStatus, FeedReport, FeedSource, Issue, PlacedArticle, RenderedEmail, issue_key,
 )
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
@@ -179,10 +179,13 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
 
 # -- commands --------------------------------------------------------------------------------------
 
-def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None) -> list[FeedReport]:
+def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None,
+          sources: list[FeedSource] | None = None) -> list[FeedReport]:
     """Pull every feed once and store what is new, then forget articles past ``[store] keep_days``:
-    the ``fetch`` command and the polling job."""
-    reports = ingest_feeds(cfg.feeds, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
+    the ``fetch`` command and the polling job. ``sources``: other feeds than ``cfg``'s (the service's
+    poll of the feeds of every newsletter sharing one store, each fetched once)."""
+    reports = ingest_feeds(cfg.feeds if sources is None else sources, edges.store, settings=cfg.fetch,
+                           clock=edges.clock, http=edges.http,
                            progress=progress, stop=edges.stop)
     forgotten = edges.store.forget_articles(edges.clock.now() - timedelta(days=cfg.store.keep_days))
     if forgotten:

@@ -148,11 +148,12 @@ class SendTrigger(BaseTrigger):
         return f"send at {self.cfg.newsletter.send_at} {self.cfg.newsletter.timezone} ({self.cfg.newsletter.days})"
 
 
-def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object],
-             send: Callable[[], object], poll_now: bool = False) -> Callable[[], None]:
+def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object] | None,
+             send: Callable[[], object], poll_now: bool = False, prefix: str = "") -> Callable[[], None]:
     """Add the poll and daily send jobs; returns a function that runs the send job once, now
     (the catch-up after a restart), through the same guard and retries. ``poll_now``: the first
-    poll at once rather than one interval after the start."""
+    poll at once rather than one interval after the start. ``poll`` None: no poll job (the service
+    polls feeds shared by several newsletters itself); ``prefix`` keeps each newsletter's job ids apart."""
     attempts = count(1)
     retry_ids = count(1)
     grace_s = max(1, round(cfg.newsletter.grace_hours * 3600))  # a machine that slept through send_at
@@ -175,7 +176,7 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
                 return
             log.warning("recipients are still owed today's issue; trying again at %s", when.strftime("%H:%M:%S"),
                         extra={"job": "send", "retry_at": when.isoformat()})
-            scheduler.add_job(guarded_send, DateTrigger(run_date=when), id=f"send-retry-{next(retry_ids)}",
+            scheduler.add_job(guarded_send, DateTrigger(run_date=when), id=f"{prefix}send-retry-{next(retry_ids)}",
                               name="retry the daily issue", misfire_grace_time=grace_s)
 
     def daily_send() -> None:
@@ -183,14 +184,15 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
         attempts = count(1)  # a new day, a new round of retries
         guarded_send()
 
-    scheduler.add_job(daily_send, SendTrigger(cfg), id="send", name="send the daily issue",
+    scheduler.add_job(daily_send, SendTrigger(cfg), id=f"{prefix}send", name="send the daily issue",
                       misfire_grace_time=grace_s, coalesce=True, max_instances=1)
     first_poll = {"next_run_time": datetime.now(timezone.utc)} if poll_now else {}
-    scheduler.add_job(
-        _guarded("poll", poll), IntervalTrigger(minutes=cfg.fetch.poll_minutes, timezone=cfg.newsletter.tz),
-        id="poll", name="poll feeds", coalesce=True, max_instances=1, **first_poll,
-    )
-    return lambda: scheduler.add_job(guarded_send, id="catch-up", name="send today's overdue issue")
+    if poll is not None:
+        scheduler.add_job(
+            _guarded("poll", poll), IntervalTrigger(minutes=cfg.fetch.poll_minutes, timezone=cfg.newsletter.tz),
+            id="poll", name="poll feeds", coalesce=True, max_instances=1, **first_poll,
+        )
+    return lambda: scheduler.add_job(guarded_send, id=f"{prefix}catch-up", name="send today's overdue issue")
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:

@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from newsletter import schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
-from newsletter.errors import DeliveryError, Stopped
-from newsletter.models import DeliveryStatus, FeedReport
+from newsletter.errors import ConfigError, DeliveryError, Stopped
+from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import Sent, fetch, make_transport, open_edges, send, todays_key
 
 log = logging.getLogger(__name__)
@@ -43,14 +45,18 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Service:
-    """The jobs ``run`` schedules, sharing one stop event, and what a stop cut off."""
+    """The jobs ``run`` schedules for its newsletters, sharing one stop event, and what a stop cut off."""
 
-    def __init__(self, cfg: Config):
-        self.cfg = cfg
+    def __init__(self, cfgs: list[Config]):
+        self.cfgs = cfgs
         self.stop = threading.Event()
         self.cut_off: list[str] = []
         self.running: dict[str, str] = {}  # job name -> what it is doing, for the stop's lines
         self._lock = threading.Lock()
+
+    @property
+    def cfg(self) -> Config:
+        return self.cfgs[0]
 
     @contextmanager
     def _job(self, name: str, doing: str) -> Iterator[None]:
@@ -63,75 +69,121 @@ class Service:
         except Stopped as e:
             with self._lock:
                 self.cut_off.append(f"{name}: {e}")
-            log.warning("%s stopped: %s", name, e, extra={"job": name, "outcome": "stopped"})
+            log.warning("%s stopped: %s", name, e, extra={"job": name.split()[0], "outcome": "stopped"})
             raise
         finally:
             with self._lock:
                 self.running.pop(name, None)
 
-    def poll(self) -> list[FeedReport]:
-        cfg = self.cfg
-        with self._job("poll", f"polling {len(cfg.feeds)} feeds"):
-            with open_edges(cfg, summarize=False) as edges:
+    def poll(self, group: list[Config] | None = None) -> list[FeedReport]:
+        """Poll the feeds of the newsletters in ``group`` (all by default), which share one store:
+        a feed two newsletters read is fetched once."""
+        group = group or self.cfgs
+        lead, sources = poll_plan(group)
+        with self._job("poll", f"polling {len(sources)} feeds"):
+            with open_edges(lead, summarize=False) as edges:
                 edges.stop = self.stop
-                reports = fetch(cfg, edges)
+                reports = fetch(lead, edges, sources=sources)
         new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)
         log.info("poll: %d feeds, %d new articles, %d failed", len(reports), new, failed,
                  extra={"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
                         "new_articles": new, "failed": failed})
         return reports
 
-    def send(self) -> Sent:
+    def send(self, cfg: Config | None = None) -> Sent:
         """The daily send, the catch-up after a restart, and each retry: one guarded path."""
-        cfg = self.cfg
+        cfg = cfg or self.cfg
         to = unique_mailboxes(cfg.newsletter.to)
-        with self._job("send", f"sending today's issue to {len(to)} recipients"):
+        # Several newsletters: each line names its own; one: the plain "send:" an operator knows.
+        label = "send" if len(self.cfgs) == 1 else f"send [{cfg.newsletter.title}]"
+        fields = {"job": "send", "newsletter": cfg.newsletter.title}
+        with self._job(label, f"sending today's {cfg.newsletter.title} to {len(to)} recipients"):
             try:
                 with open_edges(cfg, transport=True) as edges:
                     edges.stop = self.stop
-                    sent = send(cfg, edges)
+                    # A 5xx refusal is the server's final word: the retries leave it failed.
+                    sent = send(cfg, edges, retry_refused=False)
             except DeliveryError as e:
-                log.warning("send: failed before any delivery (%s); %d owed", e, len(to),
-                            extra={"job": "send", "outcome": "failed", "sent": 0, "failed": 0, "owed": len(to)})
+                log.warning("%s: failed before any delivery (%s); %d owed", label, e, len(to),
+                            extra={**fields, "outcome": "failed", "sent": 0, "failed": 0, "owed": len(to)})
                 return Sent(email=None, problems=[str(e)], unreachable=True)
             for p in sent.problems:
                 log.warning("%s", p)
             now_sent = sum(d.ok and not d.earlier for d in sent.deliveries)
             had = sum(d.earlier and d.status is DeliveryStatus.SENT for d in sent.deliveries)
             failed = sum(d.status is DeliveryStatus.FAILED for d in sent.deliveries)
-            owed = len(to) - now_sent - had
+            owed = len(to) - now_sent - had - failed
             if sent.in_progress:
-                log.info("send: another process is building today's issue; it delivers it",
-                         extra={"job": "send", "outcome": "elsewhere"})
+                log.info("%s: another process is building today's issue; it delivers it", label,
+                         extra={**fields, "outcome": "elsewhere"})
                 return sent
-            log.info("send: issue sent to %d, %d failed, %d had it already, %d owed", now_sent, failed, had, owed,
-                     extra={"job": "send", "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
-                            "had_it": had, "owed": owed})
+            log.info("%s: issue sent to %d, %d failed, %d had it already, %d owed", label, now_sent, failed, had,
+                     owed, extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
+                                  "had_it": had, "owed": owed})
             if self.stop.is_set() and owed:
                 raise Stopped(f"stopped after the message in flight; {owed} recipients owed get it at the next start")
             return sent
 
 
-def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> int:
-    """Run the daily service until a signal; returns the exit status."""
+def poll_plan(group: list[Config]) -> tuple[Config, list[FeedSource]]:
+    """For newsletters sharing one store: whose [fetch] and [store] settings the poll uses (the
+    first's), and every feed once, in the order the configs name them."""
+    seen: dict[str, FeedSource] = {}
+    for cfg in group:
+        for source in cfg.feeds:
+            seen.setdefault(source.url, source)
+    return group[0], list(seen.values())
+
+
+def by_store(cfgs: list[Config]) -> list[list[Config]]:
+    """The newsletters grouped by the store they use: one poll job per store."""
+    groups: dict[str, list[Config]] = {}
+    for cfg in cfgs:
+        groups.setdefault(cfg.store_url, []).append(cfg)
+    return list(groups.values())
+
+
+def check_together(cfgs: list[Config]) -> None:
+    """Mistakes only visible across files: two newsletters with one title would share one issue a day
+    (the key is title + day); two on one store forgetting articles at different ages would delete
+    what the other still needs."""
+    titles: dict[str, Config] = {}
+    stores: dict[str, Config] = {}
+    for cfg in cfgs:
+        first = titles.setdefault(cfg.newsletter.title, cfg)
+        if first is not cfg:
+            raise ConfigError(cfg.path, "[newsletter] title", f"{cfg.newsletter.title!r} is also the title in "
+                              f"{first.path}; each newsletter's issues are kept by title and day.",
+                              "give each newsletter its own title.")
+        lead = stores.setdefault(cfg.store_url, cfg)
+        if lead.store.keep_days != cfg.store.keep_days:
+            raise ConfigError(cfg.path, "[store] keep_days", f"{cfg.store.keep_days:g} differs from "
+                              f"{lead.store.keep_days:g} in {lead.path}, which uses the same store.",
+                              "use one keep_days for newsletters sharing a store, or give each its own [store] url.")
+
+
+def serve(cfgs: Config | list[Config], *, on_ready: Callable[[], None] | None = None) -> int:
+    """Run the daily service for one or several newsletters until a signal; returns the exit status."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
-    service = Service(cfg)
+    cfgs = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
+    check_together(cfgs)
+    for cfg in cfgs:
+        make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
+    service = Service(cfgs)
     now = datetime.now(timezone.utc)
-    with open_edges(cfg, summarize=False) as edges:
-        delivered = edges.store.issue_delivered(todays_key(cfg, now), unique_mailboxes(cfg.newsletter.to))
-    missed = schedule.missed_send(cfg, now, delivered)
-    scheduler = BackgroundScheduler(timezone=cfg.newsletter.tz)
-    # A fresh start polls at once, unless it sends at once (the send fetches first anyway).
-    catch_up = missed is not None and missed.catch_up
-    send_now = schedule.add_jobs(scheduler, cfg, poll=service.poll, send=service.send, poll_now=not catch_up)
-    if catch_up:
-        send_now()
-    elif missed is not None:
-        log.warning("skipped today's %s send: started %.1f h after it, past [newsletter] grace_hours = %g; "
-                    "the next issue carries the news", cfg.newsletter.send_at, missed.late.total_seconds() / 3600,
-                    cfg.newsletter.grace_hours, extra={"job": "send", "outcome": "skipped"})
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    catching_up: set[str] = set()
+    for cfg in cfgs:
+        prefix = "" if len(cfgs) == 1 else f"{cfg.newsletter.title}/"
+        if _schedule_newsletter(scheduler, service, cfg, now, prefix):
+            catching_up.add(cfg.newsletter.title)
+    for n, group in enumerate(by_store(cfgs)):
+        # A fresh start polls at once, unless every newsletter of the store sends at once (a send fetches first).
+        at_once = not all(c.newsletter.title in catching_up for c in group)
+        first = {"next_run_time": datetime.now(timezone.utc)} if at_once else {}
+        scheduler.add_job(_poll_job(service, group), IntervalTrigger(minutes=min(c.fetch.poll_minutes for c in group)),
+                          id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
 
     received: list[int] = []
 
@@ -145,7 +197,10 @@ def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
     try:
         scheduler.start()
-        log.info("next issue at %s", schedule.next_send(cfg, now).astimezone(cfg.newsletter.tz).isoformat())
+        for cfg in cfgs:
+            label = "" if len(cfgs) == 1 else f"{cfg.newsletter.title}: "
+            log.info("%snext issue at %s", label,
+                     schedule.next_send(cfg, now).astimezone(cfg.newsletter.tz).isoformat())
         if on_ready is not None:
             on_ready()
         while not service.stop.wait(WAKE_S):
@@ -154,6 +209,35 @@ def serve(cfg: Config, *, on_ready: Callable[[], None] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime, prefix: str) -> bool:
+    """Add one newsletter's send jobs; send at once when today's was missed within grace. True if it does."""
+    with open_edges(cfg, summarize=False) as edges:
+        delivered = edges.store.issue_delivered(todays_key(cfg, now), unique_mailboxes(cfg.newsletter.to))
+    missed = schedule.missed_send(cfg, now, delivered)
+    send_now = schedule.add_jobs(scheduler, cfg, poll=None, send=lambda: service.send(cfg), prefix=prefix)
+    if missed is not None and missed.catch_up:
+        send_now()
+        return True
+    if missed is not None:
+        log.warning("%sskipped today's %s send: started %.1f h after it, past [newsletter] grace_hours = %g; "
+                    "the next issue carries the news", f"{cfg.newsletter.title}: " if prefix else "",
+                    cfg.newsletter.send_at, missed.late.total_seconds() / 3600, cfg.newsletter.grace_hours,
+                    extra={"job": "send", "outcome": "skipped", "newsletter": cfg.newsletter.title})
+    return False
+
+
+def _poll_job(service: Service, group: list[Config]) -> Callable[[], None]:
+    def poll_job() -> None:
+        try:
+            service.poll(group)
+        except Stopped:
+            pass  # the service is stopping; the job said what it cut off
+        except Exception:  # noqa: BLE001 - a failed turn must not stop the service
+            log.exception("poll job failed; it runs again at its next turn")
+
+    return poll_job
 
 
 def _stop(service: Service, scheduler, signame: str) -> int:

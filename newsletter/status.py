@@ -54,8 +54,9 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "prompt_tokens": row["prompt_tokens"],
         "completion_tokens": row["completion_tokens"],
         "recipients": {"sent": sent, "failed": failed,
-                       # pending, sending or failed, or not yet listed: everyone configured who has not had it
-                       "owed": max(recipients, sum(counts.values())) - sent},
+                       # pending or sending, or not yet listed: everyone configured still waiting (a 5xx
+                       # refusal is final: failed, not owed)
+                       "owed": max(recipients, sum(counts.values())) - sent - failed},
     }
 
 

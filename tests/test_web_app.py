@@ -1,0 +1,232 @@
+"""`newsletter serve`'s app over real HTTP: the archive, one-click unsubscribe (RFC 8058) and what it
+refuses; and what an unsubscription changes for send, check and resubscribe."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import http.client
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from conftest import NewsletterProcess, run_cli
+from email_demo import DEMO_MORNING
+from web_demo import SECRET, record_demo_issues, served, web_config
+
+from newsletter.clock import FixedClock
+from newsletter.deliver import FileTransport
+from newsletter.pipeline import Edges, send
+from newsletter.store import Store
+from newsletter.summarize import extractive_summarizer
+from newsletter.web.app import make_app
+from newsletter.web.archive import write_archive
+from newsletter.web.tokens import unsubscribe_token
+
+BASE = "https://news.example.org/brief/"
+TITLE = "The Meridian Brief"
+READER, NEWSROOM = "reader@example.org", "newsroom@example.com"  # the demo config's recipients
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")  # any email address on a page
+ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type": "application/x-www-form-urlencoded"}}
+
+
+@pytest.fixture
+def web(tmp_path):
+    """The demo's two issues archived, and the app serving them: (cfg, store, base URL, archive folder)."""
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    store = Store.open(cfg.store_url)
+    record_demo_issues(cfg, store)
+    folder = tmp_path / "config" / "site"
+    write_archive(cfg, store, folder)
+    with served(make_app(cfg, store, folder, SECRET)) as url:
+        yield cfg, store, url, folder
+    store.close()
+
+
+def token(address: str = READER, *, newsletter: str = TITLE, secret: str = SECRET) -> str:
+    return unsubscribe_token(secret, newsletter, address)
+
+
+def test_the_archive_is_served_with_its_pages_and_feed(web):
+    _, _, url, _ = web
+    index = httpx.get(url + "/")
+    assert index.status_code == 200 and "Thursday, 26 November 2026" in index.text
+    page = httpx.get(url + "/issues/2026-11-25.html")
+    assert page.status_code == 200 and "In this issue" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer" and "frame-ancestors 'none'" in page.headers[
+        "content-security-policy"]
+    feed = httpx.get(url + "/feed.xml")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith(("application/xml", "text/xml"))
+    assert httpx.get(url + "/issues/2030-01-01.html").status_code == 404
+
+
+def test_a_link_scanner_following_the_link_unsubscribes_no_one(web):
+    _, store, url, _ = web
+    for method in ("GET", "HEAD"):
+        r = httpx.request(method, f"{url}/u/{token()}")
+        assert r.status_code == 200
+    page = httpx.get(f"{url}/u/{token()}").text
+    assert '<form method="post"' in page and ">Unsubscribe</button>" in page
+    assert store.unsubscribed(TITLE) == set()
+
+
+def test_one_click_post_unsubscribes_and_a_replay_changes_nothing(web):
+    _, store, url, _ = web
+    first = httpx.post(f"{url}/u/{token()}", **ONE_CLICK)
+    assert first.status_code == 200 and "You are unsubscribed" in first.text
+    assert store.unsubscribed(TITLE) == {READER}
+    again = httpx.post(f"{url}/u/{token()}", **ONE_CLICK)
+    assert again.status_code == 200 and again.text == first.text
+    assert store.unsubscribed(TITLE) == {READER}
+    assert first.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(lambda: "A" * 43, id="forged"),
+    pytest.param(lambda: token()[:-1], id="truncated"),
+    pytest.param(lambda: token()[:-1] + ("A" if token()[-1] != "A" else "B"), id="one-character-changed"),
+    pytest.param(lambda: token(newsletter="Another Brief"), id="other-newsletter"),
+    pytest.param(lambda: token(secret="another-secret-0123456789"), id="other-key"),
+    pytest.param(lambda: token("stranger@example.net"), id="not-a-recipient"),
+    pytest.param(lambda: "", id="empty"),
+])
+def test_a_token_that_is_not_ours_gets_403_and_changes_nothing(web, bad):
+    _, store, url, _ = web
+    path = f"{url}/u/{bad()}"
+    for r in (httpx.get(path), httpx.post(path, **ONE_CLICK)):
+        if bad() == "":
+            assert r.status_code in (403, 404, 405)
+            continue
+        assert r.status_code == 403 and "This link is not valid" in r.text
+    assert store.unsubscribed(TITLE) == set()
+
+
+def test_no_answer_tells_who_is_subscribed(web):
+    _, _, url, _ = web
+    before = {a: httpx.get(f"{url}/u/{token(a)}").text for a in (READER, NEWSROOM)}
+    assert before[READER] == before[NEWSROOM] and not ADDRESS.search(before[READER])
+    httpx.post(f"{url}/u/{token(NEWSROOM)}", **ONE_CLICK)
+    assert httpx.get(f"{url}/u/{token(NEWSROOM)}").text == before[READER]  # left already: the same page
+    refused = {httpx.post(f"{url}/u/{t}", **ONE_CLICK).text for t in ("A" * 43, token("x@example.net"))}
+    assert len(refused) == 1 and not ADDRESS.search(refused.pop())
+
+
+def test_an_oversized_body_gets_413_and_changes_nothing(web):
+    cfg, store, url, _ = web
+    limit = cfg.web.max_body_bytes
+    big = httpx.post(f"{url}/u/{token()}", content=b"x" * (limit + 1), headers=ONE_CLICK["headers"])
+    assert big.status_code == 413
+
+    def chunks():  # no Content-Length: the app must count what arrives
+        for _ in range(limit // 1000 + 2):
+            yield b"y" * 1000
+
+    chunked = httpx.post(f"{url}/u/{token()}", content=chunks(), headers=ONE_CLICK["headers"])
+    assert chunked.status_code == 413
+    assert store.unsubscribed(TITLE) == set()
+    assert httpx.post(f"{url}/u/{token()}", content=b"z" * limit).status_code == 200  # at the limit: fine
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/issues/../../secret.txt", "/%2e%2e/secret.txt", "/issues/%2e%2e/%2e%2e/secret.txt",
+    "/..%2fsecret.txt", "/issues/..%2f..%2fsecret.txt", "/%2e%2e%5csecret.txt", "//etc/passwd", "/../../../../etc/passwd",
+])
+def test_paths_out_of_the_archive_are_refused(web, path):
+    _, _, url, folder = web
+    (folder.parent / "secret.txt").write_text("TOP SECRET: the store's neighbour\n")
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request("GET", path)  # sent as written: no client-side normalising of ".."
+    r = conn.getresponse()
+    body = r.read().decode(errors="replace")
+    conn.close()
+    assert r.status in (400, 404), (path, r.status)
+    assert "TOP SECRET" not in body and "root:" not in body
+
+
+def test_the_app_writes_nothing_but_the_store(web, tmp_path):
+    _, store, url, folder = web
+
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in tmp_path.rglob("*") if p.is_file() and not re.search(r"\.db(-wal|-shm|-journal)?$", p.name)}
+
+    before = files()
+    httpx.get(url + "/")
+    httpx.get(f"{url}/u/{token()}")
+    httpx.post(f"{url}/u/{token()}", **ONE_CLICK)
+    httpx.post(f"{url}/u/{'A' * 43}", **ONE_CLICK)
+    assert files() == before
+    assert store.unsubscribed(TITLE) == {READER}
+
+
+def test_send_skips_the_unsubscribed_and_gives_each_recipient_a_link_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_WEB_SECRET", SECRET)
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    store = Store.open(cfg.store_url)
+    try:
+        store.unsubscribe(TITLE, NEWSROOM, DEMO_MORNING)
+        outbox = tmp_path / "outbox"
+        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer(), transport=FileTransport(outbox))
+        sent = send(cfg, edges)
+    finally:
+        store.close()
+    assert [d.recipient for d in sent.deliveries] == [READER]
+    [eml] = list(outbox.glob("*.eml"))
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert re.sub(r"\r?\n[ \t]", " ", msg["List-Unsubscribe"]) == (f"<{BASE}u/{token(READER)}>, "
+                                       "<mailto:brief@meridian-brief.example.com?subject=unsubscribe>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # ...and the send wrote the archive, with the page its "View in browser" link names.
+    assert f"{BASE}issues/2026-11-25.html" in msg.get_body(("html",)).get_content()
+    assert (cfg.resolve("site") / "issues" / "2026-11-25.html").is_file()
+
+
+def test_send_without_the_secret_says_which_variable_to_set(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    result = run_cli("send", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": ""})
+    assert result.exit_code == 2
+    assert "[web] secret_env" in result.stderr and "NEWSLETTER_WEB_SECRET" in result.stderr
+    assert not (tmp_path / "config" / "outbox").exists()
+
+
+def test_check_counts_the_unsubscribed_and_resubscribe_lets_one_back(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    store.unsubscribe(TITLE, READER, DEMO_MORNING)
+    store.close()
+    assert "1 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path)).stdout
+    result = run_cli("resubscribe", "--config", str(cfg.path), "Reader@Example.org")
+    assert result.exit_code == 0 and "resubscribed" in result.stdout
+    assert "0 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path)).stdout
+    assert "had not unsubscribed" in run_cli("resubscribe", "--config", str(cfg.path), READER).stdout
+
+
+def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    store = Store.open(cfg.store_url)
+    record_demo_issues(cfg, store)
+    write_archive(cfg, store, cfg.resolve("site"))
+    store.close()
+    env = {"NEWSLETTER_WEB_SECRET": SECRET}
+    with NewsletterProcess("-vv", "serve", "--config", cfg.path, "--port", "0", cwd=tmp_path, env=env) as proc:
+        line = proc.wait_for("serving http://127.0.0.1:")
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        assert httpx.get(url).status_code == 200
+        assert httpx.post(f"{url}u/{token()}", **ONE_CLICK).status_code == 200
+        assert httpx.post(f"{url}u/{'A' * 43}", **ONE_CLICK).status_code == 403
+        proc.interrupt()
+    store = Store.open(cfg.store_url)
+    assert store.unsubscribed(TITLE) == {READER}
+    store.close()
+    logs = proc.stdout + proc.stderr
+    assert token() not in logs and SECRET not in logs
+
+
+def test_serve_without_an_archive_says_how_to_make_one(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    result = run_cli("serve", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": SECRET})
+    assert result.exit_code != 0 and "newsletter archive" in result.stderr

@@ -1,0 +1,151 @@
+"""The static archive: its pages, its feeds, and that archiving again changes nothing; the email's
+"View in browser" link; `newsletter archive`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import run_cli
+from email_demo import demo_email
+from web_demo import record_demo_issues, web_config
+
+from newsletter.render import issue_document
+from newsletter.store import Store
+from newsletter.web.archive import write_archive
+
+BASE = "https://news.example.org/brief/"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder``: its content's hash and its mtime."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    store = Store.open(cfg.store_url)
+    record_demo_issues(cfg, store)
+    yield cfg, store, tmp_path / "site"
+    store.close()
+
+
+def test_the_archive_has_an_index_newest_first_and_a_page_per_issue(site):
+    cfg, store, folder = site
+    write_archive(cfg, store, folder)
+    index = (folder / "index.html").read_text()
+    assert index.index("Thursday, 26 November 2026") < index.index("Wednesday, 25 November 2026")
+    assert 'href="issues/2026-11-26.html"' in index and 'href="issues/2026-11-25.html"' in index
+    page = (folder / "issues" / "2026-11-25.html").read_text()
+    email = demo_email()
+    # Every briefing and Recent news item of the email is on the page, in the same order.
+    headlines = [b.headline for b in email.issue.briefings] + [i.headline for i in email.issue.sidebar]
+    found = [page.find(_escaped(h)) for h in headlines]
+    assert -1 not in found and found == sorted(found)
+    assert '<aside class="side"' in page and "prefers-color-scheme: dark" in page
+    assert 'rel="prev"' not in page and 'href="2026-11-26.html"' not in page  # links are from the site's root
+    assert 'href="../issues/2026-11-26.html" rel="next"' in page
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+
+
+def test_archiving_again_writes_the_same_files_and_touches_none(site):
+    cfg, store, folder = site
+    write_archive(cfg, store, folder)
+    first = snapshot(folder)
+    write_archive(cfg, store, folder)
+    assert snapshot(folder) == first
+    assert sorted(first) == ["feed.json", "feed.xml", "index.html", "issues/2026-11-25.html", "issues/2026-11-26.html"]
+
+
+def test_the_atom_feed_is_valid_and_stable_across_runs(site, tmp_path):
+    cfg, store, folder = site
+    write_archive(cfg, store, folder)
+    write_archive(cfg, store, tmp_path / "again")
+    feeds = [feedparser.parse((f / "feed.xml").read_bytes()) for f in (folder, tmp_path / "again")]
+    for feed in feeds:
+        assert not feed.bozo, feed.get("bozo_exception")
+        assert feed.feed.title == "The Meridian Brief"
+        assert [e.link for e in feed.entries] == [BASE + "issues/2026-11-26.html", BASE + "issues/2026-11-25.html"]
+        assert [e.updated for e in feed.entries] == ["2026-11-26T06:00:00Z", "2026-11-25T06:00:00Z"]
+        # Each entry is the issue itself, as HTML: its briefings with their cited sources.
+        content = feed.entries[0].content[0]
+        assert content.type == "text/html"
+        assert demo_email().issue.briefings[0].headline in content.value and 'class="cite"' in content.value
+    a, b = feeds
+    assert [e.id for e in a.entries] == [e.id for e in b.entries]
+    assert len({e.id for e in a.entries}) == 2 and all(e.id.startswith("urn:uuid:") for e in a.entries)
+    assert a.feed.updated == b.feed.updated == "2026-11-26T06:00:00Z"
+
+
+def test_the_json_feed_carries_the_same_entries(site):
+    cfg, store, folder = site
+    write_archive(cfg, store, folder)
+    atom = feedparser.parse((folder / "feed.xml").read_bytes())
+    doc = json.loads((folder / "feed.json").read_text())
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["feed_url"] == BASE + "feed.json"
+    assert [i["id"] for i in doc["items"]] == [e.id for e in atom.entries]
+    assert [i["url"] for i in doc["items"]] == [e.link for e in atom.entries]
+
+
+def test_feed_text_is_escaped_on_pages_and_in_feeds(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    doc = issue_document(demo_email().issue)
+    hostile = "<script>alert(1)</script> & <img src=x onerror=alert(2)>"
+    doc["stories"][0]["headline"] = hostile
+    doc["stories"][0]["sources"][0]["url"] = "javascript:alert(3)"
+    record_demo_issues(cfg, store, 1, document=doc)
+    write_archive(cfg, store, tmp_path / "site")
+    store.close()
+    page = (tmp_path / "site" / "issues" / "2026-11-25.html").read_text()
+    assert "<script>" not in page and "<img src=x" not in page and "javascript:" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    entry = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes()).entries[0]
+    # Once unescaped by the reader, the entry's HTML still shows the headline as text.
+    assert "&lt;script&gt;" in entry.content[0].value
+
+
+def test_the_email_links_to_its_page_when_base_url_is_set(tmp_path):
+    from email_demo import DEMO_MORNING
+
+    from newsletter.clock import FixedClock
+    from newsletter.pipeline import Edges, build, fetch
+    from newsletter.summarize import extractive_summarizer
+
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    try:
+        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
+        email = build(cfg, edges, fetch(cfg, edges)).email
+    finally:
+        store.close()
+    url = BASE + "issues/2026-11-25.html"
+    assert re.search(rf'<a class="link" href="{re.escape(url)}"[^>]*>View in browser</a>', email.html)
+    assert f"View in browser: {url}" in email.text
+    assert "View in browser" not in demo_email().html  # the demo sets no base_url
+
+
+def test_archive_command_writes_the_site_and_says_where(site):
+    cfg, store, folder = site
+    out = folder.parent / "public"
+    result = run_cli("archive", "--config", str(cfg.path), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "2 issue page(s)" in result.stdout
+    assert (out / "issues" / "2026-11-26.html").is_file()
+
+
+def test_archive_command_without_a_folder_says_how_to_name_one(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    result = run_cli("archive", "--config", str(cfg.path))
+    assert result.exit_code != 0
+    assert "[web] archive" in result.stderr and "--out" in result.stderr
