@@ -43,8 +43,8 @@ from newsletter.group.quality import load_ecbplus, load_labelled, pairwise, pred
 ECBPLUS = ROOT.parent / "shared" / "data" / "ecbplus" / "ecbplus_events.jsonl"
 TUNING_FOLDERS = ("grouping", "grouping_heldout", "grouping_independent")  # never grouping_validation
 PRECISION_AIM = 0.97
-THRESHOLDS = np.round(np.arange(0.80, 0.961, 0.01), 3)
-LEXICAL_FLOORS = (0.0, 0.05, 0.1, 0.15)
+THRESHOLDS = np.round(np.arange(0.84, 0.961, 0.01), 3)
+LEXICAL_FLOORS = (0.0, 0.1)
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsletter"
 
 

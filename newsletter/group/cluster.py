@@ -73,7 +73,9 @@ def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
         if np.any(anchored):
             wording = wording | (anchored & e["names_covered"])
     if "semantic" in e and not np.all(wording):
-        wording = wording | ((e["semantic"] >= s.threshold) & (full >= s.semantic_min_similarity))
+        close = (e["semantic"] >= s.threshold) & (full >= s.semantic_min_similarity)
+        if np.any(close & ~wording):
+            wording = wording | (close & e["headlines_agree"])
     return ok & wording
 
 
@@ -212,6 +214,7 @@ class _Cluster:
     last: float
     time_sum: float
     kinds: frozenset[int]
+    numbers: frozenset[int]  # the numbers in its headlines
     sums: list
     sizes: list[int]
 
@@ -231,21 +234,27 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         ei, ej = _semantic_pairs(embeddings, times, window_s, settings.threshold)
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
-    signals = _signals(feat, times, spaces)
+    signals = _signals(feat, times, spaces, _title_numbers(feat))
     pair_evidence = {name: signal.pairs(i, j) for name, signal in signals.items()}
     keep = may_join(pair_evidence, settings)
     strength = pair_evidence["full"].astype(np.float64)
+    # Semantic-only edges come after every edge the words support: the lexical clustering is
+    # built exactly as without embeddings, and meaning only joins what it left apart. (Embedding
+    # cosines sit on another scale; mixed into one order they would reshuffle lexical merges.)
+    late = np.zeros(len(i), bool)
     if "semantic" in pair_evidence:
-        strength = np.maximum(strength, pair_evidence["semantic"])
-    i, j, strength = i[keep], j[keep], strength[keep]
+        late = ~may_join({k: v for k, v in pair_evidence.items() if k != "semantic"}, settings)
+        strength = np.where(late, pair_evidence["semantic"], strength)
+    i, j, strength, late = i[keep], j[keep], strength[keep], late[keep]
     # Strongest first; ties by index so the same input always merges the same way.
-    order = np.lexsort((j, i, -strength))
+    order = np.lexsort((j, i, -strength, late))
 
     named = list(enumerate(spaces.values()))
+    title_numbers = _title_numbers(feat)
     clusters: list[_Cluster | None] = []  # by root article; None once merged into another
     for r in range(n):
         singles = [space.single(r) for space in spaces.values()]
-        clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r],
+        clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r], title_numbers[r],
                                  [x for x, _ in singles], [size for _, size in singles]))
     parent = list(range(n))
 
@@ -268,6 +277,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         a.sums = [space.merged(a, b, m) for m, space in named]
         a.sizes = [x + y for x, y in zip(a.sizes, b.sizes)]
         a.kinds = a.kinds | b.kinds
+        a.numbers = a.numbers | b.numbers
         a.members.extend(b.members)
         a.first, a.last = min(a.first, b.first), max(a.last, b.last)
         a.time_sum += b.time_sum
@@ -281,9 +291,16 @@ class _Signal:
     clusters: Callable[[_Cluster, _Cluster], float | bool]  # two clusters, when an edge would merge them
 
 
-def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense]) -> dict[str, _Signal]:
+def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense],
+             title_numbers: list[frozenset[int]]) -> dict[str, _Signal]:
     """Everything ``may_join`` reads, by name."""
     kind_mask = _kind_masks(feat)
+
+    def headlines_agree(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        kinds = (kind_mask[i] == 0) | (kind_mask[j] == 0) | ((kind_mask[i] & kind_mask[j]) != 0)
+        numbers = np.fromiter((_agree(title_numbers[x], title_numbers[y]) for x, y in zip(i.tolist(), j.tolist())),
+                              bool, len(i))
+        return kinds & numbers
     full_k, full = list(spaces).index("full"), spaces["full"]
 
     def span(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -293,6 +310,10 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
         "span_s": _Signal(span, lambda a, b: max(a.last, b.last) - min(a.first, b.first)),
         "gap_s": _Signal(span, lambda a, b: abs(a.mean_time - b.mean_time)),
         "same_kind": _Signal(lambda i, j: (kind_mask[i] & kind_mask[j]) != 0, lambda a, b: bool(a.kinds & b.kinds)),
+        # Meaning alone may join two clusters only when their headlines do not contradict each other
+        # on what happened (event kinds) or on the figures (numbers): look-alike events, one frame apart.
+        "headlines_agree": _Signal(headlines_agree,
+                                   lambda a, b: _agree(a.kinds, b.kinds) and _agree(a.numbers, b.numbers)),
         # Left open (True) for edges: either cluster may later gain the headline or the articles that
         # settle it, and the merge checks it then.
         "names_covered": _Signal(lambda i, j: np.ones(len(i), bool),
@@ -317,6 +338,16 @@ class _ClusterEvidence(dict):
     def __missing__(self, name: str) -> float | bool:
         value = self[name] = self.signals[name].clusters(self.a, self.b)
         return value
+
+
+def _agree(x: frozenset[int], y: frozenset[int]) -> bool:
+    """Two headline facets agree unless both are present and share nothing."""
+    return not x or not y or bool(x & y)
+
+
+def _title_numbers(feat: Features) -> list[frozenset[int]]:
+    numeric = np.char.startswith(feat.terms.astype(str), "n:")
+    return [frozenset(t for t in terms if numeric[t]) for terms in feat.title_terms]
 
 
 def _kind_masks(feat: Features) -> np.ndarray:
