@@ -49,6 +49,7 @@ def test_the_archive_has_an_index_newest_first_and_a_page_per_issue(site):
     found = [page.find(_escaped(h)) for h in headlines]
     assert -1 not in found and found == sorted(found)
     assert '<aside class="side"' in page and "prefers-color-scheme: dark" in page
+    assert '<span class="muted">— </span>' not in page  # the stored document names no Recent news outlet
     assert 'rel="prev"' not in page and 'href="2026-11-26.html"' not in page  # links are from the site's root
     assert 'href="../issues/2026-11-26.html" rel="next"' in page
 
