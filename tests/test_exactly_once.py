@@ -1,0 +1,215 @@
+"""Exactly once through crashes: `newsletter run` killed with SIGKILL mid-send and restarted, two daemons on
+one store, and what SMTP 4xx and 5xx replies do.
+
+The guarantee under test (README, "Running it as a service"): every recipient gets the issue, never two
+different issues, and at most one duplicate per crash, only for the one message in flight when the
+process died (after the server accepted it, before "sent" was recorded), with the same Message-ID.
+
+Kills are placed by a seeded random on states (messages the server accepted, deliveries recorded), never
+by time; the server answers each DATA a little slowly so that the kills land mid-send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import NewsletterProcess, config_data, mail_server, write_config
+from test_service_signals import _feed_file, _zone_at_noon, log_lines, wait_until
+
+RECIPIENTS = [f"reader{n:02d}@example.org" for n in range(50)]
+KILLS = 20
+SEED = 12
+DATA_DELAY_S = 0.02  # the server's pause before accepting each message: kills land between messages
+SPIN_S = 0.002  # how often the test looks at the inbox or the store while aiming a kill
+STATE_WAIT_S = 60
+
+
+class _Inbox:
+    """aiosmtpd handler: keeps each accepted message; refuses or defers addresses like a real server."""
+
+    def __init__(self, *, refuse: str = "", defer_once: str = "", delay: float = 0.0):
+        self.refuse, self.defer_once, self.delay = refuse, defer_once, delay
+        self.received: list[tuple[str, email.message.EmailMessage]] = []
+        self.rcpt_tries: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_tries[address] += 1
+        if address == self.refuse:
+            return "550 5.1.1 No such mailbox"
+        if address == self.defer_once and self.rcpt_tries[address] == 1:
+            return "451 4.3.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:  # accepted from here on: a kill now falls inside the window
+            self.received += [(rcpt, msg) for rcpt in envelope.rcpt_tos]
+        return "250 Message accepted"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+
+def _config(folder: Path, port: int, to: list[str], store: str = "state.db", **delivery) -> Path:
+    data = config_data(newsletter={"title": "Fenwick Morning", "from": "morning@fenwick.example", "to": to,
+                                   "max_age_hours": 0, "send_at": "00:00", "grace_hours": 24,
+                                   "timezone": _zone_at_noon()},
+                       topics=[{"name": "Local", "feeds": [str(_feed_file(folder))]}], store={"url": store},
+                       delivery={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": port,
+                                                               "security": "none", "timeout": 30}, **delivery})
+    return write_config(folder, data)
+
+
+class _Rows:
+    """The deliveries as the store holds them, read through one engine (the test looks often)."""
+
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(url)
+
+    def __call__(self) -> dict[str, str]:
+        try:
+            with self.engine.connect() as conn:
+                return dict(conn.execute(sa.text("SELECT recipient, status FROM deliveries")).all())
+        except sa.exc.ProgrammingError:
+            return {}  # not created yet: the first process is still starting (PostgreSQL)
+        except sa.exc.OperationalError:
+            return {}  # not created yet (SQLite)
+
+    def all_sent(self, n: int) -> bool:
+        rows = self()
+        return len(rows) == n and all(s == "sent" for s in rows.values())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+    engine.dispose()
+    return n
+
+
+def _spin_until(condition, what: str) -> None:
+    deadline = time.monotonic() + STATE_WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(SPIN_S)
+
+
+def test_kill_9_at_random_points_of_a_send_loses_no_one_and_duplicates_only_the_message_in_flight(tmp_path):
+    rng = random.Random(SEED)
+    inbox = _Inbox(delay=DATA_DELAY_S)
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    rows = _Rows(db)
+    # Where each kill falls: after the server accepted the n-th message (the window: accepted, not yet
+    # recorded), after the n-th "sent" was recorded (outside it), or as soon as the process is up (in the
+    # build, or before the first claim).
+    points = sorted(rng.sample(range(1, len(RECIPIENTS)), KILLS))
+    kinds = [rng.choice(["accepted", "recorded", "started"]) for _ in points]
+    # Per recipient, the kills that left it "sending" after the server had taken its message (the window),
+    # told apart by how many copies the server then held: a later kill before the resend is the same one.
+    in_window: defaultdict[str, set[int]] = defaultdict(set)
+    with mail_server(inbox) as port:
+        cfg = _config(tmp_path, port, RECIPIENTS)
+        for point, kind in zip(points, kinds):
+            with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+                if kind == "accepted":
+                    _spin_until(lambda: inbox.count() >= point or proc.proc.poll() is not None, "a message")
+                elif kind == "recorded":
+                    _spin_until(lambda: sum(s == "sent" for s in rows().values()) >= point
+                                or proc.proc.poll() is not None, "a recorded delivery")
+                else:
+                    proc.wait_for("newsletter running")
+                assert proc.proc.poll() is None, f"the process ended by itself: {proc.stderr}"
+                proc.proc.kill()
+                proc.wait()
+            held = Counter(r for r, _ in inbox.received)
+            for r, status in rows().items():
+                if status == "sending" and held[r]:
+                    in_window[r].add(held[r])
+        # The last start, left alone, finishes the issue.
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+            wait_until(lambda: rows.all_sent(len(RECIPIENTS)), "every recipient to be recorded as sent")
+            proc.wait_for('"owed": 0', stream="stderr")
+            assert proc.interrupt() == 0, proc.stderr
+    rows.close()
+
+    copies = Counter(r for r, _ in inbox.received)
+    assert set(copies) == set(RECIPIENTS)  # never a lost issue
+    assert _count(db, "issues") == 1
+    by_rcpt = defaultdict(set)
+    for rcpt, msg in inbox.received:
+        by_rcpt[rcpt].add((msg["Message-ID"], msg["Subject"], msg["Date"], msg.get_body(("plain",)).get_content()))
+    assert all(len(v) == 1 for v in by_rcpt.values())  # copies are one message: same id, same issue
+    # A duplicate exactly where a kill fell inside the window, one per such kill, and nowhere else.
+    duplicated = {r: n - 1 for r, n in copies.items() if n > 1}
+    assert duplicated == {r: len(kills) for r, kills in in_window.items()}
+    print(f"\n{KILLS} kills ({dict(Counter(kinds))}): {sum(duplicated.values())} duplicates, each from a kill "
+          "inside the one-message window")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_daemons_on_one_store_send_one_issue_once(tmp_path, backend, request):
+    inbox = _Inbox()
+    if backend == "sqlite":
+        store, db = "state.db", f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        postgres = request.getfixturevalue("postgres")
+        admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE two_daemons"))
+        admin.dispose()
+        store = db = postgres.url.replace("/postgres?", "/two_daemons?")
+    to = RECIPIENTS[:20]
+    rows = _Rows(db)
+    with mail_server(inbox) as port:
+        cfg = _config(tmp_path, port, to, store=store)
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as one, \
+                NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as two:
+            wait_until(lambda: rows.all_sent(len(to)), "every recipient to be recorded as sent")
+            for proc in (one, two):
+                proc.wait_for('"job": "send"', stream="stderr")
+            assert one.interrupt() == 0 and two.interrupt() == 0, one.stderr + two.stderr
+    rows.close()
+    assert sorted(r for r, _ in inbox.received) == sorted(to)  # each once
+    assert len({msg["Subject"] for _, msg in inbox.received}) == 1 and _count(db, "issues") == 1
+    sent_by = [line.get("sent", 0) for proc in (one, two) for line in log_lines(proc) if line.get("job") == "send"]
+    assert sum(sent_by) == 20
+
+
+def test_a_4xx_is_retried_and_a_5xx_fails_that_recipient_while_the_others_go_on(tmp_path):
+    inbox = _Inbox(refuse="gone@example.org", defer_once="busy@example.org")
+    to = ["ann@example.org", "gone@example.org", "busy@example.org", "bob@example.org"]
+    rows = _Rows(f"sqlite:///{tmp_path / 'state.db'}")
+    with mail_server(inbox) as port:
+        cfg = _config(tmp_path, port, to, retry_minutes=0.02)
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("trying again at", stream="stderr")
+            wait_until(lambda: rows().get("busy@example.org") == "sent", "the deferred one to go out")
+            proc.wait_for('"owed": 0', stream="stderr")
+            assert proc.interrupt() == 0, proc.stderr
+    assert sorted(r for r, _ in inbox.received) == ["ann@example.org", "bob@example.org", "busy@example.org"]
+    assert inbox.rcpt_tries["busy@example.org"] == 2  # 451, then accepted on the retry
+    assert inbox.rcpt_tries["gone@example.org"] == 1  # 550 is final: the retry does not ask again
+    assert rows()["gone@example.org"] == "failed"
+    rows.close()
+    first = next(x for x in log_lines(proc) if x.get("job") == "send" and "sent" in x)
+    assert (first["sent"], first["failed"], first["owed"]) == (2, 1, 1)
