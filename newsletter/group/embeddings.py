@@ -37,17 +37,16 @@ log = logging.getLogger(__name__)
 
 BATCH = 256
 EMBED_LEAD_CHARS = 300  # of the text, after the title: what the model reads of an article
-MAX_CHARS = MAX_TITLE_CHARS + 1 + EMBED_LEAD_CHARS  # title, newline, lead
 CALIBRATION_FILE = "calibration.toml"
 CALIBRATED_KEYS = ("threshold", "semantic_min_similarity")  # what a model's calibration may set
 
 
 def embedding_text(article: Article) -> str:
     """What the model reads of an article: its title and the start of its text, cut at a word."""
-    text = article.text
-    if len(text) > EMBED_LEAD_CHARS:
-        cut = text.rfind(" ", 0, EMBED_LEAD_CHARS)
-        text = text[: cut if cut > 0 else EMBED_LEAD_CHARS]
+    text, n = article.text, EMBED_LEAD_CHARS  # read at each call: the calibration bench measures other lengths
+    if len(text) > n:
+        cut = text.rfind(" ", 0, n)
+        text = text[: cut if cut > 0 else n]
     return f"{article.title[:MAX_TITLE_CHARS]}\n{text}"
 
 
@@ -87,8 +86,9 @@ class OpenAIEmbedder:
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
+        max_chars = MAX_TITLE_CHARS + 1 + EMBED_LEAD_CHARS  # title, newline, lead
         for start in range(0, len(texts), self.batch):
-            chunk = [(t or " ")[:MAX_CHARS] for t in texts[start : start + self.batch]]
+            chunk = [(t or " ")[:max_chars] for t in texts[start : start + self.batch]]
             # "float", not the client's default base64: not every compatible server speaks base64.
             resp = self.client.embeddings.create(model=self.model, input=chunk, encoding_format="float")
             # The API may answer out of order; each item carries its input index.
