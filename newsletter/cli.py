@@ -171,7 +171,8 @@ def check(config_path: str | None) -> None:
     with _feed_progress(len(cfg.feeds)) as progress:
         reports = pipeline.check(cfg, SystemClock(), progress=progress)
     _feed_table(reports, title="Feeds", probe=True)
-    _report_unsubscribed(cfg)
+    if cfg.web.base_url:  # only one-click links unsubscribe anyone; without them check opens no store
+        _report_unsubscribed(cfg)
     bad = [r for r in reports if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {len(reports)} feeds failed[/]")
