@@ -19,7 +19,7 @@ from web_demo import SECRET, record_demo_issues, served, web_config
 
 from newsletter.clock import FixedClock
 from newsletter.deliver import FileTransport
-from newsletter.pipeline import Edges, send
+from newsletter.pipeline import Edges, dry_run, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 from newsletter.web.app import make_app
@@ -33,17 +33,27 @@ ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")  # any email address on a page
 ONE_CLICK = {"content": b"List-Unsubscribe=One-Click", "headers": {"content-type": "application/x-www-form-urlencoded"}}
 
 
-@pytest.fixture
-def web(tmp_path):
-    """The demo's two issues archived, and the app serving them: (cfg, store, base URL, archive folder)."""
-    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The demo's two issues archived, and the app serving them, once for the module."""
+    tmp = tmp_path_factory.mktemp("web")
+    cfg = web_config(tmp, base_url=BASE, archive="site")
     store = Store.open(cfg.store_url)
     record_demo_issues(cfg, store)
-    folder = tmp_path / "config" / "site"
+    folder = tmp / "config" / "site"
     write_archive(cfg, store, folder)
     with served(make_app(cfg, store, folder, SECRET)) as url:
         yield cfg, store, url, folder
     store.close()
+
+
+@pytest.fixture
+def web(site):
+    """(cfg, store, base URL, archive folder), with nobody unsubscribed."""
+    _, store, _, _ = site
+    for address in store.unsubscribed(TITLE):
+        store.resubscribe(TITLE, address)
+    return site
 
 
 def token(address: str = READER, *, newsletter: str = TITLE, secret: str = SECRET) -> str:
@@ -147,8 +157,9 @@ def test_paths_out_of_the_archive_are_refused(web, path):
     assert "TOP SECRET" not in body and "root:" not in body
 
 
-def test_the_app_writes_nothing_but_the_store(web, tmp_path):
+def test_the_app_writes_nothing_but_the_store(web):
     _, store, url, folder = web
+    tmp_path = folder.parent.parent  # the config's folder's parent: everything the site's config names
 
     def files() -> dict[str, str]:
         return {str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -183,6 +194,17 @@ def test_send_skips_the_unsubscribed_and_gives_each_recipient_a_link_of_their_ow
     # ...and the send wrote the archive, with the page its "View in browser" link names.
     assert f"{BASE}issues/2026-11-25.html" in msg.get_body(("html",)).get_content()
     assert (cfg.resolve("site") / "issues" / "2026-11-25.html").is_file()
+
+
+def test_a_dry_run_leaves_the_unsubscribed_out(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    try:
+        store.unsubscribe(TITLE, NEWSROOM, DEMO_MORNING)
+        dry = dry_run(cfg, Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer()))
+    finally:
+        store.close()
+    assert dry.would_send == [READER]
 
 
 def test_send_without_the_secret_says_which_variable_to_set(tmp_path):
