@@ -253,8 +253,10 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
         time.sleep(CLAIM_POLL_S)
 
     email = built.email if built else RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
+    # The page "View in browser" names is up before the first message goes out.
+    problems = (built.problems if built else []) + _write_archive(cfg, edges.store)
     deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused)
-    return Sent(email=email, deliveries=deliveries, problems=(built.problems if built else []) + _write_archive(cfg, edges.store), built=built,
+    return Sent(email=email, deliveries=deliveries, problems=problems, built=built,
                 recorded_at=None if built else stored.created_at)
 
 

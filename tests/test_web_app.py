@@ -181,7 +181,15 @@ def test_send_skips_the_unsubscribed_and_gives_each_recipient_a_link_of_their_ow
     try:
         store.unsubscribe(TITLE, NEWSROOM, DEMO_MORNING)
         outbox = tmp_path / "outbox"
-        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer(), transport=FileTransport(outbox))
+        page = cfg.resolve("site") / "issues" / "2026-11-25.html"
+        page_there = []
+
+        class Outbox(FileTransport):  # notes whether the page the message links to is up as it goes out
+            def send(self, message, recipient):
+                page_there.append(page.is_file())
+                return super().send(message, recipient)
+
+        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer(), transport=Outbox(outbox))
         sent = send(cfg, edges)
     finally:
         store.close()
@@ -191,9 +199,9 @@ def test_send_skips_the_unsubscribed_and_gives_each_recipient_a_link_of_their_ow
     assert re.sub(r"\r?\n[ \t]", " ", msg["List-Unsubscribe"]) == (f"<{BASE}u/{token(READER)}>, "
                                        "<mailto:brief@meridian-brief.example.com?subject=unsubscribe>")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    # ...and the send wrote the archive, with the page its "View in browser" link names.
+    # ...and the send wrote the archive, with the page its "View in browser" link names, before mailing.
     assert f"{BASE}issues/2026-11-25.html" in msg.get_body(("html",)).get_content()
-    assert (cfg.resolve("site") / "issues" / "2026-11-25.html").is_file()
+    assert page_there == [True]
 
 
 def test_a_dry_run_leaves_the_unsubscribed_out(tmp_path):
