@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
 from newsletter.web.archive import Site, web_env
-from newsletter.web.tokens import address_key, site_root, token_owner
+from newsletter.web.tokens import TokenIndex, address_key, site_root
 
 if TYPE_CHECKING:
     from newsletter.store import Store
@@ -95,10 +95,11 @@ def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Cl
         html = env.get_template("web/unsubscribe.html").render(site=site, state=state, root="../")
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
+    tokens = TokenIndex(secret, newsletter)
+
     def owner(token: str) -> str | None:
         # Everyone a token could have gone to: today's list, and everyone an issue was ever owed to.
-        candidates = set(cfg.newsletter.to) | store.recipients_of(f"{newsletter}:")
-        return token_owner(secret, newsletter, token, candidates)
+        return tokens.owner(token, set(cfg.newsletter.to) | store.recipients_of(f"{newsletter}:"))
 
     async def confirm(request: Request) -> Response:
         who = await run_in_threadpool(owner, request.path_params["token"])

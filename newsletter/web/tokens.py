@@ -1,11 +1,11 @@
 """Unsubscribe tokens: an HMAC of the newsletter and the address, keyed by a secret from the environment.
 
     token = unsubscribe_token(secret, "The Meridian Brief", "ann@example.org")
-    who = token_owner(secret, "The Meridian Brief", token, candidates)   # the address, or None
+    who = TokenIndex(secret, "The Meridian Brief").owner(token, candidates)   # the address, or None
 
-The token names no one: the app finds whose it is by computing the tokens of the addresses it
-knows (the config's recipients and everyone an issue was owed to) and comparing each in
-constant time. A forged, shortened or other newsletter's token matches none of them.
+The token names no one: the app finds whose it is among the tokens of the addresses it knows
+(the config's recipients and everyone an issue was owed to). A forged, shortened or other
+newsletter's token matches none of them; guessing one means guessing a 256-bit HMAC.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
 from collections.abc import Iterable
+from email.utils import parseaddr
 
-from newsletter.addresses import AddressError, mailbox
 from newsletter.config import Config
 from newsletter.errors import ConfigError
 
@@ -24,11 +25,10 @@ MIN_SECRET_CHARS = 16  # shorter keys are guessable; `python -c 'import secrets;
 
 
 def address_key(address: str) -> str:
-    """The bare lower-cased address a token and the store name ("Ann <Ann@X.org>" -> "ann@x.org")."""
-    try:
-        return mailbox(address)[1].lower()
-    except AddressError:
-        return address.strip().lower()
+    """The bare lower-cased address a token and the store name ("Ann <Ann@X.org>" -> "ann@x.org").
+    parseaddr, not the full header parser: the app reads every recipient's on each request, and
+    the addresses were checked when the config was loaded."""
+    return (parseaddr(address)[1] or address).strip().lower()
 
 
 def unsubscribe_token(secret: str, newsletter: str, address: str) -> str:
@@ -37,14 +37,23 @@ def unsubscribe_token(secret: str, newsletter: str, address: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def token_owner(secret: str, newsletter: str, token: str, candidates: Iterable[str]) -> str | None:
-    """The address whose token this is, or None."""
-    found = None
-    for address in {address_key(a) for a in candidates}:
-        # compare_digest on every candidate: the time taken says nothing about which one matched.
-        if hmac.compare_digest(unsubscribe_token(secret, newsletter, address).encode(), token.encode()):
-            found = address
-    return found
+class TokenIndex:
+    """Token -> address over the addresses a token could have gone to, rebuilt only when they change:
+    a request costs a set comparison and a dict lookup, not an HMAC per recipient (10,000 of them
+    took 0.35 s)."""
+
+    def __init__(self, secret: str, newsletter: str):
+        self._secret, self._newsletter = secret, newsletter
+        self._lock = threading.Lock()
+        self._built: tuple[frozenset[str], dict[str, str]] = (frozenset(), {})
+
+    def owner(self, token: str, candidates: Iterable[str]) -> str | None:
+        """The address whose token this is, or None."""
+        key = frozenset(candidates)
+        with self._lock:
+            if self._built[0] != key:
+                self._built = (key, {unsubscribe_token(self._secret, self._newsletter, a): address_key(a) for a in key})
+            return self._built[1].get(token)
 
 
 def web_secret(cfg: Config) -> str:
