@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import feedparser
+import markupsafe
 import pytest
 from conftest import run_cli
 from email_demo import demo_email
@@ -55,7 +56,7 @@ def test_the_archive_has_an_index_newest_first_and_a_page_per_issue(site):
 
 
 def _escaped(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+    return str(markupsafe.escape(text))
 
 
 def test_archiving_again_writes_the_same_files_and_touches_none(site):

@@ -34,7 +34,8 @@ COLOURS_JS = """sel => [...document.querySelectorAll(sel)].filter(e => e.getClie
   }
   return {text: el.textContent.trim().slice(0, 40), color: getComputedStyle(el).color, bg: bg || 'rgb(255, 255, 255)'};
 })"""
-TEXT = ".brand, .date, .toc-item a, .meta, .headline, .dek, .label, .b, .src, .side-title, .recent a, .recent-blurb, .nav a"
+TEXT = (".brand, .date, .toc-item a, .meta, .headline, .dek, .label, .b, .src, .side-title, .recent a, .recent-blurb, "
+        ".nav a")
 
 
 @pytest.fixture(scope="module")

@@ -137,10 +137,12 @@ def _story(doc: dict, n: int) -> _Story:
     sources = [_Source(i, str(s.get("title", "")), str(s.get("outlet", "")), safe_url(s.get("url")))
                for i, s in enumerate(doc.get("sources", []), start=1)]
 
+    def cites(numbers: list) -> list[_Cite]:
+        return [_Cite(c, sources[c - 1].url, sources[c - 1].outlet)
+                for c in numbers if isinstance(c, int) and 1 <= c <= len(sources)]
+
     def bullets(items: list[dict]) -> list[_Bullet]:
-        return [_Bullet(str(b.get("text", "")), [_Cite(c, sources[c - 1].url, sources[c - 1].outlet)
-                                                 for c in b.get("cites", []) if isinstance(c, int) and 1 <= c <= len(sources)])
-                for b in items]
+        return [_Bullet(str(b.get("text", "")), cites(b.get("cites", []))) for b in items]
 
     sections = [(kind.title, bullets(doc.get(kind.key, []))) for kind in SECTIONS]
     extra = doc.get(Briefing.EXTRA_KEY)
