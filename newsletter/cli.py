@@ -212,7 +212,9 @@ def _load_configs(paths: tuple[str, ...]) -> list[Config]:
 
 @cli.command()
 @configs_option
-def run(config_paths: tuple[str, ...]) -> None:
+@click.option("--worker", is_flag=True,
+              help="One of several processes sharing one PostgreSQL store: poll the feeds leased to this one.")
+def run(config_paths: tuple[str, ...], worker: bool) -> None:
     """Run the daily service: poll feeds all day, send each issue at its send_at.
 
     \b
@@ -225,6 +227,12 @@ def run(config_paths: tuple[str, ...]) -> None:
     and one scheduler serve them all; a feed that newsletters sharing a store
     both read is fetched once per poll.
     \b
+    --worker: several processes (on one machine or many) share one PostgreSQL
+    store. Each leases batches of due feeds, so each feed is polled by one
+    worker per interval; a dead worker's lease runs out after [fetch]
+    lease_seconds. Each issue and each recipient is claimed, so every
+    newsletter still goes out once.
+    \b
     Ctrl-C or SIGTERM stops it cleanly: no new jobs, the message in flight
     finishes, a build in progress stops between stories recording nothing,
     one log line says what was cut off, exit 0. A second signal exits at once.
@@ -232,6 +240,7 @@ def run(config_paths: tuple[str, ...]) -> None:
     Examples:
       newsletter run --config /etc/newsletter.toml
       newsletter run -c /etc/newsletter/morning.toml -c /etc/newsletter/weekly.toml
+      newsletter run --worker -c morning.toml       on each of several machines
       newsletter --log-format json run      one JSON object per log line
     """
     from newsletter import logs, service
@@ -250,7 +259,7 @@ def run(config_paths: tuple[str, ...]) -> None:
                       soft_wrap=True, highlight=False)
         out.file.flush()
 
-    sys.exit(service.serve(cfgs, on_ready=ready))
+    sys.exit(service.serve(cfgs, worker=worker, on_ready=ready))
 
 
 @cli.command()

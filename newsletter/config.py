@@ -205,6 +205,8 @@ class FetchSettings(_Section):
     max_bytes: StrictInt = Field(10 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     max_redirects: StrictInt = Field(5, ge=0, le=20)
     poll_minutes: StrictInt = Field(60, ge=1, le=24 * 60)  # how often `newsletter run` pulls feeds between issues
+    # `run --worker`: how long a worker holds the feeds it leased; a dead worker's feeds wait this long
+    lease_seconds: StrictInt = Field(300, ge=2, le=24 * 3600)
     max_entries_per_feed: StrictInt = Field(200, ge=1, le=10_000)  # the newest entries taken from a feed per poll
     # full_text feeds: the article pages fetched per poll, and their limits
     full_text_max_bytes: StrictInt = Field(2 * 1024 * 1024, ge=16 * 1024, le=50 * 1024 * 1024)  # one page

@@ -114,8 +114,18 @@ def _m5_model_answers_and_usage(conn: Connection) -> None:
 
 def _m7_delivery_owner(conn: Connection) -> None:
     """Who holds a recipient's "sending" claim (host:pid:thread), so a restart on the same host can
-    tell a claim left by a killed process (resend now) from one still in flight (wait for the lease)."""
+    tell a claim left by a killed process (resend now) from one still in flight (wait for the lease);
+    and feed leases, so workers sharing a store poll each feed once per interval (``run --worker``)."""
     conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR(128)"))
+    m = sa.MetaData()
+    sa.Table(
+        "feed_leases", m,
+        sa.Column("url", sa.String(2048), primary_key=True),
+        sa.Column("owner", sa.String(128)),
+        sa.Column("leased_until", UTCDateTime),
+        sa.Column("polled_at", UTCDateTime),
+    )
+    m.create_all(conn)
 
 
 def _m6_unsubscriptions(conn: Connection) -> None:

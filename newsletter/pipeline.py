@@ -49,7 +49,9 @@ from newsletter.select import select_articles
 from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
 from newsletter.summarize.write import write_issue
 from newsletter.web.archive import issue_url, write_archive
-from newsletter.web.tokens import address_key, one_click, unsubscribe_mailto, unsubscribe_url, web_secret
+from newsletter.web.tokens import (
+    address_key, one_click, personal, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url, web_secret,
+)
 
 if TYPE_CHECKING:
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
@@ -210,7 +212,7 @@ def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: 
 
 
 def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, progress: Progress | None = None,
-         wait: timedelta | None = None, retry_refused: bool = True) -> Sent:
+         wait: timedelta | None = None, retry_refused: bool = True, fetch_first: bool = True) -> Sent:
     """Deliver today's issue to every recipient who does not have it yet.
 
     The first run of the day claims the issue, builds it and records it (with its rendered
@@ -219,6 +221,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     no second bill from the model, and each recipient claimed before a message goes out.
     ``retry_refused``: also try again the recipients a mail server refused with a 5xx (a person
     running ``send`` after fixing an address); the service's retries leave them failed.
+    ``fetch_first`` False: build from the stored articles (workers sharing a store poll the feeds).
     """
     assert edges.transport is not None
     # One-click links need their key before any work; addresses that left by one are skipped.
@@ -236,7 +239,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
             break
         if edges.store.claim_issue(key, edges.owner, now):
             try:
-                reports = fetch(cfg, edges, progress=progress)
+                reports = fetch(cfg, edges, progress=progress) if fetch_first else []
                 built = build(cfg, edges, reports)
                 issue_id = edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
@@ -325,6 +328,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     )
     env = template_env(templates_folder(cfg))
     env.globals["web_url"] = issue_url(cfg, issue.date)  # "View in browser", when [web] base_url is set
+    env.globals["unsubscribe_link"] = unsubscribe_slot(cfg)  # the footer's link; made personal per recipient
     email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
     return Built(issue, email, issue_document(issue), issue.problems + email.warnings)
 
@@ -363,7 +367,8 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
                 now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
                 out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
                 continue
-            msg = build_message(email, sender, rcpt, msg_id=ids[rcpt], date=stored.created_at,
+            msg = build_message(personal(email, cfg, secret, rcpt) if secret else email, sender, rcpt,
+                                msg_id=ids[rcpt], date=stored.created_at,
                                 unsubscribe_url=unsubscribe_url(cfg, secret, rcpt) if secret
                                 else cfg.newsletter.unsubscribe_url,
                                 unsubscribe_mailto=unsubscribe_mailto(sender) if secret else None)

@@ -118,3 +118,12 @@ unsubscriptions = sa.Table(
     sa.Column("address", sa.String(512), primary_key=True),  # the lower-cased address, as tokens name it
     sa.Column("unsubscribed_at", UTCDateTime, nullable=False),
 )
+
+# Which worker polls which feed, until when, and when each was last polled (migration 7, `run --worker`).
+feed_leases = sa.Table(
+    "feed_leases", metadata,
+    sa.Column("url", sa.String(2048), primary_key=True),
+    sa.Column("owner", sa.String(128)),
+    sa.Column("leased_until", UTCDateTime),
+    sa.Column("polled_at", UTCDateTime),
+)

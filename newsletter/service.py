@@ -33,6 +33,7 @@ from newsletter import schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.errors import ConfigError, DeliveryError, Stopped
+from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import Sent, fetch, make_transport, open_edges, send, todays_key
 
@@ -47,8 +48,9 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class Service:
     """The jobs ``run`` schedules for its newsletters, sharing one stop event, and what a stop cut off."""
 
-    def __init__(self, cfgs: list[Config]):
+    def __init__(self, cfgs: list[Config], *, worker: bool = False):
         self.cfgs = cfgs
+        self.worker = worker  # one of several processes on one PostgreSQL store: poll leased feeds only
         self.stop = threading.Event()
         self.cut_off: list[str] = []
         self.running: dict[str, str] = {}  # job name -> what it is doing, for the stop's lines
@@ -83,7 +85,12 @@ class Service:
         with self._job("poll", f"polling {len(sources)} feeds"):
             with open_edges(lead, summarize=False) as edges:
                 edges.stop = self.stop
-                reports = fetch(lead, edges, sources=sources)
+                if self.worker:
+                    reports = poll_leased(lead, sources, edges, LeaseSettings.of(lead))
+                else:
+                    reports = fetch(lead, edges, sources=sources)
+        if self.worker and not reports:
+            return reports  # every feed is polled or leased by another worker: nothing to say
         new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)
         log.info("poll: %d feeds, %d new articles, %d failed", len(reports), new, failed,
                  extra={"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
@@ -98,11 +105,18 @@ class Service:
         label = "send" if len(self.cfgs) == 1 else f"send [{cfg.newsletter.title}]"
         fields = {"job": "send", "newsletter": cfg.newsletter.title}
         with self._job(label, f"sending today's {cfg.newsletter.title} to {len(to)} recipients"):
+            if self.worker:
+                # The feeds of this newsletter that no worker polled this interval, polled now (leased,
+                # like any poll), so the issue is not built before the news is in.
+                with open_edges(cfg, summarize=False) as edges:
+                    edges.stop = self.stop
+                    poll_leased(cfg, cfg.feeds, edges, LeaseSettings.of(cfg))
             try:
                 with open_edges(cfg, transport=True) as edges:
                     edges.stop = self.stop
                     # A 5xx refusal is the server's final word: the retries leave it failed.
-                    sent = send(cfg, edges, retry_refused=False)
+                    # A worker builds from the store: the workers' polls fetch each feed once per interval.
+                    sent = send(cfg, edges, retry_refused=False, fetch_first=not self.worker)
             except DeliveryError as e:
                 log.warning("%s: failed before any delivery (%s); %d owed", label, e, len(to),
                             extra={**fields, "outcome": "failed", "sent": 0, "failed": 0, "owed": len(to)})
@@ -162,15 +176,20 @@ def check_together(cfgs: list[Config]) -> None:
                               "use one keep_days for newsletters sharing a store, or give each its own [store] url.")
 
 
-def serve(cfgs: Config | list[Config], *, on_ready: Callable[[], None] | None = None) -> int:
-    """Run the daily service for one or several newsletters until a signal; returns the exit status."""
+def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callable[[], None] | None = None) -> int:
+    """Run the daily service for one or several newsletters until a signal; returns the exit status.
+    ``worker``: one of several such processes sharing one PostgreSQL store (see ``leases``)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     cfgs = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
     check_together(cfgs)
     for cfg in cfgs:
         make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
-    service = Service(cfgs)
+        if worker and not cfg.store_url.startswith("postgresql"):
+            raise ConfigError(cfg.path, "[store] url", "run --worker shares one store between processes, and "
+                              f"{cfg.store.url!r} is not a PostgreSQL database.",
+                              "give a URL like postgresql+psycopg://user@host/db, or run without --worker.")
+    service = Service(cfgs, worker=worker)
     now = datetime.now(timezone.utc)
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     catching_up: set[str] = set()
@@ -181,8 +200,11 @@ def serve(cfgs: Config | list[Config], *, on_ready: Callable[[], None] | None = 
     for n, group in enumerate(by_store(cfgs)):
         # A fresh start polls at once, unless every newsletter of the store sends at once (a send fetches first).
         at_once = not all(c.newsletter.title in catching_up for c in group)
-        first = {"next_run_time": datetime.now(timezone.utc)} if at_once else {}
-        scheduler.add_job(_poll_job(service, group), IntervalTrigger(minutes=min(c.fetch.poll_minutes for c in group)),
+        first = {"next_run_time": datetime.now(timezone.utc)} if at_once or worker else {}
+        # A worker looks often (each look is one query) so that a dead worker's expired leases are taken soon.
+        every = ({"seconds": LeaseSettings.of(group[0]).tick_seconds} if worker
+                 else {"minutes": min(c.fetch.poll_minutes for c in group)})
+        scheduler.add_job(_poll_job(service, group), IntervalTrigger(**every),
                           id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
 
     received: list[int] = []

@@ -32,7 +32,7 @@ from newsletter.migrations import migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.schema import (
-    articles, deliveries, feeds, issue_articles, issue_claims, issues, model_answers, schema_migrations,
+    articles, deliveries, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers, schema_migrations,
 )
 from newsletter.schema import unsubscriptions
 
@@ -399,6 +399,61 @@ class Store:
         with self.engine.connect() as conn:
             q = sa.select(unsubscriptions.c.address).where(unsubscriptions.c.newsletter == newsletter)
             return {r[0] for r in conn.execute(q)}
+
+
+    # -- feed leases, for workers sharing a PostgreSQL store (``run --worker``) ----
+
+    def claim_feeds(self, urls: Sequence[str], owner: str, now: datetime, *, lease: timedelta,
+                    interval: timedelta, limit: int) -> list[str]:
+        """Lease up to ``limit`` of these feeds that are due (not polled within ``interval``) and not
+        leased to a live worker; returns their URLs. ``FOR UPDATE SKIP LOCKED``: workers asking at
+        the same moment get different feeds instead of waiting on each other. A dead worker's lease
+        simply runs out."""
+        with self.engine.begin() as conn:
+            known = set()
+            for i in range(0, len(urls), ID_CHUNK):
+                chunk = list(urls[i : i + ID_CHUNK])
+                known.update(r[0] for r in conn.execute(sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(chunk))))
+        missing = [{"url": u} for u in dict.fromkeys(urls) if u not in known]
+        if missing:
+            self._add_feed_leases(missing)
+        free = (feed_leases.c.leased_until.is_(None)) | (feed_leases.c.leased_until < now)
+        due = (feed_leases.c.polled_at.is_(None)) | (feed_leases.c.polled_at <= now - interval)
+        q = (sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(list(urls)) & free & due)
+             .order_by(feed_leases.c.polled_at.asc().nulls_first(), feed_leases.c.url)
+             .limit(limit).with_for_update(skip_locked=True))
+        with self.engine.begin() as conn:
+            got = [r[0] for r in conn.execute(q)]
+            if got:
+                conn.execute(feed_leases.update().where(feed_leases.c.url.in_(got))
+                             .values(owner=owner, leased_until=now + lease))
+        return got
+
+    def _add_feed_leases(self, rows: list[dict]) -> None:
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+
+            with self.engine.begin() as conn:
+                conn.execute(insert(feed_leases).on_conflict_do_nothing(), rows)
+            return
+        for row in rows:  # SQLite: one worker alone; a row added meanwhile is the same row
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(feed_leases.insert(), [row])
+            except sa.exc.IntegrityError:
+                pass
+
+    def finish_feeds(self, urls: Sequence[str], owner: str, now: datetime) -> None:
+        """These feeds were polled by ``owner``: due again one interval from now, lease given back."""
+        with self.engine.begin() as conn:
+            conn.execute(feed_leases.update().where(feed_leases.c.url.in_(list(urls)) & (feed_leases.c.owner == owner))
+                         .values(owner=None, leased_until=None, polled_at=now))
+
+    def release_feeds(self, urls: Sequence[str], owner: str) -> None:
+        """Give back leases not polled (the service is stopping): another worker takes them at once."""
+        with self.engine.begin() as conn:
+            conn.execute(feed_leases.update().where(feed_leases.c.url.in_(list(urls)) & (feed_leases.c.owner == owner))
+                         .values(owner=None, leased_until=None))
 
 
 class AnswerCache:

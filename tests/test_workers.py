@@ -1,0 +1,190 @@
+"""Scaling out: several `newsletter run --worker` processes on one real PostgreSQL store.
+
+2,000 feeds on a local HTTP server: each is fetched once per interval by one worker; a worker killed
+mid-poll loses its feeds only until its lease runs out; three newsletters go out once each. Waits are
+for states in the store, never for a guessed time.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from conftest import NewsletterProcess, config_data, mail_server, run_cli, write_config
+from feedserver import FeedServer
+from feeds_for_tests import item, rss
+from test_service_signals import _zone_at_noon, log_lines, wait_until
+
+FEEDS = 2000
+WORKERS = 3
+STATE_WAIT_S = 120  # generous: three processes fetching 2,000 feeds on a loaded machine
+KILL_FEEDS = 600  # enough for a poll in several batches across three workers; 2,000 only cost time here
+KILL_LEASE_S = 6  # short, so the test waits little for the lease to run out; still longer than a batch takes
+TITLES = ("Harbour Morning", "Valley Evening", "Hill Weekly")
+
+
+def _database(postgres, name: str) -> str:
+    admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return postgres.url.replace("/postgres?", f"/{name}?")
+
+
+def _serve_feeds(srv: FeedServer, n: int) -> list[str]:
+    paths = [f"/f{i}.xml" for i in range(n)]
+    for i, path in enumerate(paths):
+        srv.add(path, rss(item(f"Story {i} from feed {i}", f"https://f{i}.example/1", guid=f"f{i}-1",
+                               body=f"Feed {i} reports story {i} on Monday."), title=f"Feed {i}"))
+    return paths
+
+
+def _newsletters(folder: Path, url: str, feeds: list[str], *, smtp_port: int = 1, lease_seconds: int = 60,
+                 due: bool = False) -> list[Path]:
+    """Three newsletters, each over half of the feeds, overlapping: each feed is read by two of them."""
+    n = len(feeds)
+    shares = [feeds[: n // 2], feeds[n // 4 : 3 * n // 4], feeds[n // 2 :] + feeds[: n // 4]]
+    paths = []
+    for k, (title, share) in enumerate(zip(TITLES, shares)):
+        data = config_data(
+            newsletter={"title": title, "from": "brief@example.com", "to": [f"reader{k}@example.org"],
+                        "max_age_hours": 0, "timezone": _zone_at_noon(),
+                        # due: overdue within grace, sent at once; else an hour ahead, nothing sent
+                        **({"send_at": "00:00", "grace_hours": 24} if due else {"send_at": "13:00"})},
+            topics=[{"name": "Local", "feeds": share}], store={"url": url},
+            fetch={"lease_seconds": lease_seconds, "poll_minutes": 60},
+            delivery={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"}})
+        paths.append(write_config(folder, data, f"newsletter{k}.toml"))
+    return paths
+
+
+def _workers(cfgs: list[Path], cwd: Path) -> list[NewsletterProcess]:
+    args = [a for c in cfgs for a in ("-c", c)]
+    return [NewsletterProcess("--log-format", "json", "run", "--worker", *args, cwd=cwd) for _ in range(WORKERS)]
+
+
+class _Leases:
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(url)
+
+    def rows(self) -> list:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(sa.text("SELECT url, owner, leased_until, polled_at FROM feed_leases")).all()
+        except sa.exc.ProgrammingError:
+            return []  # the table is not there yet: the workers are starting
+
+    def polled(self) -> int:
+        return sum(r.polled_at is not None for r in self.rows())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _stop_all(procs: list[NewsletterProcess]) -> None:
+    for p in procs:
+        if p.proc.poll() is None:
+            assert p.interrupt() == 0, p.stderr
+
+
+def test_three_workers_fetch_each_of_2000_feeds_once_per_interval(tmp_path, postgres):
+    url = _database(postgres, "workers_once")
+    leases = _Leases(url)
+    with FeedServer() as srv:
+        paths = _serve_feeds(srv, FEEDS)
+        cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths])
+        procs = _workers(cfgs, tmp_path)
+        try:
+            wait_until(lambda: leases.polled() == FEEDS, "every feed to be polled", timeout=STATE_WAIT_S)
+            # A look later: still nothing fetched twice (the interval is an hour).
+            for p in procs:
+                p.wait_for('"job": "poll"', stream="stderr")
+            _stop_all(procs)
+        finally:
+            for p in procs:
+                p.__exit__(None, None, None)
+        hits = Counter({p: srv.hits(p) for p in paths})
+    leases.close()
+    assert set(hits.values()) == {1}, [p for p, n in hits.items() if n != 1][:10]
+    shares = [sum(x["feeds"] for x in log_lines(p) if x.get("job") == "poll" and "feeds" in x) for p in procs]
+    assert sum(shares) == FEEDS
+    print(f"\nfeeds polled per worker: {shares}")
+
+
+def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(tmp_path, postgres):
+    url = _database(postgres, "workers_kill")
+    leases = _Leases(url)
+    with FeedServer() as srv:
+        paths = _serve_feeds(srv, KILL_FEEDS)
+        cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], lease_seconds=KILL_LEASE_S)
+        procs = _workers(cfgs, tmp_path)
+        try:
+            victim = procs[0]
+            mine = f":{victim.proc.pid}:"
+
+            def holding() -> bool:
+                return any(r.owner and mine in r.owner for r in leases.rows()) and leases.polled() > 0
+
+            wait_until(holding, "the first worker to hold a lease mid-poll", timeout=STATE_WAIT_S)
+            victim.proc.kill()
+            victim.wait()
+            held = {r.url: r.leased_until for r in leases.rows() if r.owner and mine in r.owner}
+            wait_until(lambda: leases.polled() == KILL_FEEDS, "every feed to be polled", timeout=STATE_WAIT_S)
+            after = {r.url: r.polled_at for r in leases.rows()}
+            _stop_all(procs[1:])
+        finally:
+            for p in procs:
+                p.__exit__(None, None, None)
+        hits = {p: srv.hits(p) for p in paths}
+    leases.close()
+    assert held  # the kill fell while the worker held feeds
+    # Nobody took the dead worker's feeds before its lease ran out, and all of them were polled after.
+    assert all(after[u] >= until for u, until in held.items())
+    waited = max((after[u] - until).total_seconds() for u, until in held.items())
+    print(f"\n{len(held)} feeds leased by the killed worker; polled at most {waited:.1f} s after the lease ran out")
+    # Only the dead worker's batch can have been fetched twice (by it, then by the one that took over).
+    twice = {srv_path for srv_path, n in hits.items() if n > 1}
+    assert all(n >= 1 for n in hits.values()) and {srv.url(p) for p in twice} <= set(held)
+
+
+def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgres):
+    url = _database(postgres, "workers_send")
+
+    class Inbox:
+        received: list[tuple[str, str]] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.received += [(r, msg["Subject"]) for r in envelope.rcpt_tos]
+            return "250 Message accepted"
+
+    inbox = Inbox()
+    with FeedServer() as srv, mail_server(inbox) as port:
+        paths = _serve_feeds(srv, 40)
+        cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], smtp_port=port, due=True)
+        procs = _workers(cfgs, tmp_path)
+        try:
+            wait_until(lambda: len(inbox.received) >= 3, "three newsletters to go out", timeout=STATE_WAIT_S)
+            for p in procs:  # every worker's catch-up has run: each saw the issues claimed or delivered
+                for title in TITLES:
+                    p.wait_for(f"send [{title}]", stream="stderr")
+            _stop_all(procs)
+        finally:
+            for p in procs:
+                p.__exit__(None, None, None)
+    assert sorted(r for r, _ in inbox.received) == ["reader0@example.org", "reader1@example.org", "reader2@example.org"]
+    assert {r: s.startswith(TITLES[int(r[6])]) for r, s in inbox.received} == {
+        f"reader{k}@example.org": True for k in range(3)}
+
+
+def test_worker_needs_a_postgresql_store(tmp_path):
+    (tmp_path / "feed.xml").write_text(rss(item("A", "https://x.example/a", guid="a")))
+    cfg = write_config(tmp_path, config_data(store={"url": "state.db"}))
+    result = run_cli("run", "--worker", "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code != 0 and "[store] url" in said and "PostgreSQL" in said
+
