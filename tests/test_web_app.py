@@ -199,6 +199,12 @@ def test_send_skips_the_unsubscribed_and_gives_each_recipient_a_link_of_their_ow
     assert re.sub(r"\r?\n[ \t]", " ", msg["List-Unsubscribe"]) == (f"<{BASE}u/{token(READER)}>, "
                                        "<mailto:brief@meridian-brief.example.com?subject=unsubscribe>")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The footer links to the reader's own page too, in both parts.
+    own = f"{BASE}u/{token(READER)}"
+    html, text = msg.get_body(("html",)).get_content(), msg.get_body(("plain",)).get_content()
+    assert re.search(rf'<a class="link" href="{re.escape(own)}"[^>]*>Unsubscribe from {TITLE}</a>', html)
+    assert f"Unsubscribe:\n{own}\n" in text
+    assert "RECIPIENT-TOKEN" not in html + text
     # ...and the send wrote the archive, with the page its "View in browser" link names, before mailing.
     assert f"{BASE}issues/2026-11-25.html" in msg.get_body(("html",)).get_content()
     assert page_there == [True]

@@ -16,10 +16,12 @@ import hmac
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from email.utils import parseaddr
 
 from newsletter.config import Config
 from newsletter.errors import ConfigError
+from newsletter.models import RenderedEmail
 
 MIN_SECRET_CHARS = 16  # shorter keys are guessable; `python -c 'import secrets; print(secrets.token_urlsafe())'`
 
@@ -86,3 +88,21 @@ def site_root(cfg: Config) -> str:
 def unsubscribe_mailto(sender: str) -> str:
     """The mail way out beside the link, for clients that do not POST: a message to the sender's mailbox."""
     return f"mailto:{address_key(sender)}?subject=unsubscribe"
+
+
+# The rendered email is one for all its recipients (stored, and resent as it is): its footer links
+# to this stand-in, which each recipient's copy swaps for their own link as it goes out.
+TOKEN_SLOT = "RECIPIENT-TOKEN"
+
+
+def unsubscribe_slot(cfg: Config) -> str | None:
+    """The stand-in unsubscribe URL the templates link to, when messages carry one-click links."""
+    return f"{site_root(cfg)}u/{TOKEN_SLOT}" if one_click(cfg) else None
+
+
+def personal(email: RenderedEmail, cfg: Config, secret: str, address: str) -> RenderedEmail:
+    """``email`` with the footer's stand-in link replaced by ``address``'s own."""
+    slot, own = unsubscribe_slot(cfg), unsubscribe_url(cfg, secret, address)
+    if slot is None:
+        return email
+    return replace(email, html=email.html.replace(slot, own), text=email.text.replace(slot, own))
