@@ -8,6 +8,7 @@ import email.policy
 import hashlib
 import http.client
 import re
+import socket
 from urllib.parse import urlsplit
 
 import httpx
@@ -266,3 +267,25 @@ def test_serve_without_an_archive_says_how_to_make_one(tmp_path):
     cfg = web_config(tmp_path, base_url=BASE, archive="site")
     result = run_cli("serve", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": SECRET})
     assert result.exit_code != 0 and "newsletter archive" in result.stderr
+
+
+def test_serve_on_a_port_in_use_says_how_to_pick_another(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE, archive="site")
+    cfg.resolve("site").mkdir()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = run_cli("serve", "--config", str(cfg.path), "--port", port, env={"NEWSLETTER_WEB_SECRET": SECRET})
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+
+
+def test_your_own_unsubscribe_page_is_used(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    own = tmp_path / "mine"
+    (own / "web").mkdir(parents=True)
+    (own / "web" / "unsubscribe.html").write_text("<p>{{ site.title }}: {{ state }}</p>\n")
+    store = Store.open(cfg.store_url)
+    try:
+        with served(make_app(cfg, store, tmp_path, SECRET, own_templates=own)) as url:
+            assert httpx.get(f"{url}/u/{token()}").text == f"<p>{TITLE}: confirm</p>\n"
+    finally:
+        store.close()

@@ -84,11 +84,13 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
                             headers={"connection": "close", **SECURITY_HEADERS})(scope, receive, send)
 
 
-def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Clock | None = None) -> ASGIApp:
-    """The app over one newsletter: its archive folder (read-only) and its store (unsubscriptions)."""
+def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Clock | None = None,
+             own_templates: Path | None = None) -> ASGIApp:
+    """The app over one newsletter: its archive folder (read-only) and its store (unsubscriptions).
+    ``own_templates``: the ``[newsletter] templates`` folder, whose ``web/unsubscribe.html`` wins."""
     clock = clock or SystemClock()
     newsletter = cfg.newsletter.title
-    env = web_env(None)
+    env = web_env(own_templates)
     site = Site(newsletter, site_root(cfg) if cfg.web.base_url else None)
 
     def page(state: str, status: int) -> HTMLResponse:

@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from newsletter.config import Config
+from newsletter.errors import NewsletterError
 from newsletter.web.app import make_app
 from newsletter.web.tokens import web_secret
 
@@ -22,14 +23,19 @@ def serve_forever(cfg: Config, archive: Path, host: str, port: int, *,
     from newsletter import pipeline
 
     secret = web_secret(cfg)  # before binding: no key, no service
+    try:
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                    backlog=LISTEN_BACKLOG)
+    except OSError as e:
+        raise NewsletterError(f"cannot listen on {host}:{port} ({e.strerror or e}). Fix: pass another --port "
+                              "(or set [web] port), or stop what listens there.") from None
     store = pipeline.open_store(cfg)
-    sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
-                                backlog=LISTEN_BACKLOG)
     try:
         bound = sock.getsockname()
         shown_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+        app = make_app(cfg, store, archive, secret, own_templates=pipeline.templates_folder(cfg))
         config = uvicorn.Config(
-            make_app(cfg, store, archive, secret), log_level="warning", access_log=False,  # paths carry tokens
+            app, log_level="warning", access_log=False,  # the access log is off: paths carry tokens
             server_header=False, proxy_headers=False, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S, lifespan="off")
         server = uvicorn.Server(config)
