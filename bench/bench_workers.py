@@ -100,7 +100,8 @@ def main() -> None:
                 print(f"run {r + 1}, {k} worker(s): {wall:.2f} s wall ({args.feeds / wall:.0f} feeds/s), "
                       f"polling span {span:.2f} s ({args.feeds / span:.0f} feeds/s)", flush=True)
     base = None
-    print("\n| workers | wall s (median) | feeds/s from spawn | x 1 worker | polling span s | feeds/s polling | x 1 worker |")
+    print("\n| workers | wall s (median) | feeds/s from spawn | x 1 worker | polling span s | feeds/s polling "
+          "| x 1 worker |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for k in args.workers:
         wall = statistics.median(w for w, _ in rows[k])

@@ -1,6 +1,11 @@
 """The daily service, ``newsletter run``: the scheduler's jobs, and how it stops.
 
-    serve(cfg)     poll all day, send at send_at on the configured days (timetable in ``schedule``)
+    serve([cfg, ...])               poll all day, send each newsletter at its send_at on its days
+    serve(cfgs, worker=True)        one of several processes on one PostgreSQL store (see ``leases``)
+
+Several newsletters (one config file each) share one process and one scheduler: a send job per
+newsletter (timetable in ``schedule``) and a poll per store, which fetches a feed that several
+newsletters read once.
 
 Each job logs one line with its outcome (poll: feeds, new articles, failed; send:
 sent, failed, had it, owed), with the same figures as fields for ``--log-format json``.

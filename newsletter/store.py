@@ -413,7 +413,8 @@ class Store:
             known = set()
             for i in range(0, len(urls), ID_CHUNK):
                 chunk = list(urls[i : i + ID_CHUNK])
-                known.update(r[0] for r in conn.execute(sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(chunk))))
+                q = sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(chunk))
+                known.update(r[0] for r in conn.execute(q))
         missing = [{"url": u} for u in dict.fromkeys(urls) if u not in known]
         if missing:
             self._add_feed_leases(missing)

@@ -15,15 +15,20 @@ import asyncio
 import email
 import email.policy
 import random
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import NewsletterProcess, config_data, mail_server, write_config
+from newsletter.store import CLAIM_LEASE, Store
 from test_service_signals import _feed_file, _zone_at_noon, log_lines, wait_until
 
 RECIPIENTS = [f"reader{n:02d}@example.org" for n in range(50)]
@@ -213,3 +218,24 @@ def test_a_4xx_is_retried_and_a_5xx_fails_that_recipient_while_the_others_go_on(
     rows.close()
     first = next(x for x in log_lines(proc) if x.get("job") == "send" and "sent" in x)
     assert (first["sent"], first["failed"], first["owed"]) == (2, 1, 1)
+
+
+def test_a_claim_left_by_a_dead_process_here_is_free_at_once_and_one_from_another_host_after_the_lease(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{socket.gethostname()}:{int(gone.stdout)}:1"  # a process of this host that has exited
+    now = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    issue = store.record_issue("k", created_at=now, subject="s", document={}, html="<p>", text="t", placements=[])
+    store.owe(issue, ["a@x.example", "b@x.example"], message_ids={"a@x.example": "<a@x>", "b@x.example": "<b@x>"},
+              transport="smtp", at=now)
+    assert store.claim_recipient(issue, "a@x.example", now, dead)
+    assert store.claim_recipient(issue, "b@x.example", now, "elsewhere.example:4242:1")
+    soon = now + timedelta(seconds=1)
+    assert store.claim_recipient(issue, "a@x.example", soon, "me:1:1")  # its owner is gone: resend now
+    assert not store.claim_recipient(issue, "a@x.example", soon, "me:2:1")  # ...once
+    assert not store.claim_recipient(issue, "b@x.example", soon, "me:1:1")  # maybe still sending, elsewhere
+    assert store.claim_recipient(issue, "b@x.example", now + CLAIM_LEASE + timedelta(seconds=1), "me:1:1")
+    # The day's build claim: the same rule.
+    assert store.claim_issue("day2", dead, now) and store.claim_issue("day2", "me:1:1", soon)
+    assert store.claim_issue("day3", "elsewhere.example:4242:1", now) and not store.claim_issue("day3", "me:1:1", soon)
+    store.close()
