@@ -215,9 +215,9 @@ class FetchSettings(_Section):
 
 
 class GroupingSettings(_Section):
-    # Semantic mode: mean embedding cosine to join a story. Depends on the model: a cautious start,
-    # as same-topic articles about different events often score above 0.5; calibrate with
-    # `python bench/grouping_quality.py --config FILE` against your endpoint.
+    # Semantic mode: mean embedding cosine to join a story. Depends on the model (e5 models put unrelated
+    # news near 0.8): unless set here, it comes from newsletter/group/calibration.toml for [llm]
+    # embeddings_model, and 0.75 only for a model not in it; `python bench/calibrate_embeddings.py` adds one.
     threshold: StrictFloat = Field(0.75, gt=0, le=1)
     window_hours: StrictFloat = Field(72, gt=0, le=24 * 30)  # articles further apart than this are never one story
     # Lexical mode: mean TF-IDF cosine (title + lead) two clusters need to merge, over all terms...
