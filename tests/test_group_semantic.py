@@ -105,3 +105,12 @@ def test_ecbplus_reader_gives_undated_documents_one_day_and_each_its_own_outlet(
     assert articles[2].published == datetime(2013, 5, 3, 10, tzinfo=timezone.utc)
     assert len({a.outlet for a in articles}) == 3  # one site's two pages are two sources
     assert sorted(labels.values()) == ["t1-a", "t1-a", "t1-b"]
+
+
+def test_embeddings_can_be_served_apart_from_the_chat_model():
+    with OpenAIServer(embeddings=Embeddings(embed=_two_reports)) as srv:
+        cfg = make_config(llm={"base_url": "http://127.0.0.1:9/v1", "embeddings_base_url": srv.base_url,
+                               "embeddings_model": REFERENCE, "max_retries": 0, "timeout": 5})
+        vectors = OpenAIEmbedder.from_config(cfg).embed(["Lifeboat", "Fischer"])
+    assert vectors[0] == [1.0, 0.0] and vectors[1][0] == COSINE  # answered by the embeddings server
+    assert cfg.llm.base_url == "http://127.0.0.1:9/v1"  # the chat model's endpoint is left as it was

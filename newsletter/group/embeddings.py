@@ -82,6 +82,8 @@ class OpenAIEmbedder:
 
         if not cfg.llm.embeddings_model:
             raise ValueError("[llm] embeddings_model is not set; semantic grouping needs it")
+        if cfg.llm.embeddings_base_url:  # the embeddings model served apart from the chat model
+            cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"base_url": cfg.llm.embeddings_base_url})})
         return cls(openai_client(cfg), cfg.llm.embeddings_model)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
