@@ -234,7 +234,9 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         ei, ej = _semantic_pairs(embeddings, times, window_s, settings.threshold)
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
-    signals = _signals(feat, times, spaces, _title_numbers(feat))
+    # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
+    title_numbers = _title_numbers(feat) if embeddings is not None else [frozenset()] * n
+    signals = _signals(feat, times, spaces, title_numbers)
     pair_evidence = {name: signal.pairs(i, j) for name, signal in signals.items()}
     keep = may_join(pair_evidence, settings)
     strength = pair_evidence["full"].astype(np.float64)
@@ -250,7 +252,6 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     order = np.lexsort((j, i, -strength, late))
 
     named = list(enumerate(spaces.values()))
-    title_numbers = _title_numbers(feat)
     clusters: list[_Cluster | None] = []  # by root article; None once merged into another
     for r in range(n):
         singles = [space.single(r) for space in spaces.values()]
