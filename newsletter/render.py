@@ -281,6 +281,7 @@ def issue_document(issue: Issue) -> dict:
                 "dek": b.dek,
                 "topic": section.name,
                 "sources_count": len(b.story.articles),
+                "update": b.story.is_update,  # sent before; back because new outlets joined
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
                             for a in b.story.articles],
                 # A model-titled extra section carries its title: {"title": ..., "bullets": [...]}.
@@ -297,7 +298,8 @@ def issue_document(issue: Issue) -> dict:
         "title": issue.title,
         "date": issue.date.isoformat(),
         "stories": stories,
-        "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url)} for s in issue.sidebar],
+        "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url), "outlet": s.outlet}
+                    for s in issue.sidebar],
     }
     if issue.usage is not None:
         u = issue.usage

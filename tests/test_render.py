@@ -217,15 +217,15 @@ def test_issue_document_matches_the_json_contract():
     assert set(doc) == {"title", "date", "stories", "sidebar"}
     assert doc["date"] == "2026-11-25"
     story = doc["stories"][0]
-    assert set(story) == {"headline", "dek", "topic", "sources_count", "sources",
+    assert set(story) == {"headline", "dek", "topic", "sources_count", "update", "sources",
                           "big_picture", "why_this_matters", "between_the_lines"}
-    assert story["topic"] == "Cities & Climate" and story["sources_count"] == 3
+    assert story["topic"] == "Cities & Climate" and story["sources_count"] == 3 and story["update"] is False
     assert story["sources"][0] == {"title": "Story 1 as told by outlet 1", "outlet": "Outlet 1",
                                    "url": "https://s1o1.example/story/s1o1"}
     assert story["big_picture"][0] == {"text": "Big fact 1a shared by outlets.", "cites": [1, 2]}
     assert doc["stories"][1]["topic"] == "Technology"
     assert doc["sidebar"] == [{"headline": "Side story 1", "blurb": "One line about side story 1.",
-                               "url": "https://side1.example/story/side1"}]
+                               "url": "https://side1.example/story/side1", "outlet": "Side Outlet 1"}]
 
 
 @pytest.mark.parametrize("n_sources, label", [(1, "1 source"), (4, "4 sources")])

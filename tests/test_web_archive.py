@@ -117,6 +117,20 @@ def test_feed_text_is_escaped_on_pages_and_in_feeds(tmp_path):
     assert "&lt;script&gt;" in entry.content[0].value
 
 
+def test_a_page_shows_what_the_email_showed_update_marks_and_sidebar_outlets(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    doc = issue_document(demo_email().issue)
+    doc["stories"][1]["update"] = True  # this story was sent before and came back with new outlets
+    record_demo_issues(cfg, store, 1, document=doc)
+    write_archive(cfg, store, tmp_path / "site")
+    store.close()
+    page = (tmp_path / "site" / "issues" / "2026-11-25.html").read_text()
+    assert page.count(">Update</span>") == 1
+    outlet = doc["sidebar"][0]["outlet"]
+    assert outlet and f"{markupsafe.escape(outlet)}" in page.split("Recent news", 1)[1]
+
+
 def test_the_email_links_to_its_page_when_base_url_is_set(tmp_path):
     from email_demo import DEMO_MORNING
 

@@ -87,7 +87,7 @@ class _Story:
     sources_count: int
     sections: list[tuple[str, list[_Bullet]]]
     sources: list[_Source]
-    is_update: bool = False  # the stored document does not say; the archive shows no Update mark
+    is_update: bool = False  # from the stored document; issues recorded before it said so show no mark
     url: str | None = None
 
 
@@ -150,7 +150,7 @@ def _story(doc: dict, n: int) -> _Story:
         sections.insert(1, (str(extra.get("title", "")), bullets(extra.get("bullets", []))))
     return _Story(headline=str(doc.get("headline", "")), dek=str(doc.get("dek", "")), topic=str(doc.get("topic", "")),
                   anchor=f"story-{n}", sources_count=int(doc.get("sources_count", len(sources))), sections=sections,
-                  sources=sources, url=sources[0].url if sources else None)
+                  sources=sources, url=sources[0].url if sources else None, is_update=bool(doc.get("update", False)))
 
 
 def web_issue(row: dict) -> WebIssue:
