@@ -237,7 +237,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
     title_numbers = _title_numbers(feat) if embeddings is not None else [frozenset()] * n
     signals = _signals(feat, times, spaces, title_numbers)
-    pair_evidence = {name: signal.pairs(i, j) for name, signal in signals.items()}
+    pair_evidence = _PairEvidence(signals, i, j)
     keep = may_join(pair_evidence, settings)
     strength = pair_evidence["full"].astype(np.float64)
     # Semantic-only edges come after every edge the words support: the lexical clustering is
@@ -245,7 +245,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     # cosines sit on another scale; mixed into one order they would reshuffle lexical merges.)
     late = np.zeros(len(i), bool)
     if "semantic" in pair_evidence:
-        late = ~may_join({k: v for k, v in pair_evidence.items() if k != "semantic"}, settings)
+        late = ~may_join(pair_evidence.without("semantic"), settings)
         strength = np.where(late, pair_evidence["semantic"], strength)
     i, j, strength, late = i[keep], j[keep], strength[keep], late[keep]
     # Strongest first; ties by index so the same input always merges the same way.
@@ -297,11 +297,13 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
     """Everything ``may_join`` reads, by name."""
     kind_mask = _kind_masks(feat)
 
+    has_numbers = np.array([bool(x) for x in title_numbers], bool)
+
     def headlines_agree(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        kinds = (kind_mask[i] == 0) | (kind_mask[j] == 0) | ((kind_mask[i] & kind_mask[j]) != 0)
-        numbers = np.fromiter((_agree(title_numbers[x], title_numbers[y]) for x, y in zip(i.tolist(), j.tolist())),
-                              bool, len(i))
-        return kinds & numbers
+        agree = (kind_mask[i] == 0) | (kind_mask[j] == 0) | ((kind_mask[i] & kind_mask[j]) != 0)
+        both = np.flatnonzero(agree & has_numbers[i] & has_numbers[j])  # only these can disagree on figures
+        agree[both] = [bool(title_numbers[x] & title_numbers[y]) for x, y in zip(i[both].tolist(), j[both].tolist())]
+        return agree
     full_k, full = list(spaces).index("full"), spaces["full"]
 
     def span(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -324,6 +326,28 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
     for k, (name, space) in enumerate(spaces.items()):
         signals[name] = _Signal(space.pairs, lambda a, b, k=k, space=space: space.link(a, b, k))
     return signals
+
+
+class _PairEvidence(dict):
+    """``Evidence`` for many lone-article pairs at once: each signal computed when ``may_join`` first
+    reads it, over all pairs, and shared with the views that hide some signals (``without``)."""
+
+    def __init__(self, signals: dict[str, _Signal], i: np.ndarray, j: np.ndarray,
+                 hidden: frozenset[str] = frozenset(), computed: dict | None = None):
+        super().__init__()
+        self.signals, self.i, self.j, self.hidden = signals, i, j, hidden
+        self.computed = {} if computed is None else computed
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.signals and name not in self.hidden
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in self.computed:
+            self.computed[name] = self.signals[name].pairs(self.i, self.j)
+        return self.computed[name]
+
+    def without(self, name: str) -> _PairEvidence:
+        return _PairEvidence(self.signals, self.i, self.j, self.hidden | {name}, self.computed)
 
 
 class _ClusterEvidence(dict):
