@@ -243,13 +243,12 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     # Semantic-only edges come after every edge the words support: the lexical clustering is
     # built exactly as without embeddings, and meaning only joins what it left apart. (Embedding
     # cosines sit on another scale; mixed into one order they would reshuffle lexical merges.)
-    late = np.zeros(len(i), bool)
+    keys = [j, i, -strength]  # strongest first; ties by index so the same input always merges the same way
     if "semantic" in pair_evidence:
         late = ~may_join(pair_evidence.without("semantic"), settings)
-        strength = np.where(late, pair_evidence["semantic"], strength)
-    i, j, strength, late = i[keep], j[keep], strength[keep], late[keep]
-    # Strongest first; ties by index so the same input always merges the same way.
-    order = np.lexsort((j, i, -strength, late))
+        keys = [j, i, -np.where(late, pair_evidence["semantic"], strength), late]
+    order = np.lexsort([k[keep] for k in keys])
+    i, j = i[keep], j[keep]
 
     named = list(enumerate(spaces.values()))
     clusters: list[_Cluster | None] = []  # by root article; None once merged into another
