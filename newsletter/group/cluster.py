@@ -243,12 +243,13 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     # Semantic-only edges come after every edge the words support: the lexical clustering is
     # built exactly as without embeddings, and meaning only joins what it left apart. (Embedding
     # cosines sit on another scale; mixed into one order they would reshuffle lexical merges.)
-    keys = [j, i, -strength]  # strongest first; ties by index so the same input always merges the same way
+    late = None
     if "semantic" in pair_evidence:
         late = ~may_join(pair_evidence.without("semantic"), settings)
-        keys = [j, i, -np.where(late, pair_evidence["semantic"], strength), late]
-    order = np.lexsort([k[keep] for k in keys])
-    i, j = i[keep], j[keep]
+        strength = np.where(late, pair_evidence["semantic"], strength)
+    i, j, strength = i[keep], j[keep], strength[keep]
+    # Strongest first; ties by index so the same input always merges the same way.
+    order = np.lexsort((j, i, -strength) if late is None else (j, i, -strength, late[keep]))
 
     named = list(enumerate(spaces.values()))
     clusters: list[_Cluster | None] = []  # by root article; None once merged into another
@@ -289,6 +290,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
 class _Signal:
     pairs: Callable[[np.ndarray, np.ndarray], np.ndarray]  # many lone-article pairs at once, to pick edges
     clusters: Callable[[_Cluster, _Cluster], float | bool]  # two clusters, when an edge would merge them
+    lazy: bool = False  # for pairs, computed only if read: a Python loop that most batches never need
 
 
 def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense],
@@ -315,7 +317,7 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
         # Meaning alone may join two clusters only when their headlines do not contradict each other
         # on what happened (event kinds) or on the figures (numbers): look-alike events, one frame apart.
         "headlines_agree": _Signal(headlines_agree,
-                                   lambda a, b: _agree(a.kinds, b.kinds) and _agree(a.numbers, b.numbers)),
+                                   lambda a, b: _agree(a.kinds, b.kinds) and _agree(a.numbers, b.numbers), lazy=True),
         # Left open (True) for edges: either cluster may later gain the headline or the articles that
         # settle it, and the merge checks it then.
         "names_covered": _Signal(lambda i, j: np.ones(len(i), bool),
@@ -328,14 +330,16 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
 
 
 class _PairEvidence(dict):
-    """``Evidence`` for many lone-article pairs at once: each signal computed when ``may_join`` first
-    reads it, over all pairs, and shared with the views that hide some signals (``without``)."""
+    """``Evidence`` for many lone-article pairs at once, shared with the views that hide some signals
+    (``without``). Cheap signals are computed up front, vectorised; lazy ones when first read."""
 
     def __init__(self, signals: dict[str, _Signal], i: np.ndarray, j: np.ndarray,
                  hidden: frozenset[str] = frozenset(), computed: dict | None = None):
         super().__init__()
         self.signals, self.i, self.j, self.hidden = signals, i, j, hidden
-        self.computed = {} if computed is None else computed
+        if computed is None:
+            computed = {name: signal.pairs(i, j) for name, signal in signals.items() if not signal.lazy}
+        self.computed = computed
 
     def __contains__(self, name: object) -> bool:
         return name in self.signals and name not in self.hidden
