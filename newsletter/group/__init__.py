@@ -7,8 +7,10 @@ Lexical mode compares TF-IDF vectors of title and lead (see ``features``)
 plus the kinds of event they report (see ``events``), and clusters candidates
 found through rare shared terms (see ``cluster``), including different angles
 on one event anchored on the same names and kind of event in one news cycle.
-With an embedder, pairs whose embeddings are close may also join, still
-under a small lexical floor and the time window. The same input always
+With an embedder, pairs whose embeddings are close may also join what the
+words left apart, still under the names guard, the time window and headlines
+that agree on the kind of event and the figures; the threshold is the model's
+own (``embeddings``, ``calibration.toml``). The same input always
 gives the same stories, in the same order, with the same headlines.
 
 Importing this package is cheap: numpy, scipy and scikit-learn load on the

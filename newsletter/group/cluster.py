@@ -18,7 +18,12 @@ clusters, so one strong pair cannot chain two unrelated stories together:
 - names, whenever both sides name someone: shared wording alone cannot merge
   the same kind of event happening to different people or places;
 - with embeddings, a mean embedding similarity above ``threshold`` may stand
-  in for the wording (on a low lexical floor), never for the names.
+  in for the wording (on a low lexical floor), never for the names, and only
+  where the headlines do not contradict each other: both report kinds of
+  event and share none, or both give figures and share none, is a look-alike
+  event ("raises its rate to 4.5%" against "inflation eases to 5.1%"). Edges
+  that only meaning supports are merged after all others, so the lexical
+  clustering is built exactly as without embeddings.
 
 Outlets that cover one event from different angles (a reaction piece, a
 consumer explainer, the market move) share little wording, so the averages
