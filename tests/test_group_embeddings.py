@@ -89,3 +89,19 @@ def test_embedder_needs_a_model_name():
     cfg.llm.embeddings_model = None
     with pytest.raises(ValueError, match="embeddings_model"):
         OpenAIEmbedder.from_config(cfg)
+
+
+def test_an_embeddings_endpoint_of_its_own_needs_no_chat_model(monkeypatch):
+    """A local embeddings server alone (no key, no chat base_url) turns semantic grouping on."""
+    from conftest import make_config
+
+    from newsletter.pipeline import make_embedder
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    cfg = make_config(llm={"embeddings_model": "multilingual-e5-small", "embeddings_base_url": "http://127.0.0.1:9/v1"})
+    assert not cfg.llm_enabled
+    embedder = make_embedder(cfg)
+    assert embedder is not None and embedder.model == "multilingual-e5-small"
+    assert str(embedder.client.base_url).startswith("http://127.0.0.1:9/v1")
