@@ -15,7 +15,7 @@ from newsletter.models import Bullet
 from newsletter.render import MAX_HTML_BYTES, TEXT_WIDTH
 
 from email_demo import MIN_CONTRAST, contrast, demo_email
-from test_render import make_issue, parse, render, sidebar_item, visible_text
+from issue_factory import make_issue, parse, render, sidebar_item, visible_text
 
 GUARD_TARGET = 90_000  # the issue's promise: ten briefings and ten Recent news items under 90 KB
 LINK_WORDS_THAT_SAY_NOTHING = {"here", "click here", "read more", "more", "link", "this"}

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from conftest import NewsletterProcess, config_data, mail_server, write_config
 from newsletter.store import CLAIM_LEASE, Store
-from test_service_signals import _feed_file, _zone_at_noon, log_lines, wait_until
+from service_helpers import feed_file, zone_at_noon, log_lines, wait_until
 
 RECIPIENTS = [f"reader{n:02d}@example.org" for n in range(50)]
 KILLS = 20
@@ -73,8 +73,8 @@ class _Inbox:
 def _config(folder: Path, port: int, to: list[str], store: str = "state.db", **delivery) -> Path:
     data = config_data(newsletter={"title": "Fenwick Morning", "from": "morning@fenwick.example", "to": to,
                                    "max_age_hours": 0, "send_at": "00:00", "grace_hours": 24,
-                                   "timezone": _zone_at_noon()},
-                       topics=[{"name": "Local", "feeds": [str(_feed_file(folder))]}], store={"url": store},
+                                   "timezone": zone_at_noon()},
+                       topics=[{"name": "Local", "feeds": [str(feed_file(folder))]}], store={"url": store},
                        delivery={"transport": "smtp", "smtp": {"host": "127.0.0.1", "port": port,
                                                                "security": "none", "timeout": 30}, **delivery})
     return write_config(folder, data)

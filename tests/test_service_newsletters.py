@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import NewsletterProcess, config_data, mail_server, run_cli, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
-from test_service_signals import _zone_at_noon, log_lines, wait_until
+from service_helpers import zone_at_noon, log_lines, wait_until
 
 MORNING = ["ann@example.org", "bob@example.org"]
 WEEKLY = ["cy@example.org"]
@@ -56,10 +56,10 @@ def test_two_newsletters_from_one_process_each_go_to_their_own_readers_once(tmp_
         # Both overdue (00:00, a day of grace): each sends at once, on its own schedule and zone.
         a = _newsletter(tmp_path, "morning.toml", "Harbour Morning", MORNING,
                         [srv.url("/shared.xml"), srv.url("/harbour.xml")], smtp_port=port,
-                        send_at="00:00", grace_hours=24, timezone=_zone_at_noon())
+                        send_at="00:00", grace_hours=24, timezone=zone_at_noon())
         b = _newsletter(tmp_path, "weekly.toml", "Valley Weekly", WEEKLY,
                         [srv.url("/shared.xml"), srv.url("/valley.xml")], smtp_port=port,
-                        send_at="00:00", grace_hours=24, timezone=_zone_at_noon())
+                        send_at="00:00", grace_hours=24, timezone=zone_at_noon())
         with NewsletterProcess("--log-format", "json", "run", "-c", a, "-c", b, cwd=tmp_path) as proc:
             proc.wait_for("(Harbour Morning)")
             proc.wait_for("(Valley Weekly)")
@@ -83,10 +83,10 @@ def test_a_feed_two_newsletters_read_is_fetched_once_per_poll(tmp_path):
         # Past send_at and past grace: no catch-up send, so the start polls at once.
         a = _newsletter(tmp_path, "morning.toml", "Harbour Morning", MORNING,
                         [srv.url("/shared.xml"), srv.url("/harbour.xml")], smtp_port=1,
-                        send_at="10:00", grace_hours=1, timezone=_zone_at_noon())
+                        send_at="10:00", grace_hours=1, timezone=zone_at_noon())
         b = _newsletter(tmp_path, "weekly.toml", "Valley Weekly", WEEKLY,
                         [srv.url("/valley.xml"), srv.url("/shared.xml")], smtp_port=1,
-                        send_at="10:00", grace_hours=1, timezone=_zone_at_noon())
+                        send_at="10:00", grace_hours=1, timezone=zone_at_noon())
         with NewsletterProcess("--log-format", "json", "run", "-c", a, "-c", b, cwd=tmp_path) as proc:
             line = proc.wait_for('"job": "poll"', stream="stderr")
             assert proc.interrupt() == 0, proc.stderr

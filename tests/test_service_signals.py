@@ -7,10 +7,8 @@ guessed time. Logs are read as JSON lines (--log-format json), which never wrap.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,38 +19,9 @@ from conftest import NewsletterProcess, config_data, mail_server, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
 from openai_server import OpenAIServer, Reply
+from service_helpers import STATE_WAIT_S, STOP_LIMIT_S, feed_file, log_lines, wait_until, zone_at_noon
 
-STOP_LIMIT_S = 10  # what the README promises an operator: a clean stop within 10 s
-STATE_WAIT_S = 60  # generous: a loaded machine is slow, a broken one fails the test
 RECIPIENTS = ["ann@example.org", "bob@example.org", "cy@example.org"]
-
-
-def wait_until(condition, what: str, timeout: float = STATE_WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
-def log_lines(proc: NewsletterProcess) -> list[dict]:
-    return [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
-
-
-def _zone_at_noon() -> str:
-    """A fixed-offset zone where it is about noon now, so "two hours ago" is today whatever the hour here."""
-    offset = 12 - datetime.now(timezone.utc).hour  # local = UTC + offset; Etc/GMT signs are inverted
-    offset = offset - 24 if offset > 12 else offset + 24 if offset < -12 else offset
-    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
-
-
-def _feed_file(folder: Path) -> Path:
-    path = folder / "gazette.xml"
-    path.write_text(rss(*[item(f"Fenwick story number {n} about the harbour {word}", f"https://g.example/{n}",
-                               guid=f"g{n}", body=f"The harbour {word} story {n} happened on Monday in Fenwick.")
-                          for n, word in enumerate(["ferry", "school", "bridge", "market", "library", "storm"])],
-                        title="Fenwick Gazette"))
-    return path
 
 
 def _config(folder: Path, feeds: list[str], *, smtp_port: int | None = None, llm: dict | None = None,
@@ -85,7 +54,7 @@ def test_sigterm_during_a_poll_cuts_it_off_cleanly_and_counts_no_failure(tmp_pat
     with FeedServer() as srv:
         srv.add("/slow.xml", rss(item("A", "https://x.example/a", guid="a")), delay=120)  # answers long after the test
         # Two hours after today's send_at, past one hour of grace: no catch-up send, the poll starts at once.
-        cfg = _config(tmp_path, [srv.url("/slow.xml")], timezone=_zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _config(tmp_path, [srv.url("/slow.xml")], timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
             proc.wait_for("newsletter running")
             wait_until(lambda: srv.hits("/slow.xml") >= 1, "the poll to reach the slow feed")
@@ -107,7 +76,7 @@ def test_sigterm_during_a_build_records_no_issue_and_releases_the_claim(tmp_path
         return Reply(content="not json", delay=1.5)  # slow, and unusable: the story falls back to extractive
 
     with OpenAIServer(slow_model) as model:
-        cfg = _config(tmp_path, [str(_feed_file(tmp_path))], send_at="00:00", grace_hours=24,
+        cfg = _config(tmp_path, [str(feed_file(tmp_path))], send_at="00:00", grace_hours=24,
                       llm={"base_url": model.base_url, "concurrency": 1, "max_retries": 0, "give_up_after": 100})
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path,
                                env={"OPENAI_API_KEY": "sk-test"}) as proc:
@@ -149,7 +118,7 @@ def slow_smtp():
 
 def test_sigterm_during_a_send_finishes_the_message_in_flight_and_owes_the_rest(tmp_path, slow_smtp):
     inbox, port = slow_smtp
-    cfg = _config(tmp_path, [str(_feed_file(tmp_path))], smtp_port=port, send_at="00:00", grace_hours=24)
+    cfg = _config(tmp_path, [str(feed_file(tmp_path))], smtp_port=port, send_at="00:00", grace_hours=24)
     with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
         proc.wait_for("newsletter running")
         wait_until(inbox.arrived.is_set, "the first message to reach DATA")
@@ -172,7 +141,7 @@ def test_sigterm_during_a_send_finishes_the_message_in_flight_and_owes_the_rest(
 
 def test_a_second_signal_exits_at_once(tmp_path, slow_smtp):
     inbox, port = slow_smtp
-    cfg = _config(tmp_path, [str(_feed_file(tmp_path))], smtp_port=port, send_at="00:00", grace_hours=24)
+    cfg = _config(tmp_path, [str(feed_file(tmp_path))], smtp_port=port, send_at="00:00", grace_hours=24)
     with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
         proc.wait_for("newsletter running")
         wait_until(inbox.arrived.is_set, "the first message to reach DATA")
@@ -190,7 +159,7 @@ def test_a_send_waiting_for_another_process_to_build_gives_up_when_the_service_s
     from newsletter.pipeline import Edges, make_transport, send, todays_key
     from newsletter.store import Store
 
-    cfg = load_config(_config(tmp_path, [str(_feed_file(tmp_path))]))
+    cfg = load_config(_config(tmp_path, [str(feed_file(tmp_path))]))
     now = datetime(2026, 11, 24, 9, tzinfo=timezone.utc)
     store = Store.open(cfg.store_url)
     assert store.claim_issue(todays_key(cfg, now), "another-process", now)  # building it, as far as we know

@@ -15,7 +15,7 @@ from conftest import NewsletterProcess, config_data, run_cli, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
 from newsletter.logs import HideSecrets, JSONFormatter
-from test_service_signals import STOP_LIMIT_S, _zone_at_noon, log_lines
+from service_helpers import STOP_LIMIT_S, zone_at_noon, log_lines
 
 PASSWORD, API_KEY = "pw-Hunter2-very-secret", "sk-live-Abc123-very-secret"
 NEWS = rss(*[item(f"Fenwick {what} reopens after repairs", f"https://g.example/{n}", guid=f"g{n}",
@@ -136,7 +136,7 @@ def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
     secrets = {"SMTP_PASSWORD": PASSWORD, "OPENAI_API_KEY": API_KEY}
     with _server() as srv:
         # Not due today (started past the grace), so the first poll runs at once.
-        cfg = _config(tmp_path, srv, timezone=_zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
         data = cfg.read_text() + ('\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = 9\n'
                                   'username = "brief"\npassword_env = "SMTP_PASSWORD"\nsecurity = "none"\n')
         cfg.write_text(data)

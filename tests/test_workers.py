@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
 from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from conftest import NewsletterProcess, config_data, mail_server, run_cli, write_config
-from feedserver import FeedServer
+from feedserver import FeedServer, Response
 from feeds_for_tests import item, rss
-from test_service_signals import _zone_at_noon, log_lines, wait_until
+from service_helpers import zone_at_noon, log_lines, wait_until
 
 FEEDS = 2000
 WORKERS = 3
@@ -35,11 +36,21 @@ def _database(postgres, name: str) -> str:
     return postgres.url.replace("/postgres?", f"/{name}?")
 
 
-def _serve_feeds(srv: FeedServer, n: int) -> list[str]:
+def _serve_feeds(srv: FeedServer, n: int, gate: threading.Event | None = None) -> list[str]:
+    """``n`` feeds; with a ``gate``, every answer waits until it is open (a worker then holds its
+    leases for as long as the test needs, whatever the machine's speed)."""
     paths = [f"/f{i}.xml" for i in range(n)]
     for i, path in enumerate(paths):
-        srv.add(path, rss(item(f"Story {i} from feed {i}", f"https://f{i}.example/1", guid=f"f{i}-1",
-                               body=f"Feed {i} reports story {i} on Monday."), title=f"Feed {i}"))
+        response = Response(200, rss(item(f"Story {i} from feed {i}", f"https://f{i}.example/1", guid=f"f{i}-1",
+                                          body=f"Feed {i} reports story {i} on Monday."), title=f"Feed {i}").encode(),
+                            {})
+
+        def answer(_request, response=response):
+            if gate is not None:
+                gate.wait(STATE_WAIT_S)
+            return response
+
+        srv.add(path, handler=answer)
     return paths
 
 
@@ -52,7 +63,7 @@ def _newsletters(folder: Path, url: str, feeds: list[str], *, smtp_port: int = 1
     for k, (title, share) in enumerate(zip(TITLES, shares)):
         data = config_data(
             newsletter={"title": title, "from": "brief@example.com", "to": [f"reader{k}@example.org"],
-                        "max_age_hours": 0, "timezone": _zone_at_noon(),
+                        "max_age_hours": 0, "timezone": zone_at_noon(),
                         # due: overdue within grace, sent at once; else an hour ahead, nothing sent
                         **({"send_at": "00:00", "grace_hours": 24} if due else {"send_at": "13:00"})},
             topics=[{"name": "Local", "feeds": share}], store={"url": url},
@@ -118,8 +129,9 @@ def test_three_workers_fetch_each_of_2000_feeds_once_per_interval(tmp_path, post
 def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(tmp_path, postgres):
     url = _database(postgres, "workers_kill")
     leases = _Leases(url)
+    gate = threading.Event()  # feeds answer only once the victim is dead: it dies holding its leases
     with FeedServer() as srv:
-        paths = _serve_feeds(srv, KILL_FEEDS)
+        paths = _serve_feeds(srv, KILL_FEEDS, gate)
         cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], lease_seconds=KILL_LEASE_S)
         procs = _workers(cfgs, tmp_path)
         try:
@@ -127,12 +139,13 @@ def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(
             mine = f":{victim.proc.pid}:"
 
             def holding() -> bool:
-                return any(r.owner and mine in r.owner for r in leases.rows()) and leases.polled() > 0
+                return any(r.owner and mine in r.owner for r in leases.rows()) and len(srv.requests) > 0
 
             wait_until(holding, "the first worker to hold a lease mid-poll", timeout=STATE_WAIT_S)
             victim.proc.kill()
             victim.wait()
             held = {r.url: r.leased_until for r in leases.rows() if r.owner and mine in r.owner}
+            gate.set()
             wait_until(lambda: leases.polled() == KILL_FEEDS, "every feed to be polled", timeout=STATE_WAIT_S)
             after = {r.url: r.polled_at for r in leases.rows()}
             _stop_all(procs[1:])
