@@ -235,6 +235,15 @@ class NewsletterProcess:
 # -- stores and servers -----------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (skipped, saying why, where Debian's chromium is missing)."""
+    from email_demo import launched_chromium
+
+    with launched_chromium() as b:
+        yield b
+
+
 @pytest.fixture(autouse=True)
 def _fresh_endpoint_memory():
     """Each test's model server is a new endpoint, even when the OS hands out a port used before:

@@ -10,6 +10,8 @@ building it once keeps them fast; nothing in it depends on today's date.
 
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import re
 import shutil
@@ -96,3 +98,15 @@ def contrast(fg: str, bg: str) -> float:
     """The WCAG contrast ratio of two CSS colours (1 to 21)."""
     a, b = luminance(parse_colour(fg)), luminance(parse_colour(bg))
     return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    """One headless Debian Chromium, driven by playwright (which downloads no browser of its own)."""
+    sync_api = chromium_or_skip()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

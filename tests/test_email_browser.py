@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from email_demo import CHROMIUM, CHROMIUM_ARGS, MIN_CONTRAST, REPO, chromium_or_skip, contrast, demo_email, \
+from email_demo import MIN_CONTRAST, REPO, contrast, demo_email, \
     html_without_style, luminance, parse_colour
 
 DESKTOP = {"width": 1024, "height": 1300}
@@ -49,15 +49,6 @@ LIGHT_PATCHES_JS = """() => [...document.querySelectorAll('.container, .containe
   .map(e => [e.className || e.tagName, getComputedStyle(e).backgroundColor])
   .filter(([, bg]) => { const m = bg.match(/\\d+(\\.\\d+)?/g).map(Number);
                         return (m.length < 4 || m[3] > 0) && (m[0] + m[1] + m[2]) / 3 > 128; })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = chromium_or_skip()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_email(browser, html: str, viewport: dict, *, dark: bool = False):

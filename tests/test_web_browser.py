@@ -11,7 +11,7 @@ import os
 import shutil
 
 import pytest
-from email_demo import CHROMIUM, CHROMIUM_ARGS, MIN_CONTRAST, REPO, chromium_or_skip, contrast
+from email_demo import MIN_CONTRAST, REPO, contrast
 from web_demo import SECRET, record_demo_issues, served, web_config
 
 from newsletter.store import Store
@@ -36,15 +36,6 @@ COLOURS_JS = """sel => [...document.querySelectorAll(sel)].filter(e => e.getClie
 })"""
 TEXT = (".brand, .date, .toc-item a, .meta, .headline, .dek, .label, .b, .src, .side-title, .recent a, .recent-blurb, "
         ".nav a")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = chromium_or_skip()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
