@@ -18,8 +18,8 @@ import re
 from email.headerregistry import Address
 from email.utils import getaddresses, parseaddr
 
-# C0 and C1 controls (CR and LF above all: a header injection) and bidi overrides have no place in an address.
-CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from newsletter.controls import has_controls
+
 _LOCAL_PART = re.compile(r'[^\s@"(),:;<>\[\\\].]+(?:\.[^\s@"(),:;<>\[\\\].]+)*')  # a dot-atom; quoted forms refused
 _DOMAIN = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
 ADDRESS_FIX = "write one address per entry, e.g. 'reader@example.org' or 'Reader <reader@example.org>'."
@@ -35,7 +35,7 @@ class AddressError(ValueError):
 
 def mailbox(value: str) -> tuple[str, str]:
     """One address, normalised, and the key that says which mailbox it is."""
-    if CONTROLS.search(value):
+    if has_controls(value):  # CR and LF above all: a header injection
         raise AddressError("contains a line break or another control character")
     text = value.strip()
     name, spec = parseaddr(text)

@@ -7,7 +7,6 @@ command line ends with one message and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from rich.table import Table
 from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import Config, load_config
+from newsletter.controls import escape_controls
 from newsletter.errors import NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue
 
@@ -473,10 +473,9 @@ def _feed_progress(total: int) -> Iterator[Callable[[FeedReport], None]]:
 def shown(text: str | None) -> str:
     """Feed text made safe for a terminal: control characters (an escape sequence could retitle the
     window or clear the screen) become visible escapes, and rich markup is escaped."""
-    return escape(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text or ""))
+    return escape(escape_controls(text or ""))
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _STATUS_COLOUR = {FeedStatus.NEW: "green", FeedStatus.UNCHANGED: "cyan", FeedStatus.SKIPPED: "yellow",
                   FeedStatus.FAILED: "red", FeedStatus.GONE: "red"}
 

@@ -20,8 +20,9 @@ from datetime import datetime
 import httpx
 
 from newsletter.config import FetchSettings
+from newsletter.controls import strip_controls
 from newsletter.ingest.fetch import fetch_http, size_label
-from newsletter.ingest.sanitize import MAX_ARTICLE_CHARS, paragraphs_html, strip_controls
+from newsletter.ingest.sanitize import MAX_ARTICLE_CHARS, paragraphs_html
 from newsletter.models import Article
 
 log = logging.getLogger(__name__)

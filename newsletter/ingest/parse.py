@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from newsletter.controls import strip_controls
 from newsletter.ingest.links import canonical_link
-from newsletter.ingest.sanitize import (MAX_ARTICLE_CHARS, cap_text, clean_html, paragraphs_html, plain,
-                                         strip_controls, to_text)
+from newsletter.ingest.sanitize import MAX_ARTICLE_CHARS, cap_text, clean_html, paragraphs_html, plain, to_text
 from newsletter.models import Article, is_remote
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)

@@ -21,11 +21,11 @@ import httpx
 
 from newsletter.clock import Clock
 from newsletter.config import FetchSettings
+from newsletter.controls import strip_controls
 from newsletter.errors import Stopped, StoreError
 from newsletter.ingest.fetch import Fetched, fetch_http, make_client, read_file
 from newsletter.ingest.fulltext import fill_full_text
 from newsletter.ingest.parse import ParsedFeed, outlet_from_url
-from newsletter.ingest.sanitize import strip_controls
 from newsletter.ingest.workers import ParsePool
 from newsletter.models import Article, FeedReport, FeedSource, FeedState, FeedStatus, is_remote
 

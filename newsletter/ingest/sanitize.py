@@ -27,22 +27,6 @@ _BLANK_LINES = re.compile(r"\s*\n\s*")
 _BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|pre|tr|dd|dt|figcaption|table|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.I)
 
 
-# C0 and C1 controls and DEL move cursors, retitle terminals and break PostgreSQL (NUL); bidi
-# overrides and isolates make text read in another order than it is stored.
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_DROP_ALL = dict.fromkeys(_CONTROLS)
-_DROP_KEEP_LINES = dict.fromkeys(c for c in _CONTROLS if c not in (0x09, 0x0A))
-
-
-def strip_controls(text: str, *, keep_lines: bool = False) -> str:
-    """``text`` without control and bidi-override characters; ``keep_lines`` keeps tab and newline (bodies).
-
-    >>> strip_controls("a\x1b]0;pwned\x07b\u202ec\x00")
-    'a]0;pwnedbc'
-    """
-    return text.translate(_DROP_KEEP_LINES if keep_lines else _DROP_ALL) if text else text
-
-
 MAX_ARTICLE_CHARS = 100_000  # text kept per article: no later stage reads more (about 15,000 words)
 
 
