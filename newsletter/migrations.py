@@ -18,10 +18,15 @@ from sqlalchemy.engine import Connection
 from newsletter.schema import UTCDateTime, schema_migrations
 
 
+def _create_table(conn: Connection, name: str, *columns: sa.Column) -> None:
+    """A table as a migration defines it, on its own metadata: never today's tables in schema.py."""
+    table = sa.Table(name, sa.MetaData(), *columns)
+    table.create(conn)
+
+
 def _m1_initial(conn: Connection) -> None:
-    m = sa.MetaData()
-    sa.Table(
-        "feeds", m,
+    _create_table(
+        conn, "feeds",
         sa.Column("url", sa.String(2048), primary_key=True),
         sa.Column("title", sa.Text),
         sa.Column("etag", sa.Text),
@@ -71,7 +76,6 @@ def _m1_initial(conn: Connection) -> None:
         sa.Column("error", sa.Text),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
-    m.create_all(conn)
 
 
 def _m2_issue_email(conn: Connection) -> None:
@@ -82,14 +86,12 @@ def _m2_issue_email(conn: Connection) -> None:
 
 def _m3_issue_claims(conn: Connection) -> None:
     """One process at a time builds a day's issue."""
-    m = sa.MetaData()
-    sa.Table(
-        "issue_claims", m,
+    _create_table(
+        conn, "issue_claims",
         sa.Column("key", sa.String(512), primary_key=True),
         sa.Column("owner", sa.String(128), nullable=False),
         sa.Column("claimed_at", UTCDateTime, nullable=False),
     )
-    m.create_all(conn)
 
 
 def _m4_placed_article_index(conn: Connection) -> None:
@@ -100,16 +102,24 @@ def _m4_placed_article_index(conn: Connection) -> None:
 def _m5_model_answers_and_usage(conn: Connection) -> None:
     """Model answers kept for reuse (a second preview, a send after a preview: no second bill), and
     what each issue's model calls cost."""
-    m = sa.MetaData()
-    sa.Table(
-        "model_answers", m,
+    _create_table(
+        conn, "model_answers",
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("answer", sa.Text, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
-    m.create_all(conn)
     for column in ("model_calls", "prompt_tokens", "completion_tokens"):
         conn.execute(sa.text(f"ALTER TABLE issues ADD COLUMN {column} INTEGER"))
+
+
+def _m6_unsubscriptions(conn: Connection) -> None:
+    """Who left which newsletter by its one-click link: send and run skip them until `resubscribe`."""
+    _create_table(
+        conn, "unsubscriptions",
+        sa.Column("newsletter", sa.String(512), primary_key=True),
+        sa.Column("address", sa.String(512), primary_key=True),
+        sa.Column("unsubscribed_at", UTCDateTime, nullable=False),
+    )
 
 
 def _m7_delivery_owner(conn: Connection) -> None:
@@ -117,27 +127,13 @@ def _m7_delivery_owner(conn: Connection) -> None:
     tell a claim left by a killed process (resend now) from one still in flight (wait for the lease);
     and feed leases, so workers sharing a store poll each feed once per interval (``run --worker``)."""
     conn.execute(sa.text("ALTER TABLE deliveries ADD COLUMN claimed_by VARCHAR(128)"))
-    m = sa.MetaData()
-    sa.Table(
-        "feed_leases", m,
+    _create_table(
+        conn, "feed_leases",
         sa.Column("url", sa.String(2048), primary_key=True),
         sa.Column("owner", sa.String(128)),
         sa.Column("leased_until", UTCDateTime),
         sa.Column("polled_at", UTCDateTime),
     )
-    m.create_all(conn)
-
-
-def _m6_unsubscriptions(conn: Connection) -> None:
-    """Who left which newsletter by its one-click link: send and run skip them until `resubscribe`."""
-    m = sa.MetaData()
-    sa.Table(
-        "unsubscriptions", m,
-        sa.Column("newsletter", sa.String(512), primary_key=True),
-        sa.Column("address", sa.String(512), primary_key=True),
-        sa.Column("unsubscribed_at", UTCDateTime, nullable=False),
-    )
-    m.create_all(conn)
 
 
 # Version -> migration. A version number is given out once and never reused; they run in order.

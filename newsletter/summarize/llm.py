@@ -28,6 +28,8 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import openai
@@ -180,9 +182,16 @@ class LLMSummarizer:
         """The grounded briefing and what it cost. Raises ``LLMSummaryError`` (with ``.usage``) to fall back."""
         if not story.articles:
             raise LLMSummaryError("story has no sources")
+        with self._accounted() as usage:
+            return self._brief(story, usage), usage
+
+    @contextmanager
+    def _accounted(self) -> Iterator[Usage]:
+        """What one piece of work costs: added to the issue's total whatever happens, and carried
+        on a failure (``LLMSummaryError.usage``) for the run report."""
         usage = Usage()
         try:
-            return self._brief(story, usage), usage
+            yield usage
         except LLMSummaryError as e:
             e.usage = usage
             raise
@@ -240,10 +249,9 @@ class LLMSummarizer:
         """
         if not stories:
             return [], Grounding()
-        usage = Usage()
         messages = build_blurb_messages(stories)
         key = answer_key(self.model, messages)
-        try:
+        with self._accounted() as usage:
             answer = self.cache.get(key) if self.cache else None
             if answer:
                 usage.cached += 1
@@ -252,12 +260,6 @@ class LLMSummarizer:
             written, record = parse_blurbs(answer, stories)
             if self.cache and not usage.cached:
                 self.cache.put(key, answer)
-        except LLMSummaryError as e:
-            e.usage = usage
-            raise
-        finally:
-            with self._lock:
-                self.usage.add(usage)
         fallback = extractive_summarizer()
         return [text or fallback.blurb(story) for text, story in zip(written, stories)], record
 
