@@ -25,8 +25,9 @@ def _create_table(conn: Connection, name: str, *columns: sa.Column) -> None:
 
 
 def _m1_initial(conn: Connection) -> None:
-    _create_table(
-        conn, "feeds",
+    m = sa.MetaData()  # one metadata for the five: the foreign keys name each other
+    sa.Table(
+        "feeds", m,
         sa.Column("url", sa.String(2048), primary_key=True),
         sa.Column("title", sa.Text),
         sa.Column("etag", sa.Text),
@@ -76,6 +77,7 @@ def _m1_initial(conn: Connection) -> None:
         sa.Column("error", sa.Text),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
+    m.create_all(conn)
 
 
 def _m2_issue_email(conn: Connection) -> None:
