@@ -32,6 +32,7 @@ from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
 from newsletter.errors import ConfigError
+from newsletter.locales import available as languages, resolve as resolve_language
 from newsletter.models import FeedSource, is_remote
 
 DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
@@ -79,13 +80,26 @@ def _feed_location(value: str) -> str:
     return value
 
 
+def _language(value: str) -> str:
+    """A language with a file in newsletter/locales (a regional code uses its language's file)."""
+    found = resolve_language(value)
+    if found is None:
+        raise invalid("is not a language the newsletter has words for",
+                      f"use one of {', '.join(languages())}, or add its file to newsletter/locales "
+                      "(copy en.toml, see its first lines).")
+    return found
+
+
 Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+Language = Annotated[str, AfterValidator(_language)]
 WebURL = Annotated[str | None, AfterValidator(_web_url)]
 FeedLocation = Annotated[str, AfterValidator(_feed_location)]
 
 
 class NewsletterSettings(_Section):
     title: str
+    # The reader's language: the model writes in it; titles, dates and every word of the email follow it.
+    language: Language = "en"
     timezone: str = "UTC"
     send_at: str = "07:00"
     max_stories: StrictInt = Field(4, ge=1, le=20)  # briefings per topic

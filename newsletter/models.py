@@ -101,22 +101,30 @@ class Bullet:
 
 @dataclass(frozen=True)
 class SectionKind:
-    """One section of a briefing: the one place its key, title and limits are written down.
+    """One section of a briefing: the one place its key, guide and limits are written down.
 
-    ``key`` names it in the JSON document and the model's answer; ``title`` is what readers see;
-    ``guide`` tells the model what belongs in it.
+    ``key`` names it in the JSON document and the model's answer; ``guide`` tells the model what
+    belongs in it. What readers see as its title is in each language's file (``newsletter/locales``):
+    ``title`` is the English one, or the model's own for an extra section.
     """
 
     key: str
-    title: str
     guide: str
     max_bullets: int = 3
+    own_title: str = ""  # a model-titled section's heading, as written
+
+    @property
+    def title(self) -> str:
+        if self.own_title:
+            return self.own_title
+        from newsletter.locales import english
+
+        return english().sections[self.key]
 
 
-BIG_PICTURE = SectionKind("big_picture", "The big picture", "the core facts the sources agree on")
-WHY_IT_MATTERS = SectionKind("why_this_matters", "Why this matters", "the consequences and who is affected")
-BETWEEN_THE_LINES = SectionKind("between_the_lines", "Between the lines",
-                                "context, caveats, disagreements between sources, notable quotes")
+BIG_PICTURE = SectionKind("big_picture", "the core facts the sources agree on")
+WHY_IT_MATTERS = SectionKind("why_this_matters", "the consequences and who is affected")
+BETWEEN_THE_LINES = SectionKind("between_the_lines", "context, caveats, disagreements between sources, notable quotes")
 SECTIONS: tuple[SectionKind, ...] = (BIG_PICTURE, WHY_IT_MATTERS, BETWEEN_THE_LINES)
 
 
@@ -178,8 +186,8 @@ class Briefing:
     @classmethod
     def extra_kind(cls, title: str) -> SectionKind:
         """The SectionKind of an extra section titled ``title``."""
-        return SectionKind(cls.EXTRA_KEY, title, "what the fixed sections leave out, under a title of its own",
-                           max_bullets=cls.EXTRA_BULLETS[1])
+        return SectionKind(cls.EXTRA_KEY, "what the fixed sections leave out, under a title of its own",
+                           max_bullets=cls.EXTRA_BULLETS[1], own_title=title)
 
     def sections(self) -> list[tuple[SectionKind, list[Bullet]]]:
         """Every section in reading order, empty ones included; the extra one right after the big picture."""
@@ -263,6 +271,7 @@ class Issue:
     feed_reports: list[FeedReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what failed but did not stop the issue
     usage: Usage | None = None  # what the model cost; None when no model was asked
+    language: str = "en"  # the reader's language: a file in newsletter/locales ([newsletter] language)
 
     @property
     def briefings(self) -> list[Briefing]:

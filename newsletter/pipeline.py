@@ -327,6 +327,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
         feed_reports=reports,
         problems=problems + trouble,
         usage=getattr(summarizer, "usage", None) if summarizer.costly else None,
+        language=cfg.newsletter.language,
     )
     env = template_env(templates_folder(cfg))
     env.globals["web_url"] = issue_url(cfg, issue.date)  # "View in browser", when [web] base_url is set

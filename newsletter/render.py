@@ -6,6 +6,8 @@
 
 Templates are Jinja2 (``issue.html``, ``issue.txt``), looked up first in the
 folder ``[newsletter] templates`` names, then in the shipped ``templates/``.
+Every word they show comes from the issue's language (``Issue.language``, a
+file in ``newsletter/locales``), as ``t``: ``{{ t.in_this_issue }}``.
 HTML is autoescaped; feed text is never marked safe. Only http(s) URLs become
 links: a ``javascript:`` link from a feed is dropped, not rendered. CSS lives in
 one <style> block that premailer inlines (mail clients drop <style> blocks);
@@ -26,6 +28,7 @@ import jinja2
 
 import newsletter
 from newsletter.errors import NewsletterError
+from newsletter.locales import Locale, locale
 from newsletter.models import Briefing, Issue, RenderedEmail
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,6 @@ SHIPPED_TEMPLATES = Path(newsletter.__file__).resolve().parent / "templates"  # 
 # encoding and the headers. Ten briefings and ten Recent news items fit well under it.
 MAX_HTML_BYTES = 90_000
 TEXT_WIDTH = 72  # the plain-text part's column limit; URLs stand on their own lines, never split
-LANG, DIR = "en", "ltr"  # the email's language and writing direction (the shipped words are English)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -111,11 +113,11 @@ class _View:
     models: list[str]  # the language models that wrote briefings, by name
     notes: list[str] = field(default_factory=list)
     max_bullets: int | None = None  # per section, when trimming for size
-    lang: str = LANG
-    dir: str = DIR
+    lang: str = "en"  # the email's language and writing direction, from its locale file
+    dir: str = "ltr"
 
 
-def _story_view(b: Briefing, max_bullets: int | None, topic: str = "", anchor: str = "") -> _StoryView:
+def _story_view(b: Briefing, max_bullets: int | None, loc: Locale, topic: str = "", anchor: str = "") -> _StoryView:
     articles = b.story.articles
     sources = [_SourceView(i, a.title, a.outlet, safe_url(a.link)) for i, a in enumerate(articles, start=1)]
 
@@ -131,7 +133,7 @@ def _story_view(b: Briefing, max_bullets: int | None, topic: str = "", anchor: s
         url=sources[0].url if sources else None,
         sources_count=len(articles),
         is_update=b.story.is_update,
-        sections=[(kind.title, bullets(items)) for kind, items in b.sections()],
+        sections=[(loc.title(kind), bullets(items)) for kind, items in b.sections()],
         sources=sources,
         topic=topic,
         anchor=anchor,
@@ -152,24 +154,20 @@ def wrap_text(text: str, indent: str = "", first: str = "") -> str:
                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
-def _date_label(issue: Issue) -> str:
-    d = issue.date
-    return f"{d:%A}, {d.day} {d:%B %Y}"
-
-
 def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | None = None,
           max_bullets: int | None = None, notes: list[str] | None = None) -> _View:
+    loc = locale(issue.language)
     sidebar = issue.sidebar if sidebar_limit is None else issue.sidebar[:sidebar_limit]
     sections = []
     for s in issue.sections:
         if s.briefings:
             first = sum(len(x.stories) for x in sections) + 1
-            sections.append(_SectionView(s.name, [_story_view(b, max_bullets, s.name, f"story-{n}")
+            sections.append(_SectionView(s.name, [_story_view(b, max_bullets, loc, s.name, f"story-{n}")
                                                   for n, b in enumerate(s.briefings, start=first)]))
     stories = [story for section in sections for story in section.stories]
     return _View(
         title=issue.title,
-        date_label=_date_label(issue),
+        date_label=loc.date(issue.date, "long"),
         preheader=_preheader(stories, sidebar),
         sections=sections,
         stories=stories,
@@ -179,6 +177,8 @@ def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | Non
         models=sorted({b.summarizer.removeprefix("llm:") for b in issue.briefings if b.summarizer.startswith("llm:")}),
         notes=list(notes or []),
         max_bullets=max_bullets,
+        lang=loc.code,
+        dir=loc.direction,
     )
 
 
@@ -218,8 +218,9 @@ def _inline_css(html: str) -> str:
 
 def _render(env: jinja2.Environment, view: _View) -> tuple[str, str]:
     try:
-        html = _inline_css(env.get_template("issue.html").render(v=view))
-        text = env.get_template("issue.txt").render(v=view)
+        t = locale(view.lang)
+        html = _inline_css(env.get_template("issue.html").render(v=view, t=t))
+        text = env.get_template("issue.txt").render(v=view, t=t)
     except jinja2.TemplateSyntaxError as e:
         raise NewsletterError(f"template {e.filename or e.name}, line {e.lineno}: {e.message}. "
                               "Fix the template, or remove it to use the shipped one.") from None
@@ -230,11 +231,11 @@ def _render(env: jinja2.Environment, view: _View) -> tuple[str, str]:
 
 
 def _subject(issue: Issue) -> str:
-    d = issue.date
-    subject = f"{issue.title} — {d.day} {d:%b %Y}"
+    loc = locale(issue.language)
+    subject = loc.say("subject", title=issue.title, date=loc.date(issue.date, "short"))
     top = issue.briefings[0].headline if issue.briefings else (issue.sidebar[0].headline if issue.sidebar else "")
     if top:
-        subject += f": {top}"
+        subject = loc.say("subject_lead", subject=subject, headline=top)
     return " ".join(subject.split())  # a header must be one line
 
 
@@ -252,7 +253,7 @@ def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str 
             max_bullets = 2 if max_bullets is None else max_bullets - 1
         else:
             break
-        note = "This issue was shortened to fit email size limits."
+        note = locale(issue.language).shortened
         view = _view(issue, unsubscribe_url=unsubscribe_url, sidebar_limit=sidebar_limit, max_bullets=max_bullets,
                      notes=[note])
         html, text = _render(env, view)
@@ -285,7 +286,7 @@ def issue_document(issue: Issue) -> dict:
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
                             for a in b.story.articles],
                 # A model-titled extra section carries its title: {"title": ..., "bullets": [...]}.
-                **{kind.key: {"title": kind.title, "bullets": bullets(items)} if kind.key == Briefing.EXTRA_KEY
+                **{kind.key: {"title": kind.own_title, "bullets": bullets(items)} if kind.key == Briefing.EXTRA_KEY
                    else bullets(items) for kind, items in b.sections()},
             }
             if b.grounding is not None:  # a model wrote it: what the grounding gate checked and dropped
@@ -297,6 +298,7 @@ def issue_document(issue: Issue) -> dict:
     doc = {
         "title": issue.title,
         "date": issue.date.isoformat(),
+        **({"language": issue.language} if issue.language != "en" else {}),  # the archive shows it in its words
         "stories": stories,
         "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url), "outlet": s.outlet}
                     for s in issue.sidebar],

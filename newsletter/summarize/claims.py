@@ -12,6 +12,14 @@ Both sides are normalised the same way so that paraphrase does not matter:
 a surname alone stands for the full name. Everything is rules and small word
 lists: deterministic, no model, nothing downloaded.
 
+Model text in another language (``language``: the reader's) is read the way
+that language writes numbers, dates and days (``languages``): "3,5 Prozent" =
+"3.5%", "27 de noviembre" = "November 27", "Freitag" = "Friday". A source is
+read in English and in its own language too. Across languages a capitalised
+word is a name only when the sources write it as one (``known_names``): every
+German noun is capitalised, and "Zentralbank" is no name an English source
+must hold; an invented name no source mentions then goes unseen.
+
 What this cannot check is meaning: "fell" for "rose" with the same number passes.
 """
 
@@ -23,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from newsletter.summarize.languages import Reading, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
 
@@ -93,7 +102,7 @@ _RELATIVE = re.compile(r"\b(" + "|".join(_RELATIVE_DAYS) + r")\b", re.IGNORECASE
 # A quote is bounded: an unclosed quotation mark must not make each later one scan to the end.
 MAX_QUOTE_CHARS = 600
 _Q = f"{{2,{MAX_QUOTE_CHARS}}}"
-_QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\w])‘([^’]{_Q}?)’(?![\w])")
+_QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\w])‘([^’]{_Q}?)’(?![\w])|„([^“”]{_Q})[“”]")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
 
@@ -250,17 +259,21 @@ def _time_key(m: re.Match) -> str:
     return f"{int(m.group(4))}:{m.group(5)}"
 
 
-def extract_claims(text: str, vocab: Vocabulary | None = None) -> list[Claim]:
-    """Every checkable claim in model text; ``vocab`` tells names from grammar (see ``Vocabulary``)."""
+def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "en",
+                   known_names: bool = False) -> list[Claim]:
+    """Every checkable claim in model text written in ``language``; ``vocab`` tells names from grammar
+    (see ``Vocabulary``); ``known_names``: only what the sources write as a name is one (across languages)."""
     vocab = vocab or Vocabulary()
+    other = reading(language) if language != "en" else None
+    if other is not None:
+        return _claims_read(text, vocab, other)
     claims: list[Claim] = []
     taken: list[tuple[int, int]] = []
 
     def free(span) -> bool:
         return not any(a < span[1] and span[0] < b for a, b in taken)
 
-    for m in _QUOTE.finditer(text):
-        quote = next(g for g in m.groups() if g)
+    for quote in _quotes(text):
         claims.append(Claim("quote", quote.strip(), _quote_key(quote)))
     for (md, year, span) in _dates(text):
         claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
@@ -288,8 +301,44 @@ def extract_claims(text: str, vocab: Vocabulary | None = None) -> list[Claim]:
     for m in _WEEKDAY.finditer(text):
         if m.group(0)[0].isupper():
             claims.append(Claim("weekday", m.group(0), WEEKDAYS[m.group(1).lower()]))
-    claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab)]
+    claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
     return claims
+
+
+def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
+    """``extract_claims`` for text in another language than English, read as ``r`` says."""
+    claims = [Claim("quote", q.strip(), _quote_key(q)) for q in _quotes(text)]
+    taken: list[tuple[int, int]] = []
+
+    def free(span) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in taken)
+
+    for md, year, span in r.dates(text):
+        if free(span):
+            claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
+            taken.append(span)
+    for key, span in r.times(text) + [(_time_key(m), m.span()) for m in _TIME.finditer(text)]:
+        if free(span):
+            claims.append(Claim("time", text[span[0]:span[1]], key))
+            taken.append(span)
+    for m in _SCORE.finditer(text):
+        if free(m.span()):
+            claims.append(Claim("score", m.group(0), frozenset({int(m.group(1)), int(m.group(2))})))
+            taken.append(m.span())
+    for whole, digits, value, pct, cur, unit in r.numbers(text):
+        if free(digits):
+            taken.append(digits)
+            claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), _Number(value, pct, cur, unit)))
+    for month, year, span in r.months_alone(text):
+        if free(span):
+            claims.append(Claim("month", text[span[0]:span[1]], (month, year)))
+    claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
+    claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
+    return claims
+
+
+def _quotes(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in _QUOTE.finditer(text)]
 
 
 def _quote_key(quote: str) -> str:
@@ -326,8 +375,9 @@ def _words(text: str):
         prev_end, prev_word = m.end(), m.group(0)
 
 
-def name_runs(text: str, vocab: Vocabulary = Vocabulary()) -> list[str]:
-    """Runs of capitalised words that name someone or something, as written."""
+def name_runs(text: str, vocab: Vocabulary = Vocabulary(), known_only: bool = False) -> list[str]:
+    """Runs of capitalised words that name someone or something, as written; ``known_only``: only
+    words the sources capitalise mid-sentence (``vocab.names``) count."""
     runs: list[str] = []
     current: list[str] = []
     prev_end = 0
@@ -338,7 +388,9 @@ def name_runs(text: str, vocab: Vocabulary = Vocabulary()) -> list[str]:
             runs.append(_trim(current))
             current = []
         opens_attribution = at_start and (bool(_ATTRIBUTION.match(text, m.end())) or bool(_POSSESSIVE.search(word)))
-        if _is_name_word(word, at_start and not opens_attribution, vocab):
+        is_name = _is_known_name(word, vocab) if known_only else _is_name_word(
+            word, at_start and not opens_attribution, vocab)
+        if is_name:
             current.append(word)
         elif current and word.lower() in NAME_CONNECTORS and joined:
             current.append(word)
@@ -361,6 +413,12 @@ def _trim(words: list[str]) -> str:
     while words and words[-1].lower() in NAME_CONNECTORS:
         words = words[:-1]
     return " ".join(words)
+
+
+def _is_known_name(word: str, vocab: Vocabulary) -> bool:
+    bare = re.sub(r"['’]s?$", "", word)
+    return (word[0].isupper() and len(word) > 1 and fold(bare) not in NOT_NAMES
+            and all(stem(part) in vocab.names for part in bare.split("-") if part))
 
 
 def _is_name_word(word: str, at_start: bool, vocab: Vocabulary) -> bool:
@@ -392,7 +450,8 @@ class SourceFacts:
     quote_text: str = ""
 
     @classmethod
-    def of(cls, text: str, published: datetime | None = None) -> SourceFacts:
+    def of(cls, text: str, published: datetime | None = None, readings: tuple[Reading, ...] = ()) -> SourceFacts:
+        """What ``text`` holds, read in English and in each of ``readings`` (its own language's)."""
         day = published.date() if published else None
         f = cls()
         f.numbers = [n for _, n in _numbers(text)]
@@ -414,11 +473,32 @@ class SourceFacts:
         if day:
             for m in _RELATIVE.finditer(text):
                 f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
+        for r in readings:
+            f._read(text, day, r)
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
         f.quote_text = f" {_quote_key(text)} "
         return f
+
+    def _read(self, text: str, day: date | None, r: Reading) -> None:
+        self.numbers += [_Number(value, pct, cur, unit) for _, _, value, pct, cur, unit in r.numbers(text)]
+        for i, sentence in enumerate(split_sentences(text)):
+            if i < len(self.sentences_numbers):
+                self.sentences_numbers[i] |= {n[2] for n in r.numbers(sentence)}
+        self.times |= {key for key, _ in r.times(text)}
+        for md, year, _ in r.dates(text):
+            self.loose_dates.add(md)
+            resolved = _resolve_year(*md, year, day)
+            if resolved:
+                self.dates.add(resolved)
+        self.months |= {month for month, _, _ in r.months_alone(text)}
+        for wd, _ in r.weekdays_named(text):
+            self.weekdays.add(wd)
+            if day:
+                self.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
+        if day:
+            self.dates |= {day + timedelta(days=offset) for offset in r.relative(text)}
 
     def supports(self, claim: Claim) -> bool:
         check = getattr(self, f"_{claim.kind}")

@@ -14,16 +14,30 @@ A model-titled extra section is checked bullet by bullet like the rest, its
 title like a headline; an unsupported title, or fewer than two bullets left,
 leaves the section out.
 
+The briefing may be in another language than its sources (the reader's, see
+``claims``): its numbers and dates are read the way its language writes them,
+and a source in the way its own language does as well as in English. A
+source's language is ``Article.language`` when ingestion set it; else it is
+taken for English when English's commonest words are common in it, and for the
+reader's language otherwise (so a German "Billion" is never read into an
+English "billion").
+
+A quote must stand word for word in a source the bullet cites: a translated
+quotation cannot be checked, so a bullet that carries one is dropped, like an
+invented one (the model is told to report speech in its own words instead).
+
 The gate checks facts, not meaning: a sentence that keeps every number and
 name but reverses what happened passes.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
+from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
 from newsletter.summarize.sentences import split_sentences
 
@@ -41,17 +55,52 @@ class Evidence:
     vocab: Vocabulary
     lead_title: str
     lead_sentence: str
+    language: str = "en"  # the briefing's: how its claims are read
+    known_names: bool = False  # a language differs somewhere: only the sources' own names are names
 
     @classmethod
-    def of(cls, story: Story) -> Evidence:
+    def of(cls, story: Story, language: str = "en") -> Evidence:
         texts = [f"{a.outlet}. {a.title}. {a.text[:MAX_EVIDENCE_CHARS]}" for a in story.articles]
-        facts = [SourceFacts.of(t, a.published) for t, a in zip(texts, story.articles)]
+        own = [_language_of(a, t, language) for t, a in zip(texts, story.articles)]
+        facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
         lead = story.articles[0]
         first = next(iter(split_sentences(lead.text)), "") or lead.title
-        return cls(facts, Vocabulary.of(texts), lead.title, first)
+        known_names = _base(language) != "en" or any(_base(src) != "en" for src in own)
+        return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names)
+
+    def claims(self, text: str) -> list[Claim]:
+        """The claims in briefing text, read in the briefing's language."""
+        return extract_claims(text, self.vocab, self.language, self.known_names)
 
     def unsupported(self, claims: list[Claim], cites: list[int]) -> list[Claim]:
         return [c for c in claims if not any(self.sources[i - 1].supports(c) for i in cites)]
+
+
+# Words that make up a good share of any English news text and hardly occur in German, French or Spanish.
+_ENGLISH_MARKERS = frozenset("the of and to is was for that with said has have it by from were are this".split())
+_ENGLISH_MIN_SHARE = 0.08  # English news runs at 20-30%; text in those languages near 0
+_GUESS_WORDS = 300
+
+
+def _language_of(article, text: str, reader: str) -> str:
+    """The source's language: as ingestion set it, else English or the reader's, by its commonest words."""
+    said = getattr(article, "language", None)
+    if said:
+        return said
+    if _base(reader) == "en":
+        return "en"
+    words = re.findall(r"[^\W\d_]+", text[:_GUESS_WORDS * 8].casefold())[:_GUESS_WORDS]
+    share = sum(w in _ENGLISH_MARKERS for w in words) / max(1, len(words))
+    return "en" if share >= _ENGLISH_MIN_SHARE else reader
+
+
+def _base(code: str) -> str:
+    return code.replace("_", "-").split("-")[0].casefold()
+
+
+def _readings(code: str) -> tuple:
+    found = reading(code) if _base(code) != "en" else None
+    return (found,) if found is not None else ()
 
 
 def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
@@ -62,7 +111,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
 
     def check_free_text(section: str, text: str, fallback: str, limit: int) -> str:
         record.checked += 1
-        bad = ev.unsupported(extract_claims(text, ev.vocab), everyone)
+        bad = ev.unsupported(ev.claims(text), everyone)
         if not bad:
             return text
         record.dropped.append(GroundingDrop(section, f"{bad[0].kind} not in any source; "
@@ -75,7 +124,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     extra_title = briefing.extra[0] if briefing.extra else None
     if extra_title is not None:
         record.checked += 1
-        bad = ev.unsupported(extract_claims(extra_title, ev.vocab), everyone)
+        bad = ev.unsupported(ev.claims(extra_title), everyone)
         if bad:  # a title is no place for a fact: the section goes, bullets and all
             record.dropped.append(GroundingDrop(Briefing.EXTRA_KEY, f"{bad[0].kind} in its title not in any "
                                                                     "source; section left out", bad[0].text))
@@ -104,7 +153,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
 
 def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
     """The bullet as it stands or re-cited, or the first claim no source of its own holds."""
-    claims = extract_claims(bullet.text, ev.vocab)
+    claims = ev.claims(bullet.text)
     bad = ev.unsupported(claims, bullet.cites)
     if not bad:
         return bullet

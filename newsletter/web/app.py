@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
+from newsletter.locales import locale
 from newsletter.web.archive import Site, web_env
 from newsletter.web.tokens import TokenIndex, address_key, site_root
 
@@ -92,9 +93,11 @@ def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Cl
     newsletter = cfg.newsletter.title
     env = web_env(own_templates)
     site = Site(newsletter, site_root(cfg) if cfg.web.base_url else None)
+    words = locale(cfg.newsletter.language)
 
     def page(state: str, status: int) -> HTMLResponse:
-        html = env.get_template("web/unsubscribe.html").render(site=site, state=state, root="../")
+        html = env.get_template("web/unsubscribe.html").render(site=site, state=state, root="../", t=words,
+                                                               lang=words.code, dir=words.direction)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
     tokens = TokenIndex(secret, newsletter)

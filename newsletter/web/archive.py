@@ -25,6 +25,7 @@ import jinja2
 
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
+from newsletter.locales import Locale, locale, resolve
 from newsletter.models import SECTIONS, Briefing
 from newsletter.render import safe_url, template_env
 from newsletter.web.tokens import site_root
@@ -112,28 +113,32 @@ class WebIssue:
     stories: list[_Story]
     sidebar: list[_SidebarItem]
     notes: list[str] = field(default_factory=list)
-    lang: str = "en"
+    lang: str = "en"  # the language it was written in (its document's "language"): its words and dates
     dir: str = "ltr"
     newer: WebIssue | None = None
     older: WebIssue | None = None
 
     @property
+    def t(self) -> Locale:
+        return locale(self.lang)
+
+    @property
     def date_label(self) -> str:
-        return f"{self.day:%A}, {self.day.day} {self.day:%B %Y}"
+        return self.t.date(self.day, "long")
 
     @property
     def lead(self) -> str:
         """What the index shows under the date: the first briefing's headline."""
         if self.stories:
             return self.stories[0].headline
-        return self.sidebar[0].headline if self.sidebar else "No new stories"
+        return self.sidebar[0].headline if self.sidebar else self.t.lead_none
 
     @property
     def atom_id(self) -> str:
         return uuid.uuid5(ID_NAMESPACE, self.key).urn
 
 
-def _story(doc: dict, n: int) -> _Story:
+def _story(doc: dict, n: int, loc: Locale) -> _Story:
     sources = [_Source(i, str(s.get("title", "")), str(s.get("outlet", "")), safe_url(s.get("url")))
                for i, s in enumerate(doc.get("sources", []), start=1)]
 
@@ -144,7 +149,7 @@ def _story(doc: dict, n: int) -> _Story:
     def bullets(items: list[dict]) -> list[_Bullet]:
         return [_Bullet(str(b.get("text", "")), cites(b.get("cites", []))) for b in items]
 
-    sections = [(kind.title, bullets(doc.get(kind.key, []))) for kind in SECTIONS]
+    sections = [(loc.title(kind), bullets(doc.get(kind.key, []))) for kind in SECTIONS]
     extra = doc.get(Briefing.EXTRA_KEY)
     if isinstance(extra, dict):
         sections.insert(1, (str(extra.get("title", "")), bullets(extra.get("bullets", []))))
@@ -157,12 +162,15 @@ def web_issue(row: dict) -> WebIssue:
     """A recorded issue (a row of ``Store.archived_issues``) as the templates see it."""
     doc = row["document"]
     day = date.fromisoformat(doc["date"])
+    # Recorded before languages, or in one whose file has since gone: English words around it.
+    loc = locale(resolve(str(doc.get("language", "en"))) or "en")
     return WebIssue(
         key=row["key"], day=day, created_at=row["created_at"], title=str(doc.get("title", "")),
         subject=row["subject"], path=issue_path(day),
-        stories=[_story(s, n) for n, s in enumerate(doc.get("stories", []), start=1)],
+        stories=[_story(s, n, loc) for n, s in enumerate(doc.get("stories", []), start=1)],
         sidebar=[_SidebarItem(str(i.get("headline", "")), str(i.get("blurb", "")), str(i.get("outlet", "")),
                               safe_url(i.get("url"))) for i in doc.get("sidebar", [])],
+        lang=loc.code, dir=loc.direction,
     )
 
 
@@ -194,12 +202,14 @@ class Site:
 def render_site(cfg: Config, issues: list[WebIssue], env: jinja2.Environment) -> dict[str, str]:
     """Path (relative to the site's root) -> content, for every file of the archive."""
     site = Site(cfg.newsletter.title, site_root(cfg) if cfg.web.base_url else None)
-    files = {INDEX_FILE: env.get_template("web/index.html").render(site=site, issues=issues, root="")}
+    here = locale(cfg.newsletter.language)  # the index's words; each issue's page keeps its own language's
+    files = {INDEX_FILE: env.get_template("web/index.html").render(site=site, issues=issues, root="", t=here,
+                                                                   lang=here.code, dir=here.direction)}
     for issue in issues:
         files[issue.path] = env.get_template("web/issue.html").render(site=site, v=issue, root="../", lang=issue.lang,
-                                                                        dir=issue.dir)
+                                                                        dir=issue.dir, t=issue.t)
     in_feed = issues[:cfg.web.feed_issues]
-    content = {i.key: env.get_template("web/entry.html").render(v=i) for i in in_feed}
+    content = {i.key: env.get_template("web/entry.html").render(v=i, t=i.t) for i in in_feed}
     files[FEED_FILE] = env.get_template("web/feed.xml").render(
         site=site, issues=in_feed, content=content, rfc3339=_rfc3339,
         feed_id=uuid.uuid5(ID_NAMESPACE, cfg.newsletter.title).urn)
