@@ -1,6 +1,6 @@
 """Grounding gate quality: faithful bullets kept, unfaithful ones caught.
 
-    python bench/grounding_quality.py            # both sets in tests/data/grounding
+    python bench/grounding_quality.py            # our sets in tests/data/grounding
     python bench/grounding_quality.py --errors   # also list each bullet the gate got wrong
     python bench/grounding_quality.py --pairs my.json   # another set in the same format
 
@@ -8,7 +8,9 @@ The set is ours: invented outlets and events, faithful paraphrases that keep
 every number and name, and unfaithful variants (changed number, swapped name,
 invented quote, wrong cite, changed currency, unit, date or weekday).
 pairs.json was written alongside the rules; heldout.json after they were
-fixed, and is never tuned on.
+fixed, and is never tuned on. crosslang.json holds German, French and Spanish
+bullets over English sources ([newsletter] language), written alongside the
+cross-language rules.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from newsletter.summarize.grounding_quality import load_cases, measure  # noqa: E402
 
-SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", "heldout.json")]
+SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", "heldout.json", "crosslang.json")]
 
 
 def main() -> None:

@@ -115,6 +115,18 @@ def test_an_unusable_url_in_the_config_is_refused(tmp_path, section, key, url):
     assert e.key == f"[{section}] {key}" and repr(url) in e.problem and "http(s)" in e.fix
 
 
+def test_an_unsupported_language_lists_the_ones_there_are(tmp_path):
+    e = _error(tmp_path, config_data(newsletter={"language": "tlh"}))
+    assert e.key == "[newsletter] language" and "'tlh'" in e.problem
+    assert all(code in e.fix for code in ("de", "en", "es", "fr")) and "newsletter/locales" in e.fix
+
+
+@pytest.mark.parametrize("written, used", [("de", "de"), ("de-AT", "de"), ("fr_CA", "fr"), ("ES", "es")])
+def test_a_regional_code_uses_its_language(tmp_path, written, used):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    assert load_config(write_config(tmp_path, config_data(newsletter={"language": written}))).newsletter.language == used
+
+
 def test_bad_time_zone_and_send_time(tmp_path):
     e = _error(tmp_path, MINIMAL.replace("[newsletter]\n", '[newsletter]\ntimezone = "Mars/Olympus"\n'))
     assert e.key == "[newsletter] timezone" and "IANA" in e.problem
@@ -179,6 +191,7 @@ ISSUE_MISTAKES = {  # the mistakes people made, each with the key the message mu
     "quoted number": (MINIMAL.replace("[newsletter]\n", '[newsletter]\nmax_stories = "five"\n'), "[newsletter] max_stories"),
     "missing feed file": (MINIMAL.replace("feed.xml", "missing.xml"), "topics[0].feeds[0]"),
     "unknown transport": (MINIMAL + '\n[delivery]\ntransport = "pigeon"\n', "[delivery] transport"),
+    "unsupported language": (config_data(newsletter={"language": "tlh"}), "[newsletter] language"),
 }
 
 

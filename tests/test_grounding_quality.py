@@ -3,7 +3,10 @@
 pairs.json was written alongside the rules (measured 60/60 kept, 45/45 caught);
 heldout.json after they were fixed, never tuned on (measured 24/24 kept, 19/21
 caught: a name cut short of its second part, and a fact with no number or name
-in it, which the gate cannot see). Floors sit a little under what was measured.
+in it, which the gate cannot see); crosslang.json (German, French and Spanish bullets
+over English sources, written alongside the cross-language rules) 38/38 kept, 41/43
+caught (an invented name no source mentions, and a fact with no number or name).
+Floors sit a little under what was measured.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ DATA = Path(__file__).parent / "data" / "grounding"
 FLOORS = {  # set: (faithful kept, unfaithful caught)
     "pairs.json": (0.95, 1.0),
     "heldout.json": (0.95, 0.85),
+    "crosslang.json": (0.95, 0.9),
 }
 
 

@@ -331,7 +331,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), _Number(value, pct, cur, unit)))
     for month, year, span in r.months_alone(text):
         if free(span):
-            claims.append(Claim("month", text[span[0]:span[1]], (month, year)))
+            claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
     return claims

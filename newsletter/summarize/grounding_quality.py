@@ -7,7 +7,9 @@ A faithful bullet counts as kept when it comes out as it went in (same cites).
 An unfaithful one counts as caught when it is dropped, or re-cited to the
 source the set names as holding it (``recite_to``, for a true sentence cited
 to the wrong source): never printed as it stood, nor re-cited to a source that
-only seems to hold it.
+only seems to hold it. A set whose bullets are in another language than its
+sources names it (``"language": "de"``, at the top or per case): the gate then
+reads each bullet the way that language writes facts.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Case:
     faithful: bool
     kind: str
     recite_to: list[int] | None = None
+    language: str = "en"  # the bullet's
 
 
 @dataclass
@@ -57,7 +60,8 @@ def load_cases(path: Path) -> list[Case]:
                             published=datetime.fromisoformat(a["published"]), text=a["text"])
                     for i, a in enumerate(s["sources"], start=1)]
         story = Story(articles=articles, headline=articles[0].title)
-        cases += [Case(story, c["bullet"], c["cites"], c["faithful"], c["kind"], c.get("recite_to"))
+        cases += [Case(story, c["bullet"], c["cites"], c["faithful"], c["kind"], c.get("recite_to"),
+                       c.get("language", s.get("language", doc.get("language", "en"))))
                   for c in s["cases"]]
     return cases
 
@@ -80,9 +84,10 @@ def right(case: Case, outcome: str) -> bool:
 
 def measure(cases: list[Case]) -> Figures:
     figures = Figures()
-    evidence: dict[int, Evidence] = {}
+    evidence: dict[tuple[int, str], Evidence] = {}
     for case in cases:
-        ev = evidence.setdefault(id(case.story), Evidence.of(case.story))
+        key = (id(case.story), case.language)
+        ev = evidence[key] if key in evidence else evidence.setdefault(key, Evidence.of(case.story, case.language))
         outcome = verdict(case, ev)
         ok = right(case, outcome)
         if case.faithful:

@@ -100,7 +100,8 @@ class Reading:
         return out
 
     def months_alone(self, text: str) -> list[tuple[int, int | None, Span]]:
-        return [(self.months[fold(m.group("m"))], int(m.group("y")) if m.group("y") else None, m.span())
+        """(month, year or None, the name's span): the year's digits are a number of their own."""
+        return [(self.months[fold(m.group("m"))], int(m.group("y")) if m.group("y") else None, m.span("m"))
                 for m in self.month_rx.finditer(text)]
 
     def weekdays_named(self, text: str) -> list[tuple[int, str]]:

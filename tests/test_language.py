@@ -1,0 +1,282 @@
+"""[newsletter] language: the reader's language, whatever the sources' languages.
+
+The words around the briefings come from one file per language (newsletter/locales); the model is
+asked to write in the language; the grounding gate holds a German "3,5 Prozent" to an English
+"3.5%". The English email is pinned byte for byte by test_email_golden.py.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel import Locale as CLDR
+from conftest import run_cli, write_config
+from email_demo import DEMO_MORNING, REPO
+from feeds_for_tests import item, rss
+from openai_server import OpenAIServer
+
+import newsletter.locales as locales
+from newsletter.clock import FixedClock
+from newsletter.config import load_config
+from newsletter.locales import available, locale
+from newsletter.models import BIG_PICTURE, SECTIONS, Article, Briefing, Bullet, Story
+from newsletter.pipeline import Edges, build, fetch
+from newsletter.store import Store
+from newsletter.summarize import extractive_summarizer
+from newsletter.summarize.grounding import Evidence, ground
+
+# Written here, not read from Babel, so that a date in the wrong language cannot pass as right.
+NAMES = {
+    "de": ("Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag",
+           "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+           "{wd}, {d}. {m} {y}"),
+    "fr": ("lundi mardi mercredi jeudi vendredi samedi dimanche",
+           "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+           "{wd} {d} {m} {y}"),
+    "es": ("lunes martes miércoles jueves viernes sábado domingo",
+           "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+           "{wd}, {d} de {m} de {y}"),
+}
+TITLES = {"de": ("Das große Bild", "In dieser Ausgabe", "Quellen"),
+          "fr": ("L’essentiel", "Dans ce numéro", "Sources"),
+          "es": ("El panorama", "En este número", "Fuentes")}
+
+
+def written_date(code: str, day: date) -> str:
+    days, months, form = NAMES[code]
+    return form.format(wd=days.split()[day.weekday()], d=day.day, m=months.split()[day.month - 1], y=day.year)
+
+
+def placeholders(text: str) -> set[str]:
+    return set(re.findall(r"{(\w+)}", text))
+
+
+# -- the files ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", available())
+def test_every_shipped_language_has_every_word_english_has(code):
+    en, loc = locale("en"), locale(code)
+    assert set(loc.words) == set(en.words)
+    for key, text in loc.words.items():
+        assert text.strip() and placeholders(text) == placeholders(en.words[key]), key
+    assert set(loc.sections) == set(en.sections) == {k.key for k in SECTIONS}
+    assert set(loc.dates) == set(en.dates)
+    rules = CLDR.parse(code).plural_form.tags | {"other"}
+    for key, forms in en.counts.items():
+        assert "other" in loc.counts[key] and set(loc.counts[key]) <= rules, (key, loc.counts[key])
+        assert all(placeholders(f) == {"n"} for f in loc.counts[key].values())
+    # The direction the file states is the one CLDR knows for the language.
+    assert loc.direction == ("rtl" if CLDR.parse(code).character_order == "right-to-left" else "ltr")
+    if code != "en":  # how the gate reads its numbers: see summarize/languages.py
+        assert {"percent", "magnitudes", "currencies", "units"} <= set(loc.grounding)
+
+
+def test_plurals_follow_each_languages_own_rules():
+    assert [locale("en").count("sources", n) for n in (1, 2)] == ["1 source", "2 sources"]
+    assert [locale("de").count("sources", n) for n in (1, 2)] == ["1 Quelle", "2 Quellen"]
+    assert [locale("fr").count("sources", n) for n in (0, 1, 2)] == ["0 source", "1 source", "2 sources"]
+
+
+def test_a_language_file_dropped_in_the_folder_is_all_it_takes(tmp_path, monkeypatch):
+    """The one step: copy en.toml to CODE.toml and translate it. Nothing else names the languages."""
+    folder = tmp_path / "locales"
+    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (folder / "en.toml").read_text(encoding="utf-8")
+    for english, italian in (("The big picture", "Il quadro generale"), ("In this issue", "In questo numero"),
+                             ('name = "English"', 'name = "Italian"')):
+        text = text.replace(english, italian)
+    (folder / "it.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(locales, "FOLDER", folder)
+    locales.locale.cache_clear()
+    try:
+        email = _demo_email(tmp_path, "it")
+        assert '<html lang="it"' in email.html and "Il quadro generale" in email.html
+        assert "IN QUESTO NUMERO" in email.text
+        assert "mercoledì, 25 novembre 2026" in email.html  # the words from CLDR, the pattern from the file
+    finally:
+        locales.locale.cache_clear()
+
+
+# -- the email without a model: the sources' own sentences, in the reader's frame ----------------
+
+def _demo_email(tmp_path: Path, language: str):
+    shutil.copytree(REPO / "config", tmp_path / "config", dirs_exist_ok=True)
+    path = tmp_path / "config" / "newsletter.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('language = "en"', f'language = "{language}"'),
+                    encoding="utf-8")
+    cfg = load_config(path)
+    store = Store.open(f"sqlite:///{tmp_path / f'{language}.db'}")
+    try:
+        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
+        return build(cfg, edges, fetch(cfg, edges)).email
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("code", ["de", "fr", "es"])
+def test_without_a_model_every_word_around_the_sources_sentences_is_in_the_language(tmp_path, code):
+    email = _demo_email(tmp_path, code)
+    big_picture, in_this_issue, sources = TITLES[code]
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", email.html)).split())
+    text = " ".join(email.text.split())
+    assert f'<html lang="{code}" dir="ltr"' in email.html
+    for part in (page, text):
+        assert big_picture in part and written_date(code, DEMO_MORNING.date()) in part
+        for english in ("The big picture", "Why this matters", "Between the lines", "Recent news", "In this issue",
+                        "IN THIS ISSUE", "because this address"):
+            assert english not in part, english
+    assert in_this_issue in page and in_this_issue.upper() in text and sources in page
+    assert locale(code).date(DEMO_MORNING.date(), "short") in email.subject
+    # The bullets stay the sources' own (English) sentences: nothing is translated offline.
+    first = email.issue.briefings[0]
+    assert first.bullets[BIG_PICTURE.key][0].text in email.text.replace("\n  ", " ")
+
+
+def test_german_words_do_not_widen_the_email_past_600px(browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1024, "height": 1300})
+    page.set_content(_demo_email(tmp_path, "de").html, wait_until="load")
+    assert page.evaluate("document.querySelector('.container').getBoundingClientRect().width") <= 600
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    page.close()
+    phone = browser.new_page(viewport={"width": 375, "height": 1100})
+    phone.set_content(_demo_email(tmp_path / "phone", "de").html, wait_until="load")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "the German email scrolls sideways"
+    phone.close()
+
+
+# -- the gate across languages ------------------------------------------------------------------
+
+SOURCE = Article(
+    id="rate", feed_url="https://ledger.example/feed", outlet="The Harbor Ledger", title="Bank of Valmere raises rate",
+    link="https://ledger.example/rate", published=DEMO_MORNING.replace(day=27),  # a Friday
+    text="The Bank of Valmere raised its rate to 3.5% on Thursday, Governor Maria Okonkwo said. "
+         "It will sell $4.2 billion of bonds by 30 November and expects 1,500 job cuts at lenders. "
+         "Okonkwo called inflation \"too high for comfort\".")
+
+GATE = [  # (language, bullet, kept)
+    ("de", "Die Zentralbank hob den Leitzins auf 3,5 Prozent an.", True),
+    ("de", "Die Zentralbank hob den Leitzins auf 4,5 Prozent an.", False),
+    ("de", "Bis zum 27. November verkauft sie Anleihen für 4,2 Milliarden Dollar.", False),  # a date no source has
+    ("de", "Bis zum 30. November verkauft sie Anleihen für 4,2 Milliarden Dollar.", True),
+    ("de", "Sie verkauft Anleihen für 4,2 Billionen Dollar.", False),  # a German Billion is a trillion
+    ("de", "Bei Kreditgebern fallen 1.500 Stellen weg.", True),
+    ("de", "Die Bank handelte am Donnerstag.", True),
+    ("de", "Die Bank handelte am Freitag.", False),
+    ("de", "Gouverneurin Maria Okonkwo sagte, die Inflation sei zu hoch.", True),
+    ("de", "Okonkwo nannte die Inflation „zu hoch für den Komfort“.", False),  # a translated quote
+    ("de", "Okonkwo nannte die Inflation „too high for comfort“.", True),  # the source's own words
+    ("fr", "La banque centrale a relevé son taux à 3,5 % jeudi.", True),
+    ("fr", "La banque centrale a relevé son taux à 3,5 % vendredi.", False),
+    ("fr", "Elle vendra 4,2 milliards de dollars d'obligations d'ici le 30 novembre.", True),
+    ("fr", "Elle vendra 4,2 milliards d'euros d'obligations.", False),
+    ("fr", "Quelque 1 500 emplois seront supprimés.", True),
+    ("es", "El banco central subió su tipo al 3,5 por ciento.", True),
+    ("es", "Venderá 4.200 millones de dólares en bonos antes del 30 de noviembre.", True),
+    ("es", "Venderá 4.200 millones de dólares en bonos antes del 27 de noviembre.", False),
+    ("es", "Venderá 4,2 billones de dólares en bonos.", False),
+]
+
+
+@pytest.mark.parametrize("language, bullet, kept", GATE)
+def test_the_gate_reads_numbers_dates_and_days_the_way_the_bullets_language_writes_them(language, bullet, kept):
+    story = Story([SOURCE], SOURCE.title)
+    briefing = Briefing(story, SOURCE.title, SOURCE.title, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
+    out = ground(briefing, Evidence.of(story, language))
+    assert bool(out.bullets[BIG_PICTURE.key]) is kept, out.grounding.dropped
+
+
+def test_a_german_noun_is_no_name_but_a_name_from_the_sources_is_checked():
+    story = Story([SOURCE], SOURCE.title)
+    ev = Evidence.of(story, "de")
+    names = [c.text for c in ev.claims("Die Zentralbank unter Maria Okonkwo erhöhte den Leitzins.") if c.kind == "name"]
+    assert names == ["Maria Okonkwo"]
+    swapped = ev.claims("Die Zentralbank unter Maria Valmere erhöhte den Leitzins.")
+    assert ev.unsupported(swapped, [1])  # two of the sources' names, in an order no source has
+
+
+# -- the model writes in the language: `preview` end to end ----------------------------------------
+
+POST, GAZETTE = "Kestrel Harbour Post", "Saltmarsh Gazette"
+WALL = {
+    POST: ("Dunmere council approves 640 million crown sea wall",
+           "Dunmere city council approved the sea wall on Monday by 31 votes to 9. The wall will cost 640 million "
+           "crowns and should be finished in 2029. The national pension fund, which holds 3.5 trillion dollars, "
+           "will buy the bonds."),
+    GAZETTE: ("Dunmere votes 31-9 for sea wall",
+              "Councillors in Dunmere voted 31-9 for a 640 million crown sea wall. Orrin Marine will build it."),
+}
+FAITHFUL = "Der staatliche Pensionsfonds verwaltet 3,5 Billionen Dollar und kauft die Anleihen."
+ALTERED = "Der staatliche Pensionsfonds verwaltet 3,5 Milliarden Dollar und kauft die Anleihen."
+
+
+def german_answer(payload: dict) -> str:
+    user = payload["messages"][1]["content"]
+    n = {outlet: int(i) for i, outlet in re.findall(r"<<<SOURCE (\d+)>>>\nOutlet: (.*)", user)}
+    return json.dumps({
+        "headline": "Dunmere billigt Ufermauer für 640 Millionen Kronen",
+        "dek": "Der Stadtrat stimmte am Montag mit 31 zu 9 Stimmen für die Mauer.",
+        "big_picture": [{"text": "Die Mauer kostet 640 Millionen Kronen und soll 2029 fertig sein.", "cites": [n[POST]]},
+                        {"text": "Orrin Marine baut die Mauer.", "cites": [n[GAZETTE]]}],
+        "why_this_matters": [{"text": FAITHFUL, "cites": [n[POST]]}, {"text": ALTERED, "cites": [n[POST]]}],
+        "between_the_lines": [],
+        "extra_section": None})
+
+
+def test_a_german_newsletter_over_english_sources(tmp_path):
+    for outlet in (POST, GAZETTE):
+        host = re.sub(r"\W+", "-", outlet.lower())
+        (tmp_path / f"{host}.xml").write_text(rss(item(
+            WALL[outlet][0], f"https://{host}.example/wall", guid=f"{host}:wall", body=f"<p>{WALL[outlet][1]}</p>"),
+            title=outlet, link=f"https://{host}.example/"), encoding="utf-8")
+    config = write_config(tmp_path, {
+        "newsletter": {"title": "Hafenbrief", "language": "de", "from": "brief@example.com",
+                       "to": ["reader@example.org"], "sidebar_size": 0, "max_age_hours": 0},
+        "topics": [{"name": "Küste", "feeds": ["kestrel-harbour-post.xml", "saltmarsh-gazette.xml"]}],
+        "llm": {"model": "test-model", "max_retries": 0, "timeout": 5},
+        "store": {"url": "state.db"}})
+    out = tmp_path / "out" / "issue.html"
+    with OpenAIServer(german_answer) as srv:
+        result = run_cli("preview", "--config", str(config), "--out", str(out), cwd=tmp_path,
+                         env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+        asked = srv.chat_requests[0].json["messages"]
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "in German" in asked[0]["content"] and "in German" in asked[1]["content"]
+
+    raw = out.read_text(encoding="utf-8")
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+    text = " ".join(out.with_suffix(".txt").read_text(encoding="utf-8").split())
+    doc = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    day = date.fromisoformat(doc["date"])
+    assert '<html lang="de" dir="ltr"' in raw and doc["language"] == "de"
+    for part in (page, text):
+        assert "Das große Bild" in part and "Warum das wichtig ist" in part
+        assert written_date("de", day) in part and "2 Quellen" in part
+        assert FAITHFUL in part  # "3,5 Billionen" is the source's "3.5 trillion"
+        assert "3,5 Milliarden" not in part
+    wall = doc["stories"][0]
+    assert wall["headline"] == "Dunmere billigt Ufermauer für 640 Millionen Kronen"
+    assert [b["text"] for b in wall["why_this_matters"]] == [FAITHFUL]
+    dropped = wall["grounding"]["dropped"]
+    assert [(d["section"], d["claim"]) for d in dropped] == [("why_this_matters", "3,5 Milliarden Dollar")]
+    assert "number not in the cited source" in dropped[0]["reason"]
+
+
+def test_the_language_is_part_of_what_a_cached_answer_is_kept_under():
+    from newsletter.summarize.llm import answer_key, build_messages
+
+    story = Story([SOURCE], SOURCE.title)
+    keys = {code: answer_key("m", build_messages(story, code)) for code in ("en", "de", "fr")}
+    assert len(set(keys.values())) == 3
+
+
+def test_the_default_is_english_and_the_shipped_config_says_so():
+    raw = tomllib.loads((REPO / "config" / "newsletter.toml").read_text(encoding="utf-8"))
+    assert raw["newsletter"]["language"] == "en"
+    assert load_config(REPO / "config" / "newsletter.toml").newsletter.language == "en"
