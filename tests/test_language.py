@@ -280,3 +280,34 @@ def test_the_default_is_english_and_the_shipped_config_says_so():
     raw = tomllib.loads((REPO / "config" / "newsletter.toml").read_text(encoding="utf-8"))
     assert raw["newsletter"]["language"] == "en"
     assert load_config(REPO / "config" / "newsletter.toml").newsletter.language == "en"
+
+
+# -- the web archive and the unsubscribe page --------------------------------------------------------
+
+def test_the_archive_shows_each_issue_in_the_language_it_was_written_in(tmp_path):
+    import httpx
+    from web_demo import record_demo_issues, served, web_config
+
+    from newsletter.render import issue_document
+    from newsletter.web.app import make_app
+    from newsletter.web.archive import write_archive
+
+    cfg = web_config(tmp_path, archive="site")
+    cfg.newsletter.language = "fr"
+    store = Store.open(cfg.store_url)
+    try:
+        email = _demo_email(tmp_path / "de", "de")
+        record_demo_issues(cfg, store, document=issue_document(email.issue))  # recorded in German
+        folder = tmp_path / "site"
+        write_archive(cfg, store, folder)
+        page = (folder / "issues" / "2026-11-25.html").read_text(encoding="utf-8")
+        assert '<html lang="de" dir="ltr">' in page and "Das große Bild" in page and "Mittwoch, 25. November 2026" in page
+        assert "Neuer: Donnerstag, 26. November 2026" in page and "The big picture" not in page
+        index = (folder / "index.html").read_text(encoding="utf-8")  # the newsletter's language today: French
+        assert '<html lang="fr"' in index and "Tous les numéros, du plus récent au plus ancien" in index
+        with served(make_app(cfg, store, folder, "x" * 32)) as url:
+            refused = httpx.get(f"{url}/u/not-a-token")
+        assert refused.status_code == 403 and '<html lang="fr"' in refused.text
+        assert "Ce lien n’est pas valide" in refused.text
+    finally:
+        store.close()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ class Locale:
         forms = self.counts[key]
         return forms.get(CLDR.parse(self.code).plural_form(n), forms["other"]).format(n=n)
 
-    def date(self, day: date, style: str = "long") -> str:
+    def date(self, day: datetime.date, style: str = "long") -> str:
         from babel.dates import format_date
 
         return format_date(day, self.dates[style], locale=self.code)
