@@ -5,7 +5,10 @@ heldout.json after they were fixed, never tuned on (measured 24/24 kept, 19/21
 caught: a name cut short of its second part, and a fact with no number or name
 in it, which the gate cannot see); crosslang.json (German, French and Spanish bullets
 over English sources, written alongside the cross-language rules) 38/38 kept, 41/43
-caught (an invented name no source mentions, and a fact with no number or name).
+caught (an invented name no source mentions, and a fact with no number or name);
+crosslang_heldout.json (written after those rules, run once, never tuned on) 18/18 kept,
+17/19 caught (twice a changed weekday that the other source holds through a date, "12 January"
+being a Tuesday, so the bullet was re-cited there).
 Floors sit a little under what was measured.
 """
 
@@ -22,6 +25,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "pairs.json": (0.95, 1.0),
     "heldout.json": (0.95, 0.85),
     "crosslang.json": (0.95, 0.9),
+    "crosslang_heldout.json": (0.95, 0.85),
 }
 
 
