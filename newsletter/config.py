@@ -249,6 +249,10 @@ class GroupingSettings(_Section):
     # (different angles on one event: reaction, explainer, market move). 0 turns anchored joins off.
     anchored_min_similarity: StrictFloat = Field(0.12, ge=0, le=1)
     anchor_hours: StrictFloat = Field(12, gt=0, le=24 * 30)
+    # Two stories of at least established_articles each need this mean TF-IDF cosine to merge: each
+    # gathered its own coverage without the other, so they are look-alike events unless they read alike.
+    established_articles: StrictInt = Field(3, ge=2, le=1000)
+    established_min_similarity: StrictFloat = Field(0.45, ge=0, le=1)
     # Semantic mode: the lexical cosine an embedding match still needs (guards against topic-only matches).
     semantic_min_similarity: StrictFloat = Field(0.1, ge=0, le=1)
 

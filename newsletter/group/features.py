@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.group.events import event_kinds
+from newsletter.group.figures import figures
 from newsletter.models import Article
 from newsletter.text import lead, stem, stop_words, title
 
@@ -57,6 +58,7 @@ class Features:
     title_terms: list[frozenset[int]]  # column ids of each title's terms, for headline choice
     title_entities: list[frozenset[int]]  # column ids of the names in each title: who or where it is about
     title_kinds: list[frozenset[int]]  # column ids of the event kinds in each title: what happened
+    title_figures: list[dict[str, frozenset[str]]]  # each title's key figures by kind of quantity (``figures``)
 
 
 def _normalise(s: str) -> str:
@@ -131,11 +133,13 @@ def extract(articles: list[Article]) -> Features:
     title_docs: list[list[str]] = []
     title_kind_docs: list[list[str]] = []
     title_name_docs: list[list[str]] = []
+    title_figures: list[dict[str, frozenset[str]]] = []
     for a, text in zip(articles, leads):
         title_tokens = _TOKEN.findall(_normalise(title(a.title)))
         tt = [t for tok in title_tokens if (t := term(tok))]
         title_docs.append(tt)
         title_name_docs.append([t for tok in title_tokens if (t := term(tok)) and _is_name(tok, t, lower)])
+        title_figures.append(figures(title(a.title)))
         tk = ["v:" + k for k in event_kinds(title(a.title))]
         title_kind_docs.append(tk)
         vk = ["v:" + k for k in event_kinds(text)]
@@ -157,7 +161,8 @@ def extract(articles: list[Article]) -> Features:
     title_kinds = [frozenset(index[t] for t in tk if t in index) for tk in title_kind_docs]
     entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
     return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32),
-                    title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds)
+                    title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds,
+                    title_figures=title_figures)
 
 
 def _is_name(tok: str, term: str, lower: Counter[str]) -> bool:

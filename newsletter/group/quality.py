@@ -74,6 +74,17 @@ def load_ecbplus(path: Path) -> tuple[list[Article], dict[str, str]]:
     return articles, labels
 
 
+def ecbplus_halves(articles: list[Article], labels: dict[str, str]):
+    """ECB+ split by topic: (name, articles, labels) for the odd topic numbers, which are tuned on,
+    then for the even ones, held out: the figure to quote. Each half is grouped on its own."""
+    def topic(label: str) -> int:
+        return int(label.split("-")[1][1:])  # "ecbplus-t12-ecb" -> 12
+
+    for name, parity in (("ECB+ odd topics (tuned on)", 1), ("ECB+ even topics (held out)", 0)):
+        half = [a for a in articles if topic(labels[a.id]) % 2 == parity]
+        yield name, half, {a.id: labels[a.id] for a in half}
+
+
 def predicted_clusters(stories: list[Story], all_ids: list[str]) -> dict[str, int]:
     """Article id -> story index. Outlet dedup drops articles from Story.articles; a
     dropped article counts as a cluster of its own, which can only lower recall."""

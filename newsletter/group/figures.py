@@ -1,0 +1,100 @@
+"""Key figures of a headline, by the kind of quantity they measure.
+
+Look-alike events (two earthquakes, two takeovers, two title fights) are told
+in the same words; what tells them apart in a headline is often a figure: a
+magnitude of 6.1 against 7.2, a $334 million deal against a $5.4 billion one,
+a sixth round against a seventh, 2008 against 2013. Two headlines contradict
+each other only when they measure the *same kind* of quantity and disagree on
+it: "$6.2 billion" and "$48 a share" are two facts about one takeover, not a
+contradiction.
+
+A figure's kind is read from its surroundings, cheaply and without a model:
+a year is a year; a currency sign makes it money (scaled by "million",
+"bn"...); otherwise the word after it ("12 killed", "6th round", "4.5%")
+or, when nothing follows, the word before it ("magnitude 6.1", "Windows 8").
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsletter.text import stem
+
+# A number with its currency sign, any ordinal or plural suffix, and the word after it (skipping
+# small words: "$48-a-share").
+_FIGURE = re.compile(
+    r"(?P<cur>[$£€¥])?\s?(?<![\d:.,/-])(?P<num>\d+(?:[.,]\d+)*)(?![:/-]\d)"
+    r"(?P<suffix>st|nd|rd|th|s|k|m|mn|bn|b|tn)?\b(?P<pct>\s?%|\s?per ?cent)?"
+    r"(?:[\s-]+(?:(?P<per>a|an|per)[\s-]+|(?:the|of|to)[\s-]+)?(?P<after>[^\W\d_]+))?",
+    re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+_BEFORE = re.compile(r"([^\W\d_]+)[\s-]+$")  # the word just before a figure
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
+          "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "trillion": 1e12, "tn": 1e12}
+# Words after a number that say nothing about its kind: read the word before instead.
+_VAGUE = frozenset("""and or in on at by for from with as after over than more less up down
+    is are was were be has have had says said will would new""".split())
+
+
+def _value(num: str) -> float | None:
+    if "," in num:
+        parts = num.split(",")
+        num = "".join(parts) if all(len(p) == 3 for p in parts[1:]) else num.replace(",", ".")
+    try:
+        return float(num.rstrip("."))
+    except ValueError:
+        return None
+
+
+_SCORE = re.compile(r"(?<![\d:.,/-])(\d{1,3})-(\d{1,3})(?![\d:.,/-]\d)")
+
+
+def figures(headline: str) -> dict[str, frozenset[str]]:
+    """Kind of quantity -> the values the headline gives for it: {"year": {"2013"}, "round": {"6"}}."""
+    out: dict[str, set[str]] = {}
+    if not _DIGIT.search(headline):  # most headlines give no figure
+        return {}
+    for m in _SCORE.finditer(headline):  # a result, "20-13", told either way round
+        out.setdefault("score", set()).add("-".join(sorted(m.groups(), key=int)))
+    for m in _FIGURE.finditer(headline):
+        value = _value(m["num"])
+        if value is None:
+            continue
+        after = (m["after"] or "").lower()
+        start = m.start("cur") if m["cur"] else m.start("num")
+        b = _BEFORE.search(headline, max(0, start - 30), start)
+        before = b[1].lower() if b else ""
+        suffix = (m["suffix"] or "").lower()
+        kinds: list[str] = []
+        if m["per"] and after:  # "$48 a share": a price per unit, not a total
+            kinds.append("per:" + stem(after))
+        elif m["cur"] or (after in _SCALE or suffix in _SCALE) and before in ("", "us", "usd"):
+            kinds.append("money")
+            value *= _SCALE.get(suffix, 1.0) * _SCALE.get(after, 1.0)
+        elif m["pct"]:
+            kinds.append("percent")
+        elif 1900 <= value <= 2099 and m["num"].isdigit() and not suffix:
+            kinds.append("year")
+        else:
+            # Both neighbours name the kind: "magnitude 6.1 quake" and "7.2-magnitude earthquake"
+            # disagree on the magnitude.
+            kinds += ["w:" + stem(w) for w in (before, after) if w and w not in _VAGUE and len(w) > 1]
+        for kind in kinds:
+            out.setdefault(kind, set()).add(f"{value:.6g}")
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def contradict(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
+    """Both give figures of one kind that disagree, and no figure of theirs agrees."""
+    shared = [k for k in a if k in b]
+    return bool(shared) and not any(a[k] & b[k] for k in shared)
+
+
+def merged_figures(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """A story's figures: every value any of its headlines gives, by kind."""
+    if not b:
+        return a
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out[k] | v if k in out else v
+    return out
