@@ -289,12 +289,19 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
             x = parent[x]
         return x
 
+    # Two clusters refused once are refused again until one of them grows: many edges link the same
+    # two stories, and reading their evidence again is what costs (look-alike stories are refused often).
+    refused: set[tuple[int, int, int, int]] = set()
     for k in order:
         ra, rb = find(int(i[k])), find(int(j[k]))
         if ra == rb:
             continue
         a, b = clusters[ra], clusters[rb]
+        seen = (ra, rb, len(a.members), len(b.members)) if ra < rb else (rb, ra, len(b.members), len(a.members))
+        if seen in refused:
+            continue
         if not may_join(_ClusterEvidence(a, b, signals), settings):
+            refused.add(seen)
             continue
         if len(a.members) < len(b.members):
             ra, rb, a, b = rb, ra, b, a
