@@ -191,11 +191,15 @@ def fetch(config_path: str | None) -> None:
 
     cfg = load_config(config_path)
     with pipeline.open_edges(cfg, summarize=False) as edges, _feed_progress(len(cfg.feeds)) as progress:
-        reports = pipeline.fetch(cfg, edges, progress=progress)
+        fetched = pipeline.fetch(cfg, edges, progress=progress)
+    reports = fetched.feeds
     _feed_table(reports, title="Fetch")
     new = sum(r.new for r in reports)
     bad = sum(not r.ok for r in reports)
     out.print(f"{new} new articles from {len(reports) - bad} feeds" + (f"; [red]{bad} failed[/]" if bad else ""))
+    if (e := fetched.embedded) is not None:
+        out.print(f"embeddings ({e.model}): {e.embedded} articles embedded, {e.waiting} wait for the next poll"
+                  + (f" ([red]{escape(escape_controls(e.error))}[/])" if e.error else ""), soft_wrap=True, highlight=False)
 
 
 configs_option = click.option(

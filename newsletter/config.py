@@ -228,6 +228,9 @@ class FetchSettings(_Section):
     full_text_max_bytes: StrictInt = Field(2 * 1024 * 1024, ge=16 * 1024, le=50 * 1024 * 1024)  # one page
     full_text_pages_per_feed: StrictInt = Field(20, ge=1, le=1_000)  # pages per feed per poll; the rest keep teasers
     full_text_seconds: StrictFloat = Field(120, gt=0, le=3_600)  # all pages of one poll, all feeds together
+    # Semantic grouping ([llm] embeddings_model): each poll embeds the new articles for at most this long
+    # and stores the vectors; the rest wait for the next poll. 0: the polls embed nothing.
+    embeddings_seconds: StrictFloat = Field(120, ge=0, le=3_600)
 
 
 class GroupingSettings(_Section):
@@ -255,6 +258,9 @@ class GroupingSettings(_Section):
     established_min_similarity: StrictFloat = Field(0.45, ge=0, le=1)
     # Semantic mode: the lexical cosine an embedding match still needs (guards against topic-only matches).
     semantic_min_similarity: StrictFloat = Field(0.1, ge=0, le=1)
+    # Semantic mode: building an issue embeds the articles the polls left without a vector for at most this
+    # long (a backlog, an endpoint that was down); the rest are grouped by their words. 0: stored vectors only.
+    embeddings_seconds: StrictFloat = Field(30, ge=0, le=3_600)
 
 
 class RankingSettings(_Section):

@@ -51,7 +51,8 @@ def poll_leased(cfg: Config, sources: list[FeedSource], edges: Edges, settings: 
         if not batch:
             break
         try:
-            reports += fetch(cfg, edges, sources=[s for url in batch for s in by_url[url]])
+            # Embedding waits until every leased batch is in (the caller's embed_new): one budget per poll.
+            reports += fetch(cfg, edges, sources=[s for url in batch for s in by_url[url]], embed=False).feeds
         except Stopped:
             edges.store.release_feeds(batch, edges.owner)  # the next worker takes them now, not after the lease
             raise

@@ -138,6 +138,19 @@ def _m7_delivery_owner(conn: Connection) -> None:
     )
 
 
+def _m9_embeddings(conn: Connection) -> None:
+    """Embeddings kept in the store, by model and text hash: each article is embedded once, at fetch
+    time, and an issue's grouping reads them instead of embedding the day's news again."""
+    _create_table(
+        conn, "embeddings",
+        sa.Column("model", sa.String(256), primary_key=True),
+        sa.Column("text_sha256", sa.String(64), primary_key=True),
+        sa.Column("dims", sa.Integer, nullable=False),
+        sa.Column("vector", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -147,6 +160,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _m5_model_answers_and_usage,
     6: _m6_unsubscriptions,
     7: _m7_delivery_owner,
+    9: _m9_embeddings,  # 8 is the article-language column's
 }
 
 

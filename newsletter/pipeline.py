@@ -1,6 +1,6 @@
 """The orchestrator: one function per command, each reading top to bottom as the whole run.
 
-    fetch     pull every feed once, store what is new (also the service's poll job)
+    fetch     pull every feed once, store what is new, embed it (also the service's poll job)
     check     try every feed, store nothing
     preview   fetch -> build the issue -> render -> write FILE.html/.txt/.json
     send      claim today's issue -> fetch -> build -> render -> record -> deliver to each recipient
@@ -54,6 +54,7 @@ from newsletter.web.tokens import (
 )
 
 if TYPE_CHECKING:
+    from newsletter.group.vectors import Embedded
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,14 @@ class Edges:
     embedder: Embedder | None = None
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
     stop: threading.Event | None = None  # set by `run` on SIGTERM: stop at the next safe point (errors.Stopped)
+
+
+@dataclass
+class Fetched:
+    """What a fetch did: one report per feed, and the embedding of what is new (None without a model)."""
+
+    feeds: list[FeedReport]
+    embedded: Embedded | None = None
 
 
 @dataclass
@@ -173,8 +182,8 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
     try:
         # Model answers are kept in the store: a second preview, or the send after a preview, costs no call.
         summarizer = make_summarizer(cfg, cache=AnswerCache(store, clock.now)) if summarize else None
-        yield Edges(store=store, clock=clock, summarizer=summarizer, transport=tx,
-                    embedder=make_embedder(cfg) if summarize else None)
+        # The embedder too when not summarizing: the poll embeds what it fetched.
+        yield Edges(store=store, clock=clock, summarizer=summarizer, transport=tx, embedder=make_embedder(cfg))
     finally:
         store.close()
         if tx is not None:
@@ -184,17 +193,47 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
 # -- commands --------------------------------------------------------------------------------------
 
 def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None,
-          sources: list[FeedSource] | None = None) -> list[FeedReport]:
-    """Pull every feed once and store what is new, then forget articles past ``[store] keep_days``:
-    the ``fetch`` command and the polling job. ``sources``: other feeds than ``cfg``'s (the service's
-    poll of the feeds of every newsletter sharing one store, each fetched once)."""
+          sources: list[FeedSource] | None = None, embed: bool = True) -> Fetched:
+    """Pull every feed once and store what is new, forget articles past ``[store] keep_days``, then
+    embed the articles without a vector (``embed_new``): the ``fetch`` command and the polling job.
+    ``sources``: other feeds than ``cfg``'s (the service's poll of the feeds of every newsletter
+    sharing one store, each fetched once). ``embed`` False: a build follows, which embeds what it needs."""
     reports = ingest_feeds(cfg.feeds if sources is None else sources, edges.store, settings=cfg.fetch,
                            clock=edges.clock, http=edges.http,
                            progress=progress, stop=edges.stop)
     forgotten = edges.store.forget_articles(edges.clock.now() - timedelta(days=cfg.store.keep_days))
     if forgotten:
         log.info("forgot %d articles older than %g days", forgotten, cfg.store.keep_days)
-    return reports
+    return Fetched(reports, embed_new(cfg, edges, sources) if embed else None)
+
+
+def embed_new(cfg: Config, edges: Edges, sources: list[FeedSource] | None = None) -> Embedded | None:
+    """Embed the stored articles an issue could still group that have no vector from the configured
+    model, newest first, for at most ``[fetch] embeddings_seconds``, and keep the vectors: the issue
+    then reads them instead of embedding the day's news at 07:00. None without an embeddings model.
+    The feeds are fetched and stored before this starts, so an endpoint that is down or slow costs
+    the poll at most the budget; what waits is embedded by the next poll (or the issue's build)."""
+    if edges.embedder is None:
+        return None
+    from newsletter.group.embeddings import embedding_text
+    from newsletter.group.vectors import Embedded, embed_missing, text_key
+
+    model = edges.embedder.model
+    now = edges.clock.now()
+    hours = (cfg.newsletter.max_age_hours or cfg.store.keep_days * 24) + cfg.grouping.window_hours
+    recent = edges.store.articles_between(now - timedelta(hours=hours), now, html=False,
+                                          feed_urls={s.url for s in (cfg.feeds if sources is None else sources)})
+    texts = {text_key(t): t for t in (embedding_text(a) for a in reversed(recent))}  # newest first
+    known = edges.store.embedded(model, list(texts))
+    missing = {k: t for k, t in texts.items() if k not in known}
+    if not missing or cfg.fetch.embeddings_seconds == 0:
+        return Embedded(model, waiting=len(missing), stored=len(known))
+    _, done = embed_missing(missing, edges.embedder, seconds=cfg.fetch.embeddings_seconds, stop=edges.stop,
+                            keep=lambda rows: edges.store.add_embeddings(model, rows, edges.clock.now()))
+    done.stored = len(known)
+    if done.error:
+        log.warning("embeddings endpoint failed (%s); %d articles wait for the next poll", done.error, done.waiting)
+    return done
 
 
 def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> list[FeedReport]:
@@ -205,7 +244,7 @@ def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> lis
 def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: bool = True,
             progress: Progress | None = None) -> tuple[Built, list[Path]]:
     """Build today's issue and write FILE.html, FILE.txt and FILE.json; send and record nothing."""
-    reports = fetch(cfg, edges, progress=progress) if fetch_first else []
+    reports = fetch(cfg, edges, progress=progress, embed=False).feeds if fetch_first else []
     built = build(cfg, edges, reports)
     html_path = out or Path("preview") / f"issue-{built.issue.date.isoformat()}.html"
     if html_path.suffix.lower() not in (".html", ".htm"):
@@ -241,7 +280,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
             break
         if edges.store.claim_issue(key, edges.owner, now):
             try:
-                reports = fetch(cfg, edges, progress=progress) if fetch_first else []
+                reports = fetch(cfg, edges, progress=progress, embed=False).feeds if fetch_first else []
                 built = build(cfg, edges, reports)
                 issue_id = edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
@@ -308,7 +347,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     window = store.articles_between(context_since, now, feed_urls=[s.url for s in cfg.feeds])
     window += _unseen(unstored, window, context_since, now)
     articles = select_articles(window, cfg.topics, cfg.feeds)
-    stories = group_stories(articles, cfg.grouping, embedder=edges.embedder)
+    stories = group_stories(articles, cfg.grouping, embedder=_stored_embedder(cfg, edges))
     if fresh_since is not None:
         stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
     slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
@@ -334,6 +373,17 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     env.globals["unsubscribe_link"] = unsubscribe_slot(cfg)  # the footer's link; made personal per recipient
     email = render_issue(issue, env, unsubscribe_url=cfg.newsletter.unsubscribe_url)
     return Built(issue, email, issue_document(issue), issue.problems + email.warnings)
+
+
+def _stored_embedder(cfg: Config, edges: Edges) -> Embedder | None:
+    """Grouping's embedder: the vectors the polls stored, and at most ``[grouping] embeddings_seconds``
+    of embedding for the articles still without one (a dry run keeps nothing it embeds)."""
+    if edges.embedder is None:
+        return None
+    from newsletter.group.vectors import StoredEmbedder
+
+    return StoredEmbedder(edges.embedder, edges.store, seconds=cfg.grouping.embeddings_seconds,
+                          at=edges.clock.now, stop=edges.stop)
 
 
 def placements(issue: Issue) -> list[PlacedArticle]:

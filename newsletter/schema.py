@@ -127,3 +127,15 @@ feed_leases = sa.Table(
     sa.Column("leased_until", UTCDateTime),
     sa.Column("polled_at", UTCDateTime),
 )
+
+# Semantic grouping's vectors, by embeddings model and the sha256 of the exact text embedded, computed
+# once at fetch time (migration 9). Unit length, little-endian float16: half the bytes of float32 and
+# the same stories (BENCHMARKS.md, Grouping).
+embeddings = sa.Table(
+    "embeddings", metadata,
+    sa.Column("model", sa.String(256), primary_key=True),
+    sa.Column("text_sha256", sa.String(64), primary_key=True),
+    sa.Column("dims", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),  # retention: forgotten with the articles of that age
+)

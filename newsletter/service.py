@@ -40,7 +40,7 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
-from newsletter.pipeline import Sent, fetch, make_transport, open_edges, send, todays_key
+from newsletter.pipeline import Sent, embed_new, fetch, make_transport, open_edges, send, todays_key
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +92,21 @@ class Service:
                 edges.stop = self.stop
                 if self.worker:
                     reports = poll_leased(lead, sources, edges, LeaseSettings.of(lead))
+                    embedded = embed_new(lead, edges, sources) if reports else None
                 else:
-                    reports = fetch(lead, edges, sources=sources)
+                    fetched = fetch(lead, edges, sources=sources)
+                    reports, embedded = fetched.feeds, fetched.embedded
         if self.worker and not reports:
             return reports  # every feed is polled or leased by another worker: nothing to say
         new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)
-        log.info("poll: %d feeds, %d new articles, %d failed", len(reports), new, failed,
-                 extra={"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
-                        "new_articles": new, "failed": failed})
+        fields = {"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
+                  "new_articles": new, "failed": failed}
+        line, args = "poll: %d feeds, %d new articles, %d failed", [len(reports), new, failed]
+        if embedded is not None:
+            line += "; %d embedded, %d wait for the next poll"
+            args += [embedded.embedded, embedded.waiting]
+            fields.update(embedded=embedded.embedded, embeddings_waiting=embedded.waiting)
+        log.info(line, *args, extra=fields)
         return reports
 
     def send(self, cfg: Config | None = None) -> Sent:

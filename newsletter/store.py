@@ -32,7 +32,8 @@ from newsletter.migrations import migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.schema import (
-    articles, deliveries, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers, schema_migrations,
+    articles, deliveries, embeddings, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers,
+    schema_migrations,
 )
 from newsletter.schema import unsubscriptions
 
@@ -165,8 +166,10 @@ class Store:
         return len(rows)
 
     def articles_between(self, since: datetime | None, until: datetime | None = None,
-                         feed_urls: Iterable[str] | None = None) -> list[Article]:
-        q = sa.select(articles).order_by(articles.c.published, articles.c.id)
+                         feed_urls: Iterable[str] | None = None, *, html: bool = True) -> list[Article]:
+        """Oldest first; ``html`` False leaves the HTML out (empty): what embedding reads needs none."""
+        q = sa.select(*(c for c in articles.c if html or c.name != "html"))
+        q = q.order_by(articles.c.published, articles.c.id)
         if since is not None:
             q = q.where(articles.c.published >= since)
         if until is not None:
@@ -210,7 +213,42 @@ class Store:
         with self.engine.begin() as conn:
             gone = conn.execute(articles.delete().where(old)).rowcount
             conn.execute(model_answers.delete().where(model_answers.c.created_at < before))
+            conn.execute(embeddings.delete().where(embeddings.c.created_at < before))
             return gone
+
+    # -- embeddings, for semantic grouping ---------------------------------
+
+    def embedded(self, model: str, keys: Sequence[str]) -> set[str]:
+        """Which of these text hashes have a vector from ``model``."""
+        return set(self._embedding_rows(model, keys, embeddings.c.text_sha256))
+
+    def embeddings(self, model: str, keys: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """The stored vectors of these text hashes from ``model``: hash -> (dims, bytes)."""
+        rows = self._embedding_rows(model, keys, embeddings.c.text_sha256, embeddings.c.dims, embeddings.c.vector)
+        return {r[0]: (r[1], bytes(r[2])) for r in rows}
+
+    def _embedding_rows(self, model: str, keys: Sequence[str], *columns) -> list:
+        out: list = []
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(keys), ID_CHUNK):
+                    q = sa.select(*columns).where((embeddings.c.model == model)
+                                                  & embeddings.c.text_sha256.in_(list(keys[i : i + ID_CHUNK])))
+                    out += conn.execute(q).all()
+        except sa.exc.DatabaseError:
+            if not self.readonly:
+                raise
+            return []  # a dry run on a store made before migration 9: no vectors yet
+        return out
+
+    def add_embeddings(self, model: str, rows: Sequence[tuple[str, int, bytes]], at: datetime) -> None:
+        """Keep these (text hash, dims, vector bytes) of ``model``, in one transaction. A hash stored
+        meanwhile by another process keeps its row: the same text, the same model, the same vector."""
+        values = [dict(model=model, text_sha256=k, dims=d, vector=v, created_at=at) for k, d, v in rows]
+        if not values:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(_insert_new_only(conn, embeddings), values)
 
     def issue_id(self, key: str) -> int | None:
         with self.engine.connect() as conn:
@@ -502,6 +540,17 @@ def owner_gone(owner: str | None) -> bool:
     except PermissionError:
         return False  # alive, under another user
     return False
+
+
+def _insert_new_only(conn: Connection, table: sa.Table):
+    """INSERT that skips rows whose key is stored, on the two databases the store promises."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        return table.insert()  # elsewhere a row stored meanwhile fails the batch, which the next run redoes
+    return insert(table).on_conflict_do_nothing()
 
 
 def _first_line(e: Exception) -> str:

@@ -43,7 +43,7 @@ def demo_email() -> RenderedEmail:
         store = Store.open(f"sqlite:///{Path(tmp) / 'state.db'}")
         try:
             edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
-            return build(cfg, edges, fetch(cfg, edges)).email
+            return build(cfg, edges, fetch(cfg, edges).feeds).email
         finally:
             store.close()
 

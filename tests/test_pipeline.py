@@ -187,7 +187,7 @@ def test_a_nul_byte_in_a_feed_does_not_block_it_on_postgresql(tmp_path, postgres
     cfg = _fenwick(tmp_path, [str(feed)], store={"url": postgres.url.replace("/postgres?", "/nul_feed?")})
     store = Store.open(cfg.store_url)
     try:
-        reports = fetch(cfg, Edges(store, FixedClock(DAY1)))
+        reports = fetch(cfg, Edges(store, FixedClock(DAY1))).feeds
         assert [(r.ok, r.new, r.error) for r in reports] == [(True, 1, None)]
         assert [a.title for a in store.articles_between(None)] == ["Port strike ends"]
     finally:
@@ -207,7 +207,7 @@ def test_the_model_stage_has_a_deadline_after_which_the_rest_is_extractive(tmp_p
                        llm={"base_url": srv.base_url, "max_retries": 0, "concurrency": 1, "stage_seconds": 0.3})
         store = Store.open(cfg.store_url)
         edges = Edges(store, FixedClock(DAY1 + timedelta(hours=1)), make_summarizer(cfg))
-        built = build(cfg, edges, fetch(cfg, edges))
+        built = build(cfg, edges, fetch(cfg, edges).feeds)
         store.close()
         asked = len(srv.chat_requests)
     # The first story is asked (unless the machine is so slow that the time is up even before it);

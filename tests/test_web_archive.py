@@ -142,7 +142,7 @@ def test_the_email_links_to_its_page_when_base_url_is_set(tmp_path):
     store = Store.open(cfg.store_url)
     try:
         edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
-        email = build(cfg, edges, fetch(cfg, edges)).email
+        email = build(cfg, edges, fetch(cfg, edges).feeds).email
     finally:
         store.close()
     url = BASE + "issues/2026-11-25.html"

@@ -31,6 +31,9 @@ __all__ = ["Embedder", "group_stories"]
 
 
 class Embedder(Protocol):
+    """One vector per text, in order (a 2-D array will do); a row of zeros is a text without one,
+    which gets no semantic evidence (``vectors.StoredEmbedder``: the vectors the polls stored)."""
+
     def embed(self, texts: list[str]) -> list[list[float]]: ...
 
 

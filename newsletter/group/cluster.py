@@ -197,19 +197,23 @@ class _Sparse:
 
 
 class _Dense:
-    """The same sums for dense embedding vectors."""
+    """The same sums for dense embedding vectors. A zero row is an article without a vector (not
+    embedded yet): its pairs score 0 and the means skip it, so meaning joins only where both sides
+    have vectors, and never vetoes (it only ever adds joins)."""
 
     def __init__(self, e: np.ndarray):
         self.e = e
+        self.has = np.any(e != 0, axis=1)
 
     def single(self, r: int) -> tuple[np.ndarray, int]:
-        return self.e[r].astype(np.float64), 1
+        return self.e[r].astype(np.float64), int(self.has[r])
 
     def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", self.e[i], self.e[j])
 
     def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
-        return float(a.sums[k] @ b.sums[k]) / (a.sizes[k] * b.sizes[k])
+        pairs = a.sizes[k] * b.sizes[k]
+        return float(a.sums[k] @ b.sums[k]) / pairs if pairs else 0.0
 
     def merged(self, a: _Cluster, b: _Cluster, k: int) -> np.ndarray:
         return a.sums[k] + b.sums[k]

@@ -86,13 +86,16 @@ class OpenAIEmbedder:
             cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"base_url": cfg.llm.embeddings_base_url})})
         return cls(openai_client(cfg), cfg.llm.embeddings_model)
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]:
+        """Vectors in input order. ``timeout``: one attempt per request, of at most that many seconds
+        (a run with a time budget: a failed request is retried by the next run, not now)."""
         out: list[list[float]] = []
         max_chars = MAX_TITLE_CHARS + 1 + EMBED_LEAD_CHARS  # title, newline, lead
+        client = self.client if timeout is None else self.client.with_options(max_retries=0, timeout=timeout)
         for start in range(0, len(texts), self.batch):
             chunk = [(t or " ")[:max_chars] for t in texts[start : start + self.batch]]
             # "float", not the client's default base64: not every compatible server speaks base64.
-            resp = self.client.embeddings.create(model=self.model, input=chunk, encoding_format="float")
+            resp = client.embeddings.create(model=self.model, input=chunk, encoding_format="float")
             # The API may answer out of order; each item carries its input index.
             out += [d.embedding for d in sorted(resp.data, key=lambda d: d.index)]
         return out
