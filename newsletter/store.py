@@ -220,7 +220,7 @@ class Store:
 
     def embedded(self, model: str, keys: Sequence[str]) -> set[str]:
         """Which of these text hashes have a vector from ``model``."""
-        return set(self._embedding_rows(model, keys, embeddings.c.text_sha256))
+        return {r[0] for r in self._embedding_rows(model, keys, embeddings.c.text_sha256)}
 
     def embeddings(self, model: str, keys: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         """The stored vectors of these text hashes from ``model``: hash -> (dims, bytes)."""

@@ -18,8 +18,9 @@ A script that is a single callable answers every request.
 POST /v1/embeddings answers from ``embeddings``, an ``Embeddings`` (or a callable
 ``f(text) -> vector``). By default each text's words are hashed into buckets, so
 texts that share words get close vectors; a test that needs meaning gives its own
-``embed``, a failing endpoint a ``status``, and ``reverse=True`` lists the vectors
-last first (each keeps its index, as the API allows):
+``embed``, a failing endpoint a ``status``, a slow one a ``delay`` (for every request after
+the first ``slow_after``), and ``reverse=True`` lists the vectors last first (each keeps its
+index, as the API allows):
 
     with OpenAIServer(embeddings=Embeddings(embed=lambda text: [1.0, 0.0], reverse=True)) as srv:
         ...
@@ -86,6 +87,8 @@ class Embeddings:
     embed: Callable[[str], list[float]] = embed_text  # one text's vector
     status: int = 200  # anything else: an OpenAI-style error body with this status
     reverse: bool = False  # list the vectors last first; each still carries its index
+    delay: float = 0.0  # seconds before answering (the server's stop ends the wait)...
+    slow_after: int = 0  # ...for each request after this many
 
     def response(self, payload: dict) -> dict:
         inputs = payload.get("input", [])
@@ -216,6 +219,8 @@ class OpenAIServer:
 
             def _embeddings(self, payload: dict):
                 answer = srv.embeddings
+                if answer.delay and len(srv.embedding_requests) > answer.slow_after and srv._stop.wait(answer.delay):
+                    return  # server stopping: drop the connection
                 if answer.status != 200:
                     return self._send(answer.status, {"error": {"message": f"scripted {answer.status}",
                                                                 "type": "server_error"}})

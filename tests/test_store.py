@@ -125,3 +125,18 @@ def test_a_store_from_before_migration_2_gains_the_email_columns(store_url):
         ran = {r[0] for r in conn.execute(sa.text("SELECT version FROM schema_migrations"))}
     assert ran == set(MIGRATIONS)
     upgraded.close()
+
+
+def test_embeddings_are_kept_once_per_model_and_text_and_forgotten_with_old_articles(store_url):
+    from newsletter.group.vectors import pack
+
+    store = Store.open(store_url)
+    a, b = pack([3.0, 4.0]), pack([0.0, 1.0])
+    store.add_embeddings("m1", [("h1", 2, a), ("h2", 2, b)], T0)
+    store.add_embeddings("m1", [("h1", 2, b), ("h3", 2, b)], T0 + timedelta(days=9))  # h1 stored meanwhile: kept
+    store.add_embeddings("m2", [("h1", 2, b)], T0 + timedelta(days=9))  # another model: its own vector
+    assert store.embeddings("m1", ["h1", "h3", "nope"]) == {"h1": (2, a), "h3": (2, b)}
+    assert store.embedded("m2", ["h1", "h2"]) == {"h1"}
+    store.forget_articles(T0 + timedelta(days=1))
+    assert store.embedded("m1", ["h1", "h2", "h3"]) == {"h3"}
+    store.close()

@@ -1,0 +1,200 @@
+"""Embeddings computed once, at fetch time, and kept in the store (semantic grouping without the 07:00 bill).
+
+Real servers throughout: the feeds on a local HTTP server, the embeddings model
+on the OpenAI-protocol double (which counts the requests it gets), a SQLite
+file. The double's vectors encode marker words ("bridge", "lifeboat" or "rescue",
+"museum"), so reports of one event in different words mean the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import article, make_config, write_config
+from feedserver import FeedServer
+from newsletter.clock import FixedClock
+from newsletter.config import Config, GroupingSettings, load_config
+from newsletter.deliver import FileTransport
+from newsletter.group import group_stories
+from newsletter.group.embeddings import OpenAIEmbedder, embedding_text
+from newsletter.group.vectors import BATCH, StoredEmbedder, text_key
+from newsletter.models import DeliveryStatus
+from newsletter.pipeline import Edges, fetch, make_embedder, preview, send
+from newsletter.store import Store
+from newsletter.summarize import extractive_summarizer
+from openai_server import Embeddings, OpenAIServer
+
+MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+MODEL = "test-embed"
+
+
+def _meaning(text: str) -> list[float]:
+    lowered = text.lower()
+    return [float("bridge" in lowered), float("lifeboat" in lowered or "rescue" in lowered), float("museum" in lowered),
+            0.5]
+
+
+def _rss(outlet: str, items: list[tuple[str, str, str]], when: datetime = MORNING - timedelta(hours=2)) -> str:
+    body = "".join(f"<item><guid>{guid}</guid><title>{title}</title><link>https://{outlet}.example/{guid}</link>"
+                   f"<pubDate>{when:%a, %d %b %Y %H:%M:%S} GMT</pubDate><description>{text}</description></item>"
+                   for guid, title, text in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{outlet}</title>{body}</channel></rss>'
+
+
+GAZETTE = [("g1", "Fenwick swing bridge shut after crack found in girder",
+            "Engineers closed the Fenwick swing bridge on Sunday after finding a crack in its main girder."),
+           ("g2", "Fenwick museum reopens its maritime hall",
+            "The Fenwick museum reopened its maritime hall after a year of repairs to the roof.")]
+HERALD = [("h1", "Lifeboat volunteers pull two kayakers from Fenwick estuary",
+           "Two kayakers were rescued by the Fenwick lifeboat crew after their boats capsized at dusk.")]
+
+
+def _config(tmp_path, feeds: list[str], base_url: str, **tables) -> Config:
+    data = {"newsletter": {"title": "Fenwick Morning", "from": "morning@fenwick.example", "to": ["reader@example.org"],
+                           "max_age_hours": 24},
+            "topics": [{"name": "Local", "feeds": feeds}],
+            "llm": {"embeddings_model": MODEL, "embeddings_base_url": base_url, "max_retries": 0, "timeout": 30}}
+    for name, values in tables.items():
+        data[name] = {**data.get(name, {}), **values}
+    return load_config(write_config(tmp_path, data))
+
+
+def _edges(cfg: Config, store: Store, clock=MORNING, **more) -> Edges:
+    return Edges(store, FixedClock(clock), embedder=make_embedder(cfg), **more)
+
+
+def _texts(srv: OpenAIServer) -> list[str]:
+    return [t for r in srv.embedding_requests for t in r.json["input"]]
+
+
+def test_articles_are_embedded_once_at_fetch_and_the_issue_asks_the_model_for_nothing(tmp_path):
+    with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
+        feeds.add("/herald.xml", _rss("herald", HERALD))
+        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        store = Store.open(cfg.store_url)
+        try:
+            first = fetch(cfg, _edges(cfg, store))
+            assert (first.embedded.embedded, first.embedded.waiting, first.embedded.error) == (3, 0, None)
+            assert sorted(_texts(model)) == sorted(embedding_text(a) for a in store.articles_between(None))
+            asked = len(model.embedding_requests)
+
+            again = fetch(cfg, _edges(cfg, store, MORNING + timedelta(hours=1)))
+            assert (again.embedded.embedded, again.embedded.stored) == (0, 3)
+            built, _ = preview(cfg, _edges(cfg, store, MORNING + timedelta(hours=2)), tmp_path / "preview.html")
+            sent = send(cfg, _edges(cfg, store, MORNING + timedelta(hours=2), summarizer=extractive_summarizer(),
+                                    transport=FileTransport(tmp_path / "outbox")))
+        finally:
+            store.close()
+    assert len(model.embedding_requests) == asked  # neither the second fetch, the preview nor the send asked
+    assert [d.status for d in sent.deliveries] == [DeliveryStatus.SENT]
+    assert sorted(len(s.articles) for s in _stories(built)) == [1, 1, 1]
+
+
+def _stories(built):
+    issue = built.issue
+    return [b.story for b in issue.briefings] + [i.story for i in issue.sidebar if i.story is not None]
+
+
+def test_an_article_whose_text_changed_is_embedded_again_and_the_same_text_never(tmp_path):
+    with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
+        feeds.add("/herald.xml", _rss("herald", []))
+        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        store = Store.open(cfg.store_url)
+        try:
+            fetch(cfg, _edges(cfg, store))
+            before = len(_texts(model))
+            # The Gazette corrects its bridge report (a new entry), and the Herald carries the museum piece word
+            # for word: one new text to embed, one text the store has from the Gazette.
+            corrected = ("g1-v2", GAZETTE[0][1], GAZETTE[0][2].replace("on Sunday", "on Saturday night"))
+            feeds.add("/gazette.xml", _rss("gazette", [corrected, *GAZETTE]))
+            feeds.add("/herald.xml", _rss("herald", [("h9", *GAZETTE[1][1:])]))
+            later = fetch(cfg, _edges(cfg, store, MORNING + timedelta(hours=1)))
+        finally:
+            store.close()
+    assert later.embedded.embedded == 1
+    assert [t.split("\n", 1)[1] for t in _texts(model)[before:]] == [corrected[2]]
+
+
+def test_an_endpoint_that_is_down_costs_the_vectors_not_the_fetch_nor_the_issue(tmp_path):
+    with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning, status=503)) as model:
+        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
+        feeds.add("/herald.xml", _rss("herald", HERALD))
+        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        store = Store.open(cfg.store_url)
+        try:
+            down = fetch(cfg, _edges(cfg, store))
+            stored = len(store.articles_between(None))
+            sent = send(cfg, _edges(cfg, store, MORNING + timedelta(minutes=30), summarizer=extractive_summarizer(),
+                                    transport=FileTransport(tmp_path / "outbox")))
+            model.embeddings.status = 200  # back up: the next poll embeds what waited
+            back = fetch(cfg, _edges(cfg, store, MORNING + timedelta(hours=1)))
+        finally:
+            store.close()
+    assert [r.ok for r in down.feeds] == [True, True] and stored == 3
+    assert (down.embedded.embedded, down.embedded.waiting) == (0, 3) and "503" in down.embedded.error
+    assert [d.status for d in sent.deliveries] == [DeliveryStatus.SENT]  # grouped by the words alone
+    assert sorted(len(s.articles) for s in _stories(sent.built)) == [1, 1, 1]
+    assert (back.embedded.embedded, back.embedded.waiting) == (3, 0)
+
+
+def test_a_slow_endpoint_holds_the_poll_no_longer_than_its_budget_and_the_rest_waits(tmp_path):
+    # The first request is answered, every later one hangs: the budget lets one batch in.
+    items = [(f"n{i}", f"Fenwick notice {i}: bins collected a day late", f"Notice {i} from the Fenwick council.")
+             for i in range(BATCH + 8)]
+    slow = Embeddings(embed=_meaning, delay=600, slow_after=1)
+    with FeedServer() as feeds, OpenAIServer(embeddings=slow) as model:
+        feeds.add("/gazette.xml", _rss("gazette", items))
+        cfg = _config(tmp_path, [feeds.url("/gazette.xml")], model.base_url, fetch={"embeddings_seconds": 4})
+        store = Store.open(cfg.store_url)
+        try:
+            polled = fetch(cfg, _edges(cfg, store))
+            keys = [text_key(embedding_text(a)) for a in store.articles_between(None)]
+            kept = store.embedded(MODEL, keys)
+        finally:
+            store.close()
+    assert [r.new for r in polled.feeds] == [BATCH + 8]  # every article stored
+    assert (polled.embedded.embedded, polled.embedded.waiting) == (BATCH, 8)
+    assert len(kept) == BATCH and "Timeout" in polled.embedded.error
+
+
+T = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+PARAPHRASES = [  # two reports of one rescue that share no wording but the place; a museum piece from there
+    article("1", outlet="Harbor Ledger", published=T, title="Lifeboat crew pulls six fishermen from Kestrel Sound",
+            text="Volunteers of the Kestrel Sound lifeboat station saved six fishermen whose trawler sank at dawn."),
+    article("2", outlet="Ridgeback News", published=T, title="Trawler sinks off Kestrel Sound; all aboard safe after rescue",
+            text="Every man aboard a trawler that went down off Kestrel Sound was brought ashore by volunteers."),
+    article("3", outlet="Plainsview Post", published=T, title="Kestrel Sound museum reopens after roof repairs",
+            text="The maritime museum at Kestrel Sound reopened its doors after a year of roof repairs."),
+]
+
+
+def _model_config(base_url: str) -> Config:
+    return make_config(llm={"embeddings_model": MODEL, "embeddings_base_url": base_url, "max_retries": 0})
+
+
+@pytest.mark.parametrize("stored_before", [["1", "2", "3"], ["1", "3"]])
+def test_grouping_reads_stored_vectors_and_leaves_an_article_without_one_to_its_words(tmp_path, stored_before):
+    """The endpoint is down at the build: what the polls stored still joins by meaning, and an article
+    no poll embedded gets no semantic evidence (it is grouped by its words, here alone)."""
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    settings = GroupingSettings(threshold=0.9)
+    try:
+        with OpenAIServer(embeddings=Embeddings(embed=_meaning)) as up:
+            poll = OpenAIEmbedder.from_config(_model_config(up.base_url))
+            group_stories([a for a in PARAPHRASES if a.id in stored_before], settings,
+                          StoredEmbedder(poll, store, seconds=60, at=lambda: T))
+        with OpenAIServer(embeddings=Embeddings(embed=_meaning, status=503)) as down:
+            build = OpenAIEmbedder.from_config(_model_config(down.base_url))
+            embedder = StoredEmbedder(build, store, seconds=60, at=lambda: T)
+            stories = group_stories(PARAPHRASES, settings, embedder)
+    finally:
+        store.close()
+    joined = sorted(sorted(a.id for a in s.articles) for s in stories)
+    if stored_before == ["1", "2", "3"]:
+        assert joined == [["1", "2"], ["3"]] and len(down.embedding_requests) == 0
+    else:
+        assert joined == [["1"], ["2"], ["3"]] and embedder.last.waiting == 1
