@@ -209,7 +209,11 @@ class _Dense:
         return self.e[r].astype(np.float64), int(self.has[r])
 
     def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return np.einsum("ij,ij->i", self.e[i], self.e[j])
+        # In chunks: all candidate pairs' rows at once would be gigabytes at 50,000 articles.
+        out = np.empty(len(i), np.float32)
+        for s in range(0, len(i), PAIR_CHUNK):
+            out[s : s + PAIR_CHUNK] = np.einsum("ij,ij->i", self.e[i[s : s + PAIR_CHUNK]], self.e[j[s : s + PAIR_CHUNK]])
+        return out
 
     def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
         pairs = a.sizes[k] * b.sizes[k]
