@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import article, make_config, write_config
+from conftest import article, make_config, run_cli, write_config
 from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import Config, GroupingSettings, load_config
@@ -198,3 +198,35 @@ def test_grouping_reads_stored_vectors_and_leaves_an_article_without_one_to_its_
         assert joined == [["1", "2"], ["3"]] and len(down.embedding_requests) == 0
     else:
         assert joined == [["1"], ["2"], ["3"]] and embedder.last.waiting == 1
+
+
+def test_the_fetch_command_says_how_many_were_embedded_and_how_many_wait(tmp_path):
+    hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)  # the command runs on the real clock
+    (tmp_path / "gazette.xml").write_text(_rss("gazette", GAZETTE, hours_ago))
+    (tmp_path / "herald.xml").write_text(_rss("herald", HERALD, hours_ago))
+    with OpenAIServer(embeddings=Embeddings(embed=_meaning, status=503)) as model:
+        path = _config(tmp_path, ["gazette.xml", "herald.xml"], model.base_url).path
+        down = run_cli("fetch", "--config", str(path))
+        model.embeddings.status = 200
+        back = run_cli("fetch", "--config", str(path))
+    assert down.exit_code == 0 and back.exit_code == 0, down.stderr + back.stderr
+    assert "3 new articles from 2 feeds" in down.stdout
+    assert f"embeddings ({MODEL}): 0 articles embedded, 3 wait for the next poll" in down.stdout
+    assert "503" in down.stdout
+    assert f"embeddings ({MODEL}): 3 articles embedded, 0 wait for the next poll" in back.stdout
+
+
+def test_the_poll_line_of_the_service_counts_the_vectors(tmp_path, caplog):
+    from newsletter.service import Service
+
+    hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)  # the service runs on the real clock
+    (tmp_path / "gazette.xml").write_text(_rss("gazette", GAZETTE, hours_ago))
+    (tmp_path / "herald.xml").write_text(_rss("herald", HERALD, hours_ago))
+    with OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        cfg = _config(tmp_path, ["gazette.xml", "herald.xml"], model.base_url)
+        with caplog.at_level("INFO", logger="newsletter.service"):
+            Service([cfg]).poll()
+            Service([cfg]).poll()
+    first, second = [r for r in caplog.records if r.getMessage().startswith("poll:")]
+    assert first.getMessage() == "poll: 2 feeds, 3 new articles, 0 failed; 3 embedded, 0 wait for the next poll"
+    assert (second.new_articles, second.embedded, second.embeddings_waiting) == (0, 0, 0)
