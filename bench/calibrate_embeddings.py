@@ -81,11 +81,12 @@ class CachedEmbedder:
     def _key(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]:
+        """``timeout``: as OpenAIEmbedder's (a store in front of this one passes it)."""
         missing = list(dict.fromkeys(t for t in texts if self._key(t) not in self.vectors))
         if missing:
             start = time.monotonic()
-            for text, vec in zip(missing, self.inner.embed(missing)):
+            for text, vec in zip(missing, self.inner.embed(missing, timeout=timeout)):
                 self.vectors[self._key(text)] = np.asarray(vec, np.float32)
             self.seconds += time.monotonic() - start
             self.embedded += len(missing)
