@@ -138,6 +138,12 @@ def _m7_delivery_owner(conn: Connection) -> None:
     )
 
 
+def _m8_article_language(conn: Connection) -> None:
+    """Each article's language (a BCP-47 primary subtag, or NULL), so the extractive writer reads it by
+    its own stop words, stems and sentence ends. Articles stored before stay NULL: read as before."""
+    conn.execute(sa.text("ALTER TABLE articles ADD COLUMN language VARCHAR(16)"))
+
+
 def _m9_embeddings(conn: Connection) -> None:
     """Embeddings kept in the store, by model and text hash: each article is embedded once, at fetch
     time, and an issue's grouping reads them instead of embedding the day's news again."""
@@ -160,7 +166,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _m5_model_answers_and_usage,
     6: _m6_unsubscriptions,
     7: _m7_delivery_owner,
-    9: _m9_embeddings,  # 8 is the article-language column's
+    8: _m8_article_language,
+    9: _m9_embeddings,
 }
 
 

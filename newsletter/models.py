@@ -58,6 +58,9 @@ class Article:
     html: str = ""  # sanitised HTML, safe to show
     first_seen: datetime | None = None
     topics: tuple[str, ...] = ()  # set by selection: the config topics whose feeds carry it
+    # BCP-47 primary subtag ("de"): the feed's declaration checked against the text (newsletter.language);
+    # None when neither says. The extractive writer reads stop words, stems and sentences by it.
+    language: str | None = None
 
 
 @dataclass

@@ -57,6 +57,7 @@ articles = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("html", sa.Text, nullable=False),
+    sa.Column("language", sa.String(16)),  # BCP-47 primary subtag, NULL when unknown (migration 8)
 )
 
 issues = sa.Table(

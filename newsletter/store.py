@@ -159,7 +159,8 @@ class Store:
             seen.add(a.id)
             rows.append(
                 dict(id=a.id, feed_url=a.feed_url, outlet=a.outlet, title=a.title, link=a.link,
-                     published=a.published, first_seen=a.first_seen or a.published, text=a.text, html=a.html)
+                     published=a.published, first_seen=a.first_seen or a.published, text=a.text, html=a.html,
+                     language=a.language)
             )
         if rows:
             conn.execute(articles.insert(), rows)

@@ -6,6 +6,8 @@
     title(article.title)     # at most MAX_TITLE_CHARS of a headline
     stop_words()             # words that say nothing about what happened: one list for every stage
     stem("barriers")         # "barrier": one stemmer (Snowball English) for every stage
+    stop_words("de")         # the same for an article's own language (stopwords-iso), empty if none
+    stem("brücken", "de")    # "bruck": Snowball's German; a language Snowball lacks is left unstemmed
 
 Feed text is hostile and can be megabytes long. Every stage that reads an
 article's text goes through these, so none can be made to work in proportion
@@ -62,22 +64,43 @@ NUMBER_WORDS = frozenset(
 )
 
 
-@cache
-def stop_words() -> frozenset[str]:
-    """scikit-learn's English list plus ``NEWS_WORDS``, less ``NUMBER_WORDS``."""
-    # Imported here: scikit-learn costs seconds, and only the stages that compare words need it.
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+ENGLISH = "en"
 
-    return (frozenset(ENGLISH_STOP_WORDS) | NEWS_WORDS) - NUMBER_WORDS
+
+@cache
+def stop_words(lang: str | None = ENGLISH) -> frozenset[str]:
+    """English (and None): scikit-learn's list plus ``NEWS_WORDS``, less ``NUMBER_WORDS``. Another
+    language: the stopwords-iso list for it, or none when it has no list."""
+    if lang in (None, ENGLISH):
+        # Imported here: scikit-learn costs seconds, and only the stages that compare words need it.
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return (frozenset(ENGLISH_STOP_WORDS) | NEWS_WORDS) - NUMBER_WORDS
+    import stopwordsiso
+
+    return frozenset(w.lower() for w in stopwordsiso.stopwords(lang)) if stopwordsiso.has_lang(lang) else frozenset()
 
 
 _STEMMERS = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
 _STEMS: dict[str, str] = {}  # news vocabulary repeats endlessly; a dict lookup is atomic under the GIL
 STEM_CACHE_SIZE = 200_000  # words remembered; feeds can invent words forever, so the cache starts over
+# Snowball's algorithms by the languages' ISO 639-1 codes (snowballstemmer names them in English).
+SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
+    "nl": "dutch", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german",
+    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
+    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho", "es": "spanish", "sv": "swedish",
+    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+_OTHER_STEMS: dict[tuple[str, str], str] = {}  # the same, for the other languages: (language, word)
 
 
-def stem(word: str) -> str:
-    """The Snowball (Porter 2) English stem of a lower-case word: "barriers" -> "barrier"."""
+def stem(word: str, lang: str | None = ENGLISH) -> str:
+    """The Snowball stem of a lower-case word in ``lang``: "barriers" -> "barrier" (English, also for
+    None); the word itself in a language Snowball has no algorithm for."""
+    if lang not in (None, ENGLISH):
+        return _stem_other(word, lang)
     s = _STEMS.get(word)
     if s is None:
         stemmer = getattr(_STEMMERS, "english", None)
@@ -86,4 +109,20 @@ def stem(word: str) -> str:
         if len(_STEMS) >= STEM_CACHE_SIZE:
             _STEMS.clear()
         s = _STEMS[word] = stemmer.stemWord(word)
+    return s
+
+
+def _stem_other(word: str, lang: str) -> str:
+    algorithm = SNOWBALL.get(lang)
+    if algorithm is None:
+        return word
+    s = _OTHER_STEMS.get((lang, word))
+    if s is None:
+        stemmer = getattr(_STEMMERS, algorithm, None)
+        if stemmer is None:
+            stemmer = snowballstemmer.stemmer(algorithm)
+            setattr(_STEMMERS, algorithm, stemmer)
+        if len(_OTHER_STEMS) >= STEM_CACHE_SIZE:
+            _OTHER_STEMS.clear()
+        s = _OTHER_STEMS[(lang, word)] = stemmer.stemWord(word)
     return s

@@ -109,12 +109,14 @@ def test_short_story_repeats_nothing_and_still_has_a_bullet():
     assert sum(len(bs) for _, bs in b.sections()) >= 1
 
 
-def test_story_without_usable_text_gives_empty_briefing_not_a_crash():
+def test_a_headline_only_story_gets_its_titles_as_its_one_cited_bullet():
     empty = article(10, "Tiny Times", "Photo gallery: the storm", "")
     s = extractive_summarizer()
     b = s.brief(Story(articles=[empty], headline=empty.title))
-    assert b.headline == "Photo gallery: the storm"
-    assert all(not bs for _, bs in b.sections())
+    assert b.headline == "Photo gallery: the storm" and b.dek == ""
+    big_picture, *others = [bs for _, bs in b.sections()]
+    assert [(x.text, x.cites) for x in big_picture] == [("Photo gallery: the storm", [1])]
+    assert not any(others)
     assert s.blurb(Story(articles=[empty], headline=empty.title)) == "Photo gallery: the storm"
 
 

@@ -20,6 +20,7 @@ import feedparser
 from newsletter.controls import strip_controls
 from newsletter.ingest.links import canonical_link
 from newsletter.ingest.sanitize import MAX_ARTICLE_CHARS, cap_text, clean_html, paragraphs_html, plain, to_text
+from newsletter.language import article_language
 from newsletter.models import Article, is_remote
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
@@ -53,6 +54,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
         result.error = _not_a_feed(body, headers, d)
         return result
     name = strip_controls(outlet or title or outlet_from_url(feed_url))
+    header_language = headers.get("content-language")
+    feed_language = feed.get("language") or header_language
     guids = [e.get("id") or "" for e in entries]
     links = [_entry_link(e, g, base) for e, g in zip(entries, guids)]
     times = [_entry_time(e, now) for e in entries]
@@ -64,7 +67,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
         # A repeated GUID identifies nothing for the entries that repeat it: they add their link.
         shared = guid in owners and links[i] != links[owners[guid]]
         art = _article(entries[i], guid, shared_guid=shared, link=links[i], published=times[i], feed_url=feed_url,
-                       outlet=name, site=site, base=base, now=now)
+                       outlet=name, site=site, base=base, now=now,
+                       declared_language=_entry_language(entries[i], header_language) or feed_language)
         if art is not None and art.id not in seen:
             seen.add(art.id)
             result.articles.append(art)
@@ -153,7 +157,7 @@ def _entry_time(entry, now: datetime) -> datetime:
 
 
 def _article(entry, guid: str, *, shared_guid: bool, link: str, published: datetime, feed_url: str, outlet: str,
-             site: str, base: str, now: datetime) -> Article | None:
+             site: str, base: str, now: datetime, declared_language: str | None = None) -> Article | None:
     raw = _entry_html(entry)
     html = strip_controls(clean_html(_absolute(raw, base) if base and raw else raw), keep_lines=True)
     text = to_text(html) if html else ""
@@ -176,7 +180,17 @@ def _article(entry, guid: str, *, shared_guid: bool, link: str, published: datet
         text=text,
         html=html,
         first_seen=now,
+        language=article_language(declared_language, title, text),
     )
+
+
+def _entry_language(entry, header_language: str | None) -> str | None:
+    """The xml:lang in force on the entry's content, summary or title. feedparser fills these in from the
+    enclosing elements and, failing those, from the Content-Language header, which says least: a feed's
+    own <language> beats it, so a value equal to the header's counts as none."""
+    details = [*(entry.get("content") or ()), entry.get("summary_detail") or {}, entry.get("title_detail") or {}]
+    found = next((d.get("language") for d in details if d.get("language")), None)
+    return None if found == header_language else found
 
 
 _REL_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(?!https?:|mailto:|#)([^"']*)\2""", re.I)

@@ -9,25 +9,49 @@ sentence. The three sections are filled by different tests of a sentence:
   sources), leaning on lead sentences, which is where news puts the facts.
 - Why this matters: consequence cues (will, could, means, because, numbers).
 - Between the lines: what only one outlet noticed, quotes, caveats.
+
+Each source is read in its own language (``Article.language``, else detected):
+its sentence ends, stop words and stems (``newsletter.text``); Chinese,
+Japanese and Thai, written without spaces, are compared by character pairs.
+The consequence and caveat cues are English words, so in other languages
+those two sections lean on numbers, quotes and what only one outlet says.
+
+What counts as a sentence: a span of a source's text up to a sentence mark or
+a paragraph end, of ``FRAGMENT_WORDS``-``RUN_ON_WORDS`` words, that is not boilerplate
+(``boilerplate.toml``). The writer prefers those of ``MIN_WORDS``-``MAX_WORDS``
+words that end with a mark; a story whose sources hold none of those is written
+from whatever sentences they hold, so any story with a sentence gets a bullet.
+A story whose sources carry no text at all (headline-only items) has its
+sources' titles as its only lines: they become its big picture.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from itertools import islice
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsletter.models import SECTIONS, Briefing, Bullet, Story
-from newsletter.summarize.sentences import iter_sentences, trim, word_count
-from newsletter.text import readable, stem, stop_words
+import regex
+
+from newsletter.language import detect_language
+from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
+from newsletter.summarize.sentences import UNSPACED, iter_sentences, trim, word_count
+from newsletter.text import ENGLISH, readable, stem, stop_words
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
 REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
+# Fewer words is a fragment ("Ok.", "Photos: Reuters"); more is a run-on or a page dump: neither is a
+# sentence. The upper bound still admits a long paragraph of Thai, which marks no sentence ends.
+FRAGMENT_WORDS, RUN_ON_WORDS = 3, 250
+FALLBACK_CHARS = 400  # a sentence taken only because nothing better exists is cut to this (a Thai paragraph)
 DEK_CHARS, BLURB_CHARS = 220, 180
 MAX_SENTENCES_PER_SOURCE = 40  # news puts the facts first; splitting stops here, however long the text
 
@@ -55,11 +79,8 @@ WIDE_STORY_SOURCES = 3
 NARROW_BIG_PICTURE_BULLETS = 2
 OTHER_SECTION_BULLETS = 2
 
-_BOILERPLATE = re.compile(
-    r"\b(read more|click here|subscribe|sign up|newsletter|all rights reserved|cookie|"
-    r"follow us|share this|advertisement|the post .* appeared first)\b",
-    re.IGNORECASE,
-)
+# How a sentence may end to be taken first: a sentence mark of any script, or a closing quote or bracket.
+SENTENCE_ENDS = ".!?\"'”’)" + "۔؟।॥։።፧။།༎។;" + "。！？｡」』）》】〕〉»"
 _CONSEQUENCE = re.compile(
     r"\b(will|would|could|may|might|should|means?|because|so that|expected|expects|risk\w*|"
     r"cost\w*|jobs?|warn\w*|threat\w*|affect\w*|impact\w*|households|customers|patients|"
@@ -72,8 +93,17 @@ _CAVEAT = re.compile(
     r"disagrees?|warned|questioned|optimistic|doubt\w*|concern\w*|complain\w*)\b",
     re.IGNORECASE,
 )
-_QUOTE = re.compile(r"[\"“”]")
+_QUOTE = re.compile(r"[\"“”«»„「」『』]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
+# Any script's words; a run of Chinese, Japanese or Thai is one match, compared by its character pairs.
+_ANY_WORD = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[{UNSPACED}]]+(?:[.,][0-9]+)?")
+
+
+@cache
+def boilerplate() -> re.Pattern[str]:
+    """Every language's boilerplate patterns (boilerplate.toml) as one pattern, applied to every sentence."""
+    data = tomllib.loads(resources.files(__package__).joinpath("boilerplate.toml").read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?:{p})" for lang in data.values() for p in lang["patterns"]), re.IGNORECASE)
 
 
 @dataclass
@@ -82,6 +112,7 @@ class _Sentence:
     source: int  # 1-based, into story.articles
     position: int  # index within its article
     same_as: set[int] = field(default_factory=set)  # indexes of sentences saying nearly the same
+    language: str | None = None  # its article's
 
 
 class ExtractiveSummarizer:
@@ -89,7 +120,9 @@ class ExtractiveSummarizer:
     costly = False
 
     def brief(self, story: Story) -> Briefing:
-        sentences = _sentences(story)
+        sentences = _sentences(story, _usable) or _sentences(story, _a_sentence)
+        if not sentences and not any(a.text.strip() for a in story.articles):
+            return self._from_titles(story)
         dek_index = _dek_index(sentences)
         dek = trim(sentences[dek_index].text, DEK_CHARS) if dek_index is not None else ""
         sections = _fill_sections(story, sentences, dek_index)
@@ -101,18 +134,37 @@ class ExtractiveSummarizer:
             summarizer=self.name,
         )
 
+    def _from_titles(self, story: Story) -> Briefing:
+        """Headline-only items: each distinct title, cited to the sources that carry it."""
+        cites: dict[str, list[int]] = {}
+        for i, article in enumerate(story.articles, start=1):
+            line = " ".join(article.title.split())
+            if line and not boilerplate().search(line):
+                cites.setdefault(line, []).append(i)
+        bullets = [Bullet(text=line, cites=c) for line, c in cites.items()][:NARROW_BIG_PICTURE_BULLETS]
+        return Briefing(story=story, headline=story.headline, dek="",
+                        bullets={kind.key: bullets if kind is SECTIONS[0] else [] for kind in SECTIONS},
+                        summarizer=self.name)
+
     def blurb(self, story: Story) -> str:
-        for article in story.articles:
-            first = next((s for s in _source_sentences(article.text) if _usable(s)), None)
-            if first is not None:
-                return trim(first, BLURB_CHARS)
+        for test in (_usable, _a_sentence):
+            for article in story.articles:
+                first = next((s for s in _source_sentences(article.text) if test(s)), None)
+                if first is not None:
+                    return trim(first, BLURB_CHARS)
         # A story with no usable text: its lead's title is the only real line there is.
         return trim(story.articles[0].title, BLURB_CHARS) if story.articles else ""
 
 
 def _usable(sentence: str) -> bool:
+    """A sentence the writer takes first: of a readable length, ending with a mark."""
     n = word_count(sentence)
-    return MIN_WORDS <= n <= MAX_WORDS and not _BOILERPLATE.search(sentence) and sentence[-1] in ".!?\"'”’)"
+    return MIN_WORDS <= n <= MAX_WORDS and sentence[-1] in SENTENCE_ENDS and not boilerplate().search(sentence)
+
+
+def _a_sentence(sentence: str) -> bool:
+    """Any sentence at all (see the module's docstring): what a story with nothing better is written from."""
+    return FRAGMENT_WORDS <= word_count(sentence) <= RUN_ON_WORDS and not boilerplate().search(sentence)
 
 
 def _source_sentences(text: str) -> islice[str]:
@@ -120,24 +172,31 @@ def _source_sentences(text: str) -> islice[str]:
     return islice(iter_sentences(readable(text)), MAX_SENTENCES_PER_SOURCE)
 
 
-def _sentences(story: Story) -> list[_Sentence]:
+def _sentences(story: Story, test) -> list[_Sentence]:
     out: list[_Sentence] = []
     seen: set[str] = set()
     for i, article in enumerate(story.articles, start=1):
+        language = _language(article)
         for pos, text in enumerate(_source_sentences(article.text)):
             key = text.lower()
-            if _usable(text) and key not in seen:
+            if test(text) and key not in seen:
                 seen.add(key)
-                out.append(_Sentence(text, i, pos))
+                shown = text if test is _usable else trim(text, FALLBACK_CHARS)
+                out.append(_Sentence(shown, i, pos, language=language))
     return out
+
+
+def _language(article: Article) -> str | None:
+    """The language the fetch decided on; articles stored before languages were kept are detected here."""
+    return article.language or detect_language(f"{article.title}\n{readable(article.text)}")
 
 
 def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
     if not sentences:
         return np.zeros((0, 0))
-    texts = [s.text for s in sentences]
+    terms = [_terms(s.text, s.language) for s in sentences]
     try:
-        matrix = TfidfVectorizer(analyzer=_terms, sublinear_tf=True).fit_transform(texts)
+        matrix = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True).fit_transform(terms)
     except ValueError:  # only stop words: nothing to compare on
         return np.eye(len(sentences))
     sim = (matrix @ matrix.T).toarray()
@@ -145,10 +204,24 @@ def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
     return sim
 
 
-def _terms(text: str) -> list[str]:
+def _as_is(terms: list[str]) -> list[str]:
+    return terms
+
+
+def _terms(text: str, language: str | None = ENGLISH) -> list[str]:
     # Stemmed so "barrier"/"barriers" and "votes"/"voted" meet.
-    stop = stop_words()
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in stop]
+    if language in (None, ENGLISH):
+        stop = stop_words()
+        return [stem(w) for w in _WORD.findall(text.lower()) if w not in stop]
+    stop = stop_words(language)
+    out = []
+    for m in _ANY_WORD.finditer(text.lower()):
+        word = m.group()
+        if m.group("run"):  # no spaces between words: its character pairs stand for them
+            out.extend(p for p in (word[k:k + 2] for k in range(max(1, len(word) - 1))) if p not in stop)
+        elif word not in stop:
+            out.append(stem(word, language))
+    return out
 
 
 def _dek_index(sentences: list[_Sentence]) -> int | None:

@@ -6,6 +6,14 @@ next word starts a new sentence. The rules below keep "Dr. Amara Quist",
 "3.25%", "U.S." and "e.g. this" in one piece, and split after a closing quote
 ('..." Next') rather than inside it. Nothing here downloads models or data.
 
+Other scripts end sentences with their own marks, followed by a space like
+the Latin ones: Urdu ۔ and Arabic ؟, Devanagari and Bengali । ॥, Armenian ։,
+Ethiopic ። ፧, Myanmar ။, Tibetan ། ༎, Khmer ។, the Greek question mark ;
+(also typed as a plain semicolon after a Greek letter). Those scripts have no
+capitals, so any letter may start the next sentence. Chinese and Japanese end
+at 。！？ with no space after, closing brackets 」』） kept with the sentence.
+Thai and Lao mark no sentence end at all: their paragraphs stay whole.
+
 Splitting is linear and lazy: each candidate end looks only at a few
 characters around it, and ``iter_sentences`` yields as it goes, so a reader
 that needs the first sentences of a megabyte text pays for those alone.
@@ -15,6 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+import regex
 
 # Words that end with a period without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset(
@@ -29,11 +39,22 @@ ABBREVIATIONS = frozenset(
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
 _TERMINALS = ".!?…"
+# Ends in other scripts, each followed by a space as in Latin text (see the module's docstring).
+_SCRIPT_TERMINALS = "\u06d4\u061f\u0964\u0965\u0589\u1362\u1367\u104b\u0f0d\u0f0e\u17d4\u037e"
+# Chinese and Japanese ends, which need no space after them, and the brackets and quotes that close on them.
+_CJK_TERMINALS = "。！？｡"
+_CJK_CLOSERS = "」』）〕】》〉”’\"'"
+_SPACED = _TERMINALS + _SCRIPT_TERMINALS
+_GREEK_QUESTION = ";"  # the Greek question mark as most keyboards type it: an end only after a Greek letter
 
-# A candidate end: a whole run of terminal punctuation, any closing quotes/brackets, then whitespace.
-# The lookbehind and possessive runs make each run one attempt: a hostile "......" of any length
-# costs one pass, not one pass per dot.
-_END = re.compile(rf"(?<![{_TERMINALS}])[{_TERMINALS}]++[{re.escape(_CLOSERS)}]*+(?=\s)")
+# A candidate end: a whole run of terminal punctuation, any closing quotes/brackets, then whitespace
+# (a CJK end needs none). The lookbehinds and possessive runs make each run one attempt: a hostile
+# "......" of any length costs one pass, not one pass per dot.
+_END = re.compile(
+    rf"(?<![{_SPACED}])[{_SPACED}]++[{re.escape(_CLOSERS)}]*+(?=\s)"
+    rf"|(?<![{_CJK_TERMINALS}])[{_CJK_TERMINALS}]++[{re.escape(_CJK_CLOSERS)}]*+"
+    rf"|(?<=[\u0370-\u03ff\u1f00-\u1fff]){_GREEK_QUESTION}(?=\s)"
+)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)")
 _NEXT_START = re.compile(r"\s*(\S)([\s\S]?)")  # the next sentence's first two characters
 # The word before a period is read from a bounded window: abbreviations and initials are short, so a
@@ -79,14 +100,18 @@ def _paragraph_sentences(paragraph: str) -> Iterator[str]:
 
 
 def _is_boundary(para: str, punct_at: int, end: int) -> bool:
+    if para[punct_at] in _CJK_TERMINALS:
+        return True  # no abbreviations, no capitals: 。 always ends a sentence
     nxt = _NEXT_START.match(para, end)
     if not nxt:
         return True
     first = nxt.group(1)
-    # The next sentence starts with a capital, a digit or an opening quote; "e.g. this" does not.
+    # The next sentence starts with a capital, a digit, an opening quote or a letter of a script
+    # without capitals (Arabic, Devanagari, ...); "e.g. this" does not.
     if first in _OPENERS:
         first = nxt.group(2) or first
-    if not (first.isupper() or first.isdigit() or first in _OPENERS):
+    uncased = first.isalpha() and not first.islower() and not first.isupper()
+    if not (first.isupper() or first.isdigit() or first in _OPENERS or uncased):
         return False
     if para[punct_at] != ".":
         return True  # ! ? … end a sentence even before a capital name
@@ -113,7 +138,7 @@ def trim(sentence: str, max_chars: int = 200) -> str:
         return s
     window = s[: max_chars + 1]
     # Prefer a clause boundary in the second half of the window, else a word boundary.
-    for sep in ("; ", " — ", " – ", ", "):
+    for sep in ("; ", " — ", " – ", ", ", "；", "，", "、", "؛ ", "، "):
         cut = window.rfind(sep)
         if cut >= max_chars // 2:
             return s[:cut].rstrip(" ,;—–") + "…"
@@ -123,5 +148,16 @@ def trim(sentence: str, max_chars: int = 200) -> str:
     return s[:cut].rstrip(" ,;:—–") + "…"
 
 
+# Scripts written without spaces between words: a run of them is several words, not one.
+UNSPACED = (r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}")
+CHARS_PER_WORD = 2  # Chinese and Japanese words are one to three characters; two is the usual count
+# regex's \w keeps vowel signs (Devanagari ि) in their word, as re's does not.
+_WORDS = regex.compile(rf"(?V1)[{UNSPACED}]+|[\w--[{UNSPACED}]]+")
+_UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")
+
+
 def word_count(sentence: str) -> int:
-    return len(re.findall(r"\w+", sentence))
+    """Words in ``sentence``; a run of Chinese, Japanese or Thai counts one word per ``CHARS_PER_WORD``."""
+    if not _UNSPACED_RUN.search(sentence):
+        return len(_WORDS.findall(sentence))
+    return sum(-(-len(w) // CHARS_PER_WORD) if _UNSPACED_RUN.match(w) else 1 for w in _WORDS.findall(sentence))
