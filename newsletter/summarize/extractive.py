@@ -28,10 +28,7 @@ sources' titles as its only lines: they become its big picture.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from itertools import islice
 
 import numpy as np
@@ -41,6 +38,7 @@ import regex
 
 from newsletter.language import detect_language
 from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
+from newsletter.summarize.boilerplate import is_boilerplate
 from newsletter.summarize.sentences import UNSPACED, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, readable, stem, stop_words
 
@@ -99,12 +97,6 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 _ANY_WORD = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[{UNSPACED}]]+(?:[.,][0-9]+)?")
 
 
-@cache
-def boilerplate() -> re.Pattern[str]:
-    """Every language's boilerplate patterns (boilerplate.toml) as one pattern, applied to every sentence."""
-    data = tomllib.loads(resources.files(__package__).joinpath("boilerplate.toml").read_text(encoding="utf-8"))
-    return re.compile("|".join(f"(?:{p})" for lang in data.values() for p in lang["patterns"]), re.IGNORECASE)
-
 
 @dataclass
 class _Sentence:
@@ -139,7 +131,7 @@ class ExtractiveSummarizer:
         cites: dict[str, list[int]] = {}
         for i, article in enumerate(story.articles, start=1):
             line = " ".join(article.title.split())
-            if line and not boilerplate().search(line):
+            if line and not is_boilerplate(line):
                 cites.setdefault(line, []).append(i)
         bullets = [Bullet(text=line, cites=c) for line, c in cites.items()][:NARROW_BIG_PICTURE_BULLETS]
         return Briefing(story=story, headline=story.headline, dek="",
@@ -159,12 +151,12 @@ class ExtractiveSummarizer:
 def _usable(sentence: str) -> bool:
     """A sentence the writer takes first: of a readable length, ending with a mark."""
     n = word_count(sentence)
-    return MIN_WORDS <= n <= MAX_WORDS and sentence[-1] in SENTENCE_ENDS and not boilerplate().search(sentence)
+    return MIN_WORDS <= n <= MAX_WORDS and sentence[-1] in SENTENCE_ENDS and not is_boilerplate(sentence)
 
 
 def _a_sentence(sentence: str) -> bool:
     """Any sentence at all (see the module's docstring): what a story with nothing better is written from."""
-    return FRAGMENT_WORDS <= word_count(sentence) <= RUN_ON_WORDS and not boilerplate().search(sentence)
+    return FRAGMENT_WORDS <= word_count(sentence) <= RUN_ON_WORDS and not is_boilerplate(sentence)
 
 
 def _source_sentences(text: str) -> islice[str]:
