@@ -49,11 +49,12 @@ _GREEK_QUESTION = ";"  # the Greek question mark as most keyboards type it: an e
 
 # A candidate end: a whole run of terminal punctuation, any closing quotes/brackets, then whitespace
 # (a CJK end needs none). The lookbehinds and possessive runs make each run one attempt: a hostile
-# "......" of any length costs one pass, not one pass per dot.
+# "......" of any length costs one pass, not one pass per dot. Each branch starts with its mark and
+# looks behind only then, so the many positions that hold no mark fail at their first character.
 _END = re.compile(
-    rf"(?<![{_SPACED}])[{_SPACED}]++[{re.escape(_CLOSERS)}]*+(?=\s)"
-    rf"|(?<![{_CJK_TERMINALS}])[{_CJK_TERMINALS}]++[{re.escape(_CJK_CLOSERS)}]*+"
-    rf"|(?<=[\u0370-\u03ff\u1f00-\u1fff]){_GREEK_QUESTION}(?=\s)"
+    rf"[{_SPACED}](?<![{_SPACED}].)[{_SPACED}]*+[{re.escape(_CLOSERS)}]*+(?=\s)"
+    rf"|[{_CJK_TERMINALS}](?<![{_CJK_TERMINALS}].)[{_CJK_TERMINALS}]*+[{re.escape(_CJK_CLOSERS)}]*+"
+    rf"|{_GREEK_QUESTION}(?<=[\u0370-\u03ff\u1f00-\u1fff]{_GREEK_QUESTION})(?=\s)"
 )
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)")
 _NEXT_START = re.compile(r"\s*(\S)([\s\S]?)")  # the next sentence's first two characters
