@@ -28,13 +28,13 @@ sources' titles as its only lines: they become its big picture.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 import regex
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.language import detect_language
 from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
@@ -95,7 +95,6 @@ _QUOTE = re.compile(r"[\"“”«»„「」『』]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 # Any script's words; a run of Chinese, Japanese or Thai is one match, compared by its character pairs.
 _ANY_WORD = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[{UNSPACED}]]+(?:[.,][0-9]+)?")
-
 
 
 @dataclass
@@ -164,7 +163,7 @@ def _source_sentences(text: str) -> islice[str]:
     return islice(iter_sentences(readable(text)), MAX_SENTENCES_PER_SOURCE)
 
 
-def _sentences(story: Story, test) -> list[_Sentence]:
+def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
     out: list[_Sentence] = []
     seen: set[str] = set()
     for i, article in enumerate(story.articles, start=1):

@@ -9,8 +9,8 @@ next word starts a new sentence. The rules below keep "Dr. Amara Quist",
 Other scripts end sentences with their own marks, followed by a space like
 the Latin ones: Urdu ۔ and Arabic ؟, Devanagari and Bengali । ॥, Armenian ։,
 Ethiopic ። ፧, Myanmar ။, Tibetan ། ༎, Khmer ។, the Greek question mark ;
-(also typed as a plain semicolon after a Greek letter). Those scripts have no
-capitals, so any letter may start the next sentence. Chinese and Japanese end
+(also typed as a plain semicolon after a Greek letter). In the scripts without
+capitals (Arabic, the Indic ones, ...) any letter may start the next sentence. Chinese and Japanese end
 at 。！？ with no space after, closing brackets 」』） kept with the sentence.
 Thai and Lao mark no sentence end at all: their paragraphs stay whole.
 
