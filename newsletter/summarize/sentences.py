@@ -11,7 +11,9 @@ the Latin ones: Urdu ۔ and Arabic ؟, Devanagari and Bengali । ॥, Armenian 
 Ethiopic ። ፧, Myanmar ။, Tibetan ། ༎, Khmer ។, the Greek question mark ;
 (also typed as a plain semicolon after a Greek letter). In the scripts without
 capitals (Arabic, the Indic ones, ...) any letter may start the next sentence. Chinese and Japanese end
-at 。！？ with no space after, closing brackets 」』） kept with the sentence.
+at 。！？ with no space after, closing brackets 」』） kept with the sentence; a
+quote followed by its attribution (「…。」と述べた。) splits after the quote, as a
+quote standing alone would, and the writer skips the short attribution.
 Thai and Lao mark no sentence end at all: their paragraphs stay whole.
 
 Splitting is linear and lazy: each candidate end looks only at a few
