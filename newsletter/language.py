@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-DETECT_CHARS = 2000  # the title and the first paragraphs name the language; more only costs time
+DETECT_CHARS = 600  # the title and the first sentences name the language; more only costs time (CLD2 is linear)
 # A tag's primary subtag: 2-3 letters (ISO 639); "x-private", "i-klingon" and garbage are no language.
 _PRIMARY = re.compile(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*")
 _NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
