@@ -115,7 +115,7 @@ def _demo_email(tmp_path: Path, language: str):
     store = Store.open(f"sqlite:///{tmp_path / f'{language}.db'}")
     try:
         edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
-        return build(cfg, edges, fetch(cfg, edges)).email
+        return build(cfg, edges, fetch(cfg, edges).feeds).email
     finally:
         store.close()
 
