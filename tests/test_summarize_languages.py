@@ -126,6 +126,20 @@ def test_the_writer_reads_a_source_by_its_stored_language():
     assert (1, 2) in cites("en")
 
 
+def test_why_this_matters_reads_the_consequence_words_of_the_sources_language():
+    text = ("Die Stadt Neuheim sperrt ab Montag die alte Holzbrücke über die Lauter für alle Fahrzeuge. "
+            "Die Holzbrücke wurde im Jahr 1912 von einem örtlichen Zimmermann gebaut. "
+            "Die Sperrung wird Pendler hart treffen, weil die Umleitung länger dauert und die Kosten steigen. "
+            "Die Brücke ist 48 Meter lang und an der schmalsten Stelle sechs Meter breit.")
+    consequence = text.split(". ")[2] + "."
+
+    def why(lang):
+        story = Story(articles=[_article(lang, 1, "Brücke gesperrt", text)], headline="Brücke gesperrt")
+        return [x.text for x in extractive_summarizer().brief(story).bullets["why_this_matters"]]
+    assert why("de")[:1] == [consequence]  # wird, weil, Kosten: what it means for people
+    assert why("hu")[:1] != [consequence]  # a language without cue words: only the number counts
+
+
 @pytest.mark.parametrize("line", [
     "See omnystudio.com/listener for privacy information.",
     "Hosted on Acast. See acast.com/privacy for more information.",

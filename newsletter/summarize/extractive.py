@@ -13,8 +13,10 @@ sentence. The three sections are filled by different tests of a sentence:
 Each source is read in its own language (``Article.language``, else detected):
 its sentence ends, stop words and stems (``newsletter.text``); Chinese,
 Japanese and Thai, written without spaces, are compared by character pairs.
-The consequence and caveat cues are English words, so in other languages
-those two sections lean on numbers, quotes and what only one outlet says.
+The consequence and caveat cues are words of the source's language
+(``cues.toml``: English, German, French, Spanish, Portuguese); in a language
+without them those two sections lean on numbers, quotes and what only one
+outlet says.
 
 What counts as a sentence: a span of a source's text up to a sentence mark or
 a paragraph end, of ``FRAGMENT_WORDS``-``RUN_ON_WORDS`` words, that is not boilerplate
@@ -28,8 +30,11 @@ sources' titles as its only lines: they become its big picture.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from itertools import islice
 
 import numpy as np
@@ -79,22 +84,35 @@ OTHER_SECTION_BULLETS = 2
 
 # How a sentence may end to be taken first: a sentence mark of any script, or a closing quote or bracket.
 SENTENCE_ENDS = ".!?\"'”’)" + "۔؟।॥։።፧။།༎។;" + "。！？｡」』）》】〕〉»"
-_CONSEQUENCE = re.compile(
-    r"\b(will|would|could|may|might|should|means?|because|so that|expected|expects|risk\w*|"
-    r"cost\w*|jobs?|warn\w*|threat\w*|affect\w*|impact\w*|households|customers|patients|"
-    r"residents|passengers|price\w*|fines?|budget|first time|largest|record|biggest)\b",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(r"\d")
-_CAVEAT = re.compile(
-    r"\b(but|however|although|though|yet|still|only|not|no|critics?|opposition|against|"
-    r"disagrees?|warned|questioned|optimistic|doubt\w*|concern\w*|complain\w*)\b",
-    re.IGNORECASE,
-)
 _QUOTE = re.compile(r"[\"“”«»„「」『』]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
 # Any script's words; a run of Chinese, Japanese or Thai is one match, compared by its character pairs.
 _ANY_WORD = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[{UNSPACED}]]+(?:[.,][0-9]+)?")
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """One language's consequence and caveat words (cues.toml), or none."""
+
+    consequence: re.Pattern[str] | None
+    caveat: re.Pattern[str] | None
+
+    def count(self, which: str, text: str) -> int:
+        pattern = getattr(self, which)
+        return len(pattern.findall(text)) if pattern is not None else 0
+
+
+@cache
+def _cues(language: str | None) -> _Cues:
+    tables = tomllib.loads(resources.files(__package__).joinpath("cues.toml").read_text(encoding="utf-8"))
+    table = tables.get(language or ENGLISH, {})
+
+    def words(key: str) -> re.Pattern[str] | None:
+        found = table.get(key)
+        return re.compile(r"\b(" + "|".join(found) + r")\b", re.IGNORECASE) if found else None
+
+    return _Cues(words("consequence"), words("caveat"))
 
 
 @dataclass
@@ -249,12 +267,12 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
     big_picture = AGREEMENT_WEIGHT * agreement + LEAD_WEIGHT * lead + ECHO_WEIGHT * np.array(
         [len(s.same_as) for s in sentences])
     why_matters = np.array([
-        min(len(_CONSEQUENCE.findall(s.text)) + (NUMBER_BONUS if _NUMBER.search(s.text) else 0.0),
+        min(_cues(s.language).count("consequence", s.text) + (NUMBER_BONUS if _NUMBER.search(s.text) else 0.0),
             MAX_CONSEQUENCE_SCORE)
         for s in sentences
     ]) + CONSEQUENCE_AGREEMENT_WEIGHT * agreement
     between_lines = uniqueness + np.array([
-        (QUOTE_BONUS if _QUOTE.search(s.text) else 0.0) + min(len(_CAVEAT.findall(s.text)), MAX_CAVEATS) * CAVEAT_BONUS
+        (QUOTE_BONUS if _QUOTE.search(s.text) else 0.0) + min(_cues(s.language).count("caveat", s.text), MAX_CAVEATS) * CAVEAT_BONUS
         + (LATER_SOURCE_BONUS if s.source != 1 else 0.0)
         for s in sentences
     ])
