@@ -7,8 +7,9 @@ Several newsletters (one config file each) share one process and one scheduler: 
 newsletter (timetable in ``schedule``) and a poll per store, which fetches a feed that several
 newsletters read once.
 
-Each job logs one line with its outcome (poll: feeds, new articles, failed; send:
-sent, failed, had it, owed), with the same figures as fields for ``--log-format json``.
+Each job logs one line with its outcome (poll: feeds, new articles, failed, and with an
+embeddings model the articles embedded and those waiting for the next poll; send: sent,
+failed, had it, owed), with the same figures as fields for ``--log-format json``.
 
 Stopping. On SIGTERM or SIGINT no new job starts, and the one in flight stops
 at its next safe point: a poll abandons the feeds not finished (each feed is
