@@ -206,7 +206,7 @@ class _Dense:
         self.has = np.any(e != 0, axis=1)
 
     def single(self, r: int) -> tuple[np.ndarray, int]:
-        return self.e[r].astype(np.float64), int(self.has[r])
+        return self.e[r], int(self.has[r])  # a view: a float64 copy per lone article is 150 MB at 50,000
 
     def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         # In chunks: all candidate pairs' rows at once would be gigabytes at 50,000 articles.
@@ -217,10 +217,11 @@ class _Dense:
 
     def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
         pairs = a.sizes[k] * b.sizes[k]
-        return float(a.sums[k] @ b.sums[k]) / pairs if pairs else 0.0
+        x, y = (v.astype(np.float64, copy=False) for v in (a.sums[k], b.sums[k]))
+        return float(x @ y) / pairs if pairs else 0.0
 
     def merged(self, a: _Cluster, b: _Cluster, k: int) -> np.ndarray:
-        return a.sums[k] + b.sums[k]
+        return a.sums[k].astype(np.float64) + b.sums[k]
 
 
 def _spaces(feat: Features, embeddings: np.ndarray | None) -> dict[str, _Sparse | _Dense]:
