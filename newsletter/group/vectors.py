@@ -1,7 +1,7 @@
 """Embeddings kept in the store: each text embedded once per model, within a time budget per run.
 
-    done = embed_missing(texts, embedder, keep=store_rows, seconds=120)   # the poll: key -> text
-    embedder = StoredEmbedder(inner, store, seconds=30)                   # the build: reads, embeds the rest
+    rows, report = embed_missing(texts, embedder, keep=keep_rows, seconds=120)  # the poll: hash -> text
+    embedder = StoredEmbedder(inner, store, seconds=30, at=clock.now)          # the build: reads, embeds the rest
     group_stories(articles, settings, embedder)
 
 A vector is keyed by the model's name and the sha256 of the exact text the
