@@ -38,14 +38,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def demo_email() -> RenderedEmail:
     """The demo issue, fetched from the demo's feed files and written by the extractive writer."""
     with tempfile.TemporaryDirectory(prefix="newsletter-demo-") as tmp:
-        shutil.copytree(REPO / "config", Path(tmp) / "config")
-        cfg = load_config(Path(tmp) / "config" / "newsletter.toml")
-        store = Store.open(f"sqlite:///{Path(tmp) / 'state.db'}")
-        try:
-            edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
-            return build(cfg, edges, fetch(cfg, edges).feeds).email
-        finally:
-            store.close()
+        return build_demo_email(Path(tmp))
+
+
+def build_demo_email(folder: Path, language: str = "en") -> RenderedEmail:
+    """The demo issue built in ``folder`` (a copy of config/ and a store), for readers of ``language``."""
+    shutil.copytree(REPO / "config", folder / "config", dirs_exist_ok=True)
+    path = folder / "config" / "newsletter.toml"
+    if language != "en":
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('language = "en"', f'language = "{language}"'), encoding="utf-8")
+    cfg = load_config(path)
+    store = Store.open(f"sqlite:///{folder / f'{language}.db'}")
+    try:
+        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
+        return build(cfg, edges, fetch(cfg, edges).feeds).email
+    finally:
+        store.close()
 
 
 _STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style>", re.IGNORECASE | re.DOTALL)

@@ -13,23 +13,19 @@ import re
 import shutil
 import tomllib
 from datetime import date
-from pathlib import Path
 
 import pytest
 from babel import Locale as CLDR
 from conftest import run_cli, write_config
-from email_demo import DEMO_MORNING, REPO
+from email_demo import DEMO_MORNING, REPO, build_demo_email
 from feeds_for_tests import item, rss
 from openai_server import OpenAIServer
 
 import newsletter.locales as locales
-from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.locales import available, locale
 from newsletter.models import BIG_PICTURE, SECTIONS, Article, Briefing, Bullet, Story
-from newsletter.pipeline import Edges, build, fetch
 from newsletter.store import Store
-from newsletter.summarize import extractive_summarizer
 from newsletter.summarize.grounding import Evidence, ground
 
 # Written here, not read from Babel, so that a date in the wrong language cannot pass as right.
@@ -96,7 +92,7 @@ def test_a_language_file_dropped_in_the_folder_is_all_it_takes(tmp_path, monkeyp
     monkeypatch.setattr(locales, "FOLDER", folder)
     locales.locale.cache_clear()
     try:
-        email = _demo_email(tmp_path, "it")
+        email = build_demo_email(tmp_path, "it")
         assert '<html lang="it"' in email.html and "Il quadro generale" in email.html
         assert "IN QUESTO NUMERO" in email.text
         assert "mercoledì, 25 novembre 2026" in email.html  # the words from CLDR, the pattern from the file
@@ -106,23 +102,9 @@ def test_a_language_file_dropped_in_the_folder_is_all_it_takes(tmp_path, monkeyp
 
 # -- the email without a model: the sources' own sentences, in the reader's frame ----------------
 
-def _demo_email(tmp_path: Path, language: str):
-    shutil.copytree(REPO / "config", tmp_path / "config", dirs_exist_ok=True)
-    path = tmp_path / "config" / "newsletter.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('language = "en"', f'language = "{language}"'),
-                    encoding="utf-8")
-    cfg = load_config(path)
-    store = Store.open(f"sqlite:///{tmp_path / f'{language}.db'}")
-    try:
-        edges = Edges(store, FixedClock(DEMO_MORNING), extractive_summarizer())
-        return build(cfg, edges, fetch(cfg, edges).feeds).email
-    finally:
-        store.close()
-
-
 @pytest.mark.parametrize("code", ["de", "fr", "es"])
 def test_without_a_model_every_word_around_the_sources_sentences_is_in_the_language(tmp_path, code):
-    email = _demo_email(tmp_path, code)
+    email = build_demo_email(tmp_path, code)
     big_picture, in_this_issue, sources = TITLES[code]
     page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", email.html)).split())
     text = " ".join(email.text.split())
@@ -141,12 +123,12 @@ def test_without_a_model_every_word_around_the_sources_sentences_is_in_the_langu
 
 def test_german_words_do_not_widen_the_email_past_600px(browser, tmp_path):
     page = browser.new_page(viewport={"width": 1024, "height": 1300})
-    page.set_content(_demo_email(tmp_path, "de").html, wait_until="load")
+    page.set_content(build_demo_email(tmp_path, "de").html, wait_until="load")
     assert page.evaluate("document.querySelector('.container').getBoundingClientRect().width") <= 600
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     page.close()
     phone = browser.new_page(viewport={"width": 375, "height": 1100})
-    phone.set_content(_demo_email(tmp_path / "phone", "de").html, wait_until="load")
+    phone.set_content(build_demo_email(tmp_path / "phone", "de").html, wait_until="load")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375, "the German email scrolls sideways"
     phone.close()
 
@@ -296,7 +278,7 @@ def test_the_archive_shows_each_issue_in_the_language_it_was_written_in(tmp_path
     cfg.newsletter.language = "fr"
     store = Store.open(cfg.store_url)
     try:
-        email = _demo_email(tmp_path / "de", "de")
+        email = build_demo_email(tmp_path / "de", "de")
         record_demo_issues(cfg, store, document=issue_document(email.issue))  # recorded in German
         folder = tmp_path / "site"
         write_archive(cfg, store, folder)
