@@ -17,10 +17,10 @@ names, plural rules and number symbols) is imported on first use, not with this 
 
 from __future__ import annotations
 
+import datetime
 import functools
 import tomllib
 from dataclasses import dataclass, field
-import datetime
 from pathlib import Path
 from typing import Any
 
