@@ -53,6 +53,9 @@ def datasets(validation: bool = True, ecbplus: bool = True, ecbplus_held_out: bo
     independent = ROOT / "tests" / "data" / "grouping_independent"
     if independent.is_dir():
         yield "independent set (tests/data/grouping_independent)", *load_labelled(independent)
+    multilingual = ROOT / "tests" / "data" / "grouping_multilingual"
+    if multilingual.is_dir():
+        yield "multilingual set (tests/data/grouping_multilingual)", *load_labelled(multilingual)
     # Written by another author after the algorithm was settled: never tune on it (--without-validation).
     folder = ROOT / "tests" / "data" / "grouping_validation"
     if validation and folder.is_dir():

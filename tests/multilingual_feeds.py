@@ -6,6 +6,7 @@ invented event; the German one is a podcast feed whose entries end with its host
     FEEDS["ur"].rss()            # the feed's bytes
     FEEDS["pt"].headers          # the HTTP headers it is served with
     FEEDS["de"].sentences        # every real sentence of its entries (what a bullet may be)
+    CHINESE_SECOND               # another outlet's report of the Chinese feed's event
 """
 
 from __future__ import annotations
@@ -129,3 +130,14 @@ GERMAN = Feed("neuheimer-hoerfunk", "Neuheimer Hörfunk (fictional)", language="
 ])
 
 FEEDS = {f.language: f for f in (URDU, CHINESE, HINDI, PORTUGUESE, GERMAN)}
+
+# A second Chinese outlet reporting Qingshui's library in its own words: with CHINESE, one story of two sources.
+CHINESE_SECOND = Feed("baiyun-wanbao", "Baiyun Evening News (fictional)", language="zh", atom_lang="zh-CN", joiner="",
+                      items=[
+    Item("zh-2", "清水镇图书馆下月起二十四小时开放", [
+        "从下个月开始，清水镇图书馆将每天二十四小时向公众开放。",
+        "镇议会在周二的会议上通过了这项为期一年的试点计划。",
+        "试点每年预计花费八十万元，主要用于夜班人员和安保。",
+        "图书馆馆长说，轮班工人和学生最需要一个夜间读书的地方。",
+    ]),
+])

@@ -21,6 +21,26 @@ terms; those in its title are kept apart too, for anchored joins.
 Entities are found by case at corpus level: a word counts as a name when,
 in the middle of sentences, it is mostly written with a capital. That
 survives Title Case headlines and sentence-initial names alike.
+
+Each article is read in its own language (``Article.language``). English, and
+an article whose language is unknown (None), are read as described above. Any
+other language gets its own stop words and Snowball stemmer
+(``newsletter.text``), and its day and month names count as stop words, as
+English's do; words are split with marks kept (a Devanagari vowel sign
+stays in its word); runs of a script written without spaces (Chinese,
+Japanese, Thai: ``UNSPACED``, as the extractive writer splits them) become
+their character pairs, so a Chinese headline is several terms rather than one;
+numbers in any digits (Devanagari, Arabic-Indic, full-width) become ASCII
+terms, "41.000" and "41,000" both 41000. The event vocabulary is English, so
+these articles carry no event kinds.
+
+Names where case says nothing: scripts without capitals (Chinese, Arabic,
+Devanagari...) and languages that capitalise every noun (German) give no
+entity terms. Their entity evidence is then *absent*, which the clustering
+treats as agreeing with anything (``cluster._Sparse``): it neither blocks nor
+joins, and the content and full similarities decide; anchored joins, which
+need headline names and event kinds, never apply to them. A cased language
+(Portuguese, Spanish, Russian...) finds names by case, as English does.
 """
 
 from __future__ import annotations
@@ -29,15 +49,18 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import regex
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.group.events import event_kinds
 from newsletter.group.figures import figures
 from newsletter.models import Article
-from newsletter.text import lead, stem, stop_words, title
+from newsletter.summarize.sentences import UNSPACED
+from newsletter.text import ENGLISH, lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
@@ -46,6 +69,12 @@ EVENT_WEIGHT = 1.0  # column scale of event kinds ("v:strike"): the same happeni
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+|\s[-–—]\s")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Any script: a run written without spaces, a word (its marks kept), or a number with its separators
+# (Arabic-script text may use the Arabic decimal and thousands signs).
+_ANY_TOKEN = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[\d_{UNSPACED}]]+|\d+(?:[.,\u066b\u066c]\d+)*")
+_UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")
+# Languages that capitalise every noun: a capital there says nothing about names.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 @dataclass
@@ -79,6 +108,26 @@ def _number(tok: str) -> str | None:
     return tok.lstrip("0") or "0"
 
 
+def _local_number(tok: str) -> str:
+    """A number in any digits and either convention: "४१" -> "41", "41.000" and "41,000" -> "41000",
+    "1,2" -> "1.2", "1.234,5" -> "1234.5", "1,00,000" -> "100000"."""
+    digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in tok)
+    digits = digits.replace("\u066b", ".").replace("\u066c", ",")
+    seps = [c for c in digits if c in ".,"]
+    if not seps:
+        return _number(digits)
+    last = seps[-1]
+    groups = re.split(r"[.,]", digits)[1:]
+    # A decimal separator appears once and last; repeated, or before the other kind, or followed by
+    # groups of exactly three digits, a separator groups thousands.
+    if seps.count(last) == 1 and not all(len(g) == 3 for g in groups):
+        whole, frac = digits.rsplit(last, 1)
+        digits = whole.replace(".", "").replace(",", "") + "." + frac
+    else:
+        digits = digits.replace(".", "").replace(",", "")
+    return _number(digits)
+
+
 def _count_case(text: str, upper: Counter[str], lower: Counter[str]) -> None:
     """Tally mid-sentence words by case; sentence-initial capitals say nothing about names."""
     ups: list[str] = []
@@ -101,16 +150,82 @@ def _bare(word: str) -> str:
     return word
 
 
+@cache
+def _stop(lang: str) -> frozenset[str]:
+    """Another language's stop words (``newsletter.text``), and its day and month names from CLDR (Babel):
+    what English's news words do for the weekday every same-day report shares."""
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import get_day_names, get_month_names
+
+    try:
+        Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return stop_words(lang)
+    names = [*get_day_names("wide", locale=lang).values(), *get_month_names("wide", locale=lang).values()]
+    names += [d for d in get_day_names("abbreviated", locale=lang).values() if _UNSPACED_RUN.match(d)]  # 周一
+    words = set()
+    for name in names:
+        for m in _ANY_TOKEN.finditer(name.lower()):
+            tok = m.group()
+            words.update(tok[k:k + 2] for k in range(len(tok) - 1)) if m.group("run") else words.add(tok)
+    return stop_words(lang) | words
+
+
+def _language(a: Article) -> str | None:
+    """None for the English reading (English, or not known); else the article's language."""
+    return None if a.language in (None, ENGLISH) else a.language
+
+
 def extract(articles: list[Article]) -> Features:
     # Two passes over the text rather than one that keeps every token: at 50,000
     # articles the kept token objects alone would cost hundreds of megabytes.
     leads = [_normalise(lead(a.text)) for a in articles]
+    langs = [_language(a) for a in articles]
     upper: Counter[str] = Counter()
     lower: Counter[str] = Counter()
-    for text in leads:
-        _count_case(text, upper, lower)
+    for text, lang in zip(leads, langs):
+        if lang not in NOUNS_CAPITALISED:
+            _count_case(text, upper, lower)
     stop = stop_words()
     cache: dict[str, str | None] = {}
+    other_cache: dict[tuple[str, str], str | None] = {}
+
+    def other_term(tok: str, lang: str) -> str | None:
+        """``term`` for an article in another language (see the module docstring)."""
+        key = (lang, tok)
+        t = other_cache.get(key, "")
+        if t != "":
+            return t
+        if tok[0].isdigit():
+            t = "n:" + _local_number(tok)
+        elif _UNSPACED_RUN.match(tok):
+            t = None if tok in _stop(lang) else "w:" + tok
+        else:
+            w = _bare(tok.lower())
+            if len(w) < 2 or w in _stop(lang):
+                t = None
+            elif lang not in NOUNS_CAPITALISED and upper[w] > lower[w]:
+                t = "e:" + w
+            else:
+                t = "w:" + stem(w, lang)
+        other_cache[key] = t
+        return t
+
+    def tokens(text: str, lang: str | None) -> list[tuple[str, str]]:
+        """(token, term) for each token of ``text`` that is a term."""
+        if lang is None:
+            return [(tok, t) for tok in _TOKEN.findall(text) if (t := term(tok))]
+        out = []
+        for m in _ANY_TOKEN.finditer(text):
+            tok = m.group()
+            if m.group("run") and len(tok) > 1:  # no spaces between words: its character pairs stand for them
+                out += [(p, t) for p in (tok[k:k + 2] for k in range(len(tok) - 1)) if (t := other_term(p, lang))]
+            elif t := other_term(tok, lang):
+                out.append((tok, t))
+        return out
+
+    def is_name(tok: str, t: str, lang: str | None) -> bool:
+        return lang not in NOUNS_CAPITALISED and _is_name(tok, t, lower)
 
     def term(tok: str) -> str | None:
         t = cache.get(tok, "")
@@ -134,16 +249,21 @@ def extract(articles: list[Article]) -> Features:
     title_kind_docs: list[list[str]] = []
     title_name_docs: list[list[str]] = []
     title_figures: list[dict[str, frozenset[str]]] = []
-    for a, text in zip(articles, leads):
-        title_tokens = _TOKEN.findall(_normalise(title(a.title)))
-        tt = [t for tok in title_tokens if (t := term(tok))]
+    for a, text, lang in zip(articles, leads, langs):
+        title_tokens = tokens(_normalise(title(a.title)), lang)
+        tt = [t for _, t in title_tokens]
         title_docs.append(tt)
-        title_name_docs.append([t for tok in title_tokens if (t := term(tok)) and _is_name(tok, t, lower)])
+        title_name_docs.append([t for tok, t in title_tokens if is_name(tok, t, lang)])
         title_figures.append(figures(title(a.title)))
-        tk = ["v:" + k for k in event_kinds(title(a.title))]
+        # The event vocabulary is English: another language's words would only match it by accident.
+        tk = ["v:" + k for k in event_kinds(title(a.title))] if lang is None else []
         title_kind_docs.append(tk)
-        vk = ["v:" + k for k in event_kinds(text)]
-        docs.append(tt + tt + tk + tk + vk + [t for tok in _TOKEN.findall(text) if (t := term(tok))])
+        vk = ["v:" + k for k in event_kinds(text)] if lang is None else []
+        if lang is None:  # most articles: no (token, term) pairs built for a lead
+            words = [t for tok in _TOKEN.findall(text) if (t := term(tok))]
+        else:
+            words = [t for _, t in tokens(text, lang)]
+        docs.append(tt + tt + tk + tk + vk + words)
 
     if not any(docs):  # nothing but stop words anywhere: keep TF-IDF defined, match nothing
         docs = [[f"x:{k}"] for k in range(len(docs))]

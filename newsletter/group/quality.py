@@ -40,7 +40,7 @@ def load_labelled(folder: Path) -> tuple[list[Article], dict[str, str]]:
                 Article(
                     id=row["id"], feed_url=f"labelled:{row['outlet']}", outlet=row["outlet"], title=row["title"],
                     link=f"https://example.invalid/{row['id']}", published=row["published"], text=row["text"],
-                    topics=(row.get("topic", "News"),),
+                    topics=(row.get("topic", "News"),), language=row.get("language"),
                 )
             )
             labels[row["id"]] = row["cluster"]
