@@ -88,6 +88,11 @@ class Story:
         return [a.outlet for a in self.articles]
 
     @property
+    def headline_language(self) -> str | None:
+        """The language of the source whose title the headline is (None when unknown)."""
+        return next((a.language for a in self.articles if a.title.strip() == self.headline.strip()), None)
+
+    @property
     def first_published(self) -> datetime:
         return min(a.published for a in self.articles)
 
@@ -100,6 +105,9 @@ class Story:
 class Bullet:
     text: str
     cites: list[int]  # source numbers, counted from 1, into Story.articles
+    # A source's own words carry its language (Article.language) so the email can mark them; None for
+    # what a model wrote (the reader's language) or a source whose language is unknown.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,9 @@ class Briefing:
     # One more section a model may title for this story ("Key policy supports"), read after the big
     # picture: (title, bullets). None when it would add nothing; the extractive writer never makes one.
     extra: tuple[str, list[Bullet]] | None = None
+    # Set when the headline or the dek is a source's own title or sentence: that source's language.
+    headline_language: str | None = None
+    dek_language: str | None = None
 
     EXTRA_KEY: ClassVar[str] = "extra_section"  # its name in the JSON document and the model's answer
     EXTRA_BULLETS: ClassVar[tuple[int, int]] = (2, 4)  # fewer than the first and it is left out
@@ -210,6 +221,8 @@ class SidebarItem:
     url: str
     outlet: str
     story: Story | None = None
+    headline_language: str | None = None  # the source title's (Story.headline_language)
+    blurb_language: str | None = None  # its source's, when the blurb is a source's sentence; None when a model wrote it
 
 
 @dataclass

@@ -8,7 +8,10 @@ Templates are Jinja2 (``issue.html``, ``issue.txt``), looked up first in the
 folder ``[newsletter] templates`` names, then in the shipped ``templates/``.
 Every word they show comes from the issue's language (``Issue.language``, a
 file in ``newsletter/locales``), as ``t``: ``{{ t.in_this_issue }}``.
-HTML is autoescaped; feed text is never marked safe. Only http(s) URLs become
+HTML is autoescaped; feed text is never marked safe. A source's own words in
+another language than the issue's (a bullet quoting an Urdu source, its title)
+reach the templates as ``Text`` knowing its ``lang`` and ``dir``, which
+``{{ x | lang_attrs }}`` writes on the element holding it. Only http(s) URLs become
 links: a ``javascript:`` link from a feed is dropped, not rendered. CSS lives in
 one <style> block that premailer inlines (mail clients drop <style> blocks);
 media queries (the phone layout, dark mode) stay in the head for clients that
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 import newsletter
 from newsletter.errors import NewsletterError
@@ -51,6 +55,31 @@ def safe_url(url: str | None) -> str | None:
 
 
 # -- the view the templates see ----------------------------------------------------------
+
+class Text(str):
+    """Text as templates see it: a plain string that also knows the ``lang`` and ``dir`` it needs in this
+    issue (both None for the reader's own language; see ``Locale.marks``)."""
+
+    lang: str | None = None
+    dir: str | None = None
+
+    @classmethod
+    def of(cls, text: str, language: str | None, loc: Locale) -> Text:
+        out = cls(text)
+        out.lang, out.dir = loc.marks(language)
+        return out
+
+
+def lang_attrs(text: object) -> Markup:
+    """' lang="ur" dir="rtl"' for text in another language than the page's; "" for everything else.
+
+    Written on the block that holds the text (``<li>``, ``<p>``, ``<h2>``) or on a ``<span>``, never on
+    ``<td>`` (Yahoo drops ``lang`` there) nor ``<a>`` (Outlook for Windows mishandles ``dir`` there).
+    """
+    lang, way = getattr(text, "lang", None), getattr(text, "dir", None)
+    out = Markup(' lang="{}"').format(lang) if lang else Markup("")
+    return out + Markup(' dir="{}"').format(way) if way else out
+
 
 @dataclass
 class _Cite:
@@ -119,17 +148,18 @@ class _View:
 
 def _story_view(b: Briefing, max_bullets: int | None, loc: Locale, topic: str = "", anchor: str = "") -> _StoryView:
     articles = b.story.articles
-    sources = [_SourceView(i, a.title, a.outlet, safe_url(a.link)) for i, a in enumerate(articles, start=1)]
+    sources = [_SourceView(i, Text.of(a.title, a.language, loc), a.outlet, safe_url(a.link))
+               for i, a in enumerate(articles, start=1)]
 
     def bullets(items) -> list[_BulletView]:
         kept = items[:max_bullets] if max_bullets else items
-        return [_BulletView(x.text, [_Cite(c, sources[c - 1].url, sources[c - 1].outlet)
-                                     for c in x.cites if 1 <= c <= len(sources)])
+        return [_BulletView(Text.of(x.text, x.language, loc), [_Cite(c, sources[c - 1].url, sources[c - 1].outlet)
+                                                               for c in x.cites if 1 <= c <= len(sources)])
                 for x in kept]
 
     return _StoryView(
-        headline=b.headline,
-        dek=b.dek,
+        headline=Text.of(b.headline, b.headline_language, loc),
+        dek=Text.of(b.dek, b.dek_language, loc),
         url=sources[0].url if sources else None,
         sources_count=len(articles),
         is_update=b.story.is_update,
@@ -171,7 +201,8 @@ def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | Non
         preheader=_preheader(stories, sidebar),
         sections=sections,
         stories=stories,
-        sidebar=[_SidebarView(i.headline, i.blurb, i.outlet, safe_url(i.url)) for i in sidebar],
+        sidebar=[_SidebarView(Text.of(i.headline, i.headline_language, loc), Text.of(i.blurb, i.blurb_language, loc),
+                              i.outlet, safe_url(i.url)) for i in sidebar],
         unsubscribe_url=safe_url(unsubscribe_url),
         summarizers=sorted({b.summarizer for b in issue.briefings}),
         models=sorted({b.summarizer.removeprefix("llm:") for b in issue.briefings if b.summarizer.startswith("llm:")}),
@@ -197,6 +228,7 @@ def template_env(own_folder: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["wrap"] = wrap_text
+    env.filters["lang_attrs"] = lang_attrs
     return env
 
 
@@ -271,20 +303,30 @@ def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str 
 # -- JSON ---------------------------------------------------------------------------------------
 
 def issue_document(issue: Issue) -> dict:
+    loc = locale(issue.language)
+
+    def other(key: str, language: str | None) -> dict:
+        """``{key: language}`` for a source's words in another language than the issue's (the web archive
+        marks them as the email does); nothing for the issue's own, so a one-language document is as before."""
+        code = loc.marks(language)[0]
+        return {key: code} if code else {}
+
     def bullets(items) -> list[dict]:
-        return [{"text": x.text, "cites": list(x.cites)} for x in items]
+        return [{"text": x.text, "cites": list(x.cites), **other("language", x.language)} for x in items]
 
     stories = []
     for section in issue.sections:
         for b in section.briefings:
             story = {
                 "headline": b.headline,
+                **other("headline_language", b.headline_language),
                 "dek": b.dek,
+                **other("dek_language", b.dek_language),
                 "topic": section.name,
                 "sources_count": len(b.story.articles),
                 "update": b.story.is_update,  # sent before; back because new outlets joined
-                "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet}
-                            for a in b.story.articles],
+                "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet,
+                             **other("language", a.language)} for a in b.story.articles],
                 # A model-titled extra section carries its title: {"title": ..., "bullets": [...]}.
                 **{kind.key: {"title": kind.own_title, "bullets": bullets(items)} if kind.key == Briefing.EXTRA_KEY
                    else bullets(items) for kind, items in b.sections()},
@@ -300,11 +342,13 @@ def issue_document(issue: Issue) -> dict:
         "date": issue.date.isoformat(),
         **({"language": issue.language} if issue.language != "en" else {}),  # the archive shows it in its words
         "stories": stories,
-        "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url), "outlet": s.outlet}
-                    for s in issue.sidebar],
+        "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url), "outlet": s.outlet,
+                     **other("headline_language", s.headline_language),
+                     **other("blurb_language", s.blurb_language)} for s in issue.sidebar],
     }
     if issue.usage is not None:
         u = issue.usage
         doc["usage"] = {"model_calls": u.calls, "prompt_tokens": u.prompt_tokens,
                         "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
     return doc
+

@@ -379,9 +379,25 @@ def test_sidebar_blurbs_come_from_one_call_each_grounded_in_its_own_story():
     assert len(srv.chat_requests) == 1 and s.usage.calls == 1
     assert srv.chat_requests[0].json["response_format"]["json_schema"]["name"] == "blurbs"
     assert texts[0] == "Hackers stole about 380,000 patient records."
-    assert texts[1] == "Ferry crews went back to work after 9 days."  # the extractive line instead
+    assert texts[1] is None  # refused: summarize.write puts the source's own line there instead
     assert texts[2] == "Eastbay Signal reports the theft of 380,000 records."
     assert record.checked == 3 and [(d.section, d.claim) for d in record.dropped] == [("blurb", "12-day")]
+
+
+def test_a_refused_blurb_is_the_sources_own_line_in_its_language_and_a_model_blurb_the_readers():
+    from newsletter.config import LLMSettings
+    from newsletter.summarize.write import write_issue
+
+    other = Story(headline="Ferry strike ends", articles=[
+        _article(7, "Harbour Times", "Ferry strike ends after 9 days", "Ferry crews went back to work after 9 days.")])
+    other.articles[0].language = "en"
+    reply = json.dumps({"blurbs": [{"story": 1, "text": "Hackers stole about 380,000 patient records."},
+                                   {"story": 2, "text": "Ferry crews ended a 12-day strike."}]})  # 12: refused
+    with OpenAIServer([reply]) as srv:
+        _, items, problems = write_issue(summarizer(srv), {}, [breach_story(), other], [], LLMSettings())
+    assert [i.blurb for i in items] == ["Hackers stole about 380,000 patient records.",
+                                        "Ferry crews went back to work after 9 days."]
+    assert [i.blurb_language for i in items] == [None, "en"] and not problems
 
 
 def test_a_failed_blurb_call_raises_for_the_caller_to_fall_back():

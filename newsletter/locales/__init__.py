@@ -6,6 +6,8 @@
     loc.count("sources", 3)                    # '3 Quellen' (CLDR plural rules, through Babel)
     loc.date(day, "long")                      # 'Freitag, 27. November 2026' (CLDR names, through Babel)
     loc.title(BIG_PICTURE)                     # 'Das große Bild'
+    loc.marks("ur")                            # ('ur', 'rtl'): how text in Urdu is marked in its pages
+    direction("ur")                            # 'rtl' (CLDR's character order, through Babel)
     available()                                # ['de', 'en', 'es', 'fr']
 
 A language is a file: ``CODE.toml`` in this folder, named by a code Babel knows; dropping one
@@ -76,6 +78,21 @@ class Locale:
 
         return format_date(day, self.dates[style], locale=self.code)
 
+    def marks(self, language: str | None) -> tuple[str | None, str | None]:
+        """The ``lang`` and ``dir`` a piece of text in ``language`` needs inside this language's pages.
+
+        Both None for the reader's own language or an unknown one (nothing to say); ``dir`` only when
+        the language is written the other way: ("ur", "rtl") in an English email, ("de", None), and
+        (None, None) for German in a German one.
+        """
+        from newsletter.language import language_tag
+
+        code = language_tag(language)
+        if code is None or code == language_tag(self.code):
+            return None, None
+        way = direction(code)
+        return code, way if way is not None and way != self.direction else None
+
     def title(self, kind) -> str:
         """A section's heading: the fixed ones in this language, a model-titled one as written."""
         return self.sections.get(kind.key) or kind.title
@@ -83,6 +100,17 @@ class Locale:
 
 class LocaleError(ValueError):
     pass
+
+
+@functools.cache
+def direction(code: str) -> str | None:
+    """"ltr" or "rtl": how CLDR says ``code`` is written; None for a code CLDR does not know."""
+    from babel import Locale as CLDR, UnknownLocaleError
+
+    try:
+        return CLDR.parse(code.replace("-", "_")).text_direction
+    except (UnknownLocaleError, ValueError):
+        return None
 
 
 @functools.cache
@@ -94,7 +122,8 @@ def locale(code: str = DEFAULT) -> Locale:
     path = FOLDER / f"{found}.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Locale(code=found, name=raw["name"], direction=raw.get("direction", "ltr"), words=raw["words"],
+        return Locale(code=found, name=raw["name"], direction=raw.get("direction") or direction(found) or "ltr",
+                      words=raw["words"],
                       sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
                       grounding=raw.get("grounding", {}))
     except (tomllib.TOMLDecodeError, KeyError) as e:

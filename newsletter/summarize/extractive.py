@@ -141,6 +141,8 @@ class ExtractiveSummarizer:
             dek=dek,
             bullets={kind.key: bullets for kind, bullets in zip(SECTIONS, sections)},
             summarizer=self.name,
+            headline_language=story.headline_language,
+            dek_language=sentences[dek_index].language if dek_index is not None else None,
         )
 
     def _from_titles(self, story: Story) -> Briefing:
@@ -150,19 +152,26 @@ class ExtractiveSummarizer:
             line = " ".join(article.title.split())
             if line and not is_boilerplate(line):
                 cites.setdefault(line, []).append(i)
-        bullets = [Bullet(text=line, cites=c) for line, c in cites.items()][:NARROW_BIG_PICTURE_BULLETS]
+        bullets = [Bullet(text=line, cites=c, language=_language(story.articles[c[0] - 1]))
+                   for line, c in cites.items()][:NARROW_BIG_PICTURE_BULLETS]
         return Briefing(story=story, headline=story.headline, dek="",
                         bullets={kind.key: bullets if kind is SECTIONS[0] else [] for kind in SECTIONS},
-                        summarizer=self.name)
+                        summarizer=self.name, headline_language=story.headline_language)
 
     def blurb(self, story: Story) -> str:
+        return self.sourced_blurb(story)[0]
+
+    def sourced_blurb(self, story: Story) -> tuple[str, str | None]:
+        """The blurb and the language of the source it is taken from."""
         for test in (_usable, _a_sentence):
             for article in story.articles:
                 first = next((s for s in _source_sentences(article.text) if test(s)), None)
                 if first is not None:
-                    return trim(first, BLURB_CHARS)
+                    return trim(first, BLURB_CHARS), _language(article)
         # A story with no usable text: its lead's title is the only real line there is.
-        return trim(story.articles[0].title, BLURB_CHARS) if story.articles else ""
+        if not story.articles:
+            return "", None
+        return trim(story.articles[0].title, BLURB_CHARS), _language(story.articles[0])
 
 
 def _usable(sentence: str) -> bool:
@@ -314,7 +323,7 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
 def _bullet(sentences: list[_Sentence], a: int) -> Bullet:
     s = sentences[a]
     cites = sorted({s.source} | {sentences[b].source for b in s.same_as})
-    return Bullet(text=s.text, cites=cites)
+    return Bullet(text=s.text, cites=cites, language=s.language)
 
 
 def extractive_summarizer() -> ExtractiveSummarizer:

@@ -33,7 +33,7 @@ name but reverses what happened passes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
@@ -108,18 +108,22 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     ev = evidence or Evidence.of(briefing.story)
     everyone = list(range(1, len(ev.sources) + 1))
     record = Grounding()
+    lead_language = briefing.story.articles[0].language if briefing.story.articles else None
 
-    def check_free_text(section: str, text: str, fallback: str, limit: int) -> str:
+    def check_free_text(section: str, text: str, language: str | None, fallback: str,
+                        limit: int) -> tuple[str, str | None]:
+        """The text as it stands, or the lead source's own words in that source's language."""
         record.checked += 1
         bad = ev.unsupported(ev.claims(text), everyone)
         if not bad:
-            return text
+            return text, language
         record.dropped.append(GroundingDrop(section, f"{bad[0].kind} not in any source; "
                                                      f"replaced with the lead source's own", bad[0].text))
-        return cap_words(fallback, limit)
+        return cap_words(fallback, limit), lead_language
 
-    headline = check_free_text("headline", briefing.headline, ev.lead_title, HEADLINE_MAX_WORDS)
-    dek = check_free_text("dek", briefing.dek, ev.lead_sentence, DEK_MAX_WORDS)
+    headline, headline_language = check_free_text("headline", briefing.headline, briefing.headline_language,
+                                                  ev.lead_title, HEADLINE_MAX_WORDS)
+    dek, dek_language = check_free_text("dek", briefing.dek, briefing.dek_language, ev.lead_sentence, DEK_MAX_WORDS)
 
     extra_title = briefing.extra[0] if briefing.extra else None
     if extra_title is not None:
@@ -148,7 +152,8 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     extra = bullets.pop(Briefing.EXTRA_KEY, [])
     return Briefing(story=briefing.story, headline=headline, dek=dek, bullets=bullets,
                     summarizer=briefing.summarizer, grounding=record,
-                    extra=(extra_title, extra) if len(extra) >= Briefing.EXTRA_BULLETS[0] else None)
+                    extra=(extra_title, extra) if len(extra) >= Briefing.EXTRA_BULLETS[0] else None,
+                    headline_language=headline_language, dek_language=dek_language)
 
 
 def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
@@ -161,7 +166,7 @@ def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
         # Only a source that holds the whole sentence: facts from two sources joined in one
         # sentence ("a name from one, a number from the other") may say what neither does.
         if other not in bullet.cites and not ev.unsupported(claims, [other]):
-            return Bullet(text=bullet.text, cites=[other])
+            return replace(bullet, cites=[other])
     return bad[0]
 
 

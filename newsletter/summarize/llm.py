@@ -257,8 +257,9 @@ class LLMSummarizer:
     def blurb(self, story: Story) -> str:
         return extractive_summarizer().blurb(story)
 
-    def blurbs(self, stories: list[Story]) -> tuple[list[str], Grounding]:
-        """Every sidebar story's blurb from one call, each grounded in its own story, else extractive.
+    def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
+        """Every sidebar story's blurb from one call, each grounded in its own story; None where the model's
+        is refused, for the caller to write from the source's own sentence (summarize.write).
 
         Raises ``LLMSummaryError`` (with ``.usage``) when the call itself fails; the caller then writes
         them all extractively.
@@ -276,8 +277,7 @@ class LLMSummarizer:
             written, record = parse_blurbs(answer, stories, self.language)
             if self.cache and not usage.cached:
                 self.cache.put(key, answer)
-        fallback = extractive_summarizer()
-        return [text or fallback.blurb(story) for text, story in zip(written, stories)], record
+        return written, record
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
@@ -390,12 +390,16 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm", langua
     sections = {kind.key: _clean_bullets(getattr(out, kind.key), n, kind.max_bullets) for kind in SECTIONS}
     if not any(sections.values()):
         raise LLMSummaryError("model answer has no bullet citing an existing source")
-    headline = clean_text(out.headline, HEADLINE_MAX_WORDS) or clean_text(story.headline, HEADLINE_MAX_WORDS)
+    headline = clean_text(out.headline, HEADLINE_MAX_WORDS)
+    own_title = not headline  # none written: the lead title stands, in its source's language
+    if own_title:
+        headline = clean_text(story.headline, HEADLINE_MAX_WORDS)
     dek = clean_text(out.dek, DEK_MAX_WORDS)
     if not dek:
         raise LLMSummaryError("model answer has no dek")
     return Briefing(story=story, headline=headline, dek=dek, bullets=sections, summarizer=summarizer,
-                    extra=_extra_section(data.get(Briefing.EXTRA_KEY), sections, n, locale(language)))
+                    extra=_extra_section(data.get(Briefing.EXTRA_KEY), sections, n, locale(language)),
+                    headline_language=story.headline_language if own_title else None)
 
 
 def _extra_section(raw, fixed: dict[str, list[Bullet]], n_sources: int,

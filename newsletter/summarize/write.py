@@ -52,7 +52,8 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
         if briefings:
             out_sections.append(TopicSection(topic, briefings))
     items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
-                         story=st) for st, blurb in zip(sidebar, blurbs)]
+                         story=st, headline_language=st.headline_language, blurb_language=language)
+             for st, (blurb, language) in zip(sidebar, blurbs)]
     if guard is not None:
         problems += guard.report(summarizer.name, settings)
     return out_sections, items, problems
@@ -128,17 +129,20 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
             return None, [problem, f"story {story.headline!r}: dropped ({e2})"]
 
 
-def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None) -> tuple[list[str], list[str]]:
-    """One line per sidebar story: from one batched model call when a model writes, else extractive."""
+def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None,
+            ) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """One line per sidebar story, with the language of the source it quotes (None for the model's own):
+    from one batched model call when a model writes, else (and where the model's line is refused) extractive."""
     fallback = extractive_summarizer()
     batch = getattr(summarizer, "blurbs", None)
     if stories and batch is not None and guard is not None and not guard.closed():
         try:
-            return batch(stories)[0], []
+            written = batch(stories)[0]
+            return [(text, None) if text else fallback.sourced_blurb(st) for text, st in zip(written, stories)], []
         except BudgetSpent:
             guard.spend_all()
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
             log.warning("sidebar blurbs failed: %s", e)
-            return [fallback.blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
-                                                             "used the sources' own sentences"]
-    return [fallback.blurb(st) for st in stories], []
+            return [fallback.sourced_blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
+                                                                    "used the sources' own sentences"]
+    return [fallback.sourced_blurb(st) for st in stories], []

@@ -27,7 +27,7 @@ from newsletter.config import Config
 from newsletter.errors import NewsletterError
 from newsletter.locales import Locale, locale, resolve
 from newsletter.models import SECTIONS, Briefing
-from newsletter.render import safe_url, template_env
+from newsletter.render import Text, safe_url, template_env
 from newsletter.web.tokens import site_root
 
 if TYPE_CHECKING:
@@ -138,8 +138,14 @@ class WebIssue:
         return uuid.uuid5(ID_NAMESPACE, self.key).urn
 
 
+def _text(doc: dict, key: str, language_key: str, loc: Locale) -> Text:
+    """``doc[key]`` marked with the language the document records for it (see render.issue_document)."""
+    language = doc.get(language_key)
+    return Text.of(str(doc.get(key, "")), language if isinstance(language, str) else None, loc)
+
+
 def _story(doc: dict, n: int, loc: Locale) -> _Story:
-    sources = [_Source(i, str(s.get("title", "")), str(s.get("outlet", "")), safe_url(s.get("url")))
+    sources = [_Source(i, _text(s, "title", "language", loc), str(s.get("outlet", "")), safe_url(s.get("url")))
                for i, s in enumerate(doc.get("sources", []), start=1)]
 
     def cites(numbers: list) -> list[_Cite]:
@@ -147,13 +153,14 @@ def _story(doc: dict, n: int, loc: Locale) -> _Story:
                 for c in numbers if isinstance(c, int) and 1 <= c <= len(sources)]
 
     def bullets(items: list[dict]) -> list[_Bullet]:
-        return [_Bullet(str(b.get("text", "")), cites(b.get("cites", []))) for b in items]
+        return [_Bullet(_text(b, "text", "language", loc), cites(b.get("cites", []))) for b in items]
 
     sections = [(loc.title(kind), bullets(doc.get(kind.key, []))) for kind in SECTIONS]
     extra = doc.get(Briefing.EXTRA_KEY)
     if isinstance(extra, dict):
         sections.insert(1, (str(extra.get("title", "")), bullets(extra.get("bullets", []))))
-    return _Story(headline=str(doc.get("headline", "")), dek=str(doc.get("dek", "")), topic=str(doc.get("topic", "")),
+    return _Story(headline=_text(doc, "headline", "headline_language", loc), dek=_text(doc, "dek", "dek_language", loc),
+                  topic=str(doc.get("topic", "")),
                   anchor=f"story-{n}", sources_count=int(doc.get("sources_count", len(sources))), sections=sections,
                   sources=sources, url=sources[0].url if sources else None, is_update=bool(doc.get("update", False)))
 
@@ -168,8 +175,8 @@ def web_issue(row: dict) -> WebIssue:
         key=row["key"], day=day, created_at=row["created_at"], title=str(doc.get("title", "")),
         subject=row["subject"], path=issue_path(day),
         stories=[_story(s, n, loc) for n, s in enumerate(doc.get("stories", []), start=1)],
-        sidebar=[_SidebarItem(str(i.get("headline", "")), str(i.get("blurb", "")), str(i.get("outlet", "")),
-                              safe_url(i.get("url"))) for i in doc.get("sidebar", [])],
+        sidebar=[_SidebarItem(_text(i, "headline", "headline_language", loc), _text(i, "blurb", "blurb_language", loc),
+                              str(i.get("outlet", "")), safe_url(i.get("url"))) for i in doc.get("sidebar", [])],
         lang=loc.code, dir=loc.direction,
     )
 
