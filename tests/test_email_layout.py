@@ -221,8 +221,26 @@ def _ten_and_ten():
     return issue
 
 
-def test_ten_briefings_and_ten_recent_news_items_stay_under_90_kb_untrimmed():
-    email = render(_ten_and_ten())
+def _all_right_to_left(issue):
+    """Every source's words marked as Urdu: each bullet, title, dek and blurb then carries lang, dir and
+    its right-aligned style, the most markup an issue of this size can have."""
+    for b in issue.briefings:
+        b.headline_language = b.dek_language = "ur"
+        for _, bullets in b.sections():
+            for x in bullets:
+                x.language = "ur"
+        for a in b.story.articles:
+            a.language = "ur"
+    for item in issue.sidebar:
+        item.headline_language = item.blurb_language = "ur"
+    return issue
+
+
+@pytest.mark.parametrize("marked", [False, True], ids=["demo", "all-right-to-left"])
+def test_ten_briefings_and_ten_recent_news_items_stay_under_90_kb_untrimmed(marked):
+    issue = _ten_and_ten()
+    email = render(_all_right_to_left(issue) if marked else issue)
+    assert email.html.count('dir="rtl"') >= (100 if marked else 0)
     size = len(email.html.encode())
     assert size < GUARD_TARGET, f"{size} bytes"
     assert not email.warnings and email.html.count('class="recent"') == 10

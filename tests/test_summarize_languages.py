@@ -195,7 +195,7 @@ def multilingual_preview(tmp_path_factory, feed_server_module):
         stored = {a.feed_url: a.language for a in store.articles_between(None)}
     finally:
         store.close()
-    return doc, urls, stored
+    return doc, urls, stored, (root / "issue.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -207,13 +207,13 @@ def feed_server_module():
 
 
 def test_the_store_keeps_each_articles_language(multilingual_preview):
-    _, urls, stored = multilingual_preview
+    _, urls, stored, _ = multilingual_preview
     # Declared by <language> (de), xml:lang (zh), Content-Language (pt); detected (hi); corrected (ur).
     assert {lang: stored[url] for lang, url in urls.items()} == {lang: lang for lang in FEEDS}
 
 
 def test_every_story_in_every_language_gets_bullets_of_its_own_real_sentences(multilingual_preview):
-    doc, _, _ = multilingual_preview
+    doc, _, _, _ = multilingual_preview
     by_title = {item.title: (lang, feed) for lang, feed in FEEDS.items() for item in feed.items}
     briefed = set()
     for story in doc["stories"]:
@@ -228,7 +228,18 @@ def test_every_story_in_every_language_gets_bullets_of_its_own_real_sentences(mu
 
 
 def test_no_boilerplate_reaches_the_issue(multilingual_preview):
-    doc, _, _ = multilingual_preview
+    doc, _, _, _ = multilingual_preview
     tails = {line for feed in FEEDS.values() for item in feed.items for line in item.tail}
     written = json.dumps(doc, ensure_ascii=False)
     assert tails and not any(line in written for line in tails)
+
+
+def test_in_the_english_email_each_sources_sentences_say_their_language_and_urdu_reads_right_to_left(
+        multilingual_preview):
+    import lxml.html
+
+    doc, _, _, html = multilingual_preview
+    marks = {(li.get("lang"), li.get("dir")) for li in lxml.html.fromstring(html).xpath('//li[@class="b"]')}
+    # The newsletter is English; its stories are Urdu, Chinese, Hindi, Portuguese and German.
+    assert marks == {("ur", "rtl"), ("zh", None), ("hi", None), ("pt", None), ("de", None)}
+    assert {s["sources"][0]["language"] for s in doc["stories"]} == set(FEEDS)
