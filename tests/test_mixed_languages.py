@@ -136,3 +136,25 @@ def test_an_urdu_bullet_is_laid_out_right_to_left_within_its_page(browser, viewp
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], "the page scrolls sideways"
     page.screenshot(path=str(tmp_path / f"urdu-{where}.png"), full_page=True)
     page.close()
+
+
+def test_a_right_to_left_newsletter_marks_left_to_right_sources_the_other_way(tmp_path, monkeypatch):
+    # A Hebrew locale file that names no direction: CLDR's (through Babel) is the page's.
+    import shutil
+
+    from newsletter import locales
+
+    folder = tmp_path / "locales"
+    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    text = (folder / "en.toml").read_text(encoding="utf-8").replace('name = "English"', 'name = "Hebrew"')
+    (folder / "he.toml").write_text("\n".join(l for l in text.splitlines() if not l.startswith("direction")),
+                                    encoding="utf-8")
+    monkeypatch.setattr(locales, "FOLDER", folder)
+    locales.locale.cache_clear()
+    try:
+        page = _email("he")
+    finally:
+        locales.locale.cache_clear()
+    assert '<html lang="he" dir="rtl"' in page
+    assert set(_marks(page, lambda t: t.startswith("Repairs will cost"))) == {("en", "ltr")}
+    assert set(_marks(page, lambda t: t in _urdu_sentences())) == {("ur", None)}  # right to left like the page
