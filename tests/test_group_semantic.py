@@ -90,6 +90,26 @@ def test_headlines_reporting_different_kinds_of_event_stay_apart():
     assert _group([fire, vote], "some-new-model", _same_meaning) == [["fire"], ["vote"]]
 
 
+def test_one_towns_two_events_in_a_language_without_event_kinds_stay_apart_however_close_their_meaning():
+    # Portuguese headlines carry no event kinds (that vocabulary is English): meaning alone would join a
+    # town's hospital wing and its refuse contract. Two reports of one event share a headline word.
+    wing = article("wing", outlet="Gazeta do Vale", published=T, language="pt",
+                   title="Vila Serena inaugura nova ala do hospital municipal",
+                   text="A nova ala do hospital de Vila Serena tem quarenta leitos e abre na segunda-feira.")
+    refuse = article("refuse", outlet="Correio Serrano", published=T, language="pt",
+                     title="Vila Serena contrata nova empresa de coleta de lixo",
+                     text="A prefeitura de Vila Serena assinou contrato com uma empresa para recolher o lixo.")
+    ward = article("ward", outlet="Correio Serrano", published=T, language="pt",
+                   title="Hospital de Vila Serena ganha quarenta leitos",
+                   text="Os pacientes de Vila Serena passam a contar com mais quarenta leitos a partir de segunda.")
+    report = article("report", outlet="Harbor Ledger", published=T, language="en",
+                     title="Vila Serena opens a new wing at its hospital",
+                     text="The town of Vila Serena opened a forty-bed wing at its municipal hospital.")
+    assert _group([wing, refuse], "some-new-model", _same_meaning) == [["refuse"], ["wing"]]
+    assert _group([wing, ward], "some-new-model", _same_meaning) == [["ward", "wing"]]  # "hospital" in both
+    assert _group([wing, report], "some-new-model", _same_meaning) == [["report", "wing"]]  # across languages
+
+
 def test_ecbplus_reader_gives_undated_documents_one_day_and_each_its_own_outlet(tmp_path):
     rows = [
         {"cluster": "t1-a", "title": "One", "text": "x", "outlet": "site.example", "url": "https://site.example/1",

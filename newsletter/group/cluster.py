@@ -34,6 +34,11 @@ clusters, so one strong pair cannot chain two unrelated stories together:
   event ("raises its rate to 4.5%" against "inflation eases to 5.1%"). Edges
   that only meaning supports are merged after all others, so the lexical
   clustering is built exactly as without embeddings.
+  Headlines in one language other than English have no event kinds to compare
+  (the vocabulary is English), so there meaning also needs the headlines to
+  share a content word: a town's hospital wing and its new refuse contractor
+  are one town's news, not one event. Reports in different languages share no
+  words, and are judged by the kinds and figures alone.
 
 Outlets that cover one event from different angles (a reaction piece, a
 consumer explainer, the market move) share little wording, so the averages
@@ -246,6 +251,8 @@ class _Cluster:
     time_sum: float
     kinds: frozenset[int]
     numbers: frozenset[int]  # the numbers in its headlines
+    words: frozenset[int]  # its headlines' content words (semantic mode only)
+    languages: frozenset[str | None]  # its articles' readings (None: English)
     figures: dict[str, frozenset[str]]  # its headlines' key figures, by kind of quantity
     sums: list
     sizes: list[int]
@@ -268,7 +275,8 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         i, j = pairs[:, 0], pairs[:, 1]
     # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
     title_numbers = _title_numbers(feat) if embeddings is not None else [frozenset()] * n
-    signals = _signals(feat, times, spaces, title_numbers)
+    title_words = _title_words(feat) if embeddings is not None else [frozenset()] * n
+    signals = _signals(feat, times, spaces, title_numbers, title_words)
     pair_evidence = _PairEvidence(signals, i, j)
     keep = may_join(pair_evidence, settings)
     strength = pair_evidence["full"].astype(np.float64)
@@ -288,7 +296,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     for r in range(n):
         singles = [space.single(r) for space in spaces.values()]
         clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r], title_numbers[r],
-                                 feat.title_figures[r],
+                                 title_words[r], frozenset([feat.languages[r]]), feat.title_figures[r],
                                  [x for x, _ in singles], [size for _, size in singles]))
     parent = list(range(n))
 
@@ -319,6 +327,8 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         a.sizes = [x + y for x, y in zip(a.sizes, b.sizes)]
         a.kinds = a.kinds | b.kinds
         a.numbers = a.numbers | b.numbers
+        a.words = a.words | b.words
+        a.languages = a.languages | b.languages
         a.figures = merged_figures(a.figures, b.figures)
         a.members.extend(b.members)
         a.first, a.last = min(a.first, b.first), max(a.last, b.last)
@@ -335,16 +345,21 @@ class _Signal:
 
 
 def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense],
-             title_numbers: list[frozenset[int]]) -> dict[str, _Signal]:
+             title_numbers: list[frozenset[int]], title_words: list[frozenset[int]]) -> dict[str, _Signal]:
     """Everything ``may_join`` reads, by name."""
     kind_mask = _kind_masks(feat)
 
     has_numbers = np.array([bool(x) for x in title_numbers], bool)
+    codes = {lang: k for k, lang in enumerate(dict.fromkeys(feat.languages))}
+    language = np.array([codes[lang] for lang in feat.languages], np.int32)
+    unread = np.array([lang is not None for lang in feat.languages], bool)  # no event kinds in that language
 
     def headlines_agree(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         agree = (kind_mask[i] == 0) | (kind_mask[j] == 0) | ((kind_mask[i] & kind_mask[j]) != 0)
         both = np.flatnonzero(agree & has_numbers[i] & has_numbers[j])  # only these can disagree on figures
         agree[both] = [bool(title_numbers[x] & title_numbers[y]) for x, y in zip(i[both].tolist(), j[both].tolist())]
+        wordy = np.flatnonzero(agree & unread[i] & (language[i] == language[j]))
+        agree[wordy] = [bool(title_words[x] & title_words[y]) for x, y in zip(i[wordy].tolist(), j[wordy].tolist())]
         return agree
     full_k, full = list(spaces).index("full"), spaces["full"]
 
@@ -363,8 +378,7 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
         "same_kind": _Signal(lambda i, j: (kind_mask[i] & kind_mask[j]) != 0, lambda a, b: bool(a.kinds & b.kinds)),
         # Meaning alone may join two clusters only when their headlines do not contradict each other
         # on what happened (event kinds) or on the figures (numbers): look-alike events, one frame apart.
-        "headlines_agree": _Signal(headlines_agree,
-                                   lambda a, b: _agree(a.kinds, b.kinds) and _agree(a.numbers, b.numbers), lazy=True),
+        "headlines_agree": _Signal(headlines_agree, _clusters_headlines_agree, lazy=True),
         # Left open (True) for edges: either cluster may later gain the headline or the articles that
         # settle it, and the merge checks it then.
         "names_covered": _Signal(lambda i, j: np.ones(len(i), bool),
@@ -418,6 +432,20 @@ class _ClusterEvidence(dict):
 def _agree(x: frozenset[int], y: frozenset[int]) -> bool:
     """Two headline facets agree unless both are present and share nothing."""
     return not x or not y or bool(x & y)
+
+
+def _clusters_headlines_agree(a: _Cluster, b: _Cluster) -> bool:
+    if not (_agree(a.kinds, b.kinds) and _agree(a.numbers, b.numbers)):
+        return False
+    if len(a.languages) == 1 and a.languages == b.languages and None not in a.languages:
+        return bool(a.words & b.words)  # one language without event kinds: the headlines share a word
+    return True
+
+
+def _title_words(feat: Features) -> list[frozenset[int]]:
+    """Each title's content words (stems and character pairs, no names or numbers)."""
+    wordy = np.char.startswith(feat.terms.astype(str), "w:")
+    return [frozenset(t for t in terms if wordy[t]) for terms in feat.title_terms]
 
 
 def _title_numbers(feat: Features) -> list[frozenset[int]]:

@@ -88,6 +88,7 @@ class Features:
     title_entities: list[frozenset[int]]  # column ids of the names in each title: who or where it is about
     title_kinds: list[frozenset[int]]  # column ids of the event kinds in each title: what happened
     title_figures: list[dict[str, frozenset[str]]]  # each title's key figures by kind of quantity (``figures``)
+    languages: list[str | None]  # each article's reading: None for English (and unknown), else its language
 
 
 def _normalise(s: str) -> str:
@@ -282,7 +283,7 @@ def extract(articles: list[Article]) -> Features:
     entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
     return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32),
                     title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds,
-                    title_figures=title_figures)
+                    title_figures=title_figures, languages=langs)
 
 
 def _is_name(tok: str, term: str, lower: Counter[str]) -> bool:
