@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -169,7 +170,8 @@ class Store:
     def articles_between(self, since: datetime | None, until: datetime | None = None,
                          feed_urls: Iterable[str] | None = None, *, html: bool = True) -> list[Article]:
         """Oldest first; ``html`` False leaves the HTML out (empty): what embedding reads needs none."""
-        q = sa.select(*(c for c in articles.c if html or c.name != "html"))
+        have = self._article_columns
+        q = sa.select(*(c for c in articles.c if (html or c.name != "html") and c.name in have))
         q = q.order_by(articles.c.published, articles.c.id)
         if since is not None:
             q = q.where(articles.c.published >= since)
@@ -179,6 +181,15 @@ class Store:
             q = q.where(articles.c.feed_url.in_(list(feed_urls)))
         with self.engine.connect() as conn:
             return [Article(**r._asdict()) for r in conn.execute(q)]
+
+    @cached_property
+    def _article_columns(self) -> frozenset[str]:
+        """The articles table's columns. A read-only store is never migrated, so one made before a
+        column was added (migration 8's language) is read without it: the field keeps its default."""
+        if not self.readonly:
+            return frozenset(c.name for c in articles.c)
+        with self.engine.connect() as conn:
+            return frozenset(c["name"] for c in sa.inspect(conn).get_columns(articles.name))
 
     # -- issues -----------------------------------------------------------
 

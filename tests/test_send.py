@@ -20,7 +20,9 @@ from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.errors import DeliveryError
 from newsletter.models import DeliveryStatus
-from newsletter.pipeline import Edges, make_transport, send
+from newsletter.migrations import MIGRATIONS
+from newsletter.pipeline import Edges, dry_run, make_transport, send
+from newsletter.schema import articles, schema_migrations
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 from openai_server import OpenAIServer
@@ -74,6 +76,55 @@ def test_dry_run_on_a_fresh_clone_shows_the_issue_a_send_would_build_and_creates
     assert "9 briefings, 8 in Recent news" in said
     assert "would send a new issue" in said and "reader@example.org, newsroom@example.com" in said
     assert not (root / "var").exists()
+
+
+def _store_at_version(db: Path, version: int) -> None:
+    """A store as the release that ran migration ``version`` last left it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        schema_migrations.create(conn)
+        for v, migration in sorted(MIGRATIONS.items()):
+            if v > version:
+                break
+            migration(conn)
+            conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))
+    engine.dispose()
+
+
+def test_dry_run_reads_a_store_made_before_articles_had_a_language(demo):
+    # A dry run never migrates: a store last written before migration 8 has no articles.language.
+    root = demo.parent.parent
+    db = root / "var" / "newsletter.db"
+    _store_at_version(db, 7)
+    cfg = load_config(demo)
+    now = datetime.now(timezone.utc)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(articles.insert().values(
+            id="stored-before-languages", feed_url=cfg.feeds[0].url, outlet="Northwind Courier",
+            title="Fähre nach Kellmoor fährt wieder nach Plan",
+            link="https://northwind-courier.example/faehre-kellmoor", published=now - timedelta(hours=2),
+            first_seen=now - timedelta(hours=2), html="",
+            text="Die Fähre zwischen dem erfundenen Hafen Kellmoor und der Insel Brandau fährt seit Montag "
+                 "wieder nach dem alten Fahrplan. Die Reederei hatte die Fahrten im Oktober wegen eines "
+                 "Motorschadens für drei Wochen eingestellt."))
+    engine.dispose()
+
+    dry = run_cli("send", "--config", str(demo), "--dry-run", cwd=root)
+    assert dry.exit_code == 0, dry.stderr
+    assert "would send a new issue" in " ".join(dry.stdout.split())
+
+    store = Store.open(f"sqlite:///{db}", readonly=True)
+    try:
+        built = dry_run(cfg, Edges(store, FixedClock(now), extractive_summarizer())).built
+    finally:
+        store.close()
+    briefing = next(b for b in built.issue.briefings if b.headline.startswith("Fähre"))
+    assert briefing.dek.startswith("Die Fähre zwischen dem erfundenen Hafen Kellmoor")
+    assert briefing.dek_language == "de"  # stored without a language: the writer detected it
+    with sa.create_engine(f"sqlite:///{db}").connect() as conn:  # and the store is still at version 7
+        assert max(r[0] for r in conn.execute(sa.select(schema_migrations.c.version))) == 7
 
 
 # -- two senders at once ---------------------------------------------------------------------------
