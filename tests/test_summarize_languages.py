@@ -178,6 +178,22 @@ def test_a_one_sentence_source_of_few_words_still_gets_a_bullet():
     assert [x.text for _, bs in extractive_summarizer().brief(story).sections() for x in bs] == ["A feira foi adiada."]
 
 
+@pytest.mark.parametrize("mark", ["\u037e", ";"])  # the Greek question mark, and as keyboards type it
+def test_a_greek_question_is_a_finished_sentence_the_dek_may_be(mark):
+    text = (f"Πότε θα ανοίξει ξανά η γέφυρα της Κέλμουρ{mark} "
+            "Ο δήμος της φανταστικής πόλης λέει ότι τα έργα τελειώνουν τον Μάρτιο.")
+    story = Story(articles=[_article("el", 1, "Η γέφυρα της Κέλμουρ", text)], headline="Η γέφυρα της Κέλμουρ")
+    assert extractive_summarizer().brief(story).dek == f"Πότε θα ανοίξει ξανά η γέφυρα της Κέλμουρ{mark}"
+
+
+def test_a_line_cut_at_a_semicolon_is_not_taken_for_a_finished_sentence():
+    # Outside Greek a semicolon continues the sentence: a paragraph ending with one is a fragment.
+    text = ("Six roads in the fictional county of Brandau will stay closed;\n\n"
+            "The council closed the roads on Monday after the river Lauter burst its banks.")
+    story = Story(articles=[_article("en", 1, "Brandau roads closed", text)], headline="Brandau roads closed")
+    assert extractive_summarizer().brief(story).dek.startswith("The council closed the roads on Monday")
+
+
 # -- end to end -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

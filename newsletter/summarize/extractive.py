@@ -44,7 +44,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from newsletter.language import detect_language
 from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
 from newsletter.summarize.boilerplate import is_boilerplate
-from newsletter.summarize.sentences import UNSPACED, iter_sentences, trim, word_count
+from newsletter.summarize.sentences import UNSPACED, ends_finished, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, readable, stem, stop_words
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
@@ -82,8 +82,6 @@ WIDE_STORY_SOURCES = 3
 NARROW_BIG_PICTURE_BULLETS = 2
 OTHER_SECTION_BULLETS = 2
 
-# How a sentence may end to be taken first: a sentence mark of any script, or a closing quote or bracket.
-SENTENCE_ENDS = ".!?\"'”’)" + "۔؟।॥։።፧။།༎។;" + "。！？｡」』）》】〕〉»"
 _NUMBER = re.compile(r"\d")
 _QUOTE = re.compile(r"[\"“”«»„「」『』]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)?")
@@ -177,7 +175,7 @@ class ExtractiveSummarizer:
 def _usable(sentence: str) -> bool:
     """A sentence the writer takes first: of a readable length, ending with a mark."""
     n = word_count(sentence)
-    return MIN_WORDS <= n <= MAX_WORDS and sentence[-1] in SENTENCE_ENDS and not is_boilerplate(sentence)
+    return MIN_WORDS <= n <= MAX_WORDS and ends_finished(sentence) and not is_boilerplate(sentence)
 
 
 def _a_sentence(sentence: str) -> bool:

@@ -8,8 +8,8 @@ next word starts a new sentence. The rules below keep "Dr. Amara Quist",
 
 Other scripts end sentences with their own marks, followed by a space like
 the Latin ones: Urdu ۔ and Arabic ؟, Devanagari and Bengali । ॥, Armenian ։,
-Ethiopic ። ፧, Myanmar ။, Tibetan ། ༎, Khmer ។, the Greek question mark ;
-(also typed as a plain semicolon after a Greek letter). In the scripts without
+Ethiopic ። ፧, Myanmar ။, Tibetan ། ༎, Khmer ។, the Greek question mark (U+037E,
+drawn like a semicolon, and also typed as a plain semicolon after a Greek letter). In the scripts without
 capitals (Arabic, the Indic ones, ...) any letter may start the next sentence. Chinese and Japanese end
 at 。！？ with no space after, closing brackets 」』） kept with the sentence; a
 quote followed by its attribution (「…。」と述べた。) splits after the quote, as a
@@ -48,6 +48,11 @@ _CJK_TERMINALS = "。！？｡"
 _CJK_CLOSERS = "」』）〕】》〉”’\"'"
 _SPACED = _TERMINALS + _SCRIPT_TERMINALS
 _GREEK_QUESTION = ";"  # the Greek question mark as most keyboards type it: an end only after a Greek letter
+_GREEK_LETTERS = "\u0370-\u03ff\u1f00-\u1fff"
+_GREEK_LETTER = re.compile(f"[{_GREEK_LETTERS}]")
+# What a finished sentence ends with: a mark of any script, or a quote or bracket closing on one. Not
+# the ellipsis nor "]": a feed marks a cut with them ("…", "[…]").
+_FINISHED = frozenset(_SPACED + _CJK_TERMINALS + _CLOSERS + _CJK_CLOSERS) - set("…]")
 
 # A candidate end: a whole run of terminal punctuation, any closing quotes/brackets, then whitespace
 # (a CJK end needs none). The lookbehinds and possessive runs make each run one attempt: a hostile
@@ -56,7 +61,7 @@ _GREEK_QUESTION = ";"  # the Greek question mark as most keyboards type it: an e
 _END = re.compile(
     rf"[{_SPACED}](?<![{_SPACED}].)[{_SPACED}]*+[{re.escape(_CLOSERS)}]*+(?=\s)"
     rf"|[{_CJK_TERMINALS}](?<![{_CJK_TERMINALS}].)[{_CJK_TERMINALS}]*+[{re.escape(_CJK_CLOSERS)}]*+"
-    rf"|{_GREEK_QUESTION}(?<=[\u0370-\u03ff\u1f00-\u1fff]{_GREEK_QUESTION})(?=\s)"
+    rf"|{_GREEK_QUESTION}(?<=[{_GREEK_LETTERS}]{_GREEK_QUESTION})(?=\s)"
 )
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)")
 _NEXT_START = re.compile(r"\s*(\S)([\s\S]?)")  # the next sentence's first two characters
@@ -129,6 +134,15 @@ def _is_boundary(para: str, punct_at: int, end: int) -> bool:
         return False
     # A single capital initial ("J. Smith") or an acronym with dots ("U.N.") is not an end.
     return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw))
+
+
+def ends_finished(sentence: str) -> bool:
+    """Whether ``sentence`` ends as a finished sentence does: with a sentence mark of its script (a plain
+    semicolon only after a Greek letter), or a quote or bracket closing on one; not with a cut (…)."""
+    s = sentence.rstrip()
+    if s.endswith(_GREEK_QUESTION):
+        return len(s) > 1 and _GREEK_LETTER.match(s[-2]) is not None
+    return bool(s) and s[-1] in _FINISHED
 
 
 def trim(sentence: str, max_chars: int = 200) -> str:
