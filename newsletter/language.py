@@ -1,6 +1,8 @@
 """Which language an article is written in: what its feed declares, checked against its text.
 
     language_tag("pt-BR")                    # "pt": the BCP-47 primary subtag, or None
+    babel_code("pt-BR")                      # "pt_BR": the same tag as Babel parses it (script kept)
+    cldr("pa-Arab")                          # Babel's Locale for the tag, or None when CLDR does not know it
     article_language("de", title, text)      # "de", unless the text is plainly another language
     detect_language(title + " " + text)      # "ur", or None when the text does not say reliably
 
@@ -19,12 +21,14 @@ and the store keeps the answer.
 
 from __future__ import annotations
 
+import functools
 import re
 
 DETECT_CHARS = 600  # the title and the first sentences name the language; more only costs time (CLD2 is linear)
 # A tag's primary subtag: 2-3 letters (ISO 639); "x-private", "i-klingon" and garbage are no language.
 _PRIMARY = re.compile(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*")
-_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+# "un", "xx" (with a script: "xx-Runr") and "xxx" are CLD2's "some language I do not know".
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis", "un", "xx", "xxx"})
 # The detector's old or macro codes, as the tags feeds use: Hebrew, Indonesian, Yiddish, Javanese,
 # Norwegian Bokmål/Nynorsk (one stemmer, one stop-word list), Filipino.
 _SAME_AS = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "nb": "no", "nn": "no", "fil": "tl"}
@@ -48,6 +52,24 @@ def language_tag(tag: str | None) -> str | None:
         return None
     code = found.pop()
     return None if code in _NOT_A_LANGUAGE else code
+
+
+def babel_code(tag: str) -> str:
+    """``tag`` as Babel parses it: "_" between subtags ("pt-BR" -> "pt_BR", "pa-Arab" -> "pa_Arab")."""
+    return "_".join(p for p in re.split(r"[-_]", tag.strip()) if p)
+
+
+@functools.cache
+def cldr(tag: str | None):
+    """Babel's ``Locale`` for ``tag`` (script and region kept), or None when CLDR does not know it."""
+    if not tag:
+        return None
+    from babel import Locale, UnknownLocaleError  # lazily: ``fetch`` decides languages without Babel
+
+    try:
+        return Locale.parse(babel_code(tag))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
 
 
 def detect_language(text: str) -> str | None:
@@ -77,8 +99,8 @@ def _detect(text: str) -> tuple[str, set[str]] | None:
         reliable, _, details = pycld2.detect(sample)
     except pycld2.error:  # text CLD2 cannot read (control bytes it rejects): no verdict, not a failure
         return None
-    codes = [_SAME_AS.get(code, code).split("-")[0].lower() for _, code, percent, _ in details if percent > 0]
-    codes = [c for c in codes if c not in ("un", "xxx")]
+    codes = [language_tag(code) for _, code, percent, _ in details if percent > 0]
+    codes = [c for c in codes if c is not None]
     if not reliable or not codes:
         return None
     return codes[0], set(codes)

@@ -85,6 +85,14 @@ def test_the_declared_language_stands_unless_the_text_plainly_is_another():
     assert article_language(None, "Ok", "") is None  # nor can it: no language, English rules
 
 
+def test_text_in_a_script_the_detector_names_no_language_for_gets_none():
+    # CLD2 says "xx-Runr" (its "a language I do not know, in runes"): no lang="xx" in any page.
+    runes = "ᚠᚢᚦᚨᚱᚲ ᚷᚹᚺᚾᛁᛃ ᛇᛈᛉᛊᛏᛒ ᛖᛗᛚᛜᛞᛟ " * 3
+    assert article_language(None, runes, runes) is None
+    assert article_language("de", runes, runes) == "de"
+    assert language_tag("xx-Arab") is None
+
+
 @pytest.mark.parametrize("lang", sorted(FEEDS))
 def test_parsing_keeps_each_feeds_language_however_it_is_declared(lang):
     feed = FEEDS[lang]
