@@ -32,7 +32,8 @@ from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
 from newsletter.errors import ConfigError
-from newsletter.locales import available as languages, resolve as resolve_language
+from newsletter.locales import LocaleError, available as languages, checked as checked_locale
+from newsletter.locales import resolve as resolve_language
 from newsletter.models import FeedSource, is_remote
 
 DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
@@ -87,6 +88,10 @@ def _language(value: str) -> str:
         raise invalid("is not a language the newsletter has words for",
                       f"use one of {', '.join(languages())}, or add its file to newsletter/locales "
                       "(copy en.toml, see its first lines).")
+    try:
+        checked_locale(found)  # a broken file stops here, not at render or send
+    except LocaleError as e:
+        raise invalid(f"has a locale file that cannot be used: {e.problem}", f"{e.fix}.") from None
     return found
 
 

@@ -66,7 +66,7 @@ class Text(str):
     @classmethod
     def of(cls, text: str, language: str | None, loc: Locale) -> Text:
         out = cls(text)
-        out.lang, out.dir = loc.marks(language)
+        out.lang, out.dir = loc.marks(language, text)
         return out
 
 

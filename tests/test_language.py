@@ -293,3 +293,91 @@ def test_the_archive_shows_each_issue_in_the_language_it_was_written_in(tmp_path
         assert "Ce lien n’est pas valide" in refused.text
     finally:
         store.close()
+
+
+# -- languages the locale files do not cover: the gate still reads them, and never fails on them ---------------
+
+def _ground_one(article: Article, language: str, bullet: str) -> bool:
+    story = Story([article], article.title)
+    briefing = Briefing(story, article.title, article.title, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
+    return bool(ground(briefing, Evidence.of(story, language)).bullets[BIG_PICTURE.key])
+
+
+TURKISH = Article(id="tr1", feed_url="https://kiyi.example/feed", outlet="Kıyı Postası (fictional)",
+                  title="LİMAN KÖPRÜSÜ 27 MAYIS 2026'DA AÇILIYOR", link="https://kiyi.example/kopru",
+                  published=DEMO_MORNING, language="tr",
+                  text="Belediye, köprünün 27 MAYIS 2026 tarihinde açılacağını CUMA günü duyurdu.")
+
+
+@pytest.mark.parametrize("bullet, kept", [
+    ("Köprü 27 Mayıs 2026'da açılıyor.", True),
+    ("Köprü 28 Mayıs 2026'da açılıyor.", False),
+])
+def test_a_turkish_source_in_capitals_is_read_not_a_crash(bullet, kept):
+    # "MAYIS" folds to "mayis", and so must the month table's "mayıs": else Evidence.of raised KeyError.
+    assert _ground_one(TURKISH, "tr", bullet) is kept
+
+
+def _chinese(text: str) -> Article:
+    return Article(id="zh1", feed_url="https://hu.example/feed", outlet="Hu Bay Daily (fictional)", title="港口报告",
+                   link="https://hu.example/1", published=DEMO_MORNING, language="zh", text=text)
+
+
+@pytest.mark.parametrize("source, bullet, kept", [
+    ("港口吞吐量增长1,5%。", "港口吞吐量增长15%。", False),  # "1,5" is no fifteen where "." is the decimal mark
+    ("港口吞吐量增长1,5%。", "港口吞吐量增长1,5%。", True),  # the source's own digits, as written
+    ("港口吞吐量增长1.5%。", "港口吞吐量增长1,5%。", False),
+    ("港口新增1,500个岗位。", "港口新增1500个岗位。", True),  # a comma before three digits groups them
+])
+def test_a_comma_groups_thousands_only_before_three_digits_where_the_decimal_mark_is_a_point(source, bullet, kept):
+    assert _ground_one(_chinese(source), "zh", bullet) is kept
+
+
+def test_hindi_groups_hundreds_of_thousands_the_indian_way():
+    from newsletter.summarize.languages import reading
+
+    values = [value for *_, value, _, _, _ in
+              [(w, d, v, p, c, u) for w, d, v, p, c, u in reading("hi").numbers("1,00,000 लोग और 1,500,000 रुपये")]]
+    assert values == [100000, 1500000]
+
+
+def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path, monkeypatch):
+    folder = tmp_path / "locales"
+    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (folder / "pt-BR.toml").write_text((folder / "en.toml").read_text(encoding="utf-8").replace(
+        'name = "English"', 'name = "Brazilian Portuguese"'), encoding="utf-8")
+    monkeypatch.setattr(locales, "FOLDER", folder)
+    locales.locale.cache_clear()
+    try:
+        loc = locale("pt-BR")
+        assert loc.code == "pt-BR" and "novembro" in loc.date(date(2026, 11, 25), "long")
+        assert loc.count("sources", 1) == "1 source"  # the file's words, CLDR's plural rule for Portuguese
+    finally:
+        locales.locale.cache_clear()
+
+
+@pytest.mark.parametrize("name, edit, named", [
+    ("it.toml", lambda t: t.replace('unsubscribe = "Unsubscribe"\n', ""), "words.unsubscribe"),
+    ("it.toml", lambda t: re.sub(r'(?m)^long = .*$', 'long = "EEEE d MMMMMMMMMMMM y"', t), "dates.long"),
+    ("it.toml", lambda t: t.replace("{title}", "{titolo}", 1), "words."),
+    ("qq.toml", lambda t: t, "qq"),  # a code CLDR does not know
+])
+def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, monkeypatch, name, edit, named):
+    folder = tmp_path / "locales"
+    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (folder / name).write_text(edit((folder / "en.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    monkeypatch.setattr(locales, "FOLDER", folder)
+    locales.locale.cache_clear()
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    from conftest import config_data
+
+    path = write_config(tmp_path, config_data(newsletter={"language": name.removesuffix(".toml")}))
+    try:
+        result = run_cli("check", "--config", str(path), cwd=tmp_path)
+    finally:
+        locales.locale.cache_clear()
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert str(path) in lines[0] and "[newsletter] language" in lines[0] and "Fix:" in lines[0]
+    assert str(folder / name) in lines[0] and named in lines[0], lines[0]

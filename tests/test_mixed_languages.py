@@ -158,3 +158,17 @@ def test_a_right_to_left_newsletter_marks_left_to_right_sources_the_other_way(tm
     assert '<html lang="he" dir="rtl"' in page
     assert set(_marks(page, lambda t: t.startswith("Repairs will cost"))) == {("en", "ltr")}
     assert set(_marks(page, lambda t: t in _urdu_sentences())) == {("ur", None)}  # right to left like the page
+
+
+def test_kurdish_in_arabic_letters_reads_right_to_left_though_its_code_does_not_say_so():
+    # CLD2 calls Sorani "ku", which CLDR writes left to right; the letters say right to left.
+    issue = mixed_issue()
+    story = issue.sections[0].briefings[0].story
+    sorani = "ئەنجومەنی شاری ڕۆشن نەگەر پردەکە دادەخات"  # written for this test: "Roshan Nagar council shuts the bridge"
+    story.articles[1].language, story.articles[1].title = "ku", sorani
+    page = render_issue(issue, template_env()).html
+    assert set(_marks(page, lambda t: t == sorani)) == {("ku", "rtl")}
+    # Kurdish in Latin letters is left to right: the language is said, the direction is the page's.
+    story.articles[1].title = "Meclîsa bajêr pira kevin digire"
+    page = render_issue(issue, template_env()).html
+    assert set(_marks(page, lambda t: t == "Meclîsa bajêr pira kevin digire")) == {("ku", None)}

@@ -6,25 +6,29 @@
     loc.count("sources", 3)                    # '3 Quellen' (CLDR plural rules, through Babel)
     loc.date(day, "long")                      # 'Freitag, 27. November 2026' (CLDR names, through Babel)
     loc.title(BIG_PICTURE)                     # 'Das große Bild'
-    loc.marks("ur")                            # ('ur', 'rtl'): how text in Urdu is marked in its pages
+    loc.marks("ur", text)                      # ('ur', 'rtl'): how this Urdu text is marked in its pages
     direction("ur")                            # 'rtl' (CLDR's character order, through Babel)
     available()                                # ['de', 'en', 'es', 'fr']
 
-A language is a file: ``CODE.toml`` in this folder, named by a code Babel knows; dropping one
-in makes ``[newsletter] language = "CODE"`` valid (en.toml says what goes in it). A regional
-code the folder has no file for ("de-AT") uses its language's file. Babel (CLDR's month and day
-names, plural rules and number symbols) is imported on first use, not with this module, so
-``check`` and ``fetch`` never load it.
+A language is a file: ``CODE.toml`` in this folder; dropping one in makes ``[newsletter]
+language = "CODE"`` valid (en.toml says what goes in it) once it is complete and CLDR knows its
+code: the config's check loads it (``validated``), so a broken file stops ``check`` rather than a
+send. A regional code the folder has no file for ("de-AT") uses its language's file. Babel (CLDR's
+month and day names, plural rules and number symbols) is imported on first use, not with this module.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import string
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from newsletter.language import babel_code, cldr, language_tag
 
 FOLDER = Path(__file__).resolve().parent
 DEFAULT = "en"
@@ -37,9 +41,9 @@ def available() -> list[str]:
 
 def resolve(code: str) -> str | None:
     """The file's code for ``code`` ("de_DE", "DE-de" and "de" all give "de"), or None if none fits."""
-    have = {c.casefold(): c for c in available()}
-    wanted = code.strip().replace("_", "-").casefold()
-    return have.get(wanted) or have.get(wanted.split("-")[0])
+    have = {babel_code(c).casefold(): c for c in available()}
+    wanted = babel_code(code).casefold()
+    return have.get(wanted) or have.get(language_tag(code) or "")
 
 
 @dataclass(frozen=True)
@@ -68,29 +72,27 @@ class Locale:
 
     def count(self, key: str, n: int) -> str:
         """'1 source', '3 sources': the form CLDR's plural rules pick for ``n`` (else "other")."""
-        from babel import Locale as CLDR
-
         forms = self.counts[key]
-        return forms.get(CLDR.parse(self.code).plural_form(n), forms["other"]).format(n=n)
+        return forms.get(cldr(self.code).plural_form(n), forms["other"]).format(n=n)
 
     def date(self, day: datetime.date, style: str = "long") -> str:
         from babel.dates import format_date
 
-        return format_date(day, self.dates[style], locale=self.code)
+        return format_date(day, self.dates[style], locale=cldr(self.code))
 
-    def marks(self, language: str | None) -> tuple[str | None, str | None]:
-        """The ``lang`` and ``dir`` a piece of text in ``language`` needs inside this language's pages.
+    def marks(self, language: str | None, text: str = "") -> tuple[str | None, str | None]:
+        """The ``lang`` and ``dir`` a piece of ``text`` in ``language`` needs inside this language's pages.
 
         Both None for the reader's own language or an unknown one (nothing to say); ``dir`` only when
-        the language is written the other way: ("ur", "rtl") in an English email, ("de", None), and
-        (None, None) for German in a German one.
+        the text runs the other way: ("ur", "rtl") in an English email, ("de", None), and (None, None)
+        for German in a German one. The way is the text's own (its letters' Unicode direction) where
+        it has letters, so Sorani Kurdish (detected as "ku", which CLDR writes left to right) is rtl;
+        else the language's, as CLDR says.
         """
-        from newsletter.language import language_tag
-
         code = language_tag(language)
         if code is None or code == language_tag(self.code):
             return None, None
-        way = direction(code)
+        way = text_direction(text) or direction(language)
         return code, way if way is not None and way != self.direction else None
 
     def title(self, kind) -> str:
@@ -99,18 +101,33 @@ class Locale:
 
 
 class LocaleError(ValueError):
-    pass
+    """A locale that cannot be used: ``problem`` names its file (and key), ``fix`` says what to do."""
+
+    def __init__(self, problem: str, fix: str = "compare it with en.toml, which has every key"):
+        super().__init__(f"{problem}; {fix}")
+        self.problem, self.fix = problem, fix
 
 
 @functools.cache
 def direction(code: str) -> str | None:
-    """"ltr" or "rtl": how CLDR says ``code`` is written; None for a code CLDR does not know."""
-    from babel import Locale as CLDR, UnknownLocaleError
+    """"ltr" or "rtl": how CLDR says ``code`` is written ("pa-Arab": rtl); None for a code CLDR does not know."""
+    found = cldr(code)
+    return found.text_direction if found is not None else None
 
-    try:
-        return CLDR.parse(code.replace("-", "_")).text_direction
-    except (UnknownLocaleError, ValueError):
-        return None
+
+_DIRECTION_CHARS = 200  # a headline or the start of a sentence says which way it runs
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})  # Hebrew-like and Arabic-like letters (Unicode's bidi classes)
+
+
+def text_direction(text: str) -> str | None:
+    """"rtl" when most of the text's letters run right to left, "ltr" when most run left to right, None
+    without letters. Most, not the first: an Urdu headline may open with a Latin outlet's name."""
+    left = right = 0
+    for c in text[:_DIRECTION_CHARS]:
+        kind = unicodedata.bidirectional(c)
+        left += kind == "L"
+        right += kind in _RIGHT_TO_LEFT
+    return None if left == right == 0 else "rtl" if right > left else "ltr"
 
 
 @functools.cache
@@ -118,7 +135,7 @@ def locale(code: str = DEFAULT) -> Locale:
     """The words for ``code`` (see ``resolve``); LocaleError when no file fits or the file is broken."""
     found = resolve(code)
     if found is None:
-        raise LocaleError(f"no locale file for {code!r}; available: {', '.join(available())}")
+        raise LocaleError(f"no locale file for {code!r}", f"use one of {', '.join(available())}")
     path = FOLDER / f"{found}.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -127,8 +144,51 @@ def locale(code: str = DEFAULT) -> Locale:
                       sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
                       grounding=raw.get("grounding", {}))
     except (tomllib.TOMLDecodeError, KeyError) as e:
-        raise LocaleError(f"{path} is not a complete locale file ({e.__class__.__name__}: {e}); "
-                          "compare it with en.toml") from None
+        missing = f"has no key {e}" if isinstance(e, KeyError) else f"is not valid TOML ({e})"
+        raise LocaleError(f"{path} {missing}") from None
+
+
+def checked(code: str) -> Locale:
+    """``locale(code)``, proved usable before anything is rendered with it (the config's check calls this).
+
+    CLDR must know the file's code (plural rules, month names and date formats come from it), and the
+    file must have every word, section, count and date en.toml has, with no placeholder en.toml's
+    does not fill, and date patterns Babel can format. LocaleError names the file and the key.
+    """
+    from babel.dates import format_date
+
+    loc = locale(code)
+    path = FOLDER / f"{loc.code}.toml"
+    found = cldr(loc.code)
+    if found is None:
+        raise LocaleError(f"{path} is named by a code CLDR (Babel) does not know, {loc.code!r}",
+                          "name the file by an ISO 639 language code, with a region if need be: de.toml, pt-BR.toml")
+    reference = english()
+    for table in ("words", "sections", "counts", "dates"):
+        ours, theirs = getattr(loc, table), getattr(reference, table)
+        for key in theirs:
+            if key not in ours:
+                raise LocaleError(f"{path} has no key {table}.{key}")
+            if table == "words" and not _placeholders(ours[key]) <= _placeholders(theirs[key]):
+                raise LocaleError(f"{path} key words.{key} names a placeholder the newsletter does not fill",
+                                  f"use only those en.toml's words.{key} uses")
+    for key, forms in loc.counts.items():
+        if not isinstance(forms, dict) or "other" not in forms:
+            raise LocaleError(f"{path} key counts.{key} has no 'other' form", 'give it one: other = "..."')
+    for style, pattern in loc.dates.items():
+        try:
+            format_date(datetime.date(2026, 11, 27), pattern, locale=found)
+        except (ValueError, TypeError, KeyError) as e:
+            raise LocaleError(f"{path} key dates.{style} is no date pattern Babel can use ({e})",
+                              "write a CLDR date pattern such as 'd MMMM y'") from None
+    return loc
+
+
+def _placeholders(word: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(word) if name is not None}
+    except ValueError:  # an unpaired brace: a placeholder nobody fills
+        return {"{"}
 
 
 def english() -> Locale:

@@ -1,6 +1,7 @@
 """The grounding gate: every fact a model briefing states is checked against its sources, in code.
 
-    grounded = ground(briefing)          # a new Briefing; grounded.grounding says what was done
+    grounded = ground(briefing)          # an English briefing; grounded.grounding says what was done
+    grounded = ground(briefing, Evidence.of(briefing.story, "de"))   # one written in German
     if needs_second_try(briefing, grounded): ...   # ask the model once more, naming the failures
 
 Each bullet's claims (numbers, scores, times, dates, weekdays, months, names,
@@ -17,10 +18,11 @@ leaves the section out.
 The briefing may be in another language than its sources (the reader's, see
 ``claims``): its numbers and dates are read the way its language writes them,
 and a source in the way its own language does as well as in English. A
-source's language is ``Article.language`` when ingestion set it; else it is
-taken for English when English's commonest words are common in it, and for the
-reader's language otherwise (so a German "Billion" is never read into an
-English "billion").
+source's language is ``Article.language`` (CLD2's at fetch, or the feed's
+declaration). Only an article stored before languages were recorded (migration
+8) has none: it is taken for English when English's commonest words are common
+in it, and for the reader's language otherwise (so a German "Billion" is never
+read into an English "billion").
 
 A quote must stand word for word in a source the bullet cites: a translated
 quotation cannot be checked, so a bullet that carries one is dropped, like an
@@ -35,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from newsletter.language import language_tag
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
 from newsletter.summarize.languages import reading
@@ -65,7 +68,7 @@ class Evidence:
         facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
         lead = story.articles[0]
         first = next(iter(split_sentences(lead.text)), "") or lead.title
-        known_names = _base(language) != "en" or any(_base(src) != "en" for src in own)
+        known_names = any(language_tag(code) != "en" for code in (language, *own))
         return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names)
 
     def claims(self, text: str) -> list[Claim]:
@@ -83,23 +86,19 @@ _GUESS_WORDS = 300
 
 
 def _language_of(article, text: str, reader: str) -> str:
-    """The source's language: as ingestion set it, else English or the reader's, by its commonest words."""
-    said = getattr(article, "language", None)
-    if said:
-        return said
-    if _base(reader) == "en":
+    """The source's language: as ingestion set it; for an article stored before that, English or the
+    reader's, by its commonest words."""
+    if article.language:
+        return article.language
+    if language_tag(reader) == "en":
         return "en"
     words = re.findall(r"[^\W\d_]+", text[:_GUESS_WORDS * 8].casefold())[:_GUESS_WORDS]
     share = sum(w in _ENGLISH_MARKERS for w in words) / max(1, len(words))
     return "en" if share >= _ENGLISH_MIN_SHARE else reader
 
 
-def _base(code: str) -> str:
-    return code.replace("_", "-").split("-")[0].casefold()
-
-
 def _readings(code: str) -> tuple:
-    found = reading(code) if _base(code) != "en" else None
+    found = reading(code)  # None for English: claims' own rules read every source anyway
     return (found,) if found is not None else ()
 
 

@@ -1,7 +1,7 @@
 """How a language other than English writes the facts the grounding gate checks.
 
     r = reading("de")
-    r.numbers("Der Leitzins stieg auf 3,5 Prozent.")   # [((start, end), Decimal('3.5'), True, None, None)]
+    r.numbers("Der Leitzins stieg auf 3,5 Prozent.")   # [(whole, digits, Decimal('3.5'), True, None, None)]
     r.dates("am 27. November")                         # [((11, 27), None, span)]
 
 English is ``claims``' own rules; this module gives every other language the same shapes.
@@ -10,7 +10,12 @@ and grouping symbols ("3,5" and "1.500" in German, "1 500" in French). What it d
 know (the words for percent, million and billion, currencies and units, "yesterday") is in the
 language's locale file, ``[grounding]`` (see newsletter/locales/de.toml). A language without
 that table still gets digits, dates and day names. Words are compared with case and diacritics
-folded ("Milliarden" = "milliarden", "años" = "anos").
+folded (``fold``: "Milliarden" = "milliarden", "años" = "anos", "MAYIS" = "mayıs").
+
+Digits are read only as the language groups them: where the decimal mark is "." (Chinese,
+Hebrew, Hindi), a comma groups thousands ("1,500"), or in India's way hundreds above them
+("1,00,000") where CLDR says so; "1,5" there is no number one can read, and a briefing that
+writes one must show it as its source does (its value is ``None``).
 """
 
 from __future__ import annotations
@@ -22,15 +27,24 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 Span = tuple[int, int]
-NumberFound = tuple[Span, Span, Decimal, bool, "str | None", "str | None"]  # whole, digits, value, pct, currency, unit
+# whole, digits, value (None: digits no reading of the language can read), pct, currency, unit
+NumberFound = tuple[Span, Span, "Decimal | None", bool, "str | None", "str | None"]
 
-_CURRENCY_SYMBOLS = {"$": "dollar", "us$": "dollar", "€": "euro", "£": "pound", "¥": "yen"}
+CURRENCY_SYMBOLS = {"$": "dollar", "us$": "dollar", "€": "euro", "£": "pound", "¥": "yen"}
 _SPACES = "\u00a0\u202f"  # no-break and narrow no-break: how CLDR groups thousands in French
 
+# Letters that carry no combining mark to strip: "Sørensen" is written "Sorensen" without one, and
+# Turkish "MAYIS" is "mayıs" (case-insensitive matching finds it; the folded key must too).
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
+                                "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d",
+                                "ı": "i"})
 
-def fold(word: str) -> str:
-    word = unicodedata.normalize("NFKD", word.replace("ß", "ss"))
-    return "".join(c for c in word if not unicodedata.combining(c)).replace("’", "'").casefold()
+
+def fold(text: str) -> str:
+    """Case, diacritics, typographic apostrophes and dashes folded away: how every word here is compared."""
+    text = unicodedata.normalize("NFKD", text.translate(_PLAIN_LETTERS))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").casefold()
 
 
 def _alternation(words) -> str:
@@ -58,28 +72,34 @@ class Reading:
     time_rx: re.Pattern
     decimal: str
 
+    grouping: tuple[int, int]  # CLDR's: (3, 3) "1,500,000"; (3, 2) "15,00,000"
+
     def numbers(self, text: str) -> list[NumberFound]:
         out = []
         for m in self.number_rx.finditer(text):
             value = self._value(m.group("num"))
-            if value is None:
-                continue
-            cur = _CURRENCY_SYMBOLS.get((m.group("cur") or m.group("cur2") or "").lower())
+            cur = CURRENCY_SYMBOLS.get((m.group("cur") or m.group("cur2") or "").lower())
             exponent = self.magnitudes.get(" ".join(fold(m.group("mag") or "").rstrip(".").split()), 0)
             word = fold(m.group("unit") or "")
             cur = cur or self.currencies.get(word)
             unit = self.units.get(word) if not m.group("pct") else None
             # What the report shows: up to the unit or currency when there is one, not the next word.
             end = m.end() if (unit or word in self.currencies) else m.start("unit") if m.group("unit") else m.end()
-            out.append(((m.start(), end), m.span("num"), value.scaleb(exponent).normalize(), bool(m.group("pct")),
-                        cur, unit))
+            out.append(((m.start(), end), m.span("num"), value.scaleb(exponent).normalize() if value is not None
+                        else None, bool(m.group("pct")), cur, unit))
         return out
 
     def _value(self, raw: str) -> Decimal | None:
-        digits = re.sub(rf"[\s{_SPACES}]", "", raw)
-        if self.decimal == "," and re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", digits):
-            digits = digits.replace(".", "")  # 1.500 = 1500
-        digits = digits.replace(",", ".") if self.decimal == "," else digits.replace(",", "")
+        """The digits' value as this language groups them; None for digits it would not write so."""
+        digits = re.sub(rf"[\s{_SPACES}’']", "", raw)  # the spaces and apostrophes that group thousands
+        if self.decimal == ",":
+            if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", digits):
+                digits = digits.replace(".", "")  # 1.500 = 1500
+            digits = digits.replace(",", ".")
+        elif any(re.fullmatch(rf"{_grouped_with_commas(g)}(?:\.\d+)?", digits) for g in {(3, 3), self.grouping}):
+            digits = digits.replace(",", "")
+        elif "," in digits:
+            return None  # "1,5" where "." is the decimal mark: neither 1.5 nor 15
         try:
             return Decimal(digits)
         except InvalidOperation:
@@ -91,7 +111,9 @@ class Reading:
             day = int(m.group("d"))
             if 1 <= day <= 31:
                 year = int(m.group("y")) if m.group("y") else None
-                out.append(((self.months[fold(m.group("m")).rstrip(".")], day), year, m.span()))
+                month = self.months.get(fold(m.group("m")).rstrip("."))
+                if month is not None:
+                    out.append(((month, day), year, m.span()))
         for rx in self.numeric_date_rxs:
             for m in rx.finditer(text):
                 day, month = int(m.group("d")), int(m.group("mo"))
@@ -101,16 +123,20 @@ class Reading:
 
     def months_alone(self, text: str) -> list[tuple[int, int | None, Span]]:
         """(month, year or None, the name's span): the year's digits are a number of their own."""
-        return [(self.months[fold(m.group("m"))], int(m.group("y")) if m.group("y") else None, m.span("m"))
-                for m in self.month_rx.finditer(text)]
+        # Lookups by .get: a name the pattern matched case-insensitively but that folds to no key is no claim.
+        found = [(self.months.get(fold(m.group("m"))), m) for m in self.month_rx.finditer(text)]
+        return [(month, int(m.group("y")) if m.group("y") else None, m.span("m")) for month, m in found
+                if month is not None]
 
     def weekdays_named(self, text: str) -> list[tuple[int, str]]:
-        return [(self.weekdays[fold(m.group(1))], m.group(0)) for m in self.weekday_rx.finditer(text)]
+        found = [(self.weekdays.get(fold(m.group(1))), m.group(0)) for m in self.weekday_rx.finditer(text)]
+        return [(day, shown) for day, shown in found if day is not None]
 
     def relative(self, text: str) -> list[int]:
         if self.relative_rx is None:
             return []
-        return [self.relative_days[fold(m.group(1))] for m in self.relative_rx.finditer(text)]
+        found = [self.relative_days.get(fold(m.group(1))) for m in self.relative_rx.finditer(text)]
+        return [offset for offset in found if offset is not None]
 
     def times(self, text: str) -> list[tuple[str, Span]]:
         out = []
@@ -125,19 +151,16 @@ class Reading:
 def reading(code: str) -> Reading | None:
     """How ``code`` writes numbers, dates and days; None for English (``claims``' own rules) or a code
     Babel does not know."""
-    from babel import Locale as CLDR, UnknownLocaleError
     from babel.dates import get_day_names, get_month_names
     from babel.numbers import get_decimal_symbol, get_group_symbol
 
+    from newsletter.language import cldr, language_tag
     from newsletter.locales import locale, resolve
 
-    if code.split("-")[0].casefold() == "en":
+    cldr_locale = cldr(code)
+    if language_tag(code) == "en" or cldr_locale is None:
         return None
-    try:
-        CLDR.parse(code.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        return None
-    code = code.replace("-", "_")
+    code = str(cldr_locale)
     found = resolve(code)
     words = locale(found).grounding if found else {}
 
@@ -149,7 +172,9 @@ def reading(code: str) -> Reading | None:
     weekdays = {fold(name): n for n, name in day_names}
     decimal, group = get_decimal_symbol(code), get_group_symbol(code)
     groups = re.escape(group) + _SPACES + (" " if group.isspace() else "")
-    point = "," if decimal == "." else "."  # the other mark: a decimal point written the English way stays one
+    # A decimal point written the English way stays one where the language's mark is the comma; where
+    # it is the point already, a comma is only ever grouping.
+    point = "."
 
     magnitudes = {fold(k): v for k, v in words.get("magnitudes", {}).items()}
     percent = words.get("percent", [])
@@ -157,7 +182,13 @@ def reading(code: str) -> Reading | None:
     units = {fold(k): v for k, v in words.get("units", {}).items()}
     relative = {fold(k): v for k, v in words.get("relative_days", {}).items()}
 
-    num = rf"\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d+)?|\d+{re.escape(decimal)}\d+|\d+(?:{re.escape(point)}\d+)?"
+    grouping = cldr_locale.decimal_formats[None].grouping
+    # The whole run of digits and marks is one number: "1,5" is never read as "1" and "5". The last
+    # alternative takes a run the language would not write, whose value is then None.
+    num = (rf"(?:\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{re.escape(decimal)}\d+)?|\d+{re.escape(decimal)}\d+"
+           rf"|\d+(?:{re.escape(point)}\d+)?)(?![.,]?\d)|\d+(?:[.,]\d+)+")
+    if decimal == "." and grouping[1] != grouping[0]:  # "1,00,000": CLDR's secondary grouping
+        num = rf"{_grouped_with_commas(grouping)}(?:\.\d+)?(?![.,]?\d)|{num}"
     mag = rf"(?:\s?(?P<mag>{_alternation(magnitudes)})\b\.?)?" if magnitudes else r"(?P<mag>(?!))?"
     pct = rf"(?P<pct>\s?%|\s(?:{_alternation(percent)})\b)?" if percent else r"(?P<pct>\s?%)?"
     number_rx = re.compile(
@@ -175,4 +206,10 @@ def reading(code: str) -> Reading | None:
     time_rx = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<min>\d{2}))?\s?uhr\b|\b(?P<h2>\d{1,2})h(?P<min2>\d{2})\b",
                          re.IGNORECASE)
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
-                   numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal)
+                   numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]))
+
+
+def _grouped_with_commas(grouping: tuple[int, int]) -> str:
+    """Digits grouped with commas as CLDR's (primary, secondary) grouping says: "1,500,000" or "15,00,000"."""
+    primary, secondary = grouping
+    return rf"\d{{1,{secondary}}}(?:,\d{{{secondary}}})*,\d{{{primary}}}"
