@@ -2,7 +2,8 @@
 
     summarizer = make_summarizer(cfg)      # the model when one is configured, else extractive
     briefing = summarizer.brief(story)     # headline, dek, three cited sections
-    line = summarizer.blurb(story)         # one sentence for "Recent news"
+    lines, grounding = summarizer.blurbs(stories)   # a model's "Recent news" lines, one call (LLMSummarizer)
+    line, language = extractive_summarizer().sourced_blurb(story)   # else the source's own first sentence
 
 Two implementations share the protocol: ``ExtractiveSummarizer`` (embedded,
 real source sentences only) and ``LLMSummarizer`` (any OpenAI-compatible
@@ -29,8 +30,6 @@ class Summarizer(Protocol):
     costly: bool  # each call is a paid, fallible request (a model): the pipeline guards and caches those
 
     def brief(self, story: Story) -> Briefing: ...
-
-    def blurb(self, story: Story) -> str: ...
 
 
 class BudgetSpent(Exception):

@@ -45,7 +45,6 @@ from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
 from newsletter.summarize import BudgetSpent
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
-from newsletter.summarize.extractive import extractive_summarizer
 from newsletter.summarize.grounding import Evidence, failed_claims, ground, needs_second_try
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
@@ -104,9 +103,6 @@ Answer with a single JSON object and nothing else, in exactly this shape:
 {{"headline": "...", "dek": "...",
  {shape},
  "{extra}": null or {{"title": "...", "bullets": [{{"text": "...", "cites": [1]}}]}}}}"""
-
-
-SYSTEM_PROMPT = system_prompt()  # English's
 
 
 def _answer_schema() -> dict:
@@ -253,9 +249,6 @@ class LLMSummarizer:
     def _gate(self, answer: str, story: Story, evidence: Evidence) -> tuple[Briefing, Briefing]:
         drafted = parse_briefing(answer, story, summarizer=self.name, language=self.language)
         return ground(drafted, evidence), drafted
-
-    def blurb(self, story: Story) -> str:
-        return extractive_summarizer().blurb(story)
 
     def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
         """Every sidebar story's blurb from one call, each grounded in its own story; None where the model's
