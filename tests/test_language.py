@@ -295,6 +295,33 @@ def test_the_archive_shows_each_issue_in_the_language_it_was_written_in(tmp_path
         store.close()
 
 
+def test_the_index_marks_each_lead_against_its_own_language_and_the_feed_says_its_language(tmp_path):
+    from web_demo import record_demo_issues, web_config
+
+    from newsletter.render import issue_document
+    from newsletter.web.archive import write_archive
+
+    cfg = web_config(tmp_path, archive="site")
+    cfg.newsletter.language = "fr"
+    doc = issue_document(build_demo_email(tmp_path / "de", "de").issue)
+    # A headline the model wrote in the issue's language (German): nothing to mark on the German page,
+    # but on today's French index it is German.
+    doc["stories"][0] = {k: v for k, v in doc["stories"][0].items() if k != "headline_language"}
+    doc["stories"][0]["headline"] = "Stadtrat billigt die Ufermauer"
+    store = Store.open(cfg.store_url)
+    try:
+        record_demo_issues(cfg, store, document=doc)
+        write_archive(cfg, store, tmp_path / "site")
+    finally:
+        store.close()
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<span class="lead"([^>]*)>Stadtrat', index) and all(
+        attrs == ' lang="de"' for attrs in re.findall(r'<span class="lead"([^>]*)>Stadtrat', index))
+    feed = (tmp_path / "site" / "feed.xml").read_text(encoding="utf-8")
+    assert '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">' in feed
+    assert feed.count('<entry xml:lang="de">') == feed.count("<entry")
+
+
 # -- languages the locale files do not cover: the gate still reads them, and never fails on them ---------------
 
 def _ground_one(article: Article, language: str, bullet: str) -> bool:

@@ -133,6 +133,12 @@ class WebIssue:
             return self.stories[0].headline
         return self.sidebar[0].headline if self.sidebar else self.t.lead_none
 
+    def lead_on(self, page: Locale) -> Text:
+        """The lead marked for a page in ``page``'s language (the index, in today's language), not the issue's:
+        a headline in the issue's own language is no longer the page's."""
+        lead = self.lead
+        return Text.of(str(lead), getattr(lead, "lang", None) or self.lang, page)
+
     @property
     def atom_id(self) -> str:
         return uuid.uuid5(ID_NAMESPACE, self.key).urn
@@ -218,7 +224,7 @@ def render_site(cfg: Config, issues: list[WebIssue], env: jinja2.Environment) ->
     in_feed = issues[:cfg.web.feed_issues]
     content = {i.key: env.get_template("web/entry.html").render(v=i, t=i.t) for i in in_feed}
     files[FEED_FILE] = env.get_template("web/feed.xml").render(
-        site=site, issues=in_feed, content=content, rfc3339=_rfc3339,
+        site=site, issues=in_feed, content=content, rfc3339=_rfc3339, lang=here.code,
         feed_id=uuid.uuid5(ID_NAMESPACE, cfg.newsletter.title).urn)
     if cfg.web.json_feed:
         feed = {"version": JSON_FEED_VERSION, "title": cfg.newsletter.title, "items": [
