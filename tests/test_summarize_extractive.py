@@ -167,10 +167,23 @@ def test_make_summarizer_picks_extractive_without_an_endpoint(monkeypatch):
 
 
 @pytest.mark.parametrize("text", ["Read more here. Subscribe to our newsletter for updates!", "Ok. Yes. No."])
-def test_boilerplate_and_fragments_never_become_bullets(text):
+def test_boilerplate_and_fragments_never_become_bullets_the_title_does(text):
     junk = article(12, "Junk Wire", "Something happened", text)
     b = extractive_summarizer().brief(Story(articles=[junk], headline=junk.title))
-    assert b.dek == "" and all(not bs for _, bs in b.sections())
+    assert b.dek == ""
+    assert [[(x.text, x.cites) for x in bs] for _, bs in b.sections()] == [[("Something happened", [1])], [], []]
+
+
+def test_a_source_whose_only_text_is_one_run_on_sentence_gets_its_title_as_its_bullet():
+    # Over RUN_ON_WORDS words without a sentence mark: a run-on or a page dump, not a line to quote.
+    streets = ", ".join(f"Harbour Lane section {n} between the old mill and the ferry pier" for n in range(1, 28))
+    text = f"The Kellmoor council (fictional) named the streets it will resurface next year: {streets}."
+    assert len(text.split()) > 300
+    long_one = article(13, "Kellmoor Notices", "Kellmoor to resurface 27 streets", text)
+    b = extractive_summarizer().brief(Story(articles=[long_one], headline=long_one.title))
+    assert b.dek == ""
+    assert [[(x.text, x.cites) for x in bs] for _, bs in b.sections()] == [
+        [("Kellmoor to resurface 27 streets", [1])], [], []]
 
 
 PLAIN = "The council met again on Monday to discuss the new harbour plan. "
@@ -208,7 +221,7 @@ def test_text_past_the_read_cap_is_never_read():
     late = article(14, "Long Wire", "Run-on report", filler + ". The real news came at the very end of the page.")
     s = extractive_summarizer()
     b = s.brief(Story(articles=[late], headline=late.title))
-    assert b.dek == "" and all(not bs for _, bs in b.sections())
+    assert b.dek == "" and [[x.text for x in bs] for _, bs in b.sections()] == [[late.title], [], []]
     assert s.blurb(Story(articles=[late], headline=late.title)) == late.title
 
 

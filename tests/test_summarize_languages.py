@@ -202,6 +202,29 @@ def test_a_line_cut_at_a_semicolon_is_not_taken_for_a_finished_sentence():
     assert extractive_summarizer().brief(story).dek.startswith("The council closed the roads on Monday")
 
 
+# A fictional town's news in Thai: one paragraph of about 600 characters, with no sentence mark.
+THAI_PARAGRAPH = " ".join([
+    "สภาเมืองเคลมัวร์ซึ่งเป็นเมืองสมมุติทางภาคเหนือมีมติเมื่อวันจันทร์ให้ปิดสะพานไม้เก่าข้ามแม่น้ำลอเตอร์เป็นเวลาสามเดือน",
+    "เนื่องจากวิศวกรพบรอยร้าวที่เสาตอม่อสองต้นระหว่างการตรวจสอบประจำปีเมื่อเดือนตุลาคม",
+    "ผู้ขับขี่รถยนต์จะต้องใช้เส้นทางเลี่ยงที่ยาวกว่าเดิมประมาณสิบห้ากิโลเมตร",
+    "ขณะที่บริษัทเดินรถประจำทางระบุว่าจะจัดเรือข้ามฟากฟรีให้ประชาชนตลอดช่วงการซ่อมแซม",
+    "ร้านค้าริมฝั่งแม่น้ำด้านใต้กังวลว่ายอดขายจะลดลงอย่างมาก",
+    "นายกเทศมนตรีกล่าวว่าเมืองจะใช้งบประมาณราวสิบสี่ล้านบาทในการซ่อมสะพาน",
+    "และคาดว่าสะพานจะเปิดให้ใช้งานได้อีกครั้งก่อนเทศกาลสงกรานต์ปีหน้า",
+    "ชาวบ้านหลายคนเรียกร้องให้สภาเปิดเผยรายงานการตรวจสอบฉบับเต็มต่อสาธารณะ",
+])
+
+
+def test_a_long_thai_paragraph_gives_a_dek_and_a_bullet_of_its_own_words():
+    story = Story(articles=[_article("th", 1, "เคลมัวร์ปิดสะพานไม้เก่าสามเดือน", THAI_PARAGRAPH)],
+                  headline="เคลมัวร์ปิดสะพานไม้เก่าสามเดือน")
+    b = extractive_summarizer().brief(story)
+    assert THAI_PARAGRAPH.startswith(b.dek.removesuffix("…")) and len(b.dek) > 100
+    bullets = [x for _, bs in b.sections() for x in bs]
+    assert [x.cites for x in bullets] == [[1]] and bullets[0].language == "th"
+    assert THAI_PARAGRAPH.startswith(bullets[0].text.removesuffix("…"))
+
+
 # -- end to end -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,14 @@ outlet says.
 
 What counts as a sentence: a span of a source's text up to a sentence mark or
 a paragraph end, of ``FRAGMENT_WORDS``-``RUN_ON_WORDS`` words, that is not boilerplate
-(``boilerplate.toml``). The writer prefers those of ``MIN_WORDS``-``MAX_WORDS``
+(``boilerplate.toml``). Thai and Lao mark no sentence end, so a paragraph of
+theirs is one span however long: it is judged as it would be shown, cut to
+``FALLBACK_CHARS``. The writer prefers sentences of ``MIN_WORDS``-``MAX_WORDS``
 words that end with a mark; a story whose sources hold none of those is written
 from whatever sentences they hold, so any story with a sentence gets a bullet.
-A story whose sources carry no text at all (headline-only items) has its
-sources' titles as its only lines: they become its big picture.
+A story whose sources hold no sentence at all (headline-only items, a text that
+is only "Read more" or one endless run-on) has its sources' titles as its only
+lines: they become its big picture.
 """
 
 from __future__ import annotations
@@ -51,10 +54,11 @@ MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
 REPEATS_DEK = 0.28  # looser: a bullet this close to the dek would read as a repeat of it
 MIN_WORDS, MAX_WORDS = 6, 70
-# Fewer words is a fragment ("Ok.", "Photos: Reuters"); more is a run-on or a page dump: neither is a
-# sentence. The upper bound still admits a long paragraph of Thai, which marks no sentence ends.
+# Fewer words is a fragment ("Ok.", "Photos: Reuters"); more is a run-on or a page dump: neither is a sentence.
 FRAGMENT_WORDS, RUN_ON_WORDS = 3, 250
 FALLBACK_CHARS = 400  # a sentence taken only because nothing better exists is cut to this (a Thai paragraph)
+# Scripts that mark no sentence end: a long paragraph of theirs is no run-on, only longer than a line.
+_NO_SENTENCE_MARKS = regex.compile(r"[\p{Thai}\p{Lao}]")
 DEK_CHARS, BLURB_CHARS = 220, 180
 MAX_SENTENCES_PER_SOURCE = 40  # news puts the facts first; splitting stops here, however long the text
 
@@ -128,7 +132,7 @@ class ExtractiveSummarizer:
 
     def brief(self, story: Story) -> Briefing:
         sentences = _sentences(story, _usable) or _sentences(story, _a_sentence)
-        if not sentences and not any(a.text.strip() for a in story.articles):
+        if not sentences:
             return self._from_titles(story)
         dek_index = _dek_index(sentences)
         dek = trim(sentences[dek_index].text, DEK_CHARS) if dek_index is not None else ""
@@ -144,7 +148,7 @@ class ExtractiveSummarizer:
         )
 
     def _from_titles(self, story: Story) -> Briefing:
-        """Headline-only items: each distinct title, cited to the sources that carry it."""
+        """Sources without a sentence (headline-only items): each distinct title, cited to the sources that carry it."""
         cites: dict[str, list[int]] = {}
         for i, article in enumerate(story.articles, start=1):
             line = " ".join(article.title.split())
@@ -180,6 +184,8 @@ def _usable(sentence: str) -> bool:
 
 def _a_sentence(sentence: str) -> bool:
     """Any sentence at all (see the module's docstring): what a story with nothing better is written from."""
+    if _NO_SENTENCE_MARKS.search(sentence, 0, FALLBACK_CHARS):
+        sentence = trim(sentence, FALLBACK_CHARS)  # a Thai paragraph: judged as it is shown
     return FRAGMENT_WORDS <= word_count(sentence) <= RUN_ON_WORDS and not is_boilerplate(sentence)
 
 
