@@ -109,6 +109,27 @@ def test_fetch_imports_neither_grouping_nor_the_model(demo_root):
     _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch")
 
 
+def test_a_fetch_with_nothing_new_to_embed_imports_no_model_client(tmp_path):
+    # Semantic grouping configured: the poll builds an embedder every time, but asks for a client only to embed.
+    from openai_server import OpenAIServer
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    cfg = tmp_path / "config" / "embeddings.toml"
+    with OpenAIServer() as model:
+        cfg.write_text((tmp_path / "config" / "newsletter.toml").read_text(encoding="utf-8").replace(
+            '# embeddings_model = "text-embedding-3-small"',
+            f'embeddings_model = "test-embed"\nembeddings_base_url = "{model.base_url}"'), encoding="utf-8")
+        first, _, _ = _loaded(tmp_path, "fetch", "--config", "config/embeddings.toml")
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert model.embedding_requests and "0 wait for the next poll" in " ".join(first.stdout.split())
+        asked = len(model.embedding_requests)
+        again, modules, log = _loaded(tmp_path, "fetch", "--config", "config/embeddings.toml")
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "0 articles embedded, 0 wait" in " ".join(again.stdout.split())
+        assert len(model.embedding_requests) == asked
+    _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch (nothing new to embed)")
+
+
 @pytest.mark.parametrize("command", ["check", "fetch"])
 def test_check_and_fetch_import_no_renderer(demo_root, command):
     proc, modules, log = _loaded(demo_root, command, "--config", "config/newsletter.toml")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -70,21 +69,32 @@ def semantic_settings(settings: GroupingSettings, model: str | None) -> Grouping
     return settings.model_copy(update=chosen)
 
 
-@dataclass
 class OpenAIEmbedder:
-    client: openai.OpenAI
-    model: str
-    batch: int = BATCH
+    """Vectors from an OpenAI-compatible embeddings endpoint, through a ready openai client or, from
+    ``from_config``, one made on first use: the poll builds an embedder whether or not anything waits
+    to be embedded, and importing openai costs a second."""
+
+    def __init__(self, client: openai.OpenAI | None, model: str, batch: int = BATCH, *, cfg: Config | None = None):
+        if client is None and cfg is None:
+            raise TypeError("OpenAIEmbedder needs an openai client or a config to make one from")
+        self._client, self._cfg = client, cfg
+        self.model, self.batch = model, batch
 
     @classmethod
     def from_config(cls, cfg: Config) -> OpenAIEmbedder:
-        from newsletter.llm_client import openai_client
-
         if not cfg.llm.embeddings_model:
             raise ValueError("[llm] embeddings_model is not set; semantic grouping needs it")
         if cfg.llm.embeddings_base_url:  # the embeddings model served apart from the chat model
             cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"base_url": cfg.llm.embeddings_base_url})})
-        return cls(openai_client(cfg), cfg.llm.embeddings_model)
+        return cls(None, cfg.llm.embeddings_model, cfg=cfg)
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            from newsletter.llm_client import openai_client
+
+            self._client = openai_client(self._cfg)
+        return self._client
 
     def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]:
         """Vectors in input order. ``timeout``: one attempt per request, of at most that many seconds
