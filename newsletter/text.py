@@ -8,6 +8,7 @@
     stem("barriers")         # "barrier": one stemmer (Snowball English) for every stage
     stop_words("de")         # the same for an article's own language (stopwords-iso), empty if none
     stem("brücken", "de")    # "bruck": Snowball's German; a language Snowball lacks is left unstemmed
+    char_pairs("北京大学")    # ["北京", "京大", "大学"]: how a run written without spaces is compared
 
 Feed text is hostile and can be megabytes long. Every stage that reads an
 article's text goes through these, so none can be made to work in proportion
@@ -29,6 +30,13 @@ LEAD_CHARS = 1200  # the lead names the event; a long full text would only dilut
 # a model prompt's share need, and little enough that reading it costs milliseconds.
 MAX_TEXT_CHARS = 50_000
 MAX_TITLE_CHARS = 500  # a headline is a line; anything longer is not one
+
+
+def char_pairs(run: str) -> list[str]:
+    """A run of a script written without spaces (Chinese, Japanese, Thai) as the words it stands for:
+    its overlapping character pairs ("北京大学" -> "北京", "京大", "大学"), most such words being two
+    characters; a single character is itself."""
+    return [run[k:k + 2] for k in range(max(1, len(run) - 1))]
 
 
 def readable(text: str) -> str:
@@ -82,47 +90,49 @@ def stop_words(lang: str | None = ENGLISH) -> frozenset[str]:
 
 
 _STEMMERS = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
-_STEMS: dict[str, str] = {}  # news vocabulary repeats endlessly; a dict lookup is atomic under the GIL
+# News vocabulary repeats endlessly; a dict lookup is atomic under the GIL. One cache for every language,
+# keyed by (language, word).
+_STEMS: dict[tuple[str, str], str] = {}
 STEM_CACHE_SIZE = 200_000  # words remembered; feeds can invent words forever, so the cache starts over
 # Snowball's algorithms by the languages' ISO 639-1 codes (snowballstemmer names them in English).
 SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
-    "nl": "dutch", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german",
-    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
-    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese",
-    "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho", "es": "spanish", "sv": "swedish",
-    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+    "nl": "dutch", "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
+    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "fa": "persian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho", "es": "spanish",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
-_OTHER_STEMS: dict[tuple[str, str], str] = {}  # the same, for the other languages: (language, word)
+
+
+@cache
+def _algorithms() -> dict[str, str]:
+    """``SNOWBALL`` less what the installed snowballstemmer lacks (pyproject requires the release that
+    has them all): a missing algorithm means no stemming for that language, never an error mid-issue."""
+    installed = frozenset(snowballstemmer.algorithms())
+    return {lang: a for lang, a in SNOWBALL.items() if a in installed}
 
 
 def stem(word: str, lang: str | None = ENGLISH) -> str:
     """The Snowball stem of a lower-case word in ``lang``: "barriers" -> "barrier" (English, also for
     None); the word itself in a language Snowball has no algorithm for."""
-    if lang not in (None, ENGLISH):
-        return _stem_other(word, lang)
-    s = _STEMS.get(word)
+    key = (lang or ENGLISH, word)
+    s = _STEMS.get(key)
     if s is None:
-        stemmer = getattr(_STEMMERS, "english", None)
-        if stemmer is None:
-            stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
-        if len(_STEMS) >= STEM_CACHE_SIZE:
-            _STEMS.clear()
-        s = _STEMS[word] = stemmer.stemWord(word)
+        s = _stem_new(key)
     return s
 
 
-def _stem_other(word: str, lang: str) -> str:
-    algorithm = SNOWBALL.get(lang)
+def _stem_new(key: tuple[str, str]) -> str:
+    lang, word = key
+    algorithm = _algorithms().get(lang)
     if algorithm is None:
         return word
-    s = _OTHER_STEMS.get((lang, word))
-    if s is None:
-        stemmer = getattr(_STEMMERS, algorithm, None)
-        if stemmer is None:
-            stemmer = snowballstemmer.stemmer(algorithm)
-            setattr(_STEMMERS, algorithm, stemmer)
-        if len(_OTHER_STEMS) >= STEM_CACHE_SIZE:
-            _OTHER_STEMS.clear()
-        s = _OTHER_STEMS[(lang, word)] = stemmer.stemWord(word)
+    stemmer = getattr(_STEMMERS, algorithm, None)
+    if stemmer is None:
+        stemmer = snowballstemmer.stemmer(algorithm)
+        setattr(_STEMMERS, algorithm, stemmer)
+    if len(_STEMS) >= STEM_CACHE_SIZE:
+        _STEMS.clear()
+    s = _STEMS[key] = stemmer.stemWord(word)
     return s

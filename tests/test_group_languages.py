@@ -20,8 +20,9 @@ from newsletter.group import group_stories
 from newsletter.group.features import _local_number, extract
 from newsletter.group.quality import load_labelled, pairwise, predicted_clusters
 from newsletter.models import Article
+from newsletter.text import stem as text_stem
 
-from conftest import feeds_config, run_cli
+from conftest import article, feeds_config, run_cli
 
 MULTILINGUAL = Path(__file__).parent / "data" / "grouping_multilingual"
 ENGLISH = Path(__file__).parent / "data" / "grouping"
@@ -128,3 +129,42 @@ def test_two_chinese_outlets_reports_of_one_event_are_one_story_of_two_sources(c
     assert outlets[library[0]] == {CHINESE.outlet, CHINESE_SECOND.outlet}
     assert outlets[URDU.items[0].title] == {URDU.outlet}  # the other language's event stays its own story
     assert "2 sources" in html
+
+
+@pytest.fixture
+def snowball_without_czech(monkeypatch):
+    """``newsletter.text`` as imported on an install whose snowballstemmer predates Czech (as 2.2
+    did): the algorithm is not listed, and asking for it raises."""
+    import importlib
+
+    import snowballstemmer
+
+    from newsletter import text
+
+    real, listed = snowballstemmer.stemmer, snowballstemmer.algorithms()
+
+    def stemmer(name):
+        if name == "czech":
+            raise KeyError(name)
+        return real(name)
+
+    monkeypatch.setattr(snowballstemmer, "algorithms", lambda: [a for a in listed if a != "czech"])
+    monkeypatch.setattr(snowballstemmer, "stemmer", stemmer)
+    importlib.reload(text)  # functions imported from it elsewhere read its new globals
+    yield
+    monkeypatch.undo()
+    importlib.reload(text)
+
+
+def test_a_language_the_installed_stemmer_lacks_is_grouped_unstemmed(snowball_without_czech):
+    # Two invented Czech outlets' reports of one fire in a fictional town, and the town's other news.
+    reports = [
+        article("cs1", outlet="Zpravodaj Lipovec", language="cs", title="Požár skladu dřeva v Lipovci zničil tři haly",
+                text="Hasiči v noci bojovali s požárem skladu dřeva v Lipovci, oheň zničil tři haly."),
+        article("cs2", outlet="Lipovecký deník", language="cs", title="V Lipovci hořel sklad dřeva, shořely tři haly",
+                text="Požár skladu dřeva v Lipovci zničil tři haly, hasiči oheň uhasili až ráno."),
+        article("cs3", outlet="Lipovecký deník", language="cs", title="Lipovecká knihovna prodlouží otevírací dobu",
+                text="Městská knihovna bude od ledna otevřena i v sobotu dopoledne."),
+    ]
+    assert text_stem("haly", "cs") == "haly"  # no stemming, and no error
+    assert _groups(reports) == {frozenset({"cs1", "cs2"}), frozenset({"cs3"})}
