@@ -57,10 +57,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.group.events import event_kinds
-from newsletter.group.figures import figures
+from newsletter.group.figures import figures, plain_number
 from newsletter.models import Article
-from newsletter.summarize.sentences import UNSPACED
-from newsletter.text import ENGLISH, lead, stem, stop_words, title
+from newsletter.summarize.sentences import UNSPACED, UNSPACED_RUN
+from newsletter.text import ENGLISH, char_pairs, lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
@@ -72,7 +72,6 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 # Any script: a run written without spaces, a word (its marks kept), or a number with its separators
 # (Arabic-script text may use the Arabic decimal and thousands signs).
 _ANY_TOKEN = regex.compile(rf"(?V1)(?P<run>[{UNSPACED}]+)|[\w--[\d_{UNSPACED}]]+|\d+(?:[.,\u066b\u066c]\d+)*")
-_UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")
 # Languages that capitalise every noun: a capital there says nothing about names.
 NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
@@ -95,20 +94,6 @@ def _normalise(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
-def _number(tok: str) -> str | None:
-    """'41,000' -> '41000', '4.5' -> '4.5'; commas as thousands separators only."""
-    if "," in tok:
-        parts = tok.split(",")
-        if all(len(p) == 3 for p in parts[1:]):
-            tok = "".join(parts)
-        else:
-            tok = tok.replace(",", ".")
-    tok = tok.rstrip(".")
-    if "." in tok:
-        tok = tok.rstrip("0").rstrip(".") or "0"
-    return tok.lstrip("0") or "0"
-
-
 def _local_number(tok: str) -> str:
     """A number in any digits and either convention: "४१" -> "41", "41.000" and "41,000" -> "41000",
     "1,2" -> "1.2", "1.234,5" -> "1234.5", "1,00,000" -> "100000"."""
@@ -116,7 +101,7 @@ def _local_number(tok: str) -> str:
     digits = digits.replace("\u066b", ".").replace("\u066c", ",")
     seps = [c for c in digits if c in ".,"]
     if not seps:
-        return _number(digits)
+        return plain_number(digits)
     last = seps[-1]
     groups = re.split(r"[.,]", digits)[1:]
     # A decimal separator appears once and last; repeated, or before the other kind, or followed by
@@ -126,7 +111,7 @@ def _local_number(tok: str) -> str:
         digits = whole.replace(".", "").replace(",", "") + "." + frac
     else:
         digits = digits.replace(".", "").replace(",", "")
-    return _number(digits)
+    return plain_number(digits)
 
 
 def _count_case(text: str, upper: Counter[str], lower: Counter[str]) -> None:
@@ -163,12 +148,15 @@ def _stop(lang: str) -> frozenset[str]:
     except (UnknownLocaleError, ValueError):
         return stop_words(lang)
     names = [*get_day_names("wide", locale=lang).values(), *get_month_names("wide", locale=lang).values()]
-    names += [d for d in get_day_names("abbreviated", locale=lang).values() if _UNSPACED_RUN.match(d)]  # 周一
+    names += [d for d in get_day_names("abbreviated", locale=lang).values() if UNSPACED_RUN.match(d)]  # 周一
     words = set()
     for name in names:
         for m in _ANY_TOKEN.finditer(name.lower()):
             tok = m.group()
-            words.update(tok[k:k + 2] for k in range(len(tok) - 1)) if m.group("run") else words.add(tok)
+            if not m.group("run"):
+                words.add(tok)
+            elif len(tok) > 1:  # a lone character ("月") is a word of its own in other uses
+                words.update(char_pairs(tok))
     return stop_words(lang) | words
 
 
@@ -199,7 +187,7 @@ def extract(articles: list[Article]) -> Features:
             return t
         if tok[0].isdigit():
             t = "n:" + _local_number(tok)
-        elif _UNSPACED_RUN.match(tok):
+        elif UNSPACED_RUN.match(tok):
             t = None if tok in _stop(lang) else "w:" + tok
         else:
             w = _bare(tok.lower())
@@ -219,8 +207,8 @@ def extract(articles: list[Article]) -> Features:
         out = []
         for m in _ANY_TOKEN.finditer(text):
             tok = m.group()
-            if m.group("run") and len(tok) > 1:  # no spaces between words: its character pairs stand for them
-                out += [(p, t) for p in (tok[k:k + 2] for k in range(len(tok) - 1)) if (t := other_term(p, lang))]
+            if m.group("run"):  # no spaces between words: its character pairs stand for them
+                out += [(p, t) for p in char_pairs(tok) if (t := other_term(p, lang))]
             elif t := other_term(tok, lang):
                 out.append((tok, t))
         return out
@@ -233,7 +221,7 @@ def extract(articles: list[Article]) -> Features:
         if t != "":
             return t
         if tok[0].isdigit():
-            t = "n:" + _number(tok)
+            t = "n:" + plain_number(tok)
         else:
             w = _bare(tok.lower())
             if len(w) < 2 or w in stop:

@@ -36,13 +36,21 @@ _VAGUE = frozenset("""and or in on at by for from with as after over than more l
     is are was were be has have had says said will would new""".split())
 
 
+def plain_number(tok: str) -> str:
+    """A number as one spelling: "41,000" -> "41000", "4.50" -> "4.5", "007" -> "7". A comma groups
+    thousands when every group after it has three digits, else it is a decimal comma ("1,5")."""
+    if "," in tok:
+        parts = tok.split(",")
+        tok = "".join(parts) if all(len(p) == 3 for p in parts[1:]) else tok.replace(",", ".")
+    if "." in tok:
+        tok = tok.rstrip("0").rstrip(".") or "0"
+    return tok.lstrip("0") or "0"
+
+
 def _value(num: str) -> float | None:
-    if "," in num:
-        parts = num.split(",")
-        num = "".join(parts) if all(len(p) == 3 for p in parts[1:]) else num.replace(",", ".")
     try:
-        return float(num.rstrip("."))
-    except ValueError:
+        return float(plain_number(num))
+    except ValueError:  # "1.2.3": a version or a date, not a quantity
         return None
 
 

@@ -48,7 +48,7 @@ from newsletter.language import detect_language
 from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
 from newsletter.summarize.boilerplate import is_boilerplate
 from newsletter.summarize.sentences import UNSPACED, ends_finished, iter_sentences, trim, word_count
-from newsletter.text import ENGLISH, readable, stem, stop_words
+from newsletter.text import ENGLISH, char_pairs, readable, stem, stop_words
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both
@@ -240,7 +240,7 @@ def _terms(text: str, language: str | None = ENGLISH) -> list[str]:
     for m in _ANY_WORD.finditer(text.lower()):
         word = m.group()
         if m.group("run"):  # no spaces between words: its character pairs stand for them
-            out.extend(p for p in (word[k:k + 2] for k in range(max(1, len(word) - 1))) if p not in stop)
+            out.extend(p for p in char_pairs(word) if p not in stop)
         elif word not in stop:
             out.append(stem(word, language))
     return out

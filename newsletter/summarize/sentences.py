@@ -170,7 +170,7 @@ UNSPACED = (r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}
 CHARS_PER_WORD = 2  # Chinese and Japanese words are one to three characters; two is the usual count
 # regex's \w keeps vowel signs (Devanagari ि) in their word, as re's does not.
 _WORDS = regex.compile(rf"(?V1)[{UNSPACED}]+|[\w--[{UNSPACED}]]+")
-_UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")
+UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")  # .match: a word in those scripts (grouping reads them too)
 _ASCII_WORDS = re.compile(r"\w+")
 
 
@@ -178,6 +178,6 @@ def word_count(sentence: str) -> int:
     """Words in ``sentence``; a run of Chinese, Japanese or Thai counts one word per ``CHARS_PER_WORD``."""
     if sentence.isascii():
         return len(_ASCII_WORDS.findall(sentence))  # the same count, at re's speed: most news text
-    if not _UNSPACED_RUN.search(sentence):
+    if not UNSPACED_RUN.search(sentence):
         return len(_WORDS.findall(sentence))
-    return sum(-(-len(w) // CHARS_PER_WORD) if _UNSPACED_RUN.match(w) else 1 for w in _WORDS.findall(sentence))
+    return sum(-(-len(w) // CHARS_PER_WORD) if UNSPACED_RUN.match(w) else 1 for w in _WORDS.findall(sentence))
