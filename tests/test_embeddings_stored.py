@@ -19,7 +19,7 @@ from newsletter.config import Config, GroupingSettings, load_config
 from newsletter.deliver import FileTransport
 from newsletter.group import group_stories
 from newsletter.group.embeddings import OpenAIEmbedder, embedding_text
-from newsletter.group.vectors import BATCH, StoredEmbedder, text_key
+from newsletter.group.vectors import BATCH, StoredEmbedder, embed_missing, text_key
 from newsletter.models import DeliveryStatus
 from newsletter.pipeline import Edges, fetch, make_embedder, preview, send
 from newsletter.store import Store
@@ -230,3 +230,19 @@ def test_the_poll_line_of_the_service_counts_the_vectors(tmp_path, caplog):
     first, second = [r for r in caplog.records if r.getMessage().startswith("poll:")]
     assert first.getMessage() == "poll: 2 feeds, 3 new articles, 0 failed; 3 embedded, 0 wait for the next poll"
     assert (second.new_articles, second.embedded, second.embeddings_waiting) == (0, 0, 0)
+
+
+def test_the_poll_embeds_through_any_embedder_grouping_takes(tmp_path):
+    """The poll's budget bounds each request with ``timeout`` (``embed_missing``): every ``Embedder``
+    takes it, the store-backed one too, and its vectors are kept."""
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    texts = {text_key(a.title): a.title for a in PARAPHRASES}
+    try:
+        with OpenAIServer(embeddings=Embeddings(embed=_meaning)) as up:
+            inner = OpenAIEmbedder.from_config(_model_config(up.base_url))
+            stored = StoredEmbedder(inner, store, seconds=60, at=lambda: T)
+            rows, report = embed_missing(texts, stored, seconds=60, keep=lambda rows: None)
+    finally:
+        store.close()
+    assert (report.error, report.embedded, len(rows)) == (None, 3, 3)
+    assert len(up.embedding_requests) == 1

@@ -32,9 +32,14 @@ __all__ = ["Embedder", "group_stories"]
 
 class Embedder(Protocol):
     """One vector per text, in order (a 2-D array will do); a row of zeros is a text without one,
-    which gets no semantic evidence (``vectors.StoredEmbedder``: the vectors the polls stored)."""
+    which gets no semantic evidence (``vectors.StoredEmbedder``: the vectors the polls stored).
+    ``timeout`` bounds the call's requests in seconds, without retries: a poll's budget
+    (``vectors.embed_missing``) passes what is left of it. ``model`` names the vectors in the store."""
 
-    def embed(self, texts: list[str]) -> list[list[float]]: ...
+    @property
+    def model(self) -> str: ...
+
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> Sequence[Sequence[float]]: ...
 
 
 def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:

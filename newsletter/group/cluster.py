@@ -68,7 +68,7 @@ from newsletter.group.figures import contradict, merged_figures
 
 KEYS_PER_ARTICLE = 10
 MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
-PAIR_CHUNK = 20_000  # candidate pairs scored per sparse batch: bounds the memory of the products
+PAIR_CHUNK = 20_000  # candidate pairs scored per batch, sparse or dense: bounds the memory of the products
 HOUR_S, DAY_S = 3600.0, 86400.0
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from newsletter.group.embeddings import OpenAIEmbedder
+    from newsletter.group import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def pack(vector: Sequence[float]) -> bytes:
     return struct.pack(f"<{len(vector)}e", *(x / norm for x in vector))
 
 
-def embed_missing(texts: Mapping[str, str], embedder: OpenAIEmbedder, *, seconds: float,
+def embed_missing(texts: Mapping[str, str], embedder: Embedder, *, seconds: float,
                   keep: Callable[[list[Row]], None], stop: threading.Event | None = None,
                   clock: Callable[[], float] = time.monotonic) -> tuple[dict[str, Row], Embedded]:
     """Embed ``texts`` (text hash -> text, most wanted first) in batches for at most ``seconds``,
@@ -112,7 +112,7 @@ class StoredEmbedder:
     still without one, for at most ``seconds`` (kept in the store unless it is read-only). A text
     left without a vector gets a zero row: grouping gives it no semantic evidence."""
 
-    inner: OpenAIEmbedder
+    inner: Embedder
     store: VectorStore
     seconds: float
     at: Callable[[], datetime]
@@ -123,18 +123,20 @@ class StoredEmbedder:
     def model(self) -> str:
         return self.inner.model
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> np.ndarray:
+        """``timeout``: at most that many of ``seconds`` spent embedding what no poll stored."""
         import numpy as np
 
+        seconds = self.seconds if timeout is None else min(self.seconds, timeout)
         keys = [text_key(t) for t in texts]
         unique = dict(zip(keys, texts))
         have = self.store.embeddings(self.model, list(unique))
         missing = {k: t for k, t in reversed(unique.items()) if k not in have}  # newest last in, first out
         report = Embedded(self.model)
-        if missing and self.seconds > 0:
+        if missing and seconds > 0:
             keep = (lambda rows: None) if self.store.readonly else (
                 lambda rows: self.store.add_embeddings(self.model, rows, self.at()))
-            new, report = embed_missing(missing, self.inner, seconds=self.seconds, keep=keep, stop=self.stop)
+            new, report = embed_missing(missing, self.inner, seconds=seconds, keep=keep, stop=self.stop)
             have.update((k, (d, v)) for k, d, v in new.values())
         else:
             report.waiting = len(missing)
