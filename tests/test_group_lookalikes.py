@@ -59,6 +59,29 @@ def test_the_magnitude_is_what_tells_the_two_quakes_apart():
     assert _groups(QUAKE_A + [same]) == [{"qa1", "qa2", "qb1"}]
 
 
+# One quake's toll, revised as the day goes on: the same lead, a rising count in each new headline.
+TOLL = "A magnitude 6.4 earthquake struck Varnholm in Orrisdale province before dawn on Wednesday, " \
+       "bringing down apartment blocks in the old town; rescue teams are searching the rubble."
+RISING_TOLL = [
+    _art("d1", "varn-courier", "Orrisdale earthquake: 12 killed in Varnholm", TOLL),
+    _art("d2", "northgate-ledger", "Orrisdale earthquake: 27 killed in Varnholm", TOLL, hours=3),
+    _art("d3", "harlow-gazette", "Varnholm quake kills 41 people as rescuers dig through rubble", TOLL, hours=6),
+    _art("d4", "fenwick-times", "60 people injured in Varnholm quake, hospitals full", TOLL, hours=7),
+]
+
+
+def test_a_rising_death_toll_stays_one_story():
+    # Counts are revised all day: they never tell two events apart, as a magnitude does.
+    assert _groups(RISING_TOLL) == [{"d1", "d2", "d3", "d4"}]
+
+
+def test_a_rising_toll_does_not_hide_a_second_quake():
+    other = _art("e1", "ostry-post", "Magnitude 5.1 earthquake: 12 killed in Varnholm",
+                 TOLL.replace("6.4", "5.1"), hours=4)
+    assert _groups([_art("d0", "carrow-daily", "Magnitude 6.4 earthquake: 12 killed in Varnholm", TOLL),
+                    *RISING_TOLL, other]) == [{"d0", "d1", "d2", "d3", "d4"}, {"e1"}]
+
+
 def test_two_quakes_in_two_towns_stay_apart():
     quakes = [
         _art("t1", "varn-courier", "Magnitude 5.4 earthquake rattles Tiverlee",
@@ -145,6 +168,15 @@ def test_one_story_still_grows_article_by_article(patches):
     # Times of day and figures of different kinds contradict nothing.
     ("Flood warning issued at 05:30", "Flood warning for 3 rivers", False),
     ("12 killed as bus crashes", "Bus crash: driver, 45, arrested", False),
+    # Counts and changes that one event revises all day.
+    ("Orrisdale earthquake: 12 killed in Varnholm", "Orrisdale earthquake: 27 killed in Varnholm", False),
+    ("Varnholm quake kills 12 people", "40 people injured in Varnholm quake", False),
+    ("Corvane shares fall 3% on recall", "Corvane shares close 7% down after recall", False),
+    ("300 evacuated as Tessel river floods", "Tessel floods: 1,200 evacuated", False),
+    # What names the event does not change: its magnitude, which round, the price per share.
+    ("Magnitude 6.1 quake: 12 killed", "6.4 quake: 12 killed", True),
+    ("Harwick stops Castmere in 6th round", "Harwick stops Castmere in the 7th round", True),
+    ("Lumen shares soar on $48-a-share offer", "Orbis bids $52 a share for Lumen", True),
 ])
 def test_headline_figures_contradict_only_on_one_kind_of_quantity(a, b, differ):
     assert contradict(figures(a), figures(b)) is differ

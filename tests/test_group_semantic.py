@@ -157,3 +157,14 @@ def test_calibration_can_be_rerun_for_a_model_and_keeps_the_other_models(tmp_pat
     assert set(models) == {REFERENCE, "word-buckets"}
     assert models[REFERENCE]["threshold"] == calibrations()[REFERENCE]["threshold"]  # left as it was
     assert GroupingSettings(threshold=models["word-buckets"]["threshold"])  # a valid setting
+
+
+def test_a_rising_death_toll_stays_one_story_however_the_meaning_compares():
+    # One quake's toll revised between two reports: a count, not what tells two quakes apart.
+    lead = ("A magnitude 6.4 earthquake struck Varnholm in Orrisdale province before dawn, bringing down "
+            "apartment blocks in the old town; rescue teams are searching the rubble.")
+    first = article("first", outlet="Harbor Ledger", published=T, title="Orrisdale earthquake: 12 killed in Varnholm",
+                    text=lead)
+    later = article("later", outlet="Plainsview Post", published=T, title="Orrisdale earthquake: 27 killed in Varnholm",
+                    text=lead)
+    assert _group([first, later], "some-new-model", _same_meaning) == [["first", "later"]]

@@ -8,10 +8,26 @@ each other only when they measure the *same kind* of quantity and disagree on
 it: "$6.2 billion" and "$48 a share" are two facts about one takeover, not a
 contradiction.
 
-A figure's kind is read from its surroundings, cheaply and without a model:
-a year is a year; a currency sign makes it money (scaled by "million",
-"bn"...); otherwise the word after it ("12 killed", "6th round", "4.5%")
-or, when nothing follows, the word before it ("magnitude 6.1", "Windows 8").
+Only figures *fixed for one event* are kept, because one event's figures are
+otherwise revised all day: a death toll rises from 12 to 27, the injured,
+the evacuated and the arrested are counted again, shares fall 3% and then
+close 7% down, a vote share moves as the count goes on. Those are counts and
+changes, and two reports of one event disagree on them as often as two events
+do. What stays fixed is what names the event itself:
+
+- a year ("2008 election" against "2013"): when it happened;
+- a score ("20-13", told either way round): a result, once reported;
+- a magnitude ("magnitude 6.1", "7.2-magnitude", "6.1 quake"): one quake has one;
+- an ordinal with its neighbouring word ("6th round", "85th awards", "3rd term"):
+  which occurrence it is;
+- money, scaled by "million", "bn"... ("$334 million"), and a price per unit
+  with a currency ("$48 a share"): a headline's amount is the price of a deal,
+  a bid, a fine or an award, agreed or imposed once. (An estimate that grows,
+  "damage put at $1bn" then "$3bn", would split; such headlines are rarer than
+  the transactions they would wrongly join.)
+
+Not kept: percentages, plain counts next to a word ("12 killed", "40 people
+injured"), versions and other numbers after names.
 """
 
 from __future__ import annotations
@@ -31,7 +47,10 @@ _DIGIT = re.compile(r"\d")
 _BEFORE = re.compile(r"([^\W\d_]+)[\s-]+$")  # the word just before a figure
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "trillion": 1e12, "tn": 1e12}
-# Words after a number that say nothing about its kind: read the word before instead.
+_ORDINAL = frozenset(("st", "nd", "rd", "th"))
+_MAGNITUDE = frozenset(("magnitude", "richter"))
+_QUAKE = frozenset(("quake", "earthquake", "tremor", "temblor"))
+# Words next to an ordinal that say nothing about what it counts.
 _VAGUE = frozenset("""and or in on at by for from with as after over than more less up down
     is are was were be has have had says said will would new""".split())
 
@@ -74,19 +93,21 @@ def figures(headline: str) -> dict[str, frozenset[str]]:
         before = b[1].lower() if b else ""
         suffix = (m["suffix"] or "").lower()
         kinds: list[str] = []
-        if m["per"] and after:  # "$48 a share": a price per unit, not a total
-            kinds.append("per:" + stem(after))
+        if m["per"] and after:  # "$48 a share": a price per unit, not a total; "3 a day" is a count
+            if m["cur"]:
+                kinds.append("per:" + stem(after))
         elif m["cur"] or (after in _SCALE or suffix in _SCALE) and before in ("", "us", "usd"):
             kinds.append("money")
             value *= _SCALE.get(suffix, 1.0) * _SCALE.get(after, 1.0)
         elif m["pct"]:
-            kinds.append("percent")
+            pass  # a change or a share, revised as the day goes on
         elif 1900 <= value <= 2099 and m["num"].isdigit() and not suffix:
             kinds.append("year")
-        else:
-            # Both neighbours name the kind: "magnitude 6.1 quake" and "7.2-magnitude earthquake"
-            # disagree on the magnitude.
+        elif suffix in _ORDINAL:
+            # Either neighbour names what is counted: "6th round", "the 85th Academy Awards".
             kinds += ["w:" + stem(w) for w in (before, after) if w and w not in _VAGUE and len(w) > 1]
+        elif before in _MAGNITUDE or after in _MAGNITUDE or "." in m["num"] and (before in _QUAKE or after in _QUAKE):
+            kinds.append("magnitude")  # "magnitude 6.1", "7.2-magnitude", "6.1 quake" (not "2 quakes")
         for kind in kinds:
             out.setdefault(kind, set()).add(f"{value:.6g}")
     return {k: frozenset(v) for k, v in out.items()}
