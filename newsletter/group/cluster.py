@@ -25,8 +25,9 @@ clusters, so one strong pair cannot chain two unrelated stories together:
   two such stories on a low mean similarity, while the merges of two
   same-event stories sat well above it;
 - headlines that report the same kind of event must not contradict each
-  other on a key figure of one kind (``figures``: a magnitude 6.1 against
-  7.2, $334 million against $5.4 billion, 2008 against 2013);
+  other on a figure fixed for one event (``figures``: a magnitude 6.1
+  against 7.2, $334 million against $5.4 billion, 2008 against 2013; never
+  a count such as a death toll, which one event revises all day);
 - with embeddings, a mean embedding similarity above ``threshold`` may stand
   in for the wording (on a low lexical floor), never for the names, and only
   where the headlines do not contradict each other: both report kinds of

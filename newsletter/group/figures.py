@@ -23,8 +23,8 @@ do. What stays fixed is what names the event itself:
 - money, scaled by "million", "bn"... ("$334 million"), and a price per unit
   with a currency ("$48 a share"): a headline's amount is the price of a deal,
   a bid, a fine or an award, agreed or imposed once. (An estimate that grows,
-  "damage put at $1bn" then "$3bn", would split; such headlines are rarer than
-  the transactions they would wrongly join.)
+  "damage put at $1bn" then "$3bn", still splits: the price of keeping two
+  takeovers by one buyer apart.)
 
 Not kept: percentages, plain counts next to a word ("12 killed", "40 people
 injured"), versions and other numbers after names.
