@@ -221,18 +221,25 @@ def _ten_and_ten():
     return issue
 
 
+# Each Latin letter as an Arabic one: the text then runs right to left (its direction is read from its
+# letters), at the same length and twice the bytes.
+_ARABIC_LETTERS = str.maketrans({c: "ب" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
 def _all_right_to_left(issue):
-    """Every source's words marked as Urdu: each bullet, title, dek and blurb then carries lang, dir and
-    its right-aligned style, the most markup an issue of this size can have."""
+    """Every source's words in Arabic letters and marked as Urdu: each bullet, title, dek and blurb then carries
+    lang, dir and its right-aligned style, the most markup (and bytes) an issue of this size can have."""
     for b in issue.briefings:
         b.headline_language = b.dek_language = "ur"
+        b.headline, b.dek = b.headline.translate(_ARABIC_LETTERS), b.dek.translate(_ARABIC_LETTERS)
         for _, bullets in b.sections():
             for x in bullets:
-                x.language = "ur"
+                x.language, x.text = "ur", x.text.translate(_ARABIC_LETTERS)
         for a in b.story.articles:
-            a.language = "ur"
+            a.language, a.title = "ur", a.title.translate(_ARABIC_LETTERS)
     for item in issue.sidebar:
         item.headline_language = item.blurb_language = "ur"
+        item.headline, item.blurb = item.headline.translate(_ARABIC_LETTERS), item.blurb.translate(_ARABIC_LETTERS)
     return issue
 
 
