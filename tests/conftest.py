@@ -321,3 +321,16 @@ def smtp_server():
     inbox = _Inbox(refuse="ghost@example.org")
     with mail_server(inbox) as port:
         yield inbox, port
+
+
+def migrate_to(conn, version: int) -> None:
+    """Run the migrations up to ``version`` on ``conn``: a store as the release that ran that one last left it."""
+    from newsletter.migrations import MIGRATIONS
+    from newsletter.schema import schema_migrations
+
+    schema_migrations.create(conn)
+    for v, migration in sorted(MIGRATIONS.items()):
+        if v > version:
+            break
+        migration(conn)
+        conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))

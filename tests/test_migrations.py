@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 import sqlalchemy as sa
+from conftest import migrate_to
 
 from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.schema import metadata, schema_migrations
@@ -30,12 +29,7 @@ def test_a_store_left_at_any_version_upgrades_and_keeps_its_rows(tmp_path, versi
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        schema_migrations.create(conn)
-        for v, migration in sorted(MIGRATIONS.items()):
-            if v > version:
-                break
-            migration(conn)
-            conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))
+        migrate_to(conn, version)
         conn.execute(sa.text("INSERT INTO feeds (url, consecutive_failures, gone) VALUES ('https://a.example/feed', 2, 0)"))
     engine.dispose()
 

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import NewsletterProcess, free_port, mail_server, run_cli, write_config
+from conftest import NewsletterProcess, free_port, mail_server, migrate_to, run_cli, write_config
 from feeds_for_tests import item, rss
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.errors import DeliveryError
 from newsletter.models import DeliveryStatus
-from newsletter.migrations import MIGRATIONS
 from newsletter.pipeline import Edges, dry_run, make_transport, send
 from newsletter.schema import articles, schema_migrations
 from newsletter.store import Store
@@ -83,12 +82,7 @@ def _store_at_version(db: Path, version: int) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
-        schema_migrations.create(conn)
-        for v, migration in sorted(MIGRATIONS.items()):
-            if v > version:
-                break
-            migration(conn)
-            conn.execute(schema_migrations.insert().values(version=v, applied_at=datetime.now(timezone.utc)))
+        migrate_to(conn, version)
     engine.dispose()
 
 
