@@ -38,7 +38,12 @@ class DeliveryError(NewsletterError):
 
 
 class StoreError(NewsletterError):
-    """The store cannot be opened or written; the message says why, in the database's words."""
+    """The store cannot be opened or written; the message says why, in the database's words, and
+    ``fix`` what to do when it is not the usual (a writable path, an installed driver)."""
+
+    def __init__(self, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.fix = fix
 
 
 class Stopped(NewsletterError):

@@ -138,8 +138,9 @@ def open_store(cfg: Config, *, readonly: bool = False) -> Store:
         return Store.open(url, readonly=readonly)
     except StoreError as e:
         raise ConfigError(cfg.path, "[store] url", f"cannot use the store {cfg.store.url!r}: {e}.",
-                          "give a writable file path for SQLite, or a URL like postgresql+psycopg://user@host/db "
-                          "with its driver installed (pip install 'newsletter[postgres]').") from None
+                          e.fix or "give a writable file path for SQLite, or a URL like "
+                          "postgresql+psycopg://user@host/db with its driver installed "
+                          "(pip install 'newsletter[postgres]').") from None
 
 
 def make_transport(cfg: Config) -> Transport:

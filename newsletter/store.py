@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from newsletter.migrations import migrate
+from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.schema import (
@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 # A claim older than this belongs to a process that died: another may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
 SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another process's transaction
+# The oldest schema version read-only commands (dry runs, status, archive) read: what later migrations
+# added (articles' language, stored vectors) is read where present; an older store needs one writing
+# command to upgrade it.
+READ_ONLY_NEEDS = 7
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
 
@@ -86,6 +90,7 @@ class Store:
             store = cls(engine, readonly=readonly)
             if readonly:
                 store.ping()
+                store._check_readable()
             return store
         except sa.exc.NoSuchModuleError as e:
             raise StoreError(f"no database driver for this URL ({e})") from None
@@ -101,6 +106,17 @@ class Store:
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(sa.select(sa.func.count()).select_from(issues))
+
+    def _check_readable(self) -> None:
+        """A read-only command never migrates, and reads newer columns only where they exist: a store
+        older than ``READ_ONLY_NEEDS`` gets a StoreError saying how to upgrade it, not a failed query."""
+        with self.engine.connect() as conn:
+            done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
+        behind = sorted(v for v in MIGRATIONS if v not in done)
+        if behind and behind[0] <= READ_ONLY_NEEDS:
+            raise StoreError(f"it was written by an older release (schema version {max(done, default=0)}; this "
+                             f"command, which changes nothing, reads version {READ_ONLY_NEEDS} or later)",
+                             "run `newsletter fetch` once with this config to upgrade the store, then try again.")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -121,6 +121,20 @@ def test_dry_run_reads_a_store_made_before_articles_had_a_language(demo):
         assert max(r[0] for r in conn.execute(sa.select(schema_migrations.c.version))) == 7
 
 
+def test_commands_that_change_nothing_say_how_to_upgrade_a_store_too_old_to_read(demo):
+    # Before version 7 the store lacks tables and columns these commands query; they never migrate.
+    root = demo.parent.parent
+    db = root / "var" / "newsletter.db"
+    _store_at_version(db, 4)
+    for command in (["status"], ["send", "--dry-run"], ["archive", "--out", str(root / "site")]):
+        result = run_cli(*command, "--config", str(demo), cwd=root)
+        assert result.exit_code == 2, (command, result.stdout, result.stderr)
+        assert "[store] url" in result.stderr and "schema version 4" in result.stderr
+        assert "run `newsletter fetch` once" in result.stderr and "Traceback" not in result.stderr
+    assert run_cli("fetch", "--config", str(demo), cwd=root).exit_code == 0  # upgrades it
+    assert run_cli("status", "--config", str(demo), cwd=root).exit_code == 0
+
+
 # -- two senders at once ---------------------------------------------------------------------------
 
 RECIPIENTS = [f"r{n:02d}@example.org" for n in range(20)]
