@@ -58,6 +58,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.group.events import event_kinds
 from newsletter.group.figures import figures, plain_number
+from newsletter.language import cldr
 from newsletter.models import Article
 from newsletter.summarize.sentences import UNSPACED, UNSPACED_RUN
 from newsletter.text import ENGLISH, char_pairs, lead, stem, stop_words, title
@@ -140,15 +141,11 @@ def _bare(word: str) -> str:
 def _stop(lang: str) -> frozenset[str]:
     """Another language's stop words (``newsletter.text``), and its day and month names from CLDR (Babel):
     what English's news words do for the weekday every same-day report shares."""
-    from babel import Locale, UnknownLocaleError
-    from babel.dates import get_day_names, get_month_names
-
-    try:
-        Locale.parse(lang)
-    except (UnknownLocaleError, ValueError):
+    cal = cldr(lang)
+    if cal is None:
         return stop_words(lang)
-    names = [*get_day_names("wide", locale=lang).values(), *get_month_names("wide", locale=lang).values()]
-    names += [d for d in get_day_names("abbreviated", locale=lang).values() if UNSPACED_RUN.match(d)]  # 周一
+    names = [*cal.days["format"]["wide"].values(), *cal.months["format"]["wide"].values()]
+    names += [d for d in cal.days["format"]["abbreviated"].values() if UNSPACED_RUN.match(d)]  # 周一
     words = set()
     for name in names:
         for m in _ANY_TOKEN.finditer(name.lower()):
