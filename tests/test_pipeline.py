@@ -123,9 +123,6 @@ class _CountingSummarizer:
         self.calls += 1
         return self.inner.brief(story)
 
-    def blurb(self, story):
-        return self.inner.blurb(story)
-
 
 def test_a_rerun_the_same_morning_sends_the_recorded_issue_to_those_still_owed(tmp_path, smtp_server):
     inbox, port = smtp_server

@@ -117,7 +117,7 @@ def test_a_headline_only_story_gets_its_titles_as_its_one_cited_bullet():
     big_picture, *others = [bs for _, bs in b.sections()]
     assert [(x.text, x.cites) for x in big_picture] == [("Photo gallery: the storm", [1])]
     assert not any(others)
-    assert s.blurb(Story(articles=[empty], headline=empty.title)) == "Photo gallery: the storm"
+    assert s.sourced_blurb(Story(articles=[empty], headline=empty.title))[0] == "Photo gallery: the storm"
 
 
 def test_blurb_is_one_short_real_sentence():
@@ -125,7 +125,7 @@ def test_blurb_is_one_short_real_sentence():
         "The new tram line between the harbour, the university and the northern suburbs, which took six years "
         "to build and was delayed twice by disputes over the route through the old town, finally opened to "
         "passengers on Sunday morning with free rides all day. It cost 300 million crowns."))
-    blurb = extractive_summarizer().blurb(Story(articles=[long_lead], headline=long_lead.title))
+    blurb = extractive_summarizer().sourced_blurb(Story(articles=[long_lead], headline=long_lead.title))[0]
     assert len(blurb) <= 181
     assert blurb.endswith("…")
     assert long_lead.text.startswith(blurb.rstrip("…"))
@@ -208,7 +208,7 @@ def test_a_two_megabyte_article_is_split_only_as_far_as_the_briefing_reads(monke
     assert b.dek == PLAIN.strip()
     assert len(produced) <= 2 * extractive.MAX_SENTENCES_PER_SOURCE  # not the 30,000 sentences there are
     produced.clear()
-    assert extractive_summarizer().blurb(story) == PLAIN.strip()
+    assert extractive_summarizer().sourced_blurb(story)[0] == PLAIN.strip()
     assert len(produced) == 1
 
 
@@ -222,7 +222,7 @@ def test_text_past_the_read_cap_is_never_read():
     s = extractive_summarizer()
     b = s.brief(Story(articles=[late], headline=late.title))
     assert b.dek == "" and [[x.text for x in bs] for _, bs in b.sections()] == [[late.title], [], []]
-    assert s.blurb(Story(articles=[late], headline=late.title)) == late.title
+    assert s.sourced_blurb(Story(articles=[late], headline=late.title))[0] == late.title
 
 
 def test_splitting_a_two_megabyte_paragraph_finds_every_sentence():

@@ -160,9 +160,6 @@ class ExtractiveSummarizer:
                         bullets={kind.key: bullets if kind is SECTIONS[0] else [] for kind in SECTIONS},
                         summarizer=self.name, headline_language=story.headline_language)
 
-    def blurb(self, story: Story) -> str:
-        return self.sourced_blurb(story)[0]
-
     def sourced_blurb(self, story: Story) -> tuple[str, str | None]:
         """The blurb and the language of the source it is taken from."""
         for test in (_usable, _a_sentence):
