@@ -78,6 +78,12 @@ def detect_language(text: str) -> str | None:
     return found[0] if found else None
 
 
+def language_of(article) -> str | None:
+    """An article's language as the fetch decided it; one stored before languages were kept is detected
+    now (None when the text does not say)."""
+    return article.language or detect_language(f"{article.title}\n{article.text[:DETECT_CHARS]}")
+
+
 def article_language(declared: str | None, title: str, text: str) -> str | None:
     """The article's language: ``declared`` (a tag) unless the text plainly says otherwise (see the module)."""
     tag = language_tag(declared)

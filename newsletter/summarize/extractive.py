@@ -44,8 +44,8 @@ import numpy as np
 import regex
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsletter.language import detect_language
-from newsletter.models import SECTIONS, Article, Briefing, Bullet, Story
+from newsletter.language import language_of
+from newsletter.models import SECTIONS, Briefing, Bullet, Story
 from newsletter.summarize.boilerplate import is_boilerplate
 from newsletter.summarize.sentences import UNSPACED, ends_finished, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, char_pairs, readable, stem, stop_words
@@ -154,7 +154,7 @@ class ExtractiveSummarizer:
             line = " ".join(article.title.split())
             if line and not is_boilerplate(line):
                 cites.setdefault(line, []).append(i)
-        bullets = [Bullet(text=line, cites=c, language=_language(story.articles[c[0] - 1]))
+        bullets = [Bullet(text=line, cites=c, language=language_of(story.articles[c[0] - 1]))
                    for line, c in cites.items()][:NARROW_BIG_PICTURE_BULLETS]
         return Briefing(story=story, headline=story.headline, dek="",
                         bullets={kind.key: bullets if kind is SECTIONS[0] else [] for kind in SECTIONS},
@@ -166,11 +166,11 @@ class ExtractiveSummarizer:
             for article in story.articles:
                 first = next((s for s in _source_sentences(article.text) if test(s)), None)
                 if first is not None:
-                    return trim(first, BLURB_CHARS), _language(article)
+                    return trim(first, BLURB_CHARS), language_of(article)
         # A story with no usable text: its lead's title is the only real line there is.
         if not story.articles:
             return "", None
-        return trim(story.articles[0].title, BLURB_CHARS), _language(story.articles[0])
+        return trim(story.articles[0].title, BLURB_CHARS), language_of(story.articles[0])
 
 
 def _usable(sentence: str) -> bool:
@@ -195,7 +195,7 @@ def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
     out: list[_Sentence] = []
     seen: set[str] = set()
     for i, article in enumerate(story.articles, start=1):
-        language = _language(article)
+        language = language_of(article)
         for pos, text in enumerate(_source_sentences(article.text)):
             key = text.lower()
             if test(text) and key not in seen:
@@ -203,11 +203,6 @@ def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
                 shown = text if test is _usable else trim(text, FALLBACK_CHARS)
                 out.append(_Sentence(shown, i, pos, language=language))
     return out
-
-
-def _language(article: Article) -> str | None:
-    """The language the fetch decided on; articles stored before languages were kept are detected here."""
-    return article.language or detect_language(f"{article.title}\n{readable(article.text)}")
 
 
 def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:

@@ -19,10 +19,9 @@ The briefing may be in another language than its sources (the reader's, see
 ``claims``): its numbers and dates are read the way its language writes them,
 and a source in the way its own language does as well as in English. A
 source's language is ``Article.language`` (CLD2's at fetch, or the feed's
-declaration). Only an article stored before languages were recorded (migration
-8) has none: it is taken for English when English's commonest words are common
-in it, and for the reader's language otherwise (so a German "Billion" is never
-read into an English "billion").
+declaration); an article stored before languages were recorded (migration 8)
+is detected now, as the extractive writer does (``language.language_of``), and
+one whose text does not say is read by English rules.
 
 A quote must stand word for word in a source the bullet cites: a translated
 quotation cannot be checked, so a bullet that carries one is dropped, like an
@@ -34,10 +33,9 @@ name but reverses what happened passes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
-from newsletter.language import language_tag
+from newsletter.language import language_of, language_tag
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
 from newsletter.summarize.languages import reading
@@ -64,7 +62,7 @@ class Evidence:
     @classmethod
     def of(cls, story: Story, language: str = "en") -> Evidence:
         texts = [f"{a.outlet}. {a.title}. {a.text[:MAX_EVIDENCE_CHARS]}" for a in story.articles]
-        own = [_language_of(a, t, language) for t, a in zip(texts, story.articles)]
+        own = [language_of(a) or "en" for a in story.articles]  # unknown: read by English rules
         facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
         lead = story.articles[0]
         first = next(iter(split_sentences(lead.text)), "") or lead.title
@@ -77,24 +75,6 @@ class Evidence:
 
     def unsupported(self, claims: list[Claim], cites: list[int]) -> list[Claim]:
         return [c for c in claims if not any(self.sources[i - 1].supports(c) for i in cites)]
-
-
-# Words that make up a good share of any English news text and hardly occur in German, French or Spanish.
-_ENGLISH_MARKERS = frozenset("the of and to is was for that with said has have it by from were are this".split())
-_ENGLISH_MIN_SHARE = 0.08  # English news runs at 20-30%; text in those languages near 0
-_GUESS_WORDS = 300
-
-
-def _language_of(article, text: str, reader: str) -> str:
-    """The source's language: as ingestion set it; for an article stored before that, English or the
-    reader's, by its commonest words."""
-    if article.language:
-        return article.language
-    if language_tag(reader) == "en":
-        return "en"
-    words = re.findall(r"[^\W\d_]+", text[:_GUESS_WORDS * 8].casefold())[:_GUESS_WORDS]
-    share = sum(w in _ENGLISH_MARKERS for w in words) / max(1, len(words))
-    return "en" if share >= _ENGLISH_MIN_SHARE else reader
 
 
 def _readings(code: str) -> tuple:
