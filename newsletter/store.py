@@ -365,18 +365,14 @@ class Store:
 
     def owe(self, issue_id: int, recipients: Sequence[str], *, message_ids: dict[str, str], transport: str,
             at: datetime) -> None:
-        """Add a pending delivery for each recipient that has none yet."""
-        for rcpt in recipients:
-            try:
-                with self.engine.begin() as conn:
-                    have = conn.execute(sa.select(deliveries.c.status).where(
-                        (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == rcpt))).first()
-                    if have is None:
-                        conn.execute(deliveries.insert().values(
-                            issue_id=issue_id, recipient=rcpt, message_id=message_ids[rcpt],
-                            status=DeliveryStatus.PENDING, transport=transport, updated_at=at))
-            except sa.exc.IntegrityError:
-                pass  # another process added it first: the same row
+        """Add a pending delivery for each recipient that has none yet (another process may have added
+        some first: the same rows)."""
+        if not recipients:
+            return
+        rows = [{"issue_id": issue_id, "recipient": r, "message_id": message_ids[r], "status": DeliveryStatus.PENDING,
+                 "transport": transport, "updated_at": at} for r in dict.fromkeys(recipients)]
+        with self.engine.begin() as conn:
+            conn.execute(_insert_new_only(conn, deliveries), rows)
 
     def claim_recipient(self, issue_id: int, recipient: str, at: datetime, owner: str | None = None) -> bool:
         """Mark one owed delivery "sending" by ``owner``: True for exactly one process. A "sending"
@@ -475,15 +471,9 @@ class Store:
         leased to a live worker; returns their URLs. ``FOR UPDATE SKIP LOCKED``: workers asking at
         the same moment get different feeds instead of waiting on each other. A dead worker's lease
         simply runs out."""
-        with self.engine.begin() as conn:
-            known = set()
-            for i in range(0, len(urls), ID_CHUNK):
-                chunk = list(urls[i : i + ID_CHUNK])
-                q = sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(chunk))
-                known.update(r[0] for r in conn.execute(q))
-        missing = [{"url": u} for u in dict.fromkeys(urls) if u not in known]
-        if missing:
-            self._add_feed_leases(missing)
+        if urls:
+            with self.engine.begin() as conn:  # a feed seen for the first time gets its row
+                conn.execute(_insert_new_only(conn, feed_leases), [{"url": u} for u in dict.fromkeys(urls)])
         free = (feed_leases.c.leased_until.is_(None)) | (feed_leases.c.leased_until < now)
         due = (feed_leases.c.polled_at.is_(None)) | (feed_leases.c.polled_at <= now - interval)
         q = (sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(list(urls)) & free & due)
@@ -495,20 +485,6 @@ class Store:
                 conn.execute(feed_leases.update().where(feed_leases.c.url.in_(got))
                              .values(owner=owner, leased_until=now + lease))
         return got
-
-    def _add_feed_leases(self, rows: list[dict]) -> None:
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-
-            with self.engine.begin() as conn:
-                conn.execute(insert(feed_leases).on_conflict_do_nothing(), rows)
-            return
-        for row in rows:  # SQLite: one worker alone; a row added meanwhile is the same row
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(feed_leases.insert(), [row])
-            except sa.exc.IntegrityError:
-                pass
 
     def finish_feeds(self, urls: Sequence[str], owner: str, now: datetime) -> None:
         """These feeds were polled by ``owner``: due again one interval from now, lease given back."""
