@@ -18,7 +18,7 @@ from datetime import timedelta
 from newsletter.config import Config
 from newsletter.errors import Stopped
 from newsletter.models import FeedReport, FeedSource
-from newsletter.pipeline import Edges, fetch
+from newsletter.pipeline import Edges, forget_old, ingest
 
 LEASE_BATCH = 50  # feeds per lease: small enough that workers share a poll, large enough to fetch concurrently
 LOOKS_PER_LEASE = 2  # how often per lease a worker looks for due or expired feeds
@@ -51,10 +51,12 @@ def poll_leased(cfg: Config, sources: list[FeedSource], edges: Edges, settings: 
         if not batch:
             break
         try:
-            # Embedding waits until every leased batch is in (the caller's embed_new): one budget per poll.
-            reports += fetch(cfg, edges, sources=[s for url in batch for s in by_url[url]], embed=False).feeds
+            # Forgetting and embedding wait until every leased batch is in (the caller's embed_new): once per poll.
+            reports += ingest(cfg, edges, [s for url in batch for s in by_url[url]])
         except Stopped:
             edges.store.release_feeds(batch, edges.owner)  # the next worker takes them now, not after the lease
             raise
         edges.store.finish_feeds(batch, edges.owner, edges.clock.now())
+    if reports:
+        forget_old(cfg, edges)
     return reports

@@ -300,7 +300,12 @@ class Issue:
 
 def issue_key(title: str, day: date) -> str:
     """One issue per newsletter and day: the idempotency key for delivery."""
-    return f"{title}:{day.isoformat()}"
+    return f"{issue_key_prefix(title)}{day.isoformat()}"
+
+
+def issue_key_prefix(title: str) -> str:
+    """What every issue key of one newsletter starts with: how the store finds that newsletter's issues."""
+    return f"{title}:"
 
 
 @dataclass

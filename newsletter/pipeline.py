@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +42,7 @@ from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
     Article, Delivery, DeliveryStatus, FeedReport, FeedSource, Issue, PlacedArticle, RenderedEmail, issue_key,
 )
+from newsletter.owners import process_owner
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
@@ -73,7 +73,7 @@ class Edges:
     transport: Transport | None = None
     http: httpx.AsyncClient | None = None
     embedder: Embedder | None = None
-    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
+    owner: str = field(default_factory=process_owner)
     stop: threading.Event | None = None  # set by `run` on SIGTERM: stop at the next safe point (errors.Stopped)
 
 
@@ -199,13 +199,23 @@ def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None,
     embed the articles without a vector (``embed_new``): the ``fetch`` command and the polling job.
     ``sources``: other feeds than ``cfg``'s (the service's poll of the feeds of every newsletter
     sharing one store, each fetched once). ``embed`` False: a build follows, which embeds what it needs."""
-    reports = ingest_feeds(cfg.feeds if sources is None else sources, edges.store, settings=cfg.fetch,
-                           clock=edges.clock, http=edges.http,
-                           progress=progress, stop=edges.stop)
+    reports = ingest(cfg, edges, cfg.feeds if sources is None else sources, progress=progress)
+    forget_old(cfg, edges)
+    return Fetched(reports, embed_new(cfg, edges, sources) if embed else None)
+
+
+def ingest(cfg: Config, edges: Edges, sources: list[FeedSource], *,
+           progress: Progress | None = None) -> list[FeedReport]:
+    """Pull these feeds once and store what is new: fetch's first step, and a worker's per leased batch."""
+    return ingest_feeds(sources, edges.store, settings=cfg.fetch, clock=edges.clock, http=edges.http,
+                        progress=progress, stop=edges.stop)
+
+
+def forget_old(cfg: Config, edges: Edges) -> None:
+    """Forget articles past ``[store] keep_days`` (and what only they needed): once per poll."""
     forgotten = edges.store.forget_articles(edges.clock.now() - timedelta(days=cfg.store.keep_days))
     if forgotten:
         log.info("forgot %d articles older than %g days", forgotten, cfg.store.keep_days)
-    return Fetched(reports, embed_new(cfg, edges, sources) if embed else None)
 
 
 def embed_new(cfg: Config, edges: Edges, sources: list[FeedSource] | None = None) -> Embedded | None:
@@ -298,8 +308,11 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
         time.sleep(CLAIM_POLL_S)
 
     email = built.email if built else RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
-    # The page "View in browser" names is up before the first message goes out.
-    problems = (built.problems if built else []) + _write_archive(cfg, edges.store)
+    # The page "View in browser" names is up before the first message goes out; a rerun that owes
+    # nobody anything leaves the archive as it is.
+    problems = built.problems if built else []
+    if cfg.web.archive and (built is not None or _anyone_owed(edges.store, stored.issue_id, to)):
+        problems = problems + _write_archive(cfg, edges.store)
     deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused)
     return Sent(email=email, deliveries=deliveries, problems=problems, built=built,
                 recorded_at=None if built else stored.created_at)
@@ -417,7 +430,11 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
                 break  # the service is stopping: the rest stay owed, for the next start
             done_before = before.get(rcpt) == DeliveryStatus.SENT or (
                 not retry_refused and before.get(rcpt) == DeliveryStatus.FAILED)
-            if done_before or not store.claim_recipient(stored.issue_id, rcpt, clock.now(), edges.owner):
+            if done_before:
+                out.append(Delivery(rcpt, ids[rcpt], transport.name, before[rcpt], earlier=True))
+                continue
+            if not store.claim_recipient(stored.issue_id, rcpt, clock.now(), edges.owner):
+                # Another process has it (or just finished it): report what it recorded.
                 now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
                 out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
                 continue
@@ -449,6 +466,11 @@ def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> list[str]:
     if len(kept) < len(to):
         log.info("skipping %d unsubscribed address(es)", len(to) - len(kept))
     return kept
+
+
+def _anyone_owed(store: Store, issue_id: int, to: list[str]) -> bool:
+    status = store.delivery_status(issue_id)
+    return any(status.get(r) != DeliveryStatus.SENT for r in to)
 
 
 def _write_archive(cfg: Config, store: Store) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from newsletter import schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
-from newsletter.models import DeliveryStatus, FeedState, issue_key
+from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
 from newsletter.store import Store
 
 ENABLE_COMMAND = "newsletter feeds enable {url}"
@@ -24,7 +24,7 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     nxt = schedule.next_send(cfg, now)
     feed_urls = [f.url for f in cfg.feeds]
     failing, gone = store.feed_problems(feed_urls)
-    prefix = issue_key(cfg.newsletter.title, now.date()).removesuffix(now.date().isoformat())
+    prefix = issue_key_prefix(cfg.newsletter.title)
     return {
         "newsletter": cfg.newsletter.title,
         "config": str(cfg.path),

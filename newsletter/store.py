@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
+from newsletter.owners import owner_gone
 from newsletter.schema import (
     articles, deliveries, embeddings, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers,
     schema_migrations,
@@ -318,10 +317,6 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(issue_claims.delete().where((issue_claims.c.key == key) & (issue_claims.c.owner == owner)))
 
-    def issue_claimed(self, key: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(issue_claims.c.key).where(issue_claims.c.key == key)).first() is not None
-
     def record_issue(self, key: str, *, created_at: datetime, subject: str, document: dict, html: str, text: str,
                      placements: Sequence[PlacedArticle], owner: str | None = None,
                      usage: tuple[int, int, int] | None = None) -> int:
@@ -521,29 +516,6 @@ class AnswerCache:
                     conn.execute(model_answers.insert().values(key=key, answer=answer, created_at=self.now()))
         except sa.exc.SQLAlchemyError as e:
             log.warning("could not keep a model answer for reuse (%s)", e.__class__.__name__)
-
-
-def process_owner() -> str:
-    """Who holds a claim: host:pid:thread, so a restart on this host can tell whether the holder is gone."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def owner_gone(owner: str | None) -> bool:
-    """Whether a claim's owner was a process on this host that no longer runs. Unknown owners (an
-    older row, another host) are never presumed gone: their claim waits for CLAIM_LEASE."""
-    host, _, rest = (owner or "").partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return False  # this process: another of its threads holds it
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, under another user
-    return False
 
 
 def _insert_new_only(conn: Connection, table: sa.Table):

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
 from newsletter.locales import locale
+from newsletter.models import issue_key_prefix
 from newsletter.web.archive import Site, web_env
 from newsletter.web.tokens import TokenIndex, address_key, site_root
 
@@ -104,7 +105,7 @@ def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Cl
 
     def owner(token: str) -> str | None:
         # Everyone a token could have gone to: today's list, and everyone an issue was ever owed to.
-        return tokens.owner(token, set(cfg.newsletter.to) | store.recipients_of(f"{newsletter}:"))
+        return tokens.owner(token, set(cfg.newsletter.to) | store.recipients_of(issue_key_prefix(newsletter)))
 
     async def confirm(request: Request) -> Response:
         who = await run_in_threadpool(owner, request.path_params["token"])

@@ -26,7 +26,7 @@ import jinja2
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
 from newsletter.locales import Locale, locale, resolve
-from newsletter.models import SECTIONS, Briefing
+from newsletter.models import SECTIONS, Briefing, issue_key_prefix
 from newsletter.render import Text, safe_url, template_env
 from newsletter.web.tokens import site_root
 
@@ -189,7 +189,7 @@ def web_issue(row: dict) -> WebIssue:
 
 def archived(cfg: Config, store: Store) -> list[WebIssue]:
     """This newsletter's recorded issues, newest first, each knowing its neighbours."""
-    found = [web_issue(r) for r in store.archived_issues(f"{cfg.newsletter.title}:")]
+    found = [web_issue(r) for r in store.archived_issues(issue_key_prefix(cfg.newsletter.title))]
     for newer, older in zip(found, found[1:]):
         newer.older, older.newer = older, newer
     return found
