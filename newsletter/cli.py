@@ -199,7 +199,7 @@ def fetch(config_path: str | None) -> None:
     out.print(f"{new} new articles from {len(reports) - bad} feeds" + (f"; [red]{bad} failed[/]" if bad else ""))
     if (e := fetched.embedded) is not None:
         out.print(f"embeddings ({e.model}): {e.embedded} articles embedded, {e.waiting} wait for the next poll"
-                  + (f" ([red]{escape(escape_controls(e.error))}[/])" if e.error else ""), soft_wrap=True, highlight=False)
+                  + (f" ([red]{shown(e.error)}[/])" if e.error else ""), soft_wrap=True, highlight=False)
 
 
 configs_option = click.option(
