@@ -205,7 +205,7 @@ def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
     return out
 
 
-def _similarity(story: Story, sentences: list[_Sentence]) -> np.ndarray:
+def _similarity(sentences: list[_Sentence]) -> np.ndarray:
     if not sentences:
         return np.zeros((0, 0))
     terms = [_terms(s.text, s.language) for s in sentences]
@@ -246,7 +246,7 @@ def _dek_index(sentences: list[_Sentence]) -> int | None:
 
 
 def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | None) -> list[list[Bullet]]:
-    sim = _similarity(story, sentences)
+    sim = _similarity(sentences)
     n_sources = len(story.articles)
     n = len(sentences)
     src = np.array([s.source for s in sentences], dtype=int)
