@@ -189,13 +189,14 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
     first_poll = {"next_run_time": datetime.now(timezone.utc)} if poll_now else {}
     if poll is not None:
         scheduler.add_job(
-            _guarded("poll", poll), IntervalTrigger(minutes=cfg.fetch.poll_minutes, timezone=cfg.newsletter.tz),
+            guarded("poll", poll), IntervalTrigger(minutes=cfg.fetch.poll_minutes, timezone=cfg.newsletter.tz),
             id="poll", name="poll feeds", coalesce=True, max_instances=1, **first_poll,
         )
     return lambda: scheduler.add_job(guarded_send, id=f"{prefix}catch-up", name="send today's overdue issue")
 
 
-def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+def guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    """``job`` as a scheduler job: a failed turn is logged and the next turn runs; a stop ends it quietly."""
     def run() -> None:
         try:
             job()

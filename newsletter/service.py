@@ -217,7 +217,8 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         # A worker looks often (each look is one query) so that a dead worker's expired leases are taken soon.
         every = ({"seconds": LeaseSettings.of(group[0]).tick_seconds} if worker
                  else {"minutes": min(c.fetch.poll_minutes for c in group)})
-        scheduler.add_job(_poll_job(service, group), IntervalTrigger(**every),
+        poll = schedule.guarded("poll", lambda group=group: service.poll(group))
+        scheduler.add_job(poll, IntervalTrigger(**every),
                           id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
 
     received: list[int] = []
@@ -261,18 +262,6 @@ def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime
                     cfg.newsletter.send_at, missed.late.total_seconds() / 3600, cfg.newsletter.grace_hours,
                     extra={"job": "send", "outcome": "skipped", "newsletter": cfg.newsletter.title})
     return False
-
-
-def _poll_job(service: Service, group: list[Config]) -> Callable[[], None]:
-    def poll_job() -> None:
-        try:
-            service.poll(group)
-        except Stopped:
-            pass  # the service is stopping; the job said what it cut off
-        except Exception:  # noqa: BLE001 - a failed turn must not stop the service
-            log.exception("poll job failed; it runs again at its next turn")
-
-    return poll_job
 
 
 def _stop(service: Service, scheduler, signame: str) -> int:
