@@ -253,36 +253,23 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     other = reading(language) if language != "en" else None
     if other is not None:
         return _claims_read(text, vocab, other)
-    claims: list[Claim] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(span) -> bool:
-        return not any(a < span[1] and span[0] < b for a, b in taken)
-
-    for quote in _quotes(text):
-        claims.append(Claim("quote", quote.strip(), _quote_key(quote)))
-    for (md, year, span) in _dates(text):
+    claims = _quote_claims(text)
+    taken = _Taken()
+    for md, year, span in _dates(text):
         claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
         taken.append(span)
-    for m in _TIME.finditer(text):
-        if free(m.span()):
-            claims.append(Claim("time", m.group(0), _time_key(m)))
-            taken.append(m.span())
-    for m in _SCORE.finditer(text):
-        if free(m.span()):
-            claims.append(Claim("score", m.group(0), frozenset({int(m.group(1)), int(m.group(2))})))
-            taken.append(m.span())
+    claims += _free_claims("time", text, _times(text), taken)
+    claims += _free_claims("score", text, _scores(text), taken)
     for m, n in _numbers(text):
-        if not free(m.span("num")):
-            continue
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
             continue
-        taken.append(m.span("num"))
+        if not taken.take(m.span("num")):
+            continue
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
         claims.append(Claim("number", shown.strip(" -"), n))
     for m in _MONTH_ALONE.finditer(text):
-        if free(m.span()):
+        if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
     for m in _WEEKDAY.finditer(text):
         if m.group(0)[0].isupper():
@@ -293,41 +280,56 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
 
 def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     """``extract_claims`` for text in another language than English, read as ``r`` says."""
-    claims = [Claim("quote", q.strip(), _quote_key(q)) for q in _quotes(text)]
-    taken: list[tuple[int, int]] = []
-
-    def free(span) -> bool:
-        return not any(a < span[1] and span[0] < b for a, b in taken)
-
-    for md, year, span in r.dates(text):
-        if free(span):
-            claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
-            taken.append(span)
-    for key, span in r.times(text) + [(_time_key(m), m.span()) for m in _TIME.finditer(text)]:
-        if free(span):
-            claims.append(Claim("time", text[span[0]:span[1]], key))
-            taken.append(span)
-    for m in _SCORE.finditer(text):
-        if free(m.span()):
-            claims.append(Claim("score", m.group(0), frozenset({int(m.group(1)), int(m.group(2))})))
-            taken.append(m.span())
+    claims = _quote_claims(text)
+    taken = _Taken()
+    claims += _free_claims("date", text, [((md, year), span) for md, year, span in r.dates(text)], taken)
+    claims += _free_claims("time", text, r.times(text) + _times(text), taken)
+    claims += _free_claims("score", text, _scores(text), taken)
     for whole, digits, value, pct, cur, unit in r.numbers(text):
-        if free(digits):
-            taken.append(digits)
+        if taken.take(digits):
             # Digits the language would not write so ("1,5" where "." is the decimal mark) have no value
             # to compare: a source must show the same digits.
             key = _Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]]
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), key))
     for month, year, span in r.months_alone(text):
-        if free(span):
+        if taken.free(span):
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
     return claims
 
 
-def _quotes(text: str) -> list[str]:
-    return [next(g for g in m.groups() if g) for m in _QUOTE.finditer(text)]
+class _Taken(list):
+    """The spans of text already read as a claim: a looser pattern must not claim the same characters
+    again ("May 5" is a date, not also the number 5)."""
+
+    def free(self, span: tuple[int, int]) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in self)
+
+    def take(self, span: tuple[int, int]) -> bool:
+        """Whether ``span`` was free; if it was, it is taken now."""
+        if not self.free(span):
+            return False
+        self.append(span)
+        return True
+
+
+def _free_claims(kind: str, text: str, found, taken: _Taken) -> list[Claim]:
+    """A ``kind`` claim, as written, for each (key, span) of ``found`` whose span is still free; takes them."""
+    return [Claim(kind, text[span[0]:span[1]], key) for key, span in found if taken.take(span)]
+
+
+def _times(text: str) -> list[tuple[str, tuple[int, int]]]:
+    return [(_time_key(m), m.span()) for m in _TIME.finditer(text)]
+
+
+def _scores(text: str) -> list[tuple[frozenset[int], tuple[int, int]]]:
+    return [(frozenset({int(m.group(1)), int(m.group(2))}), m.span()) for m in _SCORE.finditer(text)]
+
+
+def _quote_claims(text: str) -> list[Claim]:
+    quotes = (next(g for g in m.groups() if g) for m in _QUOTE.finditer(text))
+    return [Claim("quote", q.strip(), _quote_key(q)) for q in quotes]
 
 
 def _quote_key(quote: str) -> str:
@@ -445,26 +447,20 @@ class SourceFacts:
         day = published.date() if published else None
         f = cls()
         f.numbers = [n for _, n in _numbers(text)]
-        for sentence in split_sentences(text):
-            f.sentences_numbers.append({n.value for _, n in _numbers(sentence)})
+        sentences = split_sentences(text)
+        f.sentences_numbers = [{n.value for _, n in _numbers(sentence)} for sentence in sentences]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
         for md, year, _ in _dates(text):
-            f.loose_dates.add(md)
-            resolved = _resolve_year(*md, year, day)
-            if resolved:
-                f.dates.add(resolved)
+            f._add_date(md, year, day)
         for m in _MONTH_ALONE.finditer(text):
             f.months.add(MONTHS[m.group("m").lower()])
         for m in _WEEKDAY.finditer(text):
-            wd = WEEKDAYS[m.group(1).lower()]
-            f.weekdays.add(wd)
-            if day:
-                f.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
+            f._add_weekday(WEEKDAYS[m.group(1).lower()], day)
         if day:
             for m in _RELATIVE.finditer(text):
                 f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
         for r in readings:
-            f._read(text, day, r)
+            f._read(text, sentences, day, r)
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
@@ -472,25 +468,32 @@ class SourceFacts:
         f.figures = set(_FIGURE.findall(text))
         return f
 
-    def _read(self, text: str, day: date | None, r: Reading) -> None:
+    def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
+        """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
         self.numbers += [_Number(value, pct, cur, unit) for _, _, value, pct, cur, unit in r.numbers(text)
                          if value is not None]
-        for i, sentence in enumerate(split_sentences(text)):
-            if i < len(self.sentences_numbers):
-                self.sentences_numbers[i] |= {n[2] for n in r.numbers(sentence) if n[2] is not None}
+        for numbers, sentence in zip(self.sentences_numbers, sentences):
+            numbers |= {n[2] for n in r.numbers(sentence) if n[2] is not None}
         self.times |= {key for key, _ in r.times(text)}
         for md, year, _ in r.dates(text):
-            self.loose_dates.add(md)
-            resolved = _resolve_year(*md, year, day)
-            if resolved:
-                self.dates.add(resolved)
+            self._add_date(md, year, day)
         self.months |= {month for month, _, _ in r.months_alone(text)}
         for wd, _ in r.weekdays_named(text):
-            self.weekdays.add(wd)
-            if day:
-                self.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
+            self._add_weekday(wd, day)
         if day:
             self.dates |= {day + timedelta(days=offset) for offset in r.relative(text)}
+
+    def _add_date(self, md: tuple[int, int], year: int | None, day: date | None) -> None:
+        """A written date, which a claim of the same day and month matches even when its year is unsure."""
+        self.loose_dates.add(md)
+        resolved = _resolve_year(*md, year, day)
+        if resolved:
+            self.dates.add(resolved)
+
+    def _add_weekday(self, wd: int, day: date | None) -> None:
+        self.weekdays.add(wd)
+        if day:  # also the date it names, for a claim that gives the date instead
+            self.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
 
     def supports(self, claim: Claim) -> bool:
         check = getattr(self, f"_{claim.kind}")
