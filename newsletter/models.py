@@ -156,6 +156,11 @@ class Grounding:
     dropped: list[GroundingDrop] = field(default_factory=list)
     recited: int = 0  # bullets kept with their cites corrected to the sources that hold them
 
+    def add(self, other: Grounding) -> None:
+        self.checked += other.checked
+        self.dropped += other.dropped
+        self.recited += other.recited
+
 
 @dataclass
 class Usage:

@@ -71,8 +71,7 @@ def parse_blurbs(answer: str, stories: list[Story], language: str = "en") -> tup
             continue
         record.checked += 1
         ev = Evidence.of(story, language)
-        everyone = list(range(1, len(story.articles) + 1))
-        bad = ev.unsupported(ev.claims(text), everyone)
+        bad = ev.unsupported_anywhere(text)
         if bad:
             record.dropped.append(GroundingDrop(BLURB_SECTION, f"{bad[0].kind} not in any source", bad[0].text))
         else:

@@ -40,7 +40,8 @@ from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, Groundin
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
 from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
-from newsletter.summarize.sentences import split_sentences
+from newsletter.summarize.sentences import iter_sentences
+from newsletter.text import readable
 
 # A story that loses more than this share of its bullets is asked for again.
 MAX_DROPPED_SHARE = 0.5
@@ -65,7 +66,7 @@ class Evidence:
         own = [language_of(a) or "en" for a in story.articles]  # unknown: read by English rules
         facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
         lead = story.articles[0]
-        first = next(iter(split_sentences(lead.text)), "") or lead.title
+        first = next(iter_sentences(readable(lead.text)), "") or lead.title
         known_names = any(language_tag(code) != "en" for code in (language, *own))
         return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names)
 
@@ -76,6 +77,10 @@ class Evidence:
     def unsupported(self, claims: list[Claim], cites: list[int]) -> list[Claim]:
         return [c for c in claims if not any(self.sources[i - 1].supports(c) for i in cites)]
 
+    def unsupported_anywhere(self, text: str) -> list[Claim]:
+        """The claims in text that cites nothing (a headline, a dek, a blurb) that no source holds."""
+        return self.unsupported(self.claims(text), list(range(1, len(self.sources) + 1)))
+
 
 def _readings(code: str) -> tuple:
     found = reading(code)  # None for English: claims' own rules read every source anyway
@@ -85,7 +90,6 @@ def _readings(code: str) -> tuple:
 def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     """The briefing with every unsupported sentence dropped, re-cited or replaced."""
     ev = evidence or Evidence.of(briefing.story)
-    everyone = list(range(1, len(ev.sources) + 1))
     record = Grounding()
     lead_language = briefing.story.articles[0].language if briefing.story.articles else None
 
@@ -93,7 +97,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
                         limit: int) -> tuple[str, str | None]:
         """The text as it stands, or the lead source's own words in that source's language."""
         record.checked += 1
-        bad = ev.unsupported(ev.claims(text), everyone)
+        bad = ev.unsupported_anywhere(text)
         if not bad:
             return text, language
         record.dropped.append(GroundingDrop(section, f"{bad[0].kind} not in any source; "
@@ -107,7 +111,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     extra_title = briefing.extra[0] if briefing.extra else None
     if extra_title is not None:
         record.checked += 1
-        bad = ev.unsupported(ev.claims(extra_title), everyone)
+        bad = ev.unsupported_anywhere(extra_title)
         if bad:  # a title is no place for a fact: the section goes, bullets and all
             record.dropped.append(GroundingDrop(Briefing.EXTRA_KEY, f"{bad[0].kind} in its title not in any "
                                                                     "source; section left out", bad[0].text))

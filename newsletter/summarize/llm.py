@@ -233,9 +233,8 @@ class LLMSummarizer:
                                                                               self.language)}]
             answer = self._complete(again, usage)
             briefing, drafted = self._gate(answer, story, evidence)
-            briefing.grounding = Grounding(checked=first.checked + briefing.grounding.checked,
-                                           dropped=first.dropped + briefing.grounding.dropped,
-                                           recited=first.recited + briefing.grounding.recited)
+            first.add(briefing.grounding)
+            briefing.grounding = first  # what the gate did to both answers
             if needs_second_try(drafted, briefing):
                 last = briefing.grounding.dropped[-1]
                 refused = LLMSummaryError(f"{len(briefing.grounding.dropped)} claims not in the cited sources, "
