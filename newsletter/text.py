@@ -9,6 +9,7 @@
     stop_words("de")         # the same for an article's own language (stopwords-iso), empty if none
     stem("brücken", "de")    # "bruck": Snowball's German; a language Snowball lacks is left unstemmed
     char_pairs("北京大学")    # ["北京", "京大", "大学"]: how a run written without spaces is compared
+    UNSPACED_RUN.match(word)  # a word in a script written without spaces (Chinese, Japanese, Thai...)
 
 Feed text is hostile and can be megabytes long. Every stage that reads an
 article's text goes through these, so none can be made to work in proportion
@@ -23,6 +24,7 @@ from __future__ import annotations
 import threading
 from functools import cache
 
+import regex
 import snowballstemmer
 
 LEAD_CHARS = 1200  # the lead names the event; a long full text would only dilute it
@@ -30,6 +32,10 @@ LEAD_CHARS = 1200  # the lead names the event; a long full text would only dilut
 # a model prompt's share need, and little enough that reading it costs milliseconds.
 MAX_TEXT_CHARS = 50_000
 MAX_TITLE_CHARS = 500  # a headline is a line; anything longer is not one
+
+# Scripts written without spaces between words: a run of them is several words, not one.
+UNSPACED = (r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}")
+UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")  # .match: a word in those scripts
 
 
 def char_pairs(run: str) -> list[str]:
@@ -49,12 +55,12 @@ def title(text: str) -> str:
     return text[:MAX_TITLE_CHARS]
 
 
-def lead(text: str) -> str:
-    """The first ``LEAD_CHARS`` of ``text``, cut at the last space before them."""
-    if len(text) <= LEAD_CHARS:
+def lead(text: str, chars: int = LEAD_CHARS) -> str:
+    """The first ``chars`` of ``text``, cut at the last space before them."""
+    if len(text) <= chars:
         return text
-    cut = text.rfind(" ", 0, LEAD_CHARS)
-    return text[: cut if cut > 0 else LEAD_CHARS]
+    cut = text.rfind(" ", 0, chars)
+    return text[: cut if cut > 0 else chars]
 
 
 # Words every news story uses, whatever happened: reporting verbs and titles, days, months, vague time.

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from newsletter.config import Config, GroupingSettings
-from newsletter.text import MAX_TITLE_CHARS
+from newsletter.text import MAX_TITLE_CHARS, lead, title
 
 if TYPE_CHECKING:
     import openai
@@ -42,11 +42,8 @@ CALIBRATED_KEYS = ("threshold", "semantic_min_similarity")  # what a model's cal
 
 def embedding_text(article: Article) -> str:
     """What the model reads of an article: its title and the start of its text, cut at a word."""
-    text, n = article.text, EMBED_LEAD_CHARS  # read at each call: the calibration bench measures other lengths
-    if len(text) > n:
-        cut = text.rfind(" ", 0, n)
-        text = text[: cut if cut > 0 else n]
-    return f"{article.title[:MAX_TITLE_CHARS]}\n{text}"
+    # EMBED_LEAD_CHARS is read at each call: the calibration bench measures other lengths.
+    return f"{title(article.title)}\n{lead(article.text, EMBED_LEAD_CHARS)}"
 
 
 @cache

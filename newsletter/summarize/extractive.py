@@ -47,8 +47,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from newsletter.language import language_of
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
 from newsletter.summarize.boilerplate import is_boilerplate
-from newsletter.summarize.sentences import UNSPACED, ends_finished, iter_sentences, trim, word_count
-from newsletter.text import ENGLISH, char_pairs, readable, stem, stop_words
+from newsletter.summarize.sentences import ends_finished, iter_sentences, trim, word_count
+from newsletter.text import ENGLISH, UNSPACED, char_pairs, readable, stem, stop_words
 
 MAX_BULLETS = max(kind.max_bullets for kind in SECTIONS)
 SAME_SENTENCE = 0.3  # TF-IDF cosine above which two sentences say the same thing: cite both

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 
 import regex
 
+from newsletter.text import UNSPACED, UNSPACED_RUN
+
 # Words that end with a period without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset(
     """
@@ -165,12 +167,9 @@ def trim(sentence: str, max_chars: int = 200) -> str:
     return s[:cut].rstrip(" ,;:—–") + "…"
 
 
-# Scripts written without spaces between words: a run of them is several words, not one.
-UNSPACED = (r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}")
 CHARS_PER_WORD = 2  # Chinese and Japanese words are one to three characters; two is the usual count
 # regex's \w keeps vowel signs (Devanagari ि) in their word, as re's does not.
 _WORDS = regex.compile(rf"(?V1)[{UNSPACED}]+|[\w--[{UNSPACED}]]+")
-UNSPACED_RUN = regex.compile(rf"[{UNSPACED}]")  # .match: a word in those scripts (grouping reads them too)
 _ASCII_WORDS = re.compile(r"\w+")
 
 
