@@ -60,8 +60,7 @@ from newsletter.group.events import event_kinds
 from newsletter.group.figures import figures, plain_number
 from newsletter.language import cldr
 from newsletter.models import Article
-from newsletter.summarize.sentences import UNSPACED, UNSPACED_RUN
-from newsletter.text import ENGLISH, char_pairs, lead, stem, stop_words, title
+from newsletter.text import ENGLISH, UNSPACED, UNSPACED_RUN, char_pairs, lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
 NUMBER_WEIGHT = 2.0  # column scale of number terms: a shared "41,000" is strong evidence
@@ -173,62 +172,45 @@ def extract(articles: list[Article]) -> Features:
         if lang not in NOUNS_CAPITALISED:
             _count_case(text, upper, lower)
     stop = stop_words()
-    cache: dict[str, str | None] = {}
-    other_cache: dict[tuple[str, str], str | None] = {}
+    # By (language, token); the English reading, most tokens by far, by the token alone: no tuple per token.
+    cache: dict[str | tuple[str, str], str | None] = {}
 
-    def other_term(tok: str, lang: str) -> str | None:
-        """``term`` for an article in another language (see the module docstring)."""
-        key = (lang, tok)
-        t = other_cache.get(key, "")
+    def term(tok: str, lang: str | None) -> str | None:
+        """The term ``tok`` stands for in an article read as ``lang`` (see the module docstring), or None."""
+        key = tok if lang is None else (lang, tok)
+        t = cache.get(key, "")
         if t != "":
             return t
         if tok[0].isdigit():
-            t = "n:" + _local_number(tok)
-        elif UNSPACED_RUN.match(tok):
+            t = "n:" + (plain_number(tok) if lang is None else _local_number(tok))
+        elif lang is not None and UNSPACED_RUN.match(tok):
             t = None if tok in _stop(lang) else "w:" + tok
         else:
             w = _bare(tok.lower())
-            if len(w) < 2 or w in _stop(lang):
+            if len(w) < 2 or w in (stop if lang is None else _stop(lang)):
                 t = None
             elif lang not in NOUNS_CAPITALISED and upper[w] > lower[w]:
                 t = "e:" + w
             else:
                 t = "w:" + stem(w, lang)
-        other_cache[key] = t
+        cache[key] = t
         return t
 
     def tokens(text: str, lang: str | None) -> list[tuple[str, str]]:
         """(token, term) for each token of ``text`` that is a term."""
         if lang is None:
-            return [(tok, t) for tok in _TOKEN.findall(text) if (t := term(tok))]
+            return [(tok, t) for tok in _TOKEN.findall(text) if (t := term(tok, None))]
         out = []
         for m in _ANY_TOKEN.finditer(text):
             tok = m.group()
             if m.group("run"):  # no spaces between words: its character pairs stand for them
-                out += [(p, t) for p in char_pairs(tok) if (t := other_term(p, lang))]
-            elif t := other_term(tok, lang):
+                out += [(p, t) for p in char_pairs(tok) if (t := term(p, lang))]
+            elif t := term(tok, lang):
                 out.append((tok, t))
         return out
 
     def is_name(tok: str, t: str, lang: str | None) -> bool:
         return lang not in NOUNS_CAPITALISED and _is_name(tok, t, lower)
-
-    def term(tok: str) -> str | None:
-        t = cache.get(tok, "")
-        if t != "":
-            return t
-        if tok[0].isdigit():
-            t = "n:" + plain_number(tok)
-        else:
-            w = _bare(tok.lower())
-            if len(w) < 2 or w in stop:
-                t = None
-            elif upper[w] > lower[w]:
-                t = "e:" + w
-            else:
-                t = "w:" + stem(w)
-        cache[tok] = t
-        return t
 
     docs: list[list[str]] = []
     title_docs: list[list[str]] = []
@@ -236,17 +218,18 @@ def extract(articles: list[Article]) -> Features:
     title_name_docs: list[list[str]] = []
     title_figures: list[dict[str, frozenset[str]]] = []
     for a, text, lang in zip(articles, leads, langs):
-        title_tokens = tokens(_normalise(title(a.title)), lang)
+        headline = title(a.title)
+        title_tokens = tokens(_normalise(headline), lang)
         tt = [t for _, t in title_tokens]
         title_docs.append(tt)
         title_name_docs.append([t for tok, t in title_tokens if is_name(tok, t, lang)])
-        title_figures.append(figures(title(a.title)))
+        title_figures.append(figures(headline))
         # The event vocabulary is English: another language's words would only match it by accident.
-        tk = ["v:" + k for k in event_kinds(title(a.title))] if lang is None else []
+        tk = ["v:" + k for k in event_kinds(headline)] if lang is None else []
         title_kind_docs.append(tk)
         vk = ["v:" + k for k in event_kinds(text)] if lang is None else []
         if lang is None:  # most articles: no (token, term) pairs built for a lead
-            words = [t for tok in _TOKEN.findall(text) if (t := term(tok))]
+            words = [t for tok in _TOKEN.findall(text) if (t := term(tok, None))]
         else:
             words = [t for _, t in tokens(text, lang)]
         docs.append(tt + tt + tk + tk + vk + words)
