@@ -145,6 +145,12 @@ def pair_cosines(m: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
+def row_terms(m: sp.csr_matrix, r: int) -> set[int]:
+    """The column ids (terms) present in row ``r`` of ``m``."""
+    lo, hi = m.indptr[r], m.indptr[r + 1]
+    return set(m.indices[lo:hi].tolist())
+
+
 class _Sparse:
     """Per-cluster vector sums in one sparse space: with unit vectors, the mean cross-pair
     cosine of clusters A and B is sum(A) . sum(B) / (|A| |B|).
@@ -196,10 +202,7 @@ class _Sparse:
     def terms(self, c: _Cluster, k: int):
         """The terms present in cluster ``c``."""
         d = c.sums[k]
-        if d is not None:
-            return d.keys()
-        lo, hi = self.m.indptr[c.members[0]], self.m.indptr[c.members[0] + 1]
-        return set(self.m.indices[lo:hi].tolist())
+        return d.keys() if d is not None else row_terms(self.m, c.members[0])
 
 
 class _Dense:
@@ -275,8 +278,8 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
     # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
-    title_numbers = _title_numbers(feat) if embeddings is not None else [frozenset()] * n
-    title_words = _title_words(feat) if embeddings is not None else [frozenset()] * n
+    title_numbers = _title_terms(feat, "n:") if embeddings is not None else [frozenset()] * n
+    title_words = _title_terms(feat, "w:") if embeddings is not None else [frozenset()] * n
     signals = _signals(feat, times, spaces, title_numbers, title_words)
     pair_evidence = _PairEvidence(signals, i, j)
     keep = may_join(pair_evidence, settings)
@@ -443,15 +446,11 @@ def _clusters_headlines_agree(a: _Cluster, b: _Cluster) -> bool:
     return True
 
 
-def _title_words(feat: Features) -> list[frozenset[int]]:
-    """Each title's content words (stems and character pairs, no names or numbers)."""
-    wordy = np.char.startswith(feat.terms.astype(str), "w:")
-    return [frozenset(t for t in terms if wordy[t]) for terms in feat.title_terms]
-
-
-def _title_numbers(feat: Features) -> list[frozenset[int]]:
-    numeric = np.char.startswith(feat.terms.astype(str), "n:")
-    return [frozenset(t for t in terms if numeric[t]) for terms in feat.title_terms]
+def _title_terms(feat: Features, prefix: str) -> list[frozenset[int]]:
+    """Each title's terms of one kind: ``"w:"`` its content words (stems and character pairs, no names
+    or numbers), ``"n:"`` its numbers."""
+    kind = np.char.startswith(feat.terms.astype(str), prefix)
+    return [frozenset(t for t in terms if kind[t]) for terms in feat.title_terms]
 
 
 def _kind_masks(feat: Features) -> np.ndarray:

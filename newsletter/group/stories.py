@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsletter.config import GroupingSettings
-from newsletter.group.cluster import cluster_articles
+from newsletter.group.cluster import cluster_articles, row_terms
 from newsletter.group.features import Features, extract
 from newsletter.models import Article, Story, outlet_key
 
@@ -89,15 +89,10 @@ def _informative(i: int, group: list[int], feat: Features) -> float:
     teaser ("What went wrong at <company>"), an aggregator's framing, or a
     long headline built on details only one outlet has.
     """
-    others = [_row_terms(feat, k) for k in group if k != i]
+    others = [row_terms(feat.full, k) for k in group if k != i]
     if not others:
         return 0.0
     return float(sum(feat.idf[t] * sum(t in o for o in others) / len(others) for t in feat.title_terms[i]))
-
-
-def _row_terms(feat: Features, k: int) -> set[int]:
-    lo, hi = feat.full.indptr[k], feat.full.indptr[k + 1]
-    return set(feat.full.indices[lo:hi].tolist())
 
 
 class _neg:
