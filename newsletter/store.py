@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 # A claim older than this belongs to a process that died: another may take it over.
 CLAIM_LEASE = timedelta(minutes=15)
 SQLITE_BUSY_TIMEOUT_S = 30  # a writer waits this long for another process's transaction
+WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another process holds it
 # The oldest schema version read-only commands (dry runs, status, archive) read: what later migrations
 # added (articles' language, stored vectors) is read where present; an older store needs one writing
 # command to upgrade it.
@@ -536,10 +539,25 @@ def _first_line(e: Exception) -> str:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-    cur.execute("PRAGMA journal_mode=WAL")  # readers don't block the fetcher's writes
+    _use_wal(cur)  # readers don't block the fetcher's writes
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _use_wal(cur) -> None:
+    """Put the file in WAL mode. SQLite changes the journal mode without its busy handler: while another
+    process holds the file's write lock (two processes opening a new store at once) the change fails at
+    once with "database is locked", so it is tried again until it takes or the busy timeout has passed."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(WAL_RETRY_S)
 
 
 def _sqlite_readonly_pragmas(dbapi_conn, _record) -> None:

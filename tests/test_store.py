@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+import newsletter.store as store_module
 from newsletter.migrations import MIGRATIONS
 from newsletter.models import Article, Bullet, Briefing, DeliveryStatus, Issue, SidebarItem, Story, TopicSection
 from newsletter.pipeline import placements
@@ -140,3 +142,31 @@ def test_embeddings_are_kept_once_per_model_and_text_and_forgotten_with_old_arti
     store.forget_articles(T0 + timedelta(days=1))
     assert store.embedded("m1", ["h1", "h2", "h3"]) == {"h3"}
     store.close()
+
+
+def test_a_new_store_opens_while_another_process_holds_the_file(tmp_path, monkeypatch):
+    # SQLite switches a file to WAL without its busy handler: while another process writes to the new
+    # file, the switch fails at once. Opening must wait for that writer, as every other step does.
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("CREATE TABLE other_process (n INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO other_process VALUES (1)")
+    waits = []
+    real_sleep = store_module.time.sleep
+
+    def other_process_commits(seconds):  # the writer finishes while we wait for it
+        waits.append(seconds)
+        if other.in_transaction:
+            other.execute("COMMIT")
+        real_sleep(seconds)
+
+    monkeypatch.setattr(store_module.time, "sleep", other_process_commits)
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        assert waits, "the store opened without meeting the other process's lock"
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.close()
+        other.close()
