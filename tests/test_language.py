@@ -408,3 +408,42 @@ def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, m
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert str(path) in lines[0] and "[newsletter] language" in lines[0] and "Fix:" in lines[0]
     assert str(folder / name) in lines[0] and named in lines[0], lines[0]
+
+
+# -- numbers written as words ----------------------------------------------------------------------------------
+
+GERMAN_WORDS = Article(id="de-words", feed_url="https://hafen.example/feed", outlet="Hafenbote (fictional)",
+                       title="Sturm über Valmere", link="https://hafen.example/sturm", published=DEMO_MORNING,
+                       language="de",
+                       text="Beim Sturm über Valmere wurden drei Menschen verletzt. Dreiundzwanzig Familien "
+                            "mussten ihre Häuser verlassen, der Schaden liegt bei zwei Millionen Euro. "
+                            "Ein Feuerwehrmann sprach vom dritten Sturm des Jahres.")
+
+
+@pytest.mark.parametrize("language, bullet, kept", [
+    ("de", "Drei Menschen wurden verletzt.", True),
+    ("de", "3 Menschen wurden verletzt.", True),
+    ("de", "Vier Menschen wurden verletzt.", False),  # a number word is a number the sources must hold
+    ("de", "23 Familien mussten ihre Häuser verlassen.", True),
+    ("de", "Zweiunddreißig Familien mussten ihre Häuser verlassen.", False),
+    ("de", "Der Schaden liegt bei 2 Millionen Euro.", True),
+    ("de", "Der Schaden liegt bei zwei Milliarden Euro.", False),
+    ("en", "Three people were hurt and damage came to 2 million euros.", True),
+    ("en", "Five people were hurt.", False),
+    ("fr", "Trois personnes ont été blessées et vingt-trois familles évacuées.", True),
+    ("fr", "Quatre personnes ont été blessées.", False),
+    ("es", "Veintitrés familias tuvieron que dejar sus casas.", True),
+    ("es", "Treinta y dos familias tuvieron que dejar sus casas.", False),
+])
+def test_numbers_written_as_words_are_checked_like_digits_in_sources_and_bullets(language, bullet, kept):
+    assert _ground_one(GERMAN_WORDS, language, bullet) is kept
+
+
+def test_one_and_ordinals_written_as_words_are_no_claims_and_spans_point_at_the_words():
+    from newsletter.summarize.languages import reading
+
+    text = "Ein Mann sah den dritten Sturm; zwanzig Prozent der 1.500 Dächer und zwei Millionen Euro."
+    found = [(text[w[0]:w[1]].strip(), text[d[0]:d[1]], v, pct, cur) for w, d, v, pct, cur, _ in
+             reading("de").numbers(text)]
+    assert found == [("zwanzig Prozent", "zwanzig", 20, True, None), ("1.500", "1.500", 1500, False, None),
+                     ("zwei Millionen Euro", "zwei Millionen", 2000000, False, "euro")]

@@ -12,6 +12,10 @@ language's locale file, ``[grounding]`` (see newsletter/locales/de.toml). A lang
 that table still gets digits, dates and day names. Words are compared with case and diacritics
 folded (``fold``: "Milliarden" = "milliarden", "años" = "anos", "MAYIS" = "mayıs").
 
+Numbers written as words ("drei Verletzte", "vingt-trois", "dos millones") are read by text2num
+in the languages it knows (German, French, Spanish, Portuguese, Italian, Dutch, Danish), as if
+written in digits; "one" ("ein", "un") and ordinals are not read, as English's rules leave them.
+
 Digits are read only as the language groups them: where the decimal mark is "." (Chinese,
 Hebrew, Hindi), a comma groups thousands ("1,500"), or in India's way hundreds above them
 ("1,00,000") where CLDR says so; "1,5" there is no number one can read, and a briefing that
@@ -20,6 +24,7 @@ writes one must show it as its source does (its value is ``None``).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -73,8 +78,20 @@ class Reading:
     decimal: str
 
     grouping: tuple[int, int]  # CLDR's: (3, 3) "1,500,000"; (3, 2) "15,00,000"
+    spelled: str | None = None  # text2num's name of the language, when it reads its number words
+    percent_rx: re.Pattern | None = None
 
     def numbers(self, text: str) -> list[NumberFound]:
+        """Each number in ``text``: spans are of ``text`` as given, number words included."""
+        if self.spelled is None:
+            return self._numbers(text)
+        digits, back = _Respelled.of(text, self)
+        if back is None:
+            return self._numbers(text)
+        return [((back(w[0]), back(w[1], end=True)), (back(d[0]), back(d[1], end=True)), *rest)
+                for w, d, *rest in self._numbers(digits)]
+
+    def _numbers(self, text: str) -> list[NumberFound]:
         out = []
         for m in self.number_rx.finditer(text):
             value = self._value(m.group("num"))
@@ -193,7 +210,7 @@ def reading(code: str) -> Reading | None:
     pct = rf"(?P<pct>\s?%|\s(?:{_alternation(percent)})\b)?" if percent else r"(?P<pct>\s?%)?"
     number_rx = re.compile(
         rf"(?P<cur>US\$|[$€£¥])?\s?(?<![\d.,])(?P<num>{num}){mag}{pct}(?:\s?(?P<cur2>[$€£¥]))?"
-        rf"(?:[\s-](?:(?:de|del|d['’])\s?)?(?P<unit>[^\W\d_][\w'-]*))?", re.IGNORECASE)
+        rf"(?:[\s-](?:(?:de|del)\s|d['’]\s?)?(?P<unit>[^\W\d_][\w'-]*))?", re.IGNORECASE)
     date_rx = re.compile(
         rf"\b(?P<d>\d{{1,2}})(?:\.|er|º|°)?\s(?:de\s)?(?P<m>{_alternation(name for _, name in month_names)})\b\.?(?:,?\s(?:de\s)?(?P<y>\d{{4}})\b)?",
         re.IGNORECASE)
@@ -205,11 +222,94 @@ def reading(code: str) -> Reading | None:
     # "14 Uhr", "14.30 Uhr", "14h30" (a bare "12 h" is as often twelve hours as noon)
     time_rx = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<min>\d{2}))?\s?uhr\b|\b(?P<h2>\d{1,2})h(?P<min2>\d{2})\b",
                          re.IGNORECASE)
+    language = language_tag(code)
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
-                   numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]))
+                   numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
+                   language if language in _SPELLED else None,
+                   re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None)
 
 
 def _grouped_with_commas(grouping: tuple[int, int]) -> str:
     """Digits grouped with commas as CLDR's (primary, secondary) grouping says: "1,500,000" or "15,00,000"."""
     primary, secondary = grouping
     return rf"\d{{1,{secondary}}}(?:,\d{{{secondary}}})*,\d{{{primary}}}"
+
+
+# The languages whose number words text2num reads, and words of theirs that are as often not a number.
+_SPELLED = {"de": frozenset(), "fr": frozenset({"neuf"}), "es": frozenset(), "pt": frozenset(), "it": frozenset(),
+            "nl": frozenset(), "da": frozenset()}
+_WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
+# Text without a word (a figure, a date, a time) holds no number word: no need to cut it into tokens.
+_HAS_LETTERS = re.compile(r"[^\W\d_]{2}")
+
+
+class _Token:
+    """A word or mark of the text, as text2num's ``find_numbers`` reads a token stream."""
+
+    __slots__ = ("word", "start", "kept")
+
+    def __init__(self, word: str, start: int, kept: bool):
+        self.word, self.start, self.kept = word, start, kept
+
+    def text(self) -> str:
+        return self.word
+
+    def nt_separated(self, previous: _Token) -> bool:
+        return False
+
+    def not_a_number_part(self) -> bool:
+        return self.kept
+
+
+class _Respelled:
+    """``text`` with its number words written as digits, and the way back to ``text``'s offsets."""
+
+    def __init__(self, pieces: list[tuple[int, int, int, int]]):
+        # (start, end) in the new text, (start, end) in the old, of each number written anew
+        self.pieces = pieces
+        self.starts = [p[0] for p in pieces]
+
+    @classmethod
+    def of(cls, text: str, r: Reading):
+        """(text with digits, offset mapper back), or (text, None) when it holds no number word to read."""
+        if not _HAS_LETTERS.search(text):
+            return text, None
+        from text_to_num import find_numbers
+
+        not_numbers = _SPELLED[r.spelled]
+        tokens = [_Token(m.group(), m.start(), m.group().lower() in not_numbers) for m in _WORD_TOKEN.finditer(text)]
+        if r.percent_rx:  # "pour cent" is no hundred
+            starts = [t.start for t in tokens]
+            for m in r.percent_rx.finditer(text):
+                for t in tokens[bisect.bisect_left(starts, m.start()):bisect.bisect_left(starts, m.end())]:
+                    t.kept = True
+        out, pieces, at = [], [], 0
+        length = 0
+        for found in find_numbers(tokens, r.spelled, threshold=2):
+            first, last = tokens[found.start], tokens[found.end - 1]
+            start, end = first.start, last.start + len(last.word)
+            words = [fold(t.word) for t in tokens[found.start:found.end] if t.word.isalpha()]
+            if found.is_ordinal or found.value < 2 or all(w in r.magnitudes for w in words) or start < at:
+                continue  # "ein", "dritte", "Milliarden" after digits: English's rules leave them too
+            digits = str(int(found.value)) if found.value == int(found.value) else repr(found.value)
+            out.append(text[at:start])
+            length += start - at
+            pieces.append((length, length + len(digits), start, end))
+            out.append(digits)
+            length += len(digits)
+            at = end
+        if not pieces:
+            return text, None
+        out.append(text[at:])
+        return "".join(out), cls(pieces).back
+
+    def back(self, offset: int, end: bool = False) -> int:
+        """``offset`` of the new text in the old: a position inside a number's digits is its words' start
+        (or their end, for the ``end`` of a span)."""
+        k = bisect.bisect_right(self.starts, offset) - 1
+        if k < 0:
+            return offset
+        new_start, new_end, old_start, old_end = self.pieces[k]
+        if offset >= new_end:
+            return old_end + offset - new_end
+        return old_end if end and offset > new_start else old_start
