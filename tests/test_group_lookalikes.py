@@ -82,6 +82,21 @@ def test_a_rising_toll_does_not_hide_a_second_quake():
                     *RISING_TOLL, other]) == [{"d0", "d1", "d2", "d3", "d4"}, {"e1"}]
 
 
+# One storm's damage, estimated again as the day goes on.
+STORM = "Storm Ilse tore through Calder Bay overnight, flooding the harbour district and cutting power to " \
+        "40,000 homes; insurers and the regional government began counting the damage on Wednesday."
+GROWING_ESTIMATE = [
+    _art("s1", "varn-courier", "Storm Ilse: Calder Bay damage put at $1bn", STORM),
+    _art("s2", "northgate-ledger", "Calder Bay counts the cost as Storm Ilse losses climb to $3bn", STORM, hours=4),
+    _art("s3", "harlow-gazette", "Insurers face $3.5 billion in Storm Ilse losses at Calder Bay", STORM, hours=7),
+]
+
+
+def test_a_growing_damage_estimate_stays_one_story():
+    # An estimate of what one event cost grows as it is counted, as a toll does: it tells no two storms apart.
+    assert _groups(GROWING_ESTIMATE) == [{"s1", "s2", "s3"}]
+
+
 def test_two_quakes_in_two_towns_stay_apart():
     quakes = [
         _art("t1", "varn-courier", "Magnitude 5.4 earthquake rattles Tiverlee",
@@ -173,6 +188,9 @@ def test_one_story_still_grows_article_by_article(patches):
     ("Varnholm quake kills 12 people", "40 people injured in Varnholm quake", False),
     ("Corvane shares fall 3% on recall", "Corvane shares close 7% down after recall", False),
     ("300 evacuated as Tessel river floods", "Tessel floods: 1,200 evacuated", False),
+    ("Storm Ilse: Calder Bay damage put at $1bn", "Storm Ilse losses climb to $3bn", False),
+    ("Tessel flood could cost up to $2 billion", "Insurers expect $900m in claims from Tessel flood", False),
+    ("Regulator fines Corvane $20 million", "Regulator fines Corvane $45 million", True),
     # What names the event does not change: its magnitude, which round, the price per share.
     ("Magnitude 6.1 quake: 12 killed", "6.4 quake: 12 killed", True),
     ("Harwick stops Castmere in 6th round", "Harwick stops Castmere in the 7th round", True),

@@ -22,12 +22,13 @@ do. What stays fixed is what names the event itself:
   which occurrence it is;
 - money, scaled by "million", "bn"... ("$334 million"), and a price per unit
   with a currency ("$48 a share"): a headline's amount is the price of a deal,
-  a bid, a fine or an award, agreed or imposed once. (An estimate that grows,
-  "damage put at $1bn" then "$3bn", still splits: the price of keeping two
-  takeovers by one buyer apart.)
+  a bid, a fine or an award, agreed or imposed once.
 
 Not kept: percentages, plain counts next to a word ("12 killed", "40 people
-injured"), versions and other numbers after names.
+injured"), versions and other numbers after names; and money that a word
+near it calls an estimate of damage, losses or cost ("damage put at $1bn",
+"$3bn in losses", "could cost up to $2bn"): like a toll, one event's estimate
+grows as the day goes on.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ _FIGURE = re.compile(
     re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 _BEFORE = re.compile(r"([^\W\d_]+)[\s-]+$")  # the word just before a figure
+_WORDS = re.compile(r"[^\W\d_]+")
+# Words near an amount that make it an estimate of what an event costs, which grows as it is counted.
+_ESTIMATE = frozenset(stem(w) for w in """estimate estimated estimates damage damages loss losses cost costs
+    bill toll claims insured uninsured""".split())
+_ESTIMATE_WORDS_BEFORE, _ESTIMATE_WORDS_AFTER = 4, 2  # "damage from the storm put at $1bn", "$3bn in losses"
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "trillion": 1e12, "tn": 1e12}
 _ORDINAL = frozenset(("st", "nd", "rd", "th"))
@@ -97,8 +103,9 @@ def figures(headline: str) -> dict[str, frozenset[str]]:
             if m["cur"]:
                 kinds.append("per:" + stem(after))
         elif m["cur"] or (after in _SCALE or suffix in _SCALE) and before in ("", "us", "usd"):
-            kinds.append("money")
-            value *= _SCALE.get(suffix, 1.0) * _SCALE.get(after, 1.0)
+            if not _estimate(headline, start, m.end()):
+                kinds.append("money")
+                value *= _SCALE.get(suffix, 1.0) * _SCALE.get(after, 1.0)
         elif m["pct"]:
             pass  # a change or a share, revised as the day goes on
         elif 1900 <= value <= 2099 and m["num"].isdigit() and not suffix:
@@ -111,6 +118,14 @@ def figures(headline: str) -> dict[str, frozenset[str]]:
         for kind in kinds:
             out.setdefault(kind, set()).add(f"{value:.6g}")
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def _estimate(headline: str, start: int, end: int) -> bool:
+    """Whether a word just before or after the amount at ``start:end`` calls it an estimate of damage,
+    losses or cost."""
+    near = (_WORDS.findall(headline, 0, start)[-_ESTIMATE_WORDS_BEFORE:]
+            + _WORDS.findall(headline, end)[:_ESTIMATE_WORDS_AFTER])
+    return any(stem(w.lower()) in _ESTIMATE for w in near)
 
 
 def contradict(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:
