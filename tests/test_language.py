@@ -320,6 +320,9 @@ def test_the_index_marks_each_lead_against_its_own_language_and_the_feed_says_it
     feed = (tmp_path / "site" / "feed.xml").read_text(encoding="utf-8")
     assert '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">' in feed
     assert feed.count('<entry xml:lang="de">') == feed.count("<entry")
+    json_feed = json.loads((tmp_path / "site" / "feed.json").read_text(encoding="utf-8"))
+    assert json_feed["language"] == "fr"
+    assert json_feed["items"] and {item["language"] for item in json_feed["items"]} == {"de"}
 
 
 # -- languages the locale files do not cover: the gate still reads them, and never fails on them ---------------

@@ -227,9 +227,11 @@ def render_site(cfg: Config, issues: list[WebIssue], env: jinja2.Environment) ->
         site=site, issues=in_feed, content=content, rfc3339=_rfc3339, lang=here.code,
         feed_id=uuid.uuid5(ID_NAMESPACE, cfg.newsletter.title).urn)
     if cfg.web.json_feed:
-        feed = {"version": JSON_FEED_VERSION, "title": cfg.newsletter.title, "items": [
+        # JSON Feed 1.1 names the language of the feed and of each item, as Atom's xml:lang does.
+        feed = {"version": JSON_FEED_VERSION, "title": cfg.newsletter.title, "language": here.code, "items": [
             {"id": i.atom_id, "url": site.url(i.path), "title": f"{i.title} — {i.date_label}",
-             "content_html": content[i.key], "summary": i.lead, "date_published": _rfc3339(i.created_at)}
+             "content_html": content[i.key], "summary": i.lead, "date_published": _rfc3339(i.created_at),
+             "language": i.lang}
             for i in in_feed]}
         if site.base_url:
             feed |= {"home_page_url": site.base_url, "feed_url": site.url(JSON_FEED_FILE)}
