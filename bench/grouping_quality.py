@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from newsletter.config import GroupingSettings  # noqa: E402
 from newsletter.group import group_stories  # noqa: E402
 from newsletter.group.quality import (  # noqa: E402
-    bcubed, ecbplus_halves, load_ecbplus, load_labelled, missed_joins, pairwise, predicted_clusters, wrong_merges,
+    bcubed, ecbplus_halves, ecbplus_own_days, load_ecbplus, load_labelled, missed_joins, pairwise, predicted_clusters,
+    wrong_merges,
 )
 
 ECBPLUS = ROOT.parent / "shared" / "data" / "ecbplus" / "ecbplus_events.jsonl"
@@ -69,6 +70,9 @@ def datasets(validation: bool = True, ecbplus: bool = True, ecbplus_held_out: bo
             for name, half, half_gold in ecbplus_halves(articles, gold):
                 if ecbplus_held_out or "tuned on" in name:
                     yield name, half, half_gold
+            for name, half, half_gold in ecbplus_halves(ecbplus_own_days(articles, gold), gold):
+                if ecbplus_held_out or "tuned on" in name:
+                    yield name.replace(" (", ", each event its own day (", 1), half, half_gold
         else:
             print(f"note: ECB+ skipped: {ECBPLUS} not found\n")
 
