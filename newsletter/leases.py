@@ -51,7 +51,7 @@ def poll_leased(cfg: Config, sources: list[FeedSource], edges: Edges, settings: 
         if not batch:
             break
         try:
-            # Forgetting and embedding wait until every leased batch is in (the caller's embed_new): once per poll.
+            # Forgetting and the caller's embedding wait until every leased batch is in: once per poll.
             reports += ingest(cfg, edges, [s for url in batch for s in by_url[url]])
         except Stopped:
             edges.store.release_feeds(batch, edges.owner)  # the next worker takes them now, not after the lease

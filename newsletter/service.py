@@ -5,11 +5,13 @@
 
 Several newsletters (one config file each) share one process and one scheduler: a send job per
 newsletter (timetable in ``schedule``) and a poll per store, which fetches a feed that several
-newsletters read once.
+newsletters read once, and embeds the new articles with each newsletter's embeddings model (once
+per model: ``pipeline.embed_shared``).
 
 Each job logs one line with its outcome (poll: feeds, new articles, failed, and with an
-embeddings model the articles embedded and those waiting for the next poll; send: sent,
-failed, had it, owed), with the same figures as fields for ``--log-format json``.
+embeddings model the articles embedded and those waiting for the next poll, summed over the
+models when the newsletters of a store use several; send: sent, failed, had it, owed), with
+the same figures as fields for ``--log-format json``.
 
 Stopping. On SIGTERM or SIGINT no new job starts, and the one in flight stops
 at its next safe point: a poll abandons the feeds not finished (each feed is
@@ -41,7 +43,7 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
-from newsletter.pipeline import Sent, embed_new, fetch, make_transport, open_edges, send, todays_key
+from newsletter.pipeline import Sent, embed_shared, fetch, make_transport, open_edges, send, todays_key
 
 log = logging.getLogger(__name__)
 
@@ -93,20 +95,25 @@ class Service:
                 edges.stop = self.stop
                 if self.worker:
                     reports = poll_leased(lead, sources, edges, LeaseSettings.of(lead))
-                    embedded = embed_new(lead, edges, sources) if reports else None
                 else:
-                    fetched = fetch(lead, edges, sources=sources)
-                    reports, embedded = fetched.feeds, fetched.embedded
+                    reports = fetch(lead, edges, sources=sources, embed=False).feeds
+                # With each newsletter's own model, not only the lead's: every build then reads stored vectors.
+                embedded = embed_shared(group, edges) if reports else []
         if self.worker and not reports:
             return reports  # every feed is polled or leased by another worker: nothing to say
         new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)
         fields = {"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
                   "new_articles": new, "failed": failed}
         line, args = "poll: %d feeds, %d new articles, %d failed", [len(reports), new, failed]
-        if embedded is not None:
+        if embedded:
+            done, waiting = sum(e.embedded for e in embedded), sum(e.waiting for e in embedded)
             line += "; %d embedded, %d wait for the next poll"
-            args += [embedded.embedded, embedded.waiting]
-            fields.update(embedded=embedded.embedded, embeddings_waiting=embedded.waiting)
+            args += [done, waiting]
+            fields.update(embedded=done, embeddings_waiting=waiting)
+        if len(embedded) > 1:  # the counts above are sums over the models
+            line += " (%d embeddings models)"
+            args.append(len(embedded))
+            fields.update(embeddings_models=len(embedded))
         log.info(line, *args, extra=fields)
         return reports
 
@@ -154,7 +161,8 @@ class Service:
 
 def poll_plan(group: list[Config]) -> tuple[Config, list[FeedSource]]:
     """For newsletters sharing one store: whose [fetch] and [store] settings the poll uses (the
-    first's), and every feed once, in the order the configs name them."""
+    first's; each embeddings model embeds with its own newsletters' settings, see ``embed_shared``),
+    and every feed once, in the order the configs name them."""
     seen: dict[str, FeedSource] = {}
     for cfg in group:
         for source in cfg.feeds:

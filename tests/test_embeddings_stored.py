@@ -8,6 +8,7 @@ file. The double's vectors encode marker words ("bridge", "lifeboat" or "rescue"
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -246,3 +247,94 @@ def test_the_poll_embeds_through_any_embedder_grouping_takes(tmp_path):
         store.close()
     assert (report.error, report.embedded, len(rows)) == (None, 3, 3)
     assert len(up.embedding_requests) == 1
+
+
+# -- newsletters sharing one store: each embeddings model embeds its own newsletters' articles at poll time --
+
+ALPHA, BETA = "alpha-embed", "beta-embed"
+VALLEY = [("v1", "Fenwick ferry timetable changes for the winter",
+           "The Fenwick ferry will sail every two hours from December, the harbour board said.")]
+
+
+def _newsletter(folder, name: str, feeds: list[str], model: tuple[str, str] | None) -> Config:
+    """A newsletter in ``folder`` (every one there shares its store) over these feed files, with
+    ``model`` (name, endpoint) as its embeddings model, or none."""
+    data = {"newsletter": {"title": name.title(), "from": "morning@fenwick.example", "to": ["reader@example.org"],
+                           "max_age_hours": 24},
+            "topics": [{"name": "Local", "feeds": feeds}]}
+    if model is not None:
+        data["llm"] = {"embeddings_model": model[0], "embeddings_base_url": model[1], "max_retries": 0,
+                       "timeout": 30}
+    return load_config(write_config(folder, data, f"{name}.toml"))
+
+
+def _feed_files(folder, **feeds: list[tuple[str, str, str]]) -> None:
+    hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)  # the service runs on the real clock
+    for name, items in feeds.items():
+        (folder / f"{name}.xml").write_text(_rss(name, items, hours_ago))
+
+
+def _keys(store: Store, cfg: Config) -> set[str]:
+    return {text_key(embedding_text(a)) for a in store.articles_between(None, feed_urls=[s.url for s in cfg.feeds])}
+
+
+@pytest.mark.parametrize("worker", [False, True])
+@pytest.mark.parametrize("first_model", [True, False], ids=["both-models", "second-only"])
+def test_each_newsletter_on_a_store_gets_vectors_from_its_own_model_at_poll_time(tmp_path, caplog, worker,
+                                                                                 first_model):
+    """The second newsletter's model embeds its articles at the poll (whether the first has another
+    model or none), so its build reads stored vectors instead of embedding the day's news."""
+    from newsletter.service import Service
+
+    _feed_files(tmp_path, gazette=GAZETTE, herald=HERALD, valley=VALLEY)
+    with (OpenAIServer(embeddings=Embeddings(embed=_meaning)) as alpha,
+          OpenAIServer(embeddings=Embeddings(embed=_meaning)) as beta):
+        first = _newsletter(tmp_path, "morning", ["gazette.xml", "herald.xml"],
+                            (ALPHA, alpha.base_url) if first_model else None)
+        second = _newsletter(tmp_path, "evening", ["herald.xml", "valley.xml"], (BETA, beta.base_url))
+        with caplog.at_level("INFO", logger="newsletter.service"):
+            Service([first, second], worker=worker).poll()
+        polled = len(beta.embedding_requests)
+        store = Store.open(second.store_url)
+        try:
+            texts = {cfg.newsletter.title: sorted(embedding_text(a) for a in store.articles_between(
+                None, feed_urls=[s.url for s in cfg.feeds])) for cfg in (first, second)}
+            everything = list(_keys(store, first) | _keys(store, second))
+            vectors = {model: store.embedded(model, everything) for model in (ALPHA, BETA)}
+            preview(second, _edges(second, store, datetime.now(timezone.utc)), tmp_path / "evening.html",
+                    fetch_first=False)
+        finally:
+            store.close()
+    assert len(beta.embedding_requests) == polled  # the build embedded nothing: it read the poll's vectors
+    assert sorted(_texts(beta)) == texts["Evening"] and vectors[BETA] == set(map(text_key, texts["Evening"]))
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("poll:"))
+    if first_model:
+        assert sorted(_texts(alpha)) == texts["Morning"] and vectors[ALPHA] == set(map(text_key, texts["Morning"]))
+        assert line == ("poll: 3 feeds, 4 new articles, 0 failed; 5 embedded, 0 wait for the next poll "
+                        "(2 embeddings models)")
+    else:
+        assert alpha.embedding_requests == [] and vectors[ALPHA] == set()
+        assert line == "poll: 3 feeds, 4 new articles, 0 failed; 2 embedded, 0 wait for the next poll"
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_newsletters_sharing_a_model_have_each_article_embedded_once(tmp_path, caplog, worker):
+    """The first newsletter has no embeddings model; the other two have the same one and share a feed:
+    every article those two read is embedded once, and none of the first's own feed."""
+    from newsletter.service import Service
+
+    _feed_files(tmp_path, gazette=GAZETTE, herald=HERALD, valley=VALLEY)
+    with OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        cfgs = [_newsletter(tmp_path, "morning", ["gazette.xml"], None),
+                _newsletter(tmp_path, "noon", ["herald.xml", "valley.xml"], (MODEL, model.base_url)),
+                _newsletter(tmp_path, "evening", ["valley.xml"], (MODEL, model.base_url))]
+        with caplog.at_level("INFO", logger="newsletter.service"):
+            Service(cfgs, worker=worker).poll()
+        store = Store.open(cfgs[0].store_url)
+        try:
+            theirs = [embedding_text(a) for a in store.articles_between(None, feed_urls=[f.url for f in cfgs[1].feeds])]
+        finally:
+            store.close()
+    assert len(theirs) == 2 and Counter(_texts(model)) == Counter(theirs)  # each once, the Gazette's never
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("poll:"))
+    assert line == "poll: 3 feeds, 4 new articles, 0 failed; 2 embedded, 0 wait for the next poll"
