@@ -229,7 +229,8 @@ def run(config_paths: tuple[str, ...], worker: bool) -> None:
     \b
     Several newsletters: one config file each, all given with -c. One process
     and one scheduler serve them all; a feed that newsletters sharing a store
-    both read is fetched once per poll.
+    both read is fetched once per poll, and embedded with each one's
+    embeddings model.
     \b
     --worker: several processes (on one machine or many) share one PostgreSQL
     store. Each leases batches of due feeds, so each feed is polled by one
