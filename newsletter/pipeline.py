@@ -240,19 +240,27 @@ def embed_new(cfg: Config, edges: Edges, sources: list[FeedSource] | None = None
     return _embed_recent(edges, {s.url for s in feeds}, _grouped_hours(cfg), cfg.fetch.embeddings_seconds)
 
 
-def embed_shared(cfgs: list[Config], edges: Edges) -> list[Embedded]:
+def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = None) -> list[Embedded]:
     """``embed_new`` for newsletters sharing one store (the service's poll), one pass per embeddings
     model among them (``embeddings_endpoint``), with that model, over the feeds of the newsletters
     that use it: an article two of them read is embedded once per model, and a newsletter without a
     model adds nothing. A pass reaches back as far as any of its newsletters groups and spends the
-    longest of their ``[fetch] embeddings_seconds``. ``edges.embedder`` is not used."""
+    longest of their ``[fetch] embeddings_seconds``. ``edges.embedder`` is not used.
+
+    ``polled``: only these feeds' articles (a ``--worker`` embeds those of the feeds it leased, so
+    two workers polling at once never embed one article twice; what waits is embedded by the worker
+    that next leases its feed)."""
     users: dict[tuple[str, str | None], list[Config]] = {}
     for cfg in cfgs:
         if (endpoint := embeddings_endpoint(cfg)) is not None:
             users.setdefault(endpoint, []).append(cfg)
-    return [_embed_recent(replace(edges, embedder=make_embedder(same[0])), {s.url for c in same for s in c.feeds},
-                          max(map(_grouped_hours, same)), max(c.fetch.embeddings_seconds for c in same))
-            for same in users.values()]
+    passes = []
+    for same in users.values():
+        feeds = {s.url for c in same for s in c.feeds}
+        passes.append(_embed_recent(replace(edges, embedder=make_embedder(same[0])),
+                                    feeds if polled is None else feeds & polled,
+                                    max(map(_grouped_hours, same)), max(c.fetch.embeddings_seconds for c in same)))
+    return passes
 
 
 def _grouped_hours(cfg: Config) -> float:

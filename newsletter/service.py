@@ -98,7 +98,9 @@ class Service:
                 else:
                     reports = fetch(lead, edges, sources=sources, embed=False).feeds
                 # With each newsletter's own model, not only the lead's: every build then reads stored vectors.
-                embedded = embed_shared(group, edges) if reports else []
+                # A worker embeds what its own leased feeds hold: another worker embeds the rest.
+                embedded = embed_shared(group, edges, {r.url for r in reports} if self.worker else None) \
+                    if reports else []
         if self.worker and not reports:
             return reports  # every feed is polled or leased by another worker: nothing to say
         new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)

@@ -338,3 +338,28 @@ def test_newsletters_sharing_a_model_have_each_article_embedded_once(tmp_path, c
     assert len(theirs) == 2 and Counter(_texts(model)) == Counter(theirs)  # each once, the Gazette's never
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("poll:"))
     assert line == "poll: 3 feeds, 4 new articles, 0 failed; 2 embedded, 0 wait for the next poll"
+
+
+def test_a_worker_embeds_only_the_articles_of_the_feeds_it_leased(tmp_path):
+    """Two workers polling at once: the other one holds the Herald's lease and has stored its article,
+    which it embeds itself; this worker embeds the Gazette's alone, so no article is embedded twice."""
+    from newsletter.pipeline import ingest
+    from newsletter.service import Service
+
+    _feed_files(tmp_path, gazette=GAZETTE, herald=HERALD)
+    with OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        cfg = _newsletter(tmp_path, "morning", ["gazette.xml", "herald.xml"], (MODEL, model.base_url))
+        herald = [s for s in cfg.feeds if s.url.endswith("herald.xml")]
+        now = datetime.now(timezone.utc)  # the service runs on the real clock
+        store = Store.open(cfg.store_url)
+        try:
+            assert store.claim_feeds([herald[0].url], "other-worker", now, lease=timedelta(hours=1),
+                                     interval=timedelta(minutes=15), limit=10) == [herald[0].url]
+            ingest(cfg, Edges(store, FixedClock(now)), herald)
+            reports = Service([cfg], worker=True).poll()
+            gazette = sorted(embedding_text(a) for a in store.articles_between(
+                None, feed_urls=[s.url for s in cfg.feeds if s not in herald]))
+        finally:
+            store.close()
+    assert [r.url for r in reports] == [s.url for s in cfg.feeds if s not in herald]  # the Herald stayed leased
+    assert len(gazette) == 2 and sorted(_texts(model)) == gazette
