@@ -248,8 +248,8 @@ def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = Non
     longest of their ``[fetch] embeddings_seconds``. ``edges.embedder`` is not used.
 
     ``polled``: only these feeds' articles (a ``--worker`` embeds those of the feeds it leased, so
-    two workers polling at once never embed one article twice; what waits is embedded by the worker
-    that next leases its feed)."""
+    two workers polling at once do not embed one feed's articles twice; what waits is embedded by the
+    worker that next leases its feed)."""
     users: dict[tuple[str, str | None], list[Config]] = {}
     for cfg in cfgs:
         if (endpoint := embeddings_endpoint(cfg)) is not None:

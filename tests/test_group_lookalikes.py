@@ -189,8 +189,12 @@ def test_one_story_still_grows_article_by_article(patches):
     ("Corvane shares fall 3% on recall", "Corvane shares close 7% down after recall", False),
     ("300 evacuated as Tessel river floods", "Tessel floods: 1,200 evacuated", False),
     ("Storm Ilse: Calder Bay damage put at $1bn", "Storm Ilse losses climb to $3bn", False),
-    ("Tessel flood could cost up to $2 billion", "Insurers expect $900m in claims from Tessel flood", False),
+    ("Tessel flood could cost up to $2 billion", "Insured losses from Tessel flood put at $900m", False),
     ("Regulator fines Corvane $20 million", "Regulator fines Corvane $45 million", True),
+    # Fixed amounts that look like estimates: two bills, two quarters' results, two court awards.
+    ("Senate passes $1.2 trillion roads bill", "Senate passes $3.5 trillion spending bill", True),
+    ("Corvane posts $2bn quarterly loss", "Corvane posts $3bn quarterly loss", True),
+    ("Jury awards Pelmont $5m in damages", "Jury awards Pelmont $9m in damages", True),
     # What names the event does not change: its magnitude, which round, the price per share.
     ("Magnitude 6.1 quake: 12 killed", "6.4 quake: 12 killed", True),
     ("Harwick stops Castmere in 6th round", "Harwick stops Castmere in the 7th round", True),

@@ -450,3 +450,26 @@ def test_one_and_ordinals_written_as_words_are_no_claims_and_spans_point_at_the_
              reading("de").numbers(text)]
     assert found == [("zwanzig Prozent", "zwanzig", 20, True, None), ("1.500", "1.500", 1500, False, None),
                      ("zwei Millionen Euro", "zwei Millionen", 2000000, False, "euro")]
+
+
+def _source(language: str, text: str) -> Article:
+    return Article(id=f"{language}-src", feed_url="https://bote.example/feed", outlet="Bote (fictional)", title=text,
+                   link="https://bote.example/1", published=DEMO_MORNING, language=language, text=text)
+
+
+@pytest.mark.parametrize("language, source, bullet, kept", [
+    # A word that alone is no number still counts inside a compound: "dix-neuf" is 19, not 10.
+    ("fr", "19 morts dans l'incendie.", "Dix-neuf morts dans l'incendie.", True),
+    ("fr", "Dix-neuf morts dans l'incendie.", "10 morts dans l'incendie.", False),
+    ("fr", "Quatre-vingt-dix-neuf personnes évacuées.", "90 personnes évacuées.", False),
+    ("fr", "La ville inaugure son stade.", "La ville inaugure un stade neuf.", True),  # new, not nine
+    ("de", "Das Team gewann das Spiel.", "Die deutsche Elf gewann das Spiel.", True),  # the team, not eleven
+    ("de", "Die Inflation lag bei 3,125 Prozent.", "Die Inflation lag bei drei Komma eins zwei fünf Prozent.", True),
+    # A language without a locale file lacks the words for million and percent: its number words stay unread
+    # rather than "3 milhões" becoming 3 and a million.
+    ("pt", "O prejuízo chega a 3 milhões de euros.", "O prejuízo chega a três milhões de euros.", True),
+    ("it", "La disoccupazione sale al 5%.", "La disoccupazione sale al cinque per cento.", True),
+])
+def test_number_words_that_are_also_other_words_or_lack_their_languages_words_drop_nothing_faithful(
+        language, source, bullet, kept):
+    assert _ground_one(_source(language, source), language, bullet) is kept

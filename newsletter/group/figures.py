@@ -47,9 +47,10 @@ _FIGURE = re.compile(
 _DIGIT = re.compile(r"\d")
 _BEFORE = re.compile(r"([^\W\d_]+)[\s-]+$")  # the word just before a figure
 _WORDS = re.compile(r"[^\W\d_]+")
-# Words near an amount that make it an estimate of what an event costs, which grows as it is counted.
-_ESTIMATE = frozenset(stem(w) for w in """estimate estimated estimates damage damages loss losses cost costs
-    bill toll claims insured uninsured""".split())
+# Words near an amount that make it an estimate of what an event costs, which grows as it is counted; as
+# written, not stemmed: "losses" (a storm's) but not "loss" (a quarter's result), "damage" but not
+# "damages" (a court's award), and never "bill" (a law's price) or "claims" ("to settle claims").
+_ESTIMATE = frozenset("""estimate estimated estimates damage losses cost costs toll insured uninsured""".split())
 _ESTIMATE_WORDS_BEFORE, _ESTIMATE_WORDS_AFTER = 4, 2  # "damage from the storm put at $1bn", "$3bn in losses"
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "trillion": 1e12, "tn": 1e12}
@@ -125,7 +126,7 @@ def _estimate(headline: str, start: int, end: int) -> bool:
     losses or cost."""
     near = (_WORDS.findall(headline, 0, start)[-_ESTIMATE_WORDS_BEFORE:]
             + _WORDS.findall(headline, end)[:_ESTIMATE_WORDS_AFTER])
-    return any(stem(w.lower()) in _ESTIMATE for w in near)
+    return any(w.lower() in _ESTIMATE for w in near)
 
 
 def contradict(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> bool:

@@ -225,7 +225,8 @@ def reading(code: str) -> Reading | None:
     language = language_tag(code)
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
-                   language if language in _SPELLED else None,
+                   # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
+                   language if language in _SPELLED and magnitudes and percent else None,
                    re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None)
 
 
@@ -235,9 +236,11 @@ def _grouped_with_commas(grouping: tuple[int, int]) -> str:
     return rf"\d{{1,{secondary}}}(?:,\d{{{secondary}}})*,\d{{{primary}}}"
 
 
-# The languages whose number words text2num reads, and words of theirs that are as often not a number.
-_SPELLED = {"de": frozenset(), "fr": frozenset({"neuf"}), "es": frozenset(), "pt": frozenset(), "it": frozenset(),
-            "nl": frozenset(), "da": frozenset()}
+# The languages whose number words text2num reads, and, as written, words of theirs that standing alone
+# are as often no number: "un stade neuf" (new), "die deutsche Elf" (the team), "außer Acht lassen".
+# In a compound they are ("dix-neuf"). A language is read so once its locale file gives its [grounding] words.
+_SPELLED = {"de": frozenset({"Elf", "Acht"}), "fr": frozenset({"neuf"}), "es": frozenset(), "pt": frozenset(),
+            "it": frozenset(), "nl": frozenset(), "da": frozenset()}
 _WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
 # Text without a word (a figure, a date, a time) holds no number word: no need to cut it into tokens.
 _HAS_LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -276,8 +279,7 @@ class _Respelled:
             return text, None
         from text_to_num import find_numbers
 
-        not_numbers = _SPELLED[r.spelled]
-        tokens = [_Token(m.group(), m.start(), m.group().lower() in not_numbers) for m in _WORD_TOKEN.finditer(text)]
+        tokens = [_Token(m.group(), m.start(), False) for m in _WORD_TOKEN.finditer(text)]
         if r.percent_rx:  # "pour cent" is no hundred
             starts = [t.start for t in tokens]
             for m in r.percent_rx.finditer(text):
@@ -288,10 +290,12 @@ class _Respelled:
         for found in find_numbers(tokens, r.spelled, threshold=2):
             first, last = tokens[found.start], tokens[found.end - 1]
             start, end = first.start, last.start + len(last.word)
-            words = [fold(t.word) for t in tokens[found.start:found.end] if t.word.isalpha()]
-            if found.is_ordinal or found.value < 2 or all(w in r.magnitudes for w in words) or start < at:
-                continue  # "ein", "dritte", "Milliarden" after digits: English's rules leave them too
-            digits = str(int(found.value)) if found.value == int(found.value) else repr(found.value)
+            written = [t.word for t in tokens[found.start:found.end] if t.word.isalpha()]
+            if (found.is_ordinal or found.value < 2 or all(fold(w) in r.magnitudes for w in written)
+                    or all(w in _SPELLED[r.spelled] for w in written) or start < at):
+                continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
+            digits = (str(int(found.value)) if found.value == int(found.value)
+                      else repr(found.value).replace(".", r.decimal))  # "3,125" where the comma is the mark
             out.append(text[at:start])
             length += start - at
             pieces.append((length, length + len(digits), start, end))
