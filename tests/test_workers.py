@@ -105,11 +105,18 @@ def _stop_all(procs: list[NewsletterProcess]) -> None:
 def test_three_workers_fetch_each_of_2000_feeds_once_per_interval(tmp_path, postgres):
     url = _database(postgres, "workers_once")
     leases = _Leases(url)
+    # Feeds answer once every worker holds a batch: on a loaded machine a worker that starts late would
+    # otherwise find every feed polled, and say nothing (a worker with no feeds logs no poll line).
+    gate = threading.Event()
     with FeedServer() as srv:
-        paths = _serve_feeds(srv, FEEDS)
-        cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths])
+        paths = _serve_feeds(srv, FEEDS, gate)
+        # A lease outlasts the wait for the slowest worker to start: no batch changes hands before the gate.
+        cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], lease_seconds=10 * STATE_WAIT_S)
         procs = _workers(cfgs, tmp_path)
         try:
+            wait_until(lambda: len({r.owner for r in leases.rows() if r.owner}) == WORKERS,
+                       "every worker to hold a batch of feeds", timeout=STATE_WAIT_S)
+            gate.set()
             wait_until(lambda: leases.polled() == FEEDS, "every feed to be polled", timeout=STATE_WAIT_S)
             # A look later: still nothing fetched twice (the interval is an hour).
             for p in procs:
