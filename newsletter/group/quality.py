@@ -9,6 +9,7 @@ does not drown the small ones.
 from __future__ import annotations
 
 import json
+import random
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -91,8 +92,6 @@ def ecbplus_own_days(articles: list[Article], labels: dict[str, str]) -> list[Ar
     with the events of other topics on the days around it, but never with its look-alike the same
     day. The days come from the labels: this measures grouping within a news cycle, not what the
     text could tell (the one-day rows do that)."""
-    import random
-
     events = sorted(set(labels.values()))
     random.Random(0).shuffle(events)
     day = {event: k for k, event in enumerate(events)}

@@ -12,9 +12,11 @@ language's locale file, ``[grounding]`` (see newsletter/locales/de.toml). A lang
 that table still gets digits, dates and day names. Words are compared with case and diacritics
 folded (``fold``: "Milliarden" = "milliarden", "años" = "anos", "MAYIS" = "mayıs").
 
-Numbers written as words ("drei Verletzte", "vingt-trois", "dos millones") are read by text2num
-in the languages it knows (German, French, Spanish, Portuguese, Italian, Dutch, Danish), as if
-written in digits; "one" ("ein", "un") and ordinals are not read, as English's rules leave them.
+Numbers written as words ("drei Verletzte", "vingt-trois", "dos millones") are read by text2num,
+as if written in digits, in the languages it knows whose locale file gives the words for million
+and percent (German, French, Spanish; Portuguese, Italian, Dutch and Danish once theirs exists);
+"one" ("ein", "un"), ordinals and a word that alone is another ("neuf": new) are not read, as
+English's rules leave "one".
 
 Digits are read only as the language groups them: where the decimal mark is "." (Chinese,
 Hebrew, Hindi), a comma groups thousands ("1,500"), or in India's way hundreds above them
