@@ -115,7 +115,7 @@ def test_real_news_keeps_look_alike_events_apart():
         assert s.precision >= ECBPLUS_OWN_DAYS_FLOORS[0] and s.recall >= ECBPLUS_OWN_DAYS_FLOORS[1], (name, s)
 
 
-def test_each_ecbplus_event_on_a_day_of_its_own_keeps_its_articles_together_and_look_alikes_apart():
+def test_the_realistic_ecbplus_case_puts_each_event_on_one_day_and_no_two_events_on_the_same_day():
     from datetime import datetime, timedelta, timezone
 
     from newsletter.models import Article
