@@ -19,7 +19,7 @@ from babel import Locale as CLDR
 from conftest import run_cli, write_config
 from email_demo import DEMO_MORNING, REPO, build_demo_email
 from feeds_for_tests import item, rss
-from openai_server import OpenAIServer
+from openai_server import OpenAIServer, Reply
 
 import newsletter.locales as locales
 from newsletter.config import load_config
@@ -211,22 +211,31 @@ def german_answer(payload: dict) -> str:
         "extra_section": None})
 
 
-def test_a_german_newsletter_over_english_sources(tmp_path):
+def _wall_config(tmp_path, language: str = "de"):
+    """Both outlets' sea-wall reports as feeds, and a newsletter in ``language`` over them, with a model."""
     for outlet in (POST, GAZETTE):
         host = re.sub(r"\W+", "-", outlet.lower())
         (tmp_path / f"{host}.xml").write_text(rss(item(
             WALL[outlet][0], f"https://{host}.example/wall", guid=f"{host}:wall", body=f"<p>{WALL[outlet][1]}</p>"),
             title=outlet, link=f"https://{host}.example/"), encoding="utf-8")
-    config = write_config(tmp_path, {
-        "newsletter": {"title": "Hafenbrief", "language": "de", "from": "brief@example.com",
+    return write_config(tmp_path, {
+        "newsletter": {"title": "Hafenbrief", "language": language, "from": "brief@example.com",
                        "to": ["reader@example.org"], "sidebar_size": 0, "max_age_hours": 0},
         "topics": [{"name": "Küste", "feeds": ["kestrel-harbour-post.xml", "saltmarsh-gazette.xml"]}],
         "llm": {"model": "test-model", "max_retries": 0, "timeout": 5},
         "store": {"url": "state.db"}})
+
+
+def _preview(tmp_path, config, srv: OpenAIServer, out):
+    return run_cli("preview", "--config", str(config), "--out", str(out), cwd=tmp_path,
+                   env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+
+
+def test_a_german_newsletter_over_english_sources(tmp_path):
+    config = _wall_config(tmp_path)
     out = tmp_path / "out" / "issue.html"
     with OpenAIServer(german_answer) as srv:
-        result = run_cli("preview", "--config", str(config), "--out", str(out), cwd=tmp_path,
-                         env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+        result = _preview(tmp_path, config, srv, out)
         asked = srv.chat_requests[0].json["messages"]
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "in German" in asked[0]["content"] and "in German" in asked[1]["content"]
@@ -248,6 +257,65 @@ def test_a_german_newsletter_over_english_sources(tmp_path):
     dropped = wall["grounding"]["dropped"]
     assert [(d["section"], d["claim"]) for d in dropped] == [("why_this_matters", "3,5 Milliarden Dollar")]
     assert "number not in the cited source" in dropped[0]["reason"]
+
+
+WRONG_HEADLINE = "Dunmere billigt Ufermauer für 740 Millionen Kronen"  # no source gives 740
+
+
+def _headline_first_wrong(second: str | Reply):
+    """The model's first answer has a headline the gate refuses (its bullets are fine); asked again, ``second``."""
+    def answer(payload: dict) -> str | Reply:
+        if len(payload["messages"]) > 2:  # the second try: the first answer and what it got wrong follow
+            return second if isinstance(second, Reply) else json.dumps(
+                {**json.loads(german_answer(payload)), "headline": second})
+        return json.dumps({**json.loads(german_answer(payload)), "headline": WRONG_HEADLINE})
+    return answer
+
+
+LEAD_TITLE = None  # the lead source's own title (which outlet leads is the ranking's choice)
+
+
+@pytest.mark.parametrize("second, headline", [
+    ("Dunmere billigt Ufermauer mit 31 zu 9 Stimmen", "Dunmere billigt Ufermauer mit 31 zu 9 Stimmen"),
+    # Wrong again, or no answer at all: the first answer's bullets stand under the lead source's own title.
+    (WRONG_HEADLINE, LEAD_TITLE),
+    (Reply(status=500, body='{"error": {"message": "overloaded"}}'), LEAD_TITLE),
+])
+def test_a_refused_headline_in_another_language_is_asked_for_once_more(tmp_path, second, headline):
+    # Else a German issue shows the English source's title; the bullets are never lost to the second try.
+    config = _wall_config(tmp_path)
+    out = tmp_path / "out" / "issue.html"
+    with OpenAIServer(_headline_first_wrong(second)) as srv:
+        result = _preview(tmp_path, config, srv, out)
+        calls = len(srv.chat_requests)
+        named = srv.chat_requests[-1].json["messages"][-1]["content"]
+        again = _preview(tmp_path, config, srv, tmp_path / "again" / "issue.html")  # the answer is kept
+        calls_again = len(srv.chat_requests) - calls
+    assert result.exit_code == 0 and again.exit_code == 0, result.stdout + result.stderr
+    wall = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["stories"][0]
+    assert calls == 2 and "740" in named and calls_again == 0
+    assert wall["headline"] == (headline or wall["sources"][0]["title"])
+    assert [b["text"] for b in wall["why_this_matters"]] == [FAITHFUL]  # the model's bullets, gated
+
+
+def test_a_refused_headline_in_the_sources_language_costs_no_second_call(tmp_path):
+    def english(payload: dict) -> str:
+        n = {outlet: int(i) for i, outlet in re.findall(r"<<<SOURCE (\d+)>>>\nOutlet: (.*)", payload["messages"][1]["content"])}
+        return json.dumps({
+            "headline": "Dunmere approves 740 million crown sea wall", "dek": "The council voted 31-9 on Monday.",
+            "big_picture": [{"text": "The wall will cost 640 million crowns and be finished in 2029.", "cites": [n[POST]]}],
+            "why_this_matters": [{"text": "Orrin Marine will build it.", "cites": [n[GAZETTE]]}],
+            "between_the_lines": [], "extra_section": None})
+
+    config = _wall_config(tmp_path, language="en")
+    out = tmp_path / "out" / "issue.html"
+    with OpenAIServer(english) as srv:
+        result = _preview(tmp_path, config, srv, out)
+        calls = len(srv.chat_requests)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    wall = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["stories"][0]
+    # The lead source's own title is in the issue's language already: nothing to ask for.
+    assert calls == 1 and wall["headline"] == wall["sources"][0]["title"]
 
 
 def test_the_language_is_part_of_what_a_cached_answer_is_kept_under():

@@ -161,6 +161,13 @@ def needs_second_try(before: Briefing, after: Briefing) -> bool:
     return kept == 0 or lost_big_picture or (asked - kept) > MAX_DROPPED_SHARE * asked
 
 
+def headline_in_another_language(grounded: Briefing, language: str) -> bool:
+    """The gate put the lead source's own title in place of the headline, and that title is in another
+    language than the issue's: worth asking once more, or a German issue shows an English headline."""
+    replaced = any(d.section == "headline" for d in (grounded.grounding.dropped if grounded.grounding else []))
+    return replaced and language_tag(grounded.headline_language or "en") != language_tag(language)
+
+
 def failed_claims(grounded: Briefing) -> list[str]:
     """What to name when asking again: each refused claim with the section it was in."""
     drops = grounded.grounding.dropped if grounded.grounding else []

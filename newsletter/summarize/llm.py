@@ -12,7 +12,9 @@ section the model titles itself (``Briefing.extra``, 2-4 bullets, read after the
 big picture); it is left out when malformed, untitled, repeating, or short. A story that loses its big picture or most of its
 bullets there is asked for once more, naming the failed claims; if that fails
 too, ``LLMSummaryError`` is raised and the pipeline writes the story
-extractively. Accepted answers go to an optional ``AnswerCache`` keyed by
+extractively. A story whose headline alone was refused, and replaced by a source's
+title in another language than the issue's, is asked for once more too; if that
+answer is no better, the first one stands. Accepted answers go to an optional ``AnswerCache`` keyed by
 ``answer_key`` (model, prompt version, everything sent), so an unchanged story
 costs no second call. Everything the reader sees is asked for in the reader's
 language (``[newsletter] language``, whatever the sources' languages); it is in
@@ -45,7 +47,9 @@ from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
 from newsletter.summarize import BudgetSpent
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
-from newsletter.summarize.grounding import Evidence, failed_claims, ground, needs_second_try
+from newsletter.summarize.grounding import (
+    Evidence, failed_claims, ground, headline_in_another_language, needs_second_try,
+)
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
                                             json_object, snippet)
@@ -225,22 +229,32 @@ class LLMSummarizer:
                 pass  # a cached answer the gate now refuses (the rules changed): ask again
         answer = self._complete(messages, usage)
         briefing, drafted = self._gate(answer, story, evidence)
-        if needs_second_try(drafted, briefing):
-            first = briefing.grounding
-            log.info("asking again for %r: %d claims not in the cited sources", story.headline, len(first.dropped))
+        for_bullets = needs_second_try(drafted, briefing)
+        if for_bullets or headline_in_another_language(briefing, self.language):
+            both = briefing.grounding
+            log.info("asking again for %r: %d claims not in the cited sources", story.headline, len(both.dropped))
             again = messages + [{"role": "assistant", "content": answer[:MAX_ANSWER_ECHO_CHARS]},
                                 {"role": "user", "content": second_try_prompt(failed_claims(briefing),
                                                                               self.language)}]
-            answer = self._complete(again, usage)
-            briefing, drafted = self._gate(answer, story, evidence)
-            first.add(briefing.grounding)
-            briefing.grounding = first  # what the gate did to both answers
-            if needs_second_try(drafted, briefing):
-                last = briefing.grounding.dropped[-1]
-                refused = LLMSummaryError(f"{len(briefing.grounding.dropped)} claims not in the cited sources, "
+            try:
+                second_answer = self._complete(again, usage)
+                second, drafted = self._gate(second_answer, story, evidence)
+                both.add(second.grounding)  # what the gate did to both answers
+            except LLMSummaryError:
+                if for_bullets:
+                    raise
+                second = None  # asked only for a headline: a failed call costs that, never the story
+            if second is not None and not needs_second_try(drafted, second) and (
+                    for_bullets or not headline_in_another_language(second, self.language)):
+                briefing, answer = second, second_answer
+            elif for_bullets:
+                last = both.dropped[-1]
+                refused = LLMSummaryError(f"{len(both.dropped)} claims not in the cited sources, "
                                           f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
-                refused.grounding = briefing.grounding  # both answers' drops, for the run report
+                refused.grounding = both  # both answers' drops, for the run report
                 raise refused
+            # else the first answer's bullets stand, under the lead source's own title
+            briefing.grounding = both
         if self.cache:
             self.cache.put(key, answer)
         return briefing
