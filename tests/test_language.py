@@ -198,11 +198,14 @@ FAITHFUL = "Der staatliche Pensionsfonds verwaltet 3,5 Billionen Dollar und kauf
 ALTERED = "Der staatliche Pensionsfonds verwaltet 3,5 Milliarden Dollar und kauft die Anleihen."
 
 
+GERMAN_HEADLINE = "Dunmere billigt Ufermauer für 640 Millionen Kronen"
+
+
 def german_answer(payload: dict) -> str:
     user = payload["messages"][1]["content"]
     n = {outlet: int(i) for i, outlet in re.findall(r"<<<SOURCE (\d+)>>>\nOutlet: (.*)", user)}
     return json.dumps({
-        "headline": "Dunmere billigt Ufermauer für 640 Millionen Kronen",
+        "headline": GERMAN_HEADLINE,
         "dek": "Der Stadtrat stimmte am Montag mit 31 zu 9 Stimmen für die Mauer.",
         "big_picture": [{"text": "Die Mauer kostet 640 Millionen Kronen und soll 2029 fertig sein.", "cites": [n[POST]]},
                         {"text": "Orrin Marine baut die Mauer.", "cites": [n[GAZETTE]]}],
@@ -260,42 +263,51 @@ def test_a_german_newsletter_over_english_sources(tmp_path):
 
 
 WRONG_HEADLINE = "Dunmere billigt Ufermauer für 740 Millionen Kronen"  # no source gives 740
+GOOD_HEADLINE = "Dunmere billigt Ufermauer mit 31 zu 9 Stimmen"
+WRONG_DEK, GOOD_DEK = "Der Stadtrat stimmte mit 41 zu 9 Stimmen.", "Der Stadtrat stimmte mit 31 zu 9 Stimmen."
 
 
-def _headline_first_wrong(second: str | Reply):
-    """The model's first answer has a headline the gate refuses (its bullets are fine); asked again, ``second``."""
+def _first_then(first: dict, second: dict | Reply):
+    """The model's answer with ``first``'s fields, then, asked again, with ``second``'s (or that reply)."""
     def answer(payload: dict) -> str | Reply:
         if len(payload["messages"]) > 2:  # the second try: the first answer and what it got wrong follow
-            return second if isinstance(second, Reply) else json.dumps(
-                {**json.loads(german_answer(payload)), "headline": second})
-        return json.dumps({**json.loads(german_answer(payload)), "headline": WRONG_HEADLINE})
+            return second if isinstance(second, Reply) else json.dumps({**json.loads(german_answer(payload)),
+                                                                        **second})
+        return json.dumps({**json.loads(german_answer(payload)), **first})
     return answer
 
 
-LEAD_TITLE = None  # the lead source's own title (which outlet leads is the ranking's choice)
+LEAD = None  # the lead source's own words (which outlet leads is the ranking's choice)
 
 
-@pytest.mark.parametrize("second, headline", [
-    ("Dunmere billigt Ufermauer mit 31 zu 9 Stimmen", "Dunmere billigt Ufermauer mit 31 zu 9 Stimmen"),
-    # Wrong again, or no answer at all: the first answer's bullets stand under the lead source's own title.
-    (WRONG_HEADLINE, LEAD_TITLE),
-    (Reply(status=500, body='{"error": {"message": "overloaded"}}'), LEAD_TITLE),
+@pytest.mark.parametrize("first, second, headline, dek, calls_again", [
+    ({"headline": WRONG_HEADLINE}, {"headline": GOOD_HEADLINE}, GOOD_HEADLINE, None, 0),
+    # Only the mended part is taken: the second answer's thinner bullets never replace the first's.
+    ({"headline": WRONG_HEADLINE}, {"headline": GOOD_HEADLINE, "why_this_matters": []}, GOOD_HEADLINE, None, 0),
+    ({"dek": WRONG_DEK}, {"dek": GOOD_DEK}, None, GOOD_DEK, 0),
+    # Wrong again: the first answer stands, under the lead source's own title, and is kept.
+    ({"headline": WRONG_HEADLINE}, {"headline": WRONG_HEADLINE}, LEAD, None, 0),
+    # No answer: the first stands for now, and is not kept, so the next run asks again.
+    ({"headline": WRONG_HEADLINE}, Reply(status=500, body='{"error": {"message": "overloaded"}}'), LEAD, None, 2),
 ])
-def test_a_refused_headline_in_another_language_is_asked_for_once_more(tmp_path, second, headline):
-    # Else a German issue shows the English source's title; the bullets are never lost to the second try.
+def test_a_refused_headline_or_dek_in_another_language_is_asked_for_once_more(tmp_path, first, second, headline,
+                                                                              dek, calls_again):
+    # Else a German issue shows the English source's title; the bullets never depend on the second try.
     config = _wall_config(tmp_path)
     out = tmp_path / "out" / "issue.html"
-    with OpenAIServer(_headline_first_wrong(second)) as srv:
+    with OpenAIServer(_first_then(first, second)) as srv:
         result = _preview(tmp_path, config, srv, out)
         calls = len(srv.chat_requests)
         named = srv.chat_requests[-1].json["messages"][-1]["content"]
-        again = _preview(tmp_path, config, srv, tmp_path / "again" / "issue.html")  # the answer is kept
-        calls_again = len(srv.chat_requests) - calls
+        again = _preview(tmp_path, config, srv, tmp_path / "again" / "issue.html")
+        rerun_calls = len(srv.chat_requests) - calls
     assert result.exit_code == 0 and again.exit_code == 0, result.stdout + result.stderr
     wall = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["stories"][0]
-    assert calls == 2 and "740" in named and calls_again == 0
-    assert wall["headline"] == (headline or wall["sources"][0]["title"])
-    assert [b["text"] for b in wall["why_this_matters"]] == [FAITHFUL]  # the model's bullets, gated
+    assert calls == 2 and ("740" if "headline" in first else "41") in named and rerun_calls == calls_again
+    assert wall["headline"] == (headline or (wall["sources"][0]["title"] if "headline" in first else GERMAN_HEADLINE))
+    if dek:
+        assert wall["dek"] == dek
+    assert [b["text"] for b in wall["why_this_matters"]] == [FAITHFUL]  # the first answer's bullets, gated
 
 
 def test_a_refused_headline_in_the_sources_language_costs_no_second_call(tmp_path):
@@ -541,3 +553,21 @@ def _source(language: str, text: str) -> Article:
 def test_number_words_that_are_also_other_words_or_lack_their_languages_words_drop_nothing_faithful(
         language, source, bullet, kept):
     assert _ground_one(_source(language, source), language, bullet) is kept
+
+
+def test_a_lead_source_stored_without_its_language_is_read_for_it_when_its_title_stands_in():
+    # Stored before languages were kept (language None): the gate reads the German title as German, so an
+    # English issue asks again rather than show it.
+    from newsletter.summarize.grounding import foreign_fallbacks
+
+    lead = Article(id="old", feed_url="https://bote.example/feed", outlet="Hafenbote (fictional)",
+                   title="Stadtrat von Dunmere billigt die Ufermauer", link="https://bote.example/mauer",
+                   published=DEMO_MORNING, language=None,
+                   text="Der Stadtrat von Dunmere hat am Montag mit 31 zu 9 Stimmen eine Ufermauer gebilligt. "
+                        "Die Mauer soll 640 Millionen Kronen kosten und bis 2029 fertig sein.")
+    story = Story([lead], lead.title)
+    briefing = Briefing(story, "Dunmere approves 740 million crown wall", "The council voted 31-9.",
+                        {BIG_PICTURE.key: [Bullet("The wall will cost 640 million crowns.", [1])]})
+    grounded = ground(briefing, Evidence.of(story, "en"))
+    assert grounded.headline == lead.title and grounded.headline_language == "de"
+    assert foreign_fallbacks(grounded, "en") == {"headline"}

@@ -91,7 +91,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     """The briefing with every unsupported sentence dropped, re-cited or replaced."""
     ev = evidence or Evidence.of(briefing.story)
     record = Grounding()
-    lead_language = briefing.story.articles[0].language if briefing.story.articles else None
+    lead_language = language_of(briefing.story.articles[0]) if briefing.story.articles else None
 
     def check_free_text(section: str, text: str, language: str | None, fallback: str,
                         limit: int) -> tuple[str, str | None]:
@@ -161,11 +161,18 @@ def needs_second_try(before: Briefing, after: Briefing) -> bool:
     return kept == 0 or lost_big_picture or (asked - kept) > MAX_DROPPED_SHARE * asked
 
 
-def headline_in_another_language(grounded: Briefing, language: str) -> bool:
-    """The gate put the lead source's own title in place of the headline, and that title is in another
-    language than the issue's: worth asking once more, or a German issue shows an English headline."""
-    replaced = any(d.section == "headline" for d in (grounded.grounding.dropped if grounded.grounding else []))
-    return replaced and language_tag(grounded.headline_language or "en") != language_tag(language)
+def foreign_fallbacks(grounded: Briefing, language: str) -> set[str]:
+    """"headline" and "dek", where the gate put the lead source's own words in place of the model's and
+    those are in another language than the issue's: worth asking once more, or a German issue shows an
+    English headline."""
+    replaced = {d.section for d in (grounded.grounding.dropped if grounded.grounding else [])}
+    return {part for part, lang in (("headline", grounded.headline_language), ("dek", grounded.dek_language))
+            if part in replaced and language_tag(lang or "en") != language_tag(language)}
+
+
+def refused(grounded: Briefing, part: str) -> bool:
+    """Whether the gate refused the model's ``part`` ("headline", "dek", or a section's key)."""
+    return any(d.section == part for d in (grounded.grounding.dropped if grounded.grounding else []))
 
 
 def failed_claims(grounded: Briefing) -> list[str]:

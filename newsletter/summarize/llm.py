@@ -12,9 +12,10 @@ section the model titles itself (``Briefing.extra``, 2-4 bullets, read after the
 big picture); it is left out when malformed, untitled, repeating, or short. A story that loses its big picture or most of its
 bullets there is asked for once more, naming the failed claims; if that fails
 too, ``LLMSummaryError`` is raised and the pipeline writes the story
-extractively. A story whose headline alone was refused, and replaced by a source's
-title in another language than the issue's, is asked for once more too; if that
-answer is no better, the first one stands. Accepted answers go to an optional ``AnswerCache`` keyed by
+extractively. A story whose headline or dek alone was refused, and replaced by a
+source's words in another language than the issue's, is asked for once more too,
+and only those parts are taken from the second answer, where the gate lets them
+through (``_mend``); the first answer's bullets stand whatever it says. Accepted answers go to an optional ``AnswerCache`` keyed by
 ``answer_key`` (model, prompt version, everything sent), so an unchanged story
 costs no second call. Everything the reader sees is asked for in the reader's
 language (``[newsletter] language``, whatever the sources' languages); it is in
@@ -36,6 +37,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Protocol
 
 import openai
@@ -48,7 +50,7 @@ from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usag
 from newsletter.summarize import BudgetSpent
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.grounding import (
-    Evidence, failed_claims, ground, headline_in_another_language, needs_second_try,
+    Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
 )
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
@@ -229,35 +231,61 @@ class LLMSummarizer:
                 pass  # a cached answer the gate now refuses (the rules changed): ask again
         answer = self._complete(messages, usage)
         briefing, drafted = self._gate(answer, story, evidence)
-        for_bullets = needs_second_try(drafted, briefing)
-        if for_bullets or headline_in_another_language(briefing, self.language):
-            both = briefing.grounding
-            log.info("asking again for %r: %d claims not in the cited sources", story.headline, len(both.dropped))
-            again = messages + [{"role": "assistant", "content": answer[:MAX_ANSWER_ECHO_CHARS]},
-                                {"role": "user", "content": second_try_prompt(failed_claims(briefing),
-                                                                              self.language)}]
-            try:
-                second_answer = self._complete(again, usage)
-                second, drafted = self._gate(second_answer, story, evidence)
-                both.add(second.grounding)  # what the gate did to both answers
-            except LLMSummaryError:
-                if for_bullets:
-                    raise
-                second = None  # asked only for a headline: a failed call costs that, never the story
-            if second is not None and not needs_second_try(drafted, second) and (
-                    for_bullets or not headline_in_another_language(second, self.language)):
-                briefing, answer = second, second_answer
-            elif for_bullets:
-                last = both.dropped[-1]
-                refused = LLMSummaryError(f"{len(both.dropped)} claims not in the cited sources, "
-                                          f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
-                refused.grounding = both  # both answers' drops, for the run report
-                raise refused
-            # else the first answer's bullets stand, under the lead source's own title
-            briefing.grounding = both
+        foreign = foreign_fallbacks(briefing, self.language)
+        if needs_second_try(drafted, briefing):
+            briefing, answer = self._second_try(messages, answer, briefing, story, evidence, usage)
+        elif foreign:
+            mended = self._mend(messages, answer, briefing, foreign, story, evidence, usage)
+            if mended is None:
+                return briefing  # the call failed, maybe for now: not kept, so the next run asks again
+            briefing, answer = mended
         if self.cache:
             self.cache.put(key, answer)
         return briefing
+
+    def _ask_again(self, messages: list[dict], answer: str, briefing: Briefing, usage: Usage) -> str:
+        log.info("asking again for %r: %d claims not in the cited sources", briefing.story.headline,
+                 len(briefing.grounding.dropped))
+        return self._complete(messages + [
+            {"role": "assistant", "content": answer[:MAX_ANSWER_ECHO_CHARS]},
+            {"role": "user", "content": second_try_prompt(failed_claims(briefing), self.language)}], usage)
+
+    def _second_try(self, messages: list[dict], answer: str, first: Briefing, story: Story, evidence: Evidence,
+                    usage: Usage) -> tuple[Briefing, str]:
+        """The gate took the big picture or most bullets: the whole briefing once more, or LLMSummaryError."""
+        both = first.grounding
+        answer = self._ask_again(messages, answer, first, usage)
+        briefing, drafted = self._gate(answer, story, evidence)
+        both.add(briefing.grounding)
+        briefing.grounding = both  # what the gate did to both answers
+        if needs_second_try(drafted, briefing):
+            last = both.dropped[-1]
+            error = LLMSummaryError(f"{len(both.dropped)} claims not in the cited sources, "
+                                    f"asked twice: {snippet(last.claim, MAX_CLAIM_SHOWN)} ({last.reason})")
+            error.grounding = both  # both answers' drops, for the run report
+            raise error
+        return briefing, answer
+
+    def _mend(self, messages: list[dict], answer: str, first: Briefing, parts: set[str], story: Story,
+              evidence: Evidence, usage: Usage) -> tuple[Briefing, str] | None:
+        """Only the headline or dek was refused, and the source's words in their place are in another
+        language: ask once more and take from the second answer just those parts the gate lets through,
+        into the first answer (its bullets never depend on the second). None when the call failed."""
+        try:
+            second_answer = self._ask_again(messages, answer, first, usage)
+            second, _ = self._gate(second_answer, story, evidence)
+        except LLMSummaryError:
+            return None
+        better = {part for part in parts if not refused(second, part)}
+        if not better:
+            return first, answer  # no better: the same question would get the same answer, so keep it
+        kept = json_object(second_answer)
+        answer = json.dumps({**json_object(answer), **{part: kept[part] for part in better}}, ensure_ascii=False)
+        mended, _ = self._gate(answer, story, evidence)
+        # The refusals that were mended, so the report still shows what the model first wrote.
+        mended.grounding.dropped[:0] = [replace(d, reason=f"{d.reason}; asked again, the second answer's used")
+                                        for d in first.grounding.dropped if d.section in better]
+        return mended, answer
 
     def _gate(self, answer: str, story: Story, evidence: Evidence) -> tuple[Briefing, Briefing]:
         drafted = parse_briefing(answer, story, summarizer=self.name, language=self.language)
