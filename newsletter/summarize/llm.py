@@ -276,7 +276,8 @@ class LLMSummarizer:
             second, _ = self._gate(second_answer, story, evidence)
         except LLMSummaryError:
             return None
-        better = {part for part in parts if not refused(second, part)}
+        # Written by the model (no language of a source's: an empty headline is the lead title again) and let through.
+        better = {part for part in parts if not refused(second, part) and getattr(second, f"{part}_language") is None}
         if not better:
             return first, answer  # no better: the same question would get the same answer, so keep it
         kept = json_object(second_answer)
