@@ -446,9 +446,11 @@ class SourceFacts:
         """What ``text`` holds, read in English and in each of ``readings`` (its own language's)."""
         day = published.date() if published else None
         f = cls()
-        f.numbers = [n for _, n in _numbers(text)]
         sentences = split_sentences(text)
-        f.sentences_numbers = [{n.value for _, n in _numbers(sentence)} for sentence in sentences]
+        # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
+        found = [[n for _, n in _numbers(sentence)] for sentence in sentences]
+        f.numbers = [n for numbers in found for n in numbers]
+        f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
         for md, year, _ in _dates(text):
             f._add_date(md, year, day)
@@ -470,10 +472,11 @@ class SourceFacts:
 
     def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
         """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
-        self.numbers += [_Number(value, pct, cur, unit) for _, _, value, pct, cur, unit in r.numbers(text)
-                         if value is not None]
-        for numbers, sentence in zip(self.sentences_numbers, sentences):
-            numbers |= {n[2] for n in r.numbers(sentence) if n[2] is not None}
+        found = [[_Number(value, pct, cur, unit) for _, _, value, pct, cur, unit in r.numbers(sentence)
+                  if value is not None] for sentence in sentences]
+        self.numbers += [n for numbers in found for n in numbers]
+        for values, numbers in zip(self.sentences_numbers, found):
+            values |= {n.value for n in numbers}
         self.times |= {key for key, _ in r.times(text)}
         for md, year, _ in r.dates(text):
             self._add_date(md, year, day)
