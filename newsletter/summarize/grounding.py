@@ -59,16 +59,18 @@ class Evidence:
     lead_sentence: str
     language: str = "en"  # the briefing's: how its claims are read
     known_names: bool = False  # a language differs somewhere: only the sources' own names are names
+    lead_language: str | None = None  # the lead source's (None: its text does not say), for its own words
 
     @classmethod
     def of(cls, story: Story, language: str = "en") -> Evidence:
         texts = [f"{a.outlet}. {a.title}. {a.text[:MAX_EVIDENCE_CHARS]}" for a in story.articles]
-        own = [language_of(a) or "en" for a in story.articles]  # unknown: read by English rules
+        found = [language_of(a) for a in story.articles]
+        own = [code or "en" for code in found]  # unknown: read by English rules
         facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
         lead = story.articles[0]
         first = next(iter_sentences(readable(lead.text)), "") or lead.title
         known_names = any(language_tag(code) != "en" for code in (language, *own))
-        return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names)
+        return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names, found[0])
 
     def claims(self, text: str) -> list[Claim]:
         """The claims in briefing text, read in the briefing's language."""
@@ -91,7 +93,6 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     """The briefing with every unsupported sentence dropped, re-cited or replaced."""
     ev = evidence or Evidence.of(briefing.story)
     record = Grounding()
-    lead_language = language_of(briefing.story.articles[0]) if briefing.story.articles else None
 
     def check_free_text(section: str, text: str, language: str | None, fallback: str,
                         limit: int) -> tuple[str, str | None]:
@@ -102,7 +103,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
             return text, language
         record.dropped.append(GroundingDrop(section, f"{bad[0].kind} not in any source; "
                                                      f"replaced with the lead source's own", bad[0].text))
-        return cap_words(fallback, limit), lead_language
+        return cap_words(fallback, limit), ev.lead_language
 
     headline, headline_language = check_free_text("headline", briefing.headline, briefing.headline_language,
                                                   ev.lead_title, HEADLINE_MAX_WORDS)
