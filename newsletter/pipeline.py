@@ -352,7 +352,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     # The page "View in browser" names is up before the first message goes out; a rerun that owes
     # nobody anything leaves the archive as it is.
     problems = built.problems if built else []
-    if cfg.web.archive and (built is not None or _anyone_owed(edges.store, stored.issue_id, to)):
+    if built is not None or not edges.store.issue_delivered(key, to):
         problems = problems + _write_archive(cfg, edges.store)
     deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused)
     return Sent(email=email, deliveries=deliveries, problems=problems, built=built,
@@ -507,11 +507,6 @@ def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> list[str]:
     if len(kept) < len(to):
         log.info("skipping %d unsubscribed address(es)", len(to) - len(kept))
     return kept
-
-
-def _anyone_owed(store: Store, issue_id: int, to: list[str]) -> bool:
-    status = store.delivery_status(issue_id)
-    return any(status.get(r) != DeliveryStatus.SENT for r in to)
 
 
 def _write_archive(cfg: Config, store: Store) -> list[str]:
