@@ -44,6 +44,7 @@ def poll_leased(cfg: Config, sources: list[FeedSource], edges: Edges, settings: 
     for s in sources:
         by_url.setdefault(s.url, []).append(s)
     urls = list(by_url)
+    edges.store.add_feed_leases(urls)  # once per poll: each batch below only selects and updates
     reports: list[FeedReport] = []
     while edges.stop is None or not edges.stop.is_set():
         batch = edges.store.claim_feeds(urls, edges.owner, edges.clock.now(), lease=settings.lease,

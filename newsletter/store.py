@@ -463,15 +463,18 @@ class Store:
 
     # -- feed leases, for workers sharing a PostgreSQL store (``run --worker``) ----
 
+    def add_feed_leases(self, urls: Sequence[str]) -> None:
+        """A lease row for each of these feeds not seen before: what ``claim_feeds`` leases."""
+        if urls:
+            with self.engine.begin() as conn:
+                conn.execute(_insert_new_only(conn, feed_leases), [{"url": u} for u in dict.fromkeys(urls)])
+
     def claim_feeds(self, urls: Sequence[str], owner: str, now: datetime, *, lease: timedelta,
                     interval: timedelta, limit: int) -> list[str]:
-        """Lease up to ``limit`` of these feeds that are due (not polled within ``interval``) and not
-        leased to a live worker; returns their URLs. ``FOR UPDATE SKIP LOCKED``: workers asking at
-        the same moment get different feeds instead of waiting on each other. A dead worker's lease
-        simply runs out."""
-        if urls:
-            with self.engine.begin() as conn:  # a feed seen for the first time gets its row
-                conn.execute(_insert_new_only(conn, feed_leases), [{"url": u} for u in dict.fromkeys(urls)])
+        """Lease up to ``limit`` of these feeds (rows made by ``add_feed_leases``) that are due (not
+        polled within ``interval``) and not leased to a live worker; returns their URLs. ``FOR UPDATE
+        SKIP LOCKED``: workers asking at the same moment get different feeds instead of waiting on
+        each other. A dead worker's lease simply runs out."""
         free = (feed_leases.c.leased_until.is_(None)) | (feed_leases.c.leased_until < now)
         due = (feed_leases.c.polled_at.is_(None)) | (feed_leases.c.polled_at <= now - interval)
         q = (sa.select(feed_leases.c.url).where(feed_leases.c.url.in_(list(urls)) & free & due)

@@ -353,6 +353,7 @@ def test_a_worker_embeds_only_the_articles_of_the_feeds_it_leased(tmp_path):
         now = datetime.now(timezone.utc)  # the service runs on the real clock
         store = Store.open(cfg.store_url)
         try:
+            store.add_feed_leases([herald[0].url])
             assert store.claim_feeds([herald[0].url], "other-worker", now, lease=timedelta(hours=1),
                                      interval=timedelta(minutes=15), limit=10) == [herald[0].url]
             ingest(cfg, Edges(store, FixedClock(now)), herald)
