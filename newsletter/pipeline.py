@@ -269,20 +269,18 @@ def _grouped_hours(cfg: Config) -> float:
 
 
 def _embed_recent(edges: Edges, feed_urls: set[str], hours: float, seconds: float) -> Embedded:
-    from newsletter.group.embeddings import embedding_text
-    from newsletter.group.vectors import Embedded, embed_missing, text_key
+    from newsletter.group.embeddings import EMBED_LEAD_CHARS, embedding_text
+    from newsletter.group.vectors import embed_and_keep, text_key
 
-    model = edges.embedder.model
     now = edges.clock.now()
-    recent = edges.store.articles_between(now - timedelta(hours=hours), now, html=False, feed_urls=feed_urls)
+    # The text's lead is all an embedding reads: the rest of a long page is never fetched from the store.
+    recent = edges.store.articles_between(now - timedelta(hours=hours), now, html=False, feed_urls=feed_urls,
+                                          text_chars=EMBED_LEAD_CHARS + 1)
     texts = {text_key(t): t for t in (embedding_text(a) for a in reversed(recent))}  # newest first
-    known = edges.store.embedded(model, list(texts))
+    known = edges.store.embedded(edges.embedder.model, list(texts))
     missing = {k: t for k, t in texts.items() if k not in known}
-    if not missing or seconds == 0:
-        return Embedded(model, waiting=len(missing), stored=len(known))
-    _, done = embed_missing(missing, edges.embedder, seconds=seconds, stop=edges.stop,
-                            keep=lambda rows: edges.store.add_embeddings(model, rows, edges.clock.now()))
-    done.stored = len(known)
+    _, done = embed_and_keep(missing, edges.embedder, edges.store, seconds=seconds, at=edges.clock.now,
+                             stop=edges.stop, stored=len(known))
     if done.error:
         log.warning("embeddings endpoint failed (%s); %d articles wait for the next poll", done.error, done.waiting)
     return done

@@ -186,10 +186,16 @@ class Store:
         return len(rows)
 
     def articles_between(self, since: datetime | None, until: datetime | None = None,
-                         feed_urls: Iterable[str] | None = None, *, html: bool = True) -> list[Article]:
-        """Oldest first; ``html`` False leaves the HTML out (empty): what embedding reads needs none."""
+                         feed_urls: Iterable[str] | None = None, *, html: bool = True,
+                         text_chars: int | None = None) -> list[Article]:
+        """Oldest first; ``html`` False leaves the HTML out (empty), ``text_chars`` all but the text's
+        first characters: what embedding reads needs neither."""
         have = self._article_columns
-        q = sa.select(*(c for c in articles.c if (html or c.name != "html") and c.name in have))
+
+        def column(c: sa.Column):
+            return sa.func.substr(c, 1, text_chars).label(c.name) if c.name == "text" and text_chars else c
+
+        q = sa.select(*(column(c) for c in articles.c if (html or c.name != "html") and c.name in have))
         q = q.order_by(articles.c.published, articles.c.id)
         if since is not None:
             q = q.where(articles.c.published >= since)

@@ -94,6 +94,26 @@ def test_articles_are_embedded_once_at_fetch_and_the_issue_asks_the_model_for_no
     assert sorted(len(s.articles) for s in _stories(built)) == [1, 1, 1]
 
 
+def test_a_long_article_read_in_part_at_fetch_has_the_vector_the_issue_looks_for(tmp_path):
+    # The poll reads only the lead of each text from the store; the build reads it whole. Both must hash
+    # the same text, or every long article would be embedded again at 07:00.
+    long = [("g9", "Fenwick harbour wall repairs begin",
+             " ".join(["Engineers began repairing the Fenwick harbour wall on Monday after the winter storms."] * 40))]
+    with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
+        feeds.add("/gazette.xml", _rss("gazette", long))
+        cfg = _config(tmp_path, [feeds.url("/gazette.xml")], model.base_url)
+        store = Store.open(cfg.store_url)
+        try:
+            polled = fetch(cfg, _edges(cfg, store))
+            asked = len(model.embedding_requests)
+            preview(cfg, _edges(cfg, store, MORNING + timedelta(hours=2)), tmp_path / "preview.html")
+            text = store.articles_between(None)[0].text
+        finally:
+            store.close()
+    assert len(text) > 2000 and (polled.embedded.embedded, asked) == (1, 1)
+    assert len(model.embedding_requests) == asked  # the build found the poll's vector
+
+
 def _stories(built):
     issue = built.issue
     return [b.story for b in issue.briefings] + [i.story for i in issue.sidebar if i.story is not None]

@@ -33,7 +33,7 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
     if embeddings is not None:
         from newsletter.group.embeddings import semantic_settings
 
-        settings = semantic_settings(settings, getattr(embedder, "model", None))
+        settings = semantic_settings(settings, embedder.model)
     groups = cluster_articles(feat, times, settings, embeddings)
     stories = [_story(arts, g, feat) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))

@@ -106,6 +106,19 @@ def embed_missing(texts: Mapping[str, str], embedder: Embedder, *, seconds: floa
     return done, report
 
 
+def embed_and_keep(missing: Mapping[str, str], embedder: Embedder, store: VectorStore, *, seconds: float,
+                   at: Callable[[], datetime], stop: threading.Event | None = None,
+                   stored: int = 0) -> tuple[dict[str, Row], Embedded]:
+    """``embed_missing`` for texts ``store`` has no vector for (``stored`` others had one): the rows
+    kept as each batch comes back, unless the store is read-only; nothing asked with no budget."""
+    if not missing or seconds <= 0:
+        return {}, Embedded(embedder.model, waiting=len(missing), stored=stored)
+    keep = (lambda rows: None) if store.readonly else (lambda rows: store.add_embeddings(embedder.model, rows, at()))
+    new, report = embed_missing(missing, embedder, seconds=seconds, keep=keep, stop=stop)
+    report.stored = stored
+    return new, report
+
+
 @dataclass
 class StoredEmbedder:
     """An embedder for grouping that reads the vectors the polls stored, and embeds only the texts
@@ -132,15 +145,9 @@ class StoredEmbedder:
         unique = dict(zip(keys, texts))
         have = self.store.embeddings(self.model, list(unique))
         missing = {k: t for k, t in reversed(unique.items()) if k not in have}  # newest last in, first out
-        report = Embedded(self.model)
-        if missing and seconds > 0:
-            keep = (lambda rows: None) if self.store.readonly else (
-                lambda rows: self.store.add_embeddings(self.model, rows, self.at()))
-            new, report = embed_missing(missing, self.inner, seconds=seconds, keep=keep, stop=self.stop)
-            have.update((k, (d, v)) for k, d, v in new.values())
-        else:
-            report.waiting = len(missing)
-        report.stored = len(unique) - len(missing)
+        new, report = embed_and_keep(missing, self.inner, self.store, seconds=seconds, at=self.at, stop=self.stop,
+                                     stored=len(unique) - len(missing))
+        have.update((k, (d, v)) for k, d, v in new.values())
         self.last = report
         if report.error:
             log.warning("embeddings endpoint failed (%s); %d articles grouped by their words alone",
