@@ -49,6 +49,7 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 # added (articles' language, stored vectors) is read where present; an older store needs one writing
 # command to upgrade it.
 READ_ONLY_NEEDS = 7
+EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
 
@@ -112,13 +113,20 @@ class Store:
     def _check_readable(self) -> None:
         """A read-only command never migrates, and reads newer columns only where they exist: a store
         older than ``READ_ONLY_NEEDS`` gets a StoreError saying how to upgrade it, not a failed query."""
-        with self.engine.connect() as conn:
-            done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
+        done = self._versions
         behind = sorted(v for v in MIGRATIONS if v not in done)
         if behind and behind[0] <= READ_ONLY_NEEDS:
             raise StoreError(f"it was written by an older release (schema version {max(done, default=0)}; this "
                              f"command, which changes nothing, reads version {READ_ONLY_NEEDS} or later)",
                              "run `newsletter fetch` once with this config to upgrade the store, then try again.")
+
+    @cached_property
+    def _versions(self) -> frozenset[int]:
+        """The migrations this store has had: all of them, unless it is read-only (never migrated here)."""
+        if not self.readonly:
+            return frozenset(MIGRATIONS)
+        with self.engine.connect() as conn:
+            return frozenset(r[0] for r in conn.execute(sa.select(schema_migrations.c.version)))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -264,17 +272,14 @@ class Store:
         return {r[0]: (r[1], bytes(r[2])) for r in rows}
 
     def _embedding_rows(self, model: str, keys: Sequence[str], *columns) -> list:
+        if EMBEDDINGS_VERSION not in self._versions:
+            return []  # a dry run on a store made before the vectors were kept: none yet
         out: list = []
-        try:
-            with self.engine.connect() as conn:
-                for i in range(0, len(keys), ID_CHUNK):
-                    q = sa.select(*columns).where((embeddings.c.model == model)
-                                                  & embeddings.c.text_sha256.in_(list(keys[i : i + ID_CHUNK])))
-                    out += conn.execute(q).all()
-        except sa.exc.DatabaseError:
-            if not self.readonly:
-                raise
-            return []  # a dry run on a store made before migration 9: no vectors yet
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), ID_CHUNK):
+                q = sa.select(*columns).where((embeddings.c.model == model)
+                                              & embeddings.c.text_sha256.in_(list(keys[i : i + ID_CHUNK])))
+                out += conn.execute(q).all()
         return out
 
     def add_embeddings(self, model: str, rows: Sequence[tuple[str, int, bytes]], at: datetime) -> None:
