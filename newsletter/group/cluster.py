@@ -278,8 +278,8 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         pairs = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([ei, ej], 1)]), axis=0)
         i, j = pairs[:, 0], pairs[:, 1]
     # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
-    title_numbers = _title_terms(feat, "n:") if embeddings is not None else [frozenset()] * n
-    title_words = _title_terms(feat, "w:") if embeddings is not None else [frozenset()] * n
+    title_numbers = _title_terms(feat, "n") if embeddings is not None else [frozenset()] * n
+    title_words = _title_terms(feat, "w") if embeddings is not None else [frozenset()] * n
     signals = _signals(feat, times, spaces, title_numbers, title_words)
     pair_evidence = _PairEvidence(signals, i, j)
     keep = may_join(pair_evidence, settings)
@@ -446,11 +446,11 @@ def _clusters_headlines_agree(a: _Cluster, b: _Cluster) -> bool:
     return True
 
 
-def _title_terms(feat: Features, prefix: str) -> list[frozenset[int]]:
-    """Each title's terms of one kind: ``"w:"`` its content words (stems and character pairs, no names
-    or numbers), ``"n:"`` its numbers."""
-    kind = np.char.startswith(feat.terms.astype(str), prefix)
-    return [frozenset(t for t in terms if kind[t]) for terms in feat.title_terms]
+def _title_terms(feat: Features, kind: str) -> list[frozenset[int]]:
+    """Each title's terms of one kind: ``"w"`` its content words (stems and character pairs, no names
+    or numbers), ``"n"`` its numbers."""
+    of_kind = feat.term_kinds == kind
+    return [frozenset(t for t in terms if of_kind[t]) for terms in feat.title_terms]
 
 
 def _kind_masks(feat: Features) -> np.ndarray:

@@ -82,6 +82,7 @@ class Features:
     content: sp.csr_matrix  # no entity terms
     entities: sp.csr_matrix  # entity terms only; rows without names are all zero
     terms: np.ndarray  # column index -> term ("w:stem", "e:name", "n:number")
+    term_kinds: np.ndarray  # column index -> the term's kind, its first letter ("w", "e", "n", "v")
     idf: np.ndarray
     title_terms: list[frozenset[int]]  # column ids of each title's terms, for headline choice
     title_entities: list[frozenset[int]]  # column ids of the names in each title: who or where it is about
@@ -249,7 +250,8 @@ def extract(articles: list[Article]) -> Features:
     title_entities = [frozenset(index[t] for t in tn if t in index) for tn in title_name_docs]
     title_kinds = [frozenset(index[t] for t in tk if t in index) for tk in title_kind_docs]
     entities = _l2(raw @ sp.diags((kinds == "e").astype(np.float32)))
-    return Features(full=full, content=content, entities=entities, terms=terms, idf=vec.idf_.astype(np.float32),
+    return Features(full=full, content=content, entities=entities, terms=terms, term_kinds=kinds,
+                    idf=vec.idf_.astype(np.float32),
                     title_terms=title_terms, title_entities=title_entities, title_kinds=title_kinds,
                     title_figures=title_figures, languages=langs)
 
