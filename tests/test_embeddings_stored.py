@@ -52,6 +52,13 @@ HERALD = [("h1", "Lifeboat volunteers pull two kayakers from Fenwick estuary",
            "Two kayakers were rescued by the Fenwick lifeboat crew after their boats capsized at dusk.")]
 
 
+def _serve(feeds: FeedServer, **items: list[tuple[str, str, str]]) -> list[str]:
+    """Each outlet's items as its feed on the local server; their URLs."""
+    for outlet, its in items.items():
+        feeds.add(f"/{outlet}.xml", _rss(outlet, its))
+    return [feeds.url(f"/{outlet}.xml") for outlet in items]
+
+
 def _config(tmp_path, feeds: list[str], base_url: str, **tables) -> Config:
     data = {"newsletter": {"title": "Fenwick Morning", "from": "morning@fenwick.example", "to": ["reader@example.org"],
                            "max_age_hours": 24},
@@ -72,9 +79,7 @@ def _texts(srv: OpenAIServer) -> list[str]:
 
 def test_articles_are_embedded_once_at_fetch_and_the_issue_asks_the_model_for_nothing(tmp_path):
     with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
-        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
-        feeds.add("/herald.xml", _rss("herald", HERALD))
-        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        cfg = _config(tmp_path, _serve(feeds, gazette=GAZETTE, herald=HERALD), model.base_url)
         store = Store.open(cfg.store_url)
         try:
             first = fetch(cfg, _edges(cfg, store))
@@ -121,9 +126,7 @@ def _stories(built):
 
 def test_an_article_whose_text_changed_is_embedded_again_and_the_same_text_never(tmp_path):
     with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning)) as model:
-        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
-        feeds.add("/herald.xml", _rss("herald", []))
-        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        cfg = _config(tmp_path, _serve(feeds, gazette=GAZETTE, herald=[]), model.base_url)
         store = Store.open(cfg.store_url)
         try:
             fetch(cfg, _edges(cfg, store))
@@ -142,9 +145,7 @@ def test_an_article_whose_text_changed_is_embedded_again_and_the_same_text_never
 
 def test_an_endpoint_that_is_down_costs_the_vectors_not_the_fetch_nor_the_issue(tmp_path):
     with FeedServer() as feeds, OpenAIServer(embeddings=Embeddings(embed=_meaning, status=503)) as model:
-        feeds.add("/gazette.xml", _rss("gazette", GAZETTE))
-        feeds.add("/herald.xml", _rss("herald", HERALD))
-        cfg = _config(tmp_path, [feeds.url("/gazette.xml"), feeds.url("/herald.xml")], model.base_url)
+        cfg = _config(tmp_path, _serve(feeds, gazette=GAZETTE, herald=HERALD), model.base_url)
         store = Store.open(cfg.store_url)
         try:
             down = fetch(cfg, _edges(cfg, store))
