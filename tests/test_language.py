@@ -183,6 +183,43 @@ def test_a_german_noun_is_no_name_but_a_name_from_the_sources_is_checked():
     assert ev.unsupported(swapped, [1])  # two of the sources' names, in an order no source has
 
 
+REACTIONS = Article(
+    id="reactions", feed_url="https://ledger.example/feed", outlet="Valmere Evening Times",
+    title="Capitals welcome Valmere rate rise", link="https://ledger.example/reactions", published=SOURCE.published,
+    text="The White House and the European Central Bank welcomed the decision, officials in London and Brussels "
+         "said. A union representative criticised the city's flood protection dam on Thursday.")
+GERMAN_SOURCE = Article(
+    id="de-1", feed_url="https://abendblatt.example/feed", outlet="Valmere Abendblatt",
+    title="Notenbank hebt den Leitzins", link="https://abendblatt.example/1", published=SOURCE.published,
+    language="de", text="Die Notenbank von Valmere hob ihren Leitzins am Donnerstag auf 3,5 Prozent. "
+                        "Gouverneurin Maria Okonkwo nannte die Inflation zu hoch.")
+
+INVENTED = [  # (language, bullet, cites, kept): names no source writes, against the language's own words
+    ("de", "Finanzminister Jonas Pettersen begrüßte die Zinsentscheidung.", [1], False),
+    ("de", "Laut Notenbankchefin Okonkwo kommen Pettersens Vorschläge zu spät.", [1], False),
+    ("de", "Oyelaran nannte die Inflation zu hoch.", [1], False),
+    ("de", "Das Weiße Haus und die Europäische Zentralbank begrüßten die Entscheidung.", [2], True),
+    ("de", "Eine Gewerkschaftsvertreterin kritisierte am Donnerstag den Hochwasserschutzdamm der Stadt.", [2], True),
+    ("fr", "Le ministre Dariusz Wnękowski a salué la décision.", [2], False),
+    ("fr", "La Maison-Blanche et la Banque centrale européenne ont salué la décision, selon Londres et Bruxelles.",
+     [2], True),
+    ("es", "La vicepresidenta Itziar Ocaranza celebró la decisión.", [2], False),
+    ("es", "La Casa Blanca celebró la decisión, según Londres y Bruselas.", [2], True),
+    ("en", "Finance minister Jonas Pettersen welcomed the decision.", [1], False),  # over the German source
+    ("en", "Governor Maria Okonkwo called inflation too high.", [1], True),
+]
+
+
+@pytest.mark.parametrize("language, bullet, cites, kept", INVENTED)
+def test_a_name_no_source_writes_is_caught_in_any_language_and_translated_words_are_not(language, bullet, cites,
+                                                                                          kept):
+    sources = [GERMAN_SOURCE] if language == "en" else [SOURCE, REACTIONS]
+    story = Story(sources, sources[0].title)
+    briefing = Briefing(story, sources[0].title, sources[0].title, {BIG_PICTURE.key: [Bullet(bullet, cites)]})
+    grounded = ground(briefing, Evidence.of(story, language))
+    assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
+
+
 # -- the model writes in the language: `preview` end to end ----------------------------------------
 
 POST, GAZETTE = "Kestrel Harbour Post", "Saltmarsh Gazette"

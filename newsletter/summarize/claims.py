@@ -16,9 +16,10 @@ Model text in another language (``language``: the reader's) is read the way
 that language writes numbers, dates and days (``languages``): "3,5 Prozent" =
 "3.5%", "27 de noviembre" = "November 27", "Freitag" = "Friday". A source is
 read in English and in its own language too. Across languages a capitalised
-word is a name only when the sources write it as one (``known_names``): every
-German noun is capitalised, and "Zentralbank" is no name an English source
-must hold; an invented name no source mentions then goes unseen.
+word is a name when the sources write it as one (``known_names``), or when no
+source writes it and it is no ordinary word of the text's language
+(``lexicon``): every German noun is capitalised, and "Zentralbank" is no name
+an English source must hold, but "Pettersen" is.
 
 What this cannot check is meaning: "fell" for "rose" with the same number passes.
 """
@@ -26,10 +27,12 @@ What this cannot check is meaning: "fell" for "rose" with the same number passes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from newsletter.summarize import lexicon
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
@@ -275,6 +278,8 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         if m.group(0)[0].isupper():
             claims.append(Claim("weekday", m.group(0), WEEKDAYS[m.group(1).lower()]))
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
+    if known_names:
+        claims += _unknown_words(text, vocab, "en")
     return claims
 
 
@@ -296,6 +301,25 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
+    return claims + _unknown_words(text, vocab, r.code)
+
+
+def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
+    """A name claim for each capitalised word that no source writes and that is no ordinary word of
+    ``language``: what a model invents across languages (see ``lexicon``). No source holds it."""
+    language = language.split("-")[0].lower()
+    if not lexicon.knows(language):
+        return []
+    claims = []
+    for m, _ in _words(text):
+        word = re.sub(r"['’]s?$", "", m.group(0))
+        if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES:
+            continue
+        tokens = name_tokens(word)
+        if all(vocab.writes(t) for t in tokens) or lexicon.ordinary(word, language) or all(
+                lexicon.ordinary(part, language) for part in word.split("-") if part):
+            continue
+        claims.append(Claim("name", word, tuple(tokens)))
     return claims
 
 
@@ -342,9 +366,13 @@ class Vocabulary:
 
     lower: frozenset[str] = frozenset()  # stems the sources write in lower case: capitalised, still not names
     names: frozenset[str] = frozenset()  # stems the sources capitalise mid-sentence: names wherever they stand
+    # The first WRITTEN_PREFIX letters of every folded word the sources write: "Quantisierung" is written
+    # where a source says "quantization", "Pettersens" where it names Pettersen.
+    prefixes: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, texts: list[str]) -> Vocabulary:
+    def of(cls, texts: list[str], tokens: Iterable[list[str]] = ()) -> Vocabulary:
+        """``tokens``: each text's ``name_tokens``, where names are read across languages (``writes``)."""
         lower, names = set(), set()
         for text in texts:
             for m, at_start in _words(text):
@@ -353,7 +381,15 @@ class Vocabulary:
                     lower.add(stem(word))
                 elif not at_start:
                     names.update(stem(part) for part in word.split("-") if part)
-        return cls(frozenset(lower), frozenset(names - lower))
+        prefixes = frozenset(token[:WRITTEN_PREFIX] for words in tokens for token in words)
+        return cls(frozenset(lower), frozenset(names - lower), prefixes)
+
+    def writes(self, token: str) -> bool:
+        """Whether a source writes this folded word, or one that begins the same way."""
+        return token[:WRITTEN_PREFIX] in self.prefixes
+
+
+WRITTEN_PREFIX = 5
 
 
 def _words(text: str):

@@ -70,7 +70,8 @@ class Evidence:
         lead = story.articles[0]
         first = next(iter_sentences(readable(lead.text)), "") or lead.title
         known_names = any(language_tag(code) != "en" for code in (language, *own))
-        return cls(facts, Vocabulary.of(texts), lead.title, first, language, known_names, found[0])
+        vocab = Vocabulary.of(texts, [f.tokens for f in facts] if known_names else ())
+        return cls(facts, vocab, lead.title, first, language, known_names, found[0])
 
     def claims(self, text: str) -> list[Claim]:
         """The claims in briefing text, read in the briefing's language."""

@@ -1,0 +1,88 @@
+"""Whether a word is an ordinary word of a language: wordfreq's frequency lists, and German compounds.
+
+    ordinary("Zinsentscheidung", "de")   # True: Zins + Entscheidung
+    ordinary("Pettersen", "de")          # False: a name, which a source must hold
+
+Across languages the gate cannot tell a name by its capital: every German noun has one, and a
+translated institution ("Weißes Haus", "Casa Blanca") is no name an English source writes. What a
+model invents, though, is rarely an ordinary word of the language it writes in. So a capitalised
+word that no source writes and that is no ordinary word of the bullet's language is read as a name
+(``claims``). A common surname ("Becker") or a famous one passes as ordinary: the gate misses those,
+and catches the rest.
+
+German, Dutch and the Nordic languages glue words together (Hochwasser|schutz|damm,
+Gewerkschaft|s|vertreterin), and most compounds are too rare for any list, so there a word made of
+ordinary parts is ordinary too. Elsewhere splitting would only make names ordinary ("Val|mere").
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Zipf frequency (log10 of uses per billion words) from which a word is ordinary: "Leitzins" is 2.8,
+# "Gouverneurin" 2.5, unusual surnames ("Pettersen", "Okonkwo") 1.1-1.3, invented ones 0.
+ORDINARY_ZIPF = 2.5
+# A compound's head must be commoner than an ordinary word, and a three-letter head commoner still
+# ("Zug", "Amt"): rare fragments ("pet", "ter") make anything a compound ("Pet|ter|sens"). Its last
+# part is a word of its own, and ordinary is enough ("Streichungen").
+PART_ZIPF, SHORT_PART_ZIPF = 3.0, 4.0
+MIN_HEAD, MIN_TAIL = 3, 4
+MAX_PARTS = 4
+_LINKS = ("s", "es", "n", "en", "e", "er")  # German linking sounds: Arbeit|s|markt, Sonne|n|schein
+# Endings a list may not hold a word with: feminine forms (Vertreter|in) and German case and plural
+# endings (Kreditgeber|n).
+_ENDINGS = ("innen", "in", "ern", "en", "er", "es", "em", "n", "s", "e")
+COMPOUNDING = frozenset({"de", "nl", "da", "sv", "nb", "no", "is", "fi"})
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    from wordfreq import available_languages  # loaded by the cross-language gate only
+
+    return frozenset(available_languages())
+
+
+def knows(language: str) -> bool:
+    """Whether there is a frequency list for ``language`` (a two- or three-letter code)."""
+    return language.split("-")[0].lower() in _known()
+
+
+def _zipf(word: str, language: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language)
+
+
+@lru_cache(maxsize=65_536)
+def ordinary(word: str, language: str) -> bool:
+    """Whether ``word`` is an ordinary word of ``language`` (which ``knows`` must know)."""
+    w = word.lower()
+    if _zipf(w, language) >= ORDINARY_ZIPF:
+        return True
+    return language in COMPOUNDING and (_inflected(w, language) or _compound(w, language, MAX_PARTS))
+
+
+def _part(w: str, language: str) -> bool:
+    bar = PART_ZIPF if len(w) > MIN_HEAD else SHORT_PART_ZIPF
+    return _zipf(w, language) >= bar or _inflected(w, language, bar)
+
+
+def _inflected(w: str, language: str, bar: float = ORDINARY_ZIPF) -> bool:
+    """Whether ``w`` is an ordinary word with one of ``_ENDINGS``."""
+    return any(w.endswith(end) and len(w) - len(end) >= MIN_TAIL and _zipf(w[:-len(end)], language) >= bar
+               for end in _ENDINGS)
+
+
+def _compound(w: str, language: str, parts: int) -> bool:
+    """Whether ``w`` splits into a head and a tail of at most ``parts`` ordinary parts in all."""
+    if parts < 2:
+        return False
+    for cut in range(len(w) - MIN_TAIL, MIN_HEAD - 1, -1):
+        head, tail = w[:cut], w[cut:]
+        if not any(h and len(h) >= MIN_HEAD and _part(h, language)
+                   for h in (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)))):
+            continue
+        if _zipf(tail, language) >= ORDINARY_ZIPF or _inflected(tail, language) or _compound(
+                tail, language, parts - 1):
+            return True
+    return False
