@@ -9,7 +9,11 @@ caught (an invented name no source mentions, and a fact with no number or name);
 crosslang_heldout.json (written after those rules, run once, never tuned on; ten number-word cases
 added after that rule, run once: all ten right) 23/23 kept, 22/24 caught (twice a changed weekday
 that the other source holds through a date, "12 January" being a Tuesday, so the bullet was
-re-cited there).
+re-cited there). crosslang.json caught 46/47 once a capitalised word no source writes and no
+ordinary word of the bullet's language became a name (lexicon). crosslang_names_heldout.json
+(invented, swapped and translated names, written without reading the rules, after they were fixed,
+run once): 19/19 kept, 9/17 caught (4/17 before that rule); what passes are invented names that look
+like ordinary words of the language: "Stefan Krüger", "Lucía Herrera", "Rheinwerk Motoren", Sheffield.
 Floors sit a little under what was measured.
 """
 
@@ -27,6 +31,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "heldout.json": (0.95, 0.85),
     "crosslang.json": (0.95, 0.9),
     "crosslang_heldout.json": (0.95, 0.85),
+    "crosslang_names_heldout.json": (0.95, 0.5),
 }
 
 

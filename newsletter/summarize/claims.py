@@ -251,7 +251,8 @@ def _time_key(m: re.Match) -> str:
 def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "en",
                    known_names: bool = False) -> list[Claim]:
     """Every checkable claim in model text written in ``language``; ``vocab`` tells names from grammar
-    (see ``Vocabulary``); ``known_names``: only what the sources write as a name is one (across languages)."""
+    (see ``Vocabulary``); ``known_names`` (across languages): what the sources write as a name is one, and so
+    is a capitalised word no source writes that is no ordinary word of the language (``_unknown_words``)."""
     vocab = vocab or Vocabulary()
     other = reading(language) if language != "en" else None
     if other is not None:

@@ -58,7 +58,7 @@ class Evidence:
     lead_title: str
     lead_sentence: str
     language: str = "en"  # the briefing's: how its claims are read
-    known_names: bool = False  # a language differs somewhere: only the sources' own names are names
+    known_names: bool = False  # a language differs somewhere: names are the sources' own, and unknown words
     lead_language: str | None = None  # the lead source's (None: its text does not say), for its own words
 
     @classmethod
