@@ -586,8 +586,13 @@ def _source(language: str, text: str) -> Article:
     # rather than "3 milhões" becoming 3 and a million.
     ("pt", "O prejuízo chega a 3 milhões de euros.", "O prejuízo chega a três milhões de euros.", True),
     ("it", "La disoccupazione sale al 5%.", "La disoccupazione sale al cinque per cento.", True),
+    # A spelled decimal keeps the magnitude after it: 2.5 million, not 2.5.
+    ("es", "El daño asciende a 2,5 millones de euros.", "El daño asciende a dos coma cinco millones de euros.", True),
+    ("es", "El daño asciende a 2,5 euros.", "El daño asciende a dos coma cinco millones de euros.", False),
+    ("fr", "Les dégâts atteignent 2,5 millions d'euros.", "Les dégâts atteignent deux virgule cinq millions d'euros.",
+     True),
 ])
-def test_number_words_that_are_also_other_words_or_lack_their_languages_words_drop_nothing_faithful(
+def test_number_words_that_are_other_words_too_lack_a_locale_or_carry_a_magnitude_are_read_right(
         language, source, bullet, kept):
     assert _ground_one(_source(language, source), language, bullet) is kept
 

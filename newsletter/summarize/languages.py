@@ -290,9 +290,15 @@ class _Respelled:
         out, pieces, at = [], [], 0
         length = 0
         for found in find_numbers(tokens, r.spelled, threshold=2):
-            first, last = tokens[found.start], tokens[found.end - 1]
+            stop = found.end
+            if found.value != int(found.value):
+                # text2num drops the magnitude after a spelled decimal ("dos coma cinco millones" is 2.5):
+                # leave the magnitude words as words, so that they scale the digits as they do "2,5 millones"
+                while stop - 1 > found.start and fold(tokens[stop - 1].word) in r.magnitudes:
+                    stop -= 1
+            first, last = tokens[found.start], tokens[stop - 1]
             start, end = first.start, last.start + len(last.word)
-            written = [t.word for t in tokens[found.start:found.end] if t.word.isalpha()]
+            written = [t.word for t in tokens[found.start:stop] if t.word.isalpha()]
             if (found.is_ordinal or found.value < 2 or all(fold(w) in r.magnitudes for w in written)
                     or all(w in _SPELLED[r.spelled] for w in written) or start < at):
                 continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
