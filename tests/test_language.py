@@ -210,6 +210,23 @@ INVENTED = [  # (language, bullet, cites, kept): names no source writes, against
 ]
 
 
+RUSSIAN_SOURCE = Article(
+    id="ru-1", feed_url="https://vestnik.example/feed", outlet="Вестник Валмера", title="Банк Валмера повысил ставку",
+    link="https://vestnik.example/1", published=SOURCE.published, language="ru",
+    text="Банк Валмера в четверг повысил ключевую ставку до 3,5%. Глава банка Мария Оконкво назвала инфляцию "
+         "слишком высокой. Компания Apple ситуацию не комментирует.")
+
+
+@pytest.mark.parametrize("bullet", ["Governor Maria Okonkvo called inflation too high.",
+                                    "The Bank of Valmera raised its rate to 3.5% on Thursday."])
+def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
+    # Latin is the script of a few of its words ("Apple"), not of the source: "Okonkvo" is how "Оконкво" reads.
+    story = Story([RUSSIAN_SOURCE], RUSSIAN_SOURCE.title)
+    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
+    grounded = ground(briefing, Evidence.of(story, "en"))
+    assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
+
+
 @pytest.mark.parametrize("language, bullet, cites, kept", INVENTED)
 def test_a_name_no_source_writes_is_caught_in_any_language_and_translated_words_are_not(language, bullet, cites,
                                                                                           kept):

@@ -27,6 +27,8 @@ What this cannot check is meaning: "fell" for "rose" with the same number passes
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -307,7 +309,8 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
 
 def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     """A name claim for each capitalised word that no source writes and that is no ordinary word of
-    ``language``: what a model invents across languages (see ``lexicon``). No source holds it."""
+    ``language``: what a model invents across languages (see ``lexicon``). No source holds it. A word
+    in a script the sources are not written in is a transliteration, and left alone."""
     language = language.split("-")[0].lower()
     if not lexicon.knows(language):
         return []
@@ -317,7 +320,8 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
         if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES:
             continue
         tokens = name_tokens(word)
-        if all(vocab.writes(t) for t in tokens) or lexicon.ordinary(word, language) or all(
+        if script(tokens[0] if tokens else "") not in vocab.scripts or all(vocab.writes(t) for t in tokens) or \
+                lexicon.ordinary(word, language) or all(
                 lexicon.ordinary(part, language) for part in word.split("-") if part):
             continue
         claims.append(Claim("name", word, tuple(tokens)))
@@ -370,6 +374,9 @@ class Vocabulary:
     # The first WRITTEN_PREFIX letters of every folded word the sources write: "Quantisierung" is written
     # where a source says "quantization", "Pettersens" where it names Pettersen.
     prefixes: frozenset[str] = frozenset()
+    # The scripts the sources are written in (at least MAIN_SCRIPT_SHARE of their words): a name in
+    # another script is transliterated ("Okonkvo" from "Оконкво"), and no source can vouch for its spelling.
+    scripts: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, texts: list[str], tokens: Iterable[list[str]] = ()) -> Vocabulary:
@@ -382,8 +389,13 @@ class Vocabulary:
                     lower.add(stem(word))
                 elif not at_start:
                     names.update(stem(part) for part in word.split("-") if part)
-        prefixes = frozenset(token[:WRITTEN_PREFIX] for words in tokens for token in words)
-        return cls(frozenset(lower), frozenset(names - lower), prefixes)
+        counts = Counter(token[:WRITTEN_PREFIX] for words in tokens for token in words)
+        in_script = Counter()
+        for prefix, n in counts.items():
+            in_script[script(prefix)] += n
+        total = sum(in_script.values())
+        scripts = frozenset(s for s, n in in_script.items() if n >= MAIN_SCRIPT_SHARE * total)
+        return cls(frozenset(lower), frozenset(names - lower), frozenset(counts), scripts)
 
     def writes(self, token: str) -> bool:
         """Whether a source writes this folded word, or one that begins the same way."""
@@ -391,6 +403,12 @@ class Vocabulary:
 
 
 WRITTEN_PREFIX = 5
+MAIN_SCRIPT_SHARE = 0.2  # a Russian text's few Latin brand names do not make Latin one of its scripts
+
+
+def script(word: str) -> str:
+    """The script a word's first letter is written in, as Unicode names it: "LATIN", "CYRILLIC", "GREEK"."""
+    return unicodedata.name(word[0], "?").split(" ", 1)[0] if word else "?"
 
 
 def _words(text: str):
