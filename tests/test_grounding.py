@@ -171,6 +171,31 @@ def test_changed_facts_fail(sentence):
     assert not supported(sentence)
 
 
+MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
+         "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
+         "workforce was 900 at the end of the year.")
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ("Revenue climbed 8%.", True),
+    ("Revenue went up 8% and profit slipped 3%.", True),
+    ("An 8% increase in revenue.", True),
+    ("Profit rose 3%.", False),  # the number is the source's, the change is not
+    ("Revenue dropped 8% while profit fell 3%.", False),
+    ("Revenue rose 3% while profit fell 8%.", False),  # the two figures swapped round
+    ("Lumenfold will add 1,200 jobs.", False),
+    ("Lumenfold will reduce its staff by 1,200.", True),
+    ("The forecast was cut to $2.4 billion.", False),
+    ("The forecast now stands at $2.4 billion.", True),  # a level, no change: nothing to contradict
+    ("Shares ended 5% lower.", False),
+    ("As many as 40 staff could move.", True),
+    ("The workforce grew to 900.", True),  # the source gives 900 no change: it cannot contradict one
+    ("Profit did not rise 3%.", True),  # negated: the direction is not read
+])
+def test_a_number_that_went_the_other_way_fails(sentence, kept):
+    assert supported(sentence, MOVES) is kept
+
+
 def test_sentence_openers_are_not_taken_for_names_but_unknown_speakers_are():
     vocab = Vocabulary.of([SOURCE])
     assert [c.text for c in extract_claims("Officials expect more. Critics disagree.", vocab)] == []

@@ -5,7 +5,8 @@
     facts.supports(claims[0])
 
 A claim is a number (with its currency, unit and percent sign), a score
-("31-9"), a clock time, a date, a weekday, a month, a proper name or a quote.
+("31-9"), a clock time, a date, a weekday, a month, a proper name or a quote;
+in English also the change a number went through ("fell 12%": ``changes``).
 Both sides are normalised the same way so that paraphrase does not matter:
 "$3.5T" = "3.5 trillion dollars" = "3,500 billion"; "31-9" = "31 to 9"; "four" =
 "4"; "47 per cent" = "47%"; diacritics, case, possessives and hyphens are folded;
@@ -21,7 +22,8 @@ source writes it and it is no ordinary word of the text's language
 (``lexicon``): every German noun is capitalised, and "Zentralbank" is no name
 an English source must hold, but "Pettersen" is.
 
-What this cannot check is meaning: "fell" for "rose" with the same number passes.
+What this cannot check is meaning beyond that: "fell" for "rose" with no number
+passes, and so does any change in another language.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from newsletter.summarize import lexicon
+from newsletter.summarize.changes import direction_at
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
@@ -149,7 +152,7 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, score, time, date, weekday, month, name, quote
+    kind: str  # number, score, time, date, weekday, month, name, quote, change
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -161,6 +164,7 @@ class _Number:
     currency: str | None
     unit: str | None  # a measurement unit: hours, km, tonnes, points
     noun: str | None = None  # any other word it counts: "14 sites"
+    direction: str | None = None  # the change the text gives it ("fell 12%": changes.DOWN); not part of matches
 
     def matches(self, other: _Number) -> bool:
         """The same quantity: equal value, percent both or neither, no clash of currency or unit.
@@ -205,6 +209,24 @@ def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
         if n is not None:
             out.append((m, n))
     return out
+
+
+def _core_end(m: re.Match) -> int:
+    """Where the number itself ends, before the word it counts ("12% drop": after the "%")."""
+    return max(m.end(group) for group in ("num", "magw", "mags", "pct") if m.group(group))
+
+
+def _moved(text: str, m: re.Match, n: _Number) -> _Number:
+    """``n`` with the direction of the change ``text`` gives it, if any (``changes``)."""
+    found = direction_at(text, m.start(), _core_end(m))
+    return replace(n, direction=found[0]) if found else n
+
+
+def _change_shown(text: str, m: re.Match, shown: str, at: int) -> str:
+    """The change as written, from its word (at ``at``) to the number: "fell by 12%", "12% drop"."""
+    if at < m.start():
+        return f"{text[at:m.start()].rstrip()} {shown.strip(' -')}"
+    return text[m.start():at + len(_WORD.match(text, at).group())].strip(" -")
 
 
 def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
@@ -266,6 +288,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         taken.append(span)
     claims += _free_claims("time", text, _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
+    changes: list[Claim] = []
     for m, n in _numbers(text):
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
             continue
@@ -274,6 +297,9 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
         claims.append(Claim("number", shown.strip(" -"), n))
+        found = direction_at(text, m.start(), _core_end(m))
+        if found:
+            changes.append(Claim("change", _change_shown(text, m, shown, found[1]), replace(n, direction=found[0])))
     for m in _MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
@@ -283,7 +309,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
     if known_names:
         claims += _unknown_words(text, vocab, "en")
-    return claims
+    return claims + changes  # after its number: a number no source holds is the fault to name
 
 
 def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
@@ -503,7 +529,7 @@ class SourceFacts:
         f = cls()
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
-        found = [[n for _, n in _numbers(sentence)] for sentence in sentences]
+        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] for sentence in sentences]
         f.numbers = [n for numbers in found for n in numbers]
         f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
@@ -561,6 +587,11 @@ class SourceFacts:
         if isinstance(c.key, str):  # digits with no value to compare (see _claims_read): as written
             return c.key in self.figures
         return any(n.matches(c.key) for n in self.numbers)
+
+    def _change(self, c: Claim) -> bool:
+        """The number with the same change, or with none: only a source that gives it the opposite
+        change throughout contradicts the bullet."""
+        return any(n.matches(c.key) and n.direction in (None, c.key.direction) for n in self.numbers)
 
     def _score(self, c: Claim) -> bool:
         return any(c.key <= s for s in self.sentences_numbers)
