@@ -12,7 +12,8 @@ fixed, and is never tuned on. crosslang.json holds German, French and Spanish
 bullets over English sources ([newsletter] language), written alongside the
 cross-language rules; crosslang_heldout.json after them, run once, never tuned on;
 crosslang_names_heldout.json (invented, swapped and translated names) was written without reading
-the gate's rules, after its name rule was fixed, and run once.
+the gate's rules, after its name rule was fixed, and run once; direction_heldout.json (English
+changes turned round) the same way after the direction rule.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from newsletter.summarize.grounding_quality import load_cases, measure  # noqa: 
 
 SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", "heldout.json", "crosslang.json",
                                                                  "crosslang_heldout.json",
-                                                                 "crosslang_names_heldout.json")]
+                                                                 "crosslang_names_heldout.json",
+                                                                 "direction_heldout.json")]
 
 
 def main() -> None:

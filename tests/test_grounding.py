@@ -62,6 +62,7 @@ def everything(b: Briefing) -> str:
     ("Energy bills are expected to fall 21 percent.", "21 percent"),  # a changed number
     ("Finance Minister Tomas Reyes said the fund runs until 2035.", "Tomas Reyes"),  # a swapped name
     ('Marchetti-Okafor called it "a victory for every family".', "a victory for every family"),  # invented quote
+    ("Energy bills are expected to rise 12 percent.", "rise 12 percent"),  # the source's number, turned round
 ])
 def test_an_unsupported_claim_costs_its_bullet_everywhere(bad, claim):
     b = brief_with(why_this_matters=[{"text": bad, "cites": [1]}])

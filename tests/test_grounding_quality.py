@@ -14,6 +14,10 @@ ordinary word of the bullet's language became a name (lexicon). crosslang_names_
 (invented, swapped and translated names, written without reading the rules, after they were fixed,
 run once): 19/19 kept, 9/17 caught (4/17 before that rule); what passes are invented names that look
 like ordinary words of the language: "Stefan Krüger", "Lucía Herrera", "Rheinwerk Motoren", Sheffield.
+direction_heldout.json (English changes turned round, "rose" for "fell", with paraphrases that keep
+them; written without reading the rules, after the direction rule was committed, run once): 27/27
+kept, 20/22 caught (6/22 before the rule: none of the 16 turned changes); the two misses are a change
+word more than six words before its number ("raised its profit forecast for next year to ...").
 Floors sit a little under what was measured.
 """
 
@@ -32,6 +36,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "crosslang.json": (0.95, 0.9),
     "crosslang_heldout.json": (0.95, 0.85),
     "crosslang_names_heldout.json": (0.95, 0.5),
+    "direction_heldout.json": (0.95, 0.85),
 }
 
 

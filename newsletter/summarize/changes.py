@@ -1,6 +1,6 @@
 """Which way a number moved, as an English sentence says it: "fell 12%" is down, "a 12% rise" up.
 
-    direction_at("Sales fell by 12% in May.", 13, 16)   # ("down", 5): "fell" starts at 5
+    direction_at("Sales fell by 12% in May.", 14, 17)   # ("down", 6): "fell" starts at 6
 
 A bullet that keeps a source's number but turns its change around ("sales rose 12%" where the
 source says they fell) states a fact the source does not, and every number check passes it. So
@@ -34,8 +34,9 @@ _FORMS = {
         downgrades downgraded trim trims trimmed trimming""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
-OPPOSITE = {UP: DOWN, DOWN: UP}
+
 BEFORE, AFTER = 6, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
+_REACH = 100  # characters read on each side: more than six words of news prose and the word before them
 _NEGATIONS = frozenset("not n't never no nor".split())
 # A word of change that, followed by this word, says something else: "up to 40" is as many as 40, "added
 # that 12 people" reports speech, "fell ill" is no fall. ("Contract" and "rally" are left out for the same
@@ -48,42 +49,44 @@ _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
 
 
+def mentions(text: str) -> bool:
+    """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
+    return not WORDS.keys().isdisjoint(_WORD.findall(text.lower()))
+
+
 def direction_at(text: str, start: int, end: int) -> tuple[str, int] | None:
     """The direction (``UP`` or ``DOWN``) of the change word nearest the number at ``text[start:end]``
     in its clause, and where that word starts; None when there is none, or it is negated."""
-    before = _clause_words(text[:start][::-1], reverse=True)
-    after = _clause_words(text[end:], reverse=False)
-    candidates = []
-    for distance, (word, offset, previous, following) in enumerate(before[:BEFORE]):
-        candidates.append((distance, 0, word, start - offset - len(word), previous, following))
-    for distance, (word, offset, previous, following) in enumerate(after[:AFTER]):
-        candidates.append((distance, 1, word, end + offset, previous, following))
-    for _, _, word, at, previous, following in sorted(candidates, key=lambda c: (c[0], c[1])):
-        way = WORDS.get(word.lower())
-        if way is None or _NOT_A_CHANGE.get(word.lower()) == following:
-            continue
-        if previous in _NEGATIONS or previous.endswith("n't"):
-            return None
-        return way, at
+    # Nearest first on each side, one word more than is read: the neighbour of the farthest.
+    before = [(w[::-1].lower(), start - at - len(w)) for w, at in
+              _clause_words(text[max(0, start - _REACH):start][::-1], BEFORE + 1)]
+    after = [(w.lower(), end + at) for w, at in _clause_words(text[end:end + _REACH], AFTER + 1)]
+    for distance in range(BEFORE):
+        for words, reach, leftward in ((before, BEFORE, True), (after, AFTER, False)):
+            if distance >= min(len(words), reach):
+                continue
+            word, at = words[distance]
+            way = WORDS.get(word)
+            if way is None:
+                continue
+            # In reading order: before the number the farther word comes first, after it the nearer.
+            far = words[distance + 1][0] if distance + 1 < len(words) else ""
+            near = words[distance - 1][0] if distance else ""
+            previous, following = (far, near) if leftward else (near, far)
+            if _NOT_A_CHANGE.get(word) == following:
+                continue
+            if previous in _NEGATIONS or previous.endswith("n't"):
+                return None
+            return way, at
     return None
 
 
-def _clause_words(text: str, reverse: bool) -> list[tuple[str, int, str, str]]:
-    """The words of ``text`` up to the first clause break, nearest first: (word, offset of its near end
-    from the number, the word before it in reading order, the word after it), lower-cased neighbours.
-    ``reverse``: ``text`` is what comes before the number, reversed."""
+def _clause_words(text: str, limit: int) -> list[tuple[str, int]]:
+    """The first ``limit`` words of ``text`` and where they start, up to the first clause break."""
     stop = _CLAUSE_BREAK.search(text)
-    clause = text[:stop.start()] if stop else text
-    found = [(m.group()[::-1] if reverse else m.group(), m.start()) for m in _WORD.finditer(clause)]
-    # Neighbours for the whole stretch read (the clause can begin before the window): in reading order.
-    words = [w for w, _ in found]
-    out = []
-    for k, (word, offset) in enumerate(found):
-        if reverse:
-            previous = words[k + 1].lower() if k + 1 < len(words) else ""
-            following = words[k - 1].lower() if k > 0 else ""
-        else:
-            previous = words[k - 1].lower() if k > 0 else ""
-            following = words[k + 1].lower() if k + 1 < len(words) else ""
-        out.append((word, offset, previous, following))
-    return out
+    words = []
+    for m in _WORD.finditer(text, 0, stop.start() if stop else len(text)):
+        words.append((m.group(), m.start()))
+        if len(words) == limit:
+            break
+    return words

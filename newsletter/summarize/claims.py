@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import direction_at
+from newsletter.summarize.changes import direction_at, mentions
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
@@ -529,7 +529,8 @@ class SourceFacts:
         f = cls()
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
-        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] for sentence in sentences]
+        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] if mentions(sentence)
+                 else [n for _, n in _numbers(sentence)] for sentence in sentences]
         f.numbers = [n for numbers in found for n in numbers]
         f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}

@@ -28,7 +28,8 @@ quotation cannot be checked, so a bullet that carries one is dropped, like an
 invented one (the model is told to report speech in its own words instead).
 
 The gate checks facts, not meaning: a sentence that keeps every number and
-name but reverses what happened passes.
+name but reverses what happened passes, unless what it reverses is the change
+of a number in English ("rose 3%" for "fell 3%": ``changes``).
 """
 
 from __future__ import annotations
