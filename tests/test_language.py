@@ -163,6 +163,14 @@ GATE = [  # (language, bullet, kept)
     ("es", "Venderá 4.200 millones de dólares en bonos antes del 30 de noviembre.", True),
     ("es", "Venderá 4.200 millones de dólares en bonos antes del 27 de noviembre.", False),
     ("es", "Venderá 4,2 billones de dólares en bonos.", False),
+    # The change a number went through, read in the bullet's language against the English source's.
+    ("de", "Die Zentralbank senkte den Leitzins auf 3,5 Prozent.", False),  # the source raised it
+    ("de", "Der Leitzins steigt auf 3,5 Prozent.", True),
+    ("de", "Bei Kreditgebern fallen 1.500 Stellen weg.", True),  # "job cuts": down on both sides
+    ("fr", "La banque centrale a abaissé son taux à 3,5 %.", False),
+    ("fr", "La banque centrale a relevé son taux à 3,5 %.", True),
+    ("es", "El banco central bajó su tipo al 3,5 %.", False),
+    ("es", "El banco central no bajó su tipo al 3,5 %.", True),  # negated: no direction read
 ]
 
 

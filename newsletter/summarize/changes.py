@@ -12,11 +12,18 @@ contradicts nothing, and neither does a bullet that gives none.
 Only clear words of change count: "more than 300" and "up to 40" give an amount, not a change, and a
 negation ("did not rise") makes the direction unknown. Profit and loss are no direction: a profit
 can fall.
+
+English's words are here; another language's come from its locale file (``[grounding] up``, ``down``
+and ``negations``: German, French and Spanish ship them), so a German bullet's "stieg um 3 Prozent"
+is held to an English source's "fell 3%". A language without them has its numbers checked, not
+their changes.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass, field
 
 UP, DOWN = "up", "down"
 
@@ -49,33 +56,50 @@ _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
 
 
-def mentions(text: str) -> bool:
-    """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
-    return not WORDS.keys().isdisjoint(_WORD.findall(text.lower()))
+@dataclass(frozen=True)
+class ChangeWords:
+    """A language's words of change and the words that negate one, each ``key``-ed (lower case, accents
+    kept: German "Fällen", cases, is not "fallen")."""
+
+    words: dict[str, str]  # word -> UP or DOWN
+    negations: frozenset[str]
+    not_a_change: dict[str, str] = field(default_factory=dict)  # word -> the next word that unmakes it
+
+    def mentions(self, text: str) -> bool:
+        """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
+        return not self.words.keys().isdisjoint(_WORD.findall(key(text)))
 
 
-def direction_at(text: str, start: int, end: int) -> tuple[str, int] | None:
+def key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE)
+
+
+def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -> tuple[str, int] | None:
     """The direction (``UP`` or ``DOWN``) of the change word nearest the number at ``text[start:end]``
-    in its clause, and where that word starts; None when there is none, or it is negated."""
+    in its clause, and where that word starts; None when there is none, or it is negated. ``lang``:
+    the words of the text's language (English's by default)."""
     # Nearest first on each side, one word more than is read: the neighbour of the farthest.
-    before = [(w[::-1].lower(), start - at - len(w)) for w, at in
+    before = [(key(w[::-1]), start - at - len(w)) for w, at in
               _clause_words(text[max(0, start - _REACH):start][::-1], BEFORE + 1)]
-    after = [(w.lower(), end + at) for w, at in _clause_words(text[end:end + _REACH], AFTER + 1)]
+    after = [(key(w), end + at) for w, at in _clause_words(text[end:end + _REACH], AFTER + 1)]
     for distance in range(BEFORE):
         for words, reach, leftward in ((before, BEFORE, True), (after, AFTER, False)):
             if distance >= min(len(words), reach):
                 continue
             word, at = words[distance]
-            way = WORDS.get(word)
+            way = lang.words.get(word)
             if way is None:
                 continue
             # In reading order: before the number the farther word comes first, after it the nearer.
             far = words[distance + 1][0] if distance + 1 < len(words) else ""
             near = words[distance - 1][0] if distance else ""
             previous, following = (far, near) if leftward else (near, far)
-            if _NOT_A_CHANGE.get(word) == following:
+            if lang.not_a_change.get(word) == following:
                 continue
-            if previous in _NEGATIONS or previous.endswith("n't"):
+            if previous in lang.negations or previous.endswith("n't"):
                 return None
             return way, at
     return None

@@ -6,7 +6,8 @@
 
 A claim is a number (with its currency, unit and percent sign), a score
 ("31-9"), a clock time, a date, a weekday, a month, a proper name or a quote;
-in English also the change a number went through ("fell 12%": ``changes``).
+and the change a number went through ("fell 12%": ``changes``), in English and
+in the languages whose locale file gives their words of change.
 Both sides are normalised the same way so that paraphrase does not matter:
 "$3.5T" = "3.5 trillion dollars" = "3,500 billion"; "31-9" = "31 to 9"; "four" =
 "4"; "47 per cent" = "47%"; diacritics, case, possessives and hyphens are folded;
@@ -23,7 +24,7 @@ source writes it and it is no ordinary word of the text's language
 an English source must hold, but "Pettersen" is.
 
 What this cannot check is meaning beyond that: "fell" for "rose" with no number
-passes, and so does any change in another language.
+passes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import direction_at, mentions
+from newsletter.summarize.changes import ENGLISH, direction_at
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
@@ -222,11 +223,18 @@ def _moved(text: str, m: re.Match, n: _Number) -> _Number:
     return replace(n, direction=found[0]) if found else n
 
 
-def _change_shown(text: str, m: re.Match, shown: str, at: int) -> str:
-    """The change as written, from its word (at ``at``) to the number: "fell by 12%", "12% drop"."""
-    if at < m.start():
-        return f"{text[at:m.start()].rstrip()} {shown.strip(' -')}"
-    return text[m.start():at + len(_WORD.match(text, at).group())].strip(" -")
+def _from_word(text: str, number: tuple[int, int], at: int) -> str:
+    """The change as written, from its word (at ``at``) to its number or the other way: "fell by 12%",
+    "12% drop"."""
+    return text[min(at, number[0]):max(number[1], at + len(_WORD.match(text, at).group()))].strip(" -")
+
+
+def _direction(sentence: str, number: tuple[int, int], r: Reading) -> str | None:
+    """The change ``sentence``, read as ``r`` says, gives the number at ``number``: UP, DOWN or None."""
+    if r.changes is None or not r.changes.mentions(sentence):
+        return None
+    found = direction_at(sentence, *number, r.changes)
+    return found[0] if found else None
 
 
 def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
@@ -299,7 +307,8 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         claims.append(Claim("number", shown.strip(" -"), n))
         found = direction_at(text, m.start(), _core_end(m))
         if found:
-            changes.append(Claim("change", _change_shown(text, m, shown, found[1]), replace(n, direction=found[0])))
+            changes.append(Claim("change", _from_word(text, (m.start(), _core_end(m)), found[1]),
+                                 replace(n, direction=found[0])))
     for m in _MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
@@ -319,18 +328,22 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("date", text, [((md, year), span) for md, year, span in r.dates(text)], taken)
     claims += _free_claims("time", text, r.times(text) + _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
+    changes: list[Claim] = []
     for whole, digits, value, pct, cur, unit in r.numbers(text):
         if taken.take(digits):
             # Digits the language would not write so ("1,5" where "." is the decimal mark) have no value
             # to compare: a source must show the same digits.
             key = _Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]]
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), key))
+            found = direction_at(text, *whole, r.changes) if r.changes and value is not None else None
+            if found:
+                changes.append(Claim("change", _from_word(text, whole, found[1]), replace(key, direction=found[0])))
     for month, year, span in r.months_alone(text):
         if taken.free(span):
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
-    return claims + _unknown_words(text, vocab, r.code)
+    return claims + _unknown_words(text, vocab, r.code) + changes
 
 
 def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
@@ -529,7 +542,7 @@ class SourceFacts:
         f = cls()
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
-        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] if mentions(sentence)
+        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] if ENGLISH.mentions(sentence)
                  else [n for _, n in _numbers(sentence)] for sentence in sentences]
         f.numbers = [n for numbers in found for n in numbers]
         f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
@@ -554,8 +567,9 @@ class SourceFacts:
 
     def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
         """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
-        found = [[_Number(value, pct, cur, unit) for _, _, value, pct, cur, unit in r.numbers(sentence)
-                  if value is not None] for sentence in sentences]
+        found = [[_Number(value, pct, cur, unit, direction=_direction(sentence, whole, r))
+                  for whole, _, value, pct, cur, unit in r.numbers(sentence) if value is not None]
+                 for sentence in sentences]
         self.numbers += [n for numbers in found for n in numbers]
         for values, numbers in zip(self.sentences_numbers, found):
             values |= {n.value for n in numbers}

@@ -32,6 +32,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsletter.summarize.changes import ChangeWords
 
 Span = tuple[int, int]
 # whole, digits, value (None: digits no reading of the language can read), pct, currency, unit
@@ -82,6 +86,7 @@ class Reading:
     grouping: tuple[int, int]  # CLDR's: (3, 3) "1,500,000"; (3, 2) "15,00,000"
     spelled: str | None = None  # text2num's name of the language, when it reads its number words
     percent_rx: re.Pattern | None = None
+    changes: ChangeWords | None = None  # its words of change ("stieg", "baisse"), when its file gives them
 
     def numbers(self, text: str) -> list[NumberFound]:
         """Each number in ``text``: spans are of ``text`` as given, number words included."""
@@ -225,11 +230,18 @@ def reading(code: str) -> Reading | None:
     time_rx = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<min>\d{2}))?\s?uhr\b|\b(?P<h2>\d{1,2})h(?P<min2>\d{2})\b",
                          re.IGNORECASE)
     language = language_tag(code)
+    changes = None
+    if words.get("up") and words.get("down"):
+        from newsletter.summarize.changes import DOWN, UP, ChangeWords, key
+
+        changes = ChangeWords({**{key(w): UP for w in words["up"]}, **{key(w): DOWN for w in words["down"]}},
+                              frozenset(key(w) for w in words.get("negations", [])))
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
                    language if language in _SPELLED and magnitudes and percent else None,
-                   re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None)
+                   re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None,
+                   changes)
 
 
 def _grouped_with_commas(grouping: tuple[int, int]) -> str:
