@@ -13,7 +13,8 @@ bullets over English sources ([newsletter] language), written alongside the
 cross-language rules; crosslang_heldout.json after them, run once, never tuned on;
 crosslang_names_heldout.json (invented, swapped and translated names) was written without reading
 the gate's rules, after its name rule was fixed, and run once; direction_heldout.json (English
-changes turned round) the same way after the direction rule.
+changes turned round) the same way after the direction rule, and crosslang_direction_heldout.json
+(German, French and Spanish changes) after its words were in the locale files.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from newsletter.summarize.grounding_quality import load_cases, measure  # noqa: 
 SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", "heldout.json", "crosslang.json",
                                                                  "crosslang_heldout.json",
                                                                  "crosslang_names_heldout.json",
-                                                                 "direction_heldout.json")]
+                                                                 "direction_heldout.json",
+                                                                 "crosslang_direction_heldout.json")]
 
 
 def main() -> None:
