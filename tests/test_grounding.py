@@ -174,7 +174,9 @@ def test_changed_facts_fail(sentence):
 
 MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
-         "workforce was 900 at the end of the year.")
+         "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "
+         "crossing by 6%. Regulators trimmed their growth forecast for the sector to 2.2%. Its Ashgrove lab hired "
+         "75 chemists.")
 
 
 @pytest.mark.parametrize("sentence, kept", [
@@ -192,6 +194,11 @@ MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will
     ("As many as 40 staff could move.", True),
     ("The workforce grew to 900.", True),  # the source gives 900 no change: it cannot contradict one
     ("Profit did not rise 3%.", True),  # negated: the direction is not read
+    ("The ferry will raise fares on the busy morning crossing by 6%.", False),  # the change word eight words off
+    ("Regulators lifted their growth forecast for the sector to 2.2%.", False),  # "growth forecast" is no rise
+    ("Regulators cut their growth forecast for the sector to 2.2%.", True),
+    ("The Ashgrove lab laid off 75 chemists.", True),  # "laid off" is no word of change: nothing to compare
+    ("Lumenfold cut 75 chemists at Ashgrove.", False),  # the source hired them
 ])
 def test_a_number_that_went_the_other_way_fails(sentence, kept):
     assert supported(sentence, MOVES) is kept

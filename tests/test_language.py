@@ -206,6 +206,8 @@ INVENTED = [  # (language, bullet, cites, kept): names no source writes, against
     ("de", "Finanzminister Jonas Pettersen begrüßte die Zinsentscheidung.", [1], False),
     ("de", "Laut Notenbankchefin Okonkwo kommen Pettersens Vorschläge zu spät.", [1], False),
     ("de", "Oyelaran nannte die Inflation zu hoch.", [1], False),
+    ("de", "Die Valmere-Notenbank hob den Leitzins.", [1], True),  # the sources' name and a German word
+    ("de", "Die Pettersen-Kommission begrüßte die Entscheidung.", [2], False),
     ("de", "Das Weiße Haus und die Europäische Zentralbank begrüßten die Entscheidung.", [2], True),
     ("de", "Eine Gewerkschaftsvertreterin kritisierte am Donnerstag den Hochwasserschutzdamm der Stadt.", [2], True),
     ("fr", "Le ministre Dariusz Wnękowski a salué la décision.", [2], False),

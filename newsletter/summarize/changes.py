@@ -32,24 +32,26 @@ _FORMS = {
         grow grows grew grown growing growth climb climbs climbed climbing jump jumps jumped jumping surge surges
         surged surging soar soars soared soaring raise raises raised raising hike hikes hiked higher boost boosts
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
-        adding upgrade upgrades upgraded lift lifts lifted lifting""",
+        adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
         shrunk shrinking ease eases eased cut cuts cutting lower lowered lowers lowering reduce reduces reduced
         reducing reduction slash slashes slashed lose loses lost losing downgrade
-        downgrades downgraded trim trims trimmed trimming""",
+        downgrades downgraded trim trims trimmed trimming layoffs lay-offs""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
 
-BEFORE, AFTER = 6, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
-_REACH = 100  # characters read on each side: more than six words of news prose and the word before them
+BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
+_REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
 _NEGATIONS = frozenset("not n't never no nor".split())
-# A word of change that, followed by this word, says something else: "up to 40" is as many as 40, "added
-# that 12 people" reports speech, "fell ill" is no fall. ("Contract" and "rally" are left out for the same
-# reason: far more often a deal and a march.)
-_NOT_A_CHANGE = {"up": "to", "add": "that", "adds": "that", "added": "that", "fell": "ill", "fall": "ill",
-                 "falls": "ill", "fallen": "ill", "falling": "ill"}
+# A word of change that, followed by one of these words, says something else: "up to 40" is as many as 40,
+# "added that 12 people" reports speech, "fell ill" is no fall, a "growth forecast" is a topic, not a rise.
+# ("Contract" and "rally" are left out for the same reason: far more often a deal and a march.)
+_TOPICS = frozenset("forecast forecasts rate rates target targets outlook estimate estimates figures".split())
+_NOT_A_CHANGE = {"up": frozenset({"to"}), **{w: frozenset({"that"}) for w in ("add", "adds", "added")},
+                 **{w: frozenset({"ill"}) for w in ("fell", "fall", "falls", "fallen", "falling")},
+                 "growth": _TOPICS}
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 # A clause ends at a sentence mark, a comma, a colon or a dash: "Sales rose, and 12 people were hired"
 # says nothing about the 12.
@@ -63,7 +65,7 @@ class ChangeWords:
 
     words: dict[str, str]  # word -> UP or DOWN
     negations: frozenset[str]
-    not_a_change: dict[str, str] = field(default_factory=dict)  # word -> the next word that unmakes it
+    not_a_change: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> next words that unmake it
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
@@ -97,7 +99,7 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
             far = words[distance + 1][0] if distance + 1 < len(words) else ""
             near = words[distance - 1][0] if distance else ""
             previous, following = (far, near) if leftward else (near, far)
-            if lang.not_a_change.get(word) == following:
+            if following in lang.not_a_change.get(word, ()):
                 continue
             if previous in lang.negations or previous.endswith("n't"):
                 return None

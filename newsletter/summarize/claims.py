@@ -359,9 +359,11 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
         if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES:
             continue
         tokens = name_tokens(word)
-        if script(tokens[0] if tokens else "") not in vocab.scripts or all(vocab.writes(t) for t in tokens) or \
-                lexicon.ordinary(word, language) or all(
-                lexicon.ordinary(part, language) for part in word.split("-") if part):
+        if script(tokens[0] if tokens else "") not in vocab.scripts or lexicon.ordinary(word, language):
+            continue
+        # Each part of "Valmere-Brücke" on its own: a name the sources write, or a word of the language.
+        if all(all(vocab.writes(t) for t in name_tokens(part)) or lexicon.ordinary(part, language)
+               for part in word.split("-") if part):
             continue
         claims.append(Claim("name", word, tuple(tokens)))
     return claims
