@@ -4,14 +4,14 @@
 
 A bullet that keeps a source's number but turns its change around ("sales rose 12%" where the
 source says they fell) states a fact the source does not, and every number check passes it. So
-the word of change nearest a number, within its clause (six words before it, or two after:
-"a 12% drop"), is read on both sides, and a bullet's change must not be the opposite of every
+the word of change nearest a number, within its clause (ten words before it, or two after:
+"raised fares on the Wexmoor crossing by 7%", "a 12% drop"), is read on both sides, and a bullet's change must not be the opposite of every
 change the cited source gives that number. A source that gives the number with no word of change
 contradicts nothing, and neither does a bullet that gives none.
 
-Only clear words of change count: "more than 300" and "up to 40" give an amount, not a change, and a
-negation ("did not rise") makes the direction unknown. Profit and loss are no direction: a profit
-can fall.
+Only clear words of change count: "more than 300" and "up to 40" give an amount, not a change, a
+"growth forecast" is a topic, and a negation ("did not rise") makes the direction unknown. Profit and
+loss are no direction: a profit can fall.
 
 English's words are here; another language's come from its locale file (``[grounding] up``, ``down``
 and ``negations``: German, French and Spanish ship them), so a German bullet's "stieg um 3 Prozent"
