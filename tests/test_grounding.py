@@ -176,7 +176,7 @@ MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
          "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "
          "crossing by 6%. Regulators trimmed their growth forecast for the sector to 2.2%. Its Ashgrove lab hired "
-         "75 chemists.")
+         "75 chemists. Growers planted 1,400 fewer hectares.")
 
 
 @pytest.mark.parametrize("sentence, kept", [
@@ -199,6 +199,8 @@ MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will
     ("Regulators cut their growth forecast for the sector to 2.2%.", True),
     ("The Ashgrove lab laid off 75 chemists.", True),  # "laid off" is no word of change: nothing to compare
     ("Lumenfold cut 75 chemists at Ashgrove.", False),  # the source hired them
+    ("Growers planted 1,400 more hectares.", False),
+    ("Growers planted 1,400 hectares less than before.", True),  # "less than": an amount's comparison, unread
 ])
 def test_a_number_that_went_the_other_way_fails(sentence, kept):
     assert supported(sentence, MOVES) is kept

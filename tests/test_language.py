@@ -171,6 +171,8 @@ GATE = [  # (language, bullet, kept)
     ("fr", "La banque centrale a relevé son taux à 3,5 %.", True),
     ("es", "El banco central bajó su tipo al 3,5 %.", False),
     ("es", "El banco central no bajó su tipo al 3,5 %.", True),  # negated: no direction read
+    ("de", "Die Notenbank will den Leitzins auf 3,5 Prozent im Jahr senken.", False),  # the verb last
+    ("de", "Die Notenbank will den Leitzins auf 3,5 Prozent im Jahr anheben.", True),
 ]
 
 
@@ -235,6 +237,14 @@ def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
     briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
     grounded = ground(briefing, Evidence.of(story, "en"))
     assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
+
+
+@pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
+                                  "Braugerste", "Wohnungsbaugesellschaften"])
+def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
+    from newsletter.summarize.lexicon import ordinary
+
+    assert ordinary(word, "de")
 
 
 @pytest.mark.parametrize("language, bullet, cites, kept", INVENTED)

@@ -32,24 +32,26 @@ _FORMS = {
         grow grows grew grown growing growth climb climbs climbed climbing jump jumps jumped jumping surge surges
         surged surging soar soars soared soaring raise raises raised raising hike hikes hiked higher boost boosts
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
-        adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring""",
+        adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
         shrunk shrinking ease eases eased cut cuts cutting lower lowered lowers lowering reduce reduces reduced
         reducing reduction slash slashes slashed lose loses lost losing downgrade
-        downgrades downgraded trim trims trimmed trimming layoffs lay-offs""",
+        downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
 
 BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
 _REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
 _NEGATIONS = frozenset("not n't never no nor".split())
-# A word of change that, followed by one of these words, says something else: "up to 40" is as many as 40,
+# A word of change that, followed by one of these words, says something else: "up to 40" and "more than
+# 300" are amounts ("2,300 more hectares" is a change),
 # "added that 12 people" reports speech, "fell ill" is no fall, a "growth forecast" is a topic, not a rise.
 # ("Contract" and "rally" are left out for the same reason: far more often a deal and a march.)
 _TOPICS = frozenset("forecast forecasts rate rates target targets outlook estimate estimates figures".split())
 _NOT_A_CHANGE = {"up": frozenset({"to"}), **{w: frozenset({"that"}) for w in ("add", "adds", "added")},
+                 **{w: frozenset({"than"}) for w in ("more", "fewer", "less")},  # "2,300 more" is; "more than" not
                  **{w: frozenset({"ill"}) for w in ("fell", "fall", "falls", "fallen", "falling")},
                  "growth": _TOPICS}
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
@@ -66,6 +68,7 @@ class ChangeWords:
     words: dict[str, str]  # word -> UP or DOWN
     negations: frozenset[str]
     not_a_change: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> next words that unmake it
+    after: int = AFTER  # words read after a number: German puts the verb last ("von 7 auf 3 verringern")
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
@@ -86,9 +89,9 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
     # Nearest first on each side, one word more than is read: the neighbour of the farthest.
     before = [(key(w[::-1]), start - at - len(w)) for w, at in
               _clause_words(text[max(0, start - _REACH):start][::-1], BEFORE + 1)]
-    after = [(key(w), end + at) for w, at in _clause_words(text[end:end + _REACH], AFTER + 1)]
-    for distance in range(BEFORE):
-        for words, reach, leftward in ((before, BEFORE, True), (after, AFTER, False)):
+    after = [(key(w), end + at) for w, at in _clause_words(text[end:end + _REACH], lang.after + 1)]
+    for distance in range(max(BEFORE, lang.after)):
+        for words, reach, leftward in ((before, BEFORE, True), (after, lang.after, False)):
             if distance >= min(len(words), reach):
                 continue
             word, at = words[distance]

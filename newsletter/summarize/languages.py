@@ -232,10 +232,11 @@ def reading(code: str) -> Reading | None:
     language = language_tag(code)
     changes = None
     if words.get("up") and words.get("down"):
-        from newsletter.summarize.changes import DOWN, UP, ChangeWords, key
+        from newsletter.summarize.changes import AFTER, DOWN, UP, ChangeWords, key
 
         changes = ChangeWords({**{key(w): UP for w in words["up"]}, **{key(w): DOWN for w in words["down"]}},
-                              frozenset(key(w) for w in words.get("negations", [])))
+                              frozenset(key(w) for w in words.get("negations", [])),
+                              after=words.get("change_words_after", AFTER))
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.

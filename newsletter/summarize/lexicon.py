@@ -79,8 +79,9 @@ def _compound(w: str, language: str, parts: int) -> bool:
         return False
     for cut in range(len(w) - MIN_TAIL, MIN_HEAD - 1, -1):
         head, tail = w[:cut], w[cut:]
-        if not any(h and len(h) >= MIN_HEAD and _part(h, language)
-                   for h in (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)))):
+        # The head as written, without a linking sound, or a verb's stem (Brau|gerste: brauen).
+        heads = (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)), head + "en")
+        if not any(h and len(h) >= MIN_HEAD and _part(h, language) for h in heads):
             continue
         if _zipf(tail, language) >= ORDINARY_ZIPF or _inflected(tail, language) or _compound(
                 tail, language, parts - 1):
