@@ -15,7 +15,9 @@ crosslang_names_heldout.json (invented, swapped and translated names) was writte
 the gate's rules, after its name rule was fixed, and run once; direction_heldout.json (English
 changes turned round) the same way after the direction rule, and crosslang_direction_heldout.json
 (German, French and Spanish changes) after its words were in the locale files; both were then mended
-against, and direction_blind2.json (all four languages) was written after those mends and run once.
+against, and direction_blind2.json (all four languages) was written after those mends and run once; it
+was mended against too, and gate_blind3.json (changes and names, four languages) was written after the
+last mends and run once.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", 
                                                                  "crosslang_names_heldout.json",
                                                                  "direction_heldout.json",
                                                                  "crosslang_direction_heldout.json",
-                                                                 "direction_blind2.json")]
+                                                                 "direction_blind2.json",
+                                                                 "gate_blind3.json")]
 
 
 def main() -> None:

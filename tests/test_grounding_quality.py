@@ -15,9 +15,17 @@ ordinary word of the bullet's language became a name (lexicon). crosslang_names_
 run once): 19/19 kept, 9/17 caught (4/17 before that rule); what passes are invented names that look
 like ordinary words of the language: "Stefan Krüger", "Lucía Herrera", "Rheinwerk Motoren", Sheffield.
 direction_heldout.json (English changes turned round, "rose" for "fell", with paraphrases that keep
-them; written without reading the rules, after the direction rule was committed, run once): 27/27
-kept, 20/22 caught (6/22 before the rule: none of the 16 turned changes); the two misses are a change
-word more than six words before its number ("raised its profit forecast for next year to ...").
+them; written without reading the rules, after the direction rule was committed): first run 27/27
+kept, 20/22 caught (6/22 before the rule: none of the 16 turned changes); the two misses were a change
+word more than six words before its number ("raised its profit forecast for next year to ...") and a
+"growth forecast" read as a rise, both mended since (22/22), so it is tuning data now.
+crosslang_direction_heldout.json (German, French and Spanish changes, blind, first run 21/22 kept,
+11/20 caught) and direction_blind2.json (four languages, blind, written after mends that followed the
+first two sets; first run 27/28, 22/28) were each mended against after their first run, so they are
+tuning data now: 22/22, 15/20 and 28/28, 24/28. gate_blind3.json (changes and names in four languages,
+written after the last mends, run once, never mended against): 30/30 kept, 19/30 caught (10/30 at the
+start of that work); its misses are change words no list has ("lengthened", "rebajará", "über dem
+Vorjahresniveau"), a change across a comma, and invented names that look ordinary ("Jürgen Becker").
 Floors sit a little under what was measured.
 """
 
@@ -36,7 +44,10 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "crosslang.json": (0.95, 0.9),
     "crosslang_heldout.json": (0.95, 0.85),
     "crosslang_names_heldout.json": (0.95, 0.5),
-    "direction_heldout.json": (0.95, 0.85),
+    "direction_heldout.json": (0.95, 0.95),
+    "crosslang_direction_heldout.json": (0.95, 0.7),
+    "direction_blind2.json": (0.95, 0.8),
+    "gate_blind3.json": (0.95, 0.6),
 }
 
 
