@@ -172,6 +172,12 @@ def test_changed_facts_fail(sentence):
     assert not supported(sentence)
 
 
+def test_a_move_between_two_long_figures_is_no_score():
+    source = "The waiting list grew from 1,250 to 1,480 patients, the trust said."
+    assert supported("The waiting list grew from 1,250 to 1,480 patients.", source)  # not a score "250 to 1"
+    assert not supported("The waiting list grew from 1,250 to 1,490 patients.", source)
+
+
 MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
          "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "

@@ -94,7 +94,8 @@ _NUMBER = re.compile(
     rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
     rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>[A-Za-z]+))?",
     re.IGNORECASE)
-_SCORE = re.compile(r"\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.]\d)")
+# Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1".
+_SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)")
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
 _DATE_MD = re.compile(rf"\b(?P<m>{_MONTH_NAMES})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}})\b)?",
