@@ -1,22 +1,23 @@
-"""Which way a number moved, as an English sentence says it: "fell 12%" is down, "a 12% rise" up.
+"""Which way a number moved, as a sentence says it: "fell 12%" is down, "a 12% rise" up.
 
     direction_at("Sales fell by 12% in May.", 14, 17)   # ("down", 6): "fell" starts at 6
 
 A bullet that keeps a source's number but turns its change around ("sales rose 12%" where the
 source says they fell) states a fact the source does not, and every number check passes it. So
-the word of change nearest a number, within its clause (ten words before it, or two after:
-"raised fares on the Wexmoor crossing by 7%", "a 12% drop"), is read on both sides, and a bullet's change must not be the opposite of every
-change the cited source gives that number. A source that gives the number with no word of change
-contradicts nothing, and neither does a bullet that gives none.
+the word of change nearest a number within its clause is read on both sides: up to ten words
+before it ("raised fares on the Wexmoor crossing by 7%") or two after ("a 12% drop"). A bullet's
+change must not be the opposite of every change the cited source gives that number. A source that
+gives the number with no word of change contradicts nothing, and neither does a bullet that gives
+none.
 
 Only clear words of change count: "more than 300" and "up to 40" give an amount, not a change, a
 "growth forecast" is a topic, and a negation ("did not rise") makes the direction unknown. Profit and
 loss are no direction: a profit can fall.
 
-English's words are here; another language's come from its locale file (``[grounding] up``, ``down``
-and ``negations``: German, French and Spanish ship them), so a German bullet's "stieg um 3 Prozent"
-is held to an English source's "fell 3%". A language without them has its numbers checked, not
-their changes.
+English's words are here; another language's come from its locale file (``[grounding] up``, ``down``,
+``negations`` and ``change_words_after``: German, French and Spanish ship them), so a German bullet's
+"stieg um 3 Prozent" is held to an English source's "fell 3%". A language without them has its
+numbers checked, not their changes.
 """
 
 from __future__ import annotations
@@ -46,12 +47,12 @@ BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "rai
 _REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
 _NEGATIONS = frozenset("not n't never no nor".split())
 # A word of change that, followed by one of these words, says something else: "up to 40" and "more than
-# 300" are amounts ("2,300 more hectares" is a change),
-# "added that 12 people" reports speech, "fell ill" is no fall, a "growth forecast" is a topic, not a rise.
-# ("Contract" and "rally" are left out for the same reason: far more often a deal and a march.)
+# 300" are amounts (while "2,300 more hectares" is a change), "added that 12 people" reports speech, "fell
+# ill" is no fall, and a "growth forecast" is a topic, not a rise. ("Contract" and "rally" are left out of
+# the words for the same reason: far more often a deal and a march.)
 _TOPICS = frozenset("forecast forecasts rate rates target targets outlook estimate estimates figures".split())
 _NOT_A_CHANGE = {"up": frozenset({"to"}), **{w: frozenset({"that"}) for w in ("add", "adds", "added")},
-                 **{w: frozenset({"than"}) for w in ("more", "fewer", "less")},  # "2,300 more" is; "more than" not
+                 **{w: frozenset({"than"}) for w in ("more", "fewer", "less")},
                  **{w: frozenset({"ill"}) for w in ("fell", "fall", "falls", "fallen", "falling")},
                  "growth": _TOPICS}
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
