@@ -545,6 +545,10 @@ def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path, mo
     ("it.toml", lambda t: re.sub(r'(?m)^long = .*$', 'long = "EEEE d MMMMMMMMMMMM y"', t), "dates.long"),
     ("it.toml", lambda t: t.replace("{title}", "{titolo}", 1), "words."),
     ("qq.toml", lambda t: t, "qq"),  # a code CLDR does not know
+    # The gate's table: a word list written as one string, a key it does not read, a count as a word.
+    ("it.toml", lambda t: t + '\n[grounding]\nup = "sale"\n', "grounding.up"),
+    ("it.toml", lambda t: t + '\n[grounding]\nups = ["sale"]\n', "grounding.ups"),
+    ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
 ])
 def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, monkeypatch, name, edit, named):
     folder = tmp_path / "locales"

@@ -181,7 +181,42 @@ def checked(code: str) -> Locale:
         except (ValueError, TypeError, KeyError) as e:
             raise LocaleError(f"{path} key dates.{style} is no date pattern Babel can use ({e})",
                               "write a CLDR date pattern such as 'd MMMM y'") from None
+    _check_grounding(loc.grounding, path)
     return loc
+
+
+# What the grounding gate reads from a [grounding] table (summarize.languages, summarize.changes): each
+# key's shape, and an example for the message that names a wrong one.
+_GROUNDING = {
+    "percent": (list, str, 'percent = ["Prozent"]'),
+    "up": (list, str, 'up = ["stieg", "erhöht"]'),
+    "down": (list, str, 'down = ["sank", "gesenkt"]'),
+    "negations": (list, str, 'negations = ["nicht"]'),
+    "magnitudes": (dict, int, "magnitudes = { million = 6, milliarde = 9 }"),
+    "relative_days": (dict, int, "relative_days = { heute = 0, gestern = -1 }"),
+    "currencies": (dict, str, 'currencies = { euro = "euro" }'),
+    "units": (dict, str, 'units = { stunde = "hour" }'),
+    "change_words_after": (int, None, "change_words_after = 6"),
+}
+
+
+def _check_grounding(table: dict[str, Any], path: Path) -> None:
+    """Each key of a [grounding] table is one the gate reads, in the shape it reads (see de.toml)."""
+    for key, value in table.items():
+        if key not in _GROUNDING:
+            raise LocaleError(f"{path} key grounding.{key} is none the grounding gate reads",
+                              f"use one of {', '.join(_GROUNDING)} (see de.toml)")
+        kind, item, example = _GROUNDING[key]
+        if kind is int:
+            fits = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        elif kind is list:
+            fits = isinstance(value, list) and all(isinstance(v, item) for v in value)
+        else:
+            fits = isinstance(value, dict) and all(isinstance(v, item) and not isinstance(v, bool)
+                                                   for v in value.values())
+        if not fits:
+            raise LocaleError(f"{path} key grounding.{key} is not in the shape the gate reads",
+                              f"write it as: {example}")
 
 
 def _placeholders(word: str) -> set[str]:
