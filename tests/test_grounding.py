@@ -172,6 +172,21 @@ def test_changed_facts_fail(sentence):
     assert not supported(sentence)
 
 
+@pytest.mark.parametrize("source, bullet", [
+    # A noun of change belongs to its own number, not to one a verb the lists lack moves.
+    ("Economic growth slowed to 1.2% in the third quarter.", "Growth eased to 1.2% in the third quarter."),
+    ("Job cuts accelerated to 20,000 in May.", "Job cuts rose to 20,000 in May."),
+    # A year, a move's start and a level are no change of their own.
+    ("Exports rose 4% in 2025 after a weak 2024.", "Exports rose 4% in 2025 following a decline in 2024."),
+    ("The economy grew 2.5% in 2024, down from 2.9% in 2023.", "The economy grew 2.5% in 2024 after 2.9% growth in 2023."),
+    ("Inflation has not yet fallen below 3%.", "Inflation remains higher than 3%."),
+    # Negations, with either apostrophe.
+    ("Sales rose 3% in May.", "Sales didn’t fall 3%; they rose."),
+])
+def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
+    assert supported(bullet, source)
+
+
 def test_a_move_between_two_long_figures_is_no_score():
     source = "The waiting list grew from 1,250 to 1,480 patients, the trust said."
     assert supported("The waiting list grew from 1,250 to 1,480 patients.", source)  # not a score "250 to 1"

@@ -239,6 +239,25 @@ def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
     assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
 
 
+@pytest.mark.parametrize("language, source, bullet", [
+    ("de", "Net profit rose 10% to 3 billion euros.", "Unterm Strich verdiente der Konzern 3 Milliarden Euro."),
+    ("de", "Temperatures rose to minus 5 degrees.", "Die Temperaturen stiegen auf minus 5 Grad."),  # a sign
+    ("de", "Visitors rose 3% to 24,100.", "Die Besucherzahl legte zu: ein Plus von 3 Prozent."),
+    ("fr", "Prices rose 3%.", "Les prix ne baissent pas de 3 %, ils augmentent de 3 %."),
+    ("fr", "Growth slowed to 1.2%.", "La croissance a ralenti à 1,2 %."),
+    ("en", "Der Chipkonzern Nvidia steigerte den Umsatz um 12 Prozent auf 30 Milliarden Dollar.",
+     "Chipmaker Nvidia said revenue rose 12% to $30 billion."),  # an English word opening the sentence
+])
+def test_faithful_bullets_across_languages_keep_their_changes_and_words(language, source, bullet):
+    src_language = "de" if language == "en" else "en"
+    article = Article(id="src", feed_url="https://bote.example/feed", outlet="Bote (fictional)", title="Report",
+                      link="https://bote.example/1", published=DEMO_MORNING, language=src_language, text=source)
+    story = Story([article], article.title)
+    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
+    grounded = ground(briefing, Evidence.of(story, language))
+    assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
+
+
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
                                   "Braugerste", "Wohnungsbaugesellschaften"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
@@ -549,6 +568,7 @@ def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path, mo
     ("it.toml", lambda t: t + '\n[grounding]\nup = "sale"\n', "grounding.up"),
     ("it.toml", lambda t: t + '\n[grounding]\nups = ["sale"]\n', "grounding.ups"),
     ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
+    ("it.toml", lambda t: t + '\n[grounding]\nup = ["sale"]\n', "grounding.down"),  # one list without the other
 ])
 def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, monkeypatch, name, edit, named):
     folder = tmp_path / "locales"
@@ -632,6 +652,8 @@ def _source(language: str, text: str) -> Article:
     ("es", "El daño asciende a 2,5 euros.", "El daño asciende a dos coma cinco millones de euros.", False),
     ("fr", "Les dégâts atteignent 2,5 millions d'euros.", "Les dégâts atteignent deux virgule cinq millions d'euros.",
      True),
+    ("es", "El daño asciende a 1,5 millones de euros.", "El daño asciende a uno coma cinco millones de euros.", True),
+    ("es", "El daño asciende a 1,5 euros.", "El daño asciende a uno coma cinco millones de euros.", False),
 ])
 def test_number_words_that_are_other_words_too_lack_a_locale_or_carry_a_magnitude_are_read_right(
         language, source, bullet, kept):

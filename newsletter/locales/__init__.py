@@ -202,6 +202,10 @@ _GROUNDING = {
 
 def _check_grounding(table: dict[str, Any], path: Path) -> None:
     """Each key of a [grounding] table is one the gate reads, in the shape it reads (see de.toml)."""
+    if ("up" in table) != ("down" in table):
+        given, missing = ("up", "down") if "up" in table else ("down", "up")
+        raise LocaleError(f"{path} key grounding.{given} has no grounding.{missing} beside it",
+                          "give both word lists (see de.toml): with one alone no change is checked")
     for key, value in table.items():
         if key not in _GROUNDING:
             raise LocaleError(f"{path} key grounding.{key} is none the grounding gate reads",

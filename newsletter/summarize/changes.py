@@ -33,90 +33,159 @@ _FORMS = {
         grow grows grew grown growing growth climb climbs climbed climbing jump jumps jumped jumping surge surges
         surged surging soar soars soared soaring raise raises raised raising hike hikes hiked higher boost boosts
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
-        adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more""",
+        adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more
+        accelerate accelerates accelerated accelerating quicken quickens quickened double doubles doubled
+        doubling triple tripled widen widens widened lengthen lengthened strengthen strengthened""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
         shrunk shrinking ease eases eased cut cuts cutting lower lowered lowers lowering reduce reduces reduced
         reducing reduction slash slashes slashed lose loses lost losing downgrade
-        downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less""",
+        downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less
+        slow slows slowed slowing cool cools cooled cooling moderate moderates moderated moderating halve halves
+        halved narrow narrows narrowed shorten shortened weaken weakens weakened shed sheds shedding""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
+# Words of change that are only nouns: they name the change of a number next to them ("growth of 3%",
+# "3% growth"), not of one a verb further on moves ("growth slowed to 1.2%": that is the verb's). Right
+# before a number a noun is a sign, not a change: "minus 5 Grad", but "ein Minus von 5 Prozent".
+NOUNS = frozenset("growth reduction layoffs lay-offs hiring".split())
+# What may stand between such a noun and its number: "growth of 3%", "Anstieg um 3 Prozent", "hausse de 3 %".
+_NOUN_LINKS = frozenset("of by um von de du des d' del".split())
+# A number after these is where a move started ("down from 2.9%"), not what moved, unless the move's end
+# follows ("rose from 3% to 4%": both numbers took that change).
+_FROM = frozenset("from desde".split())
+# What joins the two numbers of a move ("rose from 3% to 4%", "von 7 auf 3"): the change word before the
+# first is also the second's.
+_MOVE_LINKS = frozenset("to and bis auf à a y et hasta".split())
 
 BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
 _REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
 _NEGATIONS = frozenset("not n't never no nor".split())
-# A word of change that, followed by one of these words, says something else: "up to 40" and "more than
-# 300" are amounts (while "2,300 more hectares" is a change), "added that 12 people" reports speech, "fell
-# ill" is no fall, and a "growth forecast" is a topic, not a rise. ("Contract" and "rally" are left out of
-# the words for the same reason: far more often a deal and a march.)
+# A word of change that, followed by one of these words, says something else: "up to 40" is an amount,
+# "added that 12 people" reports speech, "fell ill" is no fall, and a "growth forecast" is a topic, not a rise.
+# ("Contract" and "rally" are left out of the words for the same reason: far more often a deal and a march.)
 _TOPICS = frozenset("forecast forecasts rate rates target targets outlook estimate estimates figures".split())
 _NOT_A_CHANGE = {"up": frozenset({"to"}), **{w: frozenset({"that"}) for w in ("add", "adds", "added")},
-                 **{w: frozenset({"than"}) for w in ("more", "fewer", "less")},
                  **{w: frozenset({"ill"}) for w in ("fell", "fall", "falls", "fallen", "falling")},
                  "growth": _TOPICS}
-_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+# The same for a word before its number only: "more than 300" and "higher than 3%" are an amount and a level,
+# while "300 more than last year" and "3% lower than a year earlier" are changes.
+_NOT_A_CHANGE_BEFORE = {w: frozenset({"than"}) for w in ("more", "fewer", "less", "higher", "lower")}
+WORD = re.compile(r"[^\W\d_][\w’'-]*")
+# French and Italian elide articles and "ne" into the next word: "l'augmentation", "n'augmente".
+_ELIDED = re.compile(r"^([^\W\d_]{1,2}['’])(?=[^\W\d_])")
 # A clause ends at a sentence mark, a comma, a colon or a dash: "Sales rose, and 12 people were hired"
 # says nothing about the 12.
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
+_DIGITS = re.compile(r"\d[\d.,]*")
 
 
 @dataclass(frozen=True)
 class ChangeWords:
-    """A language's words of change and the words that negate one, each ``key``-ed (lower case, accents
-    kept: German "Fällen", cases, is not "fallen")."""
+    """A language's words of change, the nouns among them, and the words that negate one, each ``key``-ed
+    (case-folded, accents kept: German "Fällen", cases, is not "fallen")."""
 
     words: dict[str, str]  # word -> UP or DOWN
     negations: frozenset[str]
     not_a_change: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> next words that unmake it
+    not_a_change_before: dict[str, frozenset[str]] = field(default_factory=dict)  # the same, before its number
     after: int = AFTER  # words read after a number: German puts the verb last ("von 7 auf 3 verringern")
+    nouns: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, up: list[str], down: list[str], negations: list[str], after: int = AFTER) -> ChangeWords:
+        """A locale file's lists (``[grounding] up``, ``down``, ``negations``): a word written with a capital
+        is a noun ("Anstieg", "Croissance"), read only next to its number."""
+        words = {**{key(w): UP for w in up}, **{key(w): DOWN for w in down}}
+        nouns = frozenset(key(w) for w in (*up, *down) if w[:1].isupper())
+        return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns)
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
-        return not self.words.keys().isdisjoint(_WORD.findall(key(text)))
+        found = WORD.findall(key(text))
+        return not self.words.keys().isdisjoint(found) or any(
+            "'" in w and w.split("'", 1)[1] in self.words for w in found)  # "l'augmentation"
 
 
 def key(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    return unicodedata.normalize("NFC", text).casefold().replace("’", "'")
 
 
-ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE)
+ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS)
 
 
-def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -> tuple[str, int] | None:
+def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -> tuple[str, int, int] | None:
     """The direction (``UP`` or ``DOWN``) of the change word nearest the number at ``text[start:end]``
-    in its clause, and where that word starts; None when there is none, or it is negated. ``lang``:
-    the words of the text's language (English's by default)."""
-    # Nearest first on each side, one word more than is read: the neighbour of the farthest.
-    before = [(key(w[::-1]), start - at - len(w)) for w, at in
-              _clause_words(text[max(0, start - _REACH):start][::-1], BEFORE + 1)]
-    after = [(key(w), end + at) for w, at in _clause_words(text[end:end + _REACH], lang.after + 1)]
+    in its clause, and where that word starts and ends; None when there is none, when it is negated, or
+    when the number is where a move started ("from 2.9%"). ``lang``: the words of the text's language."""
+    before = _before(text, start)
+    if before and before[0][0] in _FROM and not _moves_on(text, end):
+        return None
+    after = _after(text, end, lang.after + 2)
     for distance in range(max(BEFORE, lang.after)):
         for words, reach, leftward in ((before, BEFORE, True), (after, lang.after, False)):
             if distance >= min(len(words), reach):
                 continue
-            word, at = words[distance]
+            word, at, stop = words[distance]
             way = lang.words.get(word)
-            if way is None:
+            if way is None or (word in lang.nouns and not (
+                    (distance == 0 and not leftward) or (distance == 1 and words[0][0] in _NOUN_LINKS))):
                 continue
-            # In reading order: before the number the farther word comes first, after it the nearer.
-            far = words[distance + 1][0] if distance + 1 < len(words) else ""
-            near = words[distance - 1][0] if distance else ""
-            previous, following = (far, near) if leftward else (near, far)
-            if following in lang.not_a_change.get(word, ()):
+            # In reading order: before the number the farther words come first, after it the nearer.
+            farther = [w for w, _, _ in words[distance + 1:distance + 3]]
+            nearer = [words[distance - 1][0]] if distance else []
+            previous, following = (farther, nearer) if leftward else (nearer, farther[:1])
+            if following and (following[0] in lang.not_a_change.get(word, ()) or (
+                    leftward and following[0] in lang.not_a_change_before.get(word, ()))):
                 continue
-            if previous in lang.negations or previous.endswith("n't"):
+            if any(p in lang.negations or p.endswith("n't") for p in previous) or (
+                    following and following[0] in lang.negations):
                 return None
-            return way, at
+            return way, at, stop
     return None
 
 
-def _clause_words(text: str, limit: int) -> list[tuple[str, int]]:
-    """The first ``limit`` words of ``text`` and where they start, up to the first clause break."""
-    stop = _CLAUSE_BREAK.search(text)
-    words = []
-    for m in _WORD.finditer(text, 0, stop.start() if stop else len(text)):
-        words.append((m.group(), m.start()))
-        if len(words) == limit:
-            break
-    return words
+def _tokens(text: str):
+    """(word, start, end) for each word of ``text``, an elided article or "ne" its own word ("l'", "n'")."""
+    for m in WORD.finditer(text):
+        elided = _ELIDED.match(m.group())
+        if elided:
+            yield elided.group(1), m.start(), m.start() + elided.end()
+            yield m.group()[elided.end():], m.start() + elided.end(), m.end()
+        else:
+            yield m.group(), m.start(), m.end()
+
+
+def _before(text: str, start: int) -> list[tuple[str, int, int]]:
+    """The clause's words before ``start``, nearest first: up to a clause break, or another number unless
+    that one started a move to this one ("from 3% to 4%")."""
+    lo = max(0, start - _REACH)
+    segment = text[lo:start]
+    breaks = list(_CLAUSE_BREAK.finditer(segment))
+    cut = breaks[-1].end() if breaks else 0
+    numbers = [m for m in _DIGITS.finditer(segment, cut)]
+    if numbers:
+        between = [w for w, _, _ in _tokens(key(segment[numbers[-1].end():]))]
+        if not (between and between[-1] in _MOVE_LINKS and len(between) <= 3):
+            cut = numbers[-1].end()
+        elif len(numbers) > 1:
+            cut = numbers[-2].end()
+    return [(key(w), lo + cut + a, lo + cut + b) for w, a, b in _tokens(segment[cut:])][::-1][:BEFORE + 2]
+
+
+def _moves_on(text: str, end: int) -> bool:
+    """Whether the number ending at ``end`` is followed by the end of its move: "(from 3%) to 4%"."""
+    segment = text[end:end + _REACH]
+    number = _DIGITS.search(segment)
+    between = [w for w, _, _ in _tokens(key(segment[:number.start()]))] if number else []
+    return bool(between) and between[-1] in _MOVE_LINKS and len(between) <= 3 and not _CLAUSE_BREAK.search(
+        segment[:number.start()])
+
+
+def _after(text: str, end: int, limit: int) -> list[tuple[str, int, int]]:
+    """The clause's first ``limit`` words after ``end``, up to a clause break or another number."""
+    segment = text[end:end + _REACH]
+    stops = [m.start() for m in (_CLAUSE_BREAK.search(segment), _DIGITS.search(segment)) if m]
+    segment = segment[:min(stops)] if stops else segment
+    return [(key(w), end + a, end + b) for w, a, b in _tokens(segment)][:limit]

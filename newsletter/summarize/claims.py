@@ -38,7 +38,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import ENGLISH, direction_at
+from newsletter.summarize.changes import ENGLISH, ChangeWords, direction_at
+from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
@@ -112,7 +113,6 @@ MAX_QUOTE_CHARS = 600
 _Q = f"{{2,{MAX_QUOTE_CHARS}}}"
 _QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\w])‘([^’]{_Q}?)’(?![\w])|„([^“”]{_Q})[“”]")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[^\W\d_][\w’'-]*")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
 
 # Words that join the parts of a name ("Bank of Valmere", "Ana de la Cruz").
@@ -218,24 +218,42 @@ def _core_end(m: re.Match) -> int:
     return max(m.end(group) for group in ("num", "magw", "mags", "pct") if m.group(group))
 
 
-def _moved(text: str, m: re.Match, n: _Number) -> _Number:
-    """``n`` with the direction of the change ``text`` gives it, if any (``changes``)."""
-    found = direction_at(text, m.start(), _core_end(m))
+_YEAR = re.compile(r"(?:1[89]|2[01])\d\d")
+
+
+def _change(text: str, span: tuple[int, int], n: _Number, digits: str,
+            words: ChangeWords | None = ENGLISH) -> tuple[str, int, int] | None:
+    """The change ``text`` gives the number at ``span`` (``changes.direction_at``), or None; a year moves
+    with nothing ("rose 4% in 2025"), whatever word stands near it."""
+    if words is None or (_YEAR.fullmatch(digits) and not (n.pct or n.currency)):
+        return None
+    return direction_at(text, *span, words)
+
+
+def _change_claim(text: str, span: tuple[int, int], n: _Number, found: tuple[str, int, int]) -> Claim:
+    """A change claim, shown from its word to its number or the other way: "fell by 12%", "12% drop"."""
+    _, at, stop = found
+    return Claim("change", text[min(at, span[0]):max(span[1], stop)].strip(" -"), replace(n, direction=found[0]))
+
+
+def _way(sentence: str, span: tuple[int, int], n: _Number, digits: str, words: ChangeWords | None) -> _Number:
+    """``n`` with the direction of the change a source's ``sentence`` gives it, if any."""
+    found = _change(sentence, span, n, digits, words)
     return replace(n, direction=found[0]) if found else n
 
 
-def _from_word(text: str, number: tuple[int, int], at: int) -> str:
-    """The change as written, from its word (at ``at``) to its number or the other way: "fell by 12%",
-    "12% drop"."""
-    return text[min(at, number[0]):max(number[1], at + len(_WORD.match(text, at).group()))].strip(" -")
+def _sentence_numbers(sentence: str) -> list[_Number]:
+    """A source sentence's numbers, read by English rules, each with its change (a sentence without a
+    word of change, most of them, is not looked at for one)."""
+    words = ENGLISH if ENGLISH.mentions(sentence) else None
+    return [_way(sentence, (m.start(), _core_end(m)), n, m.group("num"), words) for m, n in _numbers(sentence)]
 
 
-def _direction(sentence: str, number: tuple[int, int], r: Reading) -> str | None:
-    """The change ``sentence``, read as ``r`` says, gives the number at ``number``: UP, DOWN or None."""
-    if r.changes is None or not r.changes.mentions(sentence):
-        return None
-    found = direction_at(sentence, *number, r.changes)
-    return found[0] if found else None
+def _sentence_numbers_read(sentence: str, r: Reading) -> list[_Number]:
+    """The same, read as ``r`` says; numbers it cannot give a value are left out."""
+    words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
+    return [_way(sentence, whole, _Number(value, pct, cur, unit), sentence[digits[0]:digits[1]], words)
+            for whole, digits, value, pct, cur, unit in r.numbers(sentence) if value is not None]
 
 
 def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
@@ -306,10 +324,9 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
         claims.append(Claim("number", shown.strip(" -"), n))
-        found = direction_at(text, m.start(), _core_end(m))
+        found = _change(text, (m.start(), _core_end(m)), n, m.group("num"))
         if found:
-            changes.append(Claim("change", _from_word(text, (m.start(), _core_end(m)), found[1]),
-                                 replace(n, direction=found[0])))
+            changes.append(_change_claim(text, (m.start(), _core_end(m)), n, found))
     for m in _MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
@@ -336,9 +353,9 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             # to compare: a source must show the same digits.
             key = _Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]]
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), key))
-            found = direction_at(text, *whole, r.changes) if r.changes and value is not None else None
+            found = _change(text, whole, key, text[digits[0]:digits[1]], r.changes) if value is not None else None
             if found:
-                changes.append(Claim("change", _from_word(text, whole, found[1]), replace(key, direction=found[0])))
+                changes.append(_change_claim(text, whole, key, found))
     for month, year, span in r.months_alone(text):
         if taken.free(span):
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
@@ -354,10 +371,16 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     language = language.split("-")[0].lower()
     if not lexicon.knows(language):
         return []
+    words = list(_words(text))
+    # English capitalises only names, a sentence's first word and a headline's words: the first word
+    # ("Chipmaker Nvidia said...") and a headline in title case are no evidence of a name.
+    english = language == "en"
+    if english and sum(m.group(0)[0].isupper() for m, _ in words) > TITLE_CASE_SHARE * len(words):
+        return []
     claims = []
-    for m, _ in _words(text):
+    for m, at_start in words:
         word = re.sub(r"['’]s?$", "", m.group(0))
-        if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES:
+        if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES or (english and at_start):
             continue
         tokens = name_tokens(word)
         if script(tokens[0] if tokens else "") not in vocab.scripts or lexicon.ordinary(word, language):
@@ -445,6 +468,7 @@ class Vocabulary:
 
 
 WRITTEN_PREFIX = 5
+TITLE_CASE_SHARE = 0.6  # of an English text's words capitalised: a headline in title case
 MAIN_SCRIPT_SHARE = 0.2  # a Russian text's few Latin brand names do not make Latin one of its scripts
 
 
@@ -545,8 +569,7 @@ class SourceFacts:
         f = cls()
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
-        found = [[_moved(sentence, m, n) for m, n in _numbers(sentence)] if ENGLISH.mentions(sentence)
-                 else [n for _, n in _numbers(sentence)] for sentence in sentences]
+        found = [_sentence_numbers(sentence) for sentence in sentences]
         f.numbers = [n for numbers in found for n in numbers]
         f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
@@ -570,9 +593,7 @@ class SourceFacts:
 
     def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
         """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
-        found = [[_Number(value, pct, cur, unit, direction=_direction(sentence, whole, r))
-                  for whole, _, value, pct, cur, unit in r.numbers(sentence) if value is not None]
-                 for sentence in sentences]
+        found = [_sentence_numbers_read(sentence, r) for sentence in sentences]
         self.numbers += [n for numbers in found for n in numbers]
         for values, numbers in zip(self.sentences_numbers, found):
             values |= {n.value for n in numbers}

@@ -29,7 +29,8 @@ invented one (the model is told to report speech in its own words instead).
 
 The gate checks facts, not meaning: a sentence that keeps every number and
 name but reverses what happened passes, unless what it reverses is the change
-of a number in English ("rose 3%" for "fell 3%": ``changes``).
+of a number ("rose 3%" for "fell 3%": ``changes``), in English or in a language
+whose locale file gives its words of change.
 """
 
 from __future__ import annotations

@@ -232,11 +232,10 @@ def reading(code: str) -> Reading | None:
     language = language_tag(code)
     changes = None
     if words.get("up") and words.get("down"):
-        from newsletter.summarize.changes import AFTER, DOWN, UP, ChangeWords, key
+        from newsletter.summarize.changes import AFTER, ChangeWords
 
-        changes = ChangeWords({**{key(w): UP for w in words["up"]}, **{key(w): DOWN for w in words["down"]}},
-                              frozenset(key(w) for w in words.get("negations", [])),
-                              after=words.get("change_words_after", AFTER))
+        changes = ChangeWords.of(words["up"], words["down"], words.get("negations", []),
+                                 words.get("change_words_after", AFTER))
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
@@ -312,7 +311,7 @@ class _Respelled:
             first, last = tokens[found.start], tokens[stop - 1]
             start, end = first.start, last.start + len(last.word)
             written = [t.word for t in tokens[found.start:stop] if t.word.isalpha()]
-            if (found.is_ordinal or found.value < 2 or all(fold(w) in r.magnitudes for w in written)
+            if (found.is_ordinal or found.value in (0, 1) or all(fold(w) in r.magnitudes for w in written)
                     or all(w in _SPELLED[r.spelled] for w in written) or start < at):
                 continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
             digits = (str(int(found.value)) if found.value == int(found.value)
