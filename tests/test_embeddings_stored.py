@@ -8,6 +8,8 @@ file. The double's vectors encode marker words ("bridge", "lifeboat" or "rescue"
 
 from __future__ import annotations
 
+import time
+
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -277,12 +279,12 @@ VALLEY = [("v1", "Fenwick ferry timetable changes for the winter",
            "The Fenwick ferry will sail every two hours from December, the harbour board said.")]
 
 
-def _newsletter(folder, name: str, feeds: list[str], model: tuple[str, str] | None) -> Config:
+def _newsletter(folder, name: str, feeds: list[str], model: tuple[str, str] | None, **tables) -> Config:
     """A newsletter in ``folder`` (every one there shares its store) over these feed files, with
     ``model`` (name, endpoint) as its embeddings model, or none."""
     data = {"newsletter": {"title": name.title(), "from": "morning@fenwick.example", "to": ["reader@example.org"],
                            "max_age_hours": 24},
-            "topics": [{"name": "Local", "feeds": feeds}]}
+            "topics": [{"name": "Local", "feeds": feeds}], **tables}
     if model is not None:
         data["llm"] = {"embeddings_model": model[0], "embeddings_base_url": model[1], "max_retries": 0,
                        "timeout": 30}
@@ -336,6 +338,27 @@ def test_each_newsletter_on_a_store_gets_vectors_from_its_own_model_at_poll_time
     else:
         assert alpha.embedding_requests == [] and vectors[ALPHA] == set()
         assert line == "poll: 3 feeds, 4 new articles, 0 failed; 2 embedded, 0 wait for the next poll"
+
+
+def test_a_poll_embeds_for_its_budget_in_all_however_many_models_and_each_gets_a_share(tmp_path):
+    """Three newsletters, three models whose endpoints all hang: the poll spends one budget (3 s), not
+    one per model (9 s), and each model is asked within its share, so a slow first one starves none."""
+    from newsletter.service import Service
+
+    _feed_files(tmp_path, gazette=GAZETTE, herald=HERALD, valley=VALLEY)
+    hang = [Embeddings(embed=_meaning, delay=600) for _ in range(3)]
+    with OpenAIServer(embeddings=hang[0]) as a, OpenAIServer(embeddings=hang[1]) as b, \
+            OpenAIServer(embeddings=hang[2]) as c:
+        cfgs = [_newsletter(tmp_path, name, [feed], (model, srv.base_url), fetch={"embeddings_seconds": 3})
+                for name, feed, model, srv in (("morning", "gazette.xml", ALPHA, a), ("noon", "herald.xml", BETA, b),
+                                               ("evening", "valley.xml", "gamma-embed", c))]
+        service = Service(cfgs)
+        started = time.monotonic()
+        service.poll()
+        took = time.monotonic() - started
+        asked = [len(srv.embedding_requests) for srv in (a, b, c)]
+    assert asked == [1, 1, 1]  # each model had a share of the budget
+    assert took < 7.5, f"the poll took {took:.1f} s for a 3 s budget (one per model would be over 9 s)"
 
 
 @pytest.mark.parametrize("worker", [False, True])
