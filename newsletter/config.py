@@ -234,7 +234,8 @@ class FetchSettings(_Section):
     full_text_pages_per_feed: StrictInt = Field(20, ge=1, le=1_000)  # pages per feed per poll; the rest keep teasers
     full_text_seconds: StrictFloat = Field(120, gt=0, le=3_600)  # all pages of one poll, all feeds together
     # Semantic grouping ([llm] embeddings_model): each poll embeds the new articles for at most this long
-    # and stores the vectors; the rest wait for the next poll. 0: the polls embed nothing.
+    # and stores the vectors; the rest wait for the next poll. 0: the polls embed nothing for this
+    # newsletter. Newsletters on one store share one budget, the longest of theirs (pipeline.embed_shared).
     embeddings_seconds: StrictFloat = Field(120, ge=0, le=3_600)
 
 

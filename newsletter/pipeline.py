@@ -236,24 +236,26 @@ def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = Non
     """``embed_new`` for newsletters sharing one store (the service's poll), one pass per embeddings
     model and place it is served at, with that model, over the feeds of the newsletters
     that use it: an article two of them read is embedded once per model, and a newsletter without a
-    model adds nothing. A pass reaches back as far as any of its newsletters groups. The passes share
-    one budget, the longest ``[fetch] embeddings_seconds`` of the newsletters, so a poll embeds for at
-    most that long whatever the number of models: each pass gets an even share of what is left, so a
-    slow endpoint cannot starve the models after it. ``edges.embedder`` is not used.
+    model adds nothing, and neither does one whose ``[fetch] embeddings_seconds`` is 0. A pass reaches back
+    as far as any of its newsletters groups. The passes share one budget, the longest
+    ``embeddings_seconds`` of the newsletters, so a poll embeds for at most that long whatever the number
+    of models: each pass gets an even share of what is left, and never more than its own newsletters'
+    longest, so a slow endpoint cannot starve the models after it. ``edges.embedder`` is not used.
 
     ``polled``: only these feeds' articles (a ``--worker`` embeds those of the feeds it leased, so
     two workers polling at once do not embed one feed's articles twice; what waits is embedded by the
     worker that next leases its feed)."""
     users: dict[tuple[str, str | None], tuple[Embedder, list[Config]]] = {}
     for cfg in cfgs:
-        if (embedder := make_embedder(cfg)) is not None:
+        if cfg.fetch.embeddings_seconds > 0 and (embedder := make_embedder(cfg)) is not None:
             users.setdefault((embedder.model, embedder.served_at), (embedder, []))[1].append(cfg)
     budget = max((c.fetch.embeddings_seconds for _, same in users.values() for c in same), default=0.0)
     deadline = time.monotonic() + budget
     passes = []
     for k, (embedder, same) in enumerate(users.values()):
         feeds = {s.url for c in same for s in c.feeds}
-        share = max(0.0, deadline - time.monotonic()) / (len(users) - k)
+        share = min(max(0.0, deadline - time.monotonic()) / (len(users) - k),
+                    max(c.fetch.embeddings_seconds for c in same))
         passes.append(_embed_recent(replace(edges, embedder=embedder), feeds if polled is None else feeds & polled,
                                     max(map(_grouped_hours, same)), share))
     return passes

@@ -163,7 +163,7 @@ class Service:
 
 def poll_plan(group: list[Config]) -> tuple[Config, list[FeedSource]]:
     """For newsletters sharing one store: whose [fetch] and [store] settings the poll uses (the
-    first's; each embeddings model embeds with its own newsletters' settings, see ``embed_shared``),
+    first's; the embeddings models share one budget, see ``embed_shared``),
     and every feed once, in the order the configs name them."""
     seen: dict[str, FeedSource] = {}
     for cfg in group:

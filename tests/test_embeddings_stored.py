@@ -361,6 +361,19 @@ def test_a_poll_embeds_for_its_budget_in_all_however_many_models_and_each_gets_a
     assert took < 7.5, f"the poll took {took:.1f} s for a 3 s budget (one per model would be over 9 s)"
 
 
+def test_a_newsletter_whose_poll_budget_is_zero_has_nothing_embedded_at_the_poll(tmp_path):
+    from newsletter.service import Service
+
+    _feed_files(tmp_path, gazette=GAZETTE, herald=HERALD)
+    with (OpenAIServer(embeddings=Embeddings(embed=_meaning)) as alpha,
+          OpenAIServer(embeddings=Embeddings(embed=_meaning)) as beta):
+        cfgs = [_newsletter(tmp_path, "morning", ["gazette.xml"], (ALPHA, alpha.base_url),
+                            fetch={"embeddings_seconds": 0}),
+                _newsletter(tmp_path, "evening", ["herald.xml"], (BETA, beta.base_url))]
+        Service(cfgs).poll()
+    assert alpha.embedding_requests == [] and len(beta.embedding_requests) == 1
+
+
 @pytest.mark.parametrize("worker", [False, True])
 def test_newsletters_sharing_a_model_have_each_article_embedded_once(tmp_path, caplog, worker):
     """The first newsletter has no embeddings model; the other two have the same one and share a feed:

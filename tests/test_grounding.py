@@ -182,6 +182,13 @@ def test_changed_facts_fail(sentence):
     ("Inflation has not yet fallen below 3%.", "Inflation remains higher than 3%."),
     # Negations, with either apostrophe.
     ("Sales rose 3% in May.", "Sales didn’t fall 3%; they rose."),
+    # An adjective is no change, nor is a loss that widens against one lost; a move's start may have got
+    # there by another; "and" joins two changes, not a move; four digits counting something are no year.
+    ("Sales rose 2% in May.", "Sales saw a moderate 2% rise in May."),
+    ("The company's net loss widened to $300 million.", "The company lost $300 million."),
+    ("The jobless rate rose to 4.1% in February. It fell to 3.9% in March.",
+     "The jobless rate fell from 4.1% in February to 3.9% in March."),
+    ("The firm will cut 1,200 jobs. Profits rose 8%.", "Profits rose 8% and 1,200 jobs will be cut."),
 ])
 def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     assert supported(bullet, source)

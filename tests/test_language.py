@@ -218,6 +218,8 @@ INVENTED = [  # (language, bullet, cites, kept): names no source writes, against
     ("es", "La vicepresidenta Itziar Ocaranza celebró la decisión.", [2], False),
     ("es", "La Casa Blanca celebró la decisión, según Londres y Bruselas.", [2], True),
     ("en", "Finance minister Jonas Pettersen welcomed the decision.", [1], False),  # over the German source
+    ("en", "Brennholt called inflation too high.", [1], False),  # opening the sentence, and no English word
+    ("en", "On Thursday Okonkwo met Zorvath in Valmere.", [1], False),  # many capitals, but no headline
     ("en", "Governor Maria Okonkwo called inflation too high.", [1], True),
 ]
 
@@ -247,6 +249,7 @@ def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
     ("fr", "Growth slowed to 1.2%.", "La croissance a ralenti à 1,2 %."),
     ("en", "Der Chipkonzern Nvidia steigerte den Umsatz um 12 Prozent auf 30 Milliarden Dollar.",
      "Chipmaker Nvidia said revenue rose 12% to $30 billion."),  # an English word opening the sentence
+    ("es", "Net profit fell 10% to 3 billion euros.", "La empresa gana 3.000 millones de euros, un 10 % menos."),
 ])
 def test_faithful_bullets_across_languages_keep_their_changes_and_words(language, source, bullet):
     src_language = "de" if language == "en" else "en"

@@ -1,6 +1,6 @@
 """Which way a number moved, as a sentence says it: "fell 12%" is down, "a 12% rise" up.
 
-    direction_at("Sales fell by 12% in May.", 14, 17)   # ("down", 6): "fell" starts at 6
+    direction_at("Sales fell by 12% in May.", 14, 17)   # ("down", 6, 10): "fell" is text[6:10]
 
 A bullet that keeps a source's number but turns its change around ("sales rose 12%" where the
 source says they fell) states a fact the source does not, and every number check passes it. So
@@ -34,30 +34,33 @@ _FORMS = {
         surged surging soar soars soared soaring raise raises raised raising hike hikes hiked higher boost boosts
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
         adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more
-        accelerate accelerates accelerated accelerating quicken quickens quickened double doubles doubled
-        doubling triple tripled widen widens widened lengthen lengthened strengthen strengthened""",
+        accelerates accelerated accelerating quickens quickened doubles doubled doubling tripled lengthened
+        strengthened""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
         shrunk shrinking ease eases eased cut cuts cutting lower lowered lowers lowering reduce reduces reduced
         reducing reduction slash slashes slashed lose loses lost losing downgrade
         downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less
-        slow slows slowed slowing cool cools cooled cooling moderate moderates moderated moderating halve halves
-        halved narrow narrows narrowed shorten shortened weaken weakens weakened shed sheds shedding""",
+        slows slowed slowing cools cooled cooling moderated moderating halves halved shortened weakens weakened
+        shed sheds shedding""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
+# Left out on purpose: adjectives ("a moderate 2% rise", "a slow", "a narrow 51% majority", "a cool $1
+# million"), "widen" and "narrow" (a loss widens as it grows, while losing is down), and "win/earn" words.
 # Words of change that are only nouns: they name the change of a number next to them ("growth of 3%",
-# "3% growth"), not of one a verb further on moves ("growth slowed to 1.2%": that is the verb's). Right
-# before a number a noun is a sign, not a change: "minus 5 Grad", but "ein Minus von 5 Prozent".
+# "3% growth"), not of one a verb further on moves ("growth slowed to 1.2%": that is the verb's). Before
+# its number a noun counts only with a link word between ("ein Minus von 5 Prozent"): right before it, it
+# is a sign ("minus 5 Grad").
 NOUNS = frozenset("growth reduction layoffs lay-offs hiring".split())
 # What may stand between such a noun and its number: "growth of 3%", "Anstieg um 3 Prozent", "hausse de 3 %".
 _NOUN_LINKS = frozenset("of by um von de du des d' del".split())
-# A number after these is where a move started ("down from 2.9%"), not what moved, unless the move's end
-# follows ("rose from 3% to 4%": both numbers took that change).
+# A number after these is where a move started ("down from 2.9%", "fell from 4.1% in February to 3.9%"),
+# not what moved: the change is its end's, and the start may have got there by another.
 _FROM = frozenset("from desde".split())
 # What joins the two numbers of a move ("rose from 3% to 4%", "von 7 auf 3"): the change word before the
-# first is also the second's.
-_MOVE_LINKS = frozenset("to and bis auf à a y et hasta".split())
+# first is also the second's. Not "and": "rose 8% and 1,200 jobs will be cut" are two changes.
+_MOVE_LINKS = frozenset("to bis auf à a hasta".split())
 
 BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
 _REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
@@ -120,7 +123,7 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
     in its clause, and where that word starts and ends; None when there is none, when it is negated, or
     when the number is where a move started ("from 2.9%"). ``lang``: the words of the text's language."""
     before = _before(text, start)
-    if before and before[0][0] in _FROM and not _moves_on(text, end):
+    if before and before[0][0] in _FROM:
         return None
     after = _after(text, end, lang.after + 2)
     for distance in range(max(BEFORE, lang.after)):
@@ -172,15 +175,6 @@ def _before(text: str, start: int) -> list[tuple[str, int, int]]:
         elif len(numbers) > 1:
             cut = numbers[-2].end()
     return [(key(w), lo + cut + a, lo + cut + b) for w, a, b in _tokens(segment[cut:])][::-1][:BEFORE + 2]
-
-
-def _moves_on(text: str, end: int) -> bool:
-    """Whether the number ending at ``end`` is followed by the end of its move: "(from 3%) to 4%"."""
-    segment = text[end:end + _REACH]
-    number = _DIGITS.search(segment)
-    between = [w for w, _, _ in _tokens(key(segment[:number.start()]))] if number else []
-    return bool(between) and between[-1] in _MOVE_LINKS and len(between) <= 3 and not _CLAUSE_BREAK.search(
-        segment[:number.start()])
 
 
 def _after(text: str, end: int, limit: int) -> list[tuple[str, int, int]]:

@@ -219,13 +219,20 @@ def _core_end(m: re.Match) -> int:
 
 
 _YEAR = re.compile(r"(?:1[89]|2[01])\d\d")
+# What stands before four digits that are a year ("in 2025", "seit 2019", "depuis 2020", "of 2024").
+_BEFORE_A_YEAR = re.compile(r"\b(?:in|since|until|by|during|of|im|seit|bis|en|depuis|desde|hasta|de|del)\s+$",
+                            re.IGNORECASE)
 
 
-def _change(text: str, span: tuple[int, int], n: _Number, digits: str,
+def _change(text: str, span: tuple[int, int], n: _Number, digits: tuple[int, int],
             words: ChangeWords | None = ENGLISH) -> tuple[str, int, int] | None:
-    """The change ``text`` gives the number at ``span`` (``changes.direction_at``), or None; a year moves
-    with nothing ("rose 4% in 2025"), whatever word stands near it."""
-    if words is None or (_YEAR.fullmatch(digits) and not (n.pct or n.currency)):
+    """The change ``text`` gives the number at ``span`` (its ``digits``: ``changes.direction_at``), or
+    None. A year moves with nothing ("rose 4% in 2025"), whatever word stands near it; "add 1900 jobs" is
+    a count."""
+    if words is None:
+        return None
+    if (_YEAR.fullmatch(text[digits[0]:digits[1]]) and not (n.pct or n.currency or n.noun)
+            and _BEFORE_A_YEAR.search(text[max(0, digits[0] - 12):digits[0]])):
         return None
     return direction_at(text, *span, words)
 
@@ -236,7 +243,8 @@ def _change_claim(text: str, span: tuple[int, int], n: _Number, found: tuple[str
     return Claim("change", text[min(at, span[0]):max(span[1], stop)].strip(" -"), replace(n, direction=found[0]))
 
 
-def _way(sentence: str, span: tuple[int, int], n: _Number, digits: str, words: ChangeWords | None) -> _Number:
+def _way(sentence: str, span: tuple[int, int], n: _Number, digits: tuple[int, int],
+         words: ChangeWords | None) -> _Number:
     """``n`` with the direction of the change a source's ``sentence`` gives it, if any."""
     found = _change(sentence, span, n, digits, words)
     return replace(n, direction=found[0]) if found else n
@@ -246,13 +254,13 @@ def _sentence_numbers(sentence: str) -> list[_Number]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
     word of change, most of them, is not looked at for one)."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
-    return [_way(sentence, (m.start(), _core_end(m)), n, m.group("num"), words) for m, n in _numbers(sentence)]
+    return [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in _numbers(sentence)]
 
 
 def _sentence_numbers_read(sentence: str, r: Reading) -> list[_Number]:
     """The same, read as ``r`` says; numbers it cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
-    return [_way(sentence, whole, _Number(value, pct, cur, unit), sentence[digits[0]:digits[1]], words)
+    return [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words)
             for whole, digits, value, pct, cur, unit in r.numbers(sentence) if value is not None]
 
 
@@ -324,7 +332,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
         claims.append(Claim("number", shown.strip(" -"), n))
-        found = _change(text, (m.start(), _core_end(m)), n, m.group("num"))
+        found = _change(text, (m.start(), _core_end(m)), n, m.span("num"))
         if found:
             changes.append(_change_claim(text, (m.start(), _core_end(m)), n, found))
     for m in _MONTH_ALONE.finditer(text):
@@ -353,7 +361,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             # to compare: a source must show the same digits.
             key = _Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]]
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), key))
-            found = _change(text, whole, key, text[digits[0]:digits[1]], r.changes) if value is not None else None
+            found = _change(text, whole, key, digits, r.changes) if value is not None else None
             if found:
                 changes.append(_change_claim(text, whole, key, found))
     for month, year, span in r.months_alone(text):
@@ -364,6 +372,13 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     return claims + _unknown_words(text, vocab, r.code) + changes
 
 
+def _title_case(words: list) -> bool:
+    """Whether an English text capitalises its ordinary words (a headline in title case): most of those
+    not opening a sentence are capitalised. "On Monday Merkel met Zorvath in Paris" is no headline."""
+    plain = [m.group(0) for m, at_start in words if not at_start and lexicon.ordinary(m.group(0), "en")]
+    return len(plain) >= 2 and sum(w[0].isupper() for w in plain) > TITLE_CASE_SHARE * len(plain)
+
+
 def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     """A name claim for each capitalised word that no source writes and that is no ordinary word of
     ``language``: what a model invents across languages (see ``lexicon``). No source holds it. A word
@@ -372,15 +387,16 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     if not lexicon.knows(language):
         return []
     words = list(_words(text))
-    # English capitalises only names, a sentence's first word and a headline's words: the first word
-    # ("Chipmaker Nvidia said...") and a headline in title case are no evidence of a name.
+    # English capitalises names, a sentence's first word and a headline's words. A first word made of
+    # ordinary words ("Chipmaker Nvidia said...") and a headline in title case are no evidence of a name.
     english = language == "en"
-    if english and sum(m.group(0)[0].isupper() for m, _ in words) > TITLE_CASE_SHARE * len(words):
+    if english and _title_case(words):
         return []
     claims = []
     for m, at_start in words:
         word = re.sub(r"['’]s?$", "", m.group(0))
-        if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES or (english and at_start):
+        if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES or (
+                english and at_start and lexicon.ordinary(word, language, compounds=True)):
             continue
         tokens = name_tokens(word)
         if script(tokens[0] if tokens else "") not in vocab.scripts or lexicon.ordinary(word, language):
@@ -468,7 +484,7 @@ class Vocabulary:
 
 
 WRITTEN_PREFIX = 5
-TITLE_CASE_SHARE = 0.6  # of an English text's words capitalised: a headline in title case
+TITLE_CASE_SHARE = 0.6  # of an English text's ordinary words capitalised: a headline in title case
 MAIN_SCRIPT_SHARE = 0.2  # a Russian text's few Latin brand names do not make Latin one of its scripts
 
 

@@ -54,12 +54,15 @@ def _zipf(word: str, language: str) -> float:
 
 
 @lru_cache(maxsize=65_536)
-def ordinary(word: str, language: str) -> bool:
-    """Whether ``word`` is an ordinary word of ``language`` (which ``knows`` must know)."""
+def ordinary(word: str, language: str, compounds: bool | None = None) -> bool:
+    """Whether ``word`` is an ordinary word of ``language`` (which ``knows`` must know); ``compounds``:
+    also a word made of ordinary parts ("Chip|maker"), as always in ``COMPOUNDING`` languages."""
     w = word.lower()
     if _zipf(w, language) >= ORDINARY_ZIPF:
         return True
-    return language in COMPOUNDING and (_inflected(w, language) or _compound(w, language, MAX_PARTS))
+    if compounds is None:
+        compounds = language in COMPOUNDING
+    return compounds and (_inflected(w, language) or _compound(w, language, MAX_PARTS))
 
 
 def _part(w: str, language: str) -> bool:
