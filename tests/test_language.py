@@ -176,11 +176,16 @@ GATE = [  # (language, bullet, kept)
 ]
 
 
+def _grounded(sources: list[Article], language: str, bullet: str, cites: list[int] | None = None) -> Briefing:
+    """A briefing of one big-picture bullet (citing ``cites``, else [1]) in ``language``, through the gate."""
+    story = Story(list(sources), sources[0].title)
+    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, cites or [1])]})
+    return ground(briefing, Evidence.of(story, language))
+
+
 @pytest.mark.parametrize("language, bullet, kept", GATE)
 def test_the_gate_reads_numbers_dates_and_days_the_way_the_bullets_language_writes_them(language, bullet, kept):
-    story = Story([SOURCE], SOURCE.title)
-    briefing = Briefing(story, SOURCE.title, SOURCE.title, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
-    out = ground(briefing, Evidence.of(story, language))
+    out = _grounded([SOURCE], language, bullet)
     assert bool(out.bullets[BIG_PICTURE.key]) is kept, out.grounding.dropped
 
 
@@ -235,9 +240,7 @@ RUSSIAN_SOURCE = Article(
                                     "The Bank of Valmera raised its rate to 3.5% on Thursday."])
 def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
     # Latin is the script of a few of its words ("Apple"), not of the source: "Okonkvo" is how "Оконкво" reads.
-    story = Story([RUSSIAN_SOURCE], RUSSIAN_SOURCE.title)
-    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
-    grounded = ground(briefing, Evidence.of(story, "en"))
+    grounded = _grounded([RUSSIAN_SOURCE], "en", bullet)
     assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
 
 
@@ -252,12 +255,7 @@ def test_a_name_transliterated_from_another_script_is_no_invented_name(bullet):
     ("es", "Net profit fell 10% to 3 billion euros.", "La empresa gana 3.000 millones de euros, un 10 % menos."),
 ])
 def test_faithful_bullets_across_languages_keep_their_changes_and_words(language, source, bullet):
-    src_language = "de" if language == "en" else "en"
-    article = Article(id="src", feed_url="https://bote.example/feed", outlet="Bote (fictional)", title="Report",
-                      link="https://bote.example/1", published=DEMO_MORNING, language=src_language, text=source)
-    story = Story([article], article.title)
-    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
-    grounded = ground(briefing, Evidence.of(story, language))
+    grounded = _grounded([_source("de" if language == "en" else "en", source)], language, bullet)
     assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
 
 
@@ -272,10 +270,7 @@ def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
 @pytest.mark.parametrize("language, bullet, cites, kept", INVENTED)
 def test_a_name_no_source_writes_is_caught_in_any_language_and_translated_words_are_not(language, bullet, cites,
                                                                                           kept):
-    sources = [GERMAN_SOURCE] if language == "en" else [SOURCE, REACTIONS]
-    story = Story(sources, sources[0].title)
-    briefing = Briefing(story, sources[0].title, sources[0].title, {BIG_PICTURE.key: [Bullet(bullet, cites)]})
-    grounded = ground(briefing, Evidence.of(story, language))
+    grounded = _grounded([GERMAN_SOURCE] if language == "en" else [SOURCE, REACTIONS], language, bullet, cites)
     assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
 
 
@@ -504,9 +499,7 @@ def test_the_index_marks_each_lead_against_its_own_language_and_the_feed_says_it
 # -- languages the locale files do not cover: the gate still reads them, and never fails on them ---------------
 
 def _ground_one(article: Article, language: str, bullet: str) -> bool:
-    story = Story([article], article.title)
-    briefing = Briefing(story, article.title, article.title, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
-    return bool(ground(briefing, Evidence.of(story, language)).bullets[BIG_PICTURE.key])
+    return bool(_grounded([article], language, bullet).bullets[BIG_PICTURE.key])
 
 
 TURKISH = Article(id="tr1", feed_url="https://kiyi.example/feed", outlet="Kıyı Postası (fictional)",
