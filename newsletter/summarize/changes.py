@@ -106,9 +106,8 @@ class ChangeWords:
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
-        found = WORD.findall(key(text))
-        return not self.words.keys().isdisjoint(found) or any(
-            "'" in w and w.split("'", 1)[1] in self.words for w in found)  # "l'augmentation"
+        found = (_ELIDED.sub("", w) if "'" in w else w for w in WORD.findall(key(text)))  # "l'augmentation"
+        return not self.words.keys().isdisjoint(found)
 
 
 def key(text: str) -> str:
