@@ -249,13 +249,12 @@ def embed_shared(cfgs: list[Config], edges: Edges, polled: set[str] | None = Non
     for cfg in cfgs:
         if cfg.fetch.embeddings_seconds > 0 and (embedder := make_embedder(cfg)) is not None:
             users.setdefault((embedder.model, embedder.served_at), (embedder, []))[1].append(cfg)
-    budget = max((c.fetch.embeddings_seconds for _, same in users.values() for c in same), default=0.0)
-    deadline = time.monotonic() + budget
+    own = [max(c.fetch.embeddings_seconds for c in same) for _, same in users.values()]
+    deadline = time.monotonic() + max(own, default=0.0)
     passes = []
     for k, (embedder, same) in enumerate(users.values()):
         feeds = {s.url for c in same for s in c.feeds}
-        share = min(max(0.0, deadline - time.monotonic()) / (len(users) - k),
-                    max(c.fetch.embeddings_seconds for c in same))
+        share = min(max(0.0, deadline - time.monotonic()) / (len(users) - k), own[k])
         passes.append(_embed_recent(replace(edges, embedder=embedder), feeds if polled is None else feeds & polled,
                                     max(map(_grouped_hours, same)), share))
     return passes
