@@ -226,6 +226,13 @@ INVENTED = [  # (language, bullet, cites, kept): names no source writes, against
     ("en", "Brennholt called inflation too high.", [1], False),  # opening the sentence, and no English word
     ("en", "On Thursday Okonkwo met Zorvath in Valmere.", [1], False),  # many capitals, but no headline
     ("en", "Governor Maria Okonkwo called inflation too high.", [1], True),
+    # Common first names and surnames: each an ordinary word on its own, someone side by side.
+    ("de", "Finanzminister Klaus Weber begrüßte die Zinsentscheidung.", [1], False),
+    ("fr", "Selon Marie Dubois, la décision vient trop tard.", [2], False),
+    ("es", "Carlos García celebró la decisión el jueves.", [2], False),
+    ("de", "Das Vereinigte Königreich und die Vereinigten Staaten begrüßten die Entscheidung.", [2], True),
+    ("fr", "La Maison Blanche a salué la décision jeudi.", [2], True),  # an institution, after its article
+    ("de", "Am Donnerstag begrüßte Gouverneurin Maria Okonkwo die Entscheidung.", [1], True),
 ]
 
 

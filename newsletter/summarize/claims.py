@@ -21,7 +21,8 @@ read in English and in its own language too. Across languages a capitalised
 word is a name when the sources write it as one (``known_names``), or when no
 source writes it and it is no ordinary word of the text's language
 (``lexicon``): every German noun is capitalised, and "Zentralbank" is no name
-an English source must hold, but "Pettersen" is.
+an English source must hold, but "Pettersen" is; so is a run of words common in
+many languages ("Klaus Weber") that no article leads ("das Weiße Haus").
 
 What this cannot check is meaning beyond that: "fell" for "rose" with no number
 passes.
@@ -115,6 +116,13 @@ _QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?:;\"“”«»(\[—–]|\s[-]\s")
 
+# Articles, and prepositions merged with one: a run of capitalised words after one is an institution or a
+# place ("la Maison Blanche", "im Weißen Haus"), not a person (``_full_names``).
+ARTICLES = frozenset("""
+    the a an der die das den dem des ein eine einen einem einer eines im am vom zum zur beim ins ans
+    le la les l un une du au aux el los las una unos unas del al lo il gli i het een o os as um uma do da dos
+    no na ao
+    """.split())
 # Words that join the parts of a name ("Bank of Valmere", "Ana de la Cruz").
 NAME_CONNECTORS = frozenset("of de del la le van von der den du da al bin ibn y &".split())
 # Capitalised words that are not names: titles go with a name, the rest are dates or grammar.
@@ -406,7 +414,41 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
                for part in word.split("-") if part):
             continue
         claims.append(Claim("name", word, tuple(tokens)))
-    return claims
+    return claims + _full_names(text, words, vocab, language)
+
+
+def _full_names(text: str, words: list, vocab: Vocabulary, language: str) -> list[Claim]:
+    """A name claim for each run of two or more capitalised words, side by side, that no source writes
+    and that are each words of several languages (``lexicon.international``): "Jürgen Becker", "Marie
+    Dubois". Each word on its own passes ``_unknown_words`` as ordinary; together they are someone.
+    A run after an article is a translated institution or place ("la Casa Blanca", "das Weiße Haus")."""
+    calendar = reading(language)
+    dates = set(calendar.months) | set(calendar.weekdays) if calendar else set()
+    claims: list[Claim] = []
+    run: list[str] = []
+    prev_end, prev_word = 0, ""
+    for m, _ in words:
+        word = re.sub(r"['’]s?$", "", m.group(0))
+        if run and text[prev_end:m.start()] != " ":
+            claims += _run_claim(run)
+        folded = fold(word)
+        tokens = name_tokens(word)
+        if (word[0].isupper() and folded not in NOT_NAMES and folded not in dates and folded not in ARTICLES
+                and (run or fold(prev_word) not in ARTICLES) and not lexicon.grammar(word, language)
+                and tokens and script(tokens[0]) in vocab.scripts
+                and not any(vocab.writes(t) for t in tokens) and lexicon.international(word)):
+            run.append(word)
+        else:
+            claims += _run_claim(run)
+        prev_end, prev_word = m.end(), m.group(0)
+    return claims + _run_claim(run)
+
+
+def _run_claim(run: list[str]) -> list[Claim]:
+    """The run as a name claim when it is two words or more; the run is emptied."""
+    found = [Claim("name", " ".join(run), tuple(t for w in run for t in name_tokens(w)))] if len(run) > 1 else []
+    run.clear()
+    return found
 
 
 class _Taken(list):

@@ -7,8 +7,9 @@ Across languages the gate cannot tell a name by its capital: every German noun h
 translated institution ("Weißes Haus", "Casa Blanca") is no name an English source writes. What a
 model invents, though, is rarely an ordinary word of the language it writes in. So a capitalised
 word that no source writes and that is no ordinary word of the bullet's language is read as a name
-(``claims``). A common surname ("Becker") or a famous one passes as ordinary: the gate misses those,
-and catches the rest.
+(``claims``). A common surname ("Becker") or a famous one passes as ordinary on its own; two of them
+side by side ("Jürgen Becker") are a person's name, for a name is a word of many languages where an
+ordinary word is a word of one (``international``).
 
 German, Dutch and the Nordic languages glue words together (Hochwasser|schutz|damm,
 Gewerkschaft|s|vertreterin), and most compounds are too rare for any list, so there a word made of
@@ -32,6 +33,8 @@ _LINKS = ("s", "es", "n", "en", "e", "er")  # German linking sounds: Arbeit|s|ma
 # Endings a list may not hold a word with: feminine forms (Vertreter|in) and German case and plural
 # endings (Kreditgeber|n).
 _ENDINGS = ("innen", "in", "ern", "en", "er", "es", "em", "n", "s", "e")
+GRAMMAR_ZIPF = 5.5  # "John" is 5.4 in English, "Carlos" 5.1 in Spanish; "in", "die", "selon" are above
+INTERNATIONAL_LANGUAGES, INTERNATIONAL_IN = ("en", "de", "fr", "es"), 3
 COMPOUNDING = frozenset({"de", "nl", "da", "sv", "nb", "no", "is", "fi"})
 
 
@@ -51,6 +54,21 @@ def _zipf(word: str, language: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, language)
+
+
+@lru_cache(maxsize=65_536)
+def international(word: str) -> bool:
+    """Whether ``word`` is common in at least ``INTERNATIONAL_IN`` of ``INTERNATIONAL_LANGUAGES``: names of
+    people and places are ("Becker", "Dubois", "García": 2.5-4.8 in each), ordinary words rarely are
+    ("Königreich" is 0 outside German, "Naciones" 1.3 in English)."""
+    w = word.lower()
+    return sum(_zipf(w, code) >= ORDINARY_ZIPF for code in INTERNATIONAL_LANGUAGES) >= INTERNATIONAL_IN
+
+
+def grammar(word: str, language: str) -> bool:
+    """Whether ``word`` is among a language's commonest words ("In", "Die", "Selon" opening a sentence),
+    which no one's name is."""
+    return _zipf(word.lower(), language) >= GRAMMAR_ZIPF
 
 
 @lru_cache(maxsize=65_536)
