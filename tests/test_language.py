@@ -266,6 +266,30 @@ def test_faithful_bullets_across_languages_keep_their_changes_and_words(language
     assert grounded.bullets[BIG_PICTURE.key], grounded.grounding.dropped
 
 
+LEAKS = "Leaks were 118 million litres a day, down from 141 million a year earlier, and sickness absence eased " \
+        "to 5.1% from 5.8%. 62% rated their care as good, down from 70% two years ago."
+
+
+@pytest.mark.parametrize("language, bullet, kept", [
+    # A range's first end shares its second end's magnitude, percent sign or currency, in any language.
+    ("en", "Leaks fell from 141 to 118 million litres a day.", True),
+    ("en", "Leaks fell from 114 to 118 million litres a day.", False),
+    ("en", "Leaks fell from 141 to 118 litres a day.", False),  # the magnitude dropped: no such figures
+    ("en", "Sickness absence eased from 5.8 to 5.1%.", True),
+    ("en", "Sickness absence eased from 5.9 to 5.1%.", False),
+    ("de", "Die Leckverluste gingen von 141 auf 118 Millionen Liter pro Tag zurück.", True),
+    ("de", "Die Leckverluste gingen von 144 auf 118 Millionen Liter pro Tag zurück.", False),
+    ("fr", "Le taux d'absence a reculé de 5,8 à 5,1 %.", True),
+    ("es", "La baja por enfermedad bajó del 5,8 al 5,1 %.", True),
+    # A number word after a percent sign is a number of its own, not the word the percent counts.
+    ("es", "El 62 % calificó su atención de buena, frente al 70 % de hace dos años.", True),
+    ("fr", "62 % ont jugé les soins bons, contre 70 % il y a trois ans.", False),
+])
+def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(language, bullet, kept):
+    grounded = _grounded([_source("en", LEAKS)], language, bullet)
+    assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
+
+
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
                                   "Braugerste", "Wohnungsbaugesellschaften"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):

@@ -94,10 +94,12 @@ _NUMBER = re.compile(
     rf"(?P<cur>US\$|[$€£¥])?\s?(?P<num>{_NUM}|\b(?:{_WORDNUM})(?:[- ](?:{_UNITS_DIGIT}))?\b)"
     rf"(?:\s?(?P<magw>thousand|million|billion|trillion)\b|(?P<mags>trn|mln|mn|bn|tn|[kmbt])\b)?"
     rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
-    rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>[A-Za-z]+))?",
+    rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>(?!(?:{_WORDNUM})\b)[A-Za-z]+))?",
     re.IGNORECASE)
-# Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1".
-_SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)")
+# Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1"; and "141 to 118 million"
+# or "5 to 7%" is a range of quantities (``_ranges``), not a score.
+_SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
+                    r"(?!\s?(?:%|per\s?cent|percent|thousand|million|billion|trillion|bn|mn|m|k)\b)", re.IGNORECASE)
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
 _DATE_MD = re.compile(rf"\b(?P<m>{_MONTH_NAMES})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}})\b)?",
@@ -175,6 +177,9 @@ class _Number:
     unit: str | None  # a measurement unit: hours, km, tonnes, points
     noun: str | None = None  # any other word it counts: "14 sites"
     direction: str | None = None  # the change the text gives it ("fell 12%": changes.DOWN); not part of matches
+    # Read as a range's first end ("from 141 to 118 million": 141 million), the number as written (141):
+    # a source may hold either (``_ranges``).
+    plain: _Number | None = field(default=None, compare=False)
 
     def matches(self, other: _Number) -> bool:
         """The same quantity: equal value, percent both or neither, no clash of currency or unit.
@@ -221,6 +226,45 @@ def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
     return out
 
 
+# What joins a range's two ends: "from 141 to 118 million", "von 5,8 auf 5,1 Prozent", "de 310 à 455 millions".
+_RANGE_JOIN = re.compile(r"\s*(?:to|and|or|auf|bis|und|oder|à|a|al|et|ou|hasta|y|o|[-–—])\s*", re.IGNORECASE)
+
+
+def _ranges(text: str, found: list[tuple[int, int, _Number | None, Decimal | None]]) -> list[_Number | None]:
+    """For each number, what it reads as when it is the first end of a range whose second end carries
+    the magnitude, percent sign, currency or unit for both ("from 141 to 118 million litres"), else None.
+    ``found``: each number's start and the end of its figure, its value, and the value of its digits alone."""
+    out: list[_Number | None] = [None] * len(found)
+    for k, ((_, a_end, a, a_digits), (b_start, _, b, b_digits)) in enumerate(zip(found, found[1:])):
+        if (a is None or b is None or not a_digits or not b_digits or a.value != a_digits or a.pct
+                or not _RANGE_JOIN.fullmatch(text[a_end:b_start])):
+            continue
+        bare = not (a.currency or a.unit)
+        borrowed = replace(a, value=(a.value * (b.value / b_digits)).normalize(), pct=bare and b.pct,
+                           currency=a.currency or b.currency, unit=a.unit or (b.unit if bare else None), plain=a)
+        out[k] = borrowed if borrowed != a else None
+    return out
+
+
+def _digits_value(raw: str) -> Decimal | None:
+    """The value of a number as written, without its magnitude word: "1,250" 1250, "twenty-five" 25."""
+    try:
+        if raw[0].isdigit():
+            return Decimal(raw.replace(",", ""))
+        return Decimal(sum(_NUMBER_WORDS[p] for p in re.split(r"[- ]", raw.lower())))
+    except (InvalidOperation, KeyError):
+        return None
+
+
+def _english_ranges(text: str, found: list[tuple[re.Match, _Number]]) -> list[_Number | None]:
+    return _ranges(text, [(m.start(), _core_end(m), n, _digits_value(m.group("num"))) for m, n in found])
+
+
+def _read_ranges(text: str, found: list, r: Reading) -> list[_Number | None]:
+    return _ranges(text, [(whole[0], digits[1], _Number(value, pct, cur, unit) if value is not None else None,
+                           r.digits_value(text[digits[0]:digits[1]])) for whole, digits, value, pct, cur, unit in found])
+
+
 def _core_end(m: re.Match) -> int:
     """Where the number itself ends, before the word it counts ("12% drop": after the "%")."""
     return max(m.end(group) for group in ("num", "magw", "mags", "pct") if m.group(group))
@@ -262,14 +306,18 @@ def _sentence_numbers(sentence: str) -> list[_Number]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
     word of change, most of them, is not looked at for one)."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
-    return [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in _numbers(sentence)]
+    found = _numbers(sentence)
+    return [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words)
+            for (m, n), ranged in zip(found, _english_ranges(sentence, found)) for n in (n, ranged) if n]
 
 
 def _sentence_numbers_read(sentence: str, r: Reading) -> list[_Number]:
     """The same, read as ``r`` says; numbers it cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
-    return [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words)
-            for whole, digits, value, pct, cur, unit in r.numbers(sentence) if value is not None]
+    found = r.numbers(sentence)
+    return [_way(sentence, whole, n, digits, words)
+            for (whole, digits, value, pct, cur, unit), ranged in zip(found, _read_ranges(sentence, found, r))
+            if value is not None for n in (_Number(value, pct, cur, unit), ranged) if n]
 
 
 def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
@@ -332,11 +380,13 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += _free_claims("time", text, _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    for m, n in _numbers(text):
+    found = _numbers(text)
+    for (m, n), ranged in zip(found, _english_ranges(text, found)):
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
             continue
         if not taken.take(m.span("num")):
             continue
+        n = ranged or n
         shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
             text[m.start():m.start("unit") if m.group("unit") else m.end()]
         claims.append(Claim("number", shown.strip(" -"), n))
@@ -363,11 +413,12 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("time", text, r.times(text) + _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    for whole, digits, value, pct, cur, unit in r.numbers(text):
+    found = r.numbers(text)
+    for (whole, digits, value, pct, cur, unit), ranged in zip(found, _read_ranges(text, found, r)):
         if taken.take(digits):
             # Digits the language would not write so ("1,5" where "." is the decimal mark) have no value
             # to compare: a source must show the same digits.
-            key = _Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]]
+            key = ranged or (_Number(value, pct, cur, unit) if value is not None else text[digits[0]:digits[1]])
             claims.append(Claim("number", text[whole[0]:whole[1]].strip(" -"), key))
             found = _change(text, whole, key, digits, r.changes) if value is not None else None
             if found:
@@ -683,12 +734,13 @@ class SourceFacts:
     def _number(self, c: Claim) -> bool:
         if isinstance(c.key, str):  # digits with no value to compare (see _claims_read): as written
             return c.key in self.figures
-        return any(n.matches(c.key) for n in self.numbers)
+        return any(n.matches(key) for key in _readings(c.key) for n in self.numbers)
 
     def _change(self, c: Claim) -> bool:
         """The number with the same change, or with none: only a source that gives it the opposite
         change throughout contradicts the bullet."""
-        return any(n.matches(c.key) and n.direction in (None, c.key.direction) for n in self.numbers)
+        return any(n.matches(key) and n.direction in (None, c.key.direction)
+                   for key in _readings(c.key) for n in self.numbers)
 
     def _score(self, c: Claim) -> bool:
         return any(c.key <= s for s in self.sentences_numbers)
@@ -721,6 +773,11 @@ class SourceFacts:
         n = len(c.key)
         return any(self.tokens[i:i + n] == list(c.key) for i in range(len(self.tokens) - n + 1)) or _in_order(
             words, self.tokens)
+
+
+def _readings(n: _Number) -> tuple[_Number, ...]:
+    """A claimed number, and when it is a range's first end, also as written (``_ranges``)."""
+    return (n,) if n.plain is None else (n, n.plain)
 
 
 # A name may skip a middle name or initial the source gives ("Maria Okonkwo" for "Maria L. Okonkwo").

@@ -113,6 +113,10 @@ class Reading:
                         else None, bool(m.group("pct")), cur, unit))
         return out
 
+    def digits_value(self, raw: str) -> Decimal | None:
+        """The value of digits as written, without a magnitude word ("1,31" 1.31); None for number words."""
+        return self._value(raw)
+
     def _value(self, raw: str) -> Decimal | None:
         """The digits' value as this language groups them; None for digits it would not write so."""
         digits = re.sub(rf"[\s{_SPACES}’']", "", raw)  # the spaces and apostrophes that group thousands
