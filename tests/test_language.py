@@ -291,7 +291,7 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
 
 
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
-                                  "Braugerste", "Wohnungsbaugesellschaften"])
+                                  "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
     from newsletter.summarize.lexicon import ordinary
 

@@ -36,6 +36,9 @@ _ENDINGS = ("innen", "in", "ern", "en", "er", "es", "em", "n", "s", "e")
 GRAMMAR_ZIPF = 5.5  # "John" is 5.4 in English, "Carlos" 5.1 in Spanish; "in", "die", "selon" are above
 INTERNATIONAL_LANGUAGES, INTERNATIONAL_IN = ("en", "de", "fr", "es"), 3
 COMPOUNDING = frozenset({"de", "nl", "da", "sv", "nb", "no", "is", "fi"})
+# A verb's particle heads a German noun as a word would (An|landungen, Ab|senkung), however short.
+PARTICLE_HEAD, PARTICLE_TAIL = 2, 6
+_PARTICLES = {"de": frozenset("an ab auf aus ein zu vor nach mit um über unter durch wieder zurück".split())}
 
 
 @lru_cache(maxsize=1)
@@ -98,11 +101,17 @@ def _compound(w: str, language: str, parts: int) -> bool:
     """Whether ``w`` splits into a head and a tail of at most ``parts`` ordinary parts in all."""
     if parts < 2:
         return False
-    for cut in range(len(w) - MIN_TAIL, MIN_HEAD - 1, -1):
+    particles = _PARTICLES.get(language, frozenset())
+    for cut in range(len(w) - MIN_TAIL, min(MIN_HEAD, PARTICLE_HEAD) - 1, -1):
         head, tail = w[:cut], w[cut:]
+        if head in particles:
+            # Only before a word common enough to be a compound's head itself: "Ab|rams" is no word.
+            if len(tail) >= PARTICLE_TAIL and _part(tail, language):
+                return True
+            continue
         # The head as written, without a linking sound, or a verb's stem (Brau|gerste: brauen).
         heads = (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)), head + "en")
-        if not any(h and len(h) >= MIN_HEAD and _part(h, language) for h in heads):
+        if len(head) < MIN_HEAD or not any(h and len(h) >= MIN_HEAD and _part(h, language) for h in heads):
             continue
         if _zipf(tail, language) >= ORDINARY_ZIPF or _inflected(tail, language) or _compound(
                 tail, language, parts - 1):
