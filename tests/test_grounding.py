@@ -242,6 +242,22 @@ def test_sentence_openers_are_not_taken_for_names_but_unknown_speakers_are():
         "March", "Sweden's", "Carl"]
 
 
+QUOTES = ("Landings fell for a fourth year. The association's secretary, Morwenna Castlebury, said owners were "
+          "selling boats. \"We are being asked to manage decline, not fisheries,\" she said. Harbour chief Idris "
+          "Fennimore said the port would adapt. \"The fleet will be smaller,\" said Fennimore, \"but it will last.\"")
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ('"We are being asked to manage decline, not fisheries," said Morwenna Castlebury.', True),
+    ('Castlebury said: "We are being asked to manage decline, not fisheries."', True),
+    ('"We are being asked to manage decline, not fisheries," said Idris Fennimore.', False),  # she said it
+    ('Fennimore said "the fleet will be smaller" but would last.', True),
+    ('Castlebury said "the fleet will be smaller".', False),
+])
+def test_a_quote_is_given_to_whom_its_source_gives_it(sentence, kept):
+    assert supported(sentence, QUOTES) is kept
+
+
 def test_ground_without_a_model_keeps_an_extractive_style_briefing_whole():
     story = fund_story()
     lead = story.articles[0]

@@ -5,7 +5,8 @@
     facts.supports(claims[0])
 
 A claim is a number (with its currency, unit and percent sign), a score
-("31-9"), a clock time, a date, a weekday, a month, a proper name or a quote;
+("31-9"), a clock time, a date, a weekday, a month, a proper name, a quote and
+who said it;
 and the change a number went through ("fell 12%": ``changes``), in English and
 in the languages whose locale file gives their words of change.
 Both sides are normalised the same way so that paraphrase does not matter:
@@ -164,7 +165,7 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, score, time, date, weekday, month, name, quote, change
+    kind: str  # number, score, time, date, weekday, month, name, quote, speaker, change
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -402,7 +403,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
     if known_names:
         claims += _unknown_words(text, vocab, "en")
-    return claims + changes  # after its number: a number no source holds is the fault to name
+    return claims + changes + _speaker_claims(claims)  # after its number: a number no source holds is the fault
 
 
 def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
@@ -428,7 +429,8 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
-    return claims + _unknown_words(text, vocab, r.code) + changes
+    claims += _unknown_words(text, vocab, r.code)
+    return claims + changes + _speaker_claims(claims)
 
 
 def _title_case(words: list) -> bool:
@@ -533,6 +535,20 @@ def _scores(text: str) -> list[tuple[frozenset[int], tuple[int, int]]]:
 def _quote_claims(text: str) -> list[Claim]:
     quotes = (next(g for g in m.groups() if g) for m in _QUOTE.finditer(text))
     return [Claim("quote", q.strip(), _quote_key(q)) for q in quotes]
+
+
+def _speaker_claims(claims: list[Claim]) -> list[Claim]:
+    """Who said the bullet's one quote: the names outside it ("...," said Idris Fennimore), which the
+    source must write in the sentence that holds the quote (``SourceFacts._speaker``)."""
+    quotes = [c for c in claims if c.kind == "quote"]
+    if len(quotes) != 1:
+        return []
+    inside = quotes[0].key
+    names = [c for c in claims if c.kind == "name" and f" {_quote_key(c.text)} " not in f" {inside} "]
+    if not names:
+        return []
+    return [Claim("speaker", ", ".join(c.text for c in names),
+                  (inside, tuple(frozenset(t for t in c.key if t not in NAME_CONNECTORS) for c in names)))]
 
 
 def _quote_key(quote: str) -> str:
@@ -669,6 +685,9 @@ class SourceFacts:
     months: set[int] = field(default_factory=set)
     tokens: list[str] = field(default_factory=list)
     quote_text: str = ""
+    # Each sentence that quotes someone: the quote's words, the words around it, and whether those name
+    # anyone (``_speaker``).
+    quoted: list[tuple[str, frozenset[str], bool]] = field(default_factory=list)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
 
     @classmethod
@@ -697,6 +716,7 @@ class SourceFacts:
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
         f.quote_text = f" {_quote_key(text)} "
+        f.quoted = _quoted(sentences)
         f.figures = set(_FIGURE.findall(text))
         return f
 
@@ -761,6 +781,15 @@ class SourceFacts:
         return month in self.months and (year is None or any(d.year == year for d in self.dates) or
                                          str(year) in self.quote_text)
 
+    def _speaker(self, c: Claim) -> bool:
+        """The quote's sentence names one of the bullet's speakers, or no one (a pronoun, a role: the
+        source's speaker cannot be told, and a misattribution cannot either)."""
+        quote, speakers = c.key
+        found = [(words, named) for key, words, named in self.quoted if f" {quote} " in key]
+        if not found:  # a quote over several sentences is not judged; one the source lacks is no one's here
+            return f" {quote} " in self.quote_text
+        return any(not named or any(s & words for s in speakers) for words, named in found)
+
     def _quote(self, c: Claim) -> bool:
         return bool(c.key) and f" {c.key} " in self.quote_text
 
@@ -773,6 +802,25 @@ class SourceFacts:
         n = len(c.key)
         return any(self.tokens[i:i + n] == list(c.key) for i in range(len(self.tokens) - n + 1)) or _in_order(
             words, self.tokens)
+
+
+# A pronoun speaking in a quote's sentence: its name stands in the sentence before.
+_PRONOUN_SPEAKER = re.compile(r"\b(?:he|she|they)\b", re.IGNORECASE)
+
+
+def _quoted(sentences: list[str]) -> list[tuple[str, frozenset[str], bool]]:
+    """For each sentence holding a quote: its words as quotes are compared, the name words outside its
+    quotes (and the sentence before's, where a pronoun speaks), and whether any are there."""
+    out = []
+    for k, sentence in enumerate(sentences):
+        if not _QUOTE.search(sentence):
+            continue
+        around = _QUOTE.sub(" ", sentence)
+        if _PRONOUN_SPEAKER.search(around) and k:
+            around = f"{sentences[k - 1]} {around}"
+        names = name_runs(around)
+        out.append((f" {_quote_key(sentence)} ", frozenset(t for run in names for t in name_tokens(run)), bool(names)))
+    return out
 
 
 def _readings(n: _Number) -> tuple[_Number, ...]:
