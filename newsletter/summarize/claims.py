@@ -36,6 +36,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -308,17 +309,23 @@ def _sentence_numbers(sentence: str) -> list[_Number]:
     word of change, most of them, is not looked at for one)."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
     found = _numbers(sentence)
-    return [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words)
-            for (m, n), ranged in zip(found, _english_ranges(sentence, found)) for n in (n, ranged) if n]
+    read = [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in found]
+    return read + _ranged(read, _english_ranges(sentence, found))
 
 
 def _sentence_numbers_read(sentence: str, r: Reading) -> list[_Number]:
     """The same, read as ``r`` says; numbers it cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
     found = r.numbers(sentence)
-    return [_way(sentence, whole, n, digits, words)
-            for (whole, digits, value, pct, cur, unit), ranged in zip(found, _read_ranges(sentence, found, r))
-            if value is not None for n in (_Number(value, pct, cur, unit), ranged) if n]
+    read = [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words) if value is not None else None
+            for whole, digits, value, pct, cur, unit in found]
+    return [n for n in read if n] + _ranged(read, _read_ranges(sentence, found, r))
+
+
+def _ranged(read: list[_Number | None], ranged: list[_Number | None]) -> list[_Number]:
+    """A source's range ends read the short way too ("from 141 to 118 million": also 141 million), with
+    the change read for the number as written."""
+    return [replace(borrowed, direction=n.direction) for n, borrowed in zip(read, ranged) if n and borrowed]
 
 
 def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
@@ -685,9 +692,7 @@ class SourceFacts:
     months: set[int] = field(default_factory=set)
     tokens: list[str] = field(default_factory=list)
     quote_text: str = ""
-    # Each sentence that quotes someone: the quote's words, the words around it, and whether those name
-    # anyone (``_speaker``).
-    quoted: list[tuple[str, frozenset[str], bool]] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
 
     @classmethod
@@ -716,7 +721,7 @@ class SourceFacts:
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
         f.quote_text = f" {_quote_key(text)} "
-        f.quoted = _quoted(sentences)
+        f.sentences = sentences
         f.figures = set(_FIGURE.findall(text))
         return f
 
@@ -781,13 +786,21 @@ class SourceFacts:
         return month in self.months and (year is None or any(d.year == year for d in self.dates) or
                                          str(year) in self.quote_text)
 
+    @cached_property
+    def quoted(self) -> list[tuple[str, frozenset[str], bool]]:
+        """Each sentence that quotes someone: its words, the name words around the quote, and whether
+        there are any (read the first time a bullet gives a quote to someone)."""
+        return _quoted(self.sentences)
+
     def _speaker(self, c: Claim) -> bool:
         """The quote's sentence names one of the bullet's speakers, or no one (a pronoun, a role: the
         source's speaker cannot be told, and a misattribution cannot either)."""
         quote, speakers = c.key
+        if f" {quote} " not in self.quote_text:
+            return False  # the quote is no one's here: another source must hold it
         found = [(words, named) for key, words, named in self.quoted if f" {quote} " in key]
-        if not found:  # a quote over several sentences is not judged; one the source lacks is no one's here
-            return f" {quote} " in self.quote_text
+        if not found:  # a quote over several sentences is not judged
+            return True
         return any(not named or any(s & words for s in speakers) for words, named in found)
 
     def _quote(self, c: Claim) -> bool:
