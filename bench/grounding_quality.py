@@ -17,7 +17,9 @@ changes turned round) the same way after the direction rule, and crosslang_direc
 (German, French and Spanish changes) after its words were in the locale files; both were then mended
 against, and direction_blind2.json (all four languages) was written after those mends and run once; it
 was mended against too, and gate_blind3.json (changes and names, four languages) was written after the
-last mends and run once.
+last mends and run once; gate_blind4.json (names, ranges, separable verbs) was written blind later,
+run once, then mended against; gate_blind5.json (ranges, names, quotes and speakers) after those
+mends, run once, never mended against.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", 
                                                                  "direction_heldout.json",
                                                                  "crosslang_direction_heldout.json",
                                                                  "direction_blind2.json",
-                                                                 "gate_blind3.json")]
+                                                                 "gate_blind3.json", "gate_blind4.json",
+                                                                 "gate_blind5.json")]
 
 
 def main() -> None:

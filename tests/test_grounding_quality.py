@@ -27,6 +27,12 @@ read for no change since a second review: a start may have got there by another 
 written after the last mends, run once, never mended against): 30/30 kept, 19/30 caught (10/30 at the
 start of that work); its misses are change words no list has ("lengthened", "rebajará", "über dem
 Vorjahresniveau"), a change across a comma, and invented names that look ordinary ("Jürgen Becker").
+gate_blind4.json (changes, ordinary-looking names and German separable verbs in four languages, blind):
+first run 29/37 kept, 25/40 caught; its misses were mended against (a range's shared magnitude, "70% two
+years", "An|landungen", two common names side by side, a quote given to the wrong speaker): 36/37, 32/40.
+gate_blind3.json then caught 21/30, so it is no longer untouched by mends either. gate_blind5.json
+(changes, ranges, names, quotes and their speakers; written blind after those mends, run once, never
+mended against): 36/37 kept, 23/35 caught (30/37 and 12/35 with the gate as it was before them).
 Floors sit a little under what was measured.
 """
 
@@ -48,7 +54,9 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "direction_heldout.json": (0.95, 0.95),
     "crosslang_direction_heldout.json": (0.95, 0.7),
     "direction_blind2.json": (0.95, 0.75),
-    "gate_blind3.json": (0.95, 0.6),
+    "gate_blind3.json": (0.95, 0.65),
+    "gate_blind4.json": (0.95, 0.75),
+    "gate_blind5.json": (0.95, 0.6),
 }
 
 
