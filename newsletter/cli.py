@@ -25,7 +25,7 @@ from newsletter.clock import SystemClock
 from newsletter.config import Config, load_config
 from newsletter.controls import escape_controls
 from newsletter.errors import NewsletterError
-from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue
+from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
 
 out = Console()
 err = Console(stderr=True)
@@ -490,12 +490,46 @@ def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> N
     columns = ("topic", "feed", "status", "entries", "problem") if probe else ("topic", "feed", "status", "new", "entries", "problem")
     for col in columns:
         table.add_column(col, overflow="fold", justify="right" if col in ("new", "entries") else "left")
+    urls = _short_urls([r.url for r in reports if is_remote(r.url)])
     for r in reports:
         colour = _STATUS_COLOUR.get(r.status, "white")
         label = "ok" if probe and r.status == FeedStatus.NEW else str(r.status)  # a probe stores nothing new
         counts = (str(r.seen),) if probe else (str(r.new), str(r.seen))
-        table.add_row(shown(r.topic), shown(r.outlet or r.url), f"[{colour}]{label}[/]", *counts, shown(r.error))
+        table.add_row(shown(r.topic), _feed_cell(r, urls), f"[{colour}]{label}[/]", *counts, shown(r.error))
     out.print(table)
+
+
+def _feed_cell(r: FeedReport, urls: dict[str, str]) -> str:
+    """A URL feed by its URL: by the host alone (or one title) several feeds of one site read the
+    same. Above it the outlet's name when the config or the feed gave one, not just the host."""
+    if r.url not in urls:
+        return shown(r.outlet or r.url)
+    from newsletter.ingest.parse import outlet_from_url
+
+    named = r.outlet and r.outlet != outlet_from_url(r.url)
+    return (f"{shown(r.outlet)}\n" if named else "") + f"[dim]{shown(urls[r.url])}[/]"
+
+
+_URL_WIDTH = 60  # a feed URL longer than this loses the middle of its path in the tables
+
+
+def _short_urls(urls: list[str]) -> dict[str, str]:
+    """Each URL, or a long one as scheme://host/…tail; a URL whose short form another shares is
+    shown whole, so no two rows ever read the same."""
+    short = {u: _middle_out(u) for u in urls}
+    seen: dict[str, int] = {}
+    for u in set(urls):
+        seen[short[u]] = seen.get(short[u], 0) + 1
+    return {u: s if seen[s] == 1 else u for u, s in short.items()}
+
+
+def _middle_out(url: str) -> str:
+    if len(url) <= _URL_WIDTH:
+        return url
+    scheme, _, rest = url.partition("://")
+    head = f"{scheme}://{rest.split('/', 1)[0]}/"
+    tail = max(_URL_WIDTH - len(head) - 1, 20)  # the host and the feed's own file name are what tell feeds apart
+    return url if len(head) + 1 + tail >= len(url) else f"{head}…{url[-tail:]}"
 
 
 def _report_issue(issue: Issue, problems: list[str]) -> None:

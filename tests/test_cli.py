@@ -169,6 +169,54 @@ def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
         assert "500" in check.stdout and "1 of 2 feeds failed" in check.stderr
 
 
+def _row(stdout: str, text: str) -> str:
+    """The table row whose cells hold ``text``, each cell's folded lines joined (rich folds a long
+    URL across lines when the console is narrow), cells separated by " | "."""
+    rows: list[list[str]] = []
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if not cells:
+            continue
+        if cells[0] or not rows:  # a new row names its topic; a folded line leaves it blank
+            rows.append(cells)
+        else:
+            rows[-1] = [a + b for a, b in zip(rows[-1], cells)]
+    [row] = [" | ".join(r) for r in rows if text in "".join(r)]
+    return row
+
+
+def test_check_and_fetch_tell_feeds_of_one_host_apart_by_url(tmp_path):
+    """Two feeds on one host were two rows reading "127.0.0.1": which one failed?"""
+    from feedserver import FeedServer
+
+    with FeedServer() as srv:
+        good = srv.add("/news/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
+        gone = srv.url("/news/missing.xml")  # unregistered: 404
+        cfg = feeds_config(tmp_path, [good, gone], max_age_hours=0)
+        for command in ("check", "fetch"):
+            proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+            assert proc.exit_code == (1 if command == "check" else 0), proc.stdout + proc.stderr
+            assert "404" in _row(proc.stdout, gone) and "failed" in _row(proc.stdout, gone)
+            assert "failed" not in _row(proc.stdout, good)
+            assert "Fenwick Gazette" in proc.stdout  # the feed's own title is kept above its URL
+
+
+def test_check_shortens_a_long_feed_url_only_where_that_stays_unambiguous(tmp_path):
+    from feedserver import FeedServer
+
+    middle = "x" * 60
+    with FeedServer() as srv:
+        lone = srv.url(f"/lone/{middle}/world.xml")
+        twin_a = srv.url(f"/section-a/{middle}/feed.xml")  # same ending as twin_b: only the middle differs
+        twin_b = srv.url(f"/section-b/{middle}/feed.xml")
+        cfg = feeds_config(tmp_path, [lone, twin_a, twin_b])
+        proc = run_cli("check", "--config", str(cfg), cwd=tmp_path)
+    assert proc.exit_code == 1
+    shortened = _row(proc.stdout, "world.xml")
+    assert lone not in shortened and f"{srv.base_url}/…" in shortened and "404" in shortened
+    assert "404" in _row(proc.stdout, twin_a) and "404" in _row(proc.stdout, twin_b)
+
+
 def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo, caplog):
     """The model writes the briefings; one garbage answer costs that story only; the key is never printed."""
     from openai_server import OpenAIServer, Reply
