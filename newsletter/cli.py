@@ -161,11 +161,15 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
 def check(config_path: str | None) -> None:
     """Validate the config and try every feed, printing each feed's status.
 
-    Exits 1 when any feed fails, so it can gate a deploy or a cron job.
+    Also checks the secrets `send` reads from the environment (the SMTP
+    password, the unsubscribe links' key) and stops with send's message,
+    exit 2, when one is missing. Exits 1 when any feed fails, so it can gate
+    a deploy or a cron job.
     """
     from newsletter import pipeline
 
     cfg = load_config(config_path)
+    pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
     out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
               f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
     with _feed_progress(len(cfg.feeds)) as progress:

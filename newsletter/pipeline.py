@@ -149,16 +149,36 @@ def make_transport(cfg: Config) -> Transport:
     if d.transport == "file":
         return FileTransport(cfg.outbox)
     assert d.smtp is not None  # the config validator guarantees it
-    password = None
-    if d.smtp.password_env:
-        password = os.environ.get(d.smtp.password_env)
-        if not password:
-            raise ConfigError(
-                cfg.path, "[delivery.smtp] password_env",
-                f"environment variable {d.smtp.password_env} is not set.",
-                f"export {d.smtp.password_env}=... before running, or remove password_env if the server needs no login.",
-            )
-    return SMTPTransport(d.smtp, password)
+    return SMTPTransport(d.smtp, smtp_password(cfg))
+
+
+def smtp_password(cfg: Config) -> str | None:
+    """The password from the variable ``[delivery.smtp] password_env`` names (None: no login);
+    a name given but not set is a config error."""
+    smtp = cfg.delivery.smtp
+    if cfg.delivery.transport != "smtp" or smtp is None or not smtp.password_env:
+        return None
+    password = os.environ.get(smtp.password_env)
+    if not password:
+        raise ConfigError(
+            cfg.path, "[delivery.smtp] password_env",
+            f"environment variable {smtp.password_env} is not set.",
+            f"export {smtp.password_env}=... before running, or remove password_env if the server needs no login.",
+        )
+    return password
+
+
+def links_secret(cfg: Config) -> str | None:
+    """The key of the one-click unsubscribe links, when the config turns them on (a config error
+    when its variable is unset or short); None when messages carry no such links."""
+    return web_secret(cfg) if one_click(cfg) else None
+
+
+def check_secrets(cfg: Config) -> None:
+    """Raise the ConfigError ``send`` would for a secret the environment lacks, so ``check`` passes
+    no config that ``send`` then refuses."""
+    smtp_password(cfg)
+    links_secret(cfg)
 
 
 def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
@@ -313,7 +333,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     """
     assert edges.transport is not None
     # One-click links need their key before any work; addresses that left by one are skipped.
-    secret = web_secret(cfg) if one_click(cfg) else None
+    secret = links_secret(cfg)
     to = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     key = todays_key(cfg, now)

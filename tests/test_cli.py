@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, CliResult, NewsletterProcess, feeds_config, run_cli, run_process
+from conftest import REPO, CliResult, NewsletterProcess, config_data, feeds_config, run_cli, run_process, write_config
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +215,19 @@ def test_check_shortens_a_long_feed_url_only_where_that_stays_unambiguous(tmp_pa
     shortened = _row(proc.stdout, "world.xml")
     assert lone not in shortened and f"{srv.base_url}/…" in shortened and "404" in shortened
     assert "404" in _row(proc.stdout, twin_a) and "404" in _row(proc.stdout, twin_b)
+
+
+def test_check_refuses_with_sends_message_an_smtp_password_variable_that_is_not_set(minimal_config):
+    """check said "config ok" and send then stopped at exit 2: check must not pass what send refuses."""
+    write_config(minimal_config.parent, config_data(delivery={
+        "transport": "smtp", "smtp": {"host": "127.0.0.1", "port": 9, "password_env": "NEWSLETTER_TEST_SMTP"}}))
+    checked, sent = (run_cli(command, "--config", str(minimal_config)) for command in ("check", "send"))
+    assert (checked.exit_code, sent.exit_code) == (2, 2)
+    assert "config ok" not in checked.stdout and "Traceback" not in checked.stderr
+    assert checked.stderr == sent.stderr
+    assert "[delivery.smtp] password_env" in checked.stderr and "NEWSLETTER_TEST_SMTP is not set" in checked.stderr
+    ok = run_cli("check", "--config", str(minimal_config), env={"NEWSLETTER_TEST_SMTP": "pw"})
+    assert ok.exit_code == 0 and "config ok" in ok.stdout, ok.stderr
 
 
 def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo, caplog):

@@ -230,15 +230,30 @@ def test_send_without_the_secret_says_which_variable_to_set(tmp_path):
     assert not (tmp_path / "config" / "outbox").exists()
 
 
+@pytest.mark.parametrize("secret", ["", "sixteen-minus-1"])
+def test_check_refuses_with_sends_message_a_config_whose_links_have_no_key(tmp_path, secret):
+    """check said "config ok" and send then stopped at exit 2: check must not pass what send refuses."""
+    cfg = web_config(tmp_path, base_url=BASE)
+    env = {"NEWSLETTER_WEB_SECRET": secret}
+    checked, sent = (run_cli(command, "--config", str(cfg.path), env=env) for command in ("check", "send"))
+    assert (checked.exit_code, sent.exit_code) == (2, 2)
+    assert "config ok" not in checked.stdout and "Traceback" not in checked.stderr
+    assert checked.stderr == sent.stderr and "[web] secret_env" in checked.stderr
+    assert ("is not set" if not secret else "shorter than 16 characters") in checked.stderr
+    ok = run_cli("check", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": SECRET})
+    assert ok.exit_code == 0 and "config ok" in ok.stdout, ok.stderr
+
+
 def test_check_counts_the_unsubscribed_and_resubscribe_lets_one_back(tmp_path):
     cfg = web_config(tmp_path, base_url=BASE)
     store = Store.open(cfg.store_url)
     store.unsubscribe(TITLE, READER, DEMO_MORNING)
     store.close()
-    assert "1 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path)).stdout
+    keyed = {"NEWSLETTER_WEB_SECRET": SECRET}  # check, like send, needs the links' key
+    assert "1 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path), env=keyed).stdout
     result = run_cli("resubscribe", "--config", str(cfg.path), "Reader@Example.org")
     assert result.exit_code == 0 and "resubscribed" in result.stdout
-    assert "0 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path)).stdout
+    assert "0 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path), env=keyed).stdout
     assert "had not unsubscribed" in run_cli("resubscribe", "--config", str(cfg.path), READER).stdout
 
 
