@@ -342,7 +342,7 @@ def feeds_enable(config_path: str | None, url: str) -> None:
         state = store.feed_states([url]).get(url)
         if state is None:
             known = sorted(store.feed_states([f.url for f in cfg.feeds]))
-            raise NewsletterError(f"no stored feed {url!r}. Fix: give the URL as `newsletter status` lists it"
+            raise NewsletterError(f"no stored feed {url!r}. Fix: give the URL as `{cfg.command('status')}` lists it"
                          + (f" (stored: {', '.join(known)})." if known else "; no feed has been fetched yet."))
         store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
                                       next_fetch_after=None))
@@ -449,7 +449,7 @@ def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False)
                               "[web] archive = \"site\" in the config.")
     folder = Path(given) if given is not None else cfg.resolve(cfg.web.archive)
     if must_exist and not folder.is_dir():
-        raise NewsletterError(f"archive folder {folder} not found. Fix: run `newsletter archive` first, "
+        raise NewsletterError(f"archive folder {folder} not found. Fix: run `{cfg.command('archive')}` first, "
                               "or pass --archive with the folder it wrote.")
     return folder
 
@@ -586,7 +586,8 @@ def _report_unsubscribed(cfg: Config) -> None:
     finally:
         store.close()
     out.print(f"{len(gone)} unsubscribed address(es)" + (": skipped by send and run; "
-              "`newsletter resubscribe ADDR` lets one back" if gone else ""), highlight=False)
+              f"`{shown(cfg.command('resubscribe', 'ADDR'))}` lets one back" if gone else ""),
+              soft_wrap=True, highlight=False)
 
 
 def _report_deliveries(deliveries: list[Delivery]) -> bool:

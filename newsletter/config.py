@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StrictFloat, StrictInt, Tag,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, StrictFloat,
+                      StrictInt, Tag, ValidationError, field_validator, model_validator)
 
 from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
@@ -306,6 +307,7 @@ class Config(_Section):
     web: WebSettings = WebSettings()
 
     path: Path = Field(default=Path("newsletter.toml"), exclude=True)
+    _given: str | None = PrivateAttr(default=None)  # the path as -c/--config gave it; None: found by default
 
     @model_validator(mode="after")
     def _unique_topics(self) -> Config:
@@ -314,6 +316,15 @@ class Config(_Section):
         if dupes:
             raise ValueError(f"topic names must be unique; {sorted(dupes)} appear twice")
         return self
+
+    def command(self, words: str, *args: str) -> str:
+        """``newsletter WORDS [-c PATH] ARGS``, quoted for a shell, for the user to copy: with the config
+        this run was given, since without it the command would act on the default config.
+
+            cfg.command("feeds enable", url)   # newsletter feeds enable -c g.toml https://...
+        """
+        flag = ["-c", self._given] if self._given else []
+        return shlex.join(["newsletter", *words.split(), *flag, *args])
 
     @property
     def base_dir(self) -> Path:
@@ -386,6 +397,7 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
     except ValidationError as e:
         raise explain(path, e, Config) from None
     cfg.path = path.resolve()
+    cfg._given = str(explicit) if explicit else None
     _check_feed_paths(cfg)
     return cfg
 

@@ -7,7 +7,6 @@ cost, and which feeds need a look. Read from the store, opened read-only: it cha
 
 from __future__ import annotations
 
-import shlex
 from datetime import datetime, timezone
 
 from newsletter import schedule
@@ -15,9 +14,6 @@ from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
 from newsletter.store import Store
-
-ENABLE_COMMAND = "newsletter feeds enable {url}"
-
 
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     tz = cfg.newsletter.tz
@@ -34,7 +30,7 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "feeds": len(set(feed_urls)),
         "failing_feeds": [_failing(s) for s in failing],
         "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
-                            "enable": ENABLE_COMMAND.format(url=shlex.quote(s.url))} for s in gone],
+                            "enable": cfg.command("feeds enable", s.url)} for s in gone],
     }
 
 

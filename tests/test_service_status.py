@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import shlex
 import signal
 from datetime import datetime
 
@@ -78,11 +79,12 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     assert failing["url"] == srv.url("/broken.xml") and "500" in failing["last_error"]
     assert failing["failures_in_a_row"] == 2 and failing["failing_since"] == "never fetched"  # fetch, then send
     [disabled] = report["disabled_feeds"]
-    assert disabled["url"] == srv.url("/gone.xml") and disabled["enable"] == f"newsletter feeds enable {disabled['url']}"
+    assert disabled["url"] == srv.url("/gone.xml")
+    assert disabled["enable"] == f"newsletter feeds enable -c {cfg} {disabled['url']}"
 
     assert "recipients: 2 sent, 0 failed, 0 owed" in text and "no model calls" in text
     assert f"failing: {srv.url('/broken.xml')}" in text and "(2 in a row, never fetched)" in text
-    assert f"re-enable: newsletter feeds enable {srv.url('/gone.xml')}" in text
+    assert f"re-enable: newsletter feeds enable -c {cfg} {srv.url('/gone.xml')}" in text
 
 
 def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
@@ -103,6 +105,23 @@ def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
         unknown = run_cli("feeds", "enable", "https://nowhere.example/feed", "--config", str(cfg), cwd=tmp_path)
     assert unknown.exit_code == 1
     assert "no stored feed 'https://nowhere.example/feed'" in unknown.stderr and srv.url("/ok.xml") in unknown.stderr
+    assert f"`newsletter status -c {cfg}` lists it" in unknown.stderr
+
+
+def test_the_re_enable_command_status_prints_works_as_printed_for_the_config_given(tmp_path):
+    """Copied as printed, the hint acted on the default config, not the one status was given."""
+    with _server() as srv:
+        cfg = _config(tmp_path, srv).rename(tmp_path / "g.toml")  # no ./newsletter.toml to fall back on
+        assert run_cli("fetch", "-c", "g.toml", cwd=tmp_path).exit_code == 0
+        [hint] = [ln.split("re-enable: ", 1)[1] for ln in run_cli("status", "-c", "g.toml", cwd=tmp_path)
+                  .stdout.splitlines() if "re-enable: " in ln]
+        assert hint == f"newsletter feeds enable -c g.toml {srv.url('/gone.xml')}"
+        program, *args = shlex.split(hint)
+        assert program == "newsletter"
+        enabled = run_cli(*args, cwd=tmp_path)
+        assert enabled.exit_code == 0, enabled.stderr
+        assert _status(cfg, tmp_path)["disabled_feeds"] == []
+        assert run_cli("status", cwd=tmp_path).exit_code == 2  # no default config: without -c it cannot work
 
 
 # -- log lines -------------------------------------------------------------------------------------

@@ -250,7 +250,8 @@ def test_check_counts_the_unsubscribed_and_resubscribe_lets_one_back(tmp_path):
     store.unsubscribe(TITLE, READER, DEMO_MORNING)
     store.close()
     keyed = {"NEWSLETTER_WEB_SECRET": SECRET}  # check, like send, needs the links' key
-    assert "1 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path), env=keyed).stdout
+    checked = run_cli("check", "--config", str(cfg.path), env=keyed).stdout
+    assert "1 unsubscribed address(es)" in checked and f"`newsletter resubscribe -c {cfg.path} ADDR`" in checked
     result = run_cli("resubscribe", "--config", str(cfg.path), "Reader@Example.org")
     assert result.exit_code == 0 and "resubscribed" in result.stdout
     assert "0 unsubscribed address(es)" in run_cli("check", "--config", str(cfg.path), env=keyed).stdout
@@ -281,7 +282,7 @@ def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
 def test_serve_without_an_archive_says_how_to_make_one(tmp_path):
     cfg = web_config(tmp_path, base_url=BASE, archive="site")
     result = run_cli("serve", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": SECRET})
-    assert result.exit_code != 0 and "newsletter archive" in result.stderr
+    assert result.exit_code != 0 and f"run `newsletter archive -c {cfg.path}` first" in result.stderr
 
 
 def test_serve_on_a_port_in_use_says_how_to_pick_another(tmp_path):
