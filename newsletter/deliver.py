@@ -93,23 +93,37 @@ class FileTransport:
         self.outbox = outbox
 
     def send(self, message: EmailMessage, recipient: str) -> str:
-        self.outbox.mkdir(parents=True, exist_ok=True)
         stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", recipient)
         day = message["Date"] and message["Date"].datetime.date().isoformat()
         path = self.outbox / f"{day}-{stem}.eml"
-        data = message.as_bytes()
-        # Temp file, fsync, rename: a reader never sees half a message.
-        fd, tmp = tempfile.mkstemp(dir=self.outbox, prefix=".tmp-", suffix=".eml")
+        tmp = self._write_temp(message.as_bytes())
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            os.replace(tmp, path)  # a failure here is this recipient's file name: theirs alone
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return str(path)
+
+    def _write_temp(self, data: bytes) -> str:
+        """The message, whole and synced, in a temp file inside the outbox: a reader never sees half
+        a message. A folder that cannot be made or written (no such place, no permission, a full
+        disk) fails every recipient alike, so it is the transport's failure, not one recipient's."""
+        tmp = None
+        try:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.outbox, prefix=".tmp-", suffix=".eml")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise DeliveryError(
+                f"cannot write to the outbox {self.outbox} ({e.__class__.__name__}: {e.strerror or e}). "
+                "Fix: set [delivery] outbox to a folder you can write (a relative path is from the "
+                "config file's folder).") from e
+        return tmp
 
     def close(self) -> None:
         pass

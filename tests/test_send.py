@@ -347,3 +347,29 @@ def test_an_address_given_with_to_is_checked_like_the_config(demo):
     said = " ".join(result.stderr.split())
     assert "--to" in said and "control character" in said and "Fix:" in said
     assert not (demo.parent.parent / "var" / "outbox").exists()
+
+
+@pytest.mark.parametrize("outbox", ["/proc/outbox", "{folder}/notes.txt/outbox"])
+def test_an_outbox_that_cannot_be_written_is_one_message_and_a_failed_send(tmp_path, outbox):
+    (tmp_path / "notes.txt").write_text("a file where the outbox folder would go\n")
+    outbox = outbox.format(folder=tmp_path)
+    cfg = write_config(tmp_path, f"""
+        [newsletter]
+        title = "Fenwick Morning"
+        from = "morning@fenwick.example"
+        to = ["a@example.org", "b@example.org"]
+        max_age_hours = 0
+        [[topics]]
+        name = "Local"
+        feeds = ["{_feed(tmp_path)}"]
+        [delivery]
+        outbox = "{outbox}"
+    """)
+    result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, (result.stdout, said)
+    assert said.count("[delivery] outbox") == 1 and outbox in said and "Fix:" in said, said
+    assert "failed a@" not in said and "Traceback" not in said
+    assert _rows(tmp_path / "state" / "newsletter.db")["sent"] == 0
+    status = run_cli("status", "--config", str(cfg), cwd=tmp_path)
+    assert "0 sent" in " ".join(status.stdout.split()) and "2 owed" in status.stdout, status.stdout
