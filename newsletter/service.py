@@ -43,7 +43,9 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
-from newsletter.pipeline import Sent, embed_shared, fetch, make_transport, open_edges, send, todays_key
+from newsletter.pipeline import (
+    Sent, embed_shared, fetch, make_transport, open_edges, require_model_key, send, todays_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,7 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
     check_together(cfgs)
     for cfg in cfgs:
         make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
+        require_model_key(cfg)  # and so does a missing model key
         if worker and not cfg.store_url.startswith("postgresql"):
             raise ConfigError(cfg.path, "[store] url", "run --worker shares one store between processes, and "
                               f"{cfg.store.url!r} is not a PostgreSQL database.",

@@ -331,3 +331,52 @@ def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
         assert second.interrupt() == 0, second.stderr
     assert overdue not in second.stderr  # restarted: today's issue already went out, so no catch-up send
     assert sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml")) == mtimes
+
+
+@pytest.mark.parametrize("command", ["preview", "send"])
+def test_a_key_variable_the_config_names_but_nobody_set_is_one_config_error(demo, command):
+    from openai_server import OpenAIServer
+
+    root = demo.parent.parent
+    demo.write_text(demo.read_text().replace('api_key_env = "OPENAI_API_KEY"', 'api_key_env = "DEEPSEEK_API_KEY"'))
+    with OpenAIServer(lambda payload: "{}") as srv:
+        result = run_cli(command, "--config", str(demo), cwd=root, env={"OPENAI_BASE_URL": srv.base_url})
+        asked = len(srv.chat_requests)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2, (result.stdout, said)
+    assert str(demo) in said and "[llm] api_key_env" in said and "DEEPSEEK_API_KEY" in said and "Fix:" in said
+    assert said.count("error") == 1 and "Traceback" not in said
+    assert asked == 0 and not list((root / "var" / "outbox").glob("*.eml"))
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_is_one_warning_naming_the_server_and_the_issue_still_goes_out(demo, status):
+    from openai_server import OpenAIServer, Reply
+
+    root = demo.parent.parent
+    demo.write_text(demo.read_text().replace("concurrency = 4 ", "concurrency = 1 "))
+    with OpenAIServer(lambda payload: Reply(status=status, body='{"error": {"message": "bad key"}}')) as srv:
+        proc = run_cli("preview", "--config", str(demo), "--out", "issue.html", cwd=root,
+                       env={"OPENAI_API_KEY": "sk-wrong", "OPENAI_BASE_URL": srv.base_url})
+        asked = len(srv.chat_requests)
+    said = " ".join(proc.stderr.split())
+    assert proc.exit_code == 0, said
+    assert asked == 1  # a refused key is refused for every story: asked once
+    assert said.count("warning") == 1 and srv.base_url.rstrip("/") in said and "OPENAI_API_KEY" in said, said
+    assert "Fix:" in said
+    doc = json.loads((root / "issue.json").read_text())
+    assert len(doc["stories"]) >= 6 and all(s["big_picture"] for s in doc["stories"])
+
+
+def test_an_unreachable_model_server_is_one_warning_naming_it(demo):
+    from conftest import free_port
+
+    root = demo.parent.parent
+    demo.write_text(demo.read_text().replace("max_retries = 2 ", "max_retries = 0 "))
+    base = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    proc = run_cli("preview", "--config", str(demo), "--out", "issue.html", cwd=root,
+                   env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": base})
+    said = " ".join(proc.stderr.split())
+    assert proc.exit_code == 0, said
+    assert said.count("warning") == 1 and f"cannot reach the model server at {base}" in said, said
+    assert "[llm] base_url" in said

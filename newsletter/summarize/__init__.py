@@ -36,6 +36,11 @@ class BudgetSpent(Exception):
     """The issue's model budget ([llm] max_tokens_per_issue) is spent: ask the model nothing more."""
 
 
+class EndpointDown(Exception):
+    """The model server refused the key (401/403) or cannot be reached: every story would fail the same
+    way, so ask it nothing more. ``str(err)`` names the server and the likely fix."""
+
+
 def make_summarizer(cfg: Config, *, cache: Any = None) -> Summarizer:
     """The model when one is configured (reusing answers from ``cache``), else the extractive writer."""
     if cfg.llm_enabled:
@@ -60,4 +65,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["BudgetSpent", "ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]
+__all__ = ["BudgetSpent", "EndpointDown", "ExtractiveSummarizer", "Summarizer", "extractive_summarizer", "make_summarizer"]

@@ -47,7 +47,7 @@ from newsletter.config import Config
 from newsletter.llm_client import model_name, openai_client
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
-from newsletter.summarize import BudgetSpent
+from newsletter.summarize import BudgetSpent, EndpointDown
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.grounding import (
     Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
@@ -131,6 +131,10 @@ class TokenBudgetExhausted(LLMSummaryError, BudgetSpent):
     """The issue's token budget is spent: the rest is written extractively."""
 
 
+class EndpointUnusable(LLMSummaryError, EndpointDown):
+    """The server refused the key or cannot be reached: the rest is written extractively."""
+
+
 class _BulletOut(BaseModel):
     text: str
     cites: list[int] = Field(default_factory=list)
@@ -173,7 +177,8 @@ class LLMSummarizer:
     costly = True  # every brief is a paid, fallible request
 
     def __init__(self, client: openai.OpenAI, model: str, *, temperature: float = 0.2,
-                 cache: AnswerCache | None = None, token_budget: int | None = None, language: str = "en"):
+                 cache: AnswerCache | None = None, token_budget: int | None = None, language: str = "en",
+                 key_env: str = "OPENAI_API_KEY"):
         self.client = client
         self.model = model
         self.temperature = temperature
@@ -182,6 +187,7 @@ class LLMSummarizer:
         self.token_budget = token_budget  # prompt + completion tokens for the whole issue
         self.language = language  # the reader's: what the model writes in, how the gate reads it
         self.usage = Usage()  # this instance's total: one issue's, when the pipeline makes one per issue
+        self.key_env = key_env  # the variable the key came from: named when the server refuses it
         self._endpoint = f"{getattr(client, 'base_url', '')}|{model}"
         self._lock = threading.Lock()
 
@@ -189,7 +195,7 @@ class LLMSummarizer:
     def from_config(cls, cfg: Config, *, cache: AnswerCache | None = None, **overrides) -> LLMSummarizer:
         settings = {"temperature": cfg.llm.temperature, "cache": cache,
                     "token_budget": getattr(cfg.llm, "max_tokens_per_issue", None),
-                    "language": cfg.newsletter.language, **overrides}
+                    "language": cfg.newsletter.language, "key_env": cfg.llm.api_key_env, **overrides}
         return cls(openai_client(cfg), model_name(cfg), **settings)
 
     def brief(self, story: Story) -> Briefing:
@@ -330,6 +336,10 @@ class LLMSummarizer:
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {_short(e)}") from None
                 self._step_down(fmt)
+            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.APIConnectionError) as e:
+                if isinstance(e, openai.APITimeoutError):  # a slow answer is this story's, not the server's
+                    raise LLMSummaryError(f"model request failed: {_short(e)}") from None
+                raise self._unusable(e) from None
             except openai.APIError as e:
                 raise LLMSummaryError(f"model request failed: {_short(e)}") from None
             except ValueError as e:  # a 200 whose body is not JSON (a proxy's error page, say)
@@ -347,6 +357,15 @@ class LLMSummarizer:
         if not content or not content.strip():
             raise LLMSummaryError("model returned an empty answer")
         return content
+
+    def _unusable(self, e: openai.APIError) -> EndpointUnusable:
+        where = str(getattr(self.client, "base_url", "")).rstrip("/") or "the model server"
+        if isinstance(e, openai.APIConnectionError):
+            return EndpointUnusable(f"cannot reach the model server at {where} ({_cause(e)}). "
+                                    "Fix: check [llm] base_url, and that the server is running.")
+        return EndpointUnusable(f"the model server at {where} refused the key ({_short(e)}). "
+                                f"Fix: put a valid key in ${self.key_env} (the variable [llm] api_key_env names), "
+                                "or check [llm] base_url.")
 
     def _step_down(self, rejected: str) -> None:
         with _FORMATS_LOCK:
@@ -482,3 +501,11 @@ def _short(e: Exception) -> str:
     status = getattr(e, "status_code", None)
     kind = e.__class__.__name__
     return f"{kind} (HTTP {status})" if status else kind
+
+
+def _cause(e: Exception) -> str:
+    """The network's own words for a failed connection ("Connection refused"), not the client's wrapper."""
+    inner = e.__cause__ or e.__context__
+    while inner is not None and (inner.__cause__ or inner.__context__) is not None:
+        inner = inner.__cause__ or inner.__context__
+    return f"{inner.__class__.__name__}: {inner}" if inner is not None else e.__class__.__name__

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from newsletter.config import LLMSettings
 from newsletter.errors import Stopped
 from newsletter.models import Briefing, SidebarItem, Story, TopicSection
-from newsletter.summarize import BudgetSpent, Summarizer, extractive_summarizer
+from newsletter.summarize import BudgetSpent, EndpointDown, Summarizer, extractive_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ class _ModelGuard:
         self.limit, self.deadline, self.stop = limit, deadline, stop  # stop: set by `run` on SIGTERM
         self.failures = 0
         self.budget_spent = False
-        self.skipped = {"failures": 0, "budget": 0, "deadline": 0}
+        self.endpoint_down: str | None = None  # why the server cannot be used at all (bad key, unreachable)
+        self.skipped = {"endpoint": 0, "failures": 0, "budget": 0, "deadline": 0}
         self._lock = threading.Lock()
 
     def closed(self) -> bool:
@@ -77,7 +78,7 @@ class _ModelGuard:
         if self.stop is not None and self.stop.is_set():
             raise Stopped("the build of the issue stopped at a story boundary; nothing was recorded")
         with self._lock:
-            why = ("budget" if self.budget_spent else "failures" if self.failures >= self.limit
+            why = ("endpoint" if self.endpoint_down else "budget" if self.budget_spent else "failures" if self.failures >= self.limit
                    else "deadline" if time.monotonic() > self.deadline else None)
             if why:
                 self.skipped[why] += 1
@@ -87,6 +88,12 @@ class _ModelGuard:
         with self._lock:
             self.failures = 0 if ok else self.failures + 1
 
+    def give_up(self, e: EndpointDown) -> None:
+        """A refused key or an unreachable server fails every story alike: ask nothing more, say it once."""
+        with self._lock:
+            self.endpoint_down = self.endpoint_down or str(e)
+            self.skipped["endpoint"] += 1
+
     def spend_all(self) -> None:
         with self._lock:
             self.budget_spent = True
@@ -95,6 +102,9 @@ class _ModelGuard:
     def report(self, name: str, settings: LLMSettings) -> list[str]:
         s = self.skipped
         out = []
+        if self.endpoint_down:
+            out.append(f"{self.endpoint_down} The model was not asked again: the briefings from there on "
+                       "are extractive")
         if s["failures"]:
             out.append(f"{name} failed {self.limit} times in a row; the model was not asked for the other "
                        f"{s['failures']} stories, which got extractive briefings")
@@ -117,6 +127,9 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
         return briefing, []
     except BudgetSpent:
         guard.spend_all()
+        return extractive_summarizer().brief(story), []
+    except EndpointDown as e:
+        guard.give_up(e)  # reported once, by the guard
         return extractive_summarizer().brief(story), []
     except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
         if guard is not None:
@@ -141,6 +154,8 @@ def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | N
             return [(text, None) if text else fallback.sourced_blurb(st) for text, st in zip(written, stories)], []
         except BudgetSpent:
             guard.spend_all()
+        except EndpointDown as e:
+            guard.give_up(e)
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
             log.warning("sidebar blurbs failed: %s", e)
             return [fallback.sourced_blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
