@@ -22,7 +22,7 @@ from rich.table import Table
 
 from newsletter import __version__
 from newsletter.clock import SystemClock
-from newsletter.config import Config, load_config
+from newsletter.config import Config, check_feed_paths, load_config
 from newsletter.controls import escape_controls
 from newsletter.errors import NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
@@ -169,6 +169,7 @@ def check(config_path: str | None) -> None:
     from newsletter import pipeline
 
     cfg = load_config(config_path)
+    check_feed_paths(cfg)  # only here: elsewhere a missing feed file is one broken feed, reported
     pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
     out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
               f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
@@ -552,7 +553,7 @@ def _report_issue(issue: Issue, problems: list[str]) -> None:
             err.print(f"[yellow]dropped[/] {shown(d.section)} of {shown(repr(b.headline))}: {shown(d.reason)}: "
                       f"{shown(repr(d.claim))}", soft_wrap=True)
     for problem in problems:
-        err.print(f"[yellow]warning[/]: {shown(problem)}")
+        err.print(f"[yellow]warning[/]: {shown(problem)}", soft_wrap=True)  # a path or URL stays whole
 
 
 def _report_dry_run(cfg: Config, dry) -> None:

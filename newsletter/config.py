@@ -398,12 +398,12 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
         raise explain(path, e, Config) from None
     cfg.path = path.resolve()
     cfg._given = str(explicit) if explicit else None
-    _check_feed_paths(cfg)
     return cfg
 
 
-def _check_feed_paths(cfg: Config) -> None:
-    """A local feed path that does not exist is a typo, not a flaky feed: stop before fetching."""
+def check_feed_paths(cfg: Config) -> None:
+    """A local feed path that does not exist is likely a typo: `check` stops on it. The other commands
+    do not: there it is one broken feed, reported, and the issue is built from the rest."""
     for ti, topic in enumerate(cfg.topics):
         for fi, entry in enumerate(topic.feeds):
             url = entry.url if isinstance(entry, FeedEntry) else entry

@@ -423,7 +423,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     store, clock = edges.store, edges.clock
     # Read after fetching: what this fetch brought in is this issue's, not the next one's.
     now = clock.now()
-    problems = [f"feed {r.url}: {r.error}" for r in reports if not r.ok]
+    problems = [f"feed {r.url} (topic {r.topic!r}): {r.error}" for r in reports if not r.ok]
 
     # An issue covers what arrived since the last one that reached anyone (at most max_age_hours
     # back). Older articles are still read, as context, so a new report of an event already sent

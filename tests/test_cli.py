@@ -380,3 +380,20 @@ def test_an_unreachable_model_server_is_one_warning_naming_it(demo):
     assert proc.exit_code == 0, said
     assert said.count("warning") == 1 and f"cannot reach the model server at {base}" in said, said
     assert "[llm] base_url" in said
+
+
+@pytest.mark.parametrize("command", ["preview", "send"])
+def test_a_missing_feed_file_is_one_broken_feed_and_the_issue_is_built_from_the_rest(tmp_path, command):
+    from feeds_for_tests import item, rss
+
+    (tmp_path / "harbour.xml").write_text(rss(
+        item("Harbour board approves the dredging plan", "https://harbour.example/dredging", guid="h1",
+             body="The harbour board approved the dredging plan for the outer channel on Monday."),
+        title="Harbour Gazette"))
+    cfg = feeds_config(tmp_path, ["harbour.xml", "typo/gone.xml"], title="Harbour Wire", max_age_hours=0)
+    result = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 0, (result.stdout, said)
+    assert "1 briefings" in " ".join(result.stdout.split()), result.stdout
+    assert "typo/gone.xml" in said and "file not found" in said and "Local" in said, said
+    assert "Traceback" not in said

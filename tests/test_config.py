@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic.types import Strict
 
-from newsletter.config import Config, load_config
+from newsletter.config import Config, check_feed_paths, load_config
 from newsletter.errors import ConfigError
 
 from conftest import MINIMAL, REPO, CliResult, config_data, process_env, run_cli, write_config
@@ -93,7 +93,10 @@ def test_misspelt_key_in_a_feed_table_is_an_unknown_key_not_a_string_problem(tmp
 
 
 def test_missing_feed_file_is_named_with_where_it_looked(tmp_path):
-    e = _error(tmp_path, MINIMAL.replace("feed.xml", "feeds/nope.xml"))
+    cfg = load_config(write_config(tmp_path, MINIMAL.replace("feed.xml", "feeds/nope.xml")))  # loads: not fatal
+    with pytest.raises(ConfigError) as raised:
+        check_feed_paths(cfg)  # what `check` runs
+    e = raised.value
     assert e.key == "topics[0].feeds[0]"
     assert str(tmp_path / "feeds" / "nope.xml") in e.problem
 
@@ -189,7 +192,6 @@ ISSUE_MISTAKES = {  # the mistakes people made, each with the key the message mu
                           "topics[0].feeds[0].fulltext"),
     "missing title": (MINIMAL.replace('title = "Test Brief"\n', ""), "[newsletter] title"),
     "quoted number": (MINIMAL.replace("[newsletter]\n", '[newsletter]\nmax_stories = "five"\n'), "[newsletter] max_stories"),
-    "missing feed file": (MINIMAL.replace("feed.xml", "missing.xml"), "topics[0].feeds[0]"),
     "unknown transport": (MINIMAL + '\n[delivery]\ntransport = "pigeon"\n', "[delivery] transport"),
     "unsupported language": (config_data(newsletter={"language": "tlh"}), "[newsletter] language"),
 }
@@ -369,3 +371,11 @@ def test_a_bad_number_stops_any_command_with_one_line(tmp_path, data):
     (tmp_path / "feed.xml").write_text("<rss/>")
     path = write_config(tmp_path, number.place(value))
     assert_one_line_config_error(run_cli(command, "--config", str(path), cwd=tmp_path), path, number.shown)
+
+
+def test_check_stops_on_a_feed_file_that_does_not_exist(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    path = write_config(tmp_path, MINIMAL.replace("feed.xml", "missing.xml"))
+    said = assert_one_line_config_error(run_cli("check", "--config", str(path), cwd=tmp_path), path,
+                                        "topics[0].feeds[0]")
+    assert "missing.xml" in said
