@@ -179,6 +179,7 @@ def check_secrets(cfg: Config) -> None:
     no config that ``send`` then refuses."""
     smtp_password(cfg)
     links_secret(cfg)
+    require_model_key(cfg)
 
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a local server that needs no key

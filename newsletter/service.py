@@ -44,7 +44,7 @@ from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import (
-    Sent, embed_shared, fetch, make_transport, open_edges, require_model_key, send, todays_key,
+    Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
 )
 
 log = logging.getLogger(__name__)
@@ -209,8 +209,7 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
     cfgs = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
     check_together(cfgs)
     for cfg in cfgs:
-        make_transport(cfg)  # a missing SMTP password fails now, not at 07:00
-        require_model_key(cfg)  # and so does a missing model key
+        check_secrets(cfg)  # a missing SMTP password, web secret or model key fails now, not at 07:00
         if worker and not cfg.store_url.startswith("postgresql"):
             raise ConfigError(cfg.path, "[store] url", "run --worker shares one store between processes, and "
                               f"{cfg.store.url!r} is not a PostgreSQL database.",
