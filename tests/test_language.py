@@ -290,6 +290,25 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
     assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
 
 
+@pytest.mark.parametrize("language, source, bullet, kept", [
+    # A German verb whose particle goes to the clause's end carries the change of the number between them.
+    ("de", "Unemployment has risen from 4.1% to 5.3%.", "Die Arbeitslosenquote ging binnen eines Jahres auf 5,3 Prozent zurück.",
+     False),
+    ("de", "Unemployment has fallen from 4.1% to 5.3%.", "Die Arbeitslosenquote ging binnen eines Jahres auf 5,3 Prozent zurück.",
+     True),
+    ("de", "Unemployment has risen from 4.1% to 5.3%.", "Die Arbeitslosenquote stieg binnen eines Jahres auf 5,3 Prozent an.", True),
+    ("de", "Unemployment has risen from 4.1% to 5.3%.", "Die Arbeitslosenquote ging nicht auf 5,3 Prozent zurück.", True),
+    ("de", "Visitors fell 3% to 24,100.", "Die Besucherzahl legte um 3 Prozent auf 24.100 zu.", False),
+    # A currency that lost value against one that gained it.
+    ("fr", "The florin gained 7% against its partners.", "Le florin s'est déprécié de 7 % face à ses partenaires.", False),
+    ("es", "The florin gained 7% against its partners.", "El florín se depreció un 7 % frente a sus socios.", False),
+    ("en", "The florin lost 7% against its partners.", "The florin depreciated 7% against its partners.", True),
+])
+def test_split_verbs_and_depreciation_carry_their_change(language, source, bullet, kept):
+    grounded = _grounded([_source("en", source)], language, bullet)
+    assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
+
+
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
                                   "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):

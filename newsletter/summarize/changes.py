@@ -35,7 +35,7 @@ _FORMS = {
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
         adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more
         accelerates accelerated accelerating quickens quickened doubles doubled doubling tripled lengthened
-        strengthened""",
+        strengthened appreciated""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
@@ -43,7 +43,7 @@ _FORMS = {
         reducing reduction slash slashes slashed lose loses lost losing downgrade
         downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less
         slows slowed slowing cools cooled cooling moderated moderating halves halved shortened weakens weakened
-        shed sheds shedding""",
+        shed sheds shedding depreciated depreciates depreciating""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
 # Left out on purpose: adjectives ("a moderate 2% rise", "a slow", "a narrow 51% majority", "a cool $1
@@ -95,19 +95,29 @@ class ChangeWords:
     not_a_change_before: dict[str, frozenset[str]] = field(default_factory=dict)  # the same, before its number
     after: int = AFTER  # words read after a number: German puts the verb last ("von 7 auf 3 verringern")
     nouns: frozenset[str] = frozenset()
+    # Verbs whose particle stands apart, after the number ("ging ... auf 5,3 Prozent zurück"): (verb,
+    # particle) -> UP or DOWN. Read only when no word of change stands nearer.
+    split: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, up: list[str], down: list[str], negations: list[str], after: int = AFTER) -> ChangeWords:
-        """A locale file's lists (``[grounding] up``, ``down``, ``negations``): a word written with a capital
-        is a noun ("Anstieg", "Croissance"), read only next to its number."""
+    def of(cls, up: list[str], down: list[str], negations: list[str], after: int = AFTER,
+           up_split: list[str] = (), down_split: list[str] = ()) -> ChangeWords:
+        """A locale file's lists (``[grounding] up``, ``down``, ``negations``, and ``up_split``/``down_split``:
+        "ging zurück"): a word written with a capital is a noun ("Anstieg", "Croissance"), read only next to
+        its number."""
         words = {**{key(w): UP for w in up}, **{key(w): DOWN for w in down}}
         nouns = frozenset(key(w) for w in (*up, *down) if w[:1].isupper())
-        return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns)
+        split = {**{tuple(key(w).split()): UP for w in up_split}, **{tuple(key(w).split()): DOWN for w in down_split}}
+        return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns, split=split)
+
+    @property
+    def _mentioned(self) -> frozenset[str]:
+        return frozenset(self.words) | {verb for verb, _ in self.split}
 
     def mentions(self, text: str) -> bool:
         """Whether ``text`` holds any word of change: most sentences do not, and their numbers need no look."""
         found = (_ELIDED.sub("", w) if "'" in w else w for w in WORD.findall(key(text)))  # "l'augmentation"
-        return not self.words.keys().isdisjoint(found)
+        return not self._mentioned.isdisjoint(found)
 
 
 def key(text: str) -> str:
@@ -145,6 +155,20 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
                     following and following[0] in lang.negations):
                 return None
             return way, at, stop
+    return _split_verb(before[:BEFORE], after[:lang.after], lang) if lang.split else None
+
+
+def _split_verb(before: list[tuple[str, int, int]], after: list[tuple[str, int, int]],
+                lang: ChangeWords) -> tuple[str, int, int] | None:
+    """A verb before the number whose particle follows it ("ging ... auf 5,3 Prozent zurück"), unless a
+    negation stands between them ("ging nicht ... zurück")."""
+    for k, (verb, at, _) in enumerate(before):
+        for j, (particle, _, stop) in enumerate(after):
+            way = lang.split.get((verb, particle))
+            if way is None:
+                continue
+            between = [w for w, _, _ in before[:k]] + [w for w, _, _ in after[:j]]
+            return None if any(w in lang.negations for w in between) else (way, at, stop)
     return None
 
 
