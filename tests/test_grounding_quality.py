@@ -22,14 +22,15 @@ word more than six words before its number ("raised its profit forecast for next
 crosslang_direction_heldout.json (German, French and Spanish changes, blind, first run 21/22 kept,
 11/20 caught) and direction_blind2.json (four languages, blind, written after mends that followed the
 first two sets; first run 27/28, 22/28) were each mended against after their first run, so they are
-tuning data now: 22/22, 15/20 and 28/28, 22/28 (a move's start, "from 3", is
+tuning data now: 22/22, 16/20 and 28/28, 24/28 since German split verbs (22/28 before; a move's start, "from 3", is
 read for no change since a second review: a start may have got there by another move). gate_blind3.json (changes and names in four languages,
 written after the last mends, run once, never mended against): 30/30 kept, 19/30 caught (10/30 at the
 start of that work); its misses are change words no list has ("lengthened", "rebajará", "über dem
 Vorjahresniveau"), a change across a comma, and invented names that look ordinary ("Jürgen Becker").
 gate_blind4.json (changes, ordinary-looking names and German separable verbs in four languages, blind):
 first run 29/37 kept, 25/40 caught; its misses were mended against (a range's shared magnitude, "70% two
-years", "An|landungen", two common names side by side, a quote given to the wrong speaker): 36/37, 32/40.
+years", "An|landungen", two common names side by side, a quote given to the wrong speaker, German
+verbs whose particle ends the clause, depreciation): 36/37, 34/40.
 gate_blind3.json then caught 21/30, so it is no longer untouched by mends either. gate_blind5.json
 (changes, ranges, names, quotes and their speakers; written blind after those mends, run once, never
 mended against): 36/37 kept, 23/35 caught (30/37 and 12/35 with the gate as it was before them).
@@ -53,9 +54,9 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "crosslang_names_heldout.json": (0.95, 0.5),
     "direction_heldout.json": (0.95, 0.95),
     "crosslang_direction_heldout.json": (0.95, 0.7),
-    "direction_blind2.json": (0.95, 0.75),
+    "direction_blind2.json": (0.95, 0.8),
     "gate_blind3.json": (0.95, 0.65),
-    "gate_blind4.json": (0.95, 0.75),
+    "gate_blind4.json": (0.95, 0.8),
     "gate_blind5.json": (0.95, 0.6),
 }
 
