@@ -109,6 +109,30 @@ def test_short_story_repeats_nothing_and_still_has_a_bullet():
     assert sum(len(bs) for _, bs in b.sections()) >= 1
 
 
+LEANING = {  # (the article's other sentences, a sentence opening with a word that points back), per language
+    "en": (["A 48-hour strike began on Tuesday at the Greywater Bank wind farm in the north sea.",
+            "The farm's 96 turbines will get no repairs until Thursday, the operator said on Tuesday.",
+            "Helicopter transfers to the accommodation platform were cancelled for the whole day."],
+           "Their union says the new rotas would keep crews at sea for three weeks at a time."),
+    "de": (["Im Windpark Greywater Bank hat am Dienstag ein Streik der Techniker begonnen.",
+            "Die 96 Turbinen des Parks werden nach Angaben des Betreibers bis Donnerstag nicht repariert.",
+            "Die Hubschrauberflüge zur Wohnplattform wurden für den ganzen Tag gestrichen."],
+           "Ihre Gewerkschaft sagt, die neuen Schichtpläne würden die Crews drei Wochen auf See halten."),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LEANING))
+def test_a_sentence_leaning_on_the_one_before_it_is_taken_only_when_nothing_else_is_left(language):
+    others, leaning = LEANING[language]
+    lead = article(1, "Saltmere Courier", "Greywater Bank", " ".join([others[0], leaning, *others[1:]]))
+    b = extractive_summarizer().brief(Story(articles=[lead], headline=lead.title))
+    bullets = [x.text for _, bs in b.sections() for x in bs]
+    assert bullets and leaning not in bullets
+    alone = article(3, "Tiny Times", "Greywater Bank", " ".join([others[0], leaning]))
+    only = extractive_summarizer().brief(Story(articles=[alone], headline=alone.title))
+    assert [x.text for _, bs in only.sections() for x in bs] == [leaning]  # still better than no bullet
+
+
 def test_a_headline_only_story_gets_its_titles_as_its_one_cited_bullet():
     empty = article(10, "Tiny Times", "Photo gallery: the storm", "")
     s = extractive_summarizer()

@@ -10,6 +10,10 @@ sentence. The three sections are filled by different tests of a sentence:
 - Why this matters: consequence cues (will, could, means, because, numbers).
 - Between the lines: what only one outlet noticed, quotes, caveats.
 
+A sentence that opens pointing at the one before it in its article ("Their
+union says...", "But it will...": ``leans_back`` in ``cues.toml``) reads as a
+fragment out of it, so it is taken only when the briefing has no other.
+
 Each source is read in its own language (``Article.language``, else detected):
 its sentence ends, stop words and stems (``newsletter.text``); Chinese,
 Japanese and Thai, written without spaces, are compared by character pairs.
@@ -99,10 +103,16 @@ class _Cues:
 
     consequence: re.Pattern[str] | None
     caveat: re.Pattern[str] | None
+    leans_back: re.Pattern[str] | None = None
 
     def count(self, which: str, text: str) -> int:
         pattern = getattr(self, which)
         return len(pattern.findall(text)) if pattern is not None else 0
+
+    def opens_leaning_back(self, text: str) -> bool:
+        """Whether the sentence opens with a word pointing at the sentence before ("Their union..."); one
+        opening with a quote is someone's words ("“It is a big cheque,” said...")."""
+        return self.leans_back is not None and self.leans_back.match(text.lstrip()) is not None
 
 
 @cache
@@ -114,7 +124,9 @@ def _cues(language: str | None) -> _Cues:
         found = table.get(key)
         return re.compile(r"\b(" + "|".join(found) + r")\b", re.IGNORECASE) if found else None
 
-    return _Cues(words("consequence"), words("caveat"))
+    found = table.get("leans_back")
+    opening = re.compile(r"(?:" + "|".join(found) + r")\b", re.IGNORECASE) if found else None
+    return _Cues(words("consequence"), words("caveat"), opening)
 
 
 @dataclass
@@ -282,22 +294,37 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
         for s in sentences
     ])
     scorers = (big_picture, why_matters, between_lines)
+    # A sentence leaning on the one before it in its article reads as a fragment here: taken only when the
+    # briefing would otherwise have no bullet of its own.
+    leaning = {a for a, s in enumerate(sentences) if _cues(s.language).opens_leaning_back(s.text)}
 
     taken: set[int] = set()
     if dek_index is not None:
         taken |= {dek_index} | {b for b in range(len(sentences)) if sim[dek_index, b] >= REPEATS_DEK}
 
-    def candidates() -> list[int]:
-        return [a for a in range(len(sentences)) if a not in taken]
-
     caps = (MAX_BULLETS if n_sources >= WIDE_STORY_SOURCES else NARROW_BIG_PICTURE_BULLETS,
             OTHER_SECTION_BULLETS, OTHER_SECTION_BULLETS)
-    sections: list[list[int]] = [[], [], []]
+    sections = _pick(sentences, scorers, caps, taken | leaning)
+    if not any(sections):
+        sections = _pick(sentences, scorers, caps, taken)
+    if dek_index is not None and not any(sections):
+        # Only one usable sentence: better a cited bullet than an empty briefing.
+        sections[0].append(dek_index)
+
+    return [[_bullet(sentences, a) for a in idxs] for idxs in sections]
+
+
+def _pick(sentences: list[_Sentence], scorers: tuple[np.ndarray, ...], caps: tuple[int, ...],
+          barred: set[int]) -> list[list[int]]:
+    """Each section's sentences, best first, a round of one bullet per section at a time; never one of
+    ``barred`` (the dek, sentences repeating it, and those left for a last resort)."""
+    taken = set(barred)
+    sections: list[list[int]] = [[] for _ in scorers]
     for round_ in range(MAX_BULLETS):
         for k, score in enumerate(scorers):
             if len(sections[k]) >= caps[k]:
                 continue
-            left = candidates()
+            left = [a for a in range(len(sentences)) if a not in taken]
             if not left:
                 break
             # Deterministic: score, then earlier source, then earlier sentence.
@@ -308,12 +335,7 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
             sections[k].append(best)
             taken.add(best)
             taken |= sentences[best].same_as
-
-    if dek_index is not None and not any(sections):
-        # Only one usable sentence: better a cited bullet than an empty briefing.
-        sections[0].append(dek_index)
-
-    return [[_bullet(sentences, a) for a in idxs] for idxs in sections]
+    return sections
 
 
 def _bullet(sentences: list[_Sentence], a: int) -> Bullet:
