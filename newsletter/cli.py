@@ -7,6 +7,7 @@ command line ends with one message and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -27,8 +28,20 @@ from newsletter.controls import escape_controls
 from newsletter.errors import NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
 
-out = Console()
-err = Console(stderr=True)
+# Piped into a file or grep, a line is not wrapped at 80 columns (a path or a URL split in two is not found
+# again): prints keep their lines whole, tables get room. COLUMNS, when set, still decides.
+PIPED_WIDTH = 200
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(stderr=stderr, width=PIPED_WIDTH, soft_wrap=True)
+
+
+out = _console()
+err = _console(stderr=True)
 
 config_option = click.option(
     "--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None, envvar="NEWSLETTER_CONFIG",

@@ -397,3 +397,18 @@ def test_a_missing_feed_file_is_one_broken_feed_and_the_issue_is_built_from_the_
     assert "1 briefings" in " ".join(result.stdout.split()), result.stdout
     assert "typo/gone.xml" in said and "file not found" in said and "Local" in said, said
     assert "Traceback" not in said
+
+
+def test_piped_output_keeps_long_lines_whole(demo):
+    """Into a file or grep, "config ok: <path> (... summarizer: extractive, delivery: file)" stays one line,
+    however long the path: rich wraps at 80 columns when it cannot see a terminal."""
+    import subprocess
+    import sys
+
+    from conftest import process_env
+
+    env = {k: v for k, v in process_env().items() if k != "COLUMNS"}
+    done = subprocess.run([sys.executable, "-m", "newsletter", "check", "-c", str(demo)], capture_output=True,
+                          text=True, cwd=demo.parent, env=env, timeout=120)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("config ok"))
+    assert len(line) > 80 and str(demo) in line and line.endswith("delivery: file)"), done.stdout
