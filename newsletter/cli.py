@@ -25,7 +25,7 @@ from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import Config, check_feed_paths, load_config
 from newsletter.controls import escape_controls
-from newsletter.errors import NewsletterError
+from newsletter.errors import ConfigError, NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
 
 # Piped into a file or grep, a line is not wrapped at 80 columns (a path or a URL split in two is not found
@@ -459,8 +459,8 @@ def resubscribe(config_path: str | None, address: str) -> None:
 
 def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False) -> Path:
     if given is None and not cfg.web.archive:
-        raise NewsletterError(f"{cfg.path}: no archive folder. Fix: pass --out/--archive DIR, or set "
-                              "[web] archive = \"site\" in the config.")
+        raise ConfigError(cfg.path, "[web] archive", "no archive folder is set.",
+                          "pass --out/--archive DIR, or set [web] archive = \"site\" in the config.")
     folder = Path(given) if given is not None else cfg.resolve(cfg.web.archive)
     if must_exist and not folder.is_dir():
         raise NewsletterError(f"archive folder {folder} not found. Fix: run `{cfg.command('archive')}` first, "
