@@ -66,6 +66,9 @@ _NUMBER_ERRORS = {"int_type", "int_parsing", "float_type", "float_parsing", "fin
 def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> ConfigError:
     """The first problem pydantic found in the file at ``path``, as one ConfigError (key, problem, fix)."""
     errors = err.errors()
+    misspelt = _misspelt_required_key(errors, schema)
+    if misspelt is not None:
+        return _explain_misspelt(path, errors, misspelt)
     first = errors[0]
     loc = first["loc"]
     key = _key_path(loc)
@@ -111,14 +114,51 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return next((m for m in map(_model_in, get_args(annotation)) if m), None)
 
 
+def _key_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
+
+
+def _likely_key(model: type[BaseModel] | None, key: str) -> str | None:
+    """The key of ``model`` that ``key`` is most likely a misspelling of, if any is close."""
+    close = difflib.get_close_matches(key, _key_names(model), n=1, cutoff=0.6) if model else []
+    return close[0] if close else None
+
+
 def _spelling_fix(model: type[BaseModel] | None, key: str) -> str | None:
     if model is None:
         return None
-    names = [f.alias or name for name, f in model.model_fields.items() if not f.exclude]
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}? Rename it, or remove it."
-    return f"remove it; the keys here are {', '.join(names)}."
+    likely = _likely_key(model, key)
+    if likely:
+        return f"did you mean {likely!r}? Rename it, or remove it."
+    return f"remove it; the keys here are {', '.join(_key_names(model))}."
+
+
+def _misspelt_required_key(errors: list[dict], schema: type[BaseModel]) -> tuple[dict, dict] | None:
+    """(unknown, missing): the first error is one of a pair where an unknown key is the misspelling of a
+    required key in the same table. Pydantic reports both; the user made one mistake, so it is told as one."""
+    first = errors[0]
+    if first["type"] not in ("missing", "extra_forbidden"):
+        return None
+    for other in errors[1:]:
+        if {first["type"], other["type"]} != {"missing", "extra_forbidden"} or first["loc"][:-1] != other["loc"][:-1]:
+            continue
+        unknown, missing = (first, other) if first["type"] == "extra_forbidden" else (other, first)
+        if _likely_key(_schema_at(schema, unknown["loc"]), str(unknown["loc"][-1])) == missing["loc"][-1]:
+            return unknown, missing
+    return None
+
+
+def _explain_misspelt(path: Path, errors: list[dict], pair: tuple[dict, dict]) -> ConfigError:
+    unknown, missing = pair
+    wrong, right = str(unknown["loc"][-1]), str(missing["loc"][-1])
+    key = _key_path(unknown["loc"])
+    if len(unknown["loc"]) == 1:  # a whole table: say it as written, [[topic]] for a list of tables
+        key = f"[[{wrong}]]" if isinstance(unknown.get("input"), list) else f"[{wrong}]"
+        right = f"[[{right}]]" if key.startswith("[[") else f"[{right}]"
+    fix = f"did you mean {right}? Rename {wrong} to {right.strip('[]')}."
+    if len(errors) > 2:
+        fix += f" ({len(errors) - 2} more problem(s) after this one.)"
+    return ConfigError(path, key, f"is not a key here, and the required key {right} is missing.", fix)
 
 
 def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | None:

@@ -85,6 +85,18 @@ def test_misspelt_key_is_refused_with_the_likely_spelling(tmp_path):
     assert "'sidebar_size'" in e.fix
 
 
+@pytest.mark.parametrize("body, key, right", [
+    (MINIMAL.replace("[[topics]]", "[[topic]]"), "[[topic]]", "[[topics]]"),
+    (MINIMAL + '\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhostname = "mail.example.org"\n',
+     "[delivery.smtp] hostname", "host"),
+    (MINIMAL.replace('name = "Tech"', 'nmae = "Tech"'), "topics[0].nmae", "name"),
+])
+def test_a_misspelt_required_key_is_told_as_the_misspelling_not_as_missing(tmp_path, body, key, right):
+    e = _error(tmp_path, body)
+    assert e.key == key and "not a key here" in e.problem
+    assert f"did you mean {right}?" in e.fix and "more problem" not in e.fix  # the pair is one mistake
+
+
 def test_misspelt_key_in_a_feed_table_is_an_unknown_key_not_a_string_problem(tmp_path):
     e = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": [{"url": "feed.xml", "fulltext": True}]}]))
     assert e.key == "topics[0].feeds[0].fulltext"
@@ -190,6 +202,7 @@ ISSUE_MISTAKES = {  # the mistakes people made, each with the key the message mu
     "port 99999": (config_data(topics=[{"name": "T", "feeds": ["http://news.example:99999/f"]}]), "topics[0].feeds[0]"),
     "mistyped feed key": (config_data(topics=[{"name": "T", "feeds": [{"url": "feed.xml", "fulltext": True}]}]),
                           "topics[0].feeds[0].fulltext"),
+    "misspelt [[topics]]": (MINIMAL.replace("[[topics]]", "[[topic]]"), "[[topic]]"),
     "missing title": (MINIMAL.replace('title = "Test Brief"\n', ""), "[newsletter] title"),
     "quoted number": (MINIMAL.replace("[newsletter]\n", '[newsletter]\nmax_stories = "five"\n'), "[newsletter] max_stories"),
     "unknown transport": (MINIMAL + '\n[delivery]\ntransport = "pigeon"\n', "[delivery] transport"),
