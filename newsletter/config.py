@@ -26,8 +26,8 @@ from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, StrictFloat,
-                      StrictInt, Tag, ValidationError, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr,
+                      StrictFloat, StrictInt, Tag, ValidationError, field_validator, model_validator)
 
 from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
@@ -96,7 +96,30 @@ def _language(value: str) -> str:
     return found
 
 
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+DAY_WORDS = ("every day", "weekdays")
+
+
+def _days(value: Any) -> Any:
+    """"every day", "weekdays" or a list of DAY_NAMES; a refusal names the one item that is wrong."""
+    fix = (f'write a list of days such as ["mon", "thu"] ({", ".join(DAY_NAMES)}, in lower case), '
+           f'or "{DAY_WORDS[0]}" or "{DAY_WORDS[1]}".')
+    if isinstance(value, str):
+        if value not in DAY_WORDS:
+            raise invalid(f"is neither {DAY_WORDS[0]!r} nor {DAY_WORDS[1]!r}", fix)
+        return value
+    if not isinstance(value, list):
+        raise invalid("is not a list of days", fix)
+    if not value:
+        raise invalid("names no day", fix)
+    wrong = next((day for day in value if day not in DAY_NAMES), None)
+    if wrong is not None:
+        raise invalid("is no day", fix, about=wrong)
+    return value
+
+
 Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+Days = Annotated[str | list[str], BeforeValidator(_days)]
 Language = Annotated[str, AfterValidator(_language)]
 WebURL = Annotated[str | None, AfterValidator(_web_url)]
 FeedLocation = Annotated[str, AfterValidator(_feed_location)]
@@ -116,8 +139,7 @@ class NewsletterSettings(_Section):
     unsubscribe_url: WebURL = None
     templates: str | None = None  # a folder of your own templates, used before the shipped ones
     # Which local days an issue goes out: "every day", "weekdays", or a list such as ["mon", "thu"].
-    days: Literal["every day", "weekdays"] | list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        "every day", min_length=1)
+    days: Days = "every day"
     # `run` started this long after a missed send_at (the same local day) still sends; later it skips.
     grace_hours: StrictFloat = Field(6, ge=0, le=24)
 

@@ -24,9 +24,10 @@ FEED_URL, FEED_TABLE = "feed-url", "feed-table"
 _BRANCH_TAGS = (FEED_URL, FEED_TABLE)
 
 
-def invalid(problem: str, fix: str) -> PydanticCustomError:
-    """A validator's error that carries its own fix, for ``explain`` to show."""
-    return PydanticCustomError("invalid", problem, {"fix": fix})
+def invalid(problem: str, fix: str, about: Any = None) -> PydanticCustomError:
+    """A validator's error that carries its own fix, for ``explain`` to show. The problem is told of
+    the value the key holds, or of ``about`` when that is more precise (the one wrong item of a list)."""
+    return PydanticCustomError("invalid", problem, {"fix": fix} | ({"about": about} if about is not None else {}))
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -73,7 +74,7 @@ def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> Config
     loc = first["loc"]
     key = _key_path(loc)
     kind = first["type"]
-    got = first.get("input")
+    got = (first.get("ctx") or {}).get("about", first.get("input"))
     fix = (first.get("ctx") or {}).get("fix") or _FIXES.get(kind, "see the config reference in README.md.")
     if kind == "missing":
         problem = "required key is missing."

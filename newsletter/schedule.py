@@ -31,13 +31,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter.config import Config
+from newsletter.config import DAY_NAMES, Config
 from newsletter.errors import Stopped
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_GAP = timedelta(hours=1)
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
 MAX_GAP = timedelta(hours=3)  # longer than any clock change: a send_at is never more than this inside a gap

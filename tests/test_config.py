@@ -149,6 +149,26 @@ def test_bad_time_zone_and_send_time(tmp_path):
     assert e.key == "[newsletter] send_at" and "HH:MM" in e.problem
 
 
+@pytest.mark.parametrize("days, wrong", [
+    (["mon", "thurs"], "'thurs' is no day"),
+    (["Mon", "Thu"], "'Mon' is no day"),
+    ("weekday", "'weekday' is neither"),
+    ([], "names no day"),
+])
+def test_a_wrong_day_is_named_with_the_forms_there_are(tmp_path, days, wrong):
+    e = _error(tmp_path, config_data(newsletter={"days": days}))
+    assert e.key == "[newsletter] days" and wrong in e.problem
+    assert all(form in e.fix for form in ('["mon", "thu"]', "mon, tue, wed, thu, fri, sat, sun", '"every day"',
+                                          '"weekdays"'))
+    assert "literal" not in str(e) and "Input should" not in str(e)
+
+
+@pytest.mark.parametrize("days", ["every day", "weekdays", ["mon", "thu"], ["sun"]])
+def test_every_form_of_days_is_accepted(tmp_path, days):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    assert load_config(write_config(tmp_path, config_data(newsletter={"days": days}))).newsletter.days == days
+
+
 def test_invalid_toml_names_the_line(tmp_path):
     e = _error(tmp_path, MINIMAL + "\n[llm\nmodel = 1\n")
     assert "not valid TOML" in e.problem and "line" in e.problem
@@ -203,6 +223,7 @@ ISSUE_MISTAKES = {  # the mistakes people made, each with the key the message mu
     "mistyped feed key": (config_data(topics=[{"name": "T", "feeds": [{"url": "feed.xml", "fulltext": True}]}]),
                           "topics[0].feeds[0].fulltext"),
     "misspelt [[topics]]": (MINIMAL.replace("[[topics]]", "[[topic]]"), "[[topic]]"),
+    "misspelt day": (config_data(newsletter={"days": ["mon", "thurs"]}), "[newsletter] days"),
     "missing title": (MINIMAL.replace('title = "Test Brief"\n', ""), "[newsletter] title"),
     "quoted number": (MINIMAL.replace("[newsletter]\n", '[newsletter]\nmax_stories = "five"\n'), "[newsletter] max_stories"),
     "unknown transport": (MINIMAL + '\n[delivery]\ntransport = "pigeon"\n', "[delivery] transport"),
