@@ -10,7 +10,8 @@ the file (feeds, outbox, store) are relative to the file's own folder.
 Secrets never live in the file: it names the environment variable instead.
 
 Every number has a range and must be written as a TOML number (``"5"`` or
-``true`` is refused, not read as 5 or 1). Addresses are checked and normalised
+``true`` is refused, not read as 5 or 1), and every on/off setting a TOML
+boolean (``"no"`` or ``1`` is refused, not read as true). Addresses are checked and normalised
 here, so a bad recipient stops ``check`` rather than a send (see
 ``newsletter.addresses``). Mistakes are told by ``newsletter.config_explain``.
 """
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr,
-                      StrictFloat, StrictInt, Tag, ValidationError, field_validator, model_validator)
+                      StrictBool, StrictFloat, StrictInt, Tag, ValidationError, field_validator, model_validator)
 
 from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
@@ -173,8 +174,8 @@ class NewsletterSettings(_Section):
 class FeedEntry(_Section):
     url: FeedLocation
     name: str | None = None
-    full_text: bool = False
-    allow_private: bool = False  # full_text may fetch article pages on private addresses (an intranet feed)
+    full_text: StrictBool = False
+    allow_private: StrictBool = False  # full_text may fetch article pages on private addresses (an intranet feed)
 
 
 def _feed_form(value: Any) -> str:
@@ -191,7 +192,7 @@ class Topic(_Section):
     feeds: list[FeedRef] = Field(min_length=1)
     keywords: list[str] = []  # raise a story's rank; with include_only, also a filter
     exclude: list[str] = []  # drop articles that mention any of these whole words
-    include_only: bool = False  # keep only articles that mention a keyword
+    include_only: StrictBool = False  # keep only articles that mention a keyword
 
 
 class LLMSettings(_Section):
@@ -309,12 +310,12 @@ class WebSettings(_Section):
     base_url: WebURL = None
     archive: str | None = None  # a folder: `send` writes the static archive there after each send
     secret_env: str = "NEWSLETTER_WEB_SECRET"  # the variable holding the key of the unsubscribe tokens
-    one_click_unsubscribe: bool = True  # off when only the static archive is published and nothing runs `serve`
+    one_click_unsubscribe: StrictBool = True  # off when only the static archive is published and nothing runs `serve`
     host: str = "127.0.0.1"  # `serve` binds here; put a TLS proxy in front rather than opening it up
     port: StrictInt = Field(8026, ge=1, le=65535)
     max_body_bytes: StrictInt = Field(4096, ge=256, le=1024 * 1024)  # a request body larger than this gets 413
     feed_issues: StrictInt = Field(20, ge=1, le=1000)  # the newest issues the Atom and JSON feeds carry
-    json_feed: bool = True  # also write feed.json (JSON Feed 1.1) beside feed.xml
+    json_feed: StrictBool = True  # also write feed.json (JSON Feed 1.1) beside feed.xml
 
 
 class Config(_Section):

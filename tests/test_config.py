@@ -224,6 +224,8 @@ ISSUE_MISTAKES = {  # the mistakes people made, each with the key the message mu
                           "topics[0].feeds[0].fulltext"),
     "misspelt [[topics]]": (MINIMAL.replace("[[topics]]", "[[topic]]"), "[[topic]]"),
     "misspelt day": (config_data(newsletter={"days": ["mon", "thurs"]}), "[newsletter] days"),
+    "quoted boolean": (config_data(topics=[{"name": "T", "feeds": ["feed.xml"], "include_only": "no"}]),
+                       "topics[0].include_only"),
     "missing title": (MINIMAL.replace('title = "Test Brief"\n', ""), "[newsletter] title"),
     "quoted number": (MINIMAL.replace("[newsletter]\n", '[newsletter]\nmax_stories = "five"\n'), "[newsletter] max_stories"),
     "unknown transport": (MINIMAL + '\n[delivery]\ntransport = "pigeon"\n', "[delivery] transport"),
@@ -272,15 +274,9 @@ def test_the_installed_command_reports_a_mistake_in_one_line(tmp_path):
 
 
 @dataclass(frozen=True)
-class NumberKey:
+class SchemaKey:
     where: tuple[str, ...]  # the tables above it: ("fetch",), ("delivery", "smtp"), ("topics", "feeds")
     key: str
-    whole: bool
-    low: float | None
-    low_inclusive: bool
-    high: float | None
-    high_inclusive: bool
-    strict: bool
 
     def __str__(self) -> str:
         return ".".join((*self.where, self.key))
@@ -305,20 +301,36 @@ class NumberKey:
         return data
 
 
+@dataclass(frozen=True)
+class NumberKey(SchemaKey):
+    whole: bool
+    low: float | None
+    low_inclusive: bool
+    high: float | None
+    high_inclusive: bool
+    strict: bool
+
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     return next((m for m in map(_model_in, get_args(annotation)) if m), None)
 
 
-def number_keys(model: type[BaseModel] = Config, where: tuple[str, ...] = ()) -> list[NumberKey]:
+def leaf_keys(model: type[BaseModel] = Config, where: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str, Any]]:
+    """(tables above, key, field) for every key of the schema that is not a table itself."""
     found = []
     for name, field in model.model_fields.items():
         key = field.alias or name
         inner = _model_in(field.annotation)
-        if inner is not None:
-            found += number_keys(inner, (*where, key))
-        elif field.annotation in (int, float):
+        found += leaf_keys(inner, (*where, key)) if inner is not None else [(where, key, field)]
+    return found
+
+
+def number_keys() -> list[NumberKey]:
+    found = []
+    for where, key, field in leaf_keys():
+        if field.annotation in (int, float):
             meta = {type(m): m for m in field.metadata}
             low = meta[Ge].ge if Ge in meta else meta[Gt].gt if Gt in meta else None
             high = meta[Le].le if Le in meta else meta[Lt].lt if Lt in meta else None
@@ -327,6 +339,7 @@ def number_keys(model: type[BaseModel] = Config, where: tuple[str, ...] = ()) ->
 
 
 NUMBER_KEYS = number_keys()
+BOOL_KEYS = [SchemaKey(where, key) for where, key, field in leaf_keys() if field.annotation is bool]
 
 
 def test_the_schema_walk_finds_the_numbers_in_every_table():
@@ -413,3 +426,26 @@ def test_check_stops_on_a_feed_file_that_does_not_exist(tmp_path):
     said = assert_one_line_config_error(run_cli("check", "--config", str(path), cwd=tmp_path), path,
                                         "topics[0].feeds[0]")
     assert "missing.xml" in said
+
+
+# -- every true/false setting in the schema -----------------------------------
+
+
+def test_the_schema_walk_finds_the_true_false_settings():
+    assert {"topics.include_only", "topics.feeds.full_text", "topics.feeds.allow_private",
+            "web.one_click_unsubscribe", "web.json_feed"} <= {str(k) for k in BOOL_KEYS}
+
+
+@pytest.mark.parametrize("flag", BOOL_KEYS, ids=str)
+@pytest.mark.parametrize("value", ["no", "true", 1, 0, "1"])
+def test_every_true_false_setting_refuses_anything_but_true_or_false(tmp_path, flag: SchemaKey, value):
+    e = _error(tmp_path, flag.place(value))
+    assert e.key == flag.shown and repr(value) in e.problem
+    assert "true or false without quotes" in e.fix
+
+
+@pytest.mark.parametrize("flag", BOOL_KEYS, ids=str)
+def test_every_true_false_setting_takes_true_and_false(tmp_path, flag: SchemaKey):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    for value in (True, False):
+        load_config(write_config(tmp_path, flag.place(value)))  # raises if refused
