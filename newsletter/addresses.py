@@ -26,23 +26,23 @@ ADDRESS_FIX = "write one address per entry, e.g. 'reader@example.org' or 'Reader
 
 
 class AddressError(ValueError):
-    """Not one usable address; ``problem`` says why, ``fix`` what to write instead."""
+    """Not one usable address: ``value`` as given, ``problem`` says why, ``fix`` what to write instead."""
 
-    def __init__(self, problem: str, fix: str = ADDRESS_FIX):
+    def __init__(self, problem: str, fix: str = ADDRESS_FIX, value: str | None = None):
         super().__init__(problem)
-        self.problem, self.fix = problem, fix
+        self.problem, self.fix, self.value = problem, fix, value
 
 
 def mailbox(value: str) -> tuple[str, str]:
     """One address, normalised, and the key that says which mailbox it is."""
     if has_controls(value):  # CR and LF above all: a header injection
-        raise AddressError("contains a line break or another control character")
+        raise AddressError("contains a line break or another control character", value=value)
     text = value.strip()
     name, spec = parseaddr(text)
     local, _, domain = spec.rpartition("@")
     whole = text == spec or text.endswith(f"<{spec}>")  # parseaddr quietly drops what it cannot read
     if not (whole and len(getaddresses([text])) == 1 and _LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)):
-        raise AddressError("is not one email address")
+        raise AddressError("is not one email address", value=value)
     return str(Address(display_name=name, username=local, domain=domain.lower())), f"{local.casefold()}@{domain.lower()}"
 
 

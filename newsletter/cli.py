@@ -476,7 +476,8 @@ def _addresses(given: tuple[str, ...]) -> list[str]:
     try:
         return unique_mailboxes(list(given))
     except AddressError as e:
-        raise click.BadParameter(f"{e.problem}. Fix: {e.fix}", param_hint="--to") from None
+        # Of several --to, the message says which one (repr shows a line break as \n, not as a broken line).
+        raise click.BadParameter(f"{e.value!r} {e.problem}. Fix: {e.fix}", param_hint="--to") from None
 
 
 def _summarizer_label(cfg: Config) -> str:

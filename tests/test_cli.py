@@ -118,6 +118,15 @@ def test_send_to_override_and_dry_run(demo):
     assert "editor@example.net" in eml.name
 
 
+def test_a_bad_address_given_with_to_is_named_in_the_message(minimal_config):
+    result = run_cli("send", "--config", str(minimal_config), "--to", "ok@example.org", "--to", "not an email",
+                     "--dry-run", cwd=minimal_config.parent)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "--to: 'not an email' is not one email address" in said and "Fix:" in said, said
+    assert "Traceback" not in said
+
+
 def test_check_lists_every_demo_feed_as_healthy(demo):
     proc = run_cli("check", "--config", str(demo), cwd=demo.parent.parent)
     assert proc.exit_code == 0, proc.stdout + proc.stderr
