@@ -449,3 +449,22 @@ def test_every_true_false_setting_takes_true_and_false(tmp_path, flag: SchemaKey
     (tmp_path / "feed.xml").write_text("<rss/>")
     for value in (True, False):
         load_config(write_config(tmp_path, flag.place(value)))  # raises if refused
+
+
+def test_the_readme_names_every_config_key():
+    """The README's table of sections and keys is the reference a user reads: a key missing there is a
+    setting nobody finds (`[fetch] lease_seconds` was)."""
+    import re
+
+    from newsletter.config import Config, _Section
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `\[+([a-z_.]+)\]+` \| (.+) \|$", readme, re.M))
+    for name, field in Config.model_fields.items():
+        section = field.annotation
+        inner = getattr(section, "__args__", (section,))[0] if not isinstance(section, type) else section
+        if not (isinstance(inner, type) and issubclass(inner, _Section)):
+            continue
+        keys = set(re.findall(r"`([a-z_]+)`", rows.get(name, "")))
+        missing = {f.alias or k for k, f in inner.model_fields.items() if not f.exclude} - keys
+        assert not missing, f"README's [{name}] row lacks {sorted(missing)}"
