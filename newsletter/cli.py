@@ -107,8 +107,8 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
         out.print(escape(str(p)), soft_wrap=True, highlight=False)
     if serve:
         _serve_preview(paths[0], named=out_path is not None, port=port, open_browser=open_browser)
-    elif open_browser:
-        webbrowser.open(paths[0].resolve().as_uri())
+    elif open_browser and not webbrowser.open(paths[0].resolve().as_uri()):
+        err.print("no web browser found to open it; open the .html file above yourself", highlight=False)
 
 
 def _serve_preview(html_path: Path, *, named: bool, port: int | None, open_browser: bool) -> None:
@@ -119,8 +119,8 @@ def _serve_preview(html_path: Path, *, named: bool, port: int | None, open_brows
     with PreviewServer(html_path.parent, pattern, port=DEFAULT_PORT if port is None else port) as server:
         out.print(f"serving the preview on {server.url} (this machine only); Ctrl-C stops",
                   soft_wrap=True, highlight=False)
-        if open_browser:
-            webbrowser.open(server.url)
+        if open_browser and not webbrowser.open(server.url):
+            err.print(f"no web browser found; open {server.url} yourself", soft_wrap=True, highlight=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -176,6 +176,11 @@ class SMTPTransport:
     def _unreachable(self, e: Exception) -> DeliveryError:
         s = self.settings
         where = f"SMTP server {s.host}:{s.port}"
+        if isinstance(e, smtplib.SMTPNotSupportedError):  # it answered, but offers no STARTTLS
+            return DeliveryError(
+                f"{where} answered but offers no STARTTLS ({e}). Fix: set [delivery.smtp] security = \"ssl\" "
+                "if the server takes TLS from the start (usually port 465), or \"none\" only for a server on "
+                "this machine or a network you trust.")
         if isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e):
             return DeliveryError(
                 f"{where} did not answer within {s.timeout:g} s. "

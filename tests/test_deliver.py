@@ -94,6 +94,13 @@ def test_a_dropped_smtp_connection_costs_a_reconnect_not_the_rest_of_the_run():
     assert handler.dropped and handler.messages == [["a@example.org"], ["b@example.org"]]
 
 
+def test_a_server_without_starttls_is_told_as_such_not_as_unreachable(smtp_server):
+    _, port = smtp_server  # a plain server: it answers EHLO but offers no STARTTLS
+    transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="starttls", timeout=10), None)
+    with pytest.raises(DeliveryError, match=r"answered but offers no STARTTLS.*Fix: set \[delivery\.smtp\] security"):
+        deliver(_message("a@example.org"), "a@example.org", transport)
+
+
 def test_unreachable_smtp_server_is_one_clear_error():
     transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=1, security="none", timeout=5), None)
     with pytest.raises(DeliveryError, match=r"cannot reach SMTP server 127\.0\.0\.1:1.*Fix:"):

@@ -138,3 +138,13 @@ def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path)
             assert page.url.endswith("#dark")  # the reload keeps the view
         finally:
             browser.close()
+
+
+def test_open_without_a_browser_says_so(demo, tmp_path):
+    from conftest import run_process
+
+    done = run_process("preview", "--config", str(demo), "--out", str(tmp_path / "today.html"), "--open",
+                       cwd=tmp_path, env={"BROWSER": str(tmp_path / "no-such-browser"), "DISPLAY": "",
+                                          "WAYLAND_DISPLAY": ""})
+    assert done.returncode == 0 and (tmp_path / "today.html").is_file()
+    assert "no web browser found" in done.stderr, done.stderr
