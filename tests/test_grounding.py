@@ -182,7 +182,7 @@ def test_changed_facts_fail(sentence):
     ("Inflation has not yet fallen below 3%.", "Inflation remains higher than 3%."),
     # Negations, with either apostrophe.
     ("Sales rose 3% in May.", "Sales didn’t fall 3%; they rose."),
-    # An adjective is no change, nor is a loss that widens against one lost; a move's start may have got
+    # An adjective is no change, nor is a sum lost against a loss that widened; a move's start may have got
     # there by another; "and" joins two changes, not a move; four digits counting something are no year.
     ("Sales rose 2% in May.", "Sales saw a moderate 2% rise in May."),
     ("The company's net loss widened to $300 million.", "The company lost $300 million."),
@@ -192,6 +192,19 @@ def test_changed_facts_fail(sentence):
 ])
 def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     assert supported(bullet, source)
+
+
+@pytest.mark.parametrize("source, bullet, kept", [
+    # A loss or a deficit widens as it grows, a profit narrows as it shrinks; losing money states a sum.
+    ("The company's net loss widened to $300 million.", "The company lost $300 million.", True),
+    ("The company's net loss widened to $300 million.", "The company's net loss narrowed to $300 million.", False),
+    ("Pre-tax profit narrowed to 64 million florins from 79 million.", "Pre-tax profit fell to 64 million florins.", True),
+    ("Pre-tax profit narrowed to 64 million florins from 79 million.", "Pre-tax profit rose to 64 million florins.", False),
+    ("The trade deficit widened to 2.6 billion florins.", "The trade deficit shrank to 2.6 billion florins.", False),
+    ("Shares lost 5% on Monday.", "Shares rose 5% on Monday.", False),  # a percent lost is a fall
+])
+def test_widening_and_narrowing_are_changes_and_a_sum_lost_is_a_sum(source, bullet, kept):
+    assert supported(bullet, source) is kept
 
 
 def test_a_move_between_two_long_figures_is_no_score():

@@ -299,6 +299,13 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
     ("de", "Unemployment has risen from 4.1% to 5.3%.", "Die Arbeitslosenquote stieg binnen eines Jahres auf 5,3 Prozent an.", True),
     ("de", "Unemployment has risen from 4.1% to 5.3%.", "Die Arbeitslosenquote ging nicht auf 5,3 Prozent zurück.", True),
     ("de", "Visitors fell 3% to 24,100.", "Die Besucherzahl legte um 3 Prozent auf 24.100 zu.", False),
+    # A deficit that widened, told as shrinking; a sum lost is a sum in any language.
+    ("de", "The trade deficit widened to 2.6 billion florins.", "Das Handelsdefizit verringerte sich auf 2,6 Milliarden Florin.",
+     False),
+    ("de", "The trade deficit widened to 2.6 billion florins.", "Das Handelsdefizit weitete sich auf 2,6 Milliarden Florin aus.",
+     True),
+    ("de", "The company's net loss widened to $300 million.", "Der Konzern verlor 300 Millionen Dollar.", True),
+    ("fr", "The company's net loss narrowed to $300 million.", "La perte nette s'est creusée à 300 millions de dollars.", False),
     # A currency that lost value against one that gained it.
     ("fr", "The florin gained 7% against its partners.", "Le florin s'est déprécié de 7 % face à ses partenaires.", False),
     ("es", "The florin gained 7% against its partners.", "El florín se depreció un 7 % frente a sus socios.", False),

@@ -194,6 +194,7 @@ _GROUNDING = {
     "negations": (list, str, 'negations = ["nicht"]'),
     "up_split": (list, str, 'up_split = ["legte zu", "stieg an"]'),
     "down_split": (list, str, 'down_split = ["ging zurück"]'),
+    "amounts": (list, str, 'amounts = ["verlor", "verloren"]'),
     "magnitudes": (dict, int, "magnitudes = { million = 6, milliarde = 9 }"),
     "relative_days": (dict, int, "relative_days = { heute = 0, gestern = -1 }"),
     "currencies": (dict, str, 'currencies = { euro = "euro" }'),

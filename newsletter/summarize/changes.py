@@ -8,7 +8,7 @@ the word of change nearest a number within its clause is read on both sides: up 
 before it ("raised fares on the Wexmoor crossing by 7%") or two after ("a 12% drop"). A bullet's
 change must not be the opposite of every change the cited source gives that number. A source that
 gives the number with no word of change contradicts nothing, and neither does a bullet that gives
-none.
+none. A loss "widened" is up, a profit "narrowed" down; "lost $300 million" is a sum, not a fall.
 
 Only clear words of change count: "more than 300" and "up to 40" give an amount, not a change, a
 "growth forecast" is a topic, and a negation ("did not rise") makes the direction unknown. Profit and
@@ -35,7 +35,7 @@ _FORMS = {
         boosted expand expands expanded expanding rebound rebounds rebounded add adds added
         adding upgrade upgrades upgraded lift lifts lifted lifting hire hires hired hiring more
         accelerates accelerated accelerating quickens quickened doubles doubled doubling tripled lengthened
-        strengthened appreciated""",
+        strengthened appreciated widened widens widening""",
     DOWN: """fall falls fell fallen falling down decrease decreases decreased decreasing decline declines declined
         declining drop drops dropped dropping dip dips dipped slip slips slipped slide slides slid slump slumps
         slumped plunge plunges plunged plunging tumble tumbles tumbled sink sinks sank sunk shrink shrinks shrank
@@ -43,11 +43,15 @@ _FORMS = {
         reducing reduction slash slashes slashed lose loses lost losing downgrade
         downgrades downgraded trim trims trimmed trimming layoffs lay-offs fewer less
         slows slowed slowing cools cooled cooling moderated moderating halves halved shortened weakens weakened
-        shed sheds shedding depreciated depreciates depreciating""",
+        shed sheds shedding depreciated depreciates depreciating narrowed narrows narrowing""",
 }
 WORDS = {word: way for way, forms in _FORMS.items() for word in forms.split()}
 # Left out on purpose: adjectives ("a moderate 2% rise", "a slow", "a narrow 51% majority", "a cool $1
-# million"), "widen" and "narrow" (a loss widens as it grows, while losing is down), and "win/earn" words.
+# million") and "win/earn" words. "Widened" and "narrowed" are in: a loss, a deficit or a gap widens as it
+# grows, a profit narrows as it shrinks; so losing money is a sum, not a fall (``AMOUNTS``).
+# Words of change that before a sum of money state the sum, not a change: "lost $300 million" is a loss of
+# that size, which may have widened; "shares lost 5%" and "lost 200 jobs" are falls.
+AMOUNTS = frozenset("lose loses lost losing".split())
 # Words of change that are only nouns: they name the change of a number next to them ("growth of 3%",
 # "3% growth"), not of one a verb further on moves ("growth slowed to 1.2%": that is the verb's). Before
 # its number a noun counts only with a link word between ("ein Minus von 5 Prozent"): right before it, it
@@ -95,20 +99,22 @@ class ChangeWords:
     not_a_change_before: dict[str, frozenset[str]] = field(default_factory=dict)  # the same, before its number
     after: int = AFTER  # words read after a number: German puts the verb last ("von 7 auf 3 verringern")
     nouns: frozenset[str] = frozenset()
+    amounts: frozenset[str] = frozenset()  # before money, a sum and not a change (``AMOUNTS``)
     # Verbs whose particle stands apart, after the number ("ging ... auf 5,3 Prozent zurück"): (verb,
     # particle) -> UP or DOWN. Read only when no word of change stands nearer.
     split: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, up: list[str], down: list[str], negations: list[str], after: int = AFTER,
-           up_split: list[str] = (), down_split: list[str] = ()) -> ChangeWords:
+           up_split: list[str] = (), down_split: list[str] = (), amounts: list[str] = ()) -> ChangeWords:
         """A locale file's lists (``[grounding] up``, ``down``, ``negations``, and ``up_split``/``down_split``:
         "ging zurück"): a word written with a capital is a noun ("Anstieg", "Croissance"), read only next to
         its number."""
         words = {**{key(w): UP for w in up}, **{key(w): DOWN for w in down}}
         nouns = frozenset(key(w) for w in (*up, *down) if w[:1].isupper())
         split = {**{tuple(key(w).split()): UP for w in up_split}, **{tuple(key(w).split()): DOWN for w in down_split}}
-        return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns, split=split)
+        return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns, split=split,
+                   amounts=frozenset(key(w) for w in amounts))
 
     @property
     def _mentioned(self) -> frozenset[str]:
@@ -124,7 +130,7 @@ def key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().replace("’", "'")
 
 
-ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS)
+ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS, amounts=AMOUNTS)
 
 
 def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -> tuple[str, int, int] | None:

@@ -42,6 +42,7 @@ from decimal import Decimal, InvalidOperation
 
 from newsletter.summarize import lexicon
 from newsletter.summarize.changes import ENGLISH, ChangeWords, direction_at
+from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
@@ -288,7 +289,10 @@ def _change(text: str, span: tuple[int, int], n: _Number, digits: tuple[int, int
     if (_YEAR.fullmatch(text[digits[0]:digits[1]]) and not (n.pct or n.currency or n.noun)
             and _BEFORE_A_YEAR.search(text[max(0, digits[0] - 12):digits[0]])):
         return None
-    return direction_at(text, *span, words)
+    found = direction_at(text, *span, words)
+    if found and n.currency and change_key(text[found[1]:found[2]]) in words.amounts:
+        return None  # "lost $300 million": the size of a loss, not a fall
+    return found
 
 
 def _change_claim(text: str, span: tuple[int, int], n: _Number, found: tuple[str, int, int]) -> Claim:

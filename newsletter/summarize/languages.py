@@ -240,7 +240,7 @@ def reading(code: str) -> Reading | None:
 
         changes = ChangeWords.of(words["up"], words["down"], words.get("negations", []),
                                  words.get("change_words_after", AFTER), words.get("up_split", []),
-                                 words.get("down_split", []))
+                                 words.get("down_split", []), words.get("amounts", []))
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
