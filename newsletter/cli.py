@@ -178,6 +178,11 @@ def check(config_path: str | None) -> None:
     password, the unsubscribe links' key) and stops with send's message,
     exit 2, when one is missing. Exits 1 when any feed fails, so it can gate
     a deploy or a cron job.
+
+    \b
+    Examples:
+      newsletter check
+      newsletter check --config /etc/newsletter.toml
     """
     from newsletter import pipeline
 
@@ -204,6 +209,11 @@ def fetch(config_path: str | None) -> None:
 
     Articles accumulate between issues, so running this during the day (the
     scheduler does) catches items that fall off short feeds before the next issue.
+
+    \b
+    Examples:
+      newsletter fetch
+      newsletter fetch --config /etc/newsletter.toml
     """
     from newsletter import pipeline
 
@@ -330,7 +340,13 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
 
 @cli.group()
 def feeds() -> None:
-    """Manage feeds' stored state."""
+    """Manage feeds' stored state.
+
+    \b
+    Examples:
+      newsletter status                         lists failing and disabled feeds
+      newsletter feeds enable https://example.org/feed.xml
+    """
 
 
 @feeds.command("enable")

@@ -421,3 +421,42 @@ def test_piped_output_keeps_long_lines_whole(demo):
                           text=True, cwd=demo.parent, env=env, timeout=120)
     line = next(line for line in done.stdout.splitlines() if line.startswith("config ok"))
     assert len(line) > 80 and str(demo) in line and line.endswith("delivery: file)"), done.stdout
+
+
+def _command_paths(group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of the click group, as the words a user types after `newsletter`."""
+    import click
+
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*prefix, name))
+    return paths
+
+
+def test_every_commands_help_shows_an_example_of_that_command():
+    """The README promises `newsletter COMMAND --help` shows examples: each one has a line that runs it."""
+    from newsletter.cli import cli
+
+    paths = _command_paths(cli)
+    assert ("feeds", "enable") in paths and ("fetch",) in paths
+    missing = []
+    for path in paths:
+        result = run_cli(*path, "--help")
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        heading = next((n for n, line in enumerate(lines) if line.strip() in ("Example:", "Examples:")), None)
+        if heading is None or not any(_runs(line, path) for line in lines[heading + 1:]):
+            missing.append(" ".join(path))
+    assert not missing, f"--help shows no example for: {missing}"
+
+
+def _runs(line: str, path: tuple[str, ...]) -> bool:
+    """The line runs `newsletter ... PATH`: a variable before it (serve's secret) or a global option between
+    (`newsletter --log-format json run`) still counts."""
+    words = line.split()
+    if "newsletter" not in words:
+        return False
+    after = words[words.index("newsletter") + 1:]
+    return any(after[n:n + len(path)] == list(path) for n in range(len(after)))
