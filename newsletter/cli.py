@@ -23,7 +23,7 @@ from rich.table import Table
 
 from newsletter import __version__
 from newsletter.clock import SystemClock
-from newsletter.config import Config, check_feed_paths, load_config
+from newsletter.config import DEFAULT_LOCATIONS, Config, check_feed_paths, load_config
 from newsletter.controls import escape_controls
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
@@ -43,9 +43,13 @@ def _console(stderr: bool = False) -> Console:
 out = _console()
 err = _console(stderr=True)
 
+# Where load_config looks when no --config is given, said once for every command (built from its own list,
+# so the help cannot drift from what find_config does).
+CONFIG_DEFAULT = "Default: $NEWSLETTER_CONFIG, then " + ", then ".join(f"./{p}" for p in DEFAULT_LOCATIONS) + "."
+
 config_option = click.option(
     "--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None, envvar="NEWSLETTER_CONFIG",
-    help="Config file. Default: ./newsletter.toml, then ./config/newsletter.toml.",
+    help=f"Config file. {CONFIG_DEFAULT}",
 )
 
 
@@ -232,8 +236,7 @@ def fetch(config_path: str | None) -> None:
 
 configs_option = click.option(
     "--config", "-c", "config_paths", type=click.Path(dir_okay=False), multiple=True, metavar="FILE",
-    help="Config file, one per newsletter; repeat for several. Default: $NEWSLETTER_CONFIG, ./newsletter.toml, "
-         "then ./config/newsletter.toml.",
+    help=f"Config file, one per newsletter; repeat for several. {CONFIG_DEFAULT}",
 )
 
 

@@ -460,3 +460,17 @@ def _runs(line: str, path: tuple[str, ...]) -> bool:
         return False
     after = words[words.index("newsletter") + 1:]
     return any(after[n:n + len(path)] == list(path) for n in range(len(after)))
+
+
+def test_every_config_option_names_the_lookup_order_load_config_follows():
+    """--config's help gives the whole lookup, $NEWSLETTER_CONFIG included, for one-config commands as for run."""
+    from newsletter.cli import cli
+
+    order = "Default: $NEWSLETTER_CONFIG, then ./newsletter.toml, then ./config/newsletter.toml."
+    taking_config = []
+    for path in _command_paths(cli):
+        help_text = " ".join(run_cli(*path, "--help").stdout.split())  # the option's help wraps in its column
+        if "--config" in help_text:
+            taking_config.append(path)
+            assert order in help_text, (path, help_text)
+    assert ("fetch",) in taking_config and ("run",) in taking_config and ("feeds", "enable") in taking_config
