@@ -356,11 +356,15 @@ def feeds() -> None:
 @config_option
 @click.argument("url")
 def feeds_enable(config_path: str | None, url: str) -> None:
-    """Re-enable a feed disabled by HTTP 410 (or failing), so the next poll fetches it again.
+    """Re-enable a feed disabled because it answered HTTP 410 Gone, so the next poll fetches it again.
 
     \b
-    Clears the feed's "gone" mark, its failure count, its last error and any
-    wait a server asked for. URL is the feed as `newsletter status` lists it.
+    Only a 410 disables a feed. Any other failure (no answer, another HTTP
+    error, a feed that does not parse) is tried again at the next poll; a
+    server's Retry-After (429, 503) or Cache-Control max-age only puts the
+    next fetch off until then. This clears the feed's "gone" mark, its
+    failure count, its last error and any such wait. URL is the feed as
+    `newsletter status` lists it.
     \b
     Example:
       newsletter feeds enable https://example.org/feed.xml

@@ -474,3 +474,16 @@ def test_every_config_option_names_the_lookup_order_load_config_follows():
             taking_config.append(path)
             assert order in help_text, (path, help_text)
     assert ("fetch",) in taking_config and ("run",) in taking_config and ("feeds", "enable") in taking_config
+
+
+def test_only_a_410_disables_a_feed_as_feeds_enable_help_says(tmp_path, feed_server):
+    """A 500 is tried again at the next fetch; a 410 is not. The help says just that, no "(or failing)"."""
+    broken, gone = feed_server.add("/broken.xml", status=500), feed_server.add("/gone.xml", status=410)
+    cfg = feeds_config(tmp_path, [broken, gone])
+    for _ in range(2):
+        run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+    assert (feed_server.hits("/broken.xml"), feed_server.hits("/gone.xml")) == (2, 1)
+
+    said = " ".join(run_cli("feeds", "enable", "--help").stdout.split())
+    assert "disabled because it answered HTTP 410 Gone" in said and "Only a 410 disables a feed" in said
+    assert "(or failing)" not in said and "is tried again at the next poll" in said
