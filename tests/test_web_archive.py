@@ -13,7 +13,7 @@ import markupsafe
 import pytest
 from conftest import run_cli
 from email_demo import demo_email
-from web_demo import record_demo_issues, web_config
+from web_demo import demo_store, record_demo_issues, web_config
 
 from newsletter.render import issue_document
 from newsletter.store import Store
@@ -165,3 +165,23 @@ def test_archive_command_without_a_folder_says_how_to_name_one(tmp_path):
     result = run_cli("archive", "--config", str(cfg.path))
     assert result.exit_code != 0
     assert "[web] archive" in result.stderr and "--out" in result.stderr
+
+
+def test_archive_without_base_url_warns_that_feed_readers_cannot_follow_its_links(tmp_path):
+    """The files are written all the same; one line says why the feeds are of no use yet and what to set."""
+    cfg = web_config(tmp_path)
+    demo_store(cfg).close()
+    result = run_cli("archive", "--config", str(cfg.path), "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "site" / "feed.xml").is_file() and (tmp_path / "site" / "feed.json").is_file()
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "feed.xml and feed.json" in warnings[0] and "feed readers cannot follow" in warnings[0]
+    assert "Fix: set [web] base_url to where the archive will be published" in warnings[0]
+
+
+def test_archive_with_base_url_gives_no_warning(site):
+    cfg, store, folder = site
+    result = run_cli("archive", "--config", str(cfg.path), "--out", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert "warning" not in result.stderr and "base_url" not in result.stderr
