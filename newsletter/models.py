@@ -243,7 +243,7 @@ class FeedStatus(StrEnum):
     UNCHANGED = "unchanged"  # 304 or the same file stamp: nothing parsed
     SKIPPED = "skipped"  # not due yet (Retry-After, max-age)
     FAILED = "failed"
-    GONE = "gone"  # 410: disabled until removed from the store
+    GONE = "gone"  # 410: disabled until `newsletter feeds enable` brings it back
 
 
 @dataclass

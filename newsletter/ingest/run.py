@@ -1,7 +1,7 @@
 """Fetch, parse and store many feeds at once; one report per configured feed.
 
 Health rules (kept in the feeds table):
-  - 410 Gone disables the feed until it is removed from the store;
+  - 410 Gone disables the feed until `newsletter feeds enable` brings it back;
   - 429/503 Retry-After and Cache-Control max-age skip the feed until then;
   - every failure bumps ``consecutive_failures`` and keeps ``last_error``; a success clears both.
 """
