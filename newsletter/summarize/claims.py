@@ -36,9 +36,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from newsletter.summarize import lexicon
 from newsletter.summarize.changes import ENGLISH, ChangeWords, direction_at
@@ -392,8 +392,8 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += _free_claims("time", text, _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    found = _numbers(text)
-    for (m, n), ranged in zip(found, _english_ranges(text, found)):
+    numbers = _numbers(text)
+    for (m, n), ranged in zip(numbers, _english_ranges(text, numbers)):
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
             continue
         if not taken.take(m.span("num")):
@@ -425,8 +425,8 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("time", text, r.times(text) + _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    found = r.numbers(text)
-    for (whole, digits, value, pct, cur, unit), ranged in zip(found, _read_ranges(text, found, r)):
+    numbers = r.numbers(text)
+    for (whole, digits, value, pct, cur, unit), ranged in zip(numbers, _read_ranges(text, numbers, r)):
         if taken.take(digits):
             # Digits the language would not write so ("1,5" where "." is the decimal mark) have no value
             # to compare: a source must show the same digits.
