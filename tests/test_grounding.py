@@ -202,6 +202,12 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("Pre-tax profit narrowed to 64 million florins from 79 million.", "Pre-tax profit rose to 64 million florins.", False),
     ("The trade deficit widened to 2.6 billion florins.", "The trade deficit shrank to 2.6 billion florins.", False),
     ("Shares lost 5% on Monday.", "Shares rose 5% on Monday.", False),  # a percent lost is a fall
+    ("Shares of Valmere Bank rose $2.10 to $41.30 on Monday.", "Shares of Valmere Bank lost $2.10 to $41.30.", False),
+    # A lead or a gap is between two sides: which way it went depends on whose side is told.
+    ("Dunmore fell five points behind leaders Valmere after a 2-0 defeat on Saturday.",
+     "Valmere widened their lead over Dunmore to 5 points on Saturday.", True),
+    ("Valmere climbed to within three points of leaders Dunmore with a 2-0 win on Saturday.",
+     "Valmere narrowed the gap to leaders Dunmore to 3 points with a 2-0 win on Saturday.", True),
 ])
 def test_widening_and_narrowing_are_changes_and_a_sum_lost_is_a_sum(source, bullet, kept):
     assert supported(bullet, source) is kept
@@ -258,17 +264,32 @@ def test_sentence_openers_are_not_taken_for_names_but_unknown_speakers_are():
 QUOTES = ("Landings fell for a fourth year. The association's secretary, Morwenna Castlebury, said owners were "
           "selling boats. \"We are being asked to manage decline, not fisheries,\" she said. Harbour chief Idris "
           "Fennimore said the port would adapt. \"The fleet will be smaller,\" said Fennimore, \"but it will last.\"")
+MAYOR = ("Mayor Tove Lindqvist visited the harbour on Monday. She met fisherman Ole Brandt, who lost his boat in the "
+         "storm. \"We will not abandon the quay,\" she said.")
 
 
-@pytest.mark.parametrize("sentence, kept", [
-    ('"We are being asked to manage decline, not fisheries," said Morwenna Castlebury.', True),
-    ('Castlebury said: "We are being asked to manage decline, not fisheries."', True),
-    ('"We are being asked to manage decline, not fisheries," said Idris Fennimore.', False),  # she said it
-    ('Fennimore said "the fleet will be smaller" but would last.', True),
-    ('Castlebury said "the fleet will be smaller".', False),
+@pytest.mark.parametrize("source, sentence, kept", [
+    (QUOTES, '"We are being asked to manage decline, not fisheries," said Morwenna Castlebury.', True),
+    (QUOTES, 'Castlebury said: "We are being asked to manage decline, not fisheries."', True),
+    (QUOTES, '"We are being asked to manage decline, not fisheries," said Idris Fennimore.', False),  # she said it
+    (QUOTES, 'Fennimore said "the fleet will be smaller" but would last.', True),
+    (QUOTES, 'Castlebury said "the fleet will be smaller".', False),
+    # "she said" points at whom the sentences before are about, past one that opens with "She".
+    (MAYOR, 'Mayor Tove Lindqvist said: "We will not abandon the quay."', True),
+    (MAYOR, 'Ole Brandt said: "We will not abandon the quay."', False),
+    # Where the source gives the quote to a role, a pronoun such as "it", or a name in another sentence, who
+    # spoke cannot be told, and no one is refused (a review found each refused).
+    ("Finance Minister Ilse Marwick presented the budget on Tuesday. \"There will be no new taxes,\" the minister "
+     "told the Valmere Herald.", 'Finance Minister Ilse Marwick said "there will be no new taxes".', True),
+    ("Mayor Tove Lindqvist was defiant on Monday. \"We will not abandon the quay,\" the mayor said in an interview "
+     "with Radio Valmere.", 'Mayor Tove Lindqvist said: "We will not abandon the quay."', True),
+    ("Northline Rail cancelled 40 trains on Tuesday. \"We regret the disruption,\" it said in a statement to the "
+     "Valmere Herald.", 'Northline Rail said "we regret the disruption".', True),
+    ("\"We will not abandon the quay,\" said the mayor of Valmere. Tove Lindqvist, 54, took office in May.",
+     'Mayor Tove Lindqvist said: "We will not abandon the quay."', True),
 ])
-def test_a_quote_is_given_to_whom_its_source_gives_it(sentence, kept):
-    assert supported(sentence, QUOTES) is kept
+def test_a_quote_is_given_to_whom_its_source_gives_it(source, sentence, kept):
+    assert supported(sentence, source) is kept
 
 
 def test_ground_without_a_model_keeps_an_extractive_style_briefing_whole():

@@ -33,7 +33,10 @@ years", "An|landungen", two common names side by side, a quote given to the wron
 verbs whose particle ends the clause, depreciation, widened and narrowed): 36/37, 35/40.
 gate_blind3.json then caught 21/30, so it is no longer untouched by mends either. gate_blind5.json
 (changes, ranges, names, quotes and their speakers; written blind after those mends, run once, never
-mended against): 36/37 kept, 23/35 caught (30/37 and 12/35 with the gate as it was before them).
+mended against): 36/37 kept, 23/35 caught (30/37 and 12/35 with the gate as it was before them); then a
+review found true speakers, English institutions, saints' places, German prepositions and sports leads
+refused, and after those mends it is 36/37, 21/35 (two swapped speakers told by "she said" or a role are
+no longer judged).
 Floors sit a little under what was measured.
 """
 
@@ -57,7 +60,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "direction_blind2.json": (0.95, 0.8),
     "gate_blind3.json": (0.95, 0.65),
     "gate_blind4.json": (0.95, 0.8),
-    "gate_blind5.json": (0.95, 0.6),
+    "gate_blind5.json": (0.95, 0.55),
 }
 
 

@@ -233,6 +233,10 @@ INVENTED = [  # (language, bullet, cites, kept): names no source writes, against
     ("de", "Das Vereinigte Königreich und die Vereinigten Staaten begrüßten die Entscheidung.", [2], True),
     ("fr", "La Maison Blanche a salué la décision jeudi.", [2], True),  # an institution, after its article
     ("de", "Am Donnerstag begrüßte Gouverneurin Maria Okonkwo die Entscheidung.", [1], True),
+    # A saint's or a ruler's title makes a place, a club or an office, told in the bullet's language.
+    ("es", "La decisión se celebró en la Plaza de San Pedro y en Paris Saint-Germain.", [2], True),
+    # In English an institution goes without its article: two common words are as often a translated name.
+    ("en", "Valmere's Central Bank raised its key rate to 3.5% on Thursday.", [1], True),
 ]
 
 
@@ -306,6 +310,13 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
      True),
     ("de", "The company's net loss widened to $300 million.", "Der Konzern verlor 300 Millionen Dollar.", True),
     ("fr", "The company's net loss narrowed to $300 million.", "La perte nette s'est creusée à 300 millions de dollars.", False),
+    # "nach" and "ab" with more of the clause after them are prepositions, not a verb's particle.
+    ("de", "The death toll from the Valmere earthquake rose to 12 on Tuesday.",
+     "Es gab 12 Tote nach dem Erdbeben in Valmere, teilten die Behörden am Dienstag mit.", True),
+    ("de", "Valmere Rail will add 40 extra trains from Monday.", "Valmere Rail nimmt 40 zusätzliche Züge ab Montag in Betrieb.",
+     True),
+    ("de", "Shares of Valmere Bank rose 2.10 euros to 41.30 euros on Monday.",
+     "Die Aktie der Valmere Bank verlor am Montag 2,10 Euro auf 41,30 Euro.", False),  # a move, not a sum lost
     # A currency that lost value against one that gained it.
     ("fr", "The florin gained 7% against its partners.", "Le florin s'est déprécié de 7 % face à ses partenaires.", False),
     ("es", "The florin gained 7% against its partners.", "El florín se depreció un 7 % frente a sus socios.", False),
@@ -317,11 +328,18 @@ def test_split_verbs_and_depreciation_carry_their_change(language, source, bulle
 
 
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
-                                  "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen"])
+                                  "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen", "Absenkung"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
     from newsletter.summarize.lexicon import ordinary
 
     assert ordinary(word, "de")
+
+
+@pytest.mark.parametrize("name", ["Umbreiter", "Pettersen", "Abrahmsen"])
+def test_a_name_that_starts_like_a_particle_is_no_ordinary_word(name):
+    from newsletter.summarize.lexicon import ordinary
+
+    assert not ordinary(name, "de")  # "Um|breiter": a particle heads a verb made a noun, not an adjective
 
 
 @pytest.mark.parametrize("language, bullet, cites, kept", INVENTED)

@@ -76,6 +76,10 @@ _TOPICS = frozenset("forecast forecasts rate rates target targets outlook estima
 _NOT_A_CHANGE = {"up": frozenset({"to"}), **{w: frozenset({"that"}) for w in ("add", "adds", "added")},
                  **{w: frozenset({"ill"}) for w in ("fell", "fall", "falls", "fallen", "falling")},
                  "growth": _TOPICS}
+# A lead, a gap or a margin is between two sides: one side's gain narrows it, and "widened their lead to 5
+# points" is told of the side whose rival "fell five points behind". Read with these, no word has a way.
+_SIDED = frozenset("widen widens widened widening narrow narrows narrowed narrowing".split())
+_BETWEEN_SIDES = frozenset("lead gap margin advantage".split())
 # The same for a word before its number only: "more than 300" and "higher than 3%" are an amount and a level,
 # while "300 more than last year" and "3% lower than a year earlier" are changes.
 _NOT_A_CHANGE_BEFORE = {w: frozenset({"than"}) for w in ("more", "fewer", "less", "higher", "lower")}
@@ -86,6 +90,7 @@ _ELIDED = re.compile(r"^([^\W\d_]{1,2}['’])(?=[^\W\d_])")
 # says nothing about the 12.
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
 _DIGITS = re.compile(r"\d[\d.,]*")
+_CLAUSE_END = re.compile(r"\s*(?:[!?;:—–()\"“”„«»]|[.,](?!\d)|\s-\s|$)")
 
 
 @dataclass(frozen=True)
@@ -157,21 +162,24 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
             if following and (following[0] in lang.not_a_change.get(word, ()) or (
                     leftward and following[0] in lang.not_a_change_before.get(word, ()))):
                 continue
+            if word in _SIDED and not _BETWEEN_SIDES.isdisjoint(w for w, _, _ in words[:distance]):
+                continue
             if any(p in lang.negations or p.endswith("n't") for p in previous) or (
                     following and following[0] in lang.negations):
                 return None
             return way, at, stop
-    return _split_verb(before[:BEFORE], after[:lang.after], lang) if lang.split else None
+    return _split_verb(text, before[:BEFORE], after[:lang.after], lang) if lang.split else None
 
 
-def _split_verb(before: list[tuple[str, int, int]], after: list[tuple[str, int, int]],
+def _split_verb(text: str, before: list[tuple[str, int, int]], after: list[tuple[str, int, int]],
                 lang: ChangeWords) -> tuple[str, int, int] | None:
-    """A verb before the number whose particle follows it ("ging ... auf 5,3 Prozent zurück"), unless a
-    negation stands between them ("ging nicht ... zurück")."""
+    """A verb before the number whose particle follows it and ends the clause ("ging ... auf 5,3 Prozent
+    zurück."), unless a negation stands between them ("ging nicht ... zurück"). A particle with more of
+    the clause after it is a preposition ("gab 12 Tote nach dem Erdbeben", "nimmt 40 Züge ab Montag")."""
     for k, (verb, at, _) in enumerate(before):
         for j, (particle, _, stop) in enumerate(after):
             way = lang.split.get((verb, particle))
-            if way is None:
+            if way is None or not _CLAUSE_END.match(text, stop):
                 continue
             between = [w for w, _, _ in before[:k]] + [w for w, _, _ in after[:j]]
             return None if any(w in lang.negations for w in between) else (way, at, stop)

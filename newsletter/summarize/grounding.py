@@ -26,8 +26,9 @@ one whose text does not say is read by English rules.
 A quote must stand word for word in a source the bullet cites: a translated
 quotation cannot be checked, so a bullet that carries one is dropped, like an
 invented one (the model is told to report speech in its own words instead). Whoever the bullet
-gives a quote to must be named in the source sentence that holds it (or, where a pronoun speaks
-there, in the sentence before): a quote moved to another person of the story is refused.
+gives a quote to must be the one an English source says spoke it, where it says so by name ("...,"
+said Marta Quillon) or by "she said" after sentences about someone: a quote moved to another person
+of the story is refused. A quote given to a role or a pronoun is not judged.
 
 The gate checks facts, not meaning: a sentence that keeps every number and
 name but reverses what happened passes, unless what it reverses is the change

@@ -38,6 +38,7 @@ INTERNATIONAL_LANGUAGES, INTERNATIONAL_IN = ("en", "de", "fr", "es"), 3
 COMPOUNDING = frozenset({"de", "nl", "da", "sv", "nb", "no", "is", "fi"})
 # A verb's particle heads a German noun as a word would (An|landungen, Ab|senkung), however short.
 PARTICLE_HEAD, PARTICLE_TAIL = 2, 6
+_NOMINAL = ("ung", "ungen")  # a verb made a noun: what a particle heads
 _PARTICLES = {"de": frozenset("an ab auf aus ein zu vor nach mit um über unter durch wieder zurück".split())}
 
 
@@ -105,8 +106,9 @@ def _compound(w: str, language: str, parts: int) -> bool:
     for cut in range(len(w) - MIN_TAIL, min(MIN_HEAD, PARTICLE_HEAD) - 1, -1):
         head, tail = w[:cut], w[cut:]
         if head in particles:
-            # Only before a word common enough to be a compound's head itself: "Ab|rams" is no word.
-            if len(tail) >= PARTICLE_TAIL and _part(tail, language):
+            # Only a verb made a noun ("An|landungen", "Ab|senkung"), and from a common word: "Ab|rams" and
+            # "Um|breiter" are no such nouns.
+            if len(tail) >= PARTICLE_TAIL and tail.endswith(_NOMINAL) and _part(tail, language):
                 return True
             continue
         # The head as written, without a linking sound, or a verb's stem (Brau|gerste: brauen).
