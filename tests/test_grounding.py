@@ -203,6 +203,11 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("The trade deficit widened to 2.6 billion florins.", "The trade deficit shrank to 2.6 billion florins.", False),
     ("Shares lost 5% on Monday.", "Shares rose 5% on Monday.", False),  # a percent lost is a fall
     ("Shares of Valmere Bank rose $2.10 to $41.30 on Monday.", "Shares of Valmere Bank lost $2.10 to $41.30.", False),
+    # "job cuts" is a noun counting cuts: raising their number to 2,000 is a rise.
+    ("Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel increased its job cuts to 2,000.", True),
+    ("Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel reduced the number of job cuts to 2,000.",
+     False),
+    ("Valmere Steel hired 1,200 workers.", "Valmere Steel announced 1,200 job cuts.", False),
     # A lead or a gap is between two sides: which way it went depends on whose side is told.
     ("Dunmore fell five points behind leaders Valmere after a 2-0 defeat on Saturday.",
      "Valmere widened their lead over Dunmore to 5 points on Saturday.", True),

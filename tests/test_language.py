@@ -317,6 +317,8 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
      True),
     ("de", "Shares of Valmere Bank rose 2.10 euros to 41.30 euros on Monday.",
      "Die Aktie der Valmere Bank verlor am Montag 2,10 Euro auf 41,30 Euro.", False),  # a move, not a sum lost
+    ("es", "Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel amplió a 2.000 el número de despidos.",
+     True),
     # A currency that lost value against one that gained it.
     ("fr", "The florin gained 7% against its partners.", "Le florin s'est déprécié de 7 % face à ses partenaires.", False),
     ("es", "The florin gained 7% against its partners.", "El florín se depreció un 7 % frente a sus socios.", False),

@@ -57,6 +57,8 @@ AMOUNTS = frozenset("lose loses lost losing".split())
 # its number a noun counts only with a link word between ("ein Minus von 5 Prozent"): right before it, it
 # is a sign ("minus 5 Grad").
 NOUNS = frozenset("growth reduction layoffs lay-offs hiring".split())
+# Nouns that make a word of change after them a noun ("job cuts", "tax rises", "rate increases").
+_MODIFIERS = frozenset("job jobs spending tax rate price pay wage budget benefit staff service".split())
 # What may stand between such a noun and its number: "growth of 3%", "Anstieg um 3 Prozent", "hausse de 3 %".
 _NOUN_LINKS = frozenset("of by um von de du des d' del".split())
 # A number after these is where a move started ("down from 2.9%", "fell from 4.1% in February to 3.9%"),
@@ -152,8 +154,14 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
                 continue
             word, at, stop = words[distance]
             way = lang.words.get(word)
-            if way is None or (word in lang.nouns and not (
-                    (distance == 0 and not leftward) or (distance == 1 and words[0][0] in _NOUN_LINKS))):
+            if way is None:
+                continue
+            # "job cuts", "rate rises": a noun made by the word before it, which counts the changes: "raised the
+            # number of job cuts to 2,000" is a rise.
+            modified = leftward and distance + 1 < len(words) and words[distance + 1][0] in _MODIFIERS
+            if (word in lang.nouns or modified) and not (
+                    (distance == 0 and not leftward) or (distance == 1 and words[0][0] in _NOUN_LINKS)
+                    or (distance == 1 and not leftward and words[0][0] in _MODIFIERS)):
                 continue
             # In reading order: before the number the farther words come first, after it the nearer.
             farther = [w for w, _, _ in words[distance + 1:distance + 3]]
