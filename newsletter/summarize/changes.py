@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 UP, DOWN = "up", "down"
 
@@ -123,8 +124,9 @@ class ChangeWords:
         return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns, split=split,
                    amounts=frozenset(key(w) for w in amounts))
 
-    @property
+    @cached_property
     def _mentioned(self) -> frozenset[str]:
+        """Every word that makes a sentence worth reading for a change: built once, read per sentence."""
         return frozenset(self.words) | {verb for verb, _ in self.split}
 
     def mentions(self, text: str) -> bool:
