@@ -208,6 +208,9 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel reduced the number of job cuts to 2,000.",
      False),
     ("Valmere Steel hired 1,200 workers.", "Valmere Steel announced 1,200 job cuts.", False),
+    # "16-year-olds" is an age: "at age 16" holds it.
+    ("The number of pupils taking vocational courses at age 16 surged 24%.",
+     "Pellbrook recorded a 24% surge in the number of 16-year-olds choosing vocational courses.", True),
     # A lead or a gap is between two sides: which way it went depends on whose side is told.
     ("Dunmore fell five points behind leaders Valmere after a 2-0 defeat on Saturday.",
      "Valmere widened their lead over Dunmore to 5 points on Saturday.", True),

@@ -36,7 +36,9 @@ gate_blind3.json then caught 21/30, so it is no longer untouched by mends either
 mended against): 36/37 kept, 23/35 caught (30/37 and 12/35 with the gate as it was before them); then a
 review found true speakers, English institutions, saints' places, German prepositions and sports leads
 refused, and after those mends it is 36/37, 21/35 (two swapped speakers told by "she said" or a role are
-no longer judged).
+no longer judged). gate_blind6.json (directions of change in four languages, blind; first run 26/30,
+20/30) was mended against (Spanish plural verbs, "büßte ... ein", "tercer" read as 3, "Juli" and
+"Pellbrooker" as names the sources lack, "16-year-olds" as years): 30/30, 24/30.
 Floors sit a little under what was measured.
 """
 
@@ -61,6 +63,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "gate_blind3.json": (0.95, 0.65),
     "gate_blind4.json": (0.95, 0.8),
     "gate_blind5.json": (0.95, 0.55),
+    "gate_blind6.json": (0.95, 0.75),
 }
 
 

@@ -319,6 +319,20 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
      "Die Aktie der Valmere Bank verlor am Montag 2,10 Euro auf 41,30 Euro.", False),  # a move, not a sum lost
     ("es", "Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel amplió a 2.000 el número de despidos.",
      True),
+    # Spanish plural verbs and a German verb whose particle ends the clause.
+    ("es", "Overnight stays in Varrendale rose 9% year on year.", "Las pernoctaciones en Varrendale retrocedieron un 9% interanual.",
+     False),
+    ("es", "Overnight stays in Varrendale fell 9% year on year.", "Las pernoctaciones en Varrendale cayeron un 9% interanual.", True),
+    ("de", "Wages in Varrendale rose 4.6% on a year earlier.", "Die Löhne in Varrendale büßten gegenüber dem Vorjahr 4,6 Prozent ein.",
+     False),
+    # "tercer" is an ordinal ("the third quarter"), no number 3.
+    ("es", "Household spending gained 1.2% in the third quarter.",
+     "El gasto de los hogares registró un alza del 1,2% en el tercer trimestre.", True),
+    # A German month and an adjective made of a place are the sources' words in another form.
+    ("de", "Ferry trips across the Skarre sound dropped 8% after a fare increase in July.",
+     "Die Fährfahrten über den Skarre-Sund gingen um 8 Prozent zurück, nach einer Preiserhöhung im Juli.", True),
+    ("de", "The share of Pellbrook pupils passing the maths exam jumped to 78% from 71%.",
+     "Der Anteil der Pellbrooker Schüler, die die Mathematikprüfung bestanden, stieg von 71 auf 78 Prozent.", True),
     # A currency that lost value against one that gained it.
     ("fr", "The florin gained 7% against its partners.", "Le florin s'est déprécié de 7 % face à ses partenaires.", False),
     ("es", "The florin gained 7% against its partners.", "El florín se depreció un 7 % frente a sus socios.", False),

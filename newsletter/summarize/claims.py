@@ -216,6 +216,8 @@ def _parse_number(m: re.Match) -> _Number | None:
     unit_word = (m.group("unit") or "").lower()
     cur = cur or _CURRENCY_WORDS.get(unit_word)
     unit = _UNITS.get(unit_word) if not m.group("pct") else None
+    if unit and m.string[m.end():m.end() + 4].lower() in ("-old", " old"):
+        unit = unit_word = None  # "16-year-olds": an age, which "at age 16" gives as a bare number
     noun = unit_word if unit_word and not (unit or cur or m.group("pct") or unit_word in _NOT_COUNTED) else None
     return _Number(value.scaleb(exponent).normalize(), bool(m.group("pct")), cur, unit, noun)
 
@@ -711,6 +713,7 @@ class SourceFacts:
     tokens: list[str] = field(default_factory=list)
     quote_text: str = ""
     sentences: list[str] = field(default_factory=list)
+    token_stems: set[str] = field(default_factory=set)  # the stems of ``tokens``
     english: bool = True  # read by English rules alone (no reading of another language)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
 
@@ -739,6 +742,7 @@ class SourceFacts:
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
+        f.token_stems = {stem(t) for t in set(f.tokens)}
         f.quote_text = f" {_quote_key(text)} "
         f.sentences, f.english = sentences, not readings
         f.figures = set(_FIGURE.findall(text))
@@ -831,8 +835,8 @@ class SourceFacts:
         words = [w for w in c.key if w not in NAME_CONNECTORS] if len(c.key) > 1 else list(c.key)
         if not words:
             return True
-        if len(words) == 1:
-            return words[0] in self.tokens
+        if len(words) == 1:  # "Pellbrooker" (of Pellbrook), "Juli" for July: one stem, one name
+            return words[0] in self.tokens or stem(words[0]) in self.token_stems
         n = len(c.key)
         return any(self.tokens[i:i + n] == list(c.key) for i in range(len(self.tokens) - n + 1)) or _in_order(
             words, self.tokens)

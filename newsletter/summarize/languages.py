@@ -260,6 +260,8 @@ def _grouped_with_commas(grouping: tuple[int, int]) -> str:
 # In a compound they are ("dix-neuf"). A language is read so once its locale file gives its [grounding] words.
 _SPELLED = {"de": frozenset({"Elf", "Acht"}), "fr": frozenset({"neuf"}), "es": frozenset(), "pt": frozenset(),
             "it": frozenset(), "nl": frozenset(), "da": frozenset()}
+# Ordinals text2num reads as cardinals: "el tercer trimestre" is the third quarter, not 3.
+_MISREAD_ORDINALS = {"es": frozenset({"tercer"})}
 _WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
 # Text without a word (a figure, a date, a time) holds no number word: no need to cut it into tokens.
 _HAS_LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -317,7 +319,8 @@ class _Respelled:
             start, end = first.start, last.start + len(last.word)
             written = [t.word for t in tokens[found.start:stop] if t.word.isalpha()]
             if (found.is_ordinal or found.value in (0, 1) or all(fold(w) in r.magnitudes for w in written)
-                    or all(w in _SPELLED[r.spelled] for w in written) or start < at):
+                    or all(w in _SPELLED[r.spelled] for w in written) or start < at
+                    or any(fold(w) in _MISREAD_ORDINALS.get(r.spelled, ()) for w in written)):
                 continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
             digits = (str(int(found.value)) if found.value == int(found.value)
                       else repr(found.value).replace(".", r.decimal))  # "3,125" where the comma is the mark
