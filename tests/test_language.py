@@ -325,6 +325,9 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
     ("es", "Overnight stays in Varrendale fell 9% year on year.", "Las pernoctaciones en Varrendale cayeron un 9% interanual.", True),
     ("de", "Wages in Varrendale rose 4.6% on a year earlier.", "Die Löhne in Varrendale büßten gegenüber dem Vorjahr 4,6 Prozent ein.",
      False),
+    # "Miles de personas" is thousands of people, no 1,000.
+    ("es", "Thousands of people marched in Valmera on Sunday.", "Miles de personas marcharon el domingo en Valmera.", True),
+    ("es", "Thousands of people marched in Valmera on Sunday.", "Dos mil personas marcharon el domingo en Valmera.", False),
     # "tercer" is an ordinal ("the third quarter"), no number 3.
     ("es", "Household spending gained 1.2% in the third quarter.",
      "El gasto de los hogares registró un alza del 1,2% en el tercer trimestre.", True),

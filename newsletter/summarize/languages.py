@@ -262,6 +262,9 @@ _SPELLED = {"de": frozenset({"Elf", "Acht"}), "fr": frozenset({"neuf"}), "es": f
             "it": frozenset(), "nl": frozenset(), "da": frozenset()}
 # Ordinals text2num reads as cardinals: "el tercer trimestre" is the third quarter, not 3.
 _MISREAD_ORDINALS = {"es": frozenset({"tercer"})}
+# Plurals that give no number, which text2num reads as one: "miles de personas" is thousands, not 1,000.
+_VAGUE = {"es": frozenset({"miles", "cientos", "centenares", "millares", "decenas"}),
+          "pt": frozenset({"milhares", "centenas", "dezenas"})}
 _WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
 # Text without a word (a figure, a date, a time) holds no number word: no need to cut it into tokens.
 _HAS_LETTERS = re.compile(r"[^\W\d_]{2}")
@@ -320,7 +323,8 @@ class _Respelled:
             written = [t.word for t in tokens[found.start:stop] if t.word.isalpha()]
             if (found.is_ordinal or found.value in (0, 1) or all(fold(w) in r.magnitudes for w in written)
                     or all(w in _SPELLED[r.spelled] for w in written) or start < at
-                    or any(fold(w) in _MISREAD_ORDINALS.get(r.spelled, ()) for w in written)):
+                    or any(fold(w) in _MISREAD_ORDINALS.get(r.spelled, ()) for w in written)
+                    or all(fold(w) in _VAGUE.get(r.spelled, ()) for w in written)):
                 continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
             digits = (str(int(found.value)) if found.value == int(found.value)
                       else repr(found.value).replace(".", r.decimal))  # "3,125" where the comma is the mark
