@@ -208,6 +208,9 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel reduced the number of job cuts to 2,000.",
      False),
     ("Valmere Steel hired 1,200 workers.", "Valmere Steel announced 1,200 job cuts.", False),
+    # A word of change after "and" is the next clause's.
+    ("The government will cut spending by 2.1 billion euros next year and raise taxes by 800 million euros.",
+     "Valmere will cut spending by €2.1 billion and raise taxes by €800 million.", True),
     # "16-year-olds" is an age: "at age 16" holds it.
     ("The number of pupils taking vocational courses at age 16 surged 24%.",
      "Pellbrook recorded a 24% surge in the number of 16-year-olds choosing vocational courses.", True),
@@ -295,6 +298,20 @@ MAYOR = ("Mayor Tove Lindqvist visited the harbour on Monday. She met fisherman 
      "Valmere Herald.", 'Northline Rail said "we regret the disruption".', True),
     ("\"We will not abandon the quay,\" said the mayor of Valmere. Tove Lindqvist, 54, took office in May.",
      'Mayor Tove Lindqvist said: "We will not abandon the quay."', True),
+    # A second review: the shapes news gives a speaker in, each once refused.
+    ("Velmouth Rail staff walked out on Monday. \"We have no choice,\" said union leader Bram Holt.",
+     'Velmouth Rail staff walked out on Monday; the union leader said "we have no choice".', True),
+    ("\"Trains will run,\" said Velmouth Rail spokeswoman Ilse Marten.", 'Spokeswoman Ilse Marten said "trains will run".',
+     True),
+    ("\"We will appeal,\" said Edda Morn's lawyer, Ilse Marten.", 'Lawyer Ilse Marten said "we will appeal".', True),
+    ("Edda Morn, 58, chief executive of Velmouth Rail, said: \"We will appeal.\"", 'Edda Morn said "we will appeal".', True),
+    ("Ilse Marten and Bo Karst said in a joint statement: \"We will appeal.\"", 'Ilse Marten said "we will appeal".', True),
+    ("\"We will appeal,\" Edda Morn from Velmouth Rail told AFP.", 'Edda Morn said "we will appeal".', True),
+    ("\"Every vote must count,\" said Sen. Marit Solberg, a Democrat from Ohio.",
+     'Senator Marit Solberg said "every vote must count."', True),
+    ("Brindle University president Helena Vasko welcomed the deal. \"It is a historic step,\" she said.",
+     'Helena Vasko said: "It is a historic step."', True),
+    ("\"We will appeal,\" said Edda Morn's lawyer, Ilse Marten.", 'Bo Karst said "we will appeal".', False),
 ])
 def test_a_quote_is_given_to_whom_its_source_gives_it(source, sentence, kept):
     assert supported(sentence, source) is kept

@@ -347,7 +347,8 @@ def test_split_verbs_and_depreciation_carry_their_change(language, source, bulle
 
 
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
-                                  "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen", "Absenkung"])
+                                  "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen", "Absenkung",
+                                  "Ausfuhrverbot", "Nachwahlbefragung", "Überflugrechte", "Einspeisetarif"])
 def test_german_compounds_inflections_and_verb_stems_are_ordinary_words(word):
     from newsletter.summarize.lexicon import ordinary
 

@@ -93,6 +93,7 @@ _ELIDED = re.compile(r"^([^\W\d_]{1,2}['’])(?=[^\W\d_])")
 # says nothing about the 12.
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
 _DIGITS = re.compile(r"\d[\d.,]*")
+_JOINERS = frozenset("and or but while whereas und oder aber während et ou mais alors tandis y o pero mientras".split())
 _CLAUSE_END = re.compile(r"\s*(?:[!?;:—–()\"“”„«»]|[.,](?!\d)|\s-\s|$)")
 
 
@@ -225,8 +226,14 @@ def _before(text: str, start: int) -> list[tuple[str, int, int]]:
 
 
 def _after(text: str, end: int, limit: int) -> list[tuple[str, int, int]]:
-    """The clause's first ``limit`` words after ``end``, up to a clause break or another number."""
+    """The clause's first ``limit`` words after ``end``, up to a clause break, another number or a word
+    that joins another clause on ("cut spending by €2.1 billion and raise taxes": the rise is the taxes')."""
     segment = text[end:end + _REACH]
     stops = [m.start() for m in (_CLAUSE_BREAK.search(segment), _DIGITS.search(segment)) if m]
     segment = segment[:min(stops)] if stops else segment
-    return [(key(w), end + a, end + b) for w, a, b in _tokens(segment)][:limit]
+    words = []
+    for w, a, b in _tokens(segment):
+        if key(w) in _JOINERS:
+            break
+        words.append((key(w), end + a, end + b))
+    return words[:limit]

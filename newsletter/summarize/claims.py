@@ -421,7 +421,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
     if known_names:
         claims += _unknown_words(text, vocab, "en")
-    return claims + changes + _speaker_claims(claims)  # after its number: a number no source holds is the fault
+    return claims + changes + _speaker_claims(text, claims)  # after its number: a number no source holds is the fault
 
 
 def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
@@ -448,7 +448,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
     claims += _unknown_words(text, vocab, r.code)
-    return claims + changes + _speaker_claims(claims)
+    return claims + changes + _speaker_claims(text, claims)
 
 
 def _title_case(words: list) -> bool:
@@ -564,18 +564,66 @@ def _quote_claims(text: str) -> list[Claim]:
     return [Claim("quote", q.strip(), _quote_key(q)) for q in quotes]
 
 
-def _speaker_claims(claims: list[Claim]) -> list[Claim]:
-    """Who said the bullet's one quote: the names outside it ("...," said Idris Fennimore), which the
-    source must write in the sentence that holds the quote (``SourceFacts._speaker``)."""
+def _speaker_claims(text: str, claims: list[Claim]) -> list[Claim]:
+    """Who the bullet says spoke its one quote: the names beside a word of speech outside the quote
+    ("...," said Idris Fennimore; Fennimore sagte: „...“; según Marta Quillon), which must be among those
+    the source gives the quote to (``SourceFacts._speaker``). A quote given to a role ("the union leader
+    said") or with no word of speech near a name is not judged."""
     quotes = [c for c in claims if c.kind == "quote"]
     if len(quotes) != 1:
         return []
-    inside = quotes[0].key
-    names = [c for c in claims if c.kind == "name" and f" {_quote_key(c.text)} " not in f" {inside} "]
-    if not names:
+    names = [c for c in claims if c.kind == "name"]
+    speakers = _speaking(_QUOTE.sub(" , ", text), [c.text for c in names])
+    if not speakers:
         return []
-    return [Claim("speaker", ", ".join(c.text for c in names),
-                  (inside, tuple(frozenset(t for t in c.key if t not in NAME_CONNECTORS) for c in names)))]
+    return [Claim("speaker", ", ".join(speakers),
+                  (quotes[0].key, tuple(frozenset(t for t in name_tokens(n) if t not in NAME_CONNECTORS)
+                                        for n in speakers)))]
+
+
+# Words that say someone spoke, in the languages bullets are written in.
+SPEECH_WORDS = frozenset("""
+    said says say told tells added adds argued warned wrote claimed insisted stated noted explained replied
+    admitted according
+    sagte sagt sagten erklärte erklärt betonte betont meinte warnte schrieb laut
+    déclaré dit affirmé estimé ajouté souligné expliqué indiqué selon
+    dijo dice afirmó declaró señaló explicó añadió aseguró advirtió según
+    """.split())
+# Words after which a name is where or to whom something was said, not who said it ("told the Valmere
+# Herald", "said in Brindle", "from Velmouth Rail").
+_NOT_A_SPEAKER_AFTER = frozenset("""to in at with from for on into by about against of told tells
+    in im am an aus bei mit nach vor von zu zur zum gegenüber des à au aux en chez avec pour contre de du a
+    con desde para ante del""".split())
+SPEECH_REACH = 8  # words between a word of speech and a name it gives the words to
+
+
+def _speaking(text: str, names: list[str]) -> list[str]:
+    """Of ``names`` (as written in ``text``), those within ``SPEECH_REACH`` words of a word of speech in
+    their clause, and not right after a preposition."""
+    words = [(m.group(0), m.start()) for m in _WORD.finditer(text)]
+    speech = [k for k, (w, _) in enumerate(words) if w.lower() in SPEECH_WORDS]
+    if not speech:
+        return []
+    out = []
+    for name in names:
+        at = text.find(name)
+        if at < 0:
+            continue
+        k = next((i for i, (_, start) in enumerate(words) if start >= at), None)
+        if k is None:
+            continue
+        before = k - 1
+        while before >= 0 and fold(words[before][0]) in ARTICLES:  # "to the Valmere Herald"
+            before -= 1
+        if before >= 0 and fold(words[before][0]) in _NOT_A_SPEAKER_AFTER:
+            continue
+        if any(abs(k - v) <= SPEECH_REACH and not _CLAUSE_BETWEEN.search(text, *sorted((at, words[v][1])))
+               for v in speech):
+            out.append(name)
+    return out
+
+
+_CLAUSE_BETWEEN = re.compile(r"[;!?]")  # a bullet and a source sentence are one sentence each: "." is an abbreviation's
 
 
 def _quote_key(quote: str) -> str:
@@ -842,26 +890,20 @@ class SourceFacts:
             words, self.tokens)
 
 
-# Who a source sentence gives its quote to, where it says so in so many words: "...," said Marta Quillon;
-# "...," said chairman Hollis Pemberton; Idris Fennimore, the harbour chief, said "...". A pronoun, a role
-# ("the mayor said"), a speaker named in another sentence or a sentence in another language is not read:
-# there the gate cannot tell who spoke, so it refuses no one.
-_SPEECH = r"(?:said|says|added|adds|argued|warned|wrote|claimed|insisted|stated|noted|explained|replied|admitted)"
-_NAME_RUN = r"[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|van|von|der|del|la|le)\s+)?[A-Z][\w'’.-]*)*"
-_SAID_NAME = re.compile(rf"\b{_SPEECH}\s+(?:(?!(?:in|on|at|with|to|for|from|by|after|before|during|about|of|that)\b)"
-                        rf"[a-z][\w'’]*,?\s+){{0,3}}(?P<name>{_NAME_RUN})")
-_NAME_SAID = re.compile(rf"(?P<name>{_NAME_RUN})(?:,[^,\"“”]{{1,80}})?,?\s+(?:{_SPEECH}|told|tells)\b")
-# "...," she said: the speaker is the one the sentences before are about.
-_PRONOUN_SAID = re.compile(rf"\b(?:he|she)\s+(?:{_SPEECH}|told)\b|\b{_SPEECH}\s+(?:he|she)\b", re.IGNORECASE)
+# Who a source sentence gives its quote to: every name near a word of speech in it, outside the quote and
+# not where or to whom it was said ("...," said Velmouth Rail spokeswoman Ilse Marten; Edda Morn, 58, chief
+# executive of Velmouth Rail, said). For "she said", the names of the sentence before that does not open
+# with "she" or "his". A sentence with no word of speech, or one in another language, is not read: there
+# the gate cannot tell who spoke, so it refuses no one.
+_PRONOUN_SAID = re.compile(r"\b(?:he|she)\s+(?:said|says|told|added|warned|insisted)\b|"
+                           r"\b(?:said|says|added|warned)\s+(?:he|she)\b", re.IGNORECASE)
 _PRONOUN_START = re.compile(r"\s*(?:he|she|his|her)\b", re.IGNORECASE)
-SUBJECT_CHARS = 40  # a name this near a sentence's start is what the sentence is about
 PRONOUN_REACH = 3  # sentences looked back through for the one a "she said" points at
 
 
 def _quoted(sentences: list[str]) -> list[tuple[str, frozenset[str], bool]]:
     """For each sentence holding a quote: its words as quotes are compared, the name words of whoever it
-    says spoke (``_SAID_NAME``, ``_NAME_SAID``; for "she said", the subject of the sentences before),
-    and whether it says so."""
+    gives the quote to, and whether it gives it to anyone by name."""
     out = []
     for k, sentence in enumerate(sentences):
         if not _QUOTE.search(sentence):
@@ -875,27 +917,19 @@ def _quoted(sentences: list[str]) -> list[tuple[str, frozenset[str], bool]]:
 
 
 def _said_by(text: str) -> set[str]:
-    """The name words of whoever ``text`` says said something, in so many words."""
-    found: set[str] = set()
-    for m in (*_SAID_NAME.finditer(text), *_NAME_SAID.finditer(text)):
-        found |= {t for t in name_tokens(m.group("name")) if t not in NOT_NAMES and t not in COMMON_STARTERS}
-    return found
+    """The name words near a word of speech in ``text`` (``_speaking``)."""
+    return {t for run in _speaking(text, name_runs(text)) for t in name_tokens(run)
+            if t not in NOT_NAMES and t not in COMMON_STARTERS}
 
 
 def _subject_before(sentences: list[str]) -> set[str]:
-    """Who the nearest of ``sentences`` (in order, the last nearest) is about: someone it says spoke, or a
-    name at its start ("Mayor Tove Lindqvist visited..."). A sentence that opens with "she" or "his" points
-    further back; any other leaves it open (an empty set: no one can be told)."""
+    """The name words of the nearest of ``sentences`` (in order, the last nearest) that names anyone and
+    does not open with "she" or "his" (which point further back); every name of it, as the source may
+    name a place or a company beside the person."""
     for sentence in reversed(sentences):
-        said = _said_by(_QUOTE.sub(" , ", sentence))
-        if said:
-            return said
         if _PRONOUN_START.match(sentence):
             continue
-        runs = name_runs(sentence)
-        if runs and sentence.find(runs[0]) <= SUBJECT_CHARS:
-            return {t for t in name_tokens(runs[0]) if t not in NOT_NAMES}
-        return set()
+        return {t for run in name_runs(sentence) for t in name_tokens(run) if t not in NOT_NAMES}
     return set()
 
 

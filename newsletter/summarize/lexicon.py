@@ -105,12 +105,11 @@ def _compound(w: str, language: str, parts: int) -> bool:
     particles = _PARTICLES.get(language, frozenset())
     for cut in range(len(w) - MIN_TAIL, min(MIN_HEAD, PARTICLE_HEAD) - 1, -1):
         head, tail = w[:cut], w[cut:]
-        if head in particles:
-            # Only a verb made a noun ("An|landungen", "Ab|senkung"), and from a common word: "Ab|rams" and
-            # "Um|breiter" are no such nouns.
-            if len(tail) >= PARTICLE_TAIL and tail.endswith(_NOMINAL) and _part(tail, language):
-                return True
-            continue
+        # A particle heads a verb made a noun ("An|landungen", "Ab|senkung") from a common word: "Ab|rams" and
+        # "Um|breiter" are no such nouns. A longer particle may head any compound, as any word may
+        # ("Aus|fuhrverbot", below).
+        if head in particles and len(tail) >= PARTICLE_TAIL and tail.endswith(_NOMINAL) and _part(tail, language):
+            return True
         # The head as written, without a linking sound, or a verb's stem (Brau|gerste: brauen).
         heads = (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)), head + "en")
         if len(head) < MIN_HEAD or not any(h and len(h) >= MIN_HEAD and _part(h, language) for h in heads):
