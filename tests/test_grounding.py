@@ -208,6 +208,9 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("Valmere Steel raised the number of job cuts to 2,000.", "Valmere Steel reduced the number of job cuts to 2,000.",
      False),
     ("Valmere Steel hired 1,200 workers.", "Valmere Steel announced 1,200 job cuts.", False),
+    # "rate rose" is a verb, though "rate rises" is a noun.
+    ("Valmere raised its VAT rate to 25% while cutting income tax.", "Valmere cut income tax while its VAT rate rose to 25%.",
+     True),
     # A word of change after "and" is the next clause's.
     ("The government will cut spending by 2.1 billion euros next year and raise taxes by 800 million euros.",
      "Valmere will cut spending by €2.1 billion and raise taxes by €800 million.", True),

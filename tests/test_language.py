@@ -328,6 +328,16 @@ def test_a_range_shares_its_magnitude_and_a_number_word_after_a_percent_is_read(
     # "Miles de personas" is thousands of people, no 1,000.
     ("es", "Thousands of people marched in Valmera on Sunday.", "Miles de personas marcharon el domingo en Valmera.", True),
     ("es", "Thousands of people marched in Valmera on Sunday.", "Dos mil personas marcharon el domingo en Valmera.", False),
+    # "millions un an" is millions and a year, not 1,000,001 years; "un" before a range's end is an article.
+    ("fr", "Velmouth Rail lost $300 million, compared with a loss of $120 million a year earlier.",
+     "Velmouth Rail a perdu 300 millions de dollars, contre 120 millions un an plus tôt.", True),
+    ("en", "Los precios de la vivienda en Brindle subieron entre un 5 y un 7 % en 2025.",
+     "House prices in Brindle rose between 5% and 7% in 2025.", True),
+    ("en", "Los precios de la vivienda en Brindle subieron entre un 5 y un 7 % en 2025.",
+     "House prices in Brindle rose between 6% and 7% in 2025.", False),
+    # A rank is told as a number in German ("auf Platz fünf") and as an ordinal in English ("fifth").
+    ("de", "The Velmouth Rovers lost 3-1 on Saturday and dropped to fifth in the table with 41 points.",
+     "Die Rovers verloren 3:1 und rutschten mit 41 Punkten auf Platz fünf ab.", True),
     # "tercer" is an ordinal ("the third quarter"), no number 3.
     ("es", "Household spending gained 1.2% in the third quarter.",
      "El gasto de los hogares registró un alza del 1,2% en el tercer trimestre.", True),

@@ -161,7 +161,8 @@ def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -
                 continue
             # "job cuts", "rate rises": a noun made by the word before it, which counts the changes: "raised the
             # number of job cuts to 2,000" is a rise.
-            modified = leftward and distance + 1 < len(words) and words[distance + 1][0] in _MODIFIERS
+            modified = (leftward and word.endswith("s") and distance + 1 < len(words)
+                        and words[distance + 1][0] in _MODIFIERS)  # "rate rose" is a verb still
             if (word in lang.nouns or modified) and not (
                     (distance == 0 and not leftward) or (distance == 1 and words[0][0] in _NOUN_LINKS)
                     or (distance == 1 and not leftward and words[0][0] in _MODIFIERS)):

@@ -232,7 +232,8 @@ def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
 
 
 # What joins a range's two ends: "from 141 to 118 million", "von 5,8 auf 5,1 Prozent", "de 310 à 455 millions".
-_RANGE_JOIN = re.compile(r"\s*(?:to|and|or|auf|bis|und|oder|à|a|al|et|ou|hasta|y|o|[-–—])\s*", re.IGNORECASE)
+_RANGE_JOIN = re.compile(r"\s*(?:to|and|or|auf|bis|und|oder|à|a|al|et|ou|hasta|y|o|[-–—])(?:\s*\b(?:un|el)\b)?\s*",
+                         re.IGNORECASE)  # "entre un 5 y un 7 %"
 
 
 def _ranges(text: str, found: list[tuple[int, int, _Number | None, Decimal | None]]) -> list[_Number | None]:
@@ -424,6 +425,9 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     return claims + changes + _speaker_claims(text, claims)  # after its number: a number no source holds is the fault
 
 
+_PLACE_BEFORE = re.compile(r"\b(?:Platz|Rang|Tabellenplatz)\s*$")
+
+
 def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     """``extract_claims`` for text in another language than English, read as ``r`` says."""
     claims = _quote_claims(text)
@@ -434,6 +438,8 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     changes: list[Claim] = []
     numbers = r.numbers(text)
     for (whole, digits, value, pct, cur, unit), ranged in zip(numbers, _read_ranges(text, numbers, r)):
+        if _PLACE_BEFORE.search(text, max(0, whole[0] - 12), whole[0]):
+            continue  # "auf Platz fünf": a rank, which a source gives as "fifth", no number to hold
         if taken.take(digits):
             # Digits the language would not write so ("1,5" where "." is the decimal mark) have no value
             # to compare: a source must show the same digits.

@@ -324,7 +324,8 @@ class _Respelled:
             if (found.is_ordinal or found.value in (0, 1) or all(fold(w) in r.magnitudes for w in written)
                     or all(w in _SPELLED[r.spelled] for w in written) or start < at
                     or any(fold(w) in _MISREAD_ORDINALS.get(r.spelled, ()) for w in written)
-                    or all(fold(w) in _VAGUE.get(r.spelled, ()) for w in written)):
+                    or all(fold(w) in _VAGUE.get(r.spelled, ()) for w in written)
+                    or (written and fold(written[0]) in r.magnitudes)):  # "120 millions un an": the digits' word
                 continue  # "ein", "dritte", "Milliarden" after digits, "neuf" alone: English's rules leave them too
             digits = (str(int(found.value)) if found.value == int(found.value)
                       else repr(found.value).replace(".", r.decimal))  # "3,125" where the comma is the mark
