@@ -406,7 +406,7 @@ def archive(config_path: str | None, out_dir: str | None) -> None:
       newsletter archive --out site/
     """
     from newsletter import pipeline
-    from newsletter.web.archive import FEED_FILE, JSON_FEED_FILE, write_archive
+    from newsletter.web.archive import relative_feeds, write_archive
 
     cfg = load_config(config_path)
     folder = _archive_folder(cfg, out_dir)
@@ -418,14 +418,8 @@ def archive(config_path: str | None, out_dir: str | None) -> None:
     pages = sum(p.parent.name == "issues" for p in paths)
     out.print(f"archive: {pages} issue page(s), index and feeds in {shown(str(folder))}", soft_wrap=True,
               highlight=False)
-    if not cfg.web.base_url:
-        # The pages work anywhere with relative links, but a feed is read away from the site: a reader
-        # subscribed to it has no page to resolve "issues/..." against. The files are still written.
-        feeds = f"{FEED_FILE} and {JSON_FEED_FILE} link" if cfg.web.json_feed else f"{FEED_FILE} links"
-        err.print("[yellow]warning[/]: " + escape(
-            f"no [web] base_url, so {feeds} to relative addresses (index.html, issues/...) that feed "
-            "readers cannot follow. Fix: set [web] base_url to where the archive will be published."),
-            soft_wrap=True, highlight=False)
+    if warning := relative_feeds(cfg):
+        err.print("[yellow]warning[/]: " + escape(warning), soft_wrap=True, highlight=False)
 
 
 @cli.command()

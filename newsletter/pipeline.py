@@ -48,7 +48,7 @@ from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
 from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
 from newsletter.summarize.write import write_issue
-from newsletter.web.archive import issue_url, write_archive
+from newsletter.web.archive import issue_url, relative_feeds, write_archive
 from newsletter.web.tokens import (
     address_key, one_click, personal, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url, web_secret,
 )
@@ -550,7 +550,7 @@ def _write_archive(cfg: Config, store: Store) -> list[str]:
         write_archive(cfg, store, cfg.resolve(cfg.web.archive), templates_folder(cfg))
     except NewsletterError as e:
         return [str(e)]
-    return []
+    return [warning] if (warning := relative_feeds(cfg)) else []
 
 
 # -- small things ---------------------------------------------------------------------------------

@@ -185,3 +185,17 @@ def test_archive_with_base_url_gives_no_warning(site):
     result = run_cli("archive", "--config", str(cfg.path), "--out", str(folder))
     assert result.exit_code == 0, result.stderr
     assert "warning" not in result.stderr and "base_url" not in result.stderr
+
+
+@pytest.mark.parametrize("base_url", [None, BASE])
+def test_send_rewriting_the_archive_warns_of_relative_feed_links_as_archive_does(tmp_path, base_url):
+    """send writes the archive too when [web] archive is set: without a base_url its feeds are of no use
+    to a feed reader, and send says so once, as the archive command does."""
+    web = {"archive": "site"} | ({"base_url": base_url} if base_url else {})
+    cfg = web_config(tmp_path, **web)
+    env = {"NEWSLETTER_WEB_SECRET": "s" * 32} if base_url else None
+    result = run_cli("send", "--config", str(cfg.path), cwd=tmp_path, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "config" / "site" / "feed.xml").is_file()
+    said = " ".join(result.stderr.split())
+    assert said.count("feed readers cannot follow") == (0 if base_url else 1), said

@@ -239,6 +239,17 @@ def render_site(cfg: Config, issues: list[WebIssue], env: jinja2.Environment) ->
     return files
 
 
+def relative_feeds(cfg: Config) -> str | None:
+    """The warning an archive without ``[web] base_url`` gets, or None. Its pages work anywhere with
+    relative links, but a feed is read away from the site: a reader subscribed to it has no page to
+    resolve "issues/..." against. The files are still written."""
+    if cfg.web.base_url:
+        return None
+    feeds = f"{FEED_FILE} and {JSON_FEED_FILE} link" if cfg.web.json_feed else f"{FEED_FILE} links"
+    return (f"no [web] base_url, so {feeds} to relative addresses (index.html, issues/...) that feed readers "
+            "cannot follow. Fix: set [web] base_url to where the archive will be published.")
+
+
 def write_archive(cfg: Config, store: Store, folder: Path, own_templates: Path | None = None) -> list[Path]:
     """Write (or leave as they are, when unchanged) every file of the archive into ``folder``."""
     files = render_site(cfg, archived(cfg, store), web_env(own_templates))
