@@ -67,7 +67,7 @@ _NOUN_LINKS = frozenset("of by um von de du des d' del".split())
 _FROM = frozenset("from desde".split())
 # What joins the two numbers of a move ("rose from 3% to 4%", "von 7 auf 3"): the change word before the
 # first is also the second's. Not "and": "rose 8% and 1,200 jobs will be cut" are two changes.
-_MOVE_LINKS = frozenset("to bis auf à a hasta".split())
+MOVE_LINKS = frozenset("to bis auf à a hasta".split())
 
 BEFORE, AFTER = 10, 2  # words of the clause read on each side of a number: "raised its main rate to 3.5%"
 _REACH = 160  # characters read on each side: more than ten words of news prose and the word before them
@@ -94,7 +94,7 @@ _ELIDED = re.compile(r"^([^\W\d_]{1,2}['’])(?=[^\W\d_])")
 _CLAUSE_BREAK = re.compile(r"[!?;:—–()]|[.,](?!\d)|(?<!\d)[.,]|\s-\s")  # "3.5" and "1,200" go on
 _DIGITS = re.compile(r"\d[\d.,]*")
 _JOINERS = frozenset("and or but while whereas und oder aber während et ou mais alors tandis y o pero mientras".split())
-_CLAUSE_END = re.compile(r"\s*(?:[!?;:—–()\"“”„«»]|[.,](?!\d)|\s-\s|$)")
+_CLAUSE_END = re.compile(rf"\s*(?:{_CLAUSE_BREAK.pattern}|[\"“”„«»]|$)")  # a clause break, a quote's end, or the text's
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def _before(text: str, start: int) -> list[tuple[str, int, int]]:
     numbers = [m for m in _DIGITS.finditer(segment, cut)]
     if numbers:
         between = [w for w, _, _ in _tokens(key(segment[numbers[-1].end():]))]
-        if not (between and between[-1] in _MOVE_LINKS and len(between) <= 3):
+        if not (between and between[-1] in MOVE_LINKS and len(between) <= 3):
             cut = numbers[-1].end()
         elif len(numbers) > 1:
             cut = numbers[-2].end()

@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import ENGLISH, ChangeWords, direction_at
+from newsletter.summarize.changes import ENGLISH, MOVE_LINKS, ChangeWords, direction_at
 from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
@@ -232,8 +232,8 @@ def _numbers(text: str) -> list[tuple[re.Match, _Number]]:
 
 
 # What joins a range's two ends: "from 141 to 118 million", "von 5,8 auf 5,1 Prozent", "de 310 à 455 millions".
-_RANGE_JOIN = re.compile(r"\s*(?:to|and|or|auf|bis|und|oder|à|a|al|et|ou|hasta|y|o|[-–—])(?:\s*\b(?:un|el)\b)?\s*",
-                         re.IGNORECASE)  # "entre un 5 y un 7 %"
+_RANGE_JOIN = re.compile(rf"\s*(?:{'|'.join(sorted(MOVE_LINKS | {'and', 'or', 'und', 'oder', 'al', 'et', 'ou', 'y', 'o'}))}|[-–—])"
+                         r"(?:\s*\b(?:un|el)\b)?\s*", re.IGNORECASE)  # "entre un 5 y un 7 %"
 
 
 def _ranges(text: str, found: list[tuple[int, int, _Number | None, Decimal | None]]) -> list[_Number | None]:
@@ -283,7 +283,7 @@ _BEFORE_A_YEAR = re.compile(r"\b(?:in|since|until|by|during|of|im|seit|bis|en|de
 
 
 # A number a move goes on from: "lost $2.10 to $41.30", "verlor 2,10 Euro auf 41,30 Euro".
-_MOVE_ON = re.compile(r"[^\S\n]*(?:[A-Za-zÀ-ÿ]+[^\S\n]+)?(?:to|auf|à|a|hasta|bis)[^\S\n]+\D{0,3}\d")
+_MOVE_ON = re.compile(rf"[^\S\n]*(?:[A-Za-zÀ-ÿ]+[^\S\n]+)?(?:{'|'.join(sorted(MOVE_LINKS))})[^\S\n]+\D{{0,3}}\d")
 
 
 def _change(text: str, span: tuple[int, int], n: _Number, digits: tuple[int, int],
@@ -767,7 +767,6 @@ class SourceFacts:
     tokens: list[str] = field(default_factory=list)
     quote_text: str = ""
     sentences: list[str] = field(default_factory=list)
-    token_stems: set[str] = field(default_factory=set)  # the stems of ``tokens``
     english: bool = True  # read by English rules alone (no reading of another language)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
 
@@ -796,7 +795,6 @@ class SourceFacts:
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
-        f.token_stems = {stem(t) for t in set(f.tokens)}
         f.quote_text = f" {_quote_key(text)} "
         f.sentences, f.english = sentences, not readings
         f.figures = set(_FIGURE.findall(text))
@@ -862,6 +860,11 @@ class SourceFacts:
         month, year = c.key
         return month in self.months and (year is None or any(d.year == year for d in self.dates) or
                                          str(year) in self.quote_text)
+
+    @cached_property
+    def token_stems(self) -> frozenset[str]:
+        """The stems of ``tokens``, for a one-word name told in another form (read when one is checked)."""
+        return frozenset(stem(t) for t in set(self.tokens))
 
     @cached_property
     def quoted(self) -> list[tuple[str, frozenset[str], bool]]:
