@@ -158,14 +158,18 @@ def smtp_password(cfg: Config) -> str | None:
     smtp = cfg.delivery.smtp
     if cfg.delivery.transport != "smtp" or smtp is None or not smtp.password_env:
         return None
-    password = os.environ.get(smtp.password_env)
-    if not password:
-        raise ConfigError(
-            cfg.path, "[delivery.smtp] password_env",
-            f"environment variable {smtp.password_env} is not set.",
-            f"export {smtp.password_env}=... before running, or remove password_env if the server needs no login.",
-        )
-    return password
+    return _named_variable(cfg, "[delivery.smtp] password_env", smtp.password_env,
+                           "remove password_env if the server needs no login.")
+
+
+def _named_variable(cfg: Config, key: str, name: str, or_else: str) -> str:
+    """The value of the environment variable the config's ``key`` names; unset, a config error whose fix
+    is to export it, ``or_else``."""
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(cfg.path, key, f"environment variable {name} is not set.",
+                          f"export {name}=... before running, or {or_else}")
+    return value
 
 
 def links_secret(cfg: Config) -> str | None:
@@ -188,12 +192,9 @@ DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a loc
 def require_model_key(cfg: Config) -> None:
     """A key variable the config names itself is a key the model needs, like [delivery.smtp]
     password_env: unset, it fails before any work instead of as one refusal per story."""
-    name = cfg.llm.api_key_env
-    if name != DEFAULT_KEY_ENV and not cfg.api_key():
-        raise ConfigError(
-            cfg.path, "[llm] api_key_env", f"environment variable {name} is not set.",
-            f"export {name}=... before running, or remove api_key_env if the model server needs no key "
-            "(without a key or a base_url the briefings are written extractively).")
+    if cfg.llm.api_key_env != DEFAULT_KEY_ENV:
+        _named_variable(cfg, "[llm] api_key_env", cfg.llm.api_key_env, "remove api_key_env if the model server "
+                        "needs no key (without a key or a base_url the briefings are written extractively).")
 
 
 def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
