@@ -20,7 +20,9 @@ was mended against too, and gate_blind3.json (changes and names, four languages)
 last mends and run once; gate_blind4.json (names, ranges, separable verbs) was written blind later,
 run once, then mended against; gate_blind5.json (ranges, names, quotes and speakers) after those
 mends, run once, never mended against; gate_blind6.json (directions of change) after the review's
-mends, then mended against.
+mends, then mended against; gate_blind7.json (moves between two values, "from 52 to 41" and its other
+wordings, with ranges, votes and years that are no moves) before the move rule, run once against it, then
+mended against.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", 
                                                                  "crosslang_direction_heldout.json",
                                                                  "direction_blind2.json",
                                                                  "gate_blind3.json", "gate_blind4.json",
-                                                                 "gate_blind5.json", "gate_blind6.json")]
+                                                                 "gate_blind5.json", "gate_blind6.json",
+                                                                 "gate_blind7.json")]
 
 
 def main() -> None:

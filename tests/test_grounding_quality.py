@@ -40,6 +40,12 @@ refused, and after those mends it is 36/37, 21/35 (two swapped speakers told by 
 no longer judged). gate_blind6.json (directions of change in four languages, blind; first run 26/30,
 20/30) was mended against (Spanish plural verbs, "büßte ... ein", "tercer" read as 3, "Juli" and
 "Pellbrooker" as names the sources lack, "16-year-olds" as years): 30/30, 24/30.
+gate_blind7.json (moves between two values in four languages, "from 52 to 41" however worded, with ranges,
+votes and years that are no moves; written blind before the move rule): 38/42 kept, 19/43 caught with the
+gate before it; the move rule, run once against it, 38/42 and 34/43; then mended against ("from 210 pounds
+to 185" is no score, "de 6 h à 21 h" are clock times, "31,000 last year" counts no "last", the marker
+nearest a number is its): 42/42, 38/43. With the move rule direction_blind2.json went to 27/28,
+crosslang_direction_heldout.json to 18/20 and gate_blind5.json to 26/35.
 Floors sit a little under what was measured.
 """
 
@@ -59,12 +65,13 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "crosslang_heldout.json": (0.95, 0.85),
     "crosslang_names_heldout.json": (0.95, 0.5),
     "direction_heldout.json": (0.95, 0.95),
-    "crosslang_direction_heldout.json": (0.95, 0.7),
-    "direction_blind2.json": (0.95, 0.8),
+    "crosslang_direction_heldout.json": (0.95, 0.85),
+    "direction_blind2.json": (0.95, 0.9),
     "gate_blind3.json": (0.95, 0.65),
     "gate_blind4.json": (0.95, 0.8),
-    "gate_blind5.json": (0.95, 0.55),
+    "gate_blind5.json": (0.95, 0.7),
     "gate_blind6.json": (0.95, 0.75),
+    "gate_blind7.json": (0.95, 0.8),
 }
 
 

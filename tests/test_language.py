@@ -356,6 +356,48 @@ def test_split_verbs_and_depreciation_carry_their_change(language, source, bulle
     assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
 
 
+# A move between two numbers has an order, however it is worded: the numbers are the source's, but
+# "from 52 to 41" turned round is a rise where the source gave a fall, with or without a word of change.
+CUT = "Tessmoor's farm income forecast was cut to 41 million pounds from 52 million pounds."
+FLOODED = "Alder Reach said 420 homes had been flooded, up from an early count of 260, the council said."
+FERRIES = "Harnwick will raise its daily ferry crossings from 9 to 13 in the summer, running them from 6 a.m. to 10 p.m."
+HARVEST = "Growers in the Vell valley expect 48,000 tonnes this season, up from 31,000 last year."
+
+
+@pytest.mark.parametrize("language, source, bullet, kept", [
+    ("en", CUT, "Tessmoor's farm income forecast went from 52 million pounds to 41 million pounds.", True),
+    ("en", CUT, "Tessmoor's farm income forecast went from 41 million pounds to 52 million pounds.", False),
+    ("en", CUT, "Tessmoor's farm income forecast is now 41 million pounds, down from 52 million pounds.", True),
+    ("en", CUT, "Tessmoor's farm income forecast is now 52 million pounds, compared with 41 million pounds.", False),
+    ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen sank von 52 auf 41 Millionen Pfund.", True),
+    ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen wurde von 41 auf 52 Millionen Pfund angehoben.", False),
+    ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen liegt bei 41 Millionen Pfund, nach 52 Millionen Pfund.",
+     True),
+    ("fr", FLOODED, "À Alder Reach, le nombre de logements inondés est passé de 260 à 420.", True),
+    ("fr", FLOODED, "À Alder Reach, le nombre de logements inondés est passé de 420 à 260.", False),
+    ("es", FLOODED, "En Alder Reach se inundaron 420 viviendas, frente a las 260 del primer recuento.", True),
+    ("es", FLOODED, "En Alder Reach se inundaron 260 viviendas, frente a las 420 del primer recuento.", False),
+    ("es", FERRIES, "Harnwick pasará de 9 a 13 travesías diarias en verano.", True),
+    ("es", FERRIES, "Harnwick pasará de 13 a 9 travesías diarias en verano.", False),
+    # "from 9 to 13" read as a score would take its numbers from the move.
+    ("en", FERRIES, "Harnwick will cut its daily ferry crossings from 13 crossings to 9 in the summer.", False),
+    # "de 6 h à 22 h": clock times, which the source writes "6 a.m." and "10 p.m."
+    ("fr", FERRIES, "En été, les ferries de Harnwick circuleront de 6 h à 22 h.", True),
+    ("fr", FERRIES, "En été, les ferries de Harnwick circuleront de 6 h à 23 h.", False),
+    # "31,000 last year": "last" is no thing the number counts, so "31,000 tonnes" is the same quantity.
+    ("en", HARVEST, "Vell valley growers expect 48,000 tonnes this season, against 31,000 tonnes last year.", True),
+    # Ranges, votes and years joined by the same little words are no moves.
+    ("es", "Repairs to the Harnwick pier will take 5 to 7 days.", "Las obras del muelle de Harnwick durarán de 5 a 7 días.",
+     True),
+    ("fr", "Harnwick councillors backed the pier plan by 23 votes to 14.",
+     "Les élus de Harnwick ont approuvé le projet de jetée par 23 voix contre 14.", True),
+    ("de", "The Harnwick pier scheme runs from 2027 to 2030.", "Das Harnwicker Pier-Programm läuft von 2027 bis 2030.", True),
+])
+def test_a_move_between_two_numbers_keeps_its_order(language, source, bullet, kept):
+    grounded = _grounded([_source("en", source)], language, bullet)
+    assert bool(grounded.bullets[BIG_PICTURE.key]) is kept, grounded.grounding.dropped
+
+
 @pytest.mark.parametrize("word", ["Zinsentscheidung", "Kreditgebern", "Gewerkschaftsvertreterin",
                                   "Braugerste", "Wohnungsbaugesellschaften", "Anlandungen", "Absenkung",
                                   "Ausfuhrverbot", "Nachwahlbefragung", "Überflugrechte", "Einspeisetarif"])
@@ -670,6 +712,7 @@ def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path, mo
     ("it.toml", lambda t: t + '\n[grounding]\nups = ["sale"]\n', "grounding.ups"),
     ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
     ("it.toml", lambda t: t + '\n[grounding]\nup = ["sale"]\n', "grounding.down"),  # one list without the other
+    ("it.toml", lambda t: t + '\n[grounding]\nmove_to = ["a"]\n', "grounding.move_from"),
 ])
 def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, monkeypatch, name, edit, named):
     folder = tmp_path / "locales"

@@ -195,6 +195,9 @@ _GROUNDING = {
     "up_split": (list, str, 'up_split = ["legte zu", "stieg an"]'),
     "down_split": (list, str, 'down_split = ["ging zurück"]'),
     "amounts": (list, str, 'amounts = ["verlor", "verloren"]'),
+    "move_from": (list, str, 'move_from = ["von"]'),
+    "move_to": (list, str, 'move_to = ["auf"]'),
+    "move_since": (list, str, 'move_since = ["nach"]'),
     "magnitudes": (dict, int, "magnitudes = { million = 6, milliarde = 9 }"),
     "relative_days": (dict, int, "relative_days = { heute = 0, gestern = -1 }"),
     "currencies": (dict, str, 'currencies = { euro = "euro" }'),
@@ -205,10 +208,11 @@ _GROUNDING = {
 
 def _check_grounding(table: dict[str, Any], path: Path) -> None:
     """Each key of a [grounding] table is one the gate reads, in the shape it reads (see de.toml)."""
-    if ("up" in table) != ("down" in table):
-        given, missing = ("up", "down") if "up" in table else ("down", "up")
-        raise LocaleError(f"{path} key grounding.{given} has no grounding.{missing} beside it",
-                          "give both word lists (see de.toml): with one alone no change is checked")
+    for first, second, what in (("up", "down", "change"), ("move_from", "move_to", "move")):
+        if (first in table) != (second in table):
+            given, missing = (first, second) if first in table else (second, first)
+            raise LocaleError(f"{path} key grounding.{given} has no grounding.{missing} beside it",
+                              f"give both word lists (see de.toml): with one alone no {what} is checked")
     for key, value in table.items():
         if key not in _GROUNDING:
             raise LocaleError(f"{path} key grounding.{key} is none the grounding gate reads",

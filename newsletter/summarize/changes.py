@@ -18,6 +18,11 @@ English's words are here; another language's come from its locale file (``[groun
 ``negations`` and ``change_words_after``: German, French and Spanish ship them), so a German bullet's
 "stieg um 3 Prozent" is held to an English source's "fell 3%". A language without them has its
 numbers checked, not their changes.
+
+A move between two numbers has an order: "cut from 52 million to 41 million", "cut to 41 million from
+52 million" and "41 million, down from 52 million" all go from 52 to 41 (``moves``). A bullet that gives
+a source's two numbers the other way round ("von 41 auf 52 Millionen") has the move turned round even
+where its word of change agrees, or where it has none ("passant de 4,8 à 9,3 millions").
 """
 
 from __future__ import annotations
@@ -98,6 +103,23 @@ _CLAUSE_END = re.compile(rf"\s*(?:{_CLAUSE_BREAK.pattern}|[\"“”„«»]|$)")
 
 
 @dataclass(frozen=True)
+class MoveWords:
+    """The words that mark a move's two ends in a language, each a tuple of ``key``-ed words: ``start``
+    before its first number ("from", "von", "de"), ``end`` before its last ("to", "auf", "à"), and
+    ``since`` after a comma before the number it came from ("420, up from 260"; "1.980, nach 2.310")."""
+
+    start: tuple[tuple[str, ...], ...]
+    end: tuple[tuple[str, ...], ...]
+    since: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, start: list[str], end: list[str], since: list[str] = ()) -> MoveWords:
+        def words(found) -> tuple[tuple[str, ...], ...]:
+            return tuple(tuple(key(m).split()) for m in found)
+        return cls(words(start), words(end), words(since))
+
+
+@dataclass(frozen=True)
 class ChangeWords:
     """A language's words of change, the nouns among them, and the words that negate one, each ``key``-ed
     (case-folded, accents kept: German "Fällen", cases, is not "fallen")."""
@@ -112,10 +134,12 @@ class ChangeWords:
     # Verbs whose particle stands apart, after the number ("ging ... auf 5,3 Prozent zurück"): (verb,
     # particle) -> UP or DOWN. Read only when no word of change stands nearer.
     split: dict[tuple[str, str], str] = field(default_factory=dict)
+    moves: MoveWords | None = None
 
     @classmethod
     def of(cls, up: list[str], down: list[str], negations: list[str], after: int = AFTER,
-           up_split: list[str] = (), down_split: list[str] = (), amounts: list[str] = ()) -> ChangeWords:
+           up_split: list[str] = (), down_split: list[str] = (), amounts: list[str] = (),
+           moves: MoveWords | None = None) -> ChangeWords:
         """A locale file's lists (``[grounding] up``, ``down``, ``negations``, and ``up_split``/``down_split``:
         "ging zurück"): a word written with a capital is a noun ("Anstieg", "Croissance"), read only next to
         its number."""
@@ -123,7 +147,7 @@ class ChangeWords:
         nouns = frozenset(key(w) for w in (*up, *down) if w[:1].isupper())
         split = {**{tuple(key(w).split()): UP for w in up_split}, **{tuple(key(w).split()): DOWN for w in down_split}}
         return cls(words, frozenset(key(w) for w in negations), after=after, nouns=nouns, split=split,
-                   amounts=frozenset(key(w) for w in amounts))
+                   amounts=frozenset(key(w) for w in amounts), moves=moves)
 
     @cached_property
     def _mentioned(self) -> frozenset[str]:
@@ -140,7 +164,68 @@ def key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().replace("’", "'")
 
 
-ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS, amounts=AMOUNTS)
+# "Up from" and "against" only after a comma: "rose 4% from March" and "voted 23 against 14" are no moves.
+_ENGLISH_MOVES = MoveWords.of(["from"], ["to"], ["up from", "down from", "from", "compared with", "compared to",
+                                                 "against", "versus"])
+ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS, amounts=AMOUNTS,
+                      moves=_ENGLISH_MOVES)
+
+MOVE_GAP = 4  # words a marker may stand before its number: "up from an early estimate of 260"
+MOVE_SPAN = 8  # words between a move's first number and its second end's marker: "from 310 in 2022 to 455"
+_MARK_REACH = 72  # characters read before a number for its marker: the gap's words and a three-word marker
+SINCE_SPAN = 16  # words between a number and ", up from": "2,310 crowns a tonne in August, up from 1,980"
+
+
+def moves(text: str, numbers: list[tuple[int, int, bool]], words: MoveWords) -> list[tuple[int, int]]:
+    """The moves ``text`` states between its numbers, as (index of where it started, index of where it
+    ended) in ``numbers``: each number's start, end and whether it is a year, which is never an end
+    ("from 310 in 2022 to 455")."""
+    marks = [_marks(text, start, numbers[k - 1][1] if k else 0, words) for k, (start, _, _) in enumerate(numbers)]
+    ends = [k for k, (_, _, year) in enumerate(numbers) if not year]
+    found: list[tuple[int, int]] = []
+    for at, k in enumerate(ends):
+        following = ends[at + 1] if at + 1 < len(ends) else None
+        if following is not None:
+            if "start" in marks[k] and "end" in marks[following] and _joined(
+                    text, numbers[k][1], marks[following]["end"]):
+                found.append((k, following))  # "from 52 to 41"
+                continue
+            if "end" in marks[k] and "start" in marks[following] and _joined(
+                    text, numbers[k][1], marks[following]["start"]):
+                found.append((following, k))  # "to 41 from 52"
+                continue
+        if at and "since" in marks[k]:
+            previous = ends[at - 1]
+            segment = text[numbers[previous][1]:marks[k]["since"]].rstrip()
+            if (segment.endswith(",") and not _CLAUSE_BREAK.search(segment[:-1])
+                    and len(WORD.findall(segment)) <= SINCE_SPAN and (k, previous) not in found):
+                found.append((k, previous))  # "420, up from 260"
+    return found
+
+
+def _marks(text: str, start: int, lo: int, words: MoveWords) -> dict[str, int]:
+    """Which ends of a move the number at ``start`` is marked as ("start", "end", "since"), each with
+    where its marker starts: the marker nearest before it, at most ``MOVE_GAP`` words before it and in its
+    clause, after the number before it (``lo``). One word may mark two ends ("from": "start", "since")."""
+    offset = max(lo, start - _MARK_REACH)
+    tokens = list(_tokens(text[offset:start]))
+    keyed = [key(w) for w, _, _ in tokens]
+    for gap in range(min(MOVE_GAP, len(tokens)) + 1):
+        stop = len(keyed) - gap
+        found = {}
+        for role, markers in (("start", words.start), ("end", words.end), ("since", words.since)):
+            hit = next((m for m in markers if len(m) <= stop and tuple(keyed[stop - len(m):stop]) == m), None)
+            if hit is not None:
+                found[role] = offset + tokens[stop - len(hit)][1]
+        if found:
+            return {} if _CLAUSE_BREAK.search(text, offset + tokens[stop - 1][2], start) else found
+    return {}
+
+
+def _joined(text: str, first_end: int, marker: int) -> bool:
+    """A move's first number and the marker of its other end stand in one clause, close together."""
+    segment = text[first_end:marker]
+    return not _CLAUSE_BREAK.search(segment) and len(WORD.findall(segment)) <= MOVE_SPAN
 
 
 def direction_at(text: str, start: int, end: int, lang: ChangeWords = ENGLISH) -> tuple[str, int, int] | None:

@@ -7,8 +7,8 @@
 A claim is a number (with its currency, unit and percent sign), a score
 ("31-9"), a clock time, a date, a weekday, a month, a proper name, a quote and
 who said it;
-and the change a number went through ("fell 12%": ``changes``), in English and
-in the languages whose locale file gives their words of change.
+and the change a number went through ("fell 12%": ``changes``) and the order of a move
+between two ("from 52 to 41"), in English and in the languages whose locale file gives their words.
 Both sides are normalised the same way so that paraphrase does not matter:
 "$3.5T" = "3.5 trillion dollars" = "3,500 billion"; "31-9" = "31 to 9"; "four" =
 "4"; "47 per cent" = "47%"; diacritics, case, possessives and hyphens are folded;
@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import ENGLISH, MOVE_LINKS, ChangeWords, direction_at
+from newsletter.summarize.changes import ENGLISH, MOVE_LINKS, ChangeWords, direction_at, moves
 from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
@@ -89,6 +89,8 @@ _NOT_CLAIMED_NUMBER_WORDS = {"zero", "one", "hundred"}
 _NOT_COUNTED = frozenset("""
     of to in on at by and or the a an from for with per than as more less over under into up down
     were was are is have has had be been will would could may might said says after before since
+    last next this that these those now then earlier later ago previously each every apiece overall
+    instead respectively today yesterday tomorrow
     """.split())
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORDNUM = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
@@ -99,9 +101,9 @@ _NUMBER = re.compile(
     rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
     rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>(?!(?:{_WORDNUM})\b)[A-Za-z]+))?",
     re.IGNORECASE)
-# Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1"; and "141 to 118 million"
-# or "5 to 7%" is a range of quantities (``_ranges``), not a score.
-_SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
+# Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1"; "141 to 118 million"
+# or "5 to 7%" is a range of quantities (``_ranges``), not a score; and "from 210 pounds to 185" is a move.
+_SCORE = re.compile(r"(?<![\d,.])(?<!from\s)\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
                     r"(?!\s?(?:%|per\s?cent|percent|thousand|million|billion|trillion|bn|mn|m|k)\b)", re.IGNORECASE)
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
@@ -167,7 +169,7 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, score, time, date, weekday, month, name, quote, speaker, change
+    kind: str  # number, score, time, hour, date, weekday, month, name, quote, speaker, change, move
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -316,22 +318,51 @@ def _way(sentence: str, span: tuple[int, int], n: _Number, digits: tuple[int, in
     return replace(n, direction=found[0]) if found else n
 
 
-def _sentence_numbers(sentence: str) -> list[_Number]:
+def _sentence_numbers(sentence: str) -> tuple[list[_Number], list[_Move]]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
-    word of change, most of them, is not looked at for one)."""
+    word of change, most of them, is not looked at for one), and the moves between them."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
     found = _numbers(sentence)
     read = [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in found]
-    return read + _ranged(read, _english_ranges(sentence, found))
+    ranged = _english_ranges(sentence, found)
+    ends = [((m.start(), _core_end(m), _is_year(m.group("num"), n)), r or n) for (m, n), r in zip(found, ranged)]
+    return read + _ranged(read, ranged), [move for move, _ in _moves(sentence, ends, ENGLISH)]
 
 
-def _sentence_numbers_read(sentence: str, r: Reading) -> list[_Number]:
+def _sentence_numbers_read(sentence: str, r: Reading) -> tuple[list[_Number], list[_Move]]:
     """The same, read as ``r`` says; numbers it cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
     found = r.numbers(sentence)
     read = [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words) if value is not None else None
             for whole, digits, value, pct, cur, unit in found]
-    return [n for n in read if n] + _ranged(read, _read_ranges(sentence, found, r))
+    ranged = _read_ranges(sentence, found, r)
+    ends = [((whole[0], whole[1], _is_year(sentence[digits[0]:digits[1]], n)), b or n)
+            for (whole, digits, *_), n, b in zip(found, read, ranged) if n is not None]
+    return [n for n in read if n] + _ranged(read, ranged), [move for move, _ in _moves(sentence, ends, r.changes)]
+
+
+# A move between two numbers: where it started, where it ended ("cut to 41 million from 52 million": 52, 41).
+_Move = tuple[_Number, _Number]
+
+
+def _is_year(digits: str, n: _Number) -> bool:
+    return bool(_YEAR.fullmatch(digits)) and not (n.pct or n.currency or n.unit)
+
+
+def _moves(text: str, ends: list[tuple[tuple[int, int, bool], _Number]],
+           words: ChangeWords | None) -> list[tuple[_Move, tuple[int, int]]]:
+    """The moves ``text`` states between its numbers (each with its span and whether it is a year), in the
+    words of its language (``changes.moves``), each with the span from its first number to its last."""
+    if words is None or words.moves is None or len(ends) < 2:
+        return []
+    spans = [span for span, _ in ends]
+    return [((ends[a][1], ends[b][1]), (min(spans[a][0], spans[b][0]), max(spans[a][1], spans[b][1])))
+            for a, b in moves(text, spans, words.moves)]
+
+
+def _move_claims(text: str, ends: list[tuple[tuple[int, int, bool], _Number]],
+                 words: ChangeWords | None) -> list[Claim]:
+    return [Claim("move", text[span[0]:span[1]].strip(" -"), move) for move, span in _moves(text, ends, words)]
 
 
 def _ranged(read: list[_Number | None], ranged: list[_Number | None]) -> list[_Number]:
@@ -400,6 +431,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += _free_claims("time", text, _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
+    ends: list[tuple[tuple[int, int, bool], _Number]] = []  # the numbers a move may join
     numbers = _numbers(text)
     for (m, n), ranged in zip(numbers, _english_ranges(text, numbers)):
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
@@ -407,12 +439,14 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         if not taken.take(m.span("num")):
             continue
         n = ranged or n
-        shown = m.group(0) if (n.unit or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) else \
-            text[m.start():m.start("unit") if m.group("unit") else m.end()]
+        ends.append(((m.start(), _core_end(m), _is_year(m.group("num"), n)), n))
+        shown = m.group(0) if ((n.unit and not ranged) or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) \
+            else text[m.start():m.start("unit") if m.group("unit") else m.end()]  # "5 to 7 months": "5"
         claims.append(Claim("number", shown.strip(" -"), n))
         found = _change(text, (m.start(), _core_end(m)), n, m.span("num"))
         if found:
             changes.append(_change_claim(text, (m.start(), _core_end(m)), n, found))
+    changes += _move_claims(text, ends, ENGLISH)
     for m in _MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
@@ -434,8 +468,10 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     taken = _Taken()
     claims += _free_claims("date", text, [((md, year), span) for md, year, span in r.dates(text)], taken)
     claims += _free_claims("time", text, r.times(text) + _times(text), taken)
+    claims += _free_claims("hour", text, _bare_hours(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
+    ends: list[tuple[tuple[int, int, bool], _Number]] = []
     numbers = r.numbers(text)
     for (whole, digits, value, pct, cur, unit), ranged in zip(numbers, _read_ranges(text, numbers, r)):
         if _PLACE_BEFORE.search(text, max(0, whole[0] - 12), whole[0]):
@@ -448,6 +484,9 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             found = _change(text, whole, key, digits, r.changes) if value is not None else None
             if found:
                 changes.append(_change_claim(text, whole, key, found))
+            if value is not None:
+                ends.append(((whole[0], whole[1], _is_year(text[digits[0]:digits[1]], key)), key))
+    changes += _move_claims(text, ends, r.changes)
     for month, year, span in r.months_alone(text):
         if taken.free(span):
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
@@ -559,6 +598,14 @@ def _free_claims(kind: str, text: str, found, taken: _Taken) -> list[Claim]:
 
 def _times(text: str) -> list[tuple[str, tuple[int, int]]]:
     return [(_time_key(m), m.span()) for m in _TIME.finditer(text)]
+
+
+# "de 6 h à 21 h": a clock time (9 p.m.) or a number of hours; with minutes ("14h30") it is a time.
+_BARE_HOUR = re.compile(r"\b(\d{1,2})\s?h\b(?![\d:]|\.\d)")
+
+
+def _bare_hours(text: str) -> list[tuple[int, tuple[int, int]]]:
+    return [(int(m.group(1)), m.span()) for m in _BARE_HOUR.finditer(text) if int(m.group(1)) <= 24]
 
 
 def _scores(text: str) -> list[tuple[frozenset[int], tuple[int, int]]]:
@@ -769,6 +816,7 @@ class SourceFacts:
     sentences: list[str] = field(default_factory=list)
     english: bool = True  # read by English rules alone (no reading of another language)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
+    moves: list[_Move] = field(default_factory=list)
 
     @classmethod
     def of(cls, text: str, published: datetime | None = None, readings: tuple[Reading, ...] = ()) -> SourceFacts:
@@ -778,8 +826,9 @@ class SourceFacts:
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
         found = [_sentence_numbers(sentence) for sentence in sentences]
-        f.numbers = [n for numbers in found for n in numbers]
-        f.sentences_numbers = [{n.value for n in numbers} for numbers in found]
+        f.numbers = [n for numbers, _ in found for n in numbers]
+        f.moves = [move for _, moves in found for move in moves]
+        f.sentences_numbers = [{n.value for n in numbers} for numbers, _ in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
         for md, year, _ in _dates(text):
             f._add_date(md, year, day)
@@ -803,8 +852,9 @@ class SourceFacts:
     def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
         """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
         found = [_sentence_numbers_read(sentence, r) for sentence in sentences]
-        self.numbers += [n for numbers in found for n in numbers]
-        for values, numbers in zip(self.sentences_numbers, found):
+        self.numbers += [n for numbers, _ in found for n in numbers]
+        self.moves += [move for _, moves in found for move in moves]
+        for values, (numbers, _) in zip(self.sentences_numbers, found):
             values |= {n.value for n in numbers}
         self.times |= {key for key, _ in r.times(text)}
         for md, year, _ in r.dates(text):
@@ -841,6 +891,18 @@ class SourceFacts:
         change throughout contradicts the bullet."""
         return any(n.matches(key) and n.direction in (None, c.key.direction)
                    for key in _readings(c.key) for n in self.numbers)
+
+    def _move(self, c: Claim) -> bool:
+        """A move the other way round ("from 41 to 52" where the source went from 52 to 41) is refused,
+        unless the source also gives it this way; a source without the move contradicts nothing."""
+        start, end = c.key
+        return (any(_same(start, a) and _same(end, b) for a, b in self.moves)
+                or not any(_same(start, b) and _same(end, a) for a, b in self.moves))
+
+    def _hour(self, c: Claim) -> bool:
+        """"21 h": the time 21:00, or 21 hours."""
+        return f"{c.key % 24}:00" in self.times or any(
+            n.value == c.key and not (n.pct or n.currency) and n.unit in (None, "hour") for n in self.numbers)
 
     def _score(self, c: Claim) -> bool:
         return any(c.key <= s for s in self.sentences_numbers)
@@ -945,6 +1007,11 @@ def _subject_before(sentences: list[str]) -> set[str]:
 def _readings(n: _Number) -> tuple[_Number, ...]:
     """A claimed number, and when it is a range's first end, also as written (``_ranges``)."""
     return (n,) if n.plain is None else (n, n.plain)
+
+
+def _same(x: _Number, y: _Number) -> bool:
+    """Two numbers that may be one quantity, either read as a range's first end or as written."""
+    return any(p.matches(q) for p in _readings(x) for q in _readings(y))
 
 
 # A name may skip a middle name or initial the source gives ("Maria Okonkwo" for "Maria L. Okonkwo").

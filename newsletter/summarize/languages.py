@@ -236,11 +236,13 @@ def reading(code: str) -> Reading | None:
     language = language_tag(code)
     changes = None
     if words.get("up") and words.get("down"):
-        from newsletter.summarize.changes import AFTER, ChangeWords
+        from newsletter.summarize.changes import AFTER, ChangeWords, MoveWords
 
+        moves = (MoveWords.of(words["move_from"], words["move_to"], words.get("move_since", []))
+                 if words.get("move_from") and words.get("move_to") else None)
         changes = ChangeWords.of(words["up"], words["down"], words.get("negations", []),
                                  words.get("change_words_after", AFTER), words.get("up_split", []),
-                                 words.get("down_split", []), words.get("amounts", []))
+                                 words.get("down_split", []), words.get("amounts", []), moves)
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
