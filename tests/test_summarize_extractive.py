@@ -118,6 +118,15 @@ LEANING = {  # (the article's other sentences, a sentence opening with a word th
             "Die 96 Turbinen des Parks werden nach Angaben des Betreibers bis Donnerstag nicht repariert.",
             "Die Hubschrauberflüge zur Wohnplattform wurden für den ganzen Tag gestrichen."],
            "Ihre Gewerkschaft sagt, die neuen Schichtpläne würden die Crews drei Wochen auf See halten."),
+    # A verb that answers the sentence before, with nothing after it in its clause: disagrees with what?
+    "en-answer": (["A 48-hour strike began on Tuesday at the Greywater Bank wind farm in the north sea.",
+                   "The operator says households will notice no difference while its technicians are out.",
+                   "Helicopter transfers to the accommodation platform were cancelled for the whole day."],
+                  "The technicians' union disagrees, warning that faults will pile up until Thursday."),
+    "fr-answer": (["Une grève de 48 heures a commencé mardi au parc éolien de Greywater Bank.",
+                   "L'exploitant assure que les ménages ne remarqueront aucune différence pendant la grève.",
+                   "Les vols d'hélicoptère vers la plateforme ont été annulés pour toute la journée."],
+                  "Le syndicat des techniciens conteste, et prévient que les pannes vont s'accumuler."),
 }
 
 

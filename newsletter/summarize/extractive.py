@@ -104,6 +104,7 @@ class _Cues:
     consequence: re.Pattern[str] | None
     caveat: re.Pattern[str] | None
     leans_back: re.Pattern[str] | None = None
+    answers: re.Pattern[str] | None = None  # searched in the sentence's first clause
 
     def count(self, which: str, text: str) -> int:
         pattern = getattr(self, which)
@@ -112,7 +113,9 @@ class _Cues:
     def opens_leaning_back(self, text: str) -> bool:
         """Whether the sentence opens with a word pointing at the sentence before ("Their union..."); one
         opening with a quote is someone's words ("“It is a big cheque,” said...")."""
-        return self.leans_back is not None and self.leans_back.match(text.lstrip()) is not None
+        text = text.lstrip()
+        return ((self.leans_back is not None and self.leans_back.match(text) is not None)
+                or (self.answers is not None and self.answers.search(text) is not None))
 
 
 @cache
@@ -126,7 +129,12 @@ def _cues(language: str | None) -> _Cues:
 
     found = table.get("leans_back")
     opening = re.compile(r"(?:" + "|".join(found) + r")\b", re.IGNORECASE) if found else None
-    return _Cues(words("consequence"), words("caveat"), opening)
+    found = table.get("answers")
+    # In the first clause, with the clause ending right after it: "The union disagrees, warning..." answers;
+    # "The union disagrees with the plan" and "..., which the union disputes" say what about.
+    answers = re.compile(r"^[^,;:.!?\"“”]*\b(?:" + "|".join(found) + r")\s*(?:[,;:.!?]|$)", re.IGNORECASE) \
+        if found else None
+    return _Cues(words("consequence"), words("caveat"), opening, answers)
 
 
 @dataclass
