@@ -368,15 +368,15 @@ HARVEST = "Growers in the Vell valley expect 48,000 tonnes this season, up from 
     ("en", CUT, "Tessmoor's farm income forecast went from 52 million pounds to 41 million pounds.", True),
     ("en", CUT, "Tessmoor's farm income forecast went from 41 million pounds to 52 million pounds.", False),
     ("en", CUT, "Tessmoor's farm income forecast is now 41 million pounds, down from 52 million pounds.", True),
-    ("en", CUT, "Tessmoor's farm income forecast is now 52 million pounds, compared with 41 million pounds.", False),
+    ("en", CUT, "Tessmoor's farm income forecast is now 52 million pounds, up from 41 million pounds.", False),
     ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen sank von 52 auf 41 Millionen Pfund.", True),
     ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen wurde von 41 auf 52 Millionen Pfund angehoben.", False),
     ("de", CUT, "Die Prognose für Tessmoors Agrareinkommen liegt bei 41 Millionen Pfund, nach 52 Millionen Pfund.",
      True),
     ("fr", FLOODED, "À Alder Reach, le nombre de logements inondés est passé de 260 à 420.", True),
     ("fr", FLOODED, "À Alder Reach, le nombre de logements inondés est passé de 420 à 260.", False),
-    ("es", FLOODED, "En Alder Reach se inundaron 420 viviendas, frente a las 260 del primer recuento.", True),
-    ("es", FLOODED, "En Alder Reach se inundaron 260 viviendas, frente a las 420 del primer recuento.", False),
+    ("es", FLOODED, "En Alder Reach, las viviendas inundadas pasaron de 260 a 420 tras un primer recuento.", True),
+    ("es", FLOODED, "En Alder Reach, las viviendas inundadas pasaron de 420 a 260 tras un primer recuento.", False),
     ("es", FERRIES, "Harnwick pasará de 9 a 13 travesías diarias en verano.", True),
     ("es", FERRIES, "Harnwick pasará de 13 a 9 travesías diarias en verano.", False),
     # "from 9 to 13" read as a score would take its numbers from the move.
@@ -392,6 +392,28 @@ HARVEST = "Growers in the Vell valley expect 48,000 tonnes this season, up from 
     ("fr", "Harnwick councillors backed the pier plan by 23 votes to 14.",
      "Les élus de Harnwick ont approuvé le projet de jetée par 23 voix contre 14.", True),
     ("de", "The Harnwick pier scheme runs from 2027 to 2030.", "Das Harnwicker Pier-Programm läuft von 2027 bis 2030.", True),
+    # Two things compared at one time are no move, whichever is named first.
+    ("en", "In Harnwick, nurses earned 41,000 crowns a year, compared with 52,000 crowns for doctors.",
+     "Harnwick's doctors earned 52,000 crowns a year, compared with 41,000 crowns for nurses.", True),
+    ("fr", "In Harnwick, nurses earned 41,000 crowns a year, compared with 52,000 crowns for doctors.",
+     "À Harnwick, les médecins gagnaient 52 000 couronnes par an, contre 41 000 pour les infirmières.", True),
+    ("es", "In Harnwick, nurses earned 41,000 crowns a year, compared with 52,000 crowns for doctors.",
+     "En Harnwick, los médicos ganaban 52.000 coronas al año, frente a 41.000 las enfermeras.", True),
+    # A spread told from its other end, and numbers that are part of a name.
+    ("en", "Temperatures in Harnwick ranged from 5 degrees at night to 12 degrees by day.",
+     "Temperatures in Harnwick ranged from 12 degrees by day to 5 degrees at night.", True),
+    ("en", "The new Harnwick cycle path runs from Pier 2 to Pier 9.", "The new Harnwick cycle path runs from Pier 9 to Pier 2.",
+     True),
+    # A move and its way back: the source gives 3 as where a move ended.
+    ("en", "Harnwick's ferry fare rose from 3 crowns to 4 crowns in May and fell back to 3 crowns in June.",
+     "Harnwick's ferry fare fell back from 4 crowns to 3 crowns in June.", True),
+    ("de", "Harnwick's ferry fare rose from 3 crowns to 4 crowns in May and fell back to 3 crowns in June.",
+     "Harnwicks Fährpreis ging im Juni von 4 auf 3 Kronen zurück.", True),
+    # "nach 3 Jahren" is "after three years", no earlier value.
+    ("de", "Within 3 years, the Harnwick league shrank from 12 clubs to 3.",
+     "Die Liga von Harnwick hatte 12 Klubs, nach 3 Jahren waren es nur noch 3.", True),
+    # A bare "9 h" is 9:00 or nine hours, not the 9 of "9 p.m.".
+    ("fr", FERRIES, "En été, les ferries de Harnwick circuleront de 9 h à 22 h.", False),
 ])
 def test_a_move_between_two_numbers_keeps_its_order(language, source, bullet, kept):
     grounded = _grounded([_source("en", source)], language, bullet)

@@ -198,6 +198,7 @@ _GROUNDING = {
     "move_from": (list, str, 'move_from = ["von"]'),
     "move_to": (list, str, 'move_to = ["auf"]'),
     "move_since": (list, str, 'move_since = ["nach"]'),
+    "move_spread": (list, str, 'move_spread = ["schwankte"]'),
     "magnitudes": (dict, int, "magnitudes = { million = 6, milliarde = 9 }"),
     "relative_days": (dict, int, "relative_days = { heute = 0, gestern = -1 }"),
     "currencies": (dict, str, 'currencies = { euro = "euro" }'),

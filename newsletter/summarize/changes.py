@@ -105,18 +105,20 @@ _CLAUSE_END = re.compile(rf"\s*(?:{_CLAUSE_BREAK.pattern}|[\"“”„«»]|$)")
 @dataclass(frozen=True)
 class MoveWords:
     """The words that mark a move's two ends in a language, each a tuple of ``key``-ed words: ``start``
-    before its first number ("from", "von", "de"), ``end`` before its last ("to", "auf", "à"), and
-    ``since`` after a comma before the number it came from ("420, up from 260"; "1.980, nach 2.310")."""
+    before its first number ("from", "von", "de"), ``end`` before its last ("to", "auf", "à"), ``since``
+    after a comma before the number it came from ("420, up from 260"; "1.980, nach 2.310"), and
+    ``spread`` before a "from ... to" that is a spread, not a move ("ranged from 5 to 12")."""
 
     start: tuple[tuple[str, ...], ...]
     end: tuple[tuple[str, ...], ...]
     since: tuple[tuple[str, ...], ...] = ()
+    spread: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, start: list[str], end: list[str], since: list[str] = ()) -> MoveWords:
+    def of(cls, start: list[str], end: list[str], since: list[str] = (), spread: list[str] = ()) -> MoveWords:
         def words(found) -> tuple[tuple[str, ...], ...]:
             return tuple(tuple(key(m).split()) for m in found)
-        return cls(words(start), words(end), words(since))
+        return cls(words(start), words(end), words(since), frozenset(key(w) for w in spread))
 
 
 @dataclass(frozen=True)
@@ -164,9 +166,11 @@ def key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().replace("’", "'")
 
 
-# "Up from" and "against" only after a comma: "rose 4% from March" and "voted 23 against 14" are no moves.
-_ENGLISH_MOVES = MoveWords.of(["from"], ["to"], ["up from", "down from", "from", "compared with", "compared to",
-                                                 "against", "versus"])
+# Only markers that always name an earlier value: "compared with", "against" and "versus" as often
+# compare two things at one time ("women earned 41,000, compared with 52,000 for men").
+_ENGLISH_MOVES = MoveWords.of(["from"], ["to"], ["up from", "down from", "from"],
+                              ["range", "ranges", "ranged", "ranging", "vary", "varies", "varied", "varying",
+                               "span", "spans", "spanned", "spanning", "between"])
 ENGLISH = ChangeWords(WORDS, _NEGATIONS, _NOT_A_CHANGE, _NOT_A_CHANGE_BEFORE, nouns=NOUNS, amounts=AMOUNTS,
                       moves=_ENGLISH_MOVES)
 
@@ -176,31 +180,53 @@ _MARK_REACH = 72  # characters read before a number for its marker: the gap's wo
 SINCE_SPAN = 16  # words between a number and ", up from": "2,310 crowns a tonne in August, up from 1,980"
 
 
-def moves(text: str, numbers: list[tuple[int, int, bool]], words: MoveWords) -> list[tuple[int, int]]:
+# What a number is, for a move: a year is never one of its ends ("from 310 in 2022 to 455"), and a length
+# of time is never where one started after a comma ("12 clubs, nach 3 Jahren nur noch 3": "after").
+YEAR, DURATION = "year", "duration"
+
+
+def moves(text: str, numbers: list[tuple[int, int, str | None]], words: MoveWords
+          ) -> tuple[list[tuple[int, int]], set[int]]:
     """The moves ``text`` states between its numbers, as (index of where it started, index of where it
-    ended) in ``numbers``: each number's start, end and whether it is a year, which is never an end
-    ("from 310 in 2022 to 455")."""
+    ended) in ``numbers`` (each number's start, end and ``YEAR``, ``DURATION`` or None), and the indices of
+    every number marked as where a move ended, paired or not ("and then fell back to 3")."""
     marks = [_marks(text, start, numbers[k - 1][1] if k else 0, words) for k, (start, _, _) in enumerate(numbers)]
-    ends = [k for k, (_, _, year) in enumerate(numbers) if not year]
+    ends = [k for k, (start, _, kind) in enumerate(numbers) if kind != YEAR and not _numbered_name(text, start)]
     found: list[tuple[int, int]] = []
+    marked_ends = {k for k in ends if "end" in marks[k]}
     for at, k in enumerate(ends):
         following = ends[at + 1] if at + 1 < len(ends) else None
         if following is not None:
-            if "start" in marks[k] and "end" in marks[following] and _joined(
-                    text, numbers[k][1], marks[following]["end"]):
+            if ("start" in marks[k] and "end" in marks[following]
+                    and _joined(text, numbers[k][1], marks[following]["end"])
+                    and not _spread(text, numbers[ends[at - 1]][1] if at else 0, marks[k]["start"], words)):
                 found.append((k, following))  # "from 52 to 41"
                 continue
             if "end" in marks[k] and "start" in marks[following] and _joined(
                     text, numbers[k][1], marks[following]["start"]):
                 found.append((following, k))  # "to 41 from 52"
                 continue
-        if at and "since" in marks[k]:
+        if at and "since" in marks[k] and numbers[k][2] != DURATION:
             previous = ends[at - 1]
             segment = text[numbers[previous][1]:marks[k]["since"]].rstrip()
             if (segment.endswith(",") and not _CLAUSE_BREAK.search(segment[:-1])
                     and len(WORD.findall(segment)) <= SINCE_SPAN and (k, previous) not in found):
                 found.append((k, previous))  # "420, up from 260"
-    return found
+                marked_ends.add(previous)
+    return found, marked_ends
+
+
+def _numbered_name(text: str, start: int) -> bool:
+    """A number that is part of a name ("from Platform 2 to Platform 9", "Mill 9"): a capitalised word right
+    before it, not the text's first."""
+    before = text[max(0, start - 40):start]
+    m = re.search(r"([^\W\d_][\w'’-]*)\s*$", before)
+    return bool(m and m.group(1)[0].isupper() and text[:start - len(before) + m.start(1)].strip())
+
+
+def _spread(text: str, lo: int, marker: int, words: MoveWords) -> bool:
+    """A word of spread in the three words before a "from" ("ranged from 5 to 12", "schwankte zwischen")."""
+    return not words.spread.isdisjoint(key(w) for w, _, _ in list(_tokens(text[lo:marker]))[-3:])
 
 
 def _marks(text: str, start: int, lo: int, words: MoveWords) -> dict[str, int]:

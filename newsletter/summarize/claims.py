@@ -41,7 +41,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from newsletter.summarize import lexicon
-from newsletter.summarize.changes import ENGLISH, MOVE_LINKS, ChangeWords, direction_at, moves
+from newsletter.summarize.changes import DURATION, ENGLISH, MOVE_LINKS, YEAR, ChangeWords, direction_at, moves
 from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
@@ -102,8 +102,9 @@ _NUMBER = re.compile(
     rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>(?!(?:{_WORDNUM})\b)[A-Za-z]+))?",
     re.IGNORECASE)
 # Not inside a longer figure: "from 1,250 to 1,480" holds no score "250 to 1"; "141 to 118 million"
-# or "5 to 7%" is a range of quantities (``_ranges``), not a score; and "from 210 pounds to 185" is a move.
-_SCORE = re.compile(r"(?<![\d,.])(?<!from\s)\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?to\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
+# or "5 to 7%" is a range of quantities (``_ranges``), not a score; and "from 210 pounds to 185" is a move
+# (``_scores``).
+_SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?(?P<to>to)\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
                     r"(?!\s?(?:%|per\s?cent|percent|thousand|million|billion|trillion|bn|mn|m|k)\b)", re.IGNORECASE)
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
 _MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
@@ -318,51 +319,65 @@ def _way(sentence: str, span: tuple[int, int], n: _Number, digits: tuple[int, in
     return replace(n, direction=found[0]) if found else n
 
 
-def _sentence_numbers(sentence: str) -> tuple[list[_Number], list[_Move]]:
+def _sentence_numbers(sentence: str) -> tuple[list[_Number], _Moves]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
     word of change, most of them, is not looked at for one), and the moves between them."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
     found = _numbers(sentence)
     read = [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in found]
     ranged = _english_ranges(sentence, found)
-    ends = [((m.start(), _core_end(m), _is_year(m.group("num"), n)), r or n) for (m, n), r in zip(found, ranged)]
-    return read + _ranged(read, ranged), [move for move, _ in _moves(sentence, ends, ENGLISH)]
+    ends = [((m.start(), _core_end(m), _move_kind(m.group("num"), n)), r or n) for (m, n), r in zip(found, ranged)]
+    return read + _ranged(read, ranged), _moves(sentence, ends, ENGLISH)
 
 
-def _sentence_numbers_read(sentence: str, r: Reading) -> tuple[list[_Number], list[_Move]]:
+def _sentence_numbers_read(sentence: str, r: Reading) -> tuple[list[_Number], _Moves]:
     """The same, read as ``r`` says; numbers it cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
     found = r.numbers(sentence)
     read = [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words) if value is not None else None
             for whole, digits, value, pct, cur, unit in found]
     ranged = _read_ranges(sentence, found, r)
-    ends = [((whole[0], whole[1], _is_year(sentence[digits[0]:digits[1]], n)), b or n)
+    ends = [((whole[0], whole[1], _move_kind(sentence[digits[0]:digits[1]], n)), b or n)
             for (whole, digits, *_), n, b in zip(found, read, ranged) if n is not None]
-    return [n for n in read if n] + _ranged(read, ranged), [move for move, _ in _moves(sentence, ends, r.changes)]
+    return [n for n in read if n] + _ranged(read, ranged), _moves(sentence, ends, r.changes)
 
 
 # A move between two numbers: where it started, where it ended ("cut to 41 million from 52 million": 52, 41).
 _Move = tuple[_Number, _Number]
+_End = tuple[tuple[int, int, "str | None"], _Number]  # a number's span, its kind for a move, its value
 
 
-def _is_year(digits: str, n: _Number) -> bool:
-    return bool(_YEAR.fullmatch(digits)) and not (n.pct or n.currency or n.unit)
+@dataclass(frozen=True)
+class _Moves:
+    """A text's moves, each with its span from first number to last, and every number it gives as where a
+    move ended ("to 41"), paired with a start or not."""
+
+    found: list[tuple[_Move, tuple[int, int]]] = field(default_factory=list)
+    ends: list[_Number] = field(default_factory=list)
 
 
-def _moves(text: str, ends: list[tuple[tuple[int, int, bool], _Number]],
-           words: ChangeWords | None) -> list[tuple[_Move, tuple[int, int]]]:
-    """The moves ``text`` states between its numbers (each with its span and whether it is a year), in the
-    words of its language (``changes.moves``), each with the span from its first number to its last."""
+_DURATIONS = frozenset("year month week day hour minute second".split())
+
+
+def _move_kind(digits: str, n: _Number) -> str | None:
+    """``changes.YEAR``, ``changes.DURATION`` or None: what the number may be in a move."""
+    if _YEAR.fullmatch(digits) and not (n.pct or n.currency or n.unit):
+        return YEAR
+    return DURATION if n.unit in _DURATIONS else None
+
+
+def _moves(text: str, ends: list[_End], words: ChangeWords | None) -> _Moves:
+    """The moves ``text`` states between its numbers, in the words of its language (``changes.moves``)."""
     if words is None or words.moves is None or len(ends) < 2:
-        return []
+        return _Moves()
     spans = [span for span, _ in ends]
-    return [((ends[a][1], ends[b][1]), (min(spans[a][0], spans[b][0]), max(spans[a][1], spans[b][1])))
-            for a, b in moves(text, spans, words.moves)]
+    pairs, marked = moves(text, spans, words.moves)
+    return _Moves([((ends[a][1], ends[b][1]), (min(spans[a][0], spans[b][0]), max(spans[a][1], spans[b][1])))
+                   for a, b in pairs], [ends[k][1] for k in sorted(marked)])
 
 
-def _move_claims(text: str, ends: list[tuple[tuple[int, int, bool], _Number]],
-                 words: ChangeWords | None) -> list[Claim]:
-    return [Claim("move", text[span[0]:span[1]].strip(" -"), move) for move, span in _moves(text, ends, words)]
+def _move_claims(text: str, ends: list[_End], words: ChangeWords | None) -> list[Claim]:
+    return [Claim("move", text[span[0]:span[1]].strip(" -"), move) for move, span in _moves(text, ends, words).found]
 
 
 def _ranged(read: list[_Number | None], ranged: list[_Number | None]) -> list[_Number]:
@@ -431,7 +446,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += _free_claims("time", text, _times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    ends: list[tuple[tuple[int, int, bool], _Number]] = []  # the numbers a move may join
+    ends: list[_End] = []  # the numbers a move may join
     numbers = _numbers(text)
     for (m, n), ranged in zip(numbers, _english_ranges(text, numbers)):
         if m.group("num").lower() in _NOT_CLAIMED_NUMBER_WORDS and not (m.group("pct") or m.group("cur")):
@@ -439,7 +454,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         if not taken.take(m.span("num")):
             continue
         n = ranged or n
-        ends.append(((m.start(), _core_end(m), _is_year(m.group("num"), n)), n))
+        ends.append(((m.start(), _core_end(m), _move_kind(m.group("num"), n)), n))
         shown = m.group(0) if ((n.unit and not ranged) or _CURRENCY_WORDS.get((m.group("unit") or "").lower())) \
             else text[m.start():m.start("unit") if m.group("unit") else m.end()]  # "5 to 7 months": "5"
         claims.append(Claim("number", shown.strip(" -"), n))
@@ -471,7 +486,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("hour", text, _bare_hours(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
-    ends: list[tuple[tuple[int, int, bool], _Number]] = []
+    ends: list[_End] = []
     numbers = r.numbers(text)
     for (whole, digits, value, pct, cur, unit), ranged in zip(numbers, _read_ranges(text, numbers, r)):
         if _PLACE_BEFORE.search(text, max(0, whole[0] - 12), whole[0]):
@@ -485,7 +500,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             if found:
                 changes.append(_change_claim(text, whole, key, found))
             if value is not None:
-                ends.append(((whole[0], whole[1], _is_year(text[digits[0]:digits[1]], key)), key))
+                ends.append(((whole[0], whole[1], _move_kind(text[digits[0]:digits[1]], key)), key))
     changes += _move_claims(text, ends, r.changes)
     for month, year, span in r.months_alone(text):
         if taken.free(span):
@@ -608,8 +623,12 @@ def _bare_hours(text: str) -> list[tuple[int, tuple[int, int]]]:
     return [(int(m.group(1)), m.span()) for m in _BARE_HOUR.finditer(text) if int(m.group(1)) <= 24]
 
 
+_FROM_BEFORE = re.compile(r"\bfrom\s*$", re.IGNORECASE)
+
+
 def _scores(text: str) -> list[tuple[frozenset[int], tuple[int, int]]]:
-    return [(frozenset({int(m.group(1)), int(m.group(2))}), m.span()) for m in _SCORE.finditer(text)]
+    return [(frozenset({int(m.group(1)), int(m.group(3))}), m.span()) for m in _SCORE.finditer(text)
+            if not (m.group("to") and _FROM_BEFORE.search(text, max(0, m.start() - 6), m.start()))]
 
 
 def _quote_claims(text: str) -> list[Claim]:
@@ -817,6 +836,7 @@ class SourceFacts:
     english: bool = True  # read by English rules alone (no reading of another language)
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
     moves: list[_Move] = field(default_factory=list)
+    move_ends: list[_Number] = field(default_factory=list)  # every number given as where a move ended
 
     @classmethod
     def of(cls, text: str, published: datetime | None = None, readings: tuple[Reading, ...] = ()) -> SourceFacts:
@@ -827,7 +847,8 @@ class SourceFacts:
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
         found = [_sentence_numbers(sentence) for sentence in sentences]
         f.numbers = [n for numbers, _ in found for n in numbers]
-        f.moves = [move for _, moves in found for move in moves]
+        f.moves = [move for _, moves in found for move, _ in moves.found]
+        f.move_ends = [n for _, moves in found for n in moves.ends]
         f.sentences_numbers = [{n.value for n in numbers} for numbers, _ in found]
         f.times = {_time_key(m) for m in _TIME.finditer(text)}
         for md, year, _ in _dates(text):
@@ -853,7 +874,8 @@ class SourceFacts:
         """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
         found = [_sentence_numbers_read(sentence, r) for sentence in sentences]
         self.numbers += [n for numbers, _ in found for n in numbers]
-        self.moves += [move for _, moves in found for move in moves]
+        self.moves += [move for _, moves in found for move, _ in moves.found]
+        self.move_ends += [n for _, moves in found for n in moves.ends]
         for values, (numbers, _) in zip(self.sentences_numbers, found):
             values |= {n.value for n in numbers}
         self.times |= {key for key, _ in r.times(text)}
@@ -894,15 +916,17 @@ class SourceFacts:
 
     def _move(self, c: Claim) -> bool:
         """A move the other way round ("from 41 to 52" where the source went from 52 to 41) is refused,
-        unless the source also gives it this way; a source without the move contradicts nothing."""
+        unless the source also gives it this way, or gives its end as where some move ended ("rose from 3
+        to 4, then fell back to 3"); a source without the move contradicts nothing."""
         start, end = c.key
-        return (any(_same(start, a) and _same(end, b) for a, b in self.moves)
-                or not any(_same(start, b) and _same(end, a) for a, b in self.moves))
+        if not any(_same(start, b) and _same(end, a) for a, b in self.moves):
+            return True
+        return any(_same(start, a) and _same(end, b) for a, b in self.moves) or any(
+            _same(end, n) for n in self.move_ends)
 
     def _hour(self, c: Claim) -> bool:
-        """"21 h": the time 21:00, or 21 hours."""
-        return f"{c.key % 24}:00" in self.times or any(
-            n.value == c.key and not (n.pct or n.currency) and n.unit in (None, "hour") for n in self.numbers)
+        """"21 h": the time 21:00, or 21 hours ("9 p.m.", "21 hours"; not a bare 21, nor the 9 of "9 p.m.")."""
+        return f"{c.key % 24}:00" in self.times or any(n.value == c.key and n.unit == "hour" for n in self.numbers)
 
     def _score(self, c: Claim) -> bool:
         return any(c.key <= s for s in self.sentences_numbers)

@@ -238,7 +238,8 @@ def reading(code: str) -> Reading | None:
     if words.get("up") and words.get("down"):
         from newsletter.summarize.changes import AFTER, ChangeWords, MoveWords
 
-        moves = (MoveWords.of(words["move_from"], words["move_to"], words.get("move_since", []))
+        moves = (MoveWords.of(words["move_from"], words["move_to"], words.get("move_since", []),
+                              words.get("move_spread", []))
                  if words.get("move_from") and words.get("move_to") else None)
         changes = ChangeWords.of(words["up"], words["down"], words.get("negations", []),
                                  words.get("change_words_after", AFTER), words.get("up_split", []),
