@@ -41,6 +41,7 @@ from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
     Article, Delivery, DeliveryStatus, FeedReport, FeedSource, Issue, PlacedArticle, RenderedEmail, issue_key,
+    issue_key_prefix,
 )
 from newsletter.owners import process_owner
 from newsletter.rank import Slots, place_stories
@@ -430,7 +431,8 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     # An issue covers what arrived since the last one that reached anyone (at most max_age_hours
     # back). Older articles are still read, as context, so a new report of an event already sent
     # joins its story and comes back as an update instead of passing for a new story.
-    fresh_since = _fresh_since(store.last_issue_at(), now, cfg.newsletter.max_age_hours)
+    mine = issue_key_prefix(cfg.newsletter.title)  # another newsletter on this store has its own window
+    fresh_since = _fresh_since(store.last_issue_at(mine), now, cfg.newsletter.max_age_hours)
     context_since = fresh_since - timedelta(hours=cfg.grouping.window_hours) if fresh_since else None
     window = store.articles_between(context_since, now, feed_urls=[s.url for s in cfg.feeds])
     window += _unseen(unstored, window, context_since, now)
@@ -439,7 +441,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     if fresh_since is not None:
         stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
     slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
-    sent = store.sent_articles([a.id for a in articles])
+    sent = store.sent_articles([a.id for a in articles], mine)
     placement = place_stories(stories, cfg.topics, cfg.ranking, slots, sent, now)
 
     summarizer = edges.summarizer or extractive_summarizer()

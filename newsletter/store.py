@@ -225,20 +225,25 @@ class Store:
 
     # -- issues -----------------------------------------------------------
 
-    def _delivered(self):
-        """Issues that reached at least one recipient: only those count as sent."""
-        return sa.exists().where((deliveries.c.issue_id == issues.c.id) & (deliveries.c.status == DeliveryStatus.SENT))
+    def _delivered(self, newsletter: str | None):
+        """Issues that reached at least one recipient: only those count as sent. ``newsletter``: only that
+        newsletter's (its ``issue_key_prefix``): two newsletters on one store each cover their own window
+        and may both carry a story; None: every newsletter's."""
+        sent = sa.exists().where((deliveries.c.issue_id == issues.c.id) & (deliveries.c.status == DeliveryStatus.SENT))
+        return sent if newsletter is None else sent & issues.c.key.startswith(newsletter, autoescape=True)
 
-    def last_issue_at(self) -> datetime | None:
+    def last_issue_at(self, newsletter: str | None = None) -> datetime | None:
         """When the last issue that reached anyone was made; an issue nobody got leaves its news to the next."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(issues.c.created_at)).where(self._delivered())).scalar()
+            return conn.execute(sa.select(sa.func.max(issues.c.created_at)).where(self._delivered(newsletter))).scalar()
 
-    def sent_articles(self, article_ids: Sequence[str] | None = None) -> dict[str, SentArticle]:
-        """The articles (of ``article_ids``, or all) that reached a recipient in an earlier issue, by id.
-        Asking for the window's ids keeps an issue's cost independent of the store's age."""
+    def sent_articles(self, article_ids: Sequence[str] | None = None,
+                      newsletter: str | None = None) -> dict[str, SentArticle]:
+        """The articles (of ``article_ids``, or all) that reached a recipient in an earlier issue (of
+        ``newsletter``, or of any), by id. Asking for the window's ids keeps an issue's cost independent of
+        the store's age."""
         q = (sa.select(issue_articles.c.article_id, issue_articles.c.story_id, issues.c.id, issues.c.created_at)
-             .join(issues, issues.c.id == issue_articles.c.issue_id).where(self._delivered()))
+             .join(issues, issues.c.id == issue_articles.c.issue_id).where(self._delivered(newsletter)))
         with self.engine.connect() as conn:
             if article_ids is None:
                 return {r[0]: SentArticle(r[0], r[1], r[2], r[3]) for r in conn.execute(q)}

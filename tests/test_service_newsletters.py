@@ -77,6 +77,25 @@ def test_two_newsletters_from_one_process_each_go_to_their_own_readers_once(tmp_
     assert sorted(line["newsletter"] for line in sends) == ["Harbour Morning", "Valley Weekly"]
 
 
+def test_a_newsletter_sent_first_leaves_the_other_its_own_window_and_stories(tmp_path):
+    """Two newsletters on one store: what one sent is not the other's "already sent", and its send does not
+    start the other's window, so the second still gets the shared feed's stories."""
+    inbox = _Inbox()
+    with FeedServer() as srv, mail_server(inbox) as port:
+        _feeds(srv)
+        a = _newsletter(tmp_path, "morning.toml", "Harbour Morning", MORNING,
+                        [srv.url("/shared.xml"), srv.url("/harbour.xml")], smtp_port=port)
+        b = _newsletter(tmp_path, "weekly.toml", "Valley Weekly", WEEKLY,
+                        [srv.url("/shared.xml"), srv.url("/valley.xml")], smtp_port=port)
+        first = run_cli("send", "-c", str(a), cwd=tmp_path)
+        assert first.exit_code == 0, first.stderr
+        second = run_cli("send", "-c", str(b), cwd=tmp_path)
+        assert second.exit_code == 0, second.stderr
+    bodies = {rcpt: msg.get_body(("plain",)).get_content() for rcpt, msg in inbox.received}
+    assert "Fenwick" in bodies["ann@example.org"]
+    assert "Fenwick" in bodies["cy@example.org"] and "Valley" in bodies["cy@example.org"]
+
+
 def test_a_feed_two_newsletters_read_is_fetched_once_per_poll(tmp_path):
     with FeedServer() as srv:
         _feeds(srv)
