@@ -227,6 +227,13 @@ def test_widening_and_narrowing_are_changes_and_a_sum_lost_is_a_sum(source, bull
     assert supported(bullet, source) is kept
 
 
+def test_a_hyphenated_amount_is_the_same_amount():
+    source = "The council voted on Monday to build a 640-million-crown tidal barrier."
+    assert supported("The barrier will cost 640 million crowns.", source)
+    assert not supported("The barrier will cost 640 crowns.", source)
+    assert supported("It is a 640-million-crown barrier.", "The barrier will cost 640 million crowns.")
+
+
 def test_a_move_between_two_long_figures_is_no_score():
     source = "The waiting list grew from 1,250 to 1,480 patients, the trust said."
     assert supported("The waiting list grew from 1,250 to 1,480 patients.", source)  # not a score "250 to 1"

@@ -142,6 +142,19 @@ def test_a_sentence_leaning_on_the_one_before_it_is_taken_only_when_nothing_else
     assert [x.text for _, bs in only.sections() for x in bs] == [leaning]  # still better than no bullet
 
 
+def test_a_bullet_cites_another_outlet_only_when_that_outlet_states_the_same_facts():
+    ribbon = article(11, "Dunnel Post", "Dunnel bridge reopens", (
+        "The Dunnel river bridge reopened on Tuesday after eight months of repairs. Mayor Alvira Tansey cut the "
+        "ribbon in front of about 300 residents. Buses will use the bridge again from Monday."))
+    cost = article(12, "Valley Herald", "Bridge back in service", (
+        "The Dunnel river bridge is open again after repairs that took eight months. Mayor Alvira Tansey said "
+        "the work cost 4.2 million crowns. Cyclists get a new lane on the east side."))
+    b = extractive_summarizer().brief(Story(articles=[ribbon, cost], headline=ribbon.title))
+    cited = {x.text: x.cites for _, bs in b.sections() for x in bs}
+    # Alike in words (the bridge, the mayor), but only the Post gives the 300 residents.
+    assert cited["Mayor Alvira Tansey cut the ribbon in front of about 300 residents."] == [1]
+
+
 def test_a_headline_only_story_gets_its_titles_as_its_one_cited_bullet():
     empty = article(10, "Tiny Times", "Photo gallery: the storm", "")
     s = extractive_summarizer()

@@ -97,7 +97,7 @@ _WORDNUM = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _UNITS_DIGIT = "one|two|three|four|five|six|seven|eight|nine"  # the "-five" of "twenty-five"
 _NUMBER = re.compile(
     rf"(?P<cur>US\$|[$€£¥])?\s?(?P<num>{_NUM}|\b(?:{_WORDNUM})(?:[- ](?:{_UNITS_DIGIT}))?\b)"
-    rf"(?:\s?(?P<magw>thousand|million|billion|trillion)\b|(?P<mags>trn|mln|mn|bn|tn|[kmbt])\b)?"
+    rf"(?:[\s-]?(?P<magw>thousand|million|billion|trillion)\b|(?P<mags>trn|mln|mn|bn|tn|[kmbt])\b)?"
     rf"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
     rf"(?:[\s-](?:(?:percentage|basis)\s)?(?P<unit>(?!(?:{_WORDNUM})\b)[A-Za-z]+))?",
     re.IGNORECASE)

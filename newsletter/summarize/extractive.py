@@ -3,7 +3,7 @@
 No network, no key, no randomness: the same story gives the same briefing.
 Every bullet is a sentence one of the outlets actually wrote, and cites that
 outlet's source number, plus every other outlet that wrote nearly the same
-sentence. The three sections are filled by different tests of a sentence:
+sentence with the same facts (the grounding gate's claims: numbers, names, dates). The three sections are filled by different tests of a sentence:
 
 - The big picture: what the outlets agree on (similar sentences in several
   sources), leaning on lead sentences, which is where news puts the facts.
@@ -144,6 +144,7 @@ class _Sentence:
     position: int  # index within its article
     same_as: set[int] = field(default_factory=set)  # indexes of sentences saying nearly the same
     language: str | None = None  # its article's
+    facts: object = None  # what it states, read the grounding gate's way (claims.SourceFacts), once asked for
 
 
 class ExtractiveSummarizer:
@@ -319,7 +320,7 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
         # Only one usable sentence: better a cited bullet than an empty briefing.
         sections[0].append(dek_index)
 
-    return [[_bullet(sentences, a) for a in idxs] for idxs in sections]
+    return [[_bullet(sentences, a, sim[a]) for a in idxs] for idxs in sections]
 
 
 def _pick(sentences: list[_Sentence], scorers: tuple[np.ndarray, ...], caps: tuple[int, ...],
@@ -346,10 +347,43 @@ def _pick(sentences: list[_Sentence], scorers: tuple[np.ndarray, ...], caps: tup
     return sections
 
 
-def _bullet(sentences: list[_Sentence], a: int) -> Bullet:
+def _bullet(sentences: list[_Sentence], a: int, sim: np.ndarray) -> Bullet:
+    """Sentence ``a`` as a bullet, citing its outlet and each other outlet whose sentence most like it
+    (``sim``: its similarities) says nearly the same with the same facts."""
     s = sentences[a]
-    cites = sorted({s.source} | {sentences[b].source for b in s.same_as})
-    return Bullet(text=s.text, cites=cites, language=s.language)
+    closest: dict[int, int] = {}
+    for b in s.same_as:
+        source = sentences[b].source
+        if source not in closest or (sim[b], -b) > (sim[closest[source]], -closest[source]):
+            closest[source] = b
+    alike = [sentences[b] for _, b in sorted(closest.items())]
+    return Bullet(text=s.text, cites=sorted({s.source} | {o.source for o in _holding(s, alike)}), language=s.language)
+
+
+def _holding(s: _Sentence, alike: list[_Sentence]) -> list[_Sentence]:
+    """The sentences of ``alike`` that state every checkable fact of ``s`` (numbers, names, dates, quotes:
+    the grounding gate's claims): only their outlets may be cited too. Sentences that read alike can differ
+    in the fact a reader would check ("Mayor Tansey cut the ribbon before 300 residents" against "Mayor
+    Tansey put the cost at 4 million crowns")."""
+    if not alike:
+        return []
+    from newsletter.summarize.claims import SourceFacts, Vocabulary, extract_claims
+    from newsletter.summarize.languages import reading
+
+    own = s.language or "en"
+    vocab = Vocabulary.of([s.text] + [o.text for o in alike])
+    claims: dict[bool, list] = {}  # across languages only the sources' own names are names
+    held = []
+    for other in alike:
+        across = (other.language or "en") != own
+        if across not in claims:
+            claims[across] = extract_claims(s.text, vocab, own, known_names=across)
+        if other.facts is None:
+            found = reading(other.language) if other.language else None
+            other.facts = SourceFacts.of(other.text, readings=(found,) if found is not None else ())
+        if all(other.facts.supports(c) for c in claims[across]):
+            held.append(other)
+    return held
 
 
 def extractive_summarizer() -> ExtractiveSummarizer:
