@@ -277,6 +277,8 @@ def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
     store.close()
     logs = proc.stdout + proc.stderr
     assert token() not in logs and SECRET not in logs
+    # The operator hears of the refused link (a reader's link signed with another key fails the same way).
+    assert "1 link refused" in proc.stderr and "NEWSLETTER_WEB_SECRET" in proc.stderr, proc.stderr
 
 
 def test_serve_without_an_archive_says_how_to_make_one(tmp_path):

@@ -14,6 +14,7 @@ carries a token).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,11 @@ from newsletter.web.tokens import TokenIndex, address_key, site_root
 
 if TYPE_CHECKING:
     from newsletter.store import Store
+
+log = logging.getLogger(__name__)
+# Refused links are logged at the first and then at every power of ten: the operator learns that readers'
+# links fail (a [web] secret_env other than the one `send` signed them with) without a scanner filling the log.
+_REFUSALS_LOGGED = frozenset(10 ** k for k in range(9))
 
 # Every answer: no scripts, no framing, no referrer (a page's URL holds a token), no MIME sniffing.
 SECURITY_HEADERS = {
@@ -102,10 +108,18 @@ def make_app(cfg: Config, store: Store, archive: Path, secret: str, *, clock: Cl
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
     tokens = TokenIndex(secret, newsletter)
+    refused = [0]
 
     def owner(token: str) -> str | None:
         # Everyone a token could have gone to: today's list, and everyone an issue was ever owed to.
-        return tokens.owner(token, set(cfg.newsletter.to) | store.recipients_of(issue_key_prefix(newsletter)))
+        who = tokens.owner(token, set(cfg.newsletter.to) | store.recipients_of(issue_key_prefix(newsletter)))
+        if who is None and token:
+            refused[0] += 1
+            if refused[0] in _REFUSALS_LOGGED:
+                links = "1 link" if refused[0] == 1 else f"{refused[0]} links"
+                log.warning("unsubscribe: %s refused as not this newsletter's (forged or cut short, or signed "
+                            "with another key: is %s the variable `send` ran with?)", links, cfg.web.secret_env)
+        return who
 
     async def confirm(request: Request) -> Response:
         who = await run_in_threadpool(owner, request.path_params["token"])
