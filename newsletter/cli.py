@@ -539,7 +539,8 @@ def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> N
         colour = _STATUS_COLOUR.get(r.status, "white")
         label = "ok" if probe and r.status == FeedStatus.NEW else str(r.status)  # a probe stores nothing new
         counts = (str(r.seen),) if probe else (str(r.new), str(r.seen))
-        table.add_row(shown(r.topic), _feed_cell(r, urls), f"[{colour}]{label}[/]", *counts, shown(r.error))
+        problem = "; ".join([r.error] if r.error else r.notes)  # a note: read, but only in part
+        table.add_row(shown(r.topic), _feed_cell(r, urls), f"[{colour}]{label}[/]", *counts, shown(problem))
     out.print(table)
 
 

@@ -210,6 +210,18 @@ def test_check_and_fetch_tell_feeds_of_one_host_apart_by_url(tmp_path):
             assert "Fenwick Gazette" in proc.stdout  # the feed's own title is kept above its URL
 
 
+def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_says_where_it_breaks(tmp_path):
+    """A feed cut off in transfer looked healthy, and whatever followed the cut was lost without a word."""
+    cut = GOOD_RSS.split("</description></item>")[0] + "</description></item>\n<item><title>Harbour fees ri"
+    (tmp_path / "cut.xml").write_text(cut, encoding="utf-8")
+    cfg = feeds_config(tmp_path, ["cut.xml"], max_age_hours=0)
+    for command in ("check", "fetch"):
+        proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+        assert proc.exit_code == 0, proc.stdout + proc.stderr  # still a feed: its first entry is read
+        row = _row(proc.stdout, "Fenwick Gazette")
+        assert "notwell-formedXMLatline7" in row.replace(" ", "") and ("ok" in row or "new" in row), proc.stdout
+
+
 def test_check_shortens_a_long_feed_url_only_where_that_stays_unambiguous(tmp_path):
     from feedserver import FeedServer
 

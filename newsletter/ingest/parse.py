@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXParseException
 
 import feedparser
 
@@ -34,6 +35,7 @@ class ParsedFeed:
     articles: list[Article] = field(default_factory=list)
     entries: int = 0  # entries in the document, kept or not
     error: str | None = None  # set when the document is not a feed at all
+    broken: str | None = None  # a feed read only as far as its XML holds ("cut short at line 7")
 
 
 def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, outlet: str | None,
@@ -53,6 +55,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
         result.error = _not_a_feed(body, headers, d)
         return result
+    result.broken = _broken(d)
     name = strip_controls(outlet or title or outlet_from_url(feed_url))
     header_language = headers.get("content-language")
     feed_language = feed.get("language") or header_language
@@ -96,6 +99,16 @@ def _entry_link(entry, guid: str, base: str) -> str:
     if not link and guid and entry.get("guidislink", False):
         link = canonical_link(strip_controls(guid))
     return link
+
+
+def _broken(d) -> str | None:
+    """Where a feed stops being well-formed XML, when it does: feedparser's lenient parser reads on, so the
+    feed still counts, but a feed cut off in transfer or by its server loses its last entries silently."""
+    exc = d.get("bozo_exception")
+    if not isinstance(exc, SAXParseException):
+        return None
+    why = str(exc.getMessage()).splitlines()[0][:60]
+    return f"not well-formed XML at line {exc.getLineNumber()} ({why}): read as far as it goes"
 
 
 def _not_a_feed(body: bytes, headers: dict[str, str], d) -> str:

@@ -196,12 +196,15 @@ class _Ingest:
             return self._reports(srcs, FeedStatus.FAILED, error=parsed.error, title=state.title)
         if probing:
             self.found.extend(parsed.articles)
-            return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title)
+            return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title,
+                                 notes=[parsed.broken] if parsed.broken else [])
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
-        notes = [f"took the newest {cap} of {parsed.entries} entries"] if parsed.entries > cap else []
+        notes = [parsed.broken] if parsed.broken else []
+        if parsed.entries > cap:
+            notes.append(f"took the newest {cap} of {parsed.entries} entries")
         fresh = parsed.articles
         if any(s.full_text for s in srcs) and fresh:
             known = await loop.run_in_executor(self.db, self.store.known_article_ids, [a.id for a in fresh])
