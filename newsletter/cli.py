@@ -445,10 +445,13 @@ def serve(config_path: str | None, archive_dir: str | None, host: str | None, po
     from newsletter.web.serve import serve_forever
 
     cfg = load_config(config_path)
-    serve_forever(cfg, _archive_folder(cfg, archive_dir, must_exist=True), host or cfg.web.host,
-                  cfg.web.port if port is None else port, on_ready=lambda url: (
-                      out.print(f"serving {url} (archive and unsubscribe links); Ctrl-C stops", soft_wrap=True,
-                                highlight=False), out.file.flush()))
+    try:
+        serve_forever(cfg, _archive_folder(cfg, archive_dir, must_exist=True), host or cfg.web.host,
+                      cfg.web.port if port is None else port, on_ready=lambda url: (
+                          out.print(f"serving {url} (archive and unsubscribe links); Ctrl-C stops", soft_wrap=True,
+                                    highlight=False), out.file.flush()))
+    except KeyboardInterrupt:  # uvicorn stops cleanly, then hands Ctrl-C back: the way to stop, no failure
+        out.print("server stopped")
 
 
 @cli.command()

@@ -271,7 +271,8 @@ def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
         assert httpx.get(url).status_code == 200
         assert httpx.post(f"{url}u/{token()}", **ONE_CLICK).status_code == 200
         assert httpx.post(f"{url}u/{'A' * 43}", **ONE_CLICK).status_code == 403
-        proc.interrupt()
+        assert proc.interrupt() == 0, proc.stderr  # Ctrl-C is how a server stops: no failure
+    assert "server stopped" in proc.stdout and "aborted" not in proc.stderr
     store = Store.open(cfg.store_url)
     assert store.unsubscribed(TITLE) == {READER}
     store.close()
