@@ -258,6 +258,12 @@ def test_check_counts_the_unsubscribed_and_resubscribe_lets_one_back(tmp_path):
     assert "had not unsubscribed" in run_cli("resubscribe", "--config", str(cfg.path), READER).stdout
 
 
+def test_resubscribing_an_address_that_gets_no_issues_says_where_to_add_it(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    said = run_cli("resubscribe", "--config", str(cfg.path), "zed@nowhere.example").stdout
+    assert "not in [newsletter] to" in said and str(cfg.path) in said.replace("\n", "")
+
+
 def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
     cfg = web_config(tmp_path, base_url=BASE, archive="site")
     store = Store.open(cfg.store_url)
