@@ -479,13 +479,13 @@ def resubscribe(config_path: str | None, address: str) -> None:
     listed = {address_key(a) for a in cfg.newsletter.to}
     if was:
         out.print(f"resubscribed {shown(address)}: the next issue goes to it"
-                  + ("" if address_key(address) in listed else ", once it is in [newsletter] to"),
+                  + ("" if address_key(address) in listed else escape(", once it is in [newsletter] to")),
                   soft_wrap=True, highlight=False)
     elif address_key(address) in listed:
         out.print(f"{shown(address)} had not unsubscribed; nothing to change", soft_wrap=True, highlight=False)
     else:
-        out.print(f"{shown(address)} had not unsubscribed, and it is not in [newsletter] to of {shown(str(cfg.path))}"
-                  " either: add it there to send it issues", soft_wrap=True, highlight=False)
+        out.print(f"{shown(address)} had not unsubscribed, and it is not in {escape('[newsletter] to')} of "
+                  f"{shown(str(cfg.path))} either: add it there to send it issues", soft_wrap=True, highlight=False)
 
 
 def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False) -> Path:
