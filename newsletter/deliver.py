@@ -28,6 +28,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
+from newsletter.addresses import mailbox_key
 from newsletter.config import SMTPSettings
 from newsletter.errors import DeliveryError
 from newsletter.models import Delivery, DeliveryStatus, RenderedEmail
@@ -46,9 +47,9 @@ class Transport(Protocol):
 
 
 def message_id(issue_key: str, recipient: str, sender: str) -> str:
-    """The same issue to the same recipient always gets the same Message-ID,
-    so a resend after a crash is recognisably the same message."""
-    digest = hashlib.sha256(f"{issue_key}\n{recipient.lower()}".encode()).hexdigest()[:24]
+    """The same issue to the same mailbox always gets the same Message-ID, however its address is
+    written, so a resend after a crash is recognisably the same message."""
+    digest = hashlib.sha256(f"{issue_key}\n{mailbox_key(recipient)}".encode()).hexdigest()[:24]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "newsletter.invalid"
     return f"<{digest}@{domain}>"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from email.utils import parseaddr
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -157,6 +158,33 @@ def _m9_embeddings(conn: Connection) -> None:
     )
 
 
+def _m10_deliveries_by_mailbox(conn: Connection) -> None:
+    """Deliveries kept by mailbox, not by the spelling a send was given: each row's recipient becomes
+    its addr-spec, case-folded, so "Eve <eve@x.example>" and "EVE@x.example", recorded by earlier
+    releases as two recipients of one issue, are one; a later send finds her served. Rows of one
+    mailbox become one row: a "sent" one if any (she has it), else a "sending" one (a message may be
+    in flight), else the latest. Its Message-ID is kept, so a resend still carries the same."""
+    def key(spelling: str) -> str:  # addresses.mailbox_key as this version wrote it; that one may change
+        local, _, domain = (parseaddr(spelling)[1] or spelling.strip()).rpartition("@")
+        return f"{local.casefold()}@{domain.lower()}"
+
+    columns = "issue_id, recipient, message_id, status, transport, location, error, updated_at, claimed_by"
+    rows = conn.execute(sa.text(f"SELECT {columns} FROM deliveries")).mappings().all()
+    mailboxes: dict[tuple[int, str], list[dict]] = {}
+    for row in sorted(rows, key=lambda r: r["updated_at"], reverse=True):  # latest first
+        mailboxes.setdefault((row["issue_id"], key(row["recipient"])), []).append(dict(row))
+    rank = {"sent": 0, "sending": 1}
+    for (issue_id, mailbox), same in mailboxes.items():
+        if len(same) == 1 and same[0]["recipient"] == mailbox:
+            continue
+        kept = min(same, key=lambda r: rank.get(r["status"], 2))  # the first of its rank: the latest
+        for row in same:
+            conn.execute(sa.text("DELETE FROM deliveries WHERE issue_id = :issue_id AND recipient = :recipient"),
+                         {"issue_id": issue_id, "recipient": row["recipient"]})
+        conn.execute(sa.text(f"INSERT INTO deliveries ({columns}) VALUES (:{columns.replace(', ', ', :')})"),
+                     {**kept, "recipient": mailbox})
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -168,6 +196,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _m7_delivery_owner,
     8: _m8_article_language,
     9: _m9_embeddings,
+    10: _m10_deliveries_by_mailbox,
 }
 
 

@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from newsletter.addresses import unique_mailboxes
+from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
@@ -406,7 +407,7 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
     stored = edges.store.stored_email(todays_key(cfg, now))
     if stored is not None:
         status = edges.store.delivery_status(stored.issue_id)
-        already = [r for r in to if status.get(r) == DeliveryStatus.SENT]
+        already = [r for r in to if status.get(mailbox_key(r)) == DeliveryStatus.SENT]
         email = RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
         return DryRun(email, [r for r in to if r not in already], already, stored.created_at)
     found: list[Article] = []
@@ -496,38 +497,40 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     A second process never sends anyone a second copy."""
     store, transport, clock = edges.store, edges.transport, edges.clock
     sender = cfg.newsletter.sender
-    ids = {r: message_id(key, r, sender) for r in to}
-    store.owe(stored.issue_id, to, message_ids=ids, transport=transport.name, at=clock.now())
+    keys = {r: mailbox_key(r) for r in to}  # what the store knows each recipient by, whatever its spelling
+    ids = store.owe(stored.issue_id, to, message_ids={r: message_id(key, r, sender) for r in to},
+                    transport=transport.name, at=clock.now())
     before = store.delivery_status(stored.issue_id)
     out: list[Delivery] = []
     try:
         for rcpt in to:
             if edges.stop is not None and edges.stop.is_set():
                 break  # the service is stopping: the rest stay owed, for the next start
-            done_before = before.get(rcpt) == DeliveryStatus.SENT or (
-                not retry_refused and before.get(rcpt) == DeliveryStatus.FAILED)
+            mbox, spec = keys[rcpt], parseaddr(rcpt)[1]  # the envelope and the outbox name take no display name
+            done_before = before.get(mbox) == DeliveryStatus.SENT or (
+                not retry_refused and before.get(mbox) == DeliveryStatus.FAILED)
             if done_before:
-                out.append(Delivery(rcpt, ids[rcpt], transport.name, before[rcpt], earlier=True))
+                out.append(Delivery(spec, ids[mbox], transport.name, before[mbox], earlier=True))
                 continue
-            if not store.claim_recipient(stored.issue_id, rcpt, clock.now(), edges.owner):
+            if not store.claim_recipient(stored.issue_id, mbox, clock.now(), edges.owner):
                 # Another process has it (or just finished it): report what it recorded.
-                now_status = store.delivery_status(stored.issue_id).get(rcpt, DeliveryStatus.SENDING)
-                out.append(Delivery(rcpt, ids[rcpt], transport.name, now_status, earlier=True))
+                now_status = store.delivery_status(stored.issue_id).get(mbox, DeliveryStatus.SENDING)
+                out.append(Delivery(spec, ids[mbox], transport.name, now_status, earlier=True))
                 continue
             msg = build_message(personal(email, cfg, secret, rcpt) if secret else email, sender, rcpt,
-                                msg_id=ids[rcpt], date=stored.created_at,
+                                msg_id=ids[mbox], date=stored.created_at,
                                 unsubscribe_url=unsubscribe_url(cfg, secret, rcpt) if secret
                                 else cfg.newsletter.unsubscribe_url,
                                 unsubscribe_mailto=unsubscribe_mailto(sender) if secret else None)
             try:
-                done = deliver(msg, rcpt, transport)
+                done = deliver(msg, spec, transport)
             except BaseException as e:
                 # The claim must not outlive this run: the recipient stays owed.
-                store.mark_delivery(stored.issue_id, rcpt, status=DeliveryStatus.PENDING, error=str(e)[:500],
+                store.mark_delivery(stored.issue_id, mbox, status=DeliveryStatus.PENDING, error=str(e)[:500],
                                     at=clock.now())
                 raise
             done.at = clock.now()
-            store.mark_delivery(stored.issue_id, rcpt, status=done.status, location=done.location or None,
+            store.mark_delivery(stored.issue_id, mbox, status=done.status, location=done.location or None,
                                 error=done.error, at=done.at)
             out.append(done)
     finally:

@@ -29,6 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from newsletter.addresses import mailbox_key
 from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
@@ -363,37 +364,45 @@ class Store:
             return issue_id
 
     def issue_delivered(self, key: str, recipients: list[str]) -> bool:
-        """Whether the issue with this key went to every one of these recipients."""
+        """Whether the issue with this key went to every one of these recipients (any spelling of each)."""
         issue_id = self.issue_id(key)
         if issue_id is None:
             return False
         status = self.delivery_status(issue_id)
-        return all(status.get(r) == DeliveryStatus.SENT for r in recipients)
+        return all(status.get(mailbox_key(r)) == DeliveryStatus.SENT for r in recipients)
 
     # -- deliveries -------------------------------------------------------
+    # A delivery is kept by its mailbox (``mailbox_key``: the addr-spec, case-folded), never by the spelling a
+    # send was given: "Eve <eve@x.example>" and " EVE@x.example" are one row, so one copy a day. Every method
+    # here takes any spelling.
 
     def delivery_status(self, issue_id: int) -> dict[str, DeliveryStatus]:
+        """Each recipient's status, by mailbox key."""
         with self.engine.connect() as conn:
             q = sa.select(deliveries.c.recipient, deliveries.c.status).where(deliveries.c.issue_id == issue_id)
             return {r[0]: DeliveryStatus(r[1]) for r in conn.execute(q)}
 
     def owe(self, issue_id: int, recipients: Sequence[str], *, message_ids: dict[str, str], transport: str,
-            at: datetime) -> None:
+            at: datetime) -> dict[str, str]:
         """Add a pending delivery for each recipient that has none yet (another process may have added
-        some first: the same rows)."""
+        some first: the same rows). Returns the Message-ID recorded for each, by mailbox key: the one
+        given, or the one an earlier run recorded, which a resend must carry again."""
         if not recipients:
-            return
-        rows = [{"issue_id": issue_id, "recipient": r, "message_id": message_ids[r], "status": DeliveryStatus.PENDING,
-                 "transport": transport, "updated_at": at} for r in dict.fromkeys(recipients)]
+            return {}
+        rows = {mailbox_key(r): {"issue_id": issue_id, "recipient": mailbox_key(r), "message_id": message_ids[r],
+                                 "status": DeliveryStatus.PENDING, "transport": transport, "updated_at": at}
+                for r in recipients}
         with self.engine.begin() as conn:
-            conn.execute(_insert_new_only(conn, deliveries), rows)
+            conn.execute(_insert_new_only(conn, deliveries), list(rows.values()))
+            q = sa.select(deliveries.c.recipient, deliveries.c.message_id).where(deliveries.c.issue_id == issue_id)
+            return {r[0]: r[1] for r in conn.execute(q) if r[0] in rows}
 
     def claim_recipient(self, issue_id: int, recipient: str, at: datetime, owner: str | None = None) -> bool:
         """Mark one owed delivery "sending" by ``owner``: True for exactly one process. A "sending"
         left by a process that died mid-message is claimed again: at once when its owner was a
         process on this host that is gone (``owner_gone``), else after CLAIM_LEASE (another host's
         process may still be talking to the mail server)."""
-        mine = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient)
+        mine = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == mailbox_key(recipient))
         owed = deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED])
         stale = (deliveries.c.status == DeliveryStatus.SENDING) & (deliveries.c.updated_at < at - CLAIM_LEASE)
         with self.engine.begin() as conn:
@@ -410,7 +419,7 @@ class Store:
 
     def mark_delivery(self, issue_id: int, recipient: str, *, status: DeliveryStatus, location: str | None = None,
                       error: str | None = None, at: datetime) -> None:
-        where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == recipient)
+        where = (deliveries.c.issue_id == issue_id) & (deliveries.c.recipient == mailbox_key(recipient))
         with self.engine.begin() as conn:
             conn.execute(deliveries.update().where(where).values(status=status, location=location, error=error,
                                                                  updated_at=at))

@@ -322,6 +322,92 @@ def test_one_mailbox_written_four_ways_gets_one_copy(tmp_path):
     assert " ".join(result.stdout.split()).count("sent a@") == 1
 
 
+READERS = ["ann@readers.example", "bob@readers.example", "carl@readers.example", "eve@readers.example"]
+# Eve as a new user wrote her again and again after the day's send; each used to cost her another copy.
+EVE_AGAIN = ["Eve <eve@readers.example>", "eve@readers.example", " EVE@Readers.Example"]
+
+
+def _reader_config(folder: Path, transport: str, port: int, to: list[str]) -> Path:
+    if transport == "smtp":
+        return _config(folder, folder / "fenwick.xml", store="state.db", smtp_port=port, to=to)
+    return write_config(folder, f"""
+        [newsletter]
+        title = "Fenwick Morning"
+        from = "morning@fenwick.example"
+        to = {to!r}
+        max_age_hours = 0
+        [[topics]]
+        name = "Local"
+        feeds = ["{folder / 'fenwick.xml'}"]
+        [store]
+        url = "state.db"
+        [delivery]
+        outbox = "outbox"
+    """)
+
+
+@pytest.mark.parametrize("transport", ["smtp", "file"])
+def test_a_mailbox_gets_one_copy_a_day_however_a_later_send_writes_its_address(tmp_path, transport):
+    _feed(tmp_path)
+    inbox = _Counting()
+    with mail_server(inbox) as port:
+        cfg = _reader_config(tmp_path, transport, port, READERS)
+        assert run_cli("send", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        for spelling in EVE_AGAIN:
+            again = run_cli("send", "--config", str(cfg), "--to", spelling, cwd=tmp_path)
+            assert again.exit_code == 0, again.stderr
+            said = " ".join(again.stdout.split())
+            assert "already had it: eve@readers.example" in said.lower() and "sent " not in said, said
+        # The config's own entries rewritten with display names: the same four mailboxes.
+        cfg = _reader_config(tmp_path, transport, port, ["Ann Smith <ann@readers.example>", "BOB@readers.example",
+                                                         "carl@readers.example", "Eve <Eve@Readers.Example>"])
+        rewritten = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+        assert rewritten.exit_code == 0 and "sent " not in rewritten.stdout, rewritten.stdout
+    copies = [r for r, _ in inbox.received] if transport == "smtp" else list((tmp_path / "outbox").glob("*.eml"))
+    assert len(copies) == 4
+    status = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert "recipients: 4 sent, 0 failed, 0 owed" in status, status
+
+
+def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mailbox(tmp_path):
+    # A store as releases before mailbox keys left it: one row per spelling a send was given.
+    db = tmp_path / "state.db"
+    _store_at_version(db, 9)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO issues (id, key, created_at, subject, document, html, text) VALUES "
+                             "(1, 'Fenwick Morning:2026-11-23', :at, 'Fenwick Morning', '{}', '<p>news</p>', 'news')"),
+                     {"at": DAY1.replace(tzinfo=None)})
+        for n, (spelling, status) in enumerate([("alice@readers.example", "sent"),
+                                                ("Alice Smith <alice@readers.example>", "sent"),
+                                                ("bob@readers.example", "failed"),  # older: the pending is the latest
+                                                ("Bob <Bob@readers.example>", "pending"),
+                                                ("EVE@readers.example", "sent")]):
+            conn.execute(sa.text("INSERT INTO deliveries (issue_id, recipient, message_id, status, transport, "
+                                 "updated_at) VALUES (1, :r, :mid, :s, 'smtp', :at)"),
+                         {"r": spelling, "mid": f"<{n}@fenwick.example>", "s": status,
+                          "at": (DAY1 + timedelta(minutes=n)).replace(tzinfo=None)})
+    engine.dispose()
+
+    inbox = _Counting()
+    with mail_server(inbox) as port:
+        cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+                                  to=["Alice Smith <alice@readers.example>", "bob@readers.example",
+                                      "eve@readers.example"]))
+        store = Store.open(cfg.store_url)  # migrates
+        assert store.delivery_status(1) == {"alice@readers.example": DeliveryStatus.SENT,
+                                            "bob@readers.example": DeliveryStatus.PENDING,
+                                            "eve@readers.example": DeliveryStatus.SENT}
+        sent = send(cfg, Edges(store, FixedClock(DAY1 + timedelta(hours=1)), extractive_summarizer(),
+                               make_transport(cfg)))
+        store.close()
+    assert [(d.recipient, d.earlier) for d in sent.deliveries if d.ok] == [
+        ("alice@readers.example", True), ("bob@readers.example", False), ("eve@readers.example", True)]
+    assert inbox.received == [("bob@readers.example", "<3@fenwick.example>")]  # the Message-ID it was owed with
+    status = " ".join(run_cli("status", "--config", str(cfg.path), cwd=tmp_path).stdout.split())
+    assert "recipients: 3 sent, 0 failed, 0 owed" in status, status
+
+
 @pytest.mark.parametrize("url, says", [
     ("not-a-db.db", "file is not a database"),
     ("postgresql+nosuchdriver://u@localhost/db", "no database driver"),
