@@ -20,10 +20,12 @@ import smtplib
 import socket
 import ssl
 import tempfile
+import unicodedata
 from datetime import datetime
 import email.policy
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -86,17 +88,26 @@ _POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 
 class FileTransport:
-    """Writes each message as an .eml file; the outbox of a fresh clone."""
+    """Writes each message as an .eml file; the outbox of a fresh clone.
+
+    One file per day, newsletter and mailbox: ``2026-11-27-the-meridian-brief-reader@example.org.eml``.
+    The newsletter is in the name because several may share one outbox; a resend of the same message
+    (the same Message-ID) replaces its own file, never another newsletter's."""
 
     name = "file"
 
-    def __init__(self, outbox: Path):
+    def __init__(self, outbox: Path, newsletter: str = ""):
         self.outbox = outbox
+        self.newsletter = newsletter
 
     def send(self, message: EmailMessage, recipient: str) -> str:
-        stem = re.sub(r"[^A-Za-z0-9@._-]+", "_", recipient)
         day = message["Date"] and message["Date"].datetime.date().isoformat()
-        path = self.outbox / f"{day}-{stem}.eml"
+        mailbox = re.sub(r"[^A-Za-z0-9@._-]+", "_", mailbox_key(recipient))  # the address alone, no display name
+        path = self.outbox / f"{day}-{slug(self.newsletter)}-{mailbox}.eml"
+        if _holds_another(path, message["Message-ID"]):
+            # Two titles with one slug ("Fenwick Morning", "Fenwick morning!"): the exact title's hash tells them apart.
+            digest = hashlib.sha256(self.newsletter.encode()).hexdigest()[:8]
+            path = path.with_name(f"{day}-{slug(self.newsletter)}-{digest}-{mailbox}.eml")
         tmp = self._write_temp(message.as_bytes())
         try:
             os.replace(tmp, path)  # a failure here is this recipient's file name: theirs alone
@@ -128,6 +139,28 @@ class FileTransport:
 
     def close(self) -> None:
         pass
+
+
+SLUG_CHARS = 40  # of a title, in an outbox file name: enough to tell newsletters apart, short enough to read
+
+
+def slug(title: str) -> str:
+    """A title as a short file-name part: its words, case-folded, joined by hyphens ("The Meridian
+    Brief!" -> "the-meridian-brief"). Letters of any script are kept: a title in Chinese is not empty."""
+    words = re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", title).casefold())
+    return "-".join(words)[:SLUG_CHARS].strip("-") or "newsletter"
+
+
+def _holds_another(path: Path, message_id: str) -> bool:
+    """Whether ``path`` holds a message other than the one with ``message_id``: an unreadable file counts
+    as another, so it is never overwritten."""
+    try:
+        with path.open("rb") as f:
+            return BytesHeaderParser(policy=email.policy.default).parse(f)["Message-ID"] != message_id
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 class SMTPTransport:

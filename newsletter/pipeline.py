@@ -149,7 +149,7 @@ def open_store(cfg: Config, *, readonly: bool = False) -> Store:
 def make_transport(cfg: Config) -> Transport:
     d = cfg.delivery
     if d.transport == "file":
-        return FileTransport(cfg.outbox)
+        return FileTransport(cfg.outbox, cfg.newsletter.title)
     assert d.smtp is not None  # the config validator guarantees it
     return SMTPTransport(d.smtp, smtp_password(cfg))
 

@@ -50,6 +50,19 @@ def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     assert msg["Message-ID"].endswith("@example.com>")
 
 
+def test_an_outbox_file_is_replaced_only_by_a_resend_of_its_own_message(tmp_path):
+    # Two titles with one slug: the second newsletter's file must not replace the first's.
+    first, second = FileTransport(tmp_path, "Fenwick Morning"), FileTransport(tmp_path, "Fenwick morning!")
+    mine = deliver(_message("a@example.org"), "a@example.org", first)
+    again = deliver(_message("a@example.org"), "a@example.org", first)  # a resend after a crash: the same file
+    other = _message("a@example.org", sender="Other <other@example.net>")
+    theirs = deliver(other, "a@example.org", second)
+    assert mine.location == again.location == str(tmp_path / "2026-11-24-fenwick-morning-a@example.org.eml")
+    assert theirs.location != mine.location and len(list(tmp_path.glob("*.eml"))) == 2
+    held = email.message_from_bytes(Path(mine.location).read_bytes(), policy=email.policy.default)
+    assert held["Message-ID"] == _message("a@example.org")["Message-ID"]
+
+
 def test_the_same_issue_to_the_same_recipient_keeps_its_message_id():
     a, again = _message("a@example.org"), _message("A@example.org")
     assert a["Message-ID"] == again["Message-ID"] != _message("b@example.org")["Message-ID"]

@@ -408,6 +408,37 @@ def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mail
     assert "recipients: 3 sent, 0 failed, 0 owed" in status, status
 
 
+def test_two_newsletters_sharing_an_outbox_each_keep_their_own_file(tmp_path):
+    feed = _feed(tmp_path)
+    configs = []
+    for title in ("Fenwick Morning", "Fenwick Evening"):
+        folder = tmp_path / title.split()[1].lower()
+        folder.mkdir()
+        configs.append(write_config(folder, f"""
+            [newsletter]
+            title = "{title}"
+            from = "brief@fenwick.example"
+            to = ["reader@example.org", "Eve Example <eve@readers.example>"]
+            max_age_hours = 0
+            [[topics]]
+            name = "Local"
+            feeds = ["{feed}"]
+            [delivery]
+            outbox = "{tmp_path / 'outbox'}"
+        """))
+    for cfg in configs:
+        result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
+    names = sorted(f.name for f in (tmp_path / "outbox").iterdir())
+    day = names[0][:10]  # the issue's date
+    assert names == sorted(f"{day}-fenwick-{when}-{who}.eml" for when in ("evening", "morning")
+                           for who in ("eve@readers.example", "reader@example.org"))
+    for name in names:  # each file is its own newsletter's message, to the name it was given
+        msg = email.message_from_bytes((tmp_path / "outbox" / name).read_bytes(), policy=email.policy.default)
+        assert msg["Subject"].startswith("Fenwick " + name.split("-")[4].title())
+        assert msg["To"] == ("Eve Example <eve@readers.example>" if "eve@" in name else "reader@example.org")
+
+
 @pytest.mark.parametrize("url, says", [
     ("not-a-db.db", "file is not a database"),
     ("postgresql+nosuchdriver://u@localhost/db", "no database driver"),
