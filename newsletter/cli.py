@@ -646,8 +646,11 @@ def _report_deliveries(deliveries: list[Delivery]) -> bool:
             out.print(f"being sent by another process: {shown(d.recipient)}", soft_wrap=True)
         elif d.ok:
             out.print(f"[green]sent[/] {shown(d.recipient)} -> {shown(d.location)}", soft_wrap=True)
-        else:
-            err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True)
+        elif d.status is DeliveryStatus.FAILED:
+            err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True, highlight=False)
+        else:  # a 4xx, a dropped connection: the same words `status` counts it under
+            err.print(f"[yellow]owed[/] {shown(d.recipient)}: {shown(d.error)}; tried again by the next send or by run",
+                      soft_wrap=True, highlight=False)
     return not any(d.status is DeliveryStatus.FAILED and not d.earlier for d in deliveries)
 
 

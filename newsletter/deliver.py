@@ -279,7 +279,7 @@ def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Deli
         # connection or a timeout leave the recipient owed (PENDING), for the retries.
         final = (smtp_code(e) or 0) >= PERMANENT_CODE
         return Delivery(recipient, mid, transport.name, DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-                        error=f"{e.__class__.__name__}: {e}")
+                        error=why_not(e, recipient))
     return Delivery(recipient, mid, transport.name, DeliveryStatus.SENT, location=where)
 
 
@@ -288,6 +288,34 @@ PERMANENT_CODE = 500  # SMTP replies from 500 up are permanent (RFC 5321 4.2.1);
 
 def smtp_code(e: BaseException) -> int | None:
     """The SMTP reply code behind a refusal: the one recipient's for a refused RCPT, else the reply's."""
+    return _reply(e)[0]
+
+
+def why_not(e: BaseException, recipient: str = "") -> str:
+    """Why one message did not go, in words a reader of the output can act on: the mail server's own
+    reply when it gave one ('refused: "550 5.1.1 no such user"'), never an exception's repr."""
+    code, text = _reply(e, recipient)
+    if code is not None:
+        said = f'"{code} {text}"' if text else f'"{code}"'
+        return f"refused: {said}" if code >= PERMANENT_CODE else f"the mail server said {said} (temporary)"
+    if isinstance(e, (smtplib.SMTPServerDisconnected, ConnectionError)):
+        return "the mail server dropped the connection, and again after a reconnect"
+    if isinstance(e, (TimeoutError, socket.timeout)):
+        return "the mail server stopped answering"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror + (f": {e.filename}" if e.filename else "")
+    return str(e) or e.__class__.__name__
+
+
+def _reply(e: BaseException, recipient: str = "") -> tuple[int | None, str]:
+    """The SMTP reply behind a refusal, as (code, text): for a refused RCPT, ``recipient``'s (else the
+    lowest code given); else the reply that failed. The text is decoded and on one line."""
     if isinstance(e, smtplib.SMTPRecipientsRefused) and e.recipients:
-        return min(code for code, _ in e.recipients.values())
-    return getattr(e, "smtp_code", None)
+        code, text = e.recipients.get(recipient) or min(e.recipients.values())
+    elif isinstance(e, smtplib.SMTPResponseException):
+        code, text = e.smtp_code, e.smtp_error
+    else:
+        return None, ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return code, " ".join(str(text).split())

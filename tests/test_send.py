@@ -303,6 +303,33 @@ def test_run_retries_through_the_day_until_the_mail_server_is_back(tmp_path):
     assert [r for r, _ in inbox.received] == ["a@example.org"]
 
 
+class _Refusing(_Counting):
+    """A server that refuses one address for good and defers another, as real ones answer."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject-me@"):
+            return "550 5.1.1 no such user"
+        if address.startswith("later@"):
+            return "451 4.3.0 try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
+    with mail_server(_Refusing()) as port:
+        cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+                      to=["ann@readers.example", "reject-me@readers.example", "later@readers.example"])
+        result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    said = result.stderr.splitlines()
+    assert 'failed reject-me@readers.example: refused: "550 5.1.1 no such user"' in said, said
+    assert ('owed later@readers.example: the mail server said "451 4.3.0 try later" (temporary); tried again by '
+            "the next send or by run") in said, said
+    assert "b'" not in result.stderr and "{" not in result.stderr and "SMTP" not in result.stderr
+    assert "sent ann@readers.example" in result.stdout and result.exit_code == 1
+    status = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert "1 sent, 1 failed, 1 owed" in status, status
+
+
 # -- recipients and the store ----------------------------------------------------------------------
 
 def test_one_mailbox_written_four_ways_gets_one_copy(tmp_path):
