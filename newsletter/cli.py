@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -25,8 +28,11 @@ from newsletter import __version__
 from newsletter.clock import SystemClock
 from newsletter.config import DEFAULT_LOCATIONS, Config, check_feed_paths, load_config
 from newsletter.controls import escape_controls
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.errors import ConfigError, NewsletterError, Stopped
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
+
+if TYPE_CHECKING:
+    from newsletter.pipeline import Sent  # the pipeline loads when a command runs, not for --help
 
 # Piped into a file or grep, a line is not wrapped at 80 columns (a path or a URL split in two is not found
 # again): prints keep their lines whole, tables get room. COLUMNS, when set, still decides.
@@ -145,6 +151,8 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     Each recipient gets an issue once: running it again the same day
     delivers the recorded email only to those not yet served. Two sends at
     once (a cron job beside the service) build one issue between them.
+    Ctrl-C lets the message in flight finish, says how many were sent and
+    how many are owed, and exits 130; a second Ctrl-C stops at once.
     \b
     Examples:
       newsletter send
@@ -159,17 +167,36 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
             dry = pipeline.dry_run(cfg, edges, recipients=to, progress=progress)
         _report_dry_run(cfg, dry)
         return
-    with pipeline.open_edges(cfg, transport=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
-        sent = pipeline.send(cfg, edges, recipients=to, progress=progress)
+    # Each line is printed as its recipient is done, so a send stopped midway has said what it did.
+    ready: list[Sent] = []
+    done: list[Delivery] = []
+    again = cfg.command("send", *(a for r in recipients for a in ("--to", r)))
+    with _stop_on_signal() as stop:
+        try:
+            with pipeline.open_edges(cfg, transport=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
+                edges.stop = stop
+
+                def on_ready(sent: Sent) -> None:
+                    progress.finish()  # the bar's line gives way to what the send prints
+                    ready.append(sent)
+                    _report_send(sent)
+
+                def on_delivery(d: Delivery) -> None:
+                    done.append(d)
+                    _report_delivery(d)
+
+                sent = pipeline.send(cfg, edges, recipients=to, progress=progress, on_ready=on_ready,
+                                     on_delivery=on_delivery)
+        except (KeyboardInterrupt, Stopped):  # a second Ctrl-C, or the first one while the issue was being built
+            _report_stopped(done, ready[0].to if ready else None, again)
+            sys.exit(128 + stop.signum)
+    if stop.is_set() and (sent.in_progress or _owed(done, sent.to)):  # a stop after the last message cut nothing off
+        _report_stopped(done, None if sent.in_progress else sent.to, again)
+        sys.exit(128 + stop.signum)
     if sent.in_progress:
         out.print("another process is building today's issue; it will deliver it. Nothing sent from here.")
         return
-    if sent.recorded_at is not None:
-        out.print(f"today's issue was recorded at {sent.recorded_at:%H:%M} UTC; "
-                  "sending that same email to recipients who have not had it")
-    else:
-        _report_issue(sent.built.issue, sent.problems)
-    if not _report_deliveries(sent.deliveries):
+    if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done):
         sys.exit(1)
 
 
@@ -517,12 +544,24 @@ def _summarizer_label(cfg: Config) -> str:
     return f"LLM {cfg.llm.model}" if cfg.llm.model else "LLM"
 
 
+class _FeedBar:
+    """The feeds' progress bar on a terminal: called once per feed done; ``finish`` takes it away."""
+
+    def __init__(self, bar: Progress, total: int):
+        self.bar, self.task = bar, bar.add_task("feeds", total=total)
+
+    def __call__(self, _report: FeedReport) -> None:
+        self.bar.advance(self.task)
+
+    def finish(self) -> None:
+        self.bar.stop()
+
+
 @contextmanager
-def _feed_progress(total: int) -> Iterator[Callable[[FeedReport], None]]:
+def _feed_progress(total: int) -> Iterator[_FeedBar]:
     columns = (TextColumn("[bold]feeds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("feeds", total=total)
-        yield lambda _report: bar.advance(task)
+        yield _FeedBar(bar, total)
 
 
 def shown(text: str | None) -> str:
@@ -637,21 +676,88 @@ def _report_unsubscribed(cfg: Config) -> None:
               soft_wrap=True, highlight=False)
 
 
-def _report_deliveries(deliveries: list[Delivery]) -> bool:
-    """One line per recipient; True when none failed."""
-    for d in deliveries:
-        if d.earlier and d.status is DeliveryStatus.SENT:
-            out.print(f"already had it: {shown(d.recipient)}", soft_wrap=True)
-        elif d.earlier:
-            out.print(f"being sent by another process: {shown(d.recipient)}", soft_wrap=True)
-        elif d.ok:
-            out.print(f"[green]sent[/] {shown(d.recipient)} -> {shown(d.location)}", soft_wrap=True)
-        elif d.status is DeliveryStatus.FAILED:
-            err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True, highlight=False)
-        else:  # a 4xx, a dropped connection: the same words `status` counts it under
-            err.print(f"[yellow]owed[/] {shown(d.recipient)}: {shown(d.error)}; tried again by the next send or by run",
-                      soft_wrap=True, highlight=False)
-    return not any(d.status is DeliveryStatus.FAILED and not d.earlier for d in deliveries)
+def _report_send(sent: Sent) -> None:
+    """What is being sent, before the first message goes out."""
+    if sent.recorded_at is not None:
+        out.print(f"today's issue was recorded at {sent.recorded_at:%H:%M} UTC; "
+                  "sending that same email to recipients who have not had it")
+    else:
+        _report_issue(sent.built.issue, sent.problems)
+    _flush()
+
+
+def _report_delivery(d: Delivery) -> None:
+    """One recipient's line, as soon as it is done: a send cut short has already said what it did, even
+    into a file."""
+    if d.earlier and d.status is DeliveryStatus.SENT:
+        out.print(f"already had it: {shown(d.recipient)}", soft_wrap=True)
+    elif d.earlier:
+        out.print(f"being sent by another process: {shown(d.recipient)}", soft_wrap=True)
+    elif d.ok:
+        out.print(f"[green]sent[/] {shown(d.recipient)} -> {shown(d.location)}", soft_wrap=True)
+    elif d.status is DeliveryStatus.FAILED:
+        err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True, highlight=False)
+    else:  # a 4xx, a dropped connection: the same words `status` counts it under
+        err.print(f"[yellow]owed[/] {shown(d.recipient)}: {shown(d.error)}; tried again by the next send or by run",
+                  soft_wrap=True, highlight=False)
+    _flush()
+
+
+def _report_stopped(done: list[Delivery], to: list[str] | None, again: str) -> None:
+    """The last line of a send stopped by Ctrl-C: what went out, what is owed, how to finish. ``to``: the
+    recipients, None when the stop came before the issue was ready to go."""
+    if to is None:
+        out.print(f"interrupted before any message went out; `{shown(again)}` sends today's issue",
+                  soft_wrap=True, highlight=False)
+    else:
+        sent = sum(d.ok and not d.earlier for d in done)
+        had = sum(d.ok and d.earlier for d in done)
+        failed = sum(d.status is DeliveryStatus.FAILED for d in done)
+        owed = _owed(done, to)
+        out.print(f"interrupted: {sent} sent, {owed} owed" + (f", {failed} failed" if failed else "")
+                  + (f", {had} had it already" if had else "") + f"; run `{shown(again)}` again to finish",
+                  soft_wrap=True, highlight=False)
+    _flush()
+
+
+def _owed(done: list[Delivery], to: list[str]) -> int:
+    """How many of ``to`` this send left without the issue for a reason that may pass."""
+    return len(to) - sum(d.ok or d.status is DeliveryStatus.FAILED for d in done)
+
+
+def _flush() -> None:
+    out.file.flush()
+    err.file.flush()
+
+
+class _Stop(threading.Event):
+    """Set by the first Ctrl-C or SIGTERM; ``signum`` says which."""
+
+    signum: int = signal.SIGINT
+
+
+@contextmanager
+def _stop_on_signal() -> Iterator[_Stop]:
+    """Ctrl-C (or SIGTERM) asks the command to stop at its next safe point, as `run` does: the message
+    in flight is finished and recorded, the others stay owed. A second one stops at once."""
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():  # only there can Python take signals
+        yield stop
+        return
+
+    def on_signal(signum: int, _frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.signum = signum
+        stop.set()
+        os.write(2, b"stopping after the message in flight; Ctrl-C again stops at once\n")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main() -> None:

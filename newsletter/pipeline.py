@@ -109,6 +109,7 @@ class Sent:
     recorded_at: datetime | None = None  # set when today's issue had been recorded by an earlier run
     in_progress: bool = False  # another process is building today's issue; this one sent nothing
     unreachable: bool = False  # the transport refused as a whole (no server, bad login): everyone is owed
+    to: list[str] = field(default_factory=list)  # the recipients this send serves, each mailbox once
 
     @property
     def owed(self) -> bool:
@@ -340,7 +341,8 @@ def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: 
 
 
 def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, progress: Progress | None = None,
-         wait: timedelta | None = None, retry_refused: bool = True, fetch_first: bool = True) -> Sent:
+         wait: timedelta | None = None, retry_refused: bool = True, fetch_first: bool = True,
+         on_ready: Callable[[Sent], None] | None = None, on_delivery: Callable[[Delivery], None] | None = None) -> Sent:
     """Deliver today's issue to every recipient who does not have it yet.
 
     The first run of the day claims the issue, builds it and records it (with its rendered
@@ -350,6 +352,8 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     ``retry_refused``: also try again the recipients a mail server refused with a 5xx (a person
     running ``send`` after fixing an address); the service's retries leave them failed.
     ``fetch_first`` False: build from the stored articles (workers sharing a store poll the feeds).
+    ``on_ready`` hears of the issue (without deliveries) before the first message goes out, and
+    ``on_delivery`` of each recipient as it is done: a send stopped midway has said what it did.
     """
     assert edges.transport is not None
     # One-click links need their key before any work; addresses that left by one are skipped.
@@ -389,9 +393,12 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     problems = built.problems if built else []
     if built is not None or not edges.store.issue_delivered(key, to):
         problems = problems + _write_archive(cfg, edges.store)
-    deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused)
-    return Sent(email=email, deliveries=deliveries, problems=problems, built=built,
-                recorded_at=None if built else stored.created_at)
+    sent = Sent(email=email, problems=problems, built=built, recorded_at=None if built else stored.created_at, to=to)
+    if on_ready is not None:
+        on_ready(sent)
+    sent.deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused,
+                                   on_delivery=on_delivery)
+    return sent
 
 
 def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
@@ -488,7 +495,8 @@ def placements(issue: Issue) -> list[PlacedArticle]:
 # -- delivering -----------------------------------------------------------------------------------
 
 def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email: RenderedEmail,
-                 to: list[str], *, secret: str | None = None, retry_refused: bool = True) -> list[Delivery]:
+                 to: list[str], *, secret: str | None = None, retry_refused: bool = True,
+                 on_delivery: Callable[[Delivery], None] | None = None) -> list[Delivery]:
     """Claim each owed recipient, hand the message over, record the outcome: one at a time.
 
     The window for a duplicate is one message: a process killed after the server accepted it and
@@ -497,25 +505,31 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     A second process never sends anyone a second copy."""
     store, transport, clock = edges.store, edges.transport, edges.clock
     sender = cfg.newsletter.sender
+    out: list[Delivery] = []
+
+    def done_with(outcome: Delivery) -> None:
+        out.append(outcome)
+        if on_delivery is not None:
+            on_delivery(outcome)
+
     keys = {r: mailbox_key(r) for r in to}  # what the store knows each recipient by, whatever its spelling
     ids = store.owe(stored.issue_id, to, message_ids={r: message_id(key, r, sender) for r in to},
                     transport=transport.name, at=clock.now())
     before = store.delivery_status(stored.issue_id)
-    out: list[Delivery] = []
     try:
         for rcpt in to:
             if edges.stop is not None and edges.stop.is_set():
-                break  # the service is stopping: the rest stay owed, for the next start
+                break  # a stop was asked (run's SIGTERM, send's Ctrl-C): the rest stay owed, for the next start
             mbox, spec = keys[rcpt], parseaddr(rcpt)[1]  # the envelope and the outbox name take no display name
             done_before = before.get(mbox) == DeliveryStatus.SENT or (
                 not retry_refused and before.get(mbox) == DeliveryStatus.FAILED)
             if done_before:
-                out.append(Delivery(spec, ids[mbox], transport.name, before[mbox], earlier=True))
+                done_with(Delivery(spec, ids[mbox], transport.name, before[mbox], earlier=True))
                 continue
             if not store.claim_recipient(stored.issue_id, mbox, clock.now(), edges.owner):
                 # Another process has it (or just finished it): report what it recorded.
                 now_status = store.delivery_status(stored.issue_id).get(mbox, DeliveryStatus.SENDING)
-                out.append(Delivery(spec, ids[mbox], transport.name, now_status, earlier=True))
+                done_with(Delivery(spec, ids[mbox], transport.name, now_status, earlier=True))
                 continue
             msg = build_message(personal(email, cfg, secret, rcpt) if secret else email, sender, rcpt,
                                 msg_id=ids[mbox], date=stored.created_at,
@@ -532,7 +546,7 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
             done.at = clock.now()
             store.mark_delivery(stored.issue_id, mbox, status=done.status, location=done.location or None,
                                 error=done.error, at=done.at)
-            out.append(done)
+            done_with(done)
     finally:
         transport.close()
     return out

@@ -1,5 +1,5 @@
-"""Exactly once through crashes: `newsletter run` killed with SIGKILL mid-send and restarted, two daemons on
-one store, and what SMTP 4xx and 5xx replies do.
+"""Exactly once through crashes: `newsletter run` killed with SIGKILL mid-send and restarted, `newsletter send`
+stopped by Ctrl-C, two daemons on one store, and what SMTP 4xx and 5xx replies do.
 
 The guarantee under test (README, "Running it as a service"): every recipient gets the issue, never two
 different issues, and at most one duplicate per crash, only for the one message in flight when the
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import NewsletterProcess, config_data, mail_server, write_config
+from conftest import NewsletterProcess, config_data, mail_server, run_process, write_config
 from newsletter.store import CLAIM_LEASE, Store
 from service_helpers import feed_file, zone_at_noon, log_lines, wait_until
 
@@ -169,6 +169,33 @@ def test_kill_9_at_random_points_of_a_send_loses_no_one_and_duplicates_only_the_
     assert duplicated == {r: len(kills) for r, kills in in_window.items()}
     print(f"\n{KILLS} kills ({dict(Counter(kinds))}): {sum(duplicated.values())} duplicates, each from a kill "
           "inside the one-message window")
+
+
+def test_ctrl_c_during_send_finishes_the_message_in_flight_and_says_what_is_owed(tmp_path):
+    inbox = _Inbox(delay=0.5)  # slow enough that Ctrl-C lands while a message is in flight
+    to = RECIPIENTS[:5]
+    rows = _Rows(f"sqlite:///{tmp_path / 'state.db'}")
+    with mail_server(inbox) as port:
+        cfg = _config(tmp_path, port, to)
+        # Buffered, as when stdout goes to a file: each line must be flushed as it is printed to be seen here.
+        with NewsletterProcess("send", "--config", cfg, cwd=tmp_path, env={"PYTHONUNBUFFERED": ""}) as proc:
+            proc.wait_for(f"sent {to[0]}")
+            assert proc.interrupt() == 130, (proc.stdout, proc.stderr)
+        lines = proc.stdout.splitlines()
+        sent = [line.split()[1] for line in lines if line.startswith("sent ")]
+        assert lines[0].startswith("Fenwick Morning — ")  # the issue's line came before the first message
+        assert 1 <= len(sent) < len(to) and sent == to[:len(sent)]
+        assert sorted(r for r, _ in inbox.received) == sorted(sent)  # the message in flight went, and was recorded
+        assert {r for r, status in rows().items() if status == "sent"} == set(sent)
+        assert lines[-1] == (f"interrupted: {len(sent)} sent, {len(to) - len(sent)} owed; "
+                             f"run `newsletter send -c {cfg}` again to finish")
+        assert "Traceback" not in proc.stderr and "aborted" not in proc.stderr
+
+        again = run_process("send", "-c", str(cfg), cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+    assert sorted(r for r, _ in inbox.received) == sorted(to)  # each once
+    assert all(rows()[r] == "sent" for r in to)
+    rows.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
