@@ -396,12 +396,22 @@ def test_a_mailbox_gets_one_copy_a_day_however_a_later_send_writes_its_address(t
     assert "recipients: 4 sent, 0 failed, 0 owed" in status, status
 
 
-def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mailbox(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mailbox(tmp_path, backend, request):
     # A store as releases before mailbox keys left it: one row per spelling a send was given.
-    db = tmp_path / "state.db"
-    _store_at_version(db, 9)
-    engine = sa.create_engine(f"sqlite:///{db}")
+    if backend == "sqlite":
+        url = "state.db"
+        engine = sa.create_engine(f"sqlite:///{tmp_path / url}")
+    else:
+        postgres = request.getfixturevalue("postgres")
+        admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE by_spelling"))
+        admin.dispose()
+        url = postgres.url.replace("/postgres?", "/by_spelling?")
+        engine = sa.create_engine(url)
     with engine.begin() as conn:
+        migrate_to(conn, 9)
         conn.execute(sa.text("INSERT INTO issues (id, key, created_at, subject, document, html, text) VALUES "
                              "(1, 'Fenwick Morning:2026-11-23', :at, 'Fenwick Morning', '{}', '<p>news</p>', 'news')"),
                      {"at": DAY1.replace(tzinfo=None)})
@@ -418,7 +428,7 @@ def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mail
 
     inbox = _Counting()
     with mail_server(inbox) as port:
-        cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+        cfg = load_config(_config(tmp_path, _feed(tmp_path), store=url, smtp_port=port,
                                   to=["Alice Smith <alice@readers.example>", "bob@readers.example",
                                       "eve@readers.example"]))
         store = Store.open(cfg.store_url)  # migrates
