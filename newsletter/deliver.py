@@ -277,7 +277,7 @@ def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Deli
     except (OSError, smtplib.SMTPException) as e:
         # 5xx is the server's final word on this address: FAILED. A 4xx ("try later"), a dropped
         # connection or a timeout leave the recipient owed (PENDING), for the retries.
-        final = (smtp_code(e) or 0) >= PERMANENT_CODE
+        final = (smtp_code(e, recipient) or 0) >= PERMANENT_CODE
         return Delivery(recipient, mid, transport.name, DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
                         error=why_not(e, recipient))
     return Delivery(recipient, mid, transport.name, DeliveryStatus.SENT, location=where)
@@ -286,9 +286,9 @@ def deliver(message: EmailMessage, recipient: str, transport: Transport) -> Deli
 PERMANENT_CODE = 500  # SMTP replies from 500 up are permanent (RFC 5321 4.2.1); 4xx are transient
 
 
-def smtp_code(e: BaseException) -> int | None:
-    """The SMTP reply code behind a refusal: the one recipient's for a refused RCPT, else the reply's."""
-    return _reply(e)[0]
+def smtp_code(e: BaseException, recipient: str = "") -> int | None:
+    """The SMTP reply code behind a refusal: the recipient's for a refused RCPT, else the reply's."""
+    return _reply(e, recipient)[0]
 
 
 def why_not(e: BaseException, recipient: str = "") -> str:
