@@ -28,8 +28,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, PrivateAttr,
-                      StrictBool, StrictFloat, StrictInt, Tag, ValidationError, field_validator, model_validator)
+                      StrictBool, StrictFloat, StrictInt, Tag, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
+from newsletter import variables
 from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
@@ -119,7 +121,16 @@ def _days(value: Any) -> Any:
     return value
 
 
+def _variable_name(value: str, info: ValidationInfo) -> str:
+    """password_env and the like hold a variable's name; a value no shell could export is the secret
+    itself, pasted here. The error names the key, never the value (see newsletter.variables)."""
+    if not variables.is_name(value):
+        raise invalid("is not the name of an environment variable", variables.fix(info.field_name))
+    return value
+
+
 Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+VariableName = Annotated[str, AfterValidator(_variable_name)]
 Days = Annotated[str | list[str], BeforeValidator(_days)]
 Language = Annotated[str, AfterValidator(_language)]
 WebURL = Annotated[str | None, AfterValidator(_web_url)]
@@ -198,7 +209,7 @@ class Topic(_Section):
 class LLMSettings(_Section):
     model: str | None = None
     base_url: WebURL = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: VariableName = "OPENAI_API_KEY"  # the variable's name, never the key
     timeout: StrictFloat = Field(60, gt=0, le=600)  # seconds for one model request
     max_retries: StrictInt = Field(2, ge=0, le=10)
     temperature: StrictFloat = Field(0.2, ge=0, le=2)
@@ -218,7 +229,7 @@ class SMTPSettings(_Section):
     port: StrictInt = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    password_env: str | None = None  # the name of the variable that holds the password
+    password_env: VariableName | None = None  # the name of the variable that holds the password
     timeout: StrictFloat = Field(30, gt=0, le=600)
 
 
@@ -309,7 +320,7 @@ class WebSettings(_Section):
     # "View in browser" link and (with one_click_unsubscribe) per-recipient unsubscribe links.
     base_url: WebURL = None
     archive: str | None = None  # a folder: `send` writes the static archive there after each send
-    secret_env: str = "NEWSLETTER_WEB_SECRET"  # the variable holding the key of the unsubscribe tokens
+    secret_env: VariableName = "NEWSLETTER_WEB_SECRET"  # the variable holding the key of the unsubscribe tokens
     one_click_unsubscribe: StrictBool = True  # off when only the static archive is published and nothing runs `serve`
     host: str = "127.0.0.1"  # `serve` binds here; put a TLS proxy in front rather than opening it up
     port: StrictInt = Field(8026, ge=1, le=65535)

@@ -17,6 +17,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from newsletter import variables
 from newsletter.errors import ConfigError
 
 # The schema's union branches (config.FeedRef) are tagged with these; the user never wrote them.
@@ -76,16 +77,22 @@ def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> Config
     kind = first["type"]
     got = (first.get("ctx") or {}).get("about", first.get("input"))
     fix = (first.get("ctx") or {}).get("fix") or _FIXES.get(kind, "see the config reference in README.md.")
+    # A password pasted into password_env, or under a key of its own, is not echoed to the terminal.
+    secret = bool(loc) and isinstance(loc[-1], str) and variables.holds_secret(loc[-1])
     if kind == "missing":
         problem = "required key is missing."
     elif kind == "extra_forbidden":
         problem = f"unknown key {loc[-1]!r}."
-        fix = _spelling_fix(_schema_at(schema, loc), str(loc[-1])) or fix
+        section = _schema_at(schema, loc)
+        fix = _secret_fix(section, str(loc[-1])) if secret else _spelling_fix(section, str(loc[-1])) or fix
     elif kind == "invalid":  # one of our validators: it says what is wrong with the value
-        problem = f"{got!r} {first['msg']}."
+        problem = (f"its value {first['msg']} (not shown here, in case it is a secret)." if secret
+                   else f"{got!r} {first['msg']}.")
     else:
-        shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+        shown = f" (got {got!r})" if not isinstance(got, (dict, list)) and not secret else ""
         problem = first["msg"].removeprefix("Value error, ") + shown + "."
+        if secret and loc[-1] in variables.SECRET_KEYS:  # password_env = 123456: a number is no name either
+            fix = variables.fix(str(loc[-1]))
     if kind in _NUMBER_ERRORS:
         fix = _number_fix(_schema_at(schema, loc), str(loc[-1]), kind) or fix
     if len(errors) > 1:
@@ -132,6 +139,13 @@ def _spelling_fix(model: type[BaseModel] | None, key: str) -> str | None:
     if likely:
         return f"did you mean {likely!r}? Rename it, or remove it."
     return f"remove it; the keys here are {', '.join(_key_names(model))}."
+
+
+def _secret_fix(model: type[BaseModel] | None, key: str) -> str:
+    """For ``password = "..."`` beside password_env: "did you mean 'password_env'? Rename it" would put
+    the password there. Say where a secret goes instead."""
+    env_key = next((k for k in _key_names(model) if k in variables.SECRET_KEYS), None) if model else None
+    return f"remove {key}; " + variables.fix(env_key)
 
 
 def _misspelt_required_key(errors: list[dict], schema: type[BaseModel]) -> tuple[dict, dict] | None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from newsletter import variables
 from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.clock import Clock, SystemClock
 from newsletter.config import Config
@@ -169,6 +170,8 @@ def _named_variable(cfg: Config, key: str, name: str, or_else: str) -> str:
     """The value of the environment variable the config's ``key`` names; unset, a config error whose fix
     is to export it, ``or_else``."""
     value = os.environ.get(name)
+    if not value and not variables.printable(name):  # "hunter2": the secret itself, not echoed back
+        raise variables.unlike_a_name(cfg.path, key)
     if not value:
         raise ConfigError(cfg.path, key, f"environment variable {name} is not set.",
                           f"export {name}=... before running, or {or_else}")

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from email.utils import parseaddr
 
+from newsletter import variables
 from newsletter.config import Config
 from newsletter.errors import ConfigError
 from newsletter.models import RenderedEmail
@@ -62,6 +63,8 @@ def web_secret(cfg: Config) -> str:
     """The tokens' key from the variable ``[web] secret_env`` names; a missing or short one is a config error."""
     name = cfg.web.secret_env
     secret = os.environ.get(name, "")
+    if not secret and not variables.printable(name):  # the key itself, pasted: not echoed back
+        raise variables.unlike_a_name(cfg.path, "[web] secret_env")
     if len(secret) < MIN_SECRET_CHARS:
         problem = "is not set" if not secret else f"is shorter than {MIN_SECRET_CHARS} characters"
         raise ConfigError(cfg.path, "[web] secret_env", f"environment variable {name} {problem}; it keys the "
