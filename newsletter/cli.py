@@ -75,7 +75,9 @@ def cli(verbose: int, log_format: str) -> None:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     from newsletter import logs
 
-    logs.setup(level, log_format, RichHandler(console=err, show_path=False))
+    # A terminal gets rich's columns; a file or journald one plain line per message, since rich pads
+    # each line to the console's width and wraps a long one (see _console).
+    logs.setup(level, log_format, RichHandler(console=err, show_path=False) if err.is_terminal else None)
     # httpx logs every request at INFO, URLs with query strings included; keep that for -vv.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 

@@ -1,4 +1,5 @@
-"""Log output: readable lines for a terminal, one JSON object per line for collectors, no secrets in either.
+"""Log output: readable lines for a terminal, plain lines for a file or journald, one JSON object per
+line for collectors, no secrets in any.
 
     {"time": "2026-11-27T07:00:03.120+00:00", "level": "info", "logger": "newsletter.service",
      "message": "send: issue sent to 2, 0 failed, 0 had it already, 0 owed", "job": "send", "sent": 2, ...}
@@ -62,11 +63,24 @@ class HideSecrets(logging.Filter):
         return True
 
 
-def setup(level: int, fmt: str, text_handler: logging.Handler) -> None:
-    """Root logging for one CLI run: ``fmt`` is "text" (``text_handler``) or "json" (stderr)."""
-    if fmt == "json":
+class LineFormatter(logging.Formatter):
+    """Text for a file or journald: one line per message, never padded or wrapped at a width (a
+    line split in two is not found again by grep, and journald makes each half an entry)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # A server's multi-line reply stays on its message's line; a traceback after it keeps its lines.
+        return super().formatMessage(record).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def setup(level: int, fmt: str, text_handler: logging.Handler | None) -> None:
+    """Root logging for one CLI run: ``fmt`` is "json" (stderr), or "text": ``text_handler`` (a
+    terminal's), or plain lines on stderr when it is None (stderr is a file, a pipe or journald)."""
+    if fmt == "json" or text_handler is None:
         handler: logging.Handler = logging.StreamHandler()
-        handler.setFormatter(JSONFormatter())
+        handler.setFormatter(JSONFormatter() if fmt == "json" else LineFormatter())
     else:
         handler = text_handler
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])  # a no-op when a host (pytest) set handlers

@@ -198,3 +198,23 @@ def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     text = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
     assert "2 stories + 1 in Recent news, 5 model calls, 9000 prompt + 800 completion tokens" in text
     assert "recipients: 1 sent, 0 failed, 1 owed" in text
+
+
+def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
+    """`newsletter run 2> log`: rich padded every line to 200 columns and split a long SMTP error in two."""
+    from conftest import free_port
+
+    with _server() as srv:
+        # Two hours after today's send_at, within the grace: the send goes at once, to no mail server.
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=6)
+        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'
+                       f'port = {free_port()}\nsecurity = "none"\n')
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("failed before any delivery", stream="stderr")
+            proc.proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=STOP_LIMIT_S) == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines and not [line for line in lines if line != line.rstrip()], proc.stderr
+    [failed] = [line for line in lines if "failed before any delivery" in line]
+    assert len(failed) > 200 and "[delivery.smtp]" in failed and failed.endswith("owed"), failed
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d WARNING send: failed before any delivery", failed), failed
