@@ -349,10 +349,11 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
 
     from newsletter import pipeline
     from newsletter.clock import SystemClock
-    from newsletter.status import status_lines, status_report
+    from newsletter.status import require_store, status_lines, status_report
 
     reports = []
     for cfg in _load_configs(config_paths):
+        require_store(cfg)
         store = pipeline.open_store(cfg, readonly=True)
         try:
             reports.append(status_report(cfg, store, SystemClock().now()))

@@ -385,6 +385,12 @@ class Config(_Section):
         return f"sqlite:///{self.resolve(self.store.url)}"
 
     @property
+    def store_file(self) -> Path | None:
+        """The SQLite file of the store (a plain path or a sqlite:/// URL); None for a server's database."""
+        url = self.store_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    @property
     def outbox(self) -> Path:
         return self.resolve(self.delivery.outbox)
 

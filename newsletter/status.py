@@ -12,8 +12,19 @@ from datetime import datetime, timezone
 from newsletter import schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
+from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
 from newsletter.store import Store
+
+def require_store(cfg: Config) -> None:
+    """A store file that does not exist is no newsletter that never sent: it is a path mistyped, or a
+    config nothing has run with. "none recorded yet" would hide the first; say so with exit 2."""
+    path = cfg.store_file
+    if path is not None and not path.exists():
+        raise ConfigError(cfg.path, "[store] url", f"no store at {path} (nothing has run with this config yet, "
+                          "or the path is mistyped).", "correct the path (a relative one is read from the config "
+                          f"file's folder), or run `{cfg.command('fetch')}` or `{cfg.command('run')}` to make it.")
+
 
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     tz = cfg.newsletter.tz

@@ -122,6 +122,7 @@ def test_status_shows_each_newsletter(tmp_path):
                     send_at="07:00", timezone="Europe/London", days="weekdays")
     b = _newsletter(tmp_path, "weekly.toml", "Valley Weekly", WEEKLY, ["feed.xml"], smtp_port=1,
                     send_at="18:30", timezone="America/New_York", days=["fri"])
+    assert run_cli("fetch", "-c", str(a), cwd=tmp_path).exit_code == 0  # the store both use, with no issue yet
     shown = run_cli("status", "-c", str(a), "-c", str(b), "--json", cwd=tmp_path)
     assert shown.exit_code == 0, shown.stderr
     reports = json.loads(shown.stdout)["newsletters"]

@@ -12,6 +12,8 @@ import shlex
 import signal
 from datetime import datetime
 
+import pytest
+
 from conftest import NewsletterProcess, config_data, run_cli, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
@@ -51,8 +53,8 @@ def _status(cfg, tmp_path) -> dict:
 def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_look(tmp_path):
     with _server() as srv:
         cfg = _config(tmp_path, srv)
-        fresh = _status(cfg, tmp_path)
-        assert fresh["last_issue"] is None and fresh["failing_feeds"] == [] and fresh["disabled_feeds"] == []
+        never_run = run_cli("status", "--config", str(cfg), cwd=tmp_path)
+        assert never_run.exit_code == 2 and f"no store at {tmp_path / 'state.db'}" in never_run.stderr
         assert not (tmp_path / "state.db").exists()  # read-only: a status creates nothing
 
         assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
@@ -85,6 +87,27 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     assert "recipients: 2 sent, 0 failed, 0 owed" in text and "no model calls" in text
     assert f"failing: {srv.url('/broken.xml')}" in text and "(2 in a row, never fetched)" in text
     assert f"re-enable: newsletter feeds enable -c {cfg} {srv.url('/gone.xml')}" in text
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_of_a_store_that_does_not_exist_names_the_path_and_fails(tmp_path, as_json):
+    """A mistyped [store] url said "last issue: none recorded yet", exit 0: as if all were well."""
+    from newsletter.config import load_config
+    from newsletter.store import Store
+
+    with _server() as srv:
+        cfg = _config(tmp_path, srv)
+    Store.open(load_config(cfg).store_url).close()  # state.db exists, empty: nothing sent yet
+    empty = run_cli("status", "--config", str(cfg), cwd=tmp_path)
+    assert empty.exit_code == 0 and "last issue: none recorded yet" in empty.stdout, empty.stderr
+
+    cfg.write_text(cfg.read_text().replace('url = "state.db"', 'url = "stat.db"'))
+    result = run_cli("status", "--config", str(cfg), *(["--json"] if as_json else []), cwd=tmp_path)
+    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert f"{cfg}: [store] url: no store at {tmp_path / 'stat.db'} (" in line and "Fix:" in line, line
+    assert f"newsletter fetch -c {cfg}" in line
+    assert not (tmp_path / "stat.db").exists()
 
 
 def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
