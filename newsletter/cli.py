@@ -209,8 +209,10 @@ def check(config_path: str | None) -> None:
 
     Also checks the secrets `send` reads from the environment (the SMTP
     password, the unsubscribe links' key) and stops with send's message,
-    exit 2, when one is missing. Exits 1 when any feed fails, so it can gate
-    a deploy or a cron job.
+    exit 2, when one is missing; and that the store's folder and the outbox
+    can be written (tried with a temporary file, removed again), exit 2
+    naming [store] url or [delivery] outbox. It contacts no mail server.
+    Exits 1 when any feed fails, so it can gate a deploy or a cron job.
 
     \b
     Examples:
@@ -218,10 +220,12 @@ def check(config_path: str | None) -> None:
       newsletter check --config /etc/newsletter.toml
     """
     from newsletter import pipeline
+    from newsletter.folders import folder_problems
 
     cfg = load_config(config_path)
     check_feed_paths(cfg)  # only here: elsewhere a missing feed file is one broken feed, reported
     pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
+    _stop_on(folder_problems(cfg))  # and a store or outbox send could not write
     out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
               f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
     with _feed_progress(len(cfg.feeds)) as progress:
@@ -530,6 +534,14 @@ def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False)
 
 
 # -- what the commands print ------------------------------------------------------------------------
+
+def _stop_on(problems: list[NewsletterError]) -> None:
+    """Each problem as the one line main() prints for an error, then the first one's exit status."""
+    for problem in problems:
+        err.print(f"[red]error[/]: {escape(str(problem))}", highlight=False, soft_wrap=True)
+    if problems:
+        sys.exit(problems[0].exit_code)
+
 
 def _addresses(given: tuple[str, ...]) -> list[str]:
     from newsletter.addresses import AddressError, unique_mailboxes

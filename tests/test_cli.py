@@ -499,3 +499,41 @@ def test_only_a_410_disables_a_feed_as_feeds_enable_help_says(tmp_path, feed_ser
     said = " ".join(run_cli("feeds", "enable", "--help").stdout.split())
     assert "disabled because it answered HTTP 410 Gone" in said and "Only a 410 disables a feed" in said
     assert "(or failing)" not in said and "is tried again at the next poll" in said
+
+
+@pytest.mark.parametrize("store, outbox, keys", [
+    ("/proc/nope/x.db", None, ["[store] url"]),
+    (None, "/proc/nope/outbox", ["[delivery] outbox"]),
+    (None, "feed.xml/outbox", ["[delivery] outbox"]),  # under a file
+    ("feed.xml/x.db", "/proc/nope/outbox", ["[store] url", "[delivery] outbox"]),
+])
+def test_check_refuses_a_store_or_outbox_that_send_could_not_write(minimal_config, store, outbox, keys):
+    """check said "config ok", exit 0, and the first send stopped on the folder."""
+    write_config(minimal_config.parent, config_data(**({"store": {"url": store}} if store else {}),
+                                                      **({"delivery": {"outbox": outbox}} if outbox else {})))
+    checked = run_cli("check", "--config", str(minimal_config), cwd=minimal_config.parent)
+    assert checked.exit_code == 2 and "config ok" not in checked.stdout, (checked.stdout, checked.stderr)
+    lines = checked.stderr.strip().splitlines()
+    assert len(lines) == len(keys), checked.stderr
+    for line, key in zip(lines, keys):
+        assert line.startswith(f"error: {minimal_config}: {key}: cannot ") and "Fix:" in line, line
+    assert "Traceback" not in checked.stderr
+
+
+def test_check_proves_the_folders_writable_and_leaves_nothing_behind(minimal_config):
+    folder = minimal_config.parent
+    write_config(folder, config_data(store={"url": "state/deeper/news.db"}, delivery={"outbox": "mail/out"}))
+    before = sorted(folder.rglob("*"))
+    checked = run_cli("check", "--config", str(minimal_config), cwd=folder)
+    assert checked.exit_code == 0 and "config ok" in checked.stdout, checked.stderr
+    assert sorted(folder.rglob("*")) == before  # no store, no outbox, no probe a later run could mistake for state
+    (folder / "mail" / "out").mkdir(parents=True)
+    assert run_cli("check", "--config", str(minimal_config), cwd=folder).exit_code == 0
+    assert list((folder / "mail" / "out").iterdir()) == []
+
+
+def test_check_does_not_look_at_the_outbox_of_an_smtp_newsletter(minimal_config):
+    write_config(minimal_config.parent, config_data(delivery={"transport": "smtp", "outbox": "/proc/nope/outbox",
+                                                              "smtp": {"host": "127.0.0.1", "port": 9}}))
+    checked = run_cli("check", "--config", str(minimal_config), cwd=minimal_config.parent)
+    assert checked.exit_code == 0 and "config ok" in checked.stdout, checked.stderr
