@@ -8,7 +8,8 @@ newsletter (timetable in ``schedule``) and a poll per store, which fetches a fee
 newsletters read once, and embeds the new articles with each newsletter's embeddings model (once
 per model: ``pipeline.embed_shared``).
 
-Each job logs one line with its outcome (poll: feeds, new articles, failed, and with an
+Each job logs one line with its outcome (poll: feeds, new articles, failed, the first
+FAILED_SHOWN failing feeds with their reason (field ``failed_feeds``), and with an
 embeddings model the articles embedded and those waiting for the next poll, summed over the
 models when the newsletters of a store use several; send: sent, failed, had it, owed), with
 the same figures as fields for ``--log-format json``.
@@ -40,6 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsletter import schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
+from newsletter.controls import escape_controls
 from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
@@ -105,10 +107,17 @@ class Service:
                     if reports else []
         if self.worker and not reports:
             return reports  # every feed is polled or leased by another worker: nothing to say
-        new, failed = sum(r.new for r in reports), sum(not r.ok for r in reports)
-        fields = {"job": "poll", "outcome": "failed" if failed else "ok", "feeds": len(reports),
-                  "new_articles": new, "failed": failed}
-        line, args = "poll: %d feeds, %d new articles, %d failed", [len(reports), new, failed]
+        new, bad = sum(r.new for r in reports), [r for r in reports if not r.ok]
+        fields = {"job": "poll", "outcome": "failed" if bad else "ok", "feeds": len(reports),
+                  "new_articles": new, "failed": len(bad)}
+        line, args = "poll: %d feeds, %d new articles, %d failed", [len(reports), new, len(bad)]
+        if bad:  # which ones and why, so the operator need not run status to know where to look
+            names = {source.url: source.name for source in sources}
+            shown = [{"url": r.url, "name": names.get(r.url), "error": _short(r.error)} for r in bad[:FAILED_SHOWN]]
+            said = "; ".join(f"{f['name'] or f['url']}: {f['error']}" for f in shown)
+            line += " (%s)"
+            args.append(said + (f"; and {len(bad) - len(shown)} more" if len(bad) > len(shown) else ""))
+            fields.update(failed_feeds=shown)
         if embedded:
             done, waiting = sum(e.embedded for e in embedded), sum(e.waiting for e in embedded)
             line += "; %d embedded, %d wait for the next poll"
@@ -161,6 +170,16 @@ class Service:
             if self.stop.is_set() and owed:
                 raise Stopped(f"stopped after the message in flight; {owed} recipients owed get it at the next start")
             return sent
+
+
+FAILED_SHOWN = 3  # failing feeds a poll's log line names; the rest are counted ("and 5 more")
+REASON_CHARS = 100  # a failing feed's reason in that line, cut to this
+
+
+def _short(error: str | None) -> str:
+    """A feed's error for one log line: control characters visible, no line break, at most REASON_CHARS."""
+    text = " ".join(escape_controls(error or "failed").split())
+    return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1] + "…"
 
 
 def poll_plan(group: list[Config]) -> tuple[Config, list[FeedSource]]:

@@ -192,7 +192,12 @@ def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     [poll] = [line for line in lines if line.get("job") == "poll"]
     assert (poll["feeds"], poll["new_articles"], poll["failed"], poll["outcome"]) == (3, 3, 2, "failed")
-    assert poll["message"] == "poll: 3 feeds, 3 new articles, 2 failed"
+    broken, gone = srv.url("/broken.xml"), srv.url("/gone.xml")
+    assert poll["message"] == (f"poll: 3 feeds, 3 new articles, 2 failed ({broken}: HTTP 500 Internal Server Error; "
+                               f"{gone}: gone (HTTP 410): disabled)")
+    assert poll["failed_feeds"] == [
+        {"url": broken, "name": None, "error": "HTTP 500 Internal Server Error"},
+        {"url": gone, "name": None, "error": "gone (HTTP 410): disabled"}]
     for secret in secrets.values():
         assert secret not in proc.stderr and secret not in proc.stdout
 
@@ -242,3 +247,31 @@ def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
     [failed] = [line for line in lines if "failed before any delivery" in line]
     assert len(failed) > 200 and "[delivery.smtp]" in failed and failed.endswith("owed"), failed
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d WARNING send: failed before any delivery", failed), failed
+
+
+def test_the_poll_line_names_a_few_failing_feeds_and_counts_the_rest(tmp_path, caplog):
+    """"poll: 4 feeds, 0 new articles, 1 failed" left the operator to find out which one."""
+    from newsletter.config import load_config
+    from newsletter.service import Service
+
+    (tmp_path / "ok.xml").write_text(NEWS)
+    feeds = ["ok.xml", {"url": "harbour.xml", "name": "Harbour Gazette"}, *[f"gone-{n}.xml" for n in range(4)]]
+    cfg = load_config(write_config(tmp_path, config_data(topics=[{"name": "Local", "feeds": feeds}],
+                                                         store={"url": "state.db"})))
+    with caplog.at_level(logging.INFO, logger="newsletter.service"):
+        Service([cfg]).poll()
+    [poll] = [r for r in caplog.records if getattr(r, "job", None) == "poll"]
+    assert poll.getMessage() == (f"poll: 6 feeds, 3 new articles, 5 failed (Harbour Gazette: file not found; "
+                                 f"{tmp_path / 'gone-0.xml'}: file not found; {tmp_path / 'gone-1.xml'}: file not "
+                                 "found; and 2 more)")
+    assert poll.failed == 5 and [f["name"] for f in poll.failed_feeds] == ["Harbour Gazette", None, None]
+    assert poll.failed_feeds[0] == {"url": str(tmp_path / "harbour.xml"), "name": "Harbour Gazette",
+                                    "error": "file not found"}
+
+
+def test_a_failing_feeds_reason_is_one_short_line():
+    from newsletter.service import REASON_CHARS, _short
+
+    assert _short("HTTP 500\nInternal\x1b[2J error") == "HTTP 500 Internal\\x1b[2J error"
+    long = _short("cannot connect " * 40)
+    assert len(long) == REASON_CHARS and long.endswith("…")
