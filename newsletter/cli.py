@@ -30,6 +30,7 @@ from newsletter.config import DEFAULT_LOCATIONS, Config, check_feed_paths, load_
 from newsletter.controls import escape_controls
 from newsletter.errors import ConfigError, NewsletterError, Stopped
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
+from newsletter.wording import counted
 
 if TYPE_CHECKING:
     from newsletter.pipeline import Sent  # the pipeline loads when a command runs, not for --help
@@ -53,8 +54,9 @@ err = _console(stderr=True)
 # so the help cannot drift from what find_config does).
 CONFIG_DEFAULT = "Default: $NEWSLETTER_CONFIG, then " + ", then ".join(f"./{p}" for p in DEFAULT_LOCATIONS) + "."
 
+# No envvar here: load_config reads $NEWSLETTER_CONFIG itself, so that a wrong path from it says so.
 config_option = click.option(
-    "--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None, envvar="NEWSLETTER_CONFIG",
+    "--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
     help=f"Config file. {CONFIG_DEFAULT}",
 )
 
@@ -226,7 +228,8 @@ def check(config_path: str | None) -> None:
     check_feed_paths(cfg)  # only here: elsewhere a missing feed file is one broken feed, reported
     pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
     _stop_on(folder_problems(cfg))  # and a store or outbox send could not write
-    out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({len(cfg.topics)} topics, {len(cfg.feeds)} feeds, "
+    out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({counted(len(cfg.topics), 'topic')}, "
+              f"{counted(len(cfg.feeds), 'feed')}, "
               f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
     with _feed_progress(len(cfg.feeds)) as progress:
         reports = pipeline.check(cfg, SystemClock(), progress=progress)
@@ -235,7 +238,7 @@ def check(config_path: str | None) -> None:
         _report_unsubscribed(cfg)
     bad = [r for r in reports if not r.ok]
     if bad:
-        err.print(f"[red]{len(bad)} of {len(reports)} feeds failed[/]")
+        err.print(f"[red]{len(bad)} of {counted(len(reports), 'feed')} failed[/]")
         sys.exit(1)
 
 
@@ -261,7 +264,8 @@ def fetch(config_path: str | None) -> None:
     _feed_table(reports, title="Fetch")
     new = sum(r.new for r in reports)
     bad = sum(not r.ok for r in reports)
-    out.print(f"{new} new articles from {len(reports) - bad} feeds" + (f"; [red]{bad} failed[/]" if bad else ""))
+    out.print(f"{counted(new, 'new article')} from {counted(len(reports) - bad, 'feed')}"
+              + (f"; [red]{bad} failed[/]" if bad else ""))
     if (e := fetched.embedded) is not None:
         out.print(f"embeddings ({e.model}): {e.embedded} articles embedded, {e.waiting} wait for the next poll"
                   + (f" ([red]{shown(e.error)}[/])" if e.error else ""), soft_wrap=True, highlight=False)
@@ -450,7 +454,7 @@ def archive(config_path: str | None, out_dir: str | None) -> None:
     finally:
         store.close()
     pages = sum(p.parent.name == "issues" for p in paths)
-    out.print(f"archive: {pages} issue page(s), index and feeds in {shown(str(folder))}", soft_wrap=True,
+    out.print(f"archive: {counted(pages, 'issue page')}, index and feeds in {shown(str(folder))}", soft_wrap=True,
               highlight=False)
     if warning := relative_feeds(cfg):
         err.print("[yellow]warning[/]: " + escape(warning), soft_wrap=True, highlight=False)
@@ -639,7 +643,8 @@ def _middle_out(url: str) -> str:
 
 def _report_issue(issue: Issue, problems: list[str]) -> None:
     n = len(issue.briefings)
-    out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {n} briefings, {len(issue.sidebar)} in Recent news")
+    out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {counted(n, 'briefing')}, "
+              f"{len(issue.sidebar)} in Recent news")
     if issue.usage is not None:
         u = issue.usage
         out.print(f"model: {u.calls} calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
@@ -686,7 +691,7 @@ def _report_unsubscribed(cfg: Config) -> None:
         gone = set()  # a store from before the web side: nobody could have unsubscribed yet
     finally:
         store.close()
-    out.print(f"{len(gone)} unsubscribed address(es)" + (": skipped by send and run; "
+    out.print(f"{counted(len(gone), 'unsubscribed address', 'unsubscribed addresses')}" + (": skipped by send and run; "
               f"`{shown(cfg.command('resubscribe', 'ADDR'))}` lets one back" if gone else ""),
               soft_wrap=True, highlight=False)
 

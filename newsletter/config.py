@@ -41,6 +41,7 @@ from newsletter.locales import resolve as resolve_language
 from newsletter.models import FeedSource, is_remote
 
 DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
+CONFIG_VARIABLE = "NEWSLETTER_CONFIG"  # the config's path when no --config is given
 
 
 class _Section(BaseModel):
@@ -161,7 +162,10 @@ class NewsletterSettings(_Section):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as 'Europe/Berlin' or 'UTC'") from None
+            likely = _likely_zone(v)
+            raise invalid("is not an IANA time zone name",
+                          f"did you mean {likely!r}?" if likely else
+                          "use a name such as 'Europe/Berlin', 'America/New_York' or 'UTC'.") from None
         return v
 
     @field_validator("send_at")
@@ -180,6 +184,17 @@ class NewsletterSettings(_Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _likely_zone(written: str) -> str | None:
+    """The zone a typo was meant to be ('Europe/Londn', 'europe/london'), read only when one is wrong."""
+    import difflib
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    same = [z for z in zones if z.lower() == written.lower()]
+    close = same or difflib.get_close_matches(written, zones, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 class FeedEntry(_Section):
@@ -406,7 +421,7 @@ class Config(_Section):
 def find_config(explicit: str | os.PathLike | None = None) -> Path:
     if explicit:
         return Path(explicit)
-    env = os.environ.get("NEWSLETTER_CONFIG")
+    env = os.environ.get(CONFIG_VARIABLE)
     if env:
         return Path(env)
     for candidate in DEFAULT_LOCATIONS:
@@ -422,14 +437,21 @@ def find_config(explicit: str | os.PathLike | None = None) -> Path:
 
 def load_config(explicit: str | os.PathLike | None = None) -> Config:
     path = find_config(explicit)
+    # A path nobody typed on this command line is a surprise when it is wrong: say where it came from.
+    from_env = not explicit and bool(os.environ.get(CONFIG_VARIABLE))
+    origin = f" (the path came from ${CONFIG_VARIABLE})" if from_env else ""
+    env_fix = f"set {CONFIG_VARIABLE} to the config file's path, unset it, or pass --config PATH."
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, None, "file not found.", "check the path, or run from the folder that holds it.") from None
+        raise ConfigError(path, None, f"file not found{origin}.",
+                          env_fix if from_env else "check the path, or run from the folder that holds it.") from None
     except IsADirectoryError:
-        raise ConfigError(path, None, "is a folder, not a file.", "point --config at the .toml file.") from None
+        raise ConfigError(path, None, f"is a folder, not a file{origin}.",
+                          env_fix if from_env else "point --config at the .toml file.") from None
     except (PermissionError, UnicodeDecodeError) as e:
-        raise ConfigError(path, None, f"cannot read it ({e.__class__.__name__}).", "make it a readable UTF-8 text file.") from None
+        raise ConfigError(path, None, f"cannot read it ({e.__class__.__name__}){origin}.",
+                          "make it a readable UTF-8 text file" + (f", or {env_fix}" if from_env else ".")) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, None, f"not valid TOML ({e}).", "fix the syntax at that line.") from None
     try:
@@ -437,7 +459,8 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
     except ValidationError as e:
         raise explain(path, e, Config) from None
     cfg.path = path.resolve()
-    cfg._given = str(explicit) if explicit else None
+    # A command printed for the user carries -c: the variable may not be set where they paste it.
+    cfg._given = str(explicit) if explicit else (str(path) if from_env else None)
     return cfg
 
 

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from newsletter import variables
 from newsletter.errors import ConfigError
+from newsletter.wording import counted
 
 # The schema's union branches (config.FeedRef) are tagged with these; the user never wrote them.
 FEED_URL, FEED_TABLE = "feed-url", "feed-table"
@@ -96,7 +97,7 @@ def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> Config
     if kind in _NUMBER_ERRORS:
         fix = _number_fix(_schema_at(schema, loc), str(loc[-1]), kind) or fix
     if len(errors) > 1:
-        fix += f" ({len(errors) - 1} more problem(s) after this one.)"
+        fix += f" ({counted(len(errors) - 1, 'more problem')} after this one.)"
     return ConfigError(path, key or None, problem, fix)
 
 
@@ -172,7 +173,7 @@ def _explain_misspelt(path: Path, errors: list[dict], pair: tuple[dict, dict]) -
         right = f"[[{right}]]" if key.startswith("[[") else f"[{right}]"
     fix = f"did you mean {right}? Rename {wrong} to {right.strip('[]')}."
     if len(errors) > 2:
-        fix += f" ({len(errors) - 2} more problem(s) after this one.)"
+        fix += f" ({counted(len(errors) - 2, 'more problem')} after this one.)"
     return ConfigError(path, key, f"is not a key here, and the required key {right} is missing.", fix)
 
 

@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -207,7 +208,12 @@ def check_together(cfgs: list[Config]) -> None:
     what the other still needs."""
     titles: dict[str, Config] = {}
     stores: dict[str, Config] = {}
+    paths: set[Path] = set()
     for cfg in cfgs:
+        if cfg.path in paths:  # -c a.toml -c a.toml: one mistake, not a clash of titles with itself
+            raise ConfigError(cfg.path, None, "this file was given twice (-c); each file is one newsletter.",
+                              "give each config file once.")
+        paths.add(cfg.path)
         first = titles.setdefault(cfg.newsletter.title, cfg)
         if first is not cfg:
             raise ConfigError(cfg.path, "[newsletter] title", f"{cfg.newsletter.title!r} is also the title in "

@@ -15,6 +15,7 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
 from newsletter.store import Store
+from newsletter.wording import counted, moment, utc_moment
 
 def require_store(cfg: Config) -> None:
     """A store file that does not exist is no newsletter that never sent: it is a path mistyped, or a
@@ -75,24 +76,28 @@ def _failing(s: FeedState) -> dict:
 
 
 def status_lines(report: dict) -> list[str]:
+    """The report for a person: times to the minute with their zone (the JSON keeps ISO 8601)."""
     nxt = report["next_send"]
-    lines = [f"{report['newsletter']}",
-             f"next issue: {nxt['local']} ({nxt['timezone']}; {nxt['utc']} UTC), days: {_days(nxt['days'])}"]
+    local = moment(datetime.fromisoformat(nxt["local"]), nxt["timezone"])
+    utc = "" if nxt["timezone"] == "UTC" else f" ({utc_moment(datetime.fromisoformat(nxt['utc']))})"
+    lines = [f"{report['newsletter']}", f"next issue: {local}{utc}, days: {_days(nxt['days'])}"]
     last = report["last_issue"]
     if last is None:
         lines.append("last issue: none recorded yet")
     else:
         r = last["recipients"]
         cost = ("no model calls (extractive)" if not last["model_calls"] else
-                f"{last['model_calls']} model calls, {last['prompt_tokens'] or 0} prompt + "
+                f"{counted(last['model_calls'], 'model call')}, {last['prompt_tokens'] or 0} prompt + "
                 f"{last['completion_tokens'] or 0} completion tokens")
-        lines.append(f"last issue: {last['created_at']}, {last['stories']} stories + {last['sidebar']} in Recent news, "
+        lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "
+                     f"{counted(last['stories'], 'story', 'stories')} + {last['sidebar']} in Recent news, "
                      f"{cost}; recipients: {r['sent']} sent, {r['failed']} failed, {r['owed']} owed")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled")
     for f in report["failing_feeds"]:
-        lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, "
-                     f"{f['failing_since']})")
+        since = ("never fetched" if f["last_success_at"] is None
+                 else f"last worked {utc_moment(datetime.fromisoformat(f['last_success_at']))}")
+        lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, {since})")
     for f in report["disabled_feeds"]:
         lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
     return lines

@@ -415,7 +415,7 @@ def test_a_missing_feed_file_is_one_broken_feed_and_the_issue_is_built_from_the_
     result = run_cli(command, "--config", str(cfg), cwd=tmp_path)
     said = " ".join(result.stderr.split())
     assert result.exit_code == 0, (result.stdout, said)
-    assert "1 briefings" in " ".join(result.stdout.split()), result.stdout
+    assert "1 briefing," in " ".join(result.stdout.split()), result.stdout
     assert "typo/gone.xml" in said and "file not found" in said and "Local" in said, said
     assert "Traceback" not in said
 
@@ -537,3 +537,21 @@ def test_check_does_not_look_at_the_outbox_of_an_smtp_newsletter(minimal_config)
                                                               "smtp": {"host": "127.0.0.1", "port": 9}}))
     checked = run_cli("check", "--config", str(minimal_config), cwd=minimal_config.parent)
     assert checked.exit_code == 0 and "config ok" in checked.stdout, checked.stderr
+
+
+def test_check_counts_in_words_that_agree_with_the_number(minimal_config):
+    """"1 topics, 1 feeds" read like a template; so did "0 unsubscribed address(es)"."""
+    checked = run_cli("check", "--config", str(minimal_config), cwd=minimal_config.parent)
+    assert checked.exit_code == 0 and "(1 topic, 1 feed, summarizer" in checked.stdout, checked.stdout
+    assert "1 of 1 feed failed" not in checked.stderr
+
+
+def test_counted_and_moment():
+    from datetime import datetime, timezone
+
+    from newsletter.wording import counted, moment, utc_moment
+
+    assert (counted(1, "topic"), counted(0, "topic"), counted(2, "address", "addresses")) == (
+        "1 topic", "0 topics", "2 addresses")
+    at = datetime(2026, 11, 27, 21, 27, 21, 123798, tzinfo=timezone.utc)
+    assert utc_moment(at) == "2026-11-27 21:27 UTC" and moment(at, "UTC") == "2026-11-27 21:27 UTC"

@@ -142,6 +142,29 @@ def test_a_regional_code_uses_its_language(tmp_path, written, used):
     assert load_config(write_config(tmp_path, config_data(newsletter={"language": written}))).newsletter.language == used
 
 
+@pytest.mark.parametrize("written", ["Europe/Londn", "europe/london", "Europe/Lodnon"])
+def test_a_misspelt_time_zone_gets_the_likely_spelling(tmp_path, written):
+    e = _error(tmp_path, config_data(newsletter={"timezone": written}))
+    assert e.key == "[newsletter] timezone" and f"{written!r} is not an IANA time zone name" in e.problem
+    assert e.fix == "did you mean 'Europe/London'?"
+
+
+def test_environment_variable_names_itself_when_its_path_is_wrong(tmp_path):
+    """NEWSLETTER_CONFIG=/tmp/nope.toml newsletter check said "file not found", as if the user had typed it."""
+    missing = tmp_path / "nope.toml"
+    for command in ("check", "run", "status"):
+        result = run_cli(command, cwd=tmp_path, env={"NEWSLETTER_CONFIG": str(missing)})
+        line = assert_one_line_config_error(result, missing, str(missing))
+        assert "file not found (the path came from $NEWSLETTER_CONFIG)" in line and "unset it" in line, line
+    given = run_cli("check", "--config", str(missing), cwd=tmp_path, env={"NEWSLETTER_CONFIG": str(missing)})
+    assert "NEWSLETTER_CONFIG" not in given.stderr  # typed on the command line: nothing to explain
+
+
+def test_a_command_printed_for_a_config_from_the_environment_carries_it(minimal_config, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(minimal_config))
+    assert load_config().command("status") == f"newsletter status -c {minimal_config}"
+
+
 def test_bad_time_zone_and_send_time(tmp_path):
     e = _error(tmp_path, MINIMAL.replace("[newsletter]\n", '[newsletter]\ntimezone = "Mars/Olympus"\n'))
     assert e.key == "[newsletter] timezone" and "IANA" in e.problem

@@ -141,3 +141,12 @@ def test_two_newsletters_with_one_title_is_one_message_naming_the_second_file(tm
     assert result.exit_code != 0
     said = " ".join(result.stderr.split())
     assert "b.toml" in said and "[newsletter] title" in said and "a.toml" in said and "own title" in said
+
+
+def test_one_file_given_twice_is_told_as_that_not_as_a_title_clash_with_itself(tmp_path):
+    (tmp_path / "feed.xml").write_text(rss(item("A", "https://x.example/a", guid="a")))
+    a = _newsletter(tmp_path, "a.toml", "Same Brief", MORNING, ["feed.xml"], smtp_port=1)
+    result = run_cli("run", "-c", str(a), "-c", "./a.toml", cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and said.count("error") == 1, said
+    assert f"{a}: this file was given twice" in said and "also the title" not in said

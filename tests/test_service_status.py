@@ -71,7 +71,7 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     last = report["last_issue"]
     emails = list((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 2 and last["recipients"] == {"sent": 2, "failed": 0, "owed": 0}
-    said = re.search(r"(\d+) briefings, (\d+) in Recent news", " ".join(sent.stdout.split()))
+    said = re.search(r"(\d+) briefings?, (\d+) in Recent news", " ".join(sent.stdout.split()))
     assert (last["stories"], last["sidebar"]) == (int(said[1]), int(said[2])) and last["stories"] >= 1
     assert last["model_calls"] is None  # written extractively
     parsed = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)
@@ -85,6 +85,10 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     assert disabled["enable"] == f"newsletter feeds enable -c {cfg} {disabled['url']}"
 
     assert "recipients: 2 sent, 0 failed, 0 owed" in text and "no model calls" in text
+    # Human times: to the minute, with their zone; no "T", offsets or microseconds (the JSON keeps ISO)
+    assert f"next issue: {local:%Y-%m-%d} 06:30 America/New_York ({utc:%Y-%m-%d %H}:30 UTC), days: every day" in text
+    created = datetime.fromisoformat(last["created_at"])
+    assert f"last issue: {created:%Y-%m-%d %H:%M} UTC, " in text and "+00:00" not in text
     assert f"failing: {srv.url('/broken.xml')}" in text and "(2 in a row, never fetched)" in text
     assert f"re-enable: newsletter feeds enable -c {cfg} {srv.url('/gone.xml')}" in text
 
@@ -224,8 +228,26 @@ def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     assert (last["model_calls"], last["prompt_tokens"], last["completion_tokens"]) == (5, 9000, 800)
     assert last["recipients"] == {"sent": 1, "failed": 0, "owed": 1} and last["created_at"] == made.isoformat()
     text = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
-    assert "2 stories + 1 in Recent news, 5 model calls, 9000 prompt + 800 completion tokens" in text
+    assert "last issue: 2026-11-24 11:30 UTC, 2 stories + 1 in Recent news, 5 model calls, 9000 prompt + 800 " \
+           "completion tokens" in text
     assert "recipients: 1 sent, 0 failed, 1 owed" in text
+
+
+def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
+    """"(UTC; 2026-11-28T07:00:00+00:00 UTC)" and "after 2026-11-27T21:27:21.123798+00:00" were ISO for people."""
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone="UTC", send_at="07:00")
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        srv.add("/ok.xml", "boom", status=500)  # worked once, failing now
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        report = _status(cfg, tmp_path)
+        lines = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.splitlines()
+    [nxt] = [line for line in lines if line.startswith("next issue: ")]
+    assert re.fullmatch(r"next issue: \d{4}-\d\d-\d\d 07:00 UTC, days: every day", nxt), nxt
+    [ok] = [f for f in report["failing_feeds"] if f["url"] == srv.url("/ok.xml")]
+    worked = datetime.fromisoformat(ok["last_success_at"])
+    [line] = [line for line in lines if f"failing: {srv.url('/ok.xml')}" in line]
+    assert line.endswith(f"(1 in a row, last worked {worked:%Y-%m-%d %H:%M} UTC)"), line
 
 
 def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):

@@ -156,7 +156,7 @@ def test_archive_command_writes_the_site_and_says_where(site):
     out = folder.parent / "public"
     result = run_cli("archive", "--config", str(cfg.path), "--out", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "2 issue page(s)" in result.stdout
+    assert "2 issue pages," in result.stdout
     assert (out / "issues" / "2026-11-26.html").is_file()
 
 

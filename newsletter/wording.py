@@ -1,0 +1,27 @@
+"""Counts and times as a person reads them in the CLI's lines ("1 topic", "2026-11-28 07:00 UTC").
+
+    counted(1, "topic")                   # '1 topic'
+    counted(2, "address", "addresses")    # '2 addresses'
+    moment(datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc))   # '2026-11-28 07:00 UTC'
+
+JSON keeps ISO 8601 for machines; these are for the lines printed beside it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def moment(when: datetime, zone: str | None = None) -> str:
+    """To the minute, with the zone's name: ``zone`` (an IANA name) when given, else the abbreviation
+    the time carries (UTC, CET); seconds and microseconds say nothing to an operator."""
+    label = zone or when.tzname() or "UTC"
+    return f"{when:%Y-%m-%d %H:%M} {label}"
+
+
+def utc_moment(when: datetime) -> str:
+    return moment(when.astimezone(timezone.utc), "UTC")
