@@ -17,6 +17,7 @@ from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
 from newsletter.store import Store
 from newsletter.wording import counted, moment, utc_moment
 
+
 def require_store(cfg: Config) -> None:
     """A store file that does not exist is no newsletter that never sent: it is a path mistyped, or a
     config nothing has run with. "none recorded yet" would hide the first; say so with exit 2."""
