@@ -21,12 +21,13 @@ next issue carries the news). A job that fails is logged and the service keeps r
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import count
 
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -166,6 +167,10 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
             log.exception("send job failed")
             result = None
         if result is None or getattr(result, "owed", False):
+            if scheduler.state == STATE_STOPPED:
+                log.info("recipients are still owed today's issue; the service is stopping, so they get it at "
+                         "the next start", extra={"job": "send", "retry_at": None})
+                return
             attempt = next(attempts)
             now = datetime.now(cfg.newsletter.tz)
             when = next_retry(cfg, attempt, now)
@@ -175,8 +180,11 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
                 return
             log.warning("recipients are still owed today's issue; trying again at %s", when.strftime("%H:%M:%S"),
                         extra={"job": "send", "retry_at": when.isoformat()})
-            scheduler.add_job(guarded_send, DateTrigger(run_date=when), id=f"{prefix}send-retry-{next(retry_ids)}",
-                              name="retry the daily issue", misfire_grace_time=grace_s)
+            # Booked from a thread of its own: from this job's thread add_job waits for the job-store lock,
+            # which a stop that began meanwhile holds while it waits for this very job (a deadlock).
+            threading.Thread(target=scheduler.add_job, args=(guarded_send, DateTrigger(run_date=when)), daemon=True,
+                             kwargs={"id": f"{prefix}send-retry-{next(retry_ids)}", "name": "retry the daily issue",
+                                     "misfire_grace_time": grace_s}).start()
 
     def daily_send() -> None:
         nonlocal attempts

@@ -131,3 +131,32 @@ def test_a_day_without_a_send_owes_nothing_at_start():
     saturday_noon = _utc(2026, 11, 28, 11)
     assert schedule.missed_send(cfg, saturday_noon, already_sent=False) is None
     assert schedule.next_send(cfg, saturday_noon) == _utc(2026, 11, 30, 6)
+
+
+def test_a_retry_booked_while_the_service_stops_does_not_hold_up_the_stop():
+    """A send that ends with recipients owed books a retry; when the stop began meanwhile, booking it waited
+    for the scheduler's job-store lock, which the stop held while it waited for that very send (8 s, exit 1)."""
+    import threading
+    from types import SimpleNamespace
+
+    from apscheduler.schedulers.base import STATE_STOPPED
+
+    from service_helpers import wait_until, zone_at_noon
+
+    cfg = make_config(newsletter={"timezone": zone_at_noon()})  # noon: a retry is always left today
+    scheduler = BackgroundScheduler(timezone=cfg.newsletter.tz)
+    sending = threading.Event()
+
+    def send():
+        sending.set()
+        wait_until(lambda: scheduler.state == STATE_STOPPED, "the stop to begin")
+        return SimpleNamespace(owed=True)
+
+    run_now = schedule.add_jobs(scheduler, cfg, poll=None, send=send)
+    scheduler.start()
+    run_now()
+    assert sending.wait(30)
+    stop = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    stop.start()
+    stop.join(30)
+    assert not stop.is_alive(), "the stop waited on the retry it was holding up"
