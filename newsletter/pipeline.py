@@ -46,6 +46,7 @@ from newsletter.models import (
     issue_key_prefix,
 )
 from newsletter.owners import process_owner
+from newsletter.wording import counted
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
@@ -560,7 +561,7 @@ def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> list[str]:
     gone = store.unsubscribed(cfg.newsletter.title)
     kept = [r for r in to if address_key(r) not in gone]
     if len(kept) < len(to):
-        log.info("skipping %d unsubscribed address(es)", len(to) - len(kept))
+        log.info("skipping %s", counted(len(to) - len(kept), "unsubscribed address", "unsubscribed addresses"))
     return kept
 
 
