@@ -200,6 +200,11 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     if sent.in_progress:
         out.print("another process is building today's issue; it will deliver it. Nothing sent from here.")
         return
+    if sent.nothing_new:
+        _report_issue(sent.built.issue, sent.problems)
+        out.print(escape("nothing new since the last issue: no issue sent ([newsletter] send_empty = false); "
+                         "the next one covers what arrives"), soft_wrap=True, highlight=False)
+        return
     if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done):
         sys.exit(1)
 

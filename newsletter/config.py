@@ -155,6 +155,9 @@ class NewsletterSettings(_Section):
     days: Days = "every day"
     # `run` started this long after a missed send_at (the same local day) still sends; later it skips.
     grace_hours: StrictFloat = Field(6, ge=0, le=24)
+    # A day with no new story still sends an issue that says so (readers see the service is alive); false
+    # sends nothing that day, and the next issue covers the news since the last one sent.
+    send_empty: StrictBool = True
 
     @field_validator("timezone")
     @classmethod

@@ -110,6 +110,7 @@ class Sent:
     built: Built | None = None
     recorded_at: datetime | None = None  # set when today's issue had been recorded by an earlier run
     in_progress: bool = False  # another process is building today's issue; this one sent nothing
+    nothing_new: bool = False  # no new story and [newsletter] send_empty = false: no issue today, yet
     unreachable: bool = False  # the transport refused as a whole (no server, bad login): everyone is owed
     to: list[str] = field(default_factory=list)  # the recipients this send serves, each mailbox once
 
@@ -377,6 +378,10 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
             try:
                 reports = fetch(cfg, edges, progress=progress, embed=False).feeds if fetch_first else []
                 built = build(cfg, edges, reports)
+                if not (cfg.newsletter.send_empty or built.issue.briefings or built.issue.sidebar):
+                    # Nothing recorded: a later send today builds again, and may find news by then.
+                    edges.store.release_issue(key, edges.owner)
+                    return Sent(email=None, problems=built.problems, built=built, nothing_new=True, to=to)
                 issue_id = edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
                     html=built.email.html, text=built.email.text, placements=placements(built.issue),

@@ -165,6 +165,10 @@ class Service:
                 log.info("%s: another process is building today's issue; it delivers it", label,
                          extra={**fields, "outcome": "elsewhere"})
                 return sent
+            if sent.nothing_new:
+                log.info("%s: nothing new since the last issue; no issue sent ([newsletter] send_empty = false)",
+                         label, extra={**fields, "outcome": "nothing new"})
+                return sent
             log.info("%s: issue sent to %d, %d failed, %d had it already, %d owed", label, now_sent, failed, had,
                      owed, extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
                                   "had_it": had, "owed": owed})

@@ -527,3 +527,36 @@ def test_an_outbox_that_cannot_be_written_is_one_message_and_a_failed_send(tmp_p
     assert _rows(tmp_path / "state" / "newsletter.db")["sent"] == 0
     status = run_cli("status", "--config", str(cfg), cwd=tmp_path)
     assert "0 sent" in " ".join(status.stdout.split()) and "2 owed" in status.stdout, status.stdout
+
+
+@pytest.mark.parametrize("send_empty", [True, False])
+def test_a_day_without_new_stories_sends_an_issue_saying_so_unless_send_empty_is_off(tmp_path, send_empty):
+    feed = tmp_path / "quiet.xml"
+    feed.write_text(rss(title="Fenwick Gazette"))  # a feed with nothing in it today
+    cfg = write_config(tmp_path, f"""
+        [newsletter]
+        title = "Fenwick Morning"
+        from = "morning@fenwick.example"
+        to = ["a@example.org"]
+        send_empty = {str(send_empty).lower()}
+        [[topics]]
+        name = "Local"
+        feeds = ["{feed}"]
+        [delivery]
+        outbox = "{tmp_path / 'outbox'}"
+    """)
+    result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    mails = list((tmp_path / "outbox").glob("*.eml")) if (tmp_path / "outbox").is_dir() else []
+    if send_empty:
+        assert len(mails) == 1 and "No new stories" in mails[0].read_text()
+        return
+    assert mails == [] and "nothing new since the last issue: no issue sent" in result.stdout
+    # Nothing recorded: news that arrives later the same day still makes today's issue.
+    feed.write_text(rss(item("Fenwick ferry resumes after storm repairs", "https://gazette.example/ferry",
+                             guid="g1", body="The Fenwick ferry resumed service on Monday after repairs."),
+                        title="Fenwick Gazette"))
+    again = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    [mail] = (tmp_path / "outbox").glob("*.eml")
+    assert "ferry" in mail.read_text()
