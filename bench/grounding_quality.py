@@ -22,7 +22,9 @@ run once, then mended against; gate_blind5.json (ranges, names, quotes and speak
 mends, run once, never mended against; gate_blind6.json (directions of change) after the review's
 mends, then mended against; gate_blind7.json (moves between two values, "from 52 to 41" and its other
 wordings, with ranges, votes and years that are no moves) before the move rule, run once against it, then
-mended against; review_moves.json is a review's 279 bullets at that rule's edges.
+mended against; review_moves.json is a review's 279 bullets at that rule's edges; gate_blind8.json (a
+general exam: every kind of error a model makes, four languages) after all of that, run once, never
+mended against.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", 
                                                                  "direction_blind2.json",
                                                                  "gate_blind3.json", "gate_blind4.json",
                                                                  "gate_blind5.json", "gate_blind6.json",
-                                                                 "gate_blind7.json", "review_moves.json")]
+                                                                 "gate_blind7.json", "review_moves.json",
+                                                                 "gate_blind8.json")]
 
 
 def main() -> None:

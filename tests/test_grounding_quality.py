@@ -46,7 +46,11 @@ gate before it; the move rule, run once against it, 38/42 and 34/43; then mended
 to 185" is no score, "de 6 h à 21 h" are clock times, "31,000 last year" counts no "last", the marker
 nearest a number is its): 42/42, 38/43; a review then found comparisons read as moves ("contre",
 "frente a" name another thing as often as an earlier value) and narrowed the rule: 42/42, 35/43.
-review_moves.json is that review's 279 bullets at the rule's edges: 179/187 kept, 48/92 caught. With the move rule direction_blind2.json went to 27/28,
+review_moves.json is that review's 279 bullets at the rule's edges: 179/187 kept, 48/92 caught.
+gate_blind8.json (a general exam, every kind of model error in four languages; written blind after all
+the above, run once, never mended against): 46/48 kept, 37/48 caught. Its misses are claims with no
+number or name (0/4), the story's real numbers and names put on the wrong thing, and two translations
+("der bisherige Bürgermeister", a quote reported as indirect speech). With the move rule direction_blind2.json went to 27/28,
 crosslang_direction_heldout.json to 18/20 and gate_blind5.json to 26/35.
 Floors sit a little under what was measured.
 """
@@ -75,6 +79,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "gate_blind6.json": (0.95, 0.75),
     "gate_blind7.json": (0.95, 0.8),
     "review_moves.json": (0.95, 0.45),
+    "gate_blind8.json": (0.9, 0.7),
 }
 
 
