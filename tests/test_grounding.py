@@ -212,10 +212,10 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
     ("Valmere raised its VAT rate to 25% while cutting income tax.", "Valmere cut income tax while its VAT rate rose to 25%.",
      True),
     # A word of change after "and" is the next clause's.
-    ("The government will cut spending by 2.1 billion euros next year and raise taxes by 800 million euros.",
+    ("Valmere's government will cut spending by 2.1 billion euros next year and raise taxes by 800 million euros.",
      "Valmere will cut spending by €2.1 billion and raise taxes by €800 million.", True),
     # "16-year-olds" is an age: "at age 16" holds it.
-    ("The number of pupils taking vocational courses at age 16 surged 24%.",
+    ("In Pellbrook, the number of pupils taking vocational courses at age 16 surged 24%.",
      "Pellbrook recorded a 24% surge in the number of 16-year-olds choosing vocational courses.", True),
     # A lead or a gap is between two sides: which way it went depends on whose side is told.
     ("Dunmore fell five points behind leaders Valmere after a 2-0 defeat on Saturday.",
@@ -225,6 +225,26 @@ def test_faithful_paraphrases_of_changes_are_kept(source, bullet):
 ])
 def test_widening_and_narrowing_are_changes_and_a_sum_lost_is_a_sum(source, bullet, kept):
     assert supported(bullet, source) is kept
+
+
+DEAL = ("Lumenfold Systems said on Monday it will acquire Kestrel Bay battery company Quillon Cells for 2.1 "
+        "billion crowns. Analysts called the price high, and shipping of the first cells is due in May.")
+
+
+@pytest.mark.parametrize("bullet, kept", [
+    # A name opening a sentence is capitalised by grammar too, but a brand or a person no source names is
+    # still invented: as common in every language as a name is, or no ordinary word at all.
+    ("Samsung also bid for Quillon Cells.", False),
+    ("Tesla is Quillon's largest customer.", False),
+    ("Brennick approved the order.", False),
+    ("Lumenfold will pay 2.1 billion crowns for Quillon Cells.", True),
+    # Ordinary words open sentences too, written by no source or only in lower case.
+    ("Analysts called the 2.1 billion crown price high.", True),
+    ("Investors called the 2.1 billion crown price high.", True),
+    ("Shipping of the first Quillon cells is due in May.", True),
+])
+def test_a_name_no_source_gives_is_caught_at_the_start_of_a_sentence_too(bullet, kept):
+    assert supported(bullet, DEAL) is kept
 
 
 def test_a_hyphenated_amount_is_the_same_amount():

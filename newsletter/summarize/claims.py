@@ -815,7 +815,14 @@ def _is_name_word(word: str, at_start: bool, vocab: Vocabulary) -> bool:
     if bare.isupper():
         return True  # an acronym: NATO, VPN
     if at_start:  # capitalised by grammar, unless a source writes it as a name
-        return any(stem(part) in vocab.names for part in bare.split("-") if part)
+        if any(stem(part) in vocab.names for part in bare.split("-") if part):
+            return True
+        # ...or it looks like one and no source writes it in lower case: "Samsung also bid" and "Brennick
+        # approved" open sentences as names do. A name is a word of none of the languages ("Brennick") or as
+        # common in each as in English ("Samsung", "Tesla": ``lexicon.name_like``); an ordinary word opening
+        # a sentence ("Analysts", "Shipping") is commonest in English.
+        return (bool(vocab.lower or vocab.names) and stem(bare) not in vocab.lower
+                and (not lexicon.ordinary(bare, "en") or lexicon.name_like(bare)))
     return stem(bare) not in vocab.lower
 
 
