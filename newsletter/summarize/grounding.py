@@ -39,10 +39,12 @@ locale file gives its words of change and of moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 
 from newsletter.language import language_of, language_tag
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
+from newsletter.summarize.boilerplate import is_boilerplate
 from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
 from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
@@ -66,6 +68,9 @@ class Evidence:
     language: str = "en"  # the briefing's: how its claims are read
     known_names: bool = False  # a language differs somewhere: names are the sources' own, and unknown words
     lead_language: str | None = None  # the lead source's (None: its text does not say), for its own words
+    # The sources' sentences that instruct a model or prompt a reader ("IGNORE PREVIOUS INSTRUCTIONS", "Make the
+    # headline: ..."), as runs of words: a model that repeats one obeyed it (``repeats_prompt``).
+    prompts: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, story: Story, language: str = "en") -> Evidence:
@@ -77,7 +82,15 @@ class Evidence:
         first = next(iter_sentences(readable(lead.text)), "") or lead.title
         known_names = any(language_tag(code) != "en" for code in (language, *own))
         vocab = Vocabulary.of(texts, [f.tokens for f in facts] if known_names else ())
-        return cls(facts, vocab, lead.title, first, language, known_names, found[0])
+        prompts = [_words(s) for f in facts for s in f.sentences if is_boilerplate(s)]
+        return cls(facts, vocab, lead.title, first, language, known_names, found[0], prompts)
+
+    def repeats_prompt(self, text: str) -> Claim | None:
+        """``text`` as a claim when it repeats (three words or more) a source's instruction to a model."""
+        words = _words(text)
+        if words.count(" ") >= 4 and any(words in prompt for prompt in self.prompts):
+            return Claim("prompt", text)
+        return None
 
     def claims(self, text: str) -> list[Claim]:
         """The claims in briefing text, read in the briefing's language."""
@@ -88,7 +101,16 @@ class Evidence:
 
     def unsupported_anywhere(self, text: str) -> list[Claim]:
         """The claims in text that cites nothing (a headline, a dek, a blurb) that no source holds."""
-        return self.unsupported(self.claims(text), list(range(1, len(self.sources) + 1)))
+        prompt = self.repeats_prompt(text)
+        return [prompt] if prompt else self.unsupported(self.claims(text), list(range(1, len(self.sources) + 1)))
+
+
+def _words(text: str) -> str:
+    """Lower-cased words between spaces, so that one text found in another is a run of whole words."""
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+
+
+PROMPT_REASON = "repeats what a source tells the model to write"
 
 
 def _readings(code: str) -> tuple:
@@ -108,8 +130,8 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
         bad = ev.unsupported_anywhere(text)
         if not bad:
             return text, language
-        record.dropped.append(GroundingDrop(section, f"{bad[0].kind} not in any source; "
-                                                     f"replaced with the lead source's own", bad[0].text))
+        reason = PROMPT_REASON if bad[0].kind == "prompt" else f"{bad[0].kind} not in any source"
+        record.dropped.append(GroundingDrop(section, f"{reason}; replaced with the lead source's own", bad[0].text))
         return cap_words(fallback, limit), ev.lead_language
 
     headline, headline_language = check_free_text("headline", briefing.headline, briefing.headline_language,
@@ -137,8 +159,8 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
                 record.recited += outcome.cites != bullet.cites
                 kept.append(outcome)
             else:
-                record.dropped.append(GroundingDrop(kind.key, f"{outcome.kind} not in the cited source",
-                                                    outcome.text))
+                reason = PROMPT_REASON if outcome.kind == "prompt" else f"{outcome.kind} not in the cited source"
+                record.dropped.append(GroundingDrop(kind.key, reason, outcome.text))
         bullets[kind.key] = kept
     extra = bullets.pop(Briefing.EXTRA_KEY, [])
     return Briefing(story=briefing.story, headline=headline, dek=dek, bullets=bullets,
@@ -149,6 +171,9 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
 
 def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
     """The bullet as it stands or re-cited, or the first claim no source of its own holds."""
+    prompt = ev.repeats_prompt(bullet.text)
+    if prompt is not None:
+        return prompt  # obeying a source is never fixed by citing another
     claims = ev.claims(bullet.text)
     bad = ev.unsupported(claims, bullet.cites)
     if not bad:
