@@ -399,11 +399,23 @@ def test_send_records_the_issues_usage_in_the_store(newsletter):
 
 
 def test_the_token_budget_stops_the_asking_with_a_note(newsletter):
-    model = Model(usage={"prompt_tokens": 1200, "completion_tokens": 100})
+    model = Model(usage={"prompt_tokens": 2600, "completion_tokens": 100})
     with OpenAIServer(model) as srv:
-        result, page, txt, doc = preview(newsletter(concurrency=1, max_tokens_per_issue=1000), srv)
+        result, page, txt, doc = preview(newsletter(concurrency=1, max_tokens_per_issue=3000), srv)
     assert len(srv.chat_requests) == 1  # the first answer spent the budget: nobody else was asked
     written = {s["headline"]: "grounding" in s for s in doc["stories"]}
     assert sorted(written.values()) == [False, True]  # one by the model, one extractive
-    assert "max_tokens_per_issue = 1000" in told(result)
-    assert doc["usage"]["prompt_tokens"] == 1200
+    assert "max_tokens_per_issue = 3000" in told(result)
+    assert doc["usage"]["prompt_tokens"] == 2600
+
+
+def test_stories_asked_side_by_side_stay_within_the_budget_and_every_answer_has_a_cap(newsletter):
+    """Calls in flight hold their prompt and their answer's cap against the budget: two stories asked at once
+    spent 2.6x a budget before, each call checking only what answered calls had spent."""
+    model = Model(usage={"prompt_tokens": 900, "completion_tokens": 300})
+    with OpenAIServer(model) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=2, max_tokens_per_issue=3000), srv)
+    spent = doc["usage"]["prompt_tokens"] + doc["usage"]["completion_tokens"]
+    assert 0 < spent <= 3000, doc["usage"]
+    caps = [r.json["max_tokens"] for r in srv.chat_requests]
+    assert caps and all(0 < cap <= 1500 for cap in caps), caps

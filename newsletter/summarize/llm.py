@@ -125,6 +125,11 @@ def _answer_schema() -> dict:
 
 
 ANSWER_SCHEMA = _answer_schema()
+# Each request's cap on its answer (``max_tokens``): a briefing's JSON is some 500-900 tokens, the sidebar's
+# blurbs about 60 a story; a model that runs on repeating itself stops there, and the call is a failure.
+ANSWER_TOKENS = {"briefing": 1500, "blurbs": 4000}
+MIN_ANSWER_TOKENS = 300  # a budget with less left than this asks no more
+CHARS_PER_TOKEN = 3  # a prompt's size before the server counts it: English runs about 4 characters a token
 
 
 class TokenBudgetExhausted(LLMSummaryError, BudgetSpent):
@@ -190,6 +195,11 @@ class LLMSummarizer:
         self.key_env = key_env  # the variable the key came from: named when the server refuses it
         self._endpoint = f"{getattr(client, 'base_url', '')}|{model}"
         self._lock = threading.Lock()
+        # The budget is kept by call, not by story: what answered calls spent, and what the calls in flight may
+        # still spend (their prompt's estimate and their answer's cap), so stories asked side by side cannot
+        # together pass it.
+        self._spent = 0
+        self._reserved = 0
 
     @classmethod
     def from_config(cls, cfg: Config, *, cache: AnswerCache | None = None, **overrides) -> LLMSummarizer:
@@ -322,16 +332,50 @@ class LLMSummarizer:
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
+        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]])
+        try:
+            response = self._create(messages, schema, cap)
+        finally:
+            with self._lock:
+                self._reserved -= held
+        usage.calls += 1
+        spent_now = getattr(response, "usage", None)
+        prompt = int(getattr(spent_now, "prompt_tokens", 0) or 0)
+        completion = int(getattr(spent_now, "completion_tokens", 0) or 0)
+        usage.prompt_tokens += prompt
+        usage.completion_tokens += completion
         with self._lock:
-            spent = self.usage.tokens + usage.tokens
-        if self.token_budget is not None and spent >= self.token_budget:
-            raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
+            self._spent += prompt + completion
+        choices = getattr(response, "choices", None) or []
+        message = getattr(choices[0], "message", None) if choices else None
+        content = getattr(message, "content", None)
+        if not isinstance(content, str):
+            content = None
+        if getattr(choices[0], "finish_reason", None) == "length" if choices else False:
+            raise LLMSummaryError(f"model answer cut off at its cap of {cap} tokens")
+        if not content or not content.strip():
+            raise LLMSummaryError("model returned an empty answer")
+        return content
+
+    def _reserve(self, messages: list[dict], cap: int) -> tuple[int, int]:
+        """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
+        raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer."""
+        prompt = sum(len(m.get("content") or "") for m in messages) // CHARS_PER_TOKEN + 1
+        with self._lock:
+            if self.token_budget is not None:
+                cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
+                if cap < MIN_ANSWER_TOKENS:
+                    raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
+            self._reserved += prompt + cap
+        return cap, prompt + cap
+
+    def _create(self, messages: list[dict], schema: tuple[str, dict], cap: int):
         while True:
             fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
             try:
-                response = self.client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=self.temperature, **_format_args(fmt, schema))
-                break
+                return self.client.chat.completions.create(
+                    model=self.model, messages=messages, temperature=self.temperature, max_tokens=cap,
+                    **_format_args(fmt, schema))
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {_short(e)}") from None
@@ -345,18 +389,6 @@ class LLMSummarizer:
             except ValueError as e:  # a 200 whose body is not JSON (a proxy's error page, say)
                 raise LLMSummaryError(
                     f"server answer is not a chat completion ({e.__class__.__name__})") from None
-        usage.calls += 1
-        spent_now = getattr(response, "usage", None)
-        usage.prompt_tokens += int(getattr(spent_now, "prompt_tokens", 0) or 0)
-        usage.completion_tokens += int(getattr(spent_now, "completion_tokens", 0) or 0)
-        choices = getattr(response, "choices", None) or []
-        message = getattr(choices[0], "message", None) if choices else None
-        content = getattr(message, "content", None)
-        if not isinstance(content, str):
-            content = None
-        if not content or not content.strip():
-            raise LLMSummaryError("model returned an empty answer")
-        return content
 
     def _unusable(self, e: openai.APIError) -> EndpointUnusable:
         where = str(getattr(self.client, "base_url", "")).rstrip("/") or "the model server"
