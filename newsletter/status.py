@@ -58,6 +58,8 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "subject": row["subject"],
         "created_at": row["created_at"].isoformat(timespec="seconds"),
         "stories": len(doc.get("stories", [])),
+        # Briefings the model wrote (the gate's record is on each): answers kept from a preview cost no call.
+        "model_briefings": sum("grounding" in s for s in doc.get("stories", [])),
         "sidebar": len(doc.get("sidebar", [])),
         "model_calls": row["model_calls"],
         "prompt_tokens": row["prompt_tokens"],
@@ -87,9 +89,11 @@ def status_lines(report: dict) -> list[str]:
         lines.append("last issue: none recorded yet")
     else:
         r = last["recipients"]
-        cost = ("no model calls (extractive)" if not last["model_calls"] else
-                f"{counted(last['model_calls'], 'model call')}, {last['prompt_tokens'] or 0} prompt + "
-                f"{last['completion_tokens'] or 0} completion tokens")
+        written = last.get("model_briefings", 0)
+        cost = (f"{counted(last['model_calls'], 'model call')}, {last['prompt_tokens'] or 0} prompt + "
+                f"{last['completion_tokens'] or 0} completion tokens" if last["model_calls"] else
+                f"no model calls ({counted(written, 'briefing')} by the model from answers kept earlier)" if written
+                else "no model calls (extractive)")
         lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "
                      f"{counted(last['stories'], 'story', 'stories')} + {last['sidebar']} in Recent news, "
                      f"{cost}; recipients: {r['sent']} sent, {r['failed']} failed, {r['owed']} owed")

@@ -398,6 +398,19 @@ def test_send_records_the_issues_usage_in_the_store(newsletter):
     assert rows == [(2, 1300, 140)]
 
 
+def test_status_tells_an_issue_written_from_kept_answers_from_an_extractive_one(newsletter):
+    """A send after a preview reuses the model's answers: no call, but the briefings are still the model's."""
+    config = newsletter()
+    env = {"OPENAI_API_KEY": "test-key"}
+    with OpenAIServer(Model(usage={"prompt_tokens": 700, "completion_tokens": 90})) as srv:
+        preview(config, srv)
+        sent = run_cli("send", "--config", str(config), cwd=config.parent, env={**env, "OPENAI_BASE_URL": srv.base_url})
+        assert sent.exit_code == 0, sent.stdout + sent.stderr
+    said = run_cli("status", "--config", str(config), cwd=config.parent, env=env).stdout
+    assert "no model calls (2 briefings by the model from answers kept earlier)" in said, said
+    assert "(extractive)" not in said
+
+
 def test_the_token_budget_stops_the_asking_with_a_note(newsletter):
     model = Model(usage={"prompt_tokens": 2600, "completion_tokens": 100})
     with OpenAIServer(model) as srv:
