@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from newsletter.models import Article, Story
-from newsletter.summarize.llm import LLMSummarizer, LLMSummaryError, TokenBudgetExhausted
+from newsletter.summarize.llm import EndpointUnusable, LLMSummarizer, LLMSummaryError, TokenBudgetExhausted
 from newsletter.summarize.modeltext import DEK_MAX_WORDS
 from model_helpers import rendered, summarizer
 from openai_server import OpenAIServer, Reply
@@ -481,3 +481,17 @@ def test_the_extractive_writer_never_makes_an_extra_section():
     b = extractive_summarizer().brief(breach_story())
     assert b.extra is None and len(b.sections()) == 3
     assert "extra_section" not in json.loads(rendered(b)[2])["stories"][0]
+
+
+def test_a_wrong_model_name_and_a_spent_quota_are_told_in_the_servers_words_with_the_fix():
+    missing = Reply(status=404, body=json.dumps({"error": {"message": 'model "qwen2.5:7b-instrcut" not found'}}))
+    with OpenAIServer([missing]) as srv:
+        with pytest.raises(LLMSummaryError) as told:
+            summarizer(srv).brief(breach_story())
+    assert 'model "qwen2.5:7b-instrcut" not found' in str(told.value) and "[llm] model" in str(told.value)
+    quota = Reply(status=429, body=json.dumps({"error": {"message": "You exceeded your current quota, please check "
+                                                                    "your plan and billing details (sk-proj-abc123XYZ)."}}))
+    with OpenAIServer([quota]) as srv:
+        with pytest.raises(EndpointUnusable) as spent:  # no later story asks again
+            summarizer(srv).brief(breach_story())
+    assert "quota is spent" in str(spent.value) and "sk-proj-abc123XYZ" not in str(spent.value)

@@ -44,6 +44,7 @@ import openai
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from newsletter.config import Config
+from newsletter.controls import escape_controls
 from newsletter.llm_client import model_name, openai_client
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
@@ -385,6 +386,8 @@ class LLMSummarizer:
                     raise LLMSummaryError(f"model request failed: {_short(e)}") from None
                 raise self._unusable(e) from None
             except openai.APIError as e:
+                if _quota_spent(e):  # every later story would hear the same: stop asking for this issue
+                    raise EndpointUnusable(f"model request failed: {_short(e)}") from None
                 raise LLMSummaryError(f"model request failed: {_short(e)}") from None
             except ValueError as e:  # a 200 whose body is not JSON (a proxy's error page, say)
                 raise LLMSummaryError(
@@ -530,9 +533,38 @@ def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int) -> lis
 
 
 def _short(e: Exception) -> str:
+    """The failure in a line: its kind and status, the server's own words, and what to check."""
     status = getattr(e, "status_code", None)
     kind = e.__class__.__name__
-    return f"{kind} (HTTP {status})" if status else kind
+    if not status:
+        return kind
+    said = _server_words(getattr(e, "body", None))
+    fix = _STATUS_FIX.get(status, "")
+    if status == 429 and _QUOTA.search(said):
+        fix = " Fix: the account's quota is spent: check its plan and billing."
+    return f"{kind} (HTTP {status})" + (f': the server said "{said}"' if said else "") + ("." if said and fix else "") + fix
+
+
+def _quota_spent(e: Exception) -> bool:
+    """A 429 that says the account's quota or credit is spent, not that requests came too fast."""
+    return getattr(e, "status_code", None) == 429 and bool(_QUOTA.search(_server_words(getattr(e, "body", None))))
+
+
+_QUOTA = re.compile(r"quota|billing|credit", re.IGNORECASE)
+_STATUS_FIX = {404: " Fix: check [llm] model (the server's own name for it) and [llm] base_url (most end in /v1)."}
+SERVER_WORDS = 160  # characters of a server's error message shown
+_KEYLIKE = re.compile(r"\b(sk|pk|key|token)[-_][A-Za-z0-9_*\-]{6,}", re.IGNORECASE)
+
+
+def _server_words(body) -> str:
+    """The message in an error answer's body, on one line, without anything shaped like a key."""
+    if isinstance(body, dict):
+        body = body.get("error", body)
+        body = body.get("message") if isinstance(body, dict) else body
+    if not isinstance(body, str):
+        return ""
+    text = _KEYLIKE.sub("[key]", " ".join(escape_controls(body).split()))
+    return text if len(text) <= SERVER_WORDS else text[:SERVER_WORDS - 1] + "…"
 
 
 def _cause(e: Exception) -> str:
