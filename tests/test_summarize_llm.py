@@ -495,3 +495,11 @@ def test_a_wrong_model_name_and_a_spent_quota_are_told_in_the_servers_words_with
         with pytest.raises(EndpointUnusable) as spent:  # no later story asks again
             summarizer(srv).brief(breach_story())
     assert "quota is spent" in str(spent.value) and "sk-proj-abc123XYZ" not in str(spent.value)
+
+
+def test_an_answer_in_another_language_than_the_readers_is_refused_as_such():
+    """A German issue got English briefings under German headings, and an English figure ("380,000") read by
+    German rules was reported as a number no source holds."""
+    with OpenAIServer([answer()] * 2) as srv:  # English, whatever it is asked
+        with pytest.raises(LLMSummaryError, match="answered in English, not in German"):
+            summarizer(srv, language="de").brief(breach_story())

@@ -45,6 +45,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from newsletter.config import Config
 from newsletter.controls import escape_controls
+from newsletter.language import detect_language, language_tag
 from newsletter.llm_client import model_name, openai_client
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
@@ -307,7 +308,18 @@ class LLMSummarizer:
 
     def _gate(self, answer: str, story: Story, evidence: Evidence) -> tuple[Briefing, Briefing]:
         drafted = parse_briefing(answer, story, summarizer=self.name, language=self.language)
+        self._check_language(drafted)
         return ground(drafted, evidence), drafted
+
+    def _check_language(self, drafted: Briefing) -> None:
+        """An answer in another language than the reader's is refused as a whole: its numbers would be read by
+        the wrong rules ("380,000" is 380 in German), and a German issue would carry English briefings."""
+        text = " ".join([drafted.headline, drafted.dek] + [b.text for _, bs in drafted.sections() for b in bs])
+        found = detect_language(text)
+        want = language_tag(self.language)
+        if found is not None and want is not None and found != want:
+            raise LLMSummaryError(f"model answered in {_language_name(found)}, not in {_language_name(want)} "
+                                  "([newsletter] language)")
 
     def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
         """Every sidebar story's blurb from one call, each grounded in its own story; None where the model's
@@ -543,6 +555,16 @@ def _short(e: Exception) -> str:
     if status == 429 and _QUOTA.search(said):
         fix = " Fix: the account's quota is spent: check its plan and billing."
     return f"{kind} (HTTP {status})" + (f': the server said "{said}"' if said else "") + ("." if said and fix else "") + fix
+
+
+def _language_name(tag: str) -> str:
+    """"German" for "de": the name the reader would use; the tag itself when Babel does not know it."""
+    try:
+        from babel import Locale as BabelLocale
+
+        return BabelLocale.parse(tag).get_display_name("en") or tag
+    except Exception:  # noqa: BLE001 - a name is only for the message
+        return tag
 
 
 def _quota_spent(e: Exception) -> bool:
