@@ -122,6 +122,8 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
     """The briefing with every unsupported sentence dropped, re-cited or replaced."""
     ev = evidence or Evidence.of(briefing.story)
     record = Grounding()
+    if briefing.grounding is not None:  # what was refused before the gate: a cite of a source that does not exist
+        record.add(briefing.grounding)
 
     def check_free_text(section: str, text: str, language: str | None, fallback: str,
                         limit: int) -> tuple[str, str | None]:

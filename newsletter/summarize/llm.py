@@ -48,7 +48,7 @@ from newsletter.controls import escape_controls
 from newsletter.language import detect_language, language_tag
 from newsletter.llm_client import model_name, openai_client
 from newsletter.locales import Locale, locale
-from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, Story, Usage
+from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, GroundingDrop, Story, Usage
 from newsletter.summarize import BudgetSpent, EndpointDown
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.grounding import (
@@ -488,7 +488,9 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm", langua
         raise LLMSummaryError(f"model answer has the wrong shape: {e.errors()[0]['msg']}") from None
 
     n = len(story.articles)
-    sections = {kind.key: _clean_bullets(getattr(out, kind.key), n, kind.max_bullets) for kind in SECTIONS}
+    left_out: list[GroundingDrop] = []  # bullets refused before the gate: reported with its refusals
+    sections = {kind.key: _clean_bullets(getattr(out, kind.key), n, kind.max_bullets, kind.key, left_out)
+                for kind in SECTIONS}
     if not any(sections.values()):
         raise LLMSummaryError("model answer has no bullet citing an existing source")
     headline = clean_text(out.headline, HEADLINE_MAX_WORDS)
@@ -500,7 +502,8 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm", langua
         raise LLMSummaryError("model answer has no dek")
     return Briefing(story=story, headline=headline, dek=dek, bullets=sections, summarizer=summarizer,
                     extra=_extra_section(data.get(Briefing.EXTRA_KEY), sections, n, locale(language)),
-                    headline_language=story.headline_language if own_title else None)
+                    headline_language=story.headline_language if own_title else None,
+                    grounding=Grounding(checked=len(left_out), dropped=left_out) if left_out else None)
 
 
 def _extra_section(raw, fixed: dict[str, list[Bullet]], n_sources: int,
@@ -525,7 +528,10 @@ def _extra_section(raw, fixed: dict[str, list[Bullet]], n_sources: int,
 _CITE_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
-def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int) -> list[Bullet]:
+def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int, section: str = Briefing.EXTRA_KEY,
+                   left_out: list[GroundingDrop] | None = None) -> list[Bullet]:
+    """The model's bullets as plain text with their cites; one citing a source that does not exist goes to
+    ``left_out`` (an invented source: its claim is the model's alone)."""
     out: list[Bullet] = []
     for b in bullets:
         cites = list(b.cites)
@@ -535,7 +541,10 @@ def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int) -> lis
         text = clean_text(_CITE_MARK.sub("", b.text[:FIELD_SCAN_CHARS]), BULLET_MAX_WORDS)
         valid = sorted({c for c in cites if 1 <= c <= n_sources})
         if cites and len(valid) < len(set(cites)):
-            log.info("dropped a bullet citing a source that does not exist: %r", cites)
+            if left_out is not None:
+                missing = ", ".join(str(c) for c in sorted(set(cites) - set(valid)))
+                left_out.append(GroundingDrop(section, f"cites a source that does not exist ({missing})",
+                                              snippet(text, MAX_CLAIM_SHOWN)))
             continue
         if text and valid:
             out.append(Bullet(text=text, cites=valid))
