@@ -364,7 +364,7 @@ class LLMSummarizer:
         content = getattr(message, "content", None)
         if not isinstance(content, str):
             content = None
-        if getattr(choices[0], "finish_reason", None) == "length" if choices else False:
+        if choices and getattr(choices[0], "finish_reason", None) == "length":
             raise LLMSummaryError(f"model answer cut off at its cap of {cap} tokens")
         if not content or not content.strip():
             raise LLMSummaryError("model returned an empty answer")
