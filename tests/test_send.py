@@ -150,6 +150,25 @@ class _Counting:
         return "250 Message accepted"
 
 
+def _outbox_config(folder: Path, feed: Path | str, *, to: list[str], title: str = "Fenwick Morning",
+                   outbox: Path | str = "outbox", store: str | None = None, extra: str = "") -> Path:
+    """A newsletter over one feed whose issue goes to the file outbox."""
+    return write_config(folder, f"""
+        [newsletter]
+        title = "{title}"
+        from = "morning@fenwick.example"
+        to = {to!r}
+        max_age_hours = 0
+        {extra}
+        [[topics]]
+        name = "Local"
+        feeds = ["{feed}"]
+        {f'[store]{chr(10)}url = "{store}"' if store else ""}
+        [delivery]
+        outbox = "{outbox}"
+    """)
+
+
 def _config(folder: Path, feed: Path, *, store: str, smtp_port: int, to=RECIPIENTS, extra: str = "") -> Path:
     return write_config(folder, f"""
         [newsletter]
@@ -333,16 +352,8 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
 # -- recipients and the store ----------------------------------------------------------------------
 
 def test_one_mailbox_written_four_ways_gets_one_copy(tmp_path):
-    outbox_cfg = write_config(tmp_path, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = ["a@example.org", "a@example.org", "a@EXAMPLE.ORG", " a@example.org"]
-        max_age_hours = 0
-        [[topics]]
-        name = "Local"
-        feeds = ["{_feed(tmp_path)}"]
-    """)
+    outbox_cfg = _outbox_config(tmp_path, _feed(tmp_path),
+                                to=["a@example.org", "a@example.org", "a@EXAMPLE.ORG", " a@example.org"])
     result = run_cli("send", "--config", str(outbox_cfg), cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
@@ -357,20 +368,7 @@ EVE_AGAIN = ["Eve <eve@readers.example>", "eve@readers.example", " EVE@Readers.E
 def _reader_config(folder: Path, transport: str, port: int, to: list[str]) -> Path:
     if transport == "smtp":
         return _config(folder, folder / "fenwick.xml", store="state.db", smtp_port=port, to=to)
-    return write_config(folder, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = {to!r}
-        max_age_hours = 0
-        [[topics]]
-        name = "Local"
-        feeds = ["{folder / 'fenwick.xml'}"]
-        [store]
-        url = "state.db"
-        [delivery]
-        outbox = "outbox"
-    """)
+    return _outbox_config(folder, folder / "fenwick.xml", to=to, store="state.db")
 
 
 @pytest.mark.parametrize("transport", ["smtp", "file"])
@@ -451,18 +449,8 @@ def test_two_newsletters_sharing_an_outbox_each_keep_their_own_file(tmp_path):
     for title in ("Fenwick Morning", "Fenwick Evening"):
         folder = tmp_path / title.split()[1].lower()
         folder.mkdir()
-        configs.append(write_config(folder, f"""
-            [newsletter]
-            title = "{title}"
-            from = "brief@fenwick.example"
-            to = ["reader@example.org", "Eve Example <eve@readers.example>"]
-            max_age_hours = 0
-            [[topics]]
-            name = "Local"
-            feeds = ["{feed}"]
-            [delivery]
-            outbox = "{tmp_path / 'outbox'}"
-        """))
+        configs.append(_outbox_config(folder, feed, title=title, outbox=tmp_path / "outbox",
+                                      to=["reader@example.org", "Eve Example <eve@readers.example>"]))
     for cfg in configs:
         result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
         assert result.exit_code == 0, result.stderr
@@ -507,18 +495,7 @@ def test_an_address_given_with_to_is_checked_like_the_config(demo):
 def test_an_outbox_that_cannot_be_written_is_one_message_and_a_failed_send(tmp_path, outbox):
     (tmp_path / "notes.txt").write_text("a file where the outbox folder would go\n")
     outbox = outbox.format(folder=tmp_path)
-    cfg = write_config(tmp_path, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = ["a@example.org", "b@example.org"]
-        max_age_hours = 0
-        [[topics]]
-        name = "Local"
-        feeds = ["{_feed(tmp_path)}"]
-        [delivery]
-        outbox = "{outbox}"
-    """)
+    cfg = _outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org", "b@example.org"], outbox=outbox)
     result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1, (result.stdout, said)
@@ -533,18 +510,7 @@ def test_an_outbox_that_cannot_be_written_is_one_message_and_a_failed_send(tmp_p
 def test_a_day_without_new_stories_sends_an_issue_saying_so_unless_send_empty_is_off(tmp_path, send_empty):
     feed = tmp_path / "quiet.xml"
     feed.write_text(rss(title="Fenwick Gazette"))  # a feed with nothing in it today
-    cfg = write_config(tmp_path, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = ["a@example.org"]
-        send_empty = {str(send_empty).lower()}
-        [[topics]]
-        name = "Local"
-        feeds = ["{feed}"]
-        [delivery]
-        outbox = "{tmp_path / 'outbox'}"
-    """)
+    cfg = _outbox_config(tmp_path, feed, to=["a@example.org"], extra=f"send_empty = {str(send_empty).lower()}")
     result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
     assert result.exit_code == 0, result.stdout + result.stderr
     mails = list((tmp_path / "outbox").glob("*.eml")) if (tmp_path / "outbox").is_dir() else []
