@@ -216,11 +216,14 @@ def moves(text: str, numbers: list[tuple[int, int, str | None]], words: MoveWord
     return found, marked_ends
 
 
+_LAST_WORD = re.compile(r"([^\W\d_][\w'’-]*)\s*$")
+
+
 def _numbered_name(text: str, start: int) -> bool:
     """A number that is part of a name ("from Platform 2 to Platform 9", "Mill 9"): a capitalised word right
     before it, not the text's first."""
     before = text[max(0, start - 40):start]
-    m = re.search(r"([^\W\d_][\w'’-]*)\s*$", before)
+    m = _LAST_WORD.search(before)
     return bool(m and m.group(1)[0].isupper() and text[:start - len(before) + m.start(1)].strip())
 
 

@@ -318,7 +318,7 @@ class LLMSummarizer:
         found = detect_language(text)
         want = language_tag(self.language)
         if found is not None and want is not None and found != want:
-            raise LLMSummaryError(f"model answered in {_language_name(found)}, not in {_language_name(want)} "
+            raise LLMSummaryError(f"model answered in {_language_name(found)}, not in {locale(self.language).name} "
                                   "([newsletter] language)")
 
     def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
@@ -567,7 +567,7 @@ def _short(e: Exception) -> str:
 
 
 def _language_name(tag: str) -> str:
-    """"German" for "de": the name the reader would use; the tag itself when Babel does not know it."""
+    """"German" for "de", for a language no locale file may hold; the tag itself when Babel does not know it."""
     try:
         from babel import Locale as BabelLocale
 
