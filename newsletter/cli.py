@@ -254,6 +254,8 @@ def fetch(config_path: str | None) -> None:
 
     Articles accumulate between issues, so running this during the day (the
     scheduler does) catches items that fall off short feeds before the next issue.
+    Exits 1 when a feed failed, like check; the other feeds' articles are
+    stored all the same.
 
     \b
     Examples:
@@ -274,6 +276,8 @@ def fetch(config_path: str | None) -> None:
     if (e := fetched.embedded) is not None:
         out.print(f"embeddings ({e.model}): {e.embedded} articles embedded, {e.waiting} wait for the next poll"
                   + (f" ([red]{shown(e.error)}[/])" if e.error else ""), soft_wrap=True, highlight=False)
+    if bad:  # a cron job's mail or a shell's `&&` should hear of a broken feed, as from check
+        sys.exit(1)
 
 
 configs_option = click.option(

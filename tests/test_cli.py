@@ -204,10 +204,11 @@ def test_check_and_fetch_tell_feeds_of_one_host_apart_by_url(tmp_path):
         cfg = feeds_config(tmp_path, [good, gone], max_age_hours=0)
         for command in ("check", "fetch"):
             proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
-            assert proc.exit_code == (1 if command == "check" else 0), proc.stdout + proc.stderr
+            assert proc.exit_code == 1, proc.stdout + proc.stderr  # a cron job hears of the broken feed
             assert "404" in _row(proc.stdout, gone) and "failed" in _row(proc.stdout, gone)
             assert "failed" not in _row(proc.stdout, good)
             assert "Fenwick Gazette" in proc.stdout  # the feed's own title is kept above its URL
+        assert "1 new article from 1 feed; 1 failed" in proc.stdout  # the good feed is stored all the same
 
 
 def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_says_where_it_breaks(tmp_path):
