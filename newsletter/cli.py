@@ -219,7 +219,11 @@ def check(config_path: str | None) -> None:
     exit 2, when one is missing; and that the store's folder and the outbox
     can be written (tried with a temporary file, removed again), exit 2
     naming [store] url or [delivery] outbox. It contacts no mail server.
-    Exits 1 when any feed fails, so it can gate a deploy or a cron job.
+    With a model configured it asks the model server (and an embeddings
+    server) for its list of models, which spends no tokens: is it up, does
+    it take the key, does it serve [llm] model?
+    Exits 1 when any feed fails or a model server cannot be used, so it can
+    gate a deploy or a cron job.
 
     \b
     Examples:
@@ -239,11 +243,16 @@ def check(config_path: str | None) -> None:
     with _feed_progress(len(cfg.feeds)) as progress:
         reports = pipeline.check(cfg, SystemClock(), progress=progress)
     _feed_table(reports, title="Feeds", probe=True)
+    probes = pipeline.probe_models(cfg)
+    for p in probes:
+        colour = "red" if not p.ok else "green" if p.note == "ok" else "yellow"
+        out.print(f"{escape(p.what)}: [{colour}]{escape(p.note)}[/]", soft_wrap=True, highlight=False)
     if cfg.web.base_url:  # only one-click links unsubscribe anyone; without them check opens no store
         _report_unsubscribed(cfg)
     bad = [r for r in reports if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {counted(len(reports), 'feed')} failed[/]")
+    if bad or not all(p.ok for p in probes):
         sys.exit(1)
 
 

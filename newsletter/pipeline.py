@@ -59,6 +59,7 @@ from newsletter.web.tokens import (
 
 if TYPE_CHECKING:
     from newsletter.group.embeddings import OpenAIEmbedder
+    from newsletter.summarize.llm import EndpointProbe
     from newsletter.group.vectors import Embedded
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
 
@@ -332,6 +333,18 @@ def _embed_recent(edges: Edges, feed_urls: set[str], hours: float, seconds: floa
 def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> list[FeedReport]:
     """Fetch and parse every feed, store nothing."""
     return probe_feeds(cfg.feeds, settings=cfg.fetch, clock=clock, progress=progress)
+
+
+def probe_models(cfg: Config) -> list[EndpointProbe]:
+    """``check``'s look at the model endpoints the config names (chat, and embeddings when set),
+    each asked only for its model list: no tokens are spent."""
+    from newsletter.llm_client import embeddings_config, model_name
+    from newsletter.summarize.llm import probe_endpoint
+
+    probes = [probe_endpoint(cfg, model_name(cfg))] if cfg.llm_enabled else []
+    if make_embedder(cfg) is not None:
+        probes.append(probe_endpoint(embeddings_config(cfg), cfg.llm.embeddings_model, what="embeddings"))
+    return probes
 
 
 def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: bool = True,

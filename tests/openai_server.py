@@ -103,9 +103,13 @@ class Embeddings:
 
 class OpenAIServer:
     def __init__(self, script: Script | None = None, *, model: str = "scripted-model",
-                 embeddings: Embeddings | Callable[[str], list[float]] | None = None):
+                 embeddings: Embeddings | Callable[[str], list[float]] | None = None,
+                 models: list[str] | None = None, lists_models: bool = True, key: str | None = None):
         self.script = script if script is not None else []
         self.model = model
+        self.models = [model] if models is None else models  # what GET /models lists
+        self.lists_models = lists_models  # False: a server without that route (404), as some are
+        self.key = key  # when set, a request without "Authorization: Bearer KEY" gets a 401, as OpenAI answers
         self.embeddings = embeddings if isinstance(embeddings, Embeddings) else Embeddings(embed=embeddings or embed_text)
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -186,6 +190,24 @@ class OpenAIServer:
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):
+                self.request_record = Request(self.path, self.headers, None, b"", received=time.monotonic())
+                with srv._lock:
+                    srv.requests.append(self.request_record)
+                if not self._key_taken():
+                    return
+                if self.path.rstrip("/").endswith("/models") and srv.lists_models:
+                    return self._send(200, {"object": "list", "data": [
+                        {"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in srv.models]})
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+            def _key_taken(self) -> bool:
+                if srv.key is None or self.headers.get("Authorization") == f"Bearer {srv.key}":
+                    return True
+                self._send(401, {"error": {"message": "Incorrect API key provided: sk-wro****ong.",
+                                           "type": "invalid_request_error", "code": "invalid_api_key"}})
+                return False
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -196,6 +218,8 @@ class OpenAIServer:
                 self.request_record = Request(self.path, self.headers, payload, raw, received=time.monotonic())
                 with srv._lock:
                     srv.requests.append(self.request_record)
+                if not self._key_taken():
+                    return
                 if not isinstance(payload, dict):
                     return self._send(400, {"error": {"message": "body is not a JSON object"}})
                 if self.path.rstrip("/").endswith("/chat/completions"):

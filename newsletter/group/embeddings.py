@@ -81,9 +81,9 @@ class OpenAIEmbedder:
     def from_config(cls, cfg: Config) -> OpenAIEmbedder:
         if not cfg.llm.embeddings_model:
             raise ValueError("[llm] embeddings_model is not set; semantic grouping needs it")
-        if cfg.llm.embeddings_base_url:  # the embeddings model served apart from the chat model
-            cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"base_url": cfg.llm.embeddings_base_url})})
-        return cls(None, cfg.llm.embeddings_model, cfg=cfg)
+        from newsletter.llm_client import embeddings_config
+
+        return cls(None, cfg.llm.embeddings_model, cfg=embeddings_config(cfg))
 
     @property
     def served_at(self) -> str | None:

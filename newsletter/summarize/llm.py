@@ -37,7 +37,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import openai
@@ -604,3 +604,50 @@ def _cause(e: Exception) -> str:
     while inner is not None and (inner.__cause__ or inner.__context__) is not None:
         inner = inner.__cause__ or inner.__context__
     return f"{inner.__class__.__name__}: {inner}" if inner is not None else e.__class__.__name__
+
+
+@dataclass(frozen=True)
+class EndpointProbe:
+    """What ``check`` found at a model endpoint: ``ok`` False fails the check; ``note`` is said either way."""
+
+    what: str  # "model gpt-4o-mini at https://…"
+    ok: bool
+    note: str
+
+
+PROBE_SECONDS = 15.0  # check waits this long at most for the model list
+
+
+def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointProbe:
+    """List the endpoint's models (GET /models: free, no tokens spent) to learn, before a morning's
+    issue does, whether the server is up, takes the key, and serves ``model``."""
+    client = openai_client(cfg).with_options(max_retries=0, timeout=min(cfg.llm.timeout, PROBE_SECONDS))
+    where = str(client.base_url).rstrip("/")
+    label = f"{what} {model} at {where}"
+    try:
+        served = [m.id for m in client.models.list()]
+    except openai.NotFoundError:  # a server without the list; the name is tried by the first real request
+        return EndpointProbe(label, True, "reachable; the server does not list its models, so the name is unchecked")
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+        return EndpointProbe(label, False, f"the server refused the key ({_short(e)}). Fix: put a valid key in "
+                                           f"${cfg.llm.api_key_env} (the variable [llm] api_key_env names)")
+    except openai.APIConnectionError as e:
+        return EndpointProbe(label, False, f"cannot reach it ({_cause(e)}). Fix: check [llm] base_url, "
+                                           "and that the server is running")
+    except openai.APIError as e:
+        return EndpointProbe(label, False, f"the server answered {_short(e)}")
+    except ValueError as e:  # a 200 that is no model list (a proxy's page, say)
+        return EndpointProbe(label, False, f"the answer is not a model list ({e.__class__.__name__}). "
+                                           "Fix: check [llm] base_url (most end in /v1)")
+    if _serves(served, model):
+        return EndpointProbe(label, True, "ok")
+    listed = ", ".join(served[:5]) + (f" and {len(served) - 5} more" if len(served) > 5 else "")
+    key = "embeddings_model" if what == "embeddings" else "model"
+    # Not a failure: some servers (llama.cpp's) answer to any name whatever they list.
+    return EndpointProbe(label, True, f"not among the models it lists ({listed or 'none'}); unless the server "
+                                      f"takes any name, requests will fail. Fix: check [llm] {key}")
+
+
+def _serves(served: list[str], model: str) -> bool:
+    """Ollama lists "llama3:latest" and answers to "llama3" too."""
+    return any(m == model or m == f"{model}:latest" for m in served)
