@@ -412,6 +412,13 @@ class Config(_Section):
     def outbox(self) -> Path:
         return self.resolve(self.delivery.outbox)
 
+    def for_embeddings(self) -> Config:
+        """The config as the embeddings edge reads it: ``[llm] embeddings_base_url`` in place of
+        ``base_url`` when the embeddings model is served apart from the chat model."""
+        if not self.llm.embeddings_base_url:
+            return self
+        return self.model_copy(update={"llm": self.llm.model_copy(update={"base_url": self.llm.embeddings_base_url})})
+
     def api_key(self) -> str | None:
         return os.environ.get(self.llm.api_key_env) or None
 

@@ -41,14 +41,6 @@ def base_url(cfg: Config) -> str | None:
     return cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
 
 
-def embeddings_config(cfg: Config) -> Config:
-    """The config as the embeddings edge reads it: ``[llm] embeddings_base_url`` in place of
-    ``base_url`` when the embeddings model is served apart from the chat model."""
-    if not cfg.llm.embeddings_base_url:
-        return cfg
-    return cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"base_url": cfg.llm.embeddings_base_url})})
-
-
 def openai_client(cfg: Config) -> openai.OpenAI:
     base_url_ = base_url(cfg)
     # Local servers (Ollama, llama.cpp) accept any key; the client insists on one.

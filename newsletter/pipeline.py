@@ -338,13 +338,15 @@ def check(cfg: Config, clock: Clock, *, progress: Progress | None = None) -> lis
 def probe_models(cfg: Config) -> list[EndpointProbe]:
     """``check``'s look at the model endpoints the config names (chat, and embeddings when set),
     each asked only for its model list: no tokens are spent."""
-    from newsletter.llm_client import embeddings_config, model_name
+    wanted = ([(cfg, None)] if cfg.llm_enabled else []) + \
+        ([(cfg.for_embeddings(), cfg.llm.embeddings_model)] if make_embedder(cfg) is not None else [])
+    if not wanted:
+        return []  # and the model client is never loaded
+    from newsletter.llm_client import model_name
     from newsletter.summarize.llm import probe_endpoint
 
-    probes = [probe_endpoint(cfg, model_name(cfg))] if cfg.llm_enabled else []
-    if make_embedder(cfg) is not None:
-        probes.append(probe_endpoint(embeddings_config(cfg), cfg.llm.embeddings_model, what="embeddings"))
-    return probes
+    return [probe_endpoint(at, model or model_name(at), what="embeddings" if model else "model")
+            for at, model in wanted]
 
 
 def preview(cfg: Config, edges: Edges, out: Path | None = None, *, fetch_first: bool = True,

@@ -81,9 +81,7 @@ class OpenAIEmbedder:
     def from_config(cls, cfg: Config) -> OpenAIEmbedder:
         if not cfg.llm.embeddings_model:
             raise ValueError("[llm] embeddings_model is not set; semantic grouping needs it")
-        from newsletter.llm_client import embeddings_config
-
-        return cls(None, cfg.llm.embeddings_model, cfg=embeddings_config(cfg))
+        return cls(None, cfg.llm.embeddings_model, cfg=cfg.for_embeddings())
 
     @property
     def served_at(self) -> str | None:
