@@ -224,10 +224,13 @@ class Topic(_Section):
     include_only: StrictBool = False  # keep only articles that mention a keyword
 
 
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a local server that needs no key
+
+
 class LLMSettings(_Section):
     model: str | None = None
     base_url: WebURL = None
-    api_key_env: VariableName = "OPENAI_API_KEY"  # the variable's name, never the key
+    api_key_env: VariableName = DEFAULT_KEY_ENV  # the variable's name, never the key
     timeout: StrictFloat = Field(60, gt=0, le=600)  # seconds for one model request
     max_retries: StrictInt = Field(2, ge=0, le=10)
     temperature: StrictFloat = Field(0.2, ge=0, le=2)

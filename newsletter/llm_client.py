@@ -21,6 +21,7 @@ backoff between attempts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import threading
@@ -41,10 +42,38 @@ def base_url(cfg: Config) -> str | None:
     return cfg.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
 
 
+def key_withheld(cfg: Config) -> bool:
+    """Whether the default ``OPENAI_API_KEY`` stays home: a key the config did not name is not sent
+    in clear over plain http to another machine. Naming the variable in ``[llm] api_key_env`` sends it."""
+    url = base_url(cfg)
+    if not url or "api_key_env" in cfg.llm.model_fields_set or not cfg.api_key():
+        return False
+    parts = httpx2.URL(url)
+    return parts.scheme == "http" and not _loopback(parts.host)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def withheld_note(cfg: Config) -> str:
+    """What a refused key's message adds when ``key_withheld``: why nothing was sent, and how to send it."""
+    if not key_withheld(cfg):
+        return ""
+    return (f" The key in ${cfg.llm.api_key_env} was not sent: {base_url(cfg)} is plain http to another machine, "
+            f"where anyone on the way could read it. To send it anyway, write api_key_env = "
+            f"\"{cfg.llm.api_key_env}\" under [llm]; better, serve the model over https.")
+
+
 def openai_client(cfg: Config) -> openai.OpenAI:
     base_url_ = base_url(cfg)
     # Local servers (Ollama, llama.cpp) accept any key; the client insists on one.
-    key = cfg.api_key() or ("unused" if base_url_ else None)
+    key = (None if key_withheld(cfg) else cfg.api_key()) or ("unused" if base_url_ else None)
     http = openai.DefaultHttpxClient(transport=DeadlineTransport(cfg.llm.timeout), timeout=cfg.llm.timeout)
     return openai.OpenAI(api_key=key, base_url=base_url_, timeout=cfg.llm.timeout,
                          max_retries=cfg.llm.max_retries, http_client=http)

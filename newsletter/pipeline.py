@@ -36,7 +36,7 @@ import httpx
 from newsletter import variables
 from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.clock import Clock, SystemClock
-from newsletter.config import Config
+from newsletter.config import DEFAULT_KEY_ENV, Config
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
 from newsletter.errors import ConfigError, NewsletterError, StoreError
 from newsletter.group import Embedder, group_stories
@@ -193,9 +193,6 @@ def check_secrets(cfg: Config) -> None:
     smtp_password(cfg)
     links_secret(cfg)
     require_model_key(cfg)
-
-
-DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a local server that needs no key
 
 
 def require_model_key(cfg: Config) -> None:

@@ -104,7 +104,8 @@ class Embeddings:
 class OpenAIServer:
     def __init__(self, script: Script | None = None, *, model: str = "scripted-model",
                  embeddings: Embeddings | Callable[[str], list[float]] | None = None,
-                 models: list[str] | None = None, lists_models: bool = True, key: str | None = None):
+                 models: list[str] | None = None, lists_models: bool = True, key: str | None = None,
+                 host: str = "127.0.0.1"):
         self.script = script if script is not None else []
         self.model = model
         self.models = [model] if models is None else models  # what GET /models lists
@@ -116,7 +117,7 @@ class OpenAIServer:
         self._served = 0
         self._stop = threading.Event()
         self._ids = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

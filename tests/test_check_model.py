@@ -91,3 +91,30 @@ def test_without_an_endpoint_check_contacts_no_model_server(tmp_path, llm):
     assert proc.exit_code == 0, proc.stdout + proc.stderr
     assert "summarizer: extractive" in proc.stdout
     assert not any(line.startswith(("model ", "embeddings ")) for line in proc.stdout.splitlines())
+
+
+def _own_address() -> str:
+    """This machine's address on its network (not loopback), or a skip: the route is looked up, no packet sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("198.51.100.1", 9))  # a documentation address: only the route is looked up
+            address = s.getsockname()[0]
+        except OSError:
+            address = ""
+    if not address or address.startswith("127."):
+        pytest.skip("this machine has no network address besides loopback to serve plain http on")
+    return address
+
+
+def test_the_default_key_is_not_sent_in_clear_to_another_machine_unless_the_config_names_it(tmp_path):
+    """OPENAI_API_KEY, set for OpenAI, went to any base_url: over plain http to a LAN box, readable on the way."""
+    with OpenAIServer(model="brief-model", key=KEY, host=_own_address()) as srv:
+        withheld = _check(tmp_path, {"model": "brief-model", "base_url": srv.base_url}, {"OPENAI_API_KEY": KEY})
+        sent_then = [r.headers.get("Authorization") for r in srv.requests]
+        named = _check(tmp_path, {"model": "brief-model", "base_url": srv.base_url, "api_key_env": "OPENAI_API_KEY"},
+                       {"OPENAI_API_KEY": KEY})
+    assert KEY not in str(sent_then)
+    assert withheld.exit_code == 1, withheld.stdout
+    line = _line(withheld.stdout, "model brief-model")
+    assert "was not sent" in line and "plain http to another machine" in line and 'api_key_env = "OPENAI_API_KEY"' in line
+    assert named.exit_code == 0 and _line(named.stdout, "model brief-model").endswith(": ok"), named.stdout

@@ -46,7 +46,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 from newsletter.config import Config
 from newsletter.controls import escape_controls
 from newsletter.language import detect_language, language_tag
-from newsletter.llm_client import model_name, openai_client
+from newsletter.llm_client import model_name, openai_client, withheld_note
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, GroundingDrop, Story, Usage
 from newsletter.summarize import BudgetSpent, EndpointDown
@@ -185,7 +185,7 @@ class LLMSummarizer:
 
     def __init__(self, client: openai.OpenAI, model: str, *, temperature: float = 0.2,
                  cache: AnswerCache | None = None, token_budget: int | None = None, language: str = "en",
-                 key_env: str = "OPENAI_API_KEY"):
+                 key_env: str = "OPENAI_API_KEY", key_note: str = ""):
         self.client = client
         self.model = model
         self.temperature = temperature
@@ -195,6 +195,7 @@ class LLMSummarizer:
         self.language = language  # the reader's: what the model writes in, how the gate reads it
         self.usage = Usage()  # this instance's total: one issue's, when the pipeline makes one per issue
         self.key_env = key_env  # the variable the key came from: named when the server refuses it
+        self.key_note = key_note  # why that key was not sent, if it was not (``llm_client.withheld_note``)
         self._endpoint = f"{getattr(client, 'base_url', '')}|{model}"
         self._lock = threading.Lock()
         # The budget is kept by call, not by story: what answered calls spent, and what the calls in flight may
@@ -207,7 +208,8 @@ class LLMSummarizer:
     def from_config(cls, cfg: Config, *, cache: AnswerCache | None = None, **overrides) -> LLMSummarizer:
         settings = {"temperature": cfg.llm.temperature, "cache": cache,
                     "token_budget": getattr(cfg.llm, "max_tokens_per_issue", None),
-                    "language": cfg.newsletter.language, "key_env": cfg.llm.api_key_env, **overrides}
+                    "language": cfg.newsletter.language, "key_env": cfg.llm.api_key_env,
+                    "key_note": withheld_note(cfg), **overrides}
         return cls(openai_client(cfg), model_name(cfg), **settings)
 
     def brief(self, story: Story) -> Briefing:
@@ -412,7 +414,7 @@ class LLMSummarizer:
                                     "Fix: check [llm] base_url, and that the server is running.")
         return EndpointUnusable(f"the model server at {where} refused the key ({_short(e)}). "
                                 f"Fix: put a valid key in ${self.key_env} (the variable [llm] api_key_env names), "
-                                "or check [llm] base_url.")
+                                "or check [llm] base_url." + self.key_note)
 
     def _step_down(self, rejected: str) -> None:
         with _FORMATS_LOCK:
@@ -630,7 +632,8 @@ def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointP
         return EndpointProbe(label, True, "reachable; the server does not list its models, so the name is unchecked")
     except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
         return EndpointProbe(label, False, f"the server refused the key ({_short(e)}). Fix: put a valid key in "
-                                           f"${cfg.llm.api_key_env} (the variable [llm] api_key_env names)")
+                                           f"${cfg.llm.api_key_env} (the variable [llm] api_key_env names)."
+                                           + withheld_note(cfg))
     except openai.APIConnectionError as e:
         return EndpointProbe(label, False, f"cannot reach it ({_cause(e)}). Fix: check [llm] base_url, "
                                            "and that the server is running")
