@@ -121,6 +121,29 @@ def test_links_in_the_answer_are_stripped():
     assert b.dek == "Halvard lost 380,000 records."  # no dangling "see" where the link was
 
 
+def test_the_words_that_led_into_a_link_go_with_it_and_only_those():
+    """A stripped link left "…were stolen, according." in the email."""
+    linked = answer(
+        dek="According to https://evil.example/a, attackers used a contractor's VPN account.",
+        big_picture=[{"text": "About 380,000 patient records were stolen, according to https://evil.example/b.",
+                      "cites": [2]},
+                     {"text": "The way in was a contractor's VPN account, as reported by evil.example.", "cites": [1]},
+                     {"text": "Details at: https://evil.example/c", "cites": [1]}],
+        why_this_matters=[{"text": "The regulator, per evil.example, could fine Halvard up to 4% of turnover.",
+                           "cites": [3]}],
+        between_the_lines=[{"text": "Halvard said it would not pay, whatever the note said it came from.",
+                            "cites": [2]}],
+    )
+    with OpenAIServer([linked]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert b.dek == "Attackers used a contractor's VPN account."
+    assert [x.text for x in b.bullets["big_picture"]] == [
+        "About 380,000 patient records were stolen.", "The way in was a contractor's VPN account."]
+    assert b.bullets["why_this_matters"][0].text == "The regulator could fine Halvard up to 4% of turnover."
+    # No link there: a sentence's own last word stays.
+    assert b.bullets["between_the_lines"][0].text.endswith("the note said it came from.")
+
+
 def test_bullets_with_missing_or_impossible_cites_are_dropped():
     cites = answer(big_picture=[{"text": "Cites a source that does not exist.", "cites": [7]},
                                 {"text": "Cites nothing.", "cites": []},

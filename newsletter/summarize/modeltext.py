@@ -44,32 +44,43 @@ _LINKISH = re.compile(
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_MARK = re.compile(r"(\*\*|__|`+|^#+\s*)")
-# What a sentence says to lead into a link: left dangling once the link is gone ("details at .").
-_DANGLING = re.compile(r"[,;:]?\s*\b(?:read more|more|details|info|see|visit|go to|at|via|here|on|and|or|to|"
-                       r"for)\s*[:,;]?\s*([.!?]?)\s*$|[,;:]\s*([.!?]?)\s*$", re.IGNORECASE)
-MAX_DANGLING_WORDS = 3
+# What a sentence says to lead into a link, left dangling once the link is gone ("details at .",
+# "according to ."): removed where a link was, and only there, so a sentence's own last word stays.
+_LEAD_IN = re.compile(
+    r"(?:([,;:])\s*)?(?:\b(?:according to|as reported by|reported by|cited by|cited in|read more|click here|click|"
+    r"more|details|info|see|visit|go to|at|via|here|on|and|or|to|for|from|by|in|per|source|sources|link|website|"
+    r"siehe|laut|unter|bei|auf|und|voir|selon|sur|et|ver|véase|según|en|y)"  # the shipped locales' own
+    r"\b\s*)*:?\s*" + "\x00" + r"(?(1)[,;]?)",  # ", per <url>, could": the aside's closing comma goes too
+    re.IGNORECASE)  # each word takes its own spaces: no backtracking between them
+_LINK_MARK = "\x00"  # where a link was taken out; never in cleaned text (controls are escaped before)
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]?$")
 
 
-def strip_links(text: str) -> tuple[str, int]:
-    """The text without anything a mail client could make a link of, and how many were removed."""
-    text, marked = _MD_LINK.subn(r"\1", text)  # "[Read more](url)": the words stay, so they count as a link
-    text, bare = _LINKISH.subn("", text)
+def strip_links(text: str, mark: str = "") -> tuple[str, int]:
+    """The text without anything a mail client could make a link of, each put as ``mark``, and how
+    many were removed."""
+    text, marked = _MD_LINK.subn(r"\1" + mark, text)  # "[Read more](url)": the words stay
+    text, bare = _LINKISH.subn(mark, text)
     return text, marked + bare
 
 
 def clean_text(text: str, max_words: int) -> str:
     """Model prose as plain, link-free text of at most ``max_words`` words."""
-    text = (text or "")[:FIELD_SCAN_CHARS]
+    text = (text or "")[:FIELD_SCAN_CHARS].replace(_LINK_MARK, "")
     text = _TAG.sub("", text)
     text = _MD_MARK.sub("", text)
-    text, links = strip_links(text)
+    text, links = strip_links(text, _LINK_MARK)
+    opened_with_link_words = bool(links) and _LEAD_IN.match(text.lstrip()) is not None
+    text = _LEAD_IN.sub("", text) if links else text
     text = " ".join(w for w in text.split() if len(w) <= MAX_WORD_CHARS)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = " ".join(text.split()).strip(" -–—")
-    for _ in range(MAX_DANGLING_WORDS if links else 0):  # "details at <url>." would leave "details at." behind
-        text = _DANGLING.sub(lambda m: m.group(1) or m.group(2) or "", text).strip()
+    if not any(ch.isalnum() for ch in text):  # "Details at <url>." was all lead-in: nothing is left to say
+        return ""
+    if opened_with_link_words:  # "According to <url>, the mayor resigned." -> "The mayor resigned."
+        text = text.lstrip(" ,;:")
+        text = text[:1].upper() + text[1:]
     return cap_words(text, max_words)
 
 
