@@ -203,6 +203,12 @@ class NewsletterProcess:
             if got and got[1] is None:
                 closed.add(got[0])
 
+    def read_so_far(self) -> NewsletterProcess:
+        """Take in every line printed until now, without waiting for more (``stdout``/``stderr`` then hold them)."""
+        while self._drain() is not None:
+            pass
+        return self
+
     def interrupt(self, timeout: float = 60) -> int:
         self.proc.send_signal(signal.SIGINT)
         return self.wait(timeout)

@@ -15,11 +15,12 @@ from feeds_for_tests import item, rss
 STOP_LIMIT_S = 10  # what the README promises an operator: a clean stop within 10 s
 STATE_WAIT_S = 60  # generous: a loaded machine is slow, a broken one fails the test
 
-def wait_until(condition, what: str, timeout: float = STATE_WAIT_S) -> None:
+def wait_until(condition, what: str, timeout: float = STATE_WAIT_S, said=None) -> None:
+    """Poll ``condition`` until it holds; ``said()``, if given, adds what was seen to the failure."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
+            pytest.fail(f"gave up waiting for {what}" + (f"; {said()}" if said else ""))
         time.sleep(0.05)
 
 
