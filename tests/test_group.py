@@ -134,6 +134,31 @@ def test_articles_without_text_or_names_still_group_by_title():
     assert sorted(len(s.articles) for s in stories) == [1, 2]
 
 
+def test_a_shared_number_alone_never_makes_one_story():
+    """A feed of numbered station bulletins joined a journal's erratum on "3" and a study on "22%"."""
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+
+    def art(i, outlet, title, text):
+        return Article(id=i, feed_url=outlet, outlet=outlet, title=title, link=f"https://{outlet}.example/{i}",
+                       published=t, text=text)
+
+    bulletins = [art(f"b{n}", "firehose", f"Bulletin number {n}: routine sensor report from station {n}",
+                     f"Station {n} reported routine readings. " * 3) for n in range(1, 60)]
+    journal = [art("e", "tarns", "Erratum: Figure 3 in 'Ice-out dates of northern tarns'",
+                   "Figure 3 showed the wrong axis labels; the corrected version is online."),
+               art("g", "hydrology", "Groundwater recharge under Osterlund farmland",
+                   "Recharge rates fell by 22% over a decade, a new model of the Osterlund basin suggests."),
+               # The control: the same recharge study from another outlet still joins it.
+               art("g2", "lakes", "Osterlund farmland recharge fell 22% in a decade, model suggests",
+                   "A model of the Osterlund basin finds groundwater recharge down 22% over ten years.")]
+    stories = group_stories(bulletins + journal, GroupingSettings())
+    assert [a.id for a in _story_of(stories, "e").articles] == ["e"]
+    assert sorted(a.id for a in _story_of(stories, "g").articles) == ["g", "g2"]
+    assert all(len(s.articles) == 1 for s in stories if s.articles[0].outlet == "firehose")
+
+
 def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     arts, _ = labelled
     tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))

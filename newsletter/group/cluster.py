@@ -14,7 +14,8 @@ clusters, so one strong pair cannot chain two unrelated stories together:
 
 - all terms (higher the further apart the clusters' mean times are, in
   days), and content words and numbers: a shared name alone cannot merge two
-  events about one company;
+  events about one company; and all terms but numbers, a little: a shared
+  number alone cannot merge anything;
 - names, whenever both sides name someone: shared wording alone cannot merge
   the same kind of event happening to different people or places;
 - two *established* stories (each of at least ``established_articles``)
@@ -71,6 +72,10 @@ KEYS_PER_ARTICLE = 10
 MAX_KEY_DF = 300  # a key shared by more articles than this names a theme, not an event
 PAIR_CHUNK = 20_000  # candidate pairs scored per batch, sparse or dense: bounds the memory of the products
 HOUR_S, DAY_S = 3600.0, 86400.0
+# The part of two clusters' mean full cosine that terms other than numbers must give. A number weighs
+# double (a shared "41,000" is strong evidence), so a lone shared "3" gave a station's bulletin and a
+# journal's erratum 0.48; any real pair of one event shares some words or names as well.
+MIN_WORDS_SIMILARITY = 0.05
 
 
 # What ``may_join`` weighs about two clusters, by signal name (see ``_signals``): one value for two
@@ -88,10 +93,13 @@ def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
     if not np.any(ok):
         return ok
     full = e["full"]
+    # Not for meaning, below: reports in two languages may share no word at all.
+    worded = e["words"] >= MIN_WORDS_SIMILARITY
     wording = (full >= s.min_similarity + s.min_similarity_per_day * (e["gap_s"] / DAY_S)) & (
-        e["content"] >= s.min_content_similarity)
+        e["content"] >= s.min_content_similarity) & worded
     if s.anchored_min_similarity and not np.all(wording):
-        anchored = (full >= s.anchored_min_similarity) & (e["gap_s"] <= s.anchor_hours * HOUR_S) & e["same_kind"]
+        anchored = (full >= s.anchored_min_similarity) & (e["gap_s"] <= s.anchor_hours * HOUR_S) & e["same_kind"] \
+            & worded
         if np.any(anchored):
             wording = wording | (anchored & e["names_covered"])
     if "semantic" in e and not np.all(wording):
@@ -175,21 +183,32 @@ class _Sparse:
     def pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return np.where(self.nonempty[i] & self.nonempty[j], pair_cosines(self.m, i, j), 1.0)
 
-    def link(self, a: _Cluster, b: _Cluster, k: int) -> float:
+    def pairs_kept(self, i: np.ndarray, j: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """``pairs`` from the columns ``keep`` marks (1.0) alone: the part of the cosine they give."""
+        out = np.empty(len(i), np.float32)
+        for s in range(0, len(i), PAIR_CHUNK):
+            a, b = i[s : s + PAIR_CHUNK], j[s : s + PAIR_CHUNK]
+            out[s : s + PAIR_CHUNK] = np.asarray(self.m[a].multiply(self.m[b]) @ keep).ravel()
+        return np.where(self.nonempty[i] & self.nonempty[j], out, 1.0)
+
+    def link(self, a: _Cluster, b: _Cluster, k: int, keep: np.ndarray | None = None) -> float:
+        """The mean cross-pair cosine; with ``keep``, only the part its marked columns give."""
         pairs = a.sizes[k] * b.sizes[k]
         if not pairs:
             return 1.0
         x, y = a.sums[k], b.sums[k]
         if x is None and y is None:
-            x = dict(self.row(a.members[0]))
-            return sum(v * x.get(t, 0.0) for t, v in self.row(b.members[0])) / pairs
-        if x is None or y is None:
-            d, r = (y, a.members[0]) if x is None else (x, b.members[0])
-            return sum(v * d.get(t, 0.0) for t, v in self.row(r)) / pairs
-        if len(x) > len(y):
-            x, y = y, x
-        get = y.get
-        return sum(v * get(t, 0.0) for t, v in x.items()) / pairs
+            x, items = dict(self.row(a.members[0])), self.row(b.members[0])
+        elif x is None or y is None:
+            x, items = (y, self.row(a.members[0])) if x is None else (x, self.row(b.members[0]))
+        else:
+            if len(x) > len(y):
+                x, y = y, x
+            x, items = y, x.items()
+        get = x.get
+        if keep is None:
+            return sum(v * get(t, 0.0) for t, v in items) / pairs
+        return sum(v * get(t, 0.0) * keep[t] for t, v in items) / pairs
 
     def merged(self, a: _Cluster, b: _Cluster, k: int) -> dict[int, float]:
         x = a.sums[k]
@@ -391,6 +410,10 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
     }
     for k, (name, space) in enumerate(spaces.items()):
         signals[name] = _Signal(space.pairs, lambda a, b, k=k, space=space: space.link(a, b, k))
+    # The full cosine's part from everything but numbers, read off the full vectors (no second copy of them).
+    words = (feat.term_kinds != "n").astype(np.float32)
+    signals["words"] = _Signal(lambda i, j: full.pairs_kept(i, j, words),
+                               lambda a, b: full.link(a, b, full_k, words))
     return signals
 
 
