@@ -159,6 +159,31 @@ def test_a_shared_number_alone_never_makes_one_story():
     assert all(len(s.articles) == 1 for s in stories if s.articles[0].outlet == "firehose")
 
 
+def test_a_link_in_two_feeds_is_one_source_but_a_feeds_home_page_link_tells_nothing():
+    """A preprint cross-listed in two categories' feeds showed as "2 sources", its link listed twice."""
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+    title = "Tidal tokenizers: sub-word units that follow the moon"
+    text = "We propose tidal tokenizers, sub-word units whose merges follow a lunar schedule."
+    cl = Article(id="cl-1", feed_url="cs-cl.atom", outlet="Preprint Stack: cs.CL", title=title, text=text,
+                 link="https://preprints.example/abs/2611.0441", published=t, topics=("Language",))
+    lg = dataclasses.replace(cl, id="lg-1", feed_url="cs-lg.atom", outlet="Preprint Stack: cs.LG",
+                             topics=("Learning",), published=t + timedelta(minutes=5))
+    blog = Article(id="blog-1", feed_url="blog.rss", outlet="Moonlit ML Blog", published=t + timedelta(hours=2),
+                   title="Tidal tokenizers make sub-word units follow the moon",
+                   text="A new preprint proposes tidal tokenizers, whose sub-word merges follow the lunar schedule.",
+                   link="https://moonlit.example/tidal", topics=("Learning",))
+    [story] = group_stories([cl, lg, blog], GroupingSettings())
+    assert sorted(a.link for a in story.articles) == ["https://moonlit.example/tidal", cl.link]
+    assert set(story.topics) == {"Language", "Learning"}  # the cross-listing keeps both topics
+
+    home = [Article(id=f"h{k}", feed_url="lazy.rss", outlet="Lazy Gazette", title=f"Item {k}: {w}",
+                    text=f"The {w} story.", link="https://lazy.example/", published=t)
+            for k, w in enumerate(["harbour fees", "school board", "bridge repairs"])]
+    assert len(group_stories(home, GroupingSettings())) == 3
+
+
 def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     arts, _ = labelled
     tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))

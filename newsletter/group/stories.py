@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,10 +23,7 @@ log = logging.getLogger(__name__)
 
 def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:
     """One Story per event, most-covered first; each story's articles one per outlet, best first."""
-    unique: dict[str, Article] = {}
-    for a in sorted(articles, key=lambda a: (a.published, a.id)):
-        unique.setdefault(a.id, a)
-    arts = list(unique.values())
+    arts = _one_per_link(articles)
     if not arts:
         return []
     feat = extract(arts)
@@ -38,6 +37,24 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
     stories = [_story(arts, g, feat) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
     return stories
+
+
+def _one_per_link(articles: Sequence[Article]) -> list[Article]:
+    """Each piece once: the same entry fetched twice, or one link in two feeds (a preprint cross-listed
+    in two categories, a story in an outlet's "world" and "business" feeds), is one source, not two;
+    it keeps its first appearance and the topics of all. A feed that gives several of its entries one
+    link (its home page, say) says nothing by it: those are told apart by their ids."""
+    per_feed = Counter((a.feed_url, a.link) for a in {a.id: a for a in articles}.values())
+    lazy = {link for (_, link), n in per_feed.items() if n > 1}
+    first: dict[str, Article] = {}
+    topics: dict[str, list[str]] = {}
+    for a in sorted(articles, key=lambda a: (a.published, a.id)):
+        key = a.link if a.link and a.link not in lazy else "id:" + a.id
+        first.setdefault(key, a)
+        seen = topics.setdefault(key, [])
+        seen += [t for t in a.topics if t not in seen]
+    return [a if list(a.topics) == topics[key] else replace(a, topics=tuple(topics[key]))
+            for key, a in first.items()]
 
 
 def _embed(arts: list[Article], embedder: Embedder) -> np.ndarray | None:
