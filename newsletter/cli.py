@@ -662,7 +662,10 @@ def _middle_out(url: str) -> str:
 def _report_issue(issue: Issue, problems: list[str]) -> None:
     n = len(issue.briefings)
     out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {counted(n, 'briefing')}, "
-              f"{len(issue.sidebar)} in Recent news")
+              f"{len(issue.sidebar)} in Recent news"
+              + escape(f"; {counted(issue.left_out, 'more new story', 'more new stories')} left out "
+                       "(room: [newsletter] max_stories per topic, sidebar_size)" if issue.left_out else ""),
+              soft_wrap=True, highlight=False)
     if issue.usage is not None:
         u = issue.usage
         out.print(f"model: {u.calls} calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "

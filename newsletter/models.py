@@ -293,6 +293,7 @@ class Issue:
     problems: list[str] = field(default_factory=list)  # what failed but did not stop the issue
     usage: Usage | None = None  # what the model cost; None when no model was asked
     language: str = "en"  # the reader's language: a file in newsletter/locales ([newsletter] language)
+    left_out: int = 0  # new stories that found no room in it (max_stories, sidebar_size)
 
     @property
     def briefings(self) -> list[Briefing]:

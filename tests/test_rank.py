@@ -154,3 +154,27 @@ def test_story_from_a_topic_no_longer_configured_only_reaches_the_sidebar():
     orphan = story("o", 6, 0, topics=("Gone",))
     p = place([orphan, story("a", 1, 5)], make_cfg(max_stories=2), {}, NOW)
     assert ids(p.sections["Business"]) == ["a"] and ids(p.sidebar) == ["o"]
+
+
+def _solo(key: str, outlet: str, hours_ago: float) -> Story:
+    a = article(key, outlet=outlet, title=f"Story {key}", published=NOW - timedelta(hours=hours_ago),
+                topics=("Business",))
+    return Story(articles=[a], headline=a.title, topics=("Business",))
+
+
+def test_one_busy_feed_does_not_fill_the_issue_but_fills_what_is_left():
+    """A feed of 200 bulletins a day took 6 of 8 Recent news items and 5 of 12 briefings; the journals'
+    articles it pushed out were never in any issue."""
+    busy = [_solo(f"fire{k}", "Firehose Digest", k * 0.1) for k in range(30)]  # the newest of all
+    journals = [_solo(f"jour{k}", f"Journal {k}", 5 + k) for k in range(4)]
+    shared = story("big", 3, 8)  # three outlets carry it
+    p = place(busy + journals + [shared], make_cfg(max_stories=4, sidebar_size=4), {}, NOW)
+    shown = p.sections["Business"] + p.sidebar
+    assert {s.articles[0].id for s in journals} <= {s.articles[0].id for s in shown}  # every journal article
+    assert any(s.id == shared.id for s in shown)
+    assert sum(s.articles[0].outlet == "Firehose Digest" for s in shown) == 8 - 5  # the room that was left
+    assert p.left_out == 35 - 8
+
+    # A newsletter of one feed still fills every place, newest first.
+    alone = place(busy, make_cfg(max_stories=4, sidebar_size=4), {}, NOW)
+    assert [s.articles[0].id for s in alone.sections["Business"] + alone.sidebar] == [f"fire{k}" for k in range(8)]
