@@ -156,8 +156,10 @@ class ExtractiveSummarizer:
         if not sentences:
             return self._from_titles(story)
         dek_index = _dek_index(sentences)
+        sections, dek_is_bullet = _fill_sections(story, sentences, dek_index)
+        if dek_is_bullet:  # said once, cited, rather than twice in a row
+            dek_index = None
         dek = trim(sentences[dek_index].text, DEK_CHARS) if dek_index is not None else ""
-        sections = _fill_sections(story, sentences, dek_index)
         return Briefing(
             story=story,
             headline=story.headline,
@@ -266,7 +268,9 @@ def _dek_index(sentences: list[_Sentence]) -> int | None:
     return min(range(len(sentences)), key=lambda k: (sentences[k].source, sentences[k].position))
 
 
-def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | None) -> list[list[Bullet]]:
+def _fill_sections(story: Story, sentences: list[_Sentence],
+                   dek_index: int | None) -> tuple[list[list[Bullet]], bool]:
+    """The sections' bullets, and whether the dek's sentence had to be the only one."""
     sim = _similarity(sentences)
     n_sources = len(story.articles)
     n = len(sentences)
@@ -316,11 +320,12 @@ def _fill_sections(story: Story, sentences: list[_Sentence], dek_index: int | No
     sections = _pick(sentences, scorers, caps, taken | leaning)
     if not any(sections):
         sections = _pick(sentences, scorers, caps, taken)
-    if dek_index is not None and not any(sections):
-        # Only one usable sentence: better a cited bullet than an empty briefing.
+    dek_is_bullet = dek_index is not None and not any(sections)
+    if dek_is_bullet:
+        # Only one usable sentence: better a cited bullet than an empty briefing (and then no dek).
         sections[0].append(dek_index)
 
-    return [[_bullet(sentences, a, sim[a]) for a in idxs] for idxs in sections]
+    return [[_bullet(sentences, a, sim[a]) for a in idxs] for idxs in sections], dek_is_bullet
 
 
 def _pick(sentences: list[_Sentence], scorers: tuple[np.ndarray, ...], caps: tuple[int, ...],
