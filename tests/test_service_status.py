@@ -57,7 +57,7 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
         assert never_run.exit_code == 2 and f"no store at {tmp_path / 'state.db'}" in never_run.stderr
         assert not (tmp_path / "state.db").exists()  # read-only: a status creates nothing
 
-        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1  # two feeds fail
         sent = run_cli("send", "--config", str(cfg), cwd=tmp_path)
         assert sent.exit_code == 0, sent.stderr
         report = _status(cfg, tmp_path)
@@ -139,7 +139,7 @@ def test_the_re_enable_command_status_prints_works_as_printed_for_the_config_giv
     """Copied as printed, the hint acted on the default config, not the one status was given."""
     with _server() as srv:
         cfg = _config(tmp_path, srv).rename(tmp_path / "g.toml")  # no ./newsletter.toml to fall back on
-        assert run_cli("fetch", "-c", "g.toml", cwd=tmp_path).exit_code == 0
+        assert run_cli("fetch", "-c", "g.toml", cwd=tmp_path).exit_code == 1  # the broken and the gone feed
         [hint] = [ln.split("re-enable: ", 1)[1] for ln in run_cli("status", "-c", "g.toml", cwd=tmp_path)
                   .stdout.splitlines() if "re-enable: " in ln]
         assert hint == f"newsletter feeds enable -c g.toml {srv.url('/gone.xml')}"
@@ -237,9 +237,9 @@ def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
     """"(UTC; 2026-11-28T07:00:00+00:00 UTC)" and "after 2026-11-27T21:27:21.123798+00:00" were ISO for people."""
     with _server() as srv:
         cfg = _config(tmp_path, srv, timezone="UTC", send_at="07:00")
-        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1  # fetch exits 1 on a failed feed
         srv.add("/ok.xml", "boom", status=500)  # worked once, failing now
-        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1
         report = _status(cfg, tmp_path)
         lines = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.splitlines()
     [nxt] = [line for line in lines if line.startswith("next issue: ")]
