@@ -23,6 +23,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from newsletter import __version__
 from newsletter.clock import SystemClock
@@ -79,7 +80,8 @@ def cli(verbose: int, log_format: str) -> None:
 
     # A terminal gets rich's columns; a file or journald one plain line per message, since rich pads
     # each line to the console's width and wraps a long one (see _console).
-    logs.setup(level, log_format, RichHandler(console=err, show_path=False) if err.is_terminal else None)
+    terminal = RichHandler(console=err, show_path=False, log_time_format=lambda t: Text(logs.terminal_time(t)))
+    logs.setup(level, log_format, terminal if err.is_terminal else None)
     # httpx logs every request at INFO, URLs with query strings included; keep that for -vv.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 

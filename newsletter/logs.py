@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timezone
 
 from newsletter.config import Config
@@ -67,12 +68,21 @@ class LineFormatter(logging.Formatter):
     """Text for a file or journald: one line per message, never padded or wrapped at a width (a
     line split in two is not found again by grep, and journald makes each half an entry)."""
 
+    # In UTC and saying so: the machine's own zone, unnamed, read as the newsletter's (the times in the
+    # messages are the newsletter's, named).
+    converter = time.gmtime
+
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S UTC")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         # A server's multi-line reply stays on its message's line; a traceback after it keeps its lines.
         return super().formatMessage(record).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def terminal_time(when: datetime) -> str:
+    """A terminal line's time column (rich hands it the local time, naive): UTC, named, as in a file's lines."""
+    return when.astimezone(timezone.utc).strftime("[%H:%M:%S UTC]")
 
 
 def setup(level: int, fmt: str, text_handler: logging.Handler | None) -> None:

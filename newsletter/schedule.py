@@ -34,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import DAY_NAMES, Config
 from newsletter.errors import Stopped
+from newsletter.wording import local_clock
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
                 log.warning("recipients are still owed today's issue; no retry left today",
                             extra={"job": "send", "retry_at": None})
                 return
-            log.warning("recipients are still owed today's issue; trying again at %s", when.strftime("%H:%M:%S"),
+            log.warning("recipients are still owed today's issue; trying again at %s", local_clock(cfg, when),
                         extra={"job": "send", "retry_at": when.isoformat()})
             # Booked from a thread of its own: from this job's thread add_job waits for the job-store lock,
             # which a stop that began meanwhile holds while it waits for this very job (a deadlock).

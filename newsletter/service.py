@@ -49,6 +49,8 @@ from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import (
     Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
 )
+from newsletter.status import Upcoming, upcoming
+from newsletter.wording import counted, local_moment
 
 log = logging.getLogger(__name__)
 
@@ -247,10 +249,13 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
     now = datetime.now(timezone.utc)
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     catching_up: set[str] = set()
+    start_lines: list[str] = []
     for cfg in cfgs:
         prefix = "" if len(cfgs) == 1 else f"{cfg.newsletter.title}/"
-        if _schedule_newsletter(scheduler, service, cfg, now, prefix):
+        sends_now, line = _schedule_newsletter(scheduler, service, cfg, now, prefix)
+        if sends_now:
             catching_up.add(cfg.newsletter.title)
+        start_lines.append(("" if len(cfgs) == 1 else f"{cfg.newsletter.title}: ") + line)
     for n, group in enumerate(by_store(cfgs)):
         # A fresh start polls at once, unless every newsletter of the store sends at once (a send fetches first).
         at_once = not all(c.newsletter.title in catching_up for c in group)
@@ -274,10 +279,8 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
     previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
     try:
         scheduler.start()
-        for cfg in cfgs:
-            label = "" if len(cfgs) == 1 else f"{cfg.newsletter.title}: "
-            log.info("%snext issue at %s", label,
-                     schedule.next_send(cfg, now).astimezone(cfg.newsletter.tz).isoformat())
+        for line in start_lines:
+            log.info("%s", line)
         if on_ready is not None:
             on_ready()
         while not service.stop.wait(WAKE_S):
@@ -288,21 +291,36 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
             signal.signal(sig, handler)
 
 
-def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime, prefix: str) -> bool:
-    """Add one newsletter's send jobs; send at once when today's was missed within grace. True if it does."""
+def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime,
+                         prefix: str) -> tuple[bool, str]:
+    """Add one newsletter's send jobs; send at once when today's was missed within grace. Returns whether
+    it does, and the start's line saying what comes next."""
     with open_edges(cfg, summarize=False) as edges:
         delivered = edges.store.issue_delivered(todays_key(cfg, now), unique_mailboxes(cfg.newsletter.to))
+        nxt = upcoming(cfg, edges.store, now)
     missed = schedule.missed_send(cfg, now, delivered)
     send_now = schedule.add_jobs(scheduler, cfg, poll=None, send=lambda: service.send(cfg), prefix=prefix)
+    line = _next_line(cfg, nxt)
     if missed is not None and missed.catch_up:
         send_now()
-        return True
+        # "next issue at 07:00" followed at once by a send read as a send at the wrong time: say why.
+        return True, (f"sending today's overdue issue now (due {local_moment(cfg, missed.due_at)}, "
+                      f"{missed.late.total_seconds() / 60:.0f} min ago); {line}")
     if missed is not None:
         log.warning("%sskipped today's %s send: started %.1f h after it, past [newsletter] grace_hours = %g; "
                     "the next issue carries the news", f"{cfg.newsletter.title}: " if prefix else "",
                     cfg.newsletter.send_at, missed.late.total_seconds() / 3600, cfg.newsletter.grace_hours,
                     extra={"job": "send", "outcome": "skipped", "newsletter": cfg.newsletter.title})
-    return False
+    return False, line
+
+
+def _next_line(cfg: Config, nxt: Upcoming) -> str:
+    """"next issue at …", and the retry before it when that day's issue went out already but not to everyone."""
+    line = f"next issue at {local_moment(cfg, nxt.issue_at)}"
+    if nxt.retry_at is not None:
+        line += (f"; at {local_moment(cfg, nxt.retry_at)} the {nxt.retry_day} issue, already recorded, is retried "
+                 f"for {counted(nxt.owed, 'owed recipient')}")
+    return line
 
 
 def _stop(service: Service, scheduler, signame: str) -> int:

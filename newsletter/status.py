@@ -7,13 +7,14 @@ cost, and which feeds need a look. Read from the store, opened read-only: it cha
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 
 from newsletter import schedule
-from newsletter.addresses import unique_mailboxes
+from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.config import Config
 from newsletter.errors import ConfigError
-from newsletter.models import DeliveryStatus, FeedState, issue_key_prefix
+from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_prefix
 from newsletter.store import Store
 from newsletter.wording import counted, moment, utc_moment
 
@@ -28,17 +29,49 @@ def require_store(cfg: Config) -> None:
                           f"file's folder), or run `{cfg.command('fetch')}` or `{cfg.command('run')}` to make it.")
 
 
+@dataclass(frozen=True)
+class Upcoming:
+    """What the send job does next. ``issue_at``: the first send that makes a new issue. ``retry_at``:
+    a send before it whose day's issue is already recorded (a manual ``send`` got there first), so it
+    only delivers that issue to the ``owed`` recipients still waiting; None when nobody is owed."""
+
+    issue_at: datetime
+    retry_at: datetime | None = None
+    retry_day: date | None = None
+    owed: int = 0
+
+
+def upcoming(cfg: Config, store: Store, now: datetime) -> Upcoming:
+    """The next send's day may have its issue already (``send`` run by hand the evening before, in the
+    newsletter's zone): that send then makes no issue, so the next issue is the send after it."""
+    at = schedule.next_send(cfg, now)
+    day = at.astimezone(cfg.newsletter.tz).date()
+    issue_id = store.issue_id(issue_key(cfg.newsletter.title, day))
+    if issue_id is None:
+        return Upcoming(at)
+    status = store.delivery_status(issue_id)
+    done = (DeliveryStatus.SENT, DeliveryStatus.FAILED)  # a 5xx refusal is final: the send job leaves it alone
+    owed = sum(status.get(mailbox_key(r)) not in done for r in unique_mailboxes(cfg.newsletter.to))
+    later = schedule.next_send(cfg, at)
+    return Upcoming(later, at, day, owed) if owed else Upcoming(later)
+
+
+def _instant(cfg: Config, at: datetime) -> dict:
+    return {"local": at.astimezone(cfg.newsletter.tz).isoformat(), "utc": at.astimezone(timezone.utc).isoformat()}
+
+
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
-    tz = cfg.newsletter.tz
-    nxt = schedule.next_send(cfg, now)
+    nxt = upcoming(cfg, store, now)
     feed_urls = [f.url for f in cfg.feeds]
     failing, gone = store.feed_problems(feed_urls)
     prefix = issue_key_prefix(cfg.newsletter.title)
     return {
         "newsletter": cfg.newsletter.title,
         "config": str(cfg.path),
-        "next_send": {"local": nxt.astimezone(tz).isoformat(), "utc": nxt.astimezone(timezone.utc).isoformat(),
-                      "timezone": cfg.newsletter.timezone, "days": cfg.newsletter.days},
+        "next_send": {**_instant(cfg, nxt.issue_at), "timezone": cfg.newsletter.timezone, "days": cfg.newsletter.days},
+        # The issue of that day already recorded, with recipients still owed: the send before retries them.
+        "retry": None if nxt.retry_at is None else {**_instant(cfg, nxt.retry_at), "issue_date":
+                                                    nxt.retry_day.isoformat(), "owed": nxt.owed},
         "last_issue": _last_issue(store.last_issue(prefix), len(unique_mailboxes(cfg.newsletter.to))),
         "feeds": len(set(feed_urls)),
         "failing_feeds": [_failing(s) for s in failing],
@@ -84,6 +117,9 @@ def status_lines(report: dict) -> list[str]:
     local = moment(datetime.fromisoformat(nxt["local"]), nxt["timezone"])
     utc = "" if nxt["timezone"] == "UTC" else f" ({utc_moment(datetime.fromisoformat(nxt['utc']))})"
     lines = [f"{report['newsletter']}", f"next issue: {local}{utc}, days: {_days(nxt['days'])}"]
+    if (retry := report.get("retry")) is not None:
+        at = moment(datetime.fromisoformat(retry["local"]), nxt["timezone"])
+        lines.append(f"retry for {counted(retry['owed'], 'owed recipient')} of the {retry['issue_date']} issue: {at}")
     last = report["last_issue"]
     if last is None:
         lines.append("last issue: none recorded yet")

@@ -10,6 +10,10 @@ JSON keeps ISO 8601 for machines; these are for the lines printed beside it.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsletter.config import Config  # config imports this module
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
@@ -25,3 +29,13 @@ def moment(when: datetime, zone: str | None = None) -> str:
 
 def utc_moment(when: datetime) -> str:
     return moment(when.astimezone(timezone.utc), "UTC")
+
+
+def local_moment(cfg: Config, when: datetime) -> str:
+    """A time in the newsletter's zone, named: a log line's own timestamp is UTC, so a bare 07:00 is ambiguous."""
+    return moment(when.astimezone(cfg.newsletter.tz), cfg.newsletter.timezone)
+
+
+def local_clock(cfg: Config, when: datetime) -> str:
+    """The time of day to the second in the newsletter's zone, named ("00:51:46 Europe/Berlin")."""
+    return f"{when.astimezone(cfg.newsletter.tz):%H:%M:%S} {cfg.newsletter.timezone}"

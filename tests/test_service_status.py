@@ -269,7 +269,7 @@ def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
     assert lines and not [line for line in lines if line != line.rstrip()], proc.stderr
     [failed] = [line for line in lines if "failed before any delivery" in line]
     assert len(failed) > 200 and "[delivery.smtp]" in failed and failed.endswith("owed"), failed
-    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d WARNING send: failed before any delivery", failed), failed
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC WARNING send: failed before any delivery", failed), failed
 
 
 def test_the_poll_line_names_a_few_failing_feeds_and_counts_the_rest(tmp_path, caplog):
@@ -298,3 +298,68 @@ def test_a_failing_feeds_reason_is_one_short_line():
     assert _short("HTTP 500\nInternal\x1b[2J error") == "HTTP 500 Internal\\x1b[2J error"
     long = _short("cannot connect " * 40)
     assert len(long) == REASON_CHARS and long.endswith("…")
+
+
+def _today_and_tomorrow(zone: str) -> tuple[str, str]:
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo(zone)).date()
+    return today.isoformat(), (today + timedelta(days=1)).isoformat()
+
+
+def test_after_a_manual_send_the_next_issue_is_the_next_day_and_owed_recipients_are_a_retry(tmp_path):
+    """A `send` by hand delivered today's issue before send_at; status still said "next issue: today 18:00",
+    when at 18:00 only the recipients still owed are served (and none were)."""
+    zone = zone_at_noon()
+    today, tomorrow = _today_and_tomorrow(zone)
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone, send_at="18:00")
+        assert run_cli("send", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        report = _status(cfg, tmp_path)
+        text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
+        assert report["next_send"]["local"].startswith(f"{tomorrow}T18:00") and report["retry"] is None, report
+        assert f"next issue: {tomorrow} 18:00 {zone}" in text and "retry" not in text, text
+
+        # A recipient added since: today's 18:00 send delivers today's issue to that one only.
+        cfg.write_text(cfg.read_text().replace('"bob@example.org"', '"bob@example.org", "cy@example.org"'))
+        report = _status(cfg, tmp_path)
+        text = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert report["next_send"]["local"].startswith(f"{tomorrow}T18:00"), report
+    assert report["retry"]["local"].startswith(f"{today}T18:00"), report
+    assert (report["retry"]["owed"], report["retry"]["issue_date"]) == (1, today)
+    assert f"next issue: {tomorrow} 18:00 {zone}" in text
+    assert f"retry for 1 owed recipient of the {today} issue: {today} 18:00 {zone}" in text, text
+
+
+def test_run_names_the_next_issue_after_a_manual_send_and_the_zone_of_every_time(tmp_path):
+    zone = zone_at_noon()
+    _, tomorrow = _today_and_tomorrow(zone)
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone, send_at="18:00")
+        assert run_cli("send", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            line = proc.wait_for("next issue at", stream="stderr")
+            assert proc.interrupt() == 0, proc.stderr
+    assert re.fullmatch(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC INFO next issue at {tomorrow} 18:00 {re.escape(zone)}",
+                        line.strip()), line
+
+
+def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zone(tmp_path):
+    """"next issue at …T10:00" came right before a send at noon, and "trying again at 00:51:46" named no zone
+    beside lines stamped in UTC."""
+    from conftest import free_port
+
+    zone = zone_at_noon()
+    today, tomorrow = _today_and_tomorrow(zone)
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone, send_at="10:00", grace_hours=6)
+        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\nretry_minutes = 60\n[delivery.smtp]\n'
+                       f'host = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n')
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            retry = proc.wait_for("trying again at", stream="stderr")
+            assert proc.interrupt() == 0, proc.stderr
+    [start] = [line for line in proc.stderr.splitlines() if "overdue" in line]
+    assert f"sending today's overdue issue now (due {today} 10:00 {zone}, " in start, start
+    assert start.endswith(f"next issue at {tomorrow} 10:00 {zone}"), start
+    assert re.search(rf"trying again at \d\d:\d\d:\d\d {re.escape(zone)}$", retry.strip()), retry
