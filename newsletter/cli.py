@@ -440,7 +440,7 @@ def feeds_enable(config_path: str | None, url: str) -> None:
             raise NewsletterError(f"no stored feed {url!r}. Fix: give the URL as `{cfg.command('status')}` lists it"
                          + (f" (stored: {', '.join(known)})." if known else "; no feed has been fetched yet."))
         store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
-                                      next_fetch_after=None))
+                                      next_fetch_after=None, failing_since=None))
     finally:
         store.close()
     out.print(f"enabled {shown(url)}: the next poll fetches it", soft_wrap=True, highlight=False)

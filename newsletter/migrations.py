@@ -185,6 +185,13 @@ def _m10_deliveries_by_mailbox(conn: Connection) -> None:
                      {**kept, "recipient": mailbox})
 
 
+def _m11_feed_failing_since(conn: Connection) -> None:
+    """When a feed's current run of failures began, so status can say since when it fails (a feed that
+    never worked has no last success to tell it by). Feeds failing at the upgrade stay NULL: unknown."""
+    kind = sa.DateTime().compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE feeds ADD COLUMN failing_since {kind}"))
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -197,6 +204,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     8: _m8_article_language,
     9: _m9_embeddings,
     10: _m10_deliveries_by_mailbox,
+    11: _m11_feed_failing_since,
 }
 
 

@@ -260,6 +260,7 @@ class FeedState:
     consecutive_failures: int = 0
     next_fetch_after: datetime | None = None
     gone: bool = False
+    failing_since: datetime | None = None  # the first of the failures in a row
 
 
 @dataclass

@@ -44,6 +44,7 @@ feeds = sa.Table(
     sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
     sa.Column("next_fetch_after", UTCDateTime),  # Retry-After / max-age: skip until then
     sa.Column("gone", sa.Boolean, nullable=False, default=False),  # 410: disabled
+    sa.Column("failing_since", UTCDateTime),  # the first failure of the current run of them; NULL while it works
 )
 
 articles = sa.Table(

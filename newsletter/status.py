@@ -106,7 +106,9 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
 
 def _failing(s: FeedState) -> dict:
     return {"url": s.url, "title": s.title, "last_error": s.last_error, "failures_in_a_row": s.consecutive_failures,
-            "failing_since": "never fetched" if s.last_success_at is None else f"after {s.last_success_at.isoformat()}",
+            # A time or null (unknown: the run of failures began before the store kept it), never words.
+            "failing_since": s.failing_since.isoformat() if s.failing_since else None,
+            "never_worked": s.last_success_at is None,
             "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
             "last_fetch_at": s.last_fetch_at.isoformat() if s.last_fetch_at else None}
 
@@ -136,8 +138,10 @@ def status_lines(report: dict) -> list[str]:
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled")
     for f in report["failing_feeds"]:
-        since = ("never fetched" if f["last_success_at"] is None
+        since = ("never worked" if f["last_success_at"] is None
                  else f"last worked {utc_moment(datetime.fromisoformat(f['last_success_at']))}")
+        if f.get("failing_since"):
+            since = f"failing since {utc_moment(datetime.fromisoformat(f['failing_since']))}, {since}"
         lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, {since})")
     for f in report["disabled_feeds"]:
         lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")

@@ -50,6 +50,7 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 # added (articles' language, stored vectors) is read where present; an older store needs one writing
 # command to upgrade it.
 READ_ONLY_NEEDS = 7
+FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
@@ -135,7 +136,9 @@ class Store:
     # -- feeds ------------------------------------------------------------
 
     def feed_states(self, urls: Iterable[str] | None = None) -> dict[str, FeedState]:
-        q = sa.select(feeds)
+        # A read-only store from before failing_since (status beside an older daemon) is read without it.
+        columns = [c for c in feeds.c if c.name != "failing_since" or FAILING_SINCE_VERSION in self._versions]
+        q = sa.select(*columns)
         if urls is not None:
             q = q.where(feeds.c.url.in_(list(urls)))
         with self.engine.connect() as conn:

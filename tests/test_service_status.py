@@ -79,7 +79,10 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
 
     [failing] = report["failing_feeds"]
     assert failing["url"] == srv.url("/broken.xml") and "500" in failing["last_error"]
-    assert failing["failures_in_a_row"] == 2 and failing["failing_since"] == "never fetched"  # fetch, then send
+    assert failing["failures_in_a_row"] == 2 and failing["never_worked"] is True  # fetch, then send
+    # "never fetched" stood where a date belongs, for a feed fetched twice: the first failure's time
+    first_failure = datetime.fromisoformat(failing["failing_since"])
+    assert first_failure < datetime.fromisoformat(failing["last_fetch_at"]) and failing["last_success_at"] is None
     [disabled] = report["disabled_feeds"]
     assert disabled["url"] == srv.url("/gone.xml")
     assert disabled["enable"] == f"newsletter feeds enable -c {cfg} {disabled['url']}"
@@ -89,7 +92,7 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     assert f"next issue: {local:%Y-%m-%d} 06:30 America/New_York ({utc:%Y-%m-%d %H}:30 UTC), days: every day" in text
     created = datetime.fromisoformat(last["created_at"])
     assert f"last issue: {created:%Y-%m-%d %H:%M} UTC, " in text and "+00:00" not in text
-    assert f"failing: {srv.url('/broken.xml')}" in text and "(2 in a row, never fetched)" in text
+    assert f"failing: {srv.url('/broken.xml')}" in text and f"(2 in a row, failing since {first_failure:%Y-%m-%d %H:%M} UTC, never worked)" in text
     assert f"re-enable: newsletter feeds enable -c {cfg} {srv.url('/gone.xml')}" in text
 
 
@@ -247,7 +250,9 @@ def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
     [ok] = [f for f in report["failing_feeds"] if f["url"] == srv.url("/ok.xml")]
     worked = datetime.fromisoformat(ok["last_success_at"])
     [line] = [line for line in lines if f"failing: {srv.url('/ok.xml')}" in line]
-    assert line.endswith(f"(1 in a row, last worked {worked:%Y-%m-%d %H:%M} UTC)"), line
+    since = datetime.fromisoformat(ok["failing_since"])
+    assert ok["never_worked"] is False and since > worked
+    assert line.endswith(f"(1 in a row, failing since {since:%Y-%m-%d %H:%M} UTC, last worked {worked:%Y-%m-%d %H:%M} UTC)"), line
 
 
 def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
@@ -363,3 +368,23 @@ def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zon
     assert f"sending today's overdue issue now (due {today} 10:00 {zone}, " in start, start
     assert start.endswith(f"next issue at {tomorrow} 10:00 {zone}"), start
     assert re.search(rf"trying again at \d\d:\d\d:\d\d {re.escape(zone)}$", retry.strip()), retry
+
+
+def test_status_reads_a_store_from_before_failing_since_beside_an_older_daemon(tmp_path):
+    """status opens the store read-only and never migrates it: a store at version 10 has no failing_since."""
+    import sqlalchemy as sa
+
+    from conftest import migrate_to
+
+    with _server() as srv:
+        cfg = _config(tmp_path, srv)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    with engine.begin() as conn:
+        migrate_to(conn, 10)
+        conn.execute(sa.text("INSERT INTO feeds (url, consecutive_failures, gone, last_error) "
+                             "VALUES (:url, 3, false, 'HTTP 500')"), {"url": srv.url("/broken.xml")})
+    engine.dispose()
+    [failing] = _status(cfg, tmp_path)["failing_feeds"]
+    assert (failing["failing_since"], failing["never_worked"], failing["failures_in_a_row"]) == (None, True, 3)
+    text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
+    assert "(3 in a row, never worked)" in " ".join(text.split())

@@ -64,6 +64,11 @@ def probe_feeds(sources: list[FeedSource], *, settings: FetchSettings, clock: Cl
     return reports
 
 
+def _failing_since(state: FeedState, now: datetime) -> datetime:
+    """A failure's run began at its first: kept while the failures go on, cleared by a success."""
+    return state.failing_since if state.consecutive_failures and state.failing_since else now
+
+
 def _run_sync(coro):
     try:
         asyncio.get_running_loop()
@@ -176,11 +181,12 @@ class _Ingest:
             gone = fetched.status == 410
             await self._save(replace(state, last_fetch_at=now, last_error=fetched.error, gone=gone,
                                      consecutive_failures=state.consecutive_failures + 1,
+                                     failing_since=_failing_since(state, now),
                                      next_fetch_after=fetched.wait_until))
             return self._reports(srcs, FeedStatus.GONE if gone else FeedStatus.FAILED, error=fetched.error, title=state.title)
 
         ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
-                           next_fetch_after=fetched.wait_until, gone=False)
+                           next_fetch_after=fetched.wait_until, gone=False, failing_since=None)
         if fetched.not_modified:
             await self._save(ok_state)  # a 304 costs no parse
             return self._reports(srcs, FeedStatus.UNCHANGED, title=state.title)
@@ -192,7 +198,8 @@ class _Ingest:
                                                      max_entries=cap)
         if parsed.error:
             await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
-                                     consecutive_failures=state.consecutive_failures + 1))
+                                     consecutive_failures=state.consecutive_failures + 1,
+                                     failing_since=_failing_since(state, now)))
             return self._reports(srcs, FeedStatus.FAILED, error=parsed.error, title=state.title)
         if probing:
             self.found.extend(parsed.articles)
