@@ -556,3 +556,35 @@ def test_counted_and_moment():
         "1 topic", "0 topics", "2 addresses")
     at = datetime(2026, 11, 27, 21, 27, 21, 123798, tzinfo=timezone.utc)
     assert utc_moment(at) == "2026-11-27 21:27 UTC" and moment(at, "UTC") == "2026-11-27 21:27 UTC"
+
+
+def test_check_and_fetch_name_the_setting_behind_a_feed_limit_and_a_permanent_move(tmp_path):
+    """"body over 10 MB cap" named no setting (and the cap is 10 MiB); a 301 was followed in silence, so
+    the config kept the old URL until the redirect went away."""
+    from feedserver import FeedServer
+    from feeds_for_tests import item, rss
+
+    news = rss(item("Harbour ferry returns", "https://h.example/1", guid="h1"), title="Harbour")
+    with FeedServer() as srv:
+        srv.add("/old.xml", status=301, headers={"Location": "/newer.xml"})
+        srv.add("/newer.xml", status=308, headers={"Location": "/feed.xml"})
+        srv.add("/feed.xml", news)
+        srv.add("/for-now.xml", status=302, headers={"Location": "/feed.xml?b"})  # temporary: keep the URL
+        srv.add("/feed.xml?b", news)
+        srv.add("/big.xml", news + "<!--" + "x" * 2048 + "-->")
+        srv.add("/loop.xml", status=301, headers={"Location": "/loop.xml"})
+        feeds = [srv.url(p) for p in ("/old.xml", "/for-now.xml", "/big.xml", "/loop.xml")]
+        cfg = write_config(tmp_path, config_data(topics=[{"name": "Local", "feeds": feeds}],
+                                                 fetch={"max_bytes": 1024, "max_redirects": 2}))
+        checked = run_cli("check", "--config", str(cfg), cwd=tmp_path)
+        fetched = run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+    def problem(result, path: str) -> str:  # the row's cells, folded lines joined: compared without spaces
+        return _row(result.stdout, path).replace(" ", "")
+
+    for result in (checked, fetched):
+        moved = f"moved permanently to {srv.url('/feed.xml')}: update the config"
+        assert moved.replace(" ", "") in problem(result, "old.xml"), result.stdout
+        assert "moved" not in problem(result, "for-now.xml")  # a 302 is for now: the URL stays as configured
+        assert "bodyoverthe1KiBcap([fetch]max_bytes;raiseitforabiggerfeed)" in problem(result, "big.xml")
+        assert "toomanyredirects(over[fetch]max_redirects=2;aredirectloop?)" in problem(result, "loop.xml")
+        assert result.exit_code == 1  # the big feed and the loop; the moved one works

@@ -144,7 +144,7 @@ def test_pages_over_a_limit_keep_their_teasers_and_are_reported(feed_server: Fee
     assert got["Huge page"] == "Teaser of Huge page." and got["Fourth"] == "Teaser of Fourth."
     assert feed_server.hits("/fourth") == 0
     assert "full text: 1 page kept the teaser (over the 3 pages per feed per poll)" in report.notes
-    assert "full text: 1 page kept the teaser (page over 32 KB)" in report.notes
+    assert "full text: 1 page kept the teaser (page over 32 KiB, [fetch] full_text_max_bytes)" in report.notes
 
 
 def test_extracted_text_over_the_article_cap_keeps_the_teaser(feed_server: FeedServer, store):

@@ -76,9 +76,9 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "500": "HTTP 500 Internal Server Error",
         "timeout": "timed out after 1.5 s",
         "drip": "timed out after 1.5 s",
-        "endless": "body over 256 KB cap",
-        "bomb": "body over 256 KB cap",
-        "loop": "too many redirects (over 3; a redirect loop?)",
+        "endless": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
+        "bomb": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
+        "loop": "too many redirects (over [fetch] max_redirects = 3; a redirect loop?)",
     }
     for key, error in expected_errors.items():
         assert (r[key].status, r[key].error) == ("failed", error), key

@@ -41,7 +41,7 @@ def test_local_file_over_the_cap_or_missing_fails_alone(tmp_path, store):
     sources = [FeedSource(url=str(p), topic="T") for p in (big, tmp_path / "missing.xml", ok)]
     reports = ingest_feeds(sources, store, settings=SETTINGS, clock=FixedClock(NOW))
     assert [(r.status, r.error) for r in reports] == [
-        ("failed", "file over 64 KB cap"), ("failed", "file not found"), ("new", None)]
+        ("failed", "file over the 64 KiB cap ([fetch] max_bytes; raise it for a bigger feed)"), ("failed", "file not found"), ("new", None)]
     assert len(store.articles_between(None)) == 2
 
 

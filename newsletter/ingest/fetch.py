@@ -46,6 +46,7 @@ class Fetched:
     stamp: str | None = None  # a local file's mtime+size, stored as its "last modified"
     too_big: bool = False  # the body went over the size cap
     refused: bool = False  # the address is not public (a client made with public_only)
+    moved_to: str | None = None  # where a permanent redirect (301, 308) sent it: the URL to configure
 
     @property
     def ok(self) -> bool:
@@ -73,10 +74,11 @@ def make_client(settings: FetchSettings, *, public_only: bool = False) -> httpx.
 
 
 def size_label(n: int) -> str:
-    mb = n / (1024 * 1024)
-    if mb >= 1:
-        return f"{mb:g} MB"
-    return f"{n / 1024:g} KB"
+    """Binary units, as the caps are set (10 * 1024 * 1024 is 10 MiB; "10 MB" read as 10,000,000)."""
+    mib = n / (1024 * 1024)
+    if mib >= 1:
+        return f"{mib:g} MiB"
+    return f"{n / 1024:g} KiB"
 
 
 def _seconds(x: float) -> str:
@@ -85,8 +87,9 @@ def _seconds(x: float) -> str:
 
 async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSettings, *, now: datetime,
                      etag: str | None = None, last_modified: str | None = None,
-                     max_bytes: int | None = None) -> Fetched:
-    """``max_bytes`` overrides the settings' cap (article pages have their own)."""
+                     max_bytes: int | None = None, cap_key: str = "max_bytes") -> Fetched:
+    """``max_bytes`` overrides the settings' cap (article pages have their own); ``cap_key`` is the
+    [fetch] setting that holds it, named by the error so the user knows what to raise."""
     cap = settings.max_bytes if max_bytes is None else max_bytes
     headers = {}
     if etag:
@@ -97,8 +100,9 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
         async with asyncio.timeout(settings.timeout):
             async with client.stream("GET", url, headers=headers) as resp:
                 got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})
+                got.moved_to = _moved_permanently(resp)
                 if resp.status_code in (200, 203):
-                    got.body = await _read_capped(resp, cap)
+                    got.body = await _read_capped(resp, cap, cap_key)
     except TimeoutError:
         return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
     except httpx.ConnectTimeout:
@@ -106,7 +110,8 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
     except httpx.TimeoutException:
         return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
     except httpx.TooManyRedirects:
-        return Fetched(error=f"too many redirects (over {settings.max_redirects}; a redirect loop?)")
+        return Fetched(error=f"too many redirects (over [fetch] max_redirects = {settings.max_redirects}; "
+                             "a redirect loop?)")
     except httpx.ConnectError as e:
         if isinstance(e.__cause__, NotPublicAddress):
             return Fetched(error=f"refused: {e.__cause__}", refused=True)
@@ -120,6 +125,17 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
     except FetchFailed as e:
         return Fetched(error=str(e))
     return _judge(got, now)
+
+
+def _moved_permanently(resp: httpx.Response) -> str | None:
+    """The URL the permanent redirects at the start of the chain lead to: the one the config should name
+    now. A temporary hop (302, 307) after them ends it: the URL before a temporary redirect is the one to keep."""
+    moved = None
+    for hop, after in zip(resp.history, [*resp.history[1:], resp]):
+        if hop.status_code not in (301, 308):
+            break
+        moved = str(after.url)
+    return moved
 
 
 def _reason(e: Exception) -> str:
@@ -176,7 +192,7 @@ def _max_age_until(h: dict[str, str], now: datetime) -> datetime | None:
     return min(now + timedelta(seconds=left), now + MAX_WAIT) if left > 0 else None
 
 
-async def _read_capped(resp: httpx.Response, cap: int) -> bytes:
+async def _read_capped(resp: httpx.Response, cap: int, cap_key: str) -> bytes:
     encoding = resp.headers.get("content-encoding", "identity").lower().strip()
     if encoding in ("", "identity"):
         decoder = None
@@ -187,7 +203,7 @@ async def _read_capped(resp: httpx.Response, cap: int) -> bytes:
     else:
         raise FetchFailed(f"unsupported content encoding {encoding!r}")
     out = bytearray()
-    too_big = BodyTooBig(f"body over {size_label(cap)} cap")
+    too_big = BodyTooBig(over_cap("body", cap, cap_key))
     try:
         async for chunk in resp.aiter_raw():
             if decoder is None:
@@ -210,6 +226,10 @@ async def _read_capped(resp: httpx.Response, cap: int) -> bytes:
     return bytes(out)
 
 
+def over_cap(what: str, cap: int, key: str) -> str:
+    return f"{what} over the {size_label(cap)} cap ([fetch] {key}; raise it for a bigger feed)"
+
+
 def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = None) -> Fetched:
     """A local feed file, under the same size cap; an unchanged mtime+size counts as "not modified"."""
     try:
@@ -217,7 +237,7 @@ def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = N
         if not os.path.isfile(path):
             return Fetched(error="not a file")
         if st.st_size > settings.max_bytes:
-            return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
+            return Fetched(error=over_cap("file", settings.max_bytes, "max_bytes"))
         stamp = f"mtime:{st.st_mtime_ns}:{st.st_size}"
         if known_stamp == stamp:
             return Fetched(status=304, stamp=stamp)
@@ -230,5 +250,5 @@ def read_file(path: str, settings: FetchSettings, *, known_stamp: str | None = N
     except OSError as e:
         return Fetched(error=f"cannot read file ({_reason(e)})")
     if len(body) > settings.max_bytes:
-        return Fetched(error=f"file over {size_label(settings.max_bytes)} cap")
+        return Fetched(error=over_cap("file", settings.max_bytes, "max_bytes"))
     return Fetched(status=200, body=body, stamp=stamp)

@@ -87,12 +87,13 @@ async def _fill(client: httpx.AsyncClient, a: Article, settings: FetchSettings, 
                 now: datetime) -> str | None:
     """None when the article got its page's text (or the teaser was as long); else why not."""
     async with limit:
-        got = await fetch_http(client, a.link, settings, now=now, max_bytes=settings.full_text_max_bytes)
+        got = await fetch_http(client, a.link, settings, now=now, max_bytes=settings.full_text_max_bytes,
+                               cap_key="full_text_max_bytes")
     if not got.ok or not got.body:
         reason = got.error or f"HTTP {got.status}"
         log.info("full text for %s: %s", a.link, reason)
         if got.too_big:
-            return f"page over {size_label(settings.full_text_max_bytes)}"
+            return f"page over {size_label(settings.full_text_max_bytes)}, [fetch] full_text_max_bytes"
         return "refused: not a public address" if got.refused else "page not fetched"
     try:
         text = await asyncio.to_thread(extract_text, got.body, a.link)

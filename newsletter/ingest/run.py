@@ -187,9 +187,11 @@ class _Ingest:
 
         ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
                            next_fetch_after=fetched.wait_until, gone=False, failing_since=None)
+        # Followed, and the feed works; but the old URL may stop redirecting one day, so the config should move.
+        moved = [f"moved permanently to {fetched.moved_to}: update the config"] if fetched.moved_to else []
         if fetched.not_modified:
             await self._save(ok_state)  # a 304 costs no parse
-            return self._reports(srcs, FeedStatus.UNCHANGED, title=state.title)
+            return self._reports(srcs, FeedStatus.UNCHANGED, title=state.title, notes=moved)
 
         loop = asyncio.get_running_loop()
         outlet = next((s.name for s in srcs if s.name), None)
@@ -204,12 +206,12 @@ class _Ingest:
         if probing:
             self.found.extend(parsed.articles)
             return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title,
-                                 notes=[parsed.broken] if parsed.broken else [])
+                                 notes=moved + ([parsed.broken] if parsed.broken else []))
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
-        notes = [parsed.broken] if parsed.broken else []
+        notes = moved + ([parsed.broken] if parsed.broken else [])
         if parsed.entries > cap:
             notes.append(f"took the newest {cap} of {parsed.entries} entries")
         fresh = parsed.articles
