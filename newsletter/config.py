@@ -223,6 +223,15 @@ class Topic(_Section):
     exclude: list[str] = []  # drop articles that mention any of these whole words
     include_only: StrictBool = False  # keep only articles that mention a keyword
 
+    @model_validator(mode="after")
+    def _a_filter_needs_keywords(self) -> Topic:
+        # include_only with no keyword to match kept everything, silently: the filter the user asked for did nothing.
+        if self.include_only and not self.keywords:
+            raise invalid(f"topic {self.name!r} has include_only = true but no keywords, so it would filter nothing",
+                          "add keywords = [\"...\"] (the words an article must mention), or remove include_only.",
+                          whole=True)
+        return self
+
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # optional: unset means extractive, or a local server that needs no key
 
@@ -372,6 +381,21 @@ class Config(_Section):
             raise ValueError(f"topic names must be unique; {sorted(dupes)} appear twice")
         return self
 
+    @model_validator(mode="after")
+    def _each_feed_once_per_topic(self) -> Config:
+        """A feed listed twice in one topic is a slip (and which entry's name or full_text counts?). In two
+        topics it is allowed, by design: each story goes under the one whose keywords it matches best
+        (README, "A feed in several topics")."""
+        for ti, topic in enumerate(self.topics):
+            seen: dict[str, int] = {}
+            for fi, entry in enumerate(topic.feeds):
+                url = entry.url if isinstance(entry, FeedEntry) else entry
+                first = seen.setdefault(_feed_identity(url), fi)
+                if first != fi:
+                    raise invalid(f"feed {url!r} is listed twice in topic {topic.name!r}: topics[{ti}].feeds[{first}] "
+                                  f"and topics[{ti}].feeds[{fi}]", f"remove topics[{ti}].feeds[{fi}].", whole=True)
+        return self
+
     def command(self, words: str, *args: str) -> str:
         """``newsletter WORDS [-c PATH] ARGS``, quoted for a shell, for the user to copy: with the config
         this run was given, since without it the command would act on the default config.
@@ -429,6 +453,11 @@ class Config(_Section):
     def llm_enabled(self) -> bool:
         """An endpoint counts as configured when a key is set, or a base_url (local servers need none)."""
         return bool(self.api_key() or self.llm.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+def _feed_identity(location: str) -> str:
+    """One feed however its path is written ("feeds/a.xml", "./feeds/a.xml"); a URL as written."""
+    return location if "://" in location else os.path.normpath(location)
 
 
 def find_config(explicit: str | os.PathLike | None = None) -> Path:

@@ -26,10 +26,12 @@ FEED_URL, FEED_TABLE = "feed-url", "feed-table"
 _BRANCH_TAGS = (FEED_URL, FEED_TABLE)
 
 
-def invalid(problem: str, fix: str, about: Any = None) -> PydanticCustomError:
+def invalid(problem: str, fix: str, about: Any = None, *, whole: bool = False) -> PydanticCustomError:
     """A validator's error that carries its own fix, for ``explain`` to show. The problem is told of
-    the value the key holds, or of ``about`` when that is more precise (the one wrong item of a list)."""
-    return PydanticCustomError("invalid", problem, {"fix": fix} | ({"about": about} if about is not None else {}))
+    the value the key holds, or of ``about`` when that is more precise (the one wrong item of a list);
+    ``whole``: the problem is the whole sentence (a mistake across keys, not in one value)."""
+    ctx = {"fix": fix} | ({"about": about} if about is not None else {}) | ({"whole": True} if whole else {})
+    return PydanticCustomError("invalid", problem, ctx)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -85,7 +87,14 @@ def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> Config
     elif kind == "extra_forbidden":
         problem = f"unknown key {loc[-1]!r}."
         section = _schema_at(schema, loc)
-        fix = _secret_fix(section, str(loc[-1])) if secret else _spelling_fix(section, str(loc[-1])) or fix
+        homes = _homes(schema, str(loc[-1]))
+        if homes and not secret:  # a key of another table, written under this one ([delivery.smtp] outbox)
+            problem = f"{loc[-1]!r} belongs under {' or '.join(homes)}, not {_table_of(key, loc)}."
+            fix = f"move it there{' (whichever you meant)' if len(homes) > 1 else ''}."
+        else:
+            fix = _secret_fix(section, str(loc[-1])) if secret else _spelling_fix(section, str(loc[-1])) or fix
+    elif kind == "invalid" and (first.get("ctx") or {}).get("whole"):
+        problem = f"{first['msg']}."
     elif kind == "invalid":  # one of our validators: it says what is wrong with the value
         problem = (f"its value {first['msg']} (not shown here, in case it is a secret)." if secret
                    else f"{got!r} {first['msg']}.")
@@ -99,6 +108,36 @@ def explain(path: Path, err: ValidationError, schema: type[BaseModel]) -> Config
     if len(errors) > 1:
         fix += f" ({counted(len(errors) - 1, 'more problem')} after this one.)"
     return ConfigError(path, key or None, problem, fix)
+
+
+def _tables(schema: type[BaseModel], where: str = "") -> list[tuple[str, type[BaseModel]]]:
+    """Every table of the config with its name as a user writes it: [delivery.smtp], [[topics]], and a
+    feed's own table ({ url = ... } in [[topics]] feeds)."""
+    out: list[tuple[str, type[BaseModel]]] = []
+    for name, field in schema.model_fields.items():
+        model = _model_in(field.annotation)
+        if model is None or field.exclude:
+            continue
+        key = field.alias or name
+        listed = "list" in str(field.annotation).lower()
+        if where.startswith("[[topics]]"):
+            label = "a feed's table { url = ... } in [[topics]] feeds"
+        else:
+            label = f"[[{key}]]" if listed and not where else f"[{where.strip('[]')}.{key}]" if where else f"[{key}]"
+        out += [(label, model), *_tables(model, label)]
+    return out
+
+
+def _homes(schema: type[BaseModel], key: str) -> list[str]:
+    """The tables that have ``key`` (for a key written under the wrong one)."""
+    return [label for label, model in _tables(schema) if key in _key_names(model)]
+
+
+def _table_of(key_path: str, loc: tuple[Any, ...]) -> str:
+    """'[delivery.smtp] outbox' -> '[delivery.smtp]'; 'topics[0].feeds[0].link' -> 'topics[0].feeds[0]'."""
+    if len(loc) == 1:
+        return "at the top of the file, before any [table]"
+    return key_path.rsplit(" ", 1)[0] if key_path.startswith("[") else key_path.rsplit(".", 1)[0]
 
 
 def _schema_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -155,11 +194,17 @@ def _misspelt_required_key(errors: list[dict], schema: type[BaseModel]) -> tuple
     first = errors[0]
     if first["type"] not in ("missing", "extra_forbidden"):
         return None
+    table = first["loc"][:-1]
+    here = [e for e in errors if e["loc"][:-1] == table and e["type"] in ("missing", "extra_forbidden")]
     for other in errors[1:]:
         if {first["type"], other["type"]} != {"missing", "extra_forbidden"} or first["loc"][:-1] != other["loc"][:-1]:
             continue
         unknown, missing = (first, other) if first["type"] == "extra_forbidden" else (other, first)
         if _likely_key(_schema_at(schema, unknown["loc"]), str(unknown["loc"][-1])) == missing["loc"][-1]:
+            return unknown, missing
+        # One key unknown and one required key missing in one table ({ link = ... } for { url = ... }): one
+        # mistake, a name for it, even when the two are not spelt alike. Unless the unknown key has a home of its own.
+        if len(here) == 2 and not _homes(schema, str(unknown["loc"][-1])):
             return unknown, missing
     return None
 

@@ -97,6 +97,47 @@ def test_a_misspelt_required_key_is_told_as_the_misspelling_not_as_missing(tmp_p
     assert f"did you mean {right}?" in e.fix and "more problem" not in e.fix  # the pair is one mistake
 
 
+@pytest.mark.parametrize("body, key, home", [
+    # "unknown key 'outbox'. Fix: remove it" sent the user to delete a setting they needed
+    (MINIMAL + '\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "h.example"\noutbox = "mail"\n',
+     "[delivery.smtp] outbox", "'outbox' belongs under [delivery], not [delivery.smtp]"),
+    (MINIMAL.replace("[newsletter]\n", "[newsletter]\npoll_minutes = 30\n"), "[newsletter] poll_minutes",
+     "'poll_minutes' belongs under [fetch], not [newsletter]"),
+    ("poll_minutes = 30\n" + MINIMAL, "[poll_minutes]",
+     "'poll_minutes' belongs under [fetch], not at the top of the file, before any [table]"),
+])
+def test_a_key_of_another_table_says_where_it_belongs(tmp_path, body, key, home):
+    e = _error(tmp_path, body)
+    assert e.key == key and e.problem.startswith(home), e.problem
+    assert e.fix.startswith("move it there") and "remove" not in e.fix
+
+
+def test_a_feed_table_with_link_for_url_is_told_as_that_not_as_url_missing(tmp_path):
+    """{ link = "https://..." } said "feeds[0].url: required key is missing", nothing about link."""
+    e = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": [{"link": "https://news.example/feed"}]}]))
+    assert e.key == "topics[0].feeds[0].link" and "the required key url is missing" in e.problem
+    assert e.fix == "did you mean url? Rename link to url."
+
+
+def test_include_only_without_keywords_is_refused(tmp_path):
+    """It kept every article, silently: the filter asked for did nothing."""
+    e = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": ["feed.xml"], "include_only": True}]))
+    assert e.key == "topics[0]" and "include_only = true but no keywords" in e.problem
+    assert "add keywords" in e.fix
+    assert load_config(write_config(tmp_path, config_data(topics=[{"name": "Tech", "feeds": ["feed.xml"],
+                                                                   "include_only": True, "keywords": ["x"]}])))
+
+
+def test_a_feed_listed_twice_in_one_topic_is_refused_naming_both_places(tmp_path):
+    """Accepted in silence before; which entry's name and full_text counted was anyone's guess."""
+    same = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": ["feed.xml", "./feed.xml"]}]))
+    assert "'./feed.xml' is listed twice in topic 'Tech': topics[0].feeds[0] and topics[0].feeds[1]" in same.problem
+    assert same.fix == "remove topics[0].feeds[1]."
+    url = "https://news.example/feed"  # in two topics it is allowed: README, "A feed in several topics"
+    assert load_config(write_config(tmp_path, config_data(topics=[{"name": "Tech", "feeds": [url]},
+                                                                  {"name": "Science", "feeds": [{"url": url}]}])))
+
+
 def test_misspelt_key_in_a_feed_table_is_an_unknown_key_not_a_string_problem(tmp_path):
     e = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": [{"url": "feed.xml", "fulltext": True}]}]))
     assert e.key == "topics[0].feeds[0].fulltext"
@@ -321,6 +362,8 @@ class SchemaKey:
             if part == "feeds" and not isinstance(table, dict):
                 table = data["topics"][0]["feeds"][0] = {"url": table}
         table[self.key] = value
+        if self.key == "include_only":
+            table["keywords"] = ["harbour"]  # a filter needs a word to filter by
         return data
 
 
