@@ -380,13 +380,18 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
     from newsletter.status import require_store, status_lines, status_report
 
     reports = []
-    for cfg in _load_configs(config_paths):
-        require_store(cfg)
-        store = pipeline.open_store(cfg, readonly=True)
-        try:
-            reports.append(status_report(cfg, store, SystemClock().now()))
-        finally:
-            store.close()
+    try:
+        for cfg in _load_configs(config_paths):
+            require_store(cfg)
+            store = pipeline.open_store(cfg, readonly=True)
+            try:
+                reports.append(status_report(cfg, store, SystemClock().now()))
+            finally:
+                store.close()
+    except NewsletterError as e:
+        if as_json:  # a script reading stdout gets JSON whatever happened; the line on stderr stays for people
+            click.echo(json.dumps(_error_json(e), indent=2, ensure_ascii=False))
+        raise
     if as_json:
         # One newsletter: its report, as ever; several: {"newsletters": [...]} in the order given.
         body = reports[0] if len(reports) == 1 else {"newsletters": reports}
@@ -397,6 +402,15 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
             out.print()
         for line in status_lines(report):
             out.print(shown(line), soft_wrap=True, highlight=False)
+
+
+def _error_json(e: NewsletterError) -> dict:
+    """An error as ``status --json`` prints it: {"error": {"message", "exit_code"} and, for a config
+    mistake, "config", "key", "problem", "fix"}."""
+    body: dict = {"message": str(e), "exit_code": e.exit_code}
+    if isinstance(e, ConfigError):
+        body.update(config=e.path, key=e.key, problem=e.problem, fix=e.fix)
+    return {"error": body}
 
 
 @cli.group()
@@ -439,11 +453,20 @@ def feeds_enable(config_path: str | None, url: str) -> None:
             known = sorted(store.feed_states([f.url for f in cfg.feeds]))
             raise NewsletterError(f"no stored feed {url!r}. Fix: give the URL as `{cfg.command('status')}` lists it"
                          + (f" (stored: {', '.join(known)})." if known else "; no feed has been fetched yet."))
+        # Only a 410 disables a feed; a server's wait (Retry-After, max-age) only puts the next fetch off.
+        waited = state.next_fetch_after if state.next_fetch_after and state.next_fetch_after > SystemClock().now() else None
         store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
                                       next_fetch_after=None, failing_since=None))
     finally:
         store.close()
-    out.print(f"enabled {shown(url)}: the next poll fetches it", soft_wrap=True, highlight=False)
+    if state.gone:
+        said = f"enabled {shown(url)}: the next poll fetches it"
+    elif waited is not None:
+        said = (f"{shown(url)} was not disabled; its wait until {waited:%H:%M} UTC (the server's Retry-After or "
+                "max-age) is cleared: the next poll fetches it")
+    else:
+        said = f"{shown(url)} was not disabled; nothing to change (a failing feed is tried again at every poll)"
+    out.print(said, soft_wrap=True, highlight=False)
 
 
 # -- the web side ---------------------------------------------------------------------------------
@@ -467,7 +490,7 @@ def archive(config_path: str | None, out_dir: str | None) -> None:
     from newsletter.web.archive import relative_feeds, write_archive
 
     cfg = load_config(config_path)
-    folder = _archive_folder(cfg, out_dir)
+    folder = _archive_folder(cfg, out_dir, "--out")
     store = pipeline.open_store(cfg, readonly=True)
     try:
         paths = write_archive(cfg, store, folder, pipeline.templates_folder(cfg))
@@ -504,7 +527,7 @@ def serve(config_path: str | None, archive_dir: str | None, host: str | None, po
 
     cfg = load_config(config_path)
     try:
-        serve_forever(cfg, _archive_folder(cfg, archive_dir, must_exist=True), host or cfg.web.host,
+        serve_forever(cfg, _archive_folder(cfg, archive_dir, "--archive", must_exist=True), host or cfg.web.host,
                       cfg.web.port if port is None else port, on_ready=lambda url: (
                           out.print(f"serving {url} (archive and unsubscribe links); Ctrl-C stops", soft_wrap=True,
                                     highlight=False), out.file.flush()))
@@ -546,10 +569,11 @@ def resubscribe(config_path: str | None, address: str) -> None:
                   f"{shown(str(cfg.path))} either: add it there to send it issues", soft_wrap=True, highlight=False)
 
 
-def _archive_folder(cfg: Config, given: str | None, *, must_exist: bool = False) -> Path:
+def _archive_folder(cfg: Config, given: str | None, option: str, *, must_exist: bool = False) -> Path:
+    """``option``: this command's own option for the folder (archive --out, serve --archive), the one its fix names."""
     if given is None and not cfg.web.archive:
         raise ConfigError(cfg.path, "[web] archive", "no archive folder is set.",
-                          "pass --out/--archive DIR, or set [web] archive = \"site\" in the config.")
+                          f"pass {option} DIR, or set [web] archive = \"site\" in the config.")
     folder = Path(given) if given is not None else cfg.resolve(cfg.web.archive)
     if must_exist and not folder.is_dir():
         raise NewsletterError(f"archive folder {folder} not found. Fix: run `{cfg.command('archive')}` first, "
@@ -803,6 +827,16 @@ def _stop_on_signal() -> Iterator[_Stop]:
             signal.signal(sig, handler)
 
 
+def _show_click_error(e: click.ClickException) -> None:
+    """click's usage lines as they are, its "Error:" as every other message here begins: "error:"."""
+    import io
+    import re
+
+    text = io.StringIO()
+    e.show(file=text)
+    click.echo(re.sub(r"^Error: ", "error: ", text.getvalue(), flags=re.M), err=True, nl=False)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -810,7 +844,7 @@ def main() -> None:
         err.print("aborted")
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
+        _show_click_error(e)
         sys.exit(e.exit_code)
     except NewsletterError as e:
         err.print(f"[red]error[/]: {escape(str(e))}", highlight=False, soft_wrap=True)

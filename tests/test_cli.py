@@ -588,3 +588,17 @@ def test_check_and_fetch_name_the_setting_behind_a_feed_limit_and_a_permanent_mo
         assert "bodyoverthe1KiBcap([fetch]max_bytes;raiseitforabiggerfeed)" in problem(result, "big.xml")
         assert "toomanyredirects(over[fetch]max_redirects=2;aredirectloop?)" in problem(result, "loop.xml")
         assert result.exit_code == 1  # the big feed and the loop; the moved one works
+
+
+def test_archive_names_its_own_option_and_a_usage_mistake_begins_like_every_error(minimal_config):
+    """"Fix: pass --out/--archive DIR" sent the user to an option archive does not have, whose refusal
+    began "Error:" where the other messages begin "error:"."""
+    folder = minimal_config.parent
+    unset = run_cli("archive", "--config", str(minimal_config), cwd=folder)
+    assert unset.exit_code == 2 and "Fix: pass --out DIR, or set [web] archive" in unset.stderr, unset.stderr
+    assert "--archive" not in unset.stderr
+    served = run_cli("serve", "--config", str(minimal_config), cwd=folder)
+    assert served.exit_code == 2 and "Fix: pass --archive DIR, or set [web] archive" in served.stderr, served.stderr
+    wrong = run_cli("archive", "--archive", "site", "--config", str(minimal_config), cwd=folder)
+    assert wrong.exit_code == 2 and "Error:" not in wrong.stderr, wrong.stderr
+    assert wrong.stderr.splitlines()[-1].startswith("error: No such option")  # click's words, our prefix

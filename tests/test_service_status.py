@@ -110,8 +110,15 @@ def test_status_of_a_store_that_does_not_exist_names_the_path_and_fails(tmp_path
 
     cfg.write_text(cfg.read_text().replace('url = "state.db"', 'url = "stat.db"'))
     result = run_cli("status", "--config", str(cfg), *(["--json"] if as_json else []), cwd=tmp_path)
-    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
+    if as_json:  # `status --json | jq` printed nothing for jq to read: the error is JSON on stdout too
+        error = json.loads(result.stdout)["error"]
+        assert (error["key"], error["exit_code"], error["config"]) == ("[store] url", 2, str(cfg))
+        assert error["problem"].startswith(f"no store at {tmp_path / 'stat.db'}") and "fetch" in error["fix"]
+        assert line.endswith(error["message"])
+    else:
+        assert result.stdout == "", result.stdout
     assert f"{cfg}: [store] url: no store at {tmp_path / 'stat.db'} (" in line and "Fix:" in line, line
     assert f"newsletter fetch -c {cfg}" in line
     assert not (tmp_path / "stat.db").exists()
@@ -131,6 +138,11 @@ def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
         assert _status(cfg, tmp_path)["disabled_feeds"] == []
         run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
         assert srv.hits("/gone.xml") == 2
+
+        # "enabled …" for a feed that was never disabled said it had been
+        again = run_cli("feeds", "enable", srv.url("/broken.xml"), "--config", str(cfg), cwd=tmp_path)
+        assert again.exit_code == 0 and "enabled" not in again.stdout, again.stdout
+        assert f"{srv.url('/broken.xml')} was not disabled; nothing to change" in again.stdout
 
         unknown = run_cli("feeds", "enable", "https://nowhere.example/feed", "--config", str(cfg), cwd=tmp_path)
     assert unknown.exit_code == 1
