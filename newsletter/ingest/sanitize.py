@@ -23,8 +23,11 @@ _ALLOWED_ATTRS = {
 }
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*")
-_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|pre|tr|dd|dt|figcaption|table|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.I)
+_BLANK_LINES = re.compile(r"\s*\n\s*\n\s*")  # a paragraph break: a blank line, whatever spaces it holds
+_LINE_END = re.compile(r" *\n *")
+# Where a block starts or ends: "Intro<ul><li>One</li></ul>" is two lines, not "IntroOne".
+_BLOCK_END = re.compile(r"</?(?:p|div|li|h[1-6]|blockquote|pre|tr|dd|dt|figcaption|table|ul|ol)\b[^>]*>|<br\s*/?>|<hr\s*/?>",
+                        re.I)
 
 
 MAX_ARTICLE_CHARS = 100_000  # text kept per article: no later stage reads more (about 15,000 words)
@@ -59,17 +62,21 @@ def clean_html(raw: str) -> str:
 
 
 def to_text(clean: str) -> str:
-    """Plain text of already-cleaned HTML: block ends become line breaks, entities decoded.
+    """Plain text of already-cleaned HTML: block ends (a paragraph, a <br>, a list item, a heading)
+    become paragraph breaks, entities decoded.
 
+    A paragraph break is a blank line, the mark that always ends a sentence (summarize/sentences.py):
+    "Authors: A. Quist<br>Nitrogen loads rose." is two lines, never one sentence. A single line break
+    (from the HTML source, or a plain-text description wrapped at 72 columns) stays a soft one.
     The input is nh3's output, well-formed with no script or style left, so a
     tag-stripping pass is safe here (it would not be on raw feed HTML).
     """
     if not clean:
         return ""
-    text = _BLOCK_END.sub("\n", clean)
+    text = _BLOCK_END.sub("\n\n", clean)
     text = htmllib.unescape(_TAG.sub("", text))
     text = _SPACE.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
+    return _LINE_END.sub("\n", _BLANK_LINES.sub("\n\n", text)).strip()
 
 
 def plain(raw: str) -> str:
