@@ -8,13 +8,21 @@ Every sentence the extractive writer considers goes through here, so the check i
 the word-edged patterns become one pattern tried only at word edges, shaped as a tree of their
 literal beginnings ("read more", "re(view|ad) our ...") so that a word edge costs a character test or
 two rather than one attempt per pattern; the few others (scripts without word edges) are another
-pattern, and whole-line entries a set lookup.
+pattern, and whole-line entries a set lookup. Lines that are boilerplate by how they start (a byline,
+"Publication date: ...") are one more pattern, tried at the sentence's start alone.
+
+Journal and preprint feeds put a label before the first sentence ("Abstract: We introduce ...",
+"<b>Background</b> The survey began ..."): ``without_lead`` drops it and keeps the sentence.
+
+    without_lead("arXiv:2611.04411v1 Announce Type: new Abstract: We introduce a method.")
+    # "We introduce a method."
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -22,16 +30,34 @@ DATA = "boilerplate.toml"
 _WORD_EDGE = r"\b"
 
 
+@dataclass(frozen=True)
+class _Rules:
+    edged: re.Pattern[str] | None  # found anywhere, tried at word edges only
+    other: re.Pattern[str] | None  # found anywhere (scripts without word edges)
+    starts: re.Pattern[str] | None  # matched at the sentence's start
+    lines: frozenset[str]  # whole sentences, bare
+    leads: re.Pattern[str] | None  # a label before a sentence: dropped, the sentence kept
+
+
 @cache
-def _rules() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, frozenset[str]]:
+def _rules() -> _Rules:
     data = tomllib.loads(resources.files(__package__).joinpath(DATA).read_text(encoding="utf-8"))
-    patterns = [p for lang in data.values() for p in lang.get("patterns", ())]
+
+    def every(key: str) -> list[str]:
+        return [p for lang in data.values() for p in lang.get(key, ())]
+
+    def either(patterns: list[str], flags: int = 0) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
+
+    patterns, labels = every("patterns"), every("labels")
     edged = [e for p in patterns if p.startswith(_WORD_EDGE) for e in _expanded(p.removeprefix(_WORD_EDGE))]
-    other = [p for p in patterns if not p.startswith(_WORD_EDGE)]
-    lines = frozenset(_bare(line) for lang in data.values() for line in lang.get("lines", ()))
-    return (re.compile(_WORD_EDGE + _tree(edged)) if edged else None,
-            re.compile("|".join(f"(?:{p})" for p in other)) if other else None,
-            lines)
+    # Longest first: "graphical abstract" is dropped whole, not as "graphical" left over.
+    leads = sorted([re.escape(label) for label in labels] + every("leads"), key=len, reverse=True)
+    return _Rules(edged=re.compile(_WORD_EDGE + _tree(edged)) if edged else None,
+                  other=either([p for p in patterns if not p.startswith(_WORD_EDGE)]),
+                  starts=either(every("starts")),
+                  lines=frozenset(_bare(line) for line in every("lines") + labels),
+                  leads=either(leads, re.I))
 
 
 _META = frozenset("\\()[].?*+{}|^$")
@@ -81,7 +107,34 @@ def _bare(line: str) -> str:
 
 def is_boilerplate(sentence: str) -> bool:
     """Whether ``sentence`` is (or carries) a publisher's prompt or notice rather than news."""
-    edged, other, lines = _rules()
+    rules = _rules()
     text = sentence.lower()
-    return bool((edged and edged.search(text)) or (other and other.search(text))
-                or (len(text) < 40 and _bare(text) in lines))
+    return bool((rules.edged and rules.edged.search(text)) or (rules.other and rules.other.search(text))
+                or (rules.starts and rules.starts.match(text))
+                or (len(text) < 40 and _bare(text) in rules.lines))
+
+
+# What parts a label from its sentence: a colon, a bullet or a spaced dash; or a space alone when the
+# sentence goes on with a capital or a digit ("Abstract Daphnia grazed ..."), which "Background checks
+# will be required" does not.
+_MARKED_END = re.compile(r"\s*:\s*|\s*[•·]\s*|\s+[-–—]\s+")
+_SPACE_END = re.compile(r"\s+")
+MAX_LEADS = 3  # "arXiv:… Announce Type: new", then "Abstract:": a few, never a loop over hostile text
+
+
+def without_lead(sentence: str) -> str:
+    """``sentence`` without the section labels and announce lines it starts with (``leads`` and
+    ``labels`` in boilerplate.toml); unchanged when it has none, or when nothing would be left."""
+    leads = _rules().leads
+    for _ in range(MAX_LEADS):
+        m = leads.match(sentence) if leads else None
+        if not m:
+            break
+        marked = _MARKED_END.match(sentence, m.end())
+        spaced = None if marked else _SPACE_END.match(sentence, m.end())
+        end = marked or spaced
+        rest = sentence[end.end():] if end else ""
+        if not rest or (spaced and not (rest[0].isupper() or rest[0].isdigit())):
+            break
+        sentence = rest
+    return sentence

@@ -24,7 +24,8 @@ outlet says.
 
 What counts as a sentence: a span of a source's text up to a sentence mark or
 a paragraph end, of ``FRAGMENT_WORDS``-``RUN_ON_WORDS`` words, that is not boilerplate
-(``boilerplate.toml``). Thai and Lao mark no sentence end, so a paragraph of
+(``boilerplate.toml``: prompts, bylines, citations), less the section label a journal's feed puts before it
+("Abstract: ..."). Thai and Lao mark no sentence end, so a paragraph of
 theirs is one span however long: it is judged as it would be shown, cut to
 ``FALLBACK_CHARS``. The writer prefers sentences of ``MIN_WORDS``-``MAX_WORDS``
 words that end with a mark; a story whose sources hold none of those is written
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -50,7 +51,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.language import language_of
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
-from newsletter.summarize.boilerplate import is_boilerplate
+from newsletter.summarize.boilerplate import is_boilerplate, without_lead
 from newsletter.summarize.sentences import ends_finished, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, UNSPACED, char_pairs, readable, stem, stop_words
 
@@ -209,9 +210,10 @@ def _a_sentence(sentence: str) -> bool:
     return FRAGMENT_WORDS <= word_count(sentence) <= RUN_ON_WORDS and not is_boilerplate(sentence)
 
 
-def _source_sentences(text: str) -> islice[str]:
-    """The sentences the writer reads of one source: the first few, split only that far."""
-    return islice(iter_sentences(readable(text)), MAX_SENTENCES_PER_SOURCE)
+def _source_sentences(text: str) -> Iterator[str]:
+    """The sentences the writer reads of one source: the first few, split only that far, each without
+    the section label or announce line a journal's feed puts before it ("Abstract: ...")."""
+    return map(without_lead, islice(iter_sentences(readable(text)), MAX_SENTENCES_PER_SOURCE))
 
 
 def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
