@@ -602,3 +602,19 @@ def test_archive_names_its_own_option_and_a_usage_mistake_begins_like_every_erro
     wrong = run_cli("archive", "--archive", "site", "--config", str(minimal_config), cwd=folder)
     assert wrong.exit_code == 2 and "Error:" not in wrong.stderr, wrong.stderr
     assert wrong.stderr.splitlines()[-1].startswith("error: No such option")  # click's words, our prefix
+
+
+def test_check_and_fetch_say_how_many_entries_had_no_readable_date(tmp_path):
+    """An undated entry is stamped with the time it was first seen; the user hears of it in the problem column."""
+    dated = GOOD_RSS.split("<item>")[1].split("</item>")[0]
+    undated = [f"<item><guid>fg-u{n}</guid><title>Undated notice {n}</title><link>https://fenwick.example/u{n}</link>"
+               f"<pubDate>{date}</pubDate><description>Notice {n}.</description></item>"
+               for n, date in enumerate(["", "sometime last week", "03/04/2026 10:00"])]
+    feed = GOOD_RSS.replace(f"<item>{dated}</item>", f"<item>{dated}</item>" + "".join(undated))
+    (tmp_path / "undated.xml").write_text(feed, encoding="utf-8")
+    cfg = feeds_config(tmp_path, ["undated.xml"], max_age_hours=0)
+    for command in ("check", "fetch"):
+        proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+        assert proc.exit_code == 0, proc.stdout + proc.stderr  # read all the same
+        row = _row(proc.stdout, "Fenwick Gazette").replace(" ", "")  # rich folds the note across lines
+        assert "3entrieswithoutareadabledate:firstseentimeused" in row, proc.stdout

@@ -139,3 +139,29 @@ def test_allow_private_is_a_feed_setting():
     assert FeedEntry(url="https://intranet.example/feed", allow_private=True).allow_private
     with pytest.raises(ValidationError):
         FeedEntry(url="https://intranet.example/feed", allow_private="sometimes")
+
+
+def test_dates_feedparser_cannot_read_are_read_and_dates_no_one_can_are_said(feed_server: FeedServer, store):
+    """Unreadable and missing dates were stored as the fetch time, silently, and outranked dated articles."""
+    now = datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
+    dates = {
+        "us": "Friday, November 27, 2026 6:00 AM EST",
+        "slashed": "27/11/2026 10:00",  # 27 is no month: day first
+        "rfc": "Thu, 26 Nov 2026 08:30:00 GMT",
+        "ambiguous": "03/04/2026 10:00",  # 3 April or 4 March: not guessed
+        "missing": None,
+        "ahead": "Sat, 01 Jan 2028 00:00:00 GMT",
+        "hours-ahead": "Sat, 28 Nov 2026 09:00:00 GMT",  # a zone mistake, not worth a note
+    }
+    feed = rss(*(item(f"Dated {key}", f"https://news.example/{key}", date=date) for key, date in dates.items()))
+    url = feed_server.add("/dates.xml", feed, headers=RSS)
+    [report] = ingest_feeds([FeedSource(url=url, topic="T")], store, settings=SETTINGS, clock=FixedClock(now))
+    published = {a.link.rsplit("/", 1)[1]: a.published for a in store.articles_between(None)}
+    assert published == {
+        "us": datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc),
+        "slashed": datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc),
+        "rfc": datetime(2026, 11, 26, 8, 30, tzinfo=timezone.utc),
+        "ambiguous": now, "missing": now, "ahead": now, "hours-ahead": now,
+    }
+    assert report.notes == ["2 entries without a readable date: first seen time used",
+                            "1 entry dated more than a day ahead: first seen time used"]

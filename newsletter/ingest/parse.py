@@ -12,13 +12,14 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
 
 from newsletter.controls import strip_controls
+from newsletter.ingest.dates import entry_date
 from newsletter.ingest.links import canonical_link
 from newsletter.ingest.sanitize import MAX_ARTICLE_CHARS, cap_text, clean_html, paragraphs_html, plain, to_text
 from newsletter.language import article_language
@@ -26,6 +27,7 @@ from newsletter.models import Article, is_remote
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 TITLE_WORDS = 14
+TRUSTED_AHEAD = timedelta(days=1)  # a date further ahead of the fetch than this is noted as untrusted
 
 
 @dataclass
@@ -36,6 +38,21 @@ class ParsedFeed:
     entries: int = 0  # entries in the document, kept or not
     error: str | None = None  # set when the document is not a feed at all
     broken: str | None = None  # a feed read only as far as its XML holds ("cut short at line 7")
+    undated: int = 0  # entries without a readable date: stamped with the time they were first seen
+    ahead: int = 0  # entries dated more than TRUSTED_AHEAD after the fetch: stamped likewise
+
+    def notes(self) -> list[str]:
+        """What the user should hear of a feed that was read, but not wholly as it should be."""
+        out = [self.broken] if self.broken else []
+        if self.undated:
+            out.append(f"{_entries(self.undated)} without a readable date: first seen time used")
+        if self.ahead:
+            out.append(f"{_entries(self.ahead)} dated more than a day ahead: first seen time used")
+        return out
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
 def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, outlet: str | None,
@@ -61,7 +78,10 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     feed_language = feed.get("language") or header_language
     guids = [e.get("id") or "" for e in entries]
     links = [_entry_link(e, g, base) for e, g in zip(entries, guids)]
-    times = [_entry_time(e, now) for e in entries]
+    dates = [entry_date(e) for e in entries]
+    times = [_trusted(d, now) for d in dates]
+    result.undated = dates.count(None)
+    result.ahead = sum(d is not None and d > now + TRUSTED_AHEAD for d in dates)
     owners = _guid_owners(guids, times)
     newest = sorted(range(len(entries)), key=times.__getitem__, reverse=True)[:max_entries]
     seen: set[str] = set()
@@ -157,16 +177,11 @@ def _entry_html(entry) -> str:
     return raw
 
 
-def _entry_time(entry, now: datetime) -> datetime:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        t = entry.get(key)
-        if t:
-            try:
-                when = datetime(*t[:6], tzinfo=timezone.utc)
-            except (TypeError, ValueError, OverflowError):
-                continue
-            return min(when, now)  # a date in the future is a clock or a lie; cap it
-    return now  # no date: first seen
+def _trusted(date: datetime | None, now: datetime) -> datetime:
+    """The time an entry is stored with. Undated, it is the time it was first seen (noted, see ParsedFeed).
+    A date ahead of the fetch is capped: hours ahead is a wrong zone, more than TRUSTED_AHEAD a wrong
+    clock or a bid for the top of the issue (noted too)."""
+    return now if date is None else min(date, now)
 
 
 def _article(entry, guid: str, *, shared_guid: bool, link: str, published: datetime, feed_url: str, outlet: str,

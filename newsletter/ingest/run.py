@@ -206,12 +206,12 @@ class _Ingest:
         if probing:
             self.found.extend(parsed.articles)
             return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title,
-                                 notes=moved + ([parsed.broken] if parsed.broken else []))
+                                 notes=moved + parsed.notes())
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
-        notes = moved + ([parsed.broken] if parsed.broken else [])
+        notes = moved + parsed.notes()
         if parsed.entries > cap:
             notes.append(f"took the newest {cap} of {parsed.entries} entries")
         fresh = parsed.articles
