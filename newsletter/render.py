@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import newsletter
 from newsletter.errors import NewsletterError
 from newsletter.locales import Locale, locale
 from newsletter.models import Briefing, Issue, RenderedEmail
+from newsletter.wrapping import wrap
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +179,9 @@ def _preheader(stories: list[_StoryView], sidebar: list) -> str:
 
 def wrap_text(text: str, indent: str = "", first: str = "") -> str:
     """``text`` on lines of at most 72 columns: the first indented by ``first``, the rest by ``indent``.
-    A word longer than a line (a URL) stands whole on its own line rather than being split."""
-    return textwrap.fill(" ".join(str(text).split()), width=TEXT_WIDTH, initial_indent=first,
-                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    A word longer than a line (a URL) stands whole on its own line rather than being split; Chinese
+    and Japanese break between characters and count two columns each (``wrapping``)."""
+    return wrap(str(text), TEXT_WIDTH, first=first, indent=indent)
 
 
 def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | None = None,

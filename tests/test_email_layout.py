@@ -302,3 +302,24 @@ def test_a_long_url_in_the_text_part_is_never_split():
     issue.briefings[0].story.articles[0].link = long
     text = render(issue).text
     assert text.count(long) == 2 and all(line.strip() == long for line in text.splitlines() if long in line)
+
+
+def test_chinese_and_japanese_lines_of_the_text_part_fit_72_columns_and_lose_nothing():
+    """A Japanese bullet ran on as one line of 264 columns: textwrap breaks only at spaces, and counts
+    a character as one column where these scripts take two."""
+    from rich.cells import cell_len
+
+    japanese = ("清水町は27日、新しい水道料金を発表した。「値上げは避けられない」と担当者は述べた。"
+                "料金は来年4月から平均で12%上がり、町の浄水場の改修に充てられる。")
+    chinese = "清水镇图书馆将从下月起全天开放，镇政府称此举是为了方便夜班工人和学生使用阅览室。"
+    issue = make_issue(n_stories=2, n_sidebar=2)
+    issue.briefings[0].bullets["big_picture"] = [Bullet(japanese, [1], language="ja")]
+    issue.briefings[1].dek = chinese
+    issue.sidebar[0].blurb = japanese
+    text = render(issue).text
+    for line in text.splitlines():
+        unbreakable = len(line.split()) == 1 and cell_len(line) == len(line)  # a URL; never a run of wide text
+        assert cell_len(line) <= TEXT_WIDTH or unbreakable, f"{cell_len(line)} columns: {line!r}"
+    unwrapped = re.sub(r"\n\s*", "", text)
+    assert japanese in unwrapped and chinese in unwrapped  # broken between characters, never a space added
+    assert not re.search(r"\n\s*[。、」）]", text)  # closing punctuation stays with its character

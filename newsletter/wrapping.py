@@ -1,0 +1,44 @@
+"""Plain text on lines of at most a given number of terminal columns, in any script.
+
+``textwrap`` counts characters and breaks only at spaces, so a Japanese or Chinese
+sentence (two columns a character, no spaces) ran on as one line of 260 columns.
+Here widths are display columns (``rich.cells``), and a line may also break
+between two wide characters, except before closing punctuation ("。", "」") and
+after opening punctuation ("「"), which stay with the character they belong to.
+A word wider than a line (a URL) still stands whole on a line of its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len
+
+# Wide scripts written without spaces: CJK ideographs and punctuation, kana, Hangul, full-width forms.
+_WIDE = "\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_CLOSING = "\u3001\u3002\u300d\u300f\u3009\u300b\u3011\uff09\uff0c\uff0e\uff01\uff1f\uff1a\uff1b\u30fc"
+_OPENING = "\u300c\u300e\u3008\u300a\u3010\uff08"
+# Where a run without spaces may break: after a wide character, before one, never against the
+# punctuation that must stay with its character.
+_BREAK = re.compile(rf"(?<=[{_WIDE}])(?<![{_OPENING}])(?![{_CLOSING}])(?=.)|(?<=[^{_WIDE}\s])(?=[{_WIDE}])(?![{_CLOSING}])")
+
+
+def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:
+    """``text`` with its whitespace folded, on lines of at most ``width`` columns: the first starts
+    with ``first``, the rest with ``indent``."""
+    lines: list[str] = []
+    line, used = first, cell_len(first)
+    empty = True  # nothing but the indent on this line yet
+    for word in text.split():
+        for k, piece in enumerate(_BREAK.split(word)):
+            gap = "" if empty or k > 0 else " "
+            size = cell_len(piece)
+            if not empty and used + len(gap) + size > width:
+                lines.append(line)
+                line, used, empty, gap = indent, cell_len(indent), True, ""
+            line += gap + piece
+            used += len(gap) + size
+            empty = False
+    if not empty:
+        lines.append(line)
+    return "\n".join(lines)
