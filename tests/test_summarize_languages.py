@@ -117,6 +117,22 @@ def _article(lang: str | None, n: int, title: str, text: str) -> Article:
                    link=f"https://o{n}.example/{n}", published=NOW, text=text, language=lang)
 
 
+def test_one_fact_in_two_languages_is_one_bullet_citing_both_outlets():
+    """"The team used 1,200 sonar transects. [1]" came back as "A equipe usou 1.200 transectos de sonar. [2]"."""
+    english = _article("en", 1, "Irrigation canal blamed for Varnholm decline",
+                       "A hydrology team says the fictional Osterlund canal and two dry summers cut Lake Varnholm's "
+                       "volume by about a third. The team used 1,200 sonar transects. Farmers dispute the findings.")
+    portuguese = _article("pt", 2, "Lago Varnholm perdeu um terço do volume, diz estudo",
+                          "O lago Varnholm, na bacia fictícia de Osterlund, perdeu 34% do seu volume entre 2024 e "
+                          "2026. A equipe usou 1.200 transectos de sonar. O novo canal e dois verões secos "
+                          "explicam a perda, afirmou a pesquisadora Edda Lindqvist.")
+    b = extractive_summarizer().brief(Story(articles=[english, portuguese], headline=english.title))
+    bullets = [x for _, bs in b.sections() for x in bs]
+    transects = [x for x in bullets if "1,200" in x.text or "1.200" in x.text]
+    assert len(transects) == 1 and transects[0].cites == [1, 2], [(x.text, x.cites) for x in bullets]
+    assert len(bullets) >= 2  # the other facts are still there
+
+
 def test_the_writer_reads_a_source_by_its_stored_language():
     # Two fictional outlets on two unrelated events, whose second sentences share little words ("de", "da", "tem").
     market = ("A prefeitura de Vila Serena abriu o novo mercado de peixe na manhã de terça-feira. "

@@ -280,6 +280,9 @@ def _fill_sections(story: Story, sentences: list[_Sentence],
     same = (sim >= SAME_SENTENCE) & (src[:, None] != src[None, :])
     for a, s in enumerate(sentences):
         s.same_as = set(np.flatnonzero(same[a]).tolist())
+    for a, b in _same_facts_across_languages(sentences):
+        sentences[a].same_as.add(b)
+        sentences[b].same_as.add(a)
 
     # How much of the sentence the other outlets also report: the mean over other
     # sources of the best match in each. A lead-position bonus settles single-source stories.
@@ -374,8 +377,7 @@ def _holding(s: _Sentence, alike: list[_Sentence]) -> list[_Sentence]:
     Tansey put the cost at 4 million crowns")."""
     if not alike:
         return []
-    from newsletter.summarize.claims import SourceFacts, Vocabulary, extract_claims
-    from newsletter.summarize.languages import reading
+    from newsletter.summarize.claims import Vocabulary, extract_claims
 
     own = s.language or "en"
     vocab = Vocabulary.of([s.text] + [o.text for o in alike])
@@ -385,12 +387,44 @@ def _holding(s: _Sentence, alike: list[_Sentence]) -> list[_Sentence]:
         across = (other.language or "en") != own
         if across not in claims:
             claims[across] = extract_claims(s.text, vocab, own, known_names=across)
-        if other.facts is None:
-            found = reading(other.language) if other.language else None
-            other.facts = SourceFacts.of(other.text, readings=(found,) if found is not None else ())
-        if all(other.facts.supports(c) for c in claims[across]):
+        if _states(other, claims[across]):
             held.append(other)
     return held
+
+
+def _same_facts_across_languages(sentences: list[_Sentence]) -> list[tuple[int, int]]:
+    """Pairs of sentences from two outlets in two languages that state the same facts, a number among
+    them, each holding every claim of the other ("The team used 1,200 sonar transects." and "A equipe
+    usou 1.200 transectos de sonar."): their words share nothing, so TF-IDF never pairs them, and the
+    briefing said the one fact twice."""
+    by_language: dict[str, list[int]] = {}
+    for a, s in enumerate(sentences):
+        by_language.setdefault(s.language or "en", []).append(a)
+    if len(by_language) < 2:
+        return []
+    from newsletter.summarize.claims import Vocabulary, extract_claims
+
+    vocab = Vocabulary.of([s.text for s in sentences])
+    claims = [extract_claims(s.text, vocab, s.language or "en", known_names=True) for s in sentences]
+    counted = [a for a, c in enumerate(claims) if any(x.kind == "number" for x in c)]
+    pairs = []
+    for k, a in enumerate(counted):
+        for b in counted[k + 1:]:
+            sa, sb = sentences[a], sentences[b]
+            if sa.source != sb.source and (sa.language or "en") != (sb.language or "en") \
+                    and _states(sb, claims[a]) and _states(sa, claims[b]):
+                pairs.append((a, b))
+    return pairs
+
+
+def _states(s: _Sentence, claims: list) -> bool:
+    if s.facts is None:
+        from newsletter.summarize.claims import SourceFacts
+        from newsletter.summarize.languages import reading
+
+        found = reading(s.language) if s.language else None
+        s.facts = SourceFacts.of(s.text, readings=(found,) if found is not None else ())
+    return all(s.facts.supports(c) for c in claims)
 
 
 def extractive_summarizer() -> ExtractiveSummarizer:
