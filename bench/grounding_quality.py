@@ -24,7 +24,8 @@ mends, then mended against; gate_blind7.json (moves between two values, "from 52
 wordings, with ranges, votes and years that are no moves) before the move rule, run once against it, then
 mended against; review_moves.json is a review's 279 bullets at that rule's edges; gate_blind8.json (a
 general exam: every kind of error a model makes, four languages) after all of that, run once, never
-mended against.
+mended against; gate_blind9.json (bullets with no number, name, date or quote: what the gate cannot
+check) later, blind.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ SETS = [ROOT / "tests" / "data" / "grounding" / name for name in ("pairs.json", 
                                                                  "gate_blind3.json", "gate_blind4.json",
                                                                  "gate_blind5.json", "gate_blind6.json",
                                                                  "gate_blind7.json", "review_moves.json",
-                                                                 "gate_blind8.json")]
+                                                                 "gate_blind8.json", "gate_blind9.json")]
 
 
 def main() -> None:

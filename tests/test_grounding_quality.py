@@ -52,6 +52,11 @@ the above, run once, never mended against): 46/48 kept, 37/48 caught. Its misses
 number or name (0/4) and the story's real numbers and names put on the wrong thing; it refused two true
 translations ("Conrad Haskell von der Civic Union" read as one name, "les deux parties" for "both sides"). With the move rule direction_blind2.json went to 27/28,
 crosslang_direction_heldout.json to 18/20 and gate_blind5.json to 26/35.
+gate_blind9.json holds only bullets with no number, name, date or quote (paraphrases, summaries and
+cautious inferences against invented claims, motives, overstatements, reversed meanings and wrong
+cites; English, German and French; written blind): 50/50 kept, 0/50 caught, which is what the gate can
+do there. A check of the bullet's content words against the cited source did not separate them (see
+BENCHMARKS.md); its floor guards what matters meanwhile: no faithful bullet of that kind refused.
 Floors sit a little under what was measured.
 """
 
@@ -80,6 +85,7 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "gate_blind7.json": (0.95, 0.8),
     "review_moves.json": (0.95, 0.45),
     "gate_blind8.json": (0.9, 0.7),
+    "gate_blind9.json": (1.0, 0.0),  # nothing to catch by numbers or names; nothing faithful may be refused
 }
 
 
