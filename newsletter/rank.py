@@ -86,8 +86,8 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
                 + weights.novelty * fresh_share)
         story = replace(story, is_update=is_update)
         haystack = None
-        topics = [t for t in story.topics if t in order]
-        for topic in topics or [None]:
+        its_topics = [t for t in story.topics if t in order]
+        for topic in its_topics or [None]:
             score = base
             if topic is not None and keywords[topic] is not None and weights.keywords:
                 haystack = haystack if haystack is not None else _haystack(story)
@@ -98,20 +98,21 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
             candidates.append((key, replace(story, score=score), topic))
     candidates.sort(key=lambda c: c[0])
 
-    placed: set[str] = set()
+    placed: dict[str, tuple] = {}  # story id -> the key it was placed by
     solos: Counter[str] = Counter()  # single-outlet stories placed, by outlet
     # Rounds: in each, an outlet's own stories may take SOLO_FIRST more places; stories that several
-    # outlets carry are never held back.
+    # outlets carry are never held back, and the last round holds back nothing. The rounds decide
+    # which stories get in; each list is then put in score order.
     room = slots.per_topic * len(topics) + slots.sidebar
-    caps = range(SOLO_FIRST, room + SOLO_FIRST, SOLO_FIRST)
+    caps = [*range(SOLO_FIRST, room, SOLO_FIRST), math.inf]
 
-    def fits(story: Story, cap: int) -> bool:
+    def fits(story: Story, cap: float) -> bool:
         outlet = _solo_outlet(story)
         return outlet is None or solos[outlet] < cap
 
-    def take(story: Story, where: list[Story]) -> None:
+    def take(key: tuple, story: Story, where: list[Story]) -> None:
         where.append(story)
-        placed.add(story.id)
+        placed[story.id] = key
         if (outlet := _solo_outlet(story)) is not None:
             solos[outlet] += 1
 
@@ -121,15 +122,16 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
             if story.id in placed or not fits(story, cap):
                 continue
             if topic is not None and len(placement.sections[topic]) < slots.per_topic:
-                take(story, placement.sections[topic])
+                take(key, story, placement.sections[topic])
             else:
                 leftovers.setdefault(story.id, (key, story))  # its best score: candidates come best first
     waiting = sorted(leftovers.values(), key=lambda c: c[0])
     for cap in caps:
-        for _key, story in waiting:
+        for key, story in waiting:
             if story.id not in placed and len(placement.sidebar) < slots.sidebar and fits(story, cap):
-                take(story, placement.sidebar)
-    placement.sections = {t: s for t, s in placement.sections.items() if s}
+                take(key, story, placement.sidebar)
+    placement.sections = {t: sorted(s, key=lambda x: placed[x.id]) for t, s in placement.sections.items() if s}
+    placement.sidebar.sort(key=lambda x: placed[x.id])
     placement.left_out = len(stories) - len(placed) - len(placement.dropped)
     return placement
 

@@ -174,7 +174,25 @@ def test_one_busy_feed_does_not_fill_the_issue_but_fills_what_is_left():
     assert any(s.id == shared.id for s in shown)
     assert sum(s.articles[0].outlet == "Firehose Digest" for s in shown) == 8 - 5  # the room that was left
     assert p.left_out == 35 - 8
+    for placed in (p.sections["Business"], p.sidebar):  # the rounds choose; each list is still best first
+        assert [s.score for s in placed] == sorted((s.score for s in placed), reverse=True)
 
     # A newsletter of one feed still fills every place, newest first.
     alone = place(busy, make_cfg(max_stories=4, sidebar_size=4), {}, NOW)
     assert [s.articles[0].id for s in alone.sections["Business"] + alone.sidebar] == [f"fire{k}" for k in range(8)]
+
+
+def test_a_newsletter_of_one_feed_over_two_topics_fills_every_place_in_score_order():
+    """The rounds' room was counted from the last story's topics, not the config's: 8 of 12 places filled."""
+    def solo(key: str, topic: str, hours_ago: float) -> Story:
+        a = article(key, outlet="Only Feed", title=f"Story {key}", published=NOW - timedelta(hours=hours_ago),
+                    topics=(topic,))
+        return Story(articles=[a], headline=a.title, topics=(topic,))
+
+    stories = [solo(f"b{k}", "Business", k) for k in range(10)] + [solo(f"t{k}", "Transport", k + 0.5)
+                                                                    for k in range(10)]
+    p = place(stories, make_cfg(max_stories=4, sidebar_size=4), {}, NOW)
+    assert [len(p.sections["Business"]), len(p.sections["Transport"]), len(p.sidebar)] == [4, 4, 4]
+    assert p.left_out == 20 - 12
+    for placed in (p.sections["Business"], p.sections["Transport"], p.sidebar):  # best first, as promised
+        assert [s.score for s in placed] == sorted((s.score for s in placed), reverse=True)
