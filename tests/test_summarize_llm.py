@@ -144,6 +144,16 @@ def test_the_words_that_led_into_a_link_go_with_it_and_only_those():
     assert b.bullets["between_the_lines"][0].text.endswith("the note said it came from.")
 
 
+def test_a_long_run_of_lead_in_words_is_cleaned_at_once():
+    """"click here read more and ..." many times over, then a link: every split of the run was tried
+    (22 repeats took 38 s), and feed text can steer a model into writing that."""
+    from newsletter.summarize.modeltext import clean_text
+
+    run = "click here read more and see details at " * 45  # within the 2,000 characters read
+    assert clean_text(f"Fees rose, {run} https://evil.example/x.", 200) == "Fees rose."
+    assert clean_text(f"Fees rose, {run}nothing after.", 400).endswith("nothing after.")  # no link: all kept
+
+
 def test_bullets_with_missing_or_impossible_cites_are_dropped():
     cites = answer(big_picture=[{"text": "Cites a source that does not exist.", "cites": [7]},
                                 {"text": "Cites nothing.", "cites": []},
