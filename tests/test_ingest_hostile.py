@@ -262,3 +262,13 @@ def test_relative_links_resolve_against_the_feed_url(feed_server: FeedServer, st
     [a] = store.articles_between(None)
     assert a.link == feed_server.url("/news/relative-story")
     assert f'src="{feed_server.url("/section/img/chart.png")}"' in a.html
+
+
+def test_a_sea_of_unusual_spaces_around_a_line_break_is_read_at_once():
+    """Em spaces and ideographic spaces passed the space folding, and a run of 40,000 around one line
+    break took 20 s to read, at every poll of that feed (quadratic: this run would take minutes)."""
+    from newsletter.ingest.sanitize import to_text
+
+    sea = "\u2003" * 100_000 + "\n" + "\u3000" * 100_000
+    text = to_text(f"<p>Fees rose.{sea}The council met.</p><p>Next.</p>")
+    assert text == "Fees rose.\nThe council met.\n\nNext."  # the soft break stays one
