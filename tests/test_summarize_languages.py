@@ -8,6 +8,7 @@ The end-to-end test serves fictional Urdu, Chinese, Hindi, Portuguese and German
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -131,6 +132,14 @@ def test_one_fact_in_two_languages_is_one_bullet_citing_both_outlets():
     transects = [x for x in bullets if "1,200" in x.text or "1.200" in x.text]
     assert len(transects) == 1 and transects[0].cites == [1, 2], [(x.text, x.cites) for x in bullets]
     assert len(bullets) >= 2  # the other facts are still there
+
+    # The same number about something else is another fact: both stay, each citing its own outlet.
+    arrests = replace(portuguese, text=portuguese.text.replace("A equipe usou 1.200 transectos de sonar.",
+                                                               "A polícia prendeu 1.200 agricultores."))
+    b = extractive_summarizer().brief(Story(articles=[english, arrests], headline=english.title))
+    cited = {x.text: x.cites for _, bs in b.sections() for x in bs}
+    assert cited["The team used 1,200 sonar transects."] == [1]
+    assert cited["A polícia prendeu 1.200 agricultores."] == [2]
 
 
 def test_the_writer_reads_a_source_by_its_stored_language():

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -394,9 +395,10 @@ def _holding(s: _Sentence, alike: list[_Sentence]) -> list[_Sentence]:
 
 def _same_facts_across_languages(sentences: list[_Sentence]) -> list[tuple[int, int]]:
     """Pairs of sentences from two outlets in two languages that state the same facts, a number among
-    them, each holding every claim of the other ("The team used 1,200 sonar transects." and "A equipe
-    usou 1.200 transectos de sonar."): their words share nothing, so TF-IDF never pairs them, and the
-    briefing said the one fact twice."""
+    them, each holding every claim of the other, and that share a word's stem besides ("The team used
+    1,200 sonar transects." and "A equipe usou 1.200 transectos de sonar."): TF-IDF never pairs them,
+    and the briefing said the one fact twice. A number alone is not enough: "A polícia prendeu 1.200
+    agricultores" holds the same claims and says something else."""
     by_language: dict[str, list[int]] = {}
     for a, s in enumerate(sentences):
         by_language.setdefault(s.language or "en", []).append(a)
@@ -406,15 +408,27 @@ def _same_facts_across_languages(sentences: list[_Sentence]) -> list[tuple[int, 
 
     vocab = Vocabulary.of([s.text for s in sentences])
     claims = [extract_claims(s.text, vocab, s.language or "en", known_names=True) for s in sentences]
-    counted = [a for a, c in enumerate(claims) if any(x.kind == "number" for x in c)]
+    with_numbers = [a for a, c in enumerate(claims) if any(x.kind == "number" for x in c)]
+    kin = {a: _kin_stems(sentences[a].text) for a in with_numbers}
     pairs = []
-    for k, a in enumerate(counted):
-        for b in counted[k + 1:]:
+    for k, a in enumerate(with_numbers):
+        for b in with_numbers[k + 1:]:
             sa, sb = sentences[a], sentences[b]
-            if sa.source != sb.source and (sa.language or "en") != (sb.language or "en") \
+            if sa.source != sb.source and (sa.language or "en") != (sb.language or "en") and kin[a] & kin[b] \
                     and _states(sb, claims[a]) and _states(sa, claims[b]):
                 pairs.append((a, b))
     return pairs
+
+
+KIN_LETTERS = 5  # "transects" and "transectos", "Lindqvist" and "Lindqvist's": the first five letters agree
+
+
+def _kin_stems(text: str) -> set[str]:
+    """The first letters of a sentence's longer words, accents folded: what a fact's terms, names and
+    cognates share across languages (sonar, transect-, Varnholm), as grammar words seldom do."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    letters = "".join(c for c in folded if not unicodedata.combining(c))
+    return {w[:KIN_LETTERS] for w in re.findall(r"[^\W\d_]+", letters) if len(w) >= KIN_LETTERS + 1}
 
 
 def _states(s: _Sentence, claims: list) -> bool:
