@@ -434,9 +434,10 @@ def feeds_enable(config_path: str | None, url: str) -> None:
     Only a 410 disables a feed. Any other failure (no answer, another HTTP
     error, a feed that does not parse) is tried again at the next poll; a
     server's Retry-After (429, 503) or Cache-Control max-age only puts the
-    next fetch off until then. This clears the feed's "gone" mark, its
-    failure count, its last error and any such wait. URL is the feed as
-    `newsletter status` lists it.
+    next fetch off until then. For a disabled feed this clears its "gone"
+    mark, its failure count, its last error and any wait; for another, only
+    such a wait (its failures stay in status until it works again). URL is
+    the feed as `newsletter status` lists it.
     \b
     Example:
       newsletter feeds enable https://example.org/feed.xml
@@ -455,8 +456,11 @@ def feeds_enable(config_path: str | None, url: str) -> None:
                          + (f" (stored: {', '.join(known)})." if known else "; no feed has been fetched yet."))
         # Only a 410 disables a feed; a server's wait (Retry-After, max-age) only puts the next fetch off.
         waited = state.next_fetch_after if state.next_fetch_after and state.next_fetch_after > SystemClock().now() else None
-        store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
-                                      next_fetch_after=None, failing_since=None))
+        if state.gone:  # a fresh start: what it failed with is history now
+            store.save_feed_state(replace(state, gone=False, consecutive_failures=0, last_error=None,
+                                          next_fetch_after=None, failing_since=None))
+        elif waited is not None:  # only the wait goes: a feed that still fails still shows in status
+            store.save_feed_state(replace(state, next_fetch_after=None))
     finally:
         store.close()
     if state.gone:

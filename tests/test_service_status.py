@@ -143,6 +143,8 @@ def test_feeds_enable_brings_a_gone_feed_back_into_the_next_poll(tmp_path):
         again = run_cli("feeds", "enable", srv.url("/broken.xml"), "--config", str(cfg), cwd=tmp_path)
         assert again.exit_code == 0 and "enabled" not in again.stdout, again.stdout
         assert f"{srv.url('/broken.xml')} was not disabled; nothing to change" in again.stdout
+        failing = [f["url"] for f in _status(cfg, tmp_path)["failing_feeds"]]
+        assert srv.url("/broken.xml") in failing  # and its failures were not wiped: it still shows as failing
 
         unknown = run_cli("feeds", "enable", "https://nowhere.example/feed", "--config", str(cfg), cwd=tmp_path)
     assert unknown.exit_code == 1
