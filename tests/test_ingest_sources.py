@@ -128,3 +128,19 @@ def test_ingest_can_be_called_from_async_code(feed_server: FeedServer, store):
 
     [r] = asyncio.run(caller())
     assert (r.status, r.new) == ("new", 2)
+
+
+def test_a_run_of_failures_older_than_the_record_of_its_start_stays_unknown(tmp_path, store):
+    """A feed already failing when the store learnt to keep failing_since got "failing since today"
+    at its next failure, beside "last worked" weeks before."""
+    from dataclasses import replace
+
+    source = FeedSource(url=str(tmp_path / "missing.xml"), topic="Local")
+    settings = FetchSettings(timeout=3, connect_timeout=1)
+    ingest_feeds([source], store, settings=settings, clock=FixedClock(NOW))
+    [first] = store.feed_states([source.url]).values()
+    assert first.consecutive_failures == 1 and first.failing_since == NOW  # a new run: it began now
+    store.save_feed_state(replace(first, failing_since=None))  # as a store upgraded mid-run holds it
+    ingest_feeds([source], store, settings=settings, clock=FixedClock(NOW.replace(hour=NOW.hour + 1)))
+    [later] = store.feed_states([source.url]).values()
+    assert later.consecutive_failures == 2 and later.failing_since is None

@@ -64,9 +64,10 @@ def probe_feeds(sources: list[FeedSource], *, settings: FetchSettings, clock: Cl
     return reports
 
 
-def _failing_since(state: FeedState, now: datetime) -> datetime:
-    """A failure's run began at its first: kept while the failures go on, cleared by a success."""
-    return state.failing_since if state.consecutive_failures and state.failing_since else now
+def _failing_since(state: FeedState, now: datetime) -> datetime | None:
+    """A failure's run began at its first: kept while the failures go on, cleared by a success. A run
+    that began before the store kept it (migration 11) stays unknown (None), not "now"."""
+    return state.failing_since if state.consecutive_failures else now
 
 
 def _run_sync(coro):
