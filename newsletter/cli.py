@@ -281,9 +281,11 @@ def fetch(config_path: str | None) -> None:
     reports = fetched.feeds
     _feed_table(reports, title="Fetch")
     new = sum(r.new for r in reports)
-    bad = sum(not r.ok for r in reports)
-    out.print(f"{counted(new, 'new article')} from {counted(len(reports) - bad, 'feed')}"
-              + (f"; [red]{bad} failed[/]" if bad else ""))
+    bad = sum(r.failed for r in reports)  # a feed disabled before was not tried: no reason for a cron job's alarm
+    disabled = sum(r.status is FeedStatus.DISABLED for r in reports)
+    out.print(f"{counted(new, 'new article')} from {counted(sum(r.ok for r in reports), 'feed')}"
+              + (f"; [red]{bad} failed[/]" if bad else "")
+              + (f"; {disabled} disabled (see status)" if disabled else ""))
     if (e := fetched.embedded) is not None:
         out.print(f"embeddings ({e.model}): {e.embedded} articles embedded, {e.waiting} wait for the next poll"
                   + (f" ([red]{shown(e.error)}[/])" if e.error else ""), soft_wrap=True, highlight=False)
@@ -638,7 +640,7 @@ def shown(text: str | None) -> str:
 
 
 _STATUS_COLOUR = {FeedStatus.NEW: "green", FeedStatus.UNCHANGED: "cyan", FeedStatus.SKIPPED: "yellow",
-                  FeedStatus.FAILED: "red", FeedStatus.GONE: "red"}
+                  FeedStatus.FAILED: "red", FeedStatus.GONE: "red", FeedStatus.DISABLED: "yellow"}
 
 
 def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> None:

@@ -243,7 +243,8 @@ class FeedStatus(StrEnum):
     UNCHANGED = "unchanged"  # 304 or the same file stamp: nothing parsed
     SKIPPED = "skipped"  # not due yet (Retry-After, max-age)
     FAILED = "failed"
-    GONE = "gone"  # 410: disabled until `newsletter feeds enable` brings it back
+    GONE = "gone"  # 410 now: disabled until `newsletter feeds enable` brings it back
+    DISABLED = "disabled"  # left alone: a 410 disabled it before
 
 
 @dataclass
@@ -279,6 +280,11 @@ class FeedReport:
     @property
     def ok(self) -> bool:
         return self.status in (FeedStatus.NEW, FeedStatus.UNCHANGED, FeedStatus.SKIPPED)
+
+    @property
+    def failed(self) -> bool:
+        """Whether this fetch failed: a feed disabled before is not ok, but was not tried, so not a new failure."""
+        return self.status in (FeedStatus.FAILED, FeedStatus.GONE)
 
 
 @dataclass

@@ -110,7 +110,7 @@ class Service:
                     if reports else []
         if self.worker and not reports:
             return reports  # every feed is polled or leased by another worker: nothing to say
-        new, bad = sum(r.new for r in reports), [r for r in reports if not r.ok]
+        new, bad = sum(r.new for r in reports), [r for r in reports if r.failed]  # not those disabled before
         fields = {"job": "poll", "outcome": "failed" if bad else "ok", "feeds": len(reports),
                   "new_articles": new, "failed": len(bad)}
         line, args = "poll: %d feeds, %d new articles, %d failed", [len(reports), new, len(bad)]

@@ -618,3 +618,20 @@ def test_check_and_fetch_say_how_many_entries_had_no_readable_date(tmp_path):
         assert proc.exit_code == 0, proc.stdout + proc.stderr  # read all the same
         row = _row(proc.stdout, "Fenwick Gazette").replace(" ", "")  # rich folds the note across lines
         assert "3entrieswithoutareadabledate:firstseentimeused" in row, proc.stdout
+
+
+def test_a_feed_disabled_by_an_earlier_410_does_not_fail_every_later_fetch(tmp_path):
+    """`fetch && send` in cron stopped sending for good once one feed had answered 410 Gone."""
+    from feedserver import FeedServer
+
+    with FeedServer() as srv:
+        good = srv.add("/news/good.xml", GOOD_RSS, headers={"Content-Type": "application/rss+xml"})
+        gone = srv.add("/news/gone.xml", "bye", status=410)
+        cfg = feeds_config(tmp_path, [good, gone], max_age_hours=0)
+        first = run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+        later = run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+        assert srv.hits("/news/gone.xml") == 1
+    assert first.exit_code == 1 and "1 failed" in first.stdout, first.stdout  # the 410 itself is news
+    assert later.exit_code == 0, later.stdout + later.stderr
+    assert "from 1 feed; 1 disabled (see status)" in later.stdout
+    assert "disabled" in _row(later.stdout, gone)

@@ -173,7 +173,7 @@ def test_rate_limits_max_age_and_gone_are_honoured(feed_server: FeedServer, stor
 
     later = FixedClock(NOW.replace(minute=20))
     second = dict(zip(urls, ingest_feeds(sources, store, settings=SETTINGS, clock=later)))
-    assert [second[k].status for k in urls] == ["skipped", "skipped", "skipped", "gone"]
+    assert [second[k].status for k in urls] == ["skipped", "skipped", "skipped", "disabled"]  # left alone
     assert second["410"].error == "gone (HTTP 410): disabled"
     for path in ("/busy.xml", "/down.xml", "/cached.xml", "/gone.xml"):
         assert s.hits(path) == 1, path  # nobody was asked twice

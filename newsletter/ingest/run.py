@@ -172,7 +172,7 @@ class _Ingest:
         probing = self.store is None
         if not probing:
             if state.gone:
-                return self._reports(srcs, FeedStatus.GONE, error="gone (HTTP 410): disabled", title=state.title)
+                return self._reports(srcs, FeedStatus.DISABLED, error="gone (HTTP 410): disabled", title=state.title)
             if state.next_fetch_after and state.next_fetch_after > now:
                 why = f"not due until {state.next_fetch_after:%H:%M} UTC (server's Retry-After or max-age)"
                 return self._reports(srcs, FeedStatus.SKIPPED, error=why, title=state.title)
