@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from newsletter import variables
@@ -203,10 +203,25 @@ def _misspelt_required_key(errors: list[dict], schema: type[BaseModel]) -> tuple
         if _likely_key(_schema_at(schema, unknown["loc"]), str(unknown["loc"][-1])) == missing["loc"][-1]:
             return unknown, missing
         # One key unknown and one required key missing in one table ({ link = ... } for { url = ... }): one
-        # mistake, a name for it, even when the two are not spelt alike. Unless the unknown key has a home of its own.
-        if len(here) == 2 and not _homes(schema, str(unknown["loc"][-1])):
+        # mistake, a name for it, even when the two are not spelt alike. Unless the unknown key has a home of
+        # its own, or its value could not be the missing key's (starttls = true is no smtp host).
+        if len(here) == 2 and not _homes(schema, str(unknown["loc"][-1])) \
+                and _fits(_schema_at(schema, missing["loc"]), str(missing["loc"][-1]), unknown.get("input")):
             return unknown, missing
     return None
+
+
+def _fits(model: type[BaseModel] | None, key: str, value: Any) -> bool:
+    """Whether ``value`` would be valid for ``key`` of ``model``."""
+    field = _field(model, key) if model else None
+    if field is None:
+        return False
+    kind = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    try:
+        TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _explain_misspelt(path: Path, errors: list[dict], pair: tuple[dict, dict]) -> ConfigError:

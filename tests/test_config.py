@@ -117,6 +117,9 @@ def test_a_feed_table_with_link_for_url_is_told_as_that_not_as_url_missing(tmp_p
     e = _error(tmp_path, config_data(topics=[{"name": "Tech", "feeds": [{"link": "https://news.example/feed"}]}]))
     assert e.key == "topics[0].feeds[0].link" and "the required key url is missing" in e.problem
     assert e.fix == "did you mean url? Rename link to url."
+    # A value that could not be the missing key's is no misspelling of it: starttls = true is no host.
+    smtp = _error(tmp_path, config_data(delivery={"transport": "smtp", "smtp": {"starttls": True}}))
+    assert smtp.key == "[delivery.smtp] host" and "did you mean" not in smtp.fix, (smtp.key, smtp.fix)
 
 
 def test_include_only_without_keywords_is_refused(tmp_path):
