@@ -323,3 +323,8 @@ def test_chinese_and_japanese_lines_of_the_text_part_fit_72_columns_and_lose_not
     unwrapped = re.sub(r"\n\s*", "", text)
     assert japanese in unwrapped and chinese in unwrapped  # broken between characters, never a space added
     assert not re.search(r"\n\s*[。、」）]", text)  # closing punctuation stays with its character
+    from newsletter.render import wrap_text
+
+    for n in range(30, 40):  # wherever the line ends, Western marks stay with their characters too
+        for line in wrap_text("あ" * n + ".い (う) “え” 100%お", indent="  ").splitlines():
+            assert not re.match(r"\s*[.,;:!?)\]}%”’]", line) and not re.search(r"[(\[{“‘]$", line), line
