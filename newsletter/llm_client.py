@@ -61,12 +61,18 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def shown_url(url: str) -> str:
+    """An address as messages may print it: without a user and password written into it."""
+    parts = httpx2.URL(url)
+    return str(parts.copy_with(username=None, password=None)) if parts.userinfo else url
+
+
 def withheld_note(cfg: Config) -> str:
     """What a refused key's message adds when ``key_withheld``: why nothing was sent, and how to send it."""
     if not key_withheld(cfg):
         return ""
-    return (f" The key in ${cfg.llm.api_key_env} was not sent: {base_url(cfg)} is plain http to another machine, "
-            f"where anyone on the way could read it. To send it anyway, write api_key_env = "
+    return (f" The key in ${cfg.llm.api_key_env} was not sent: {shown_url(base_url(cfg))} is plain http to "
+            "another machine, where anyone on the way could read it. To send it anyway, write api_key_env = "
             f"\"{cfg.llm.api_key_env}\" under [llm]; better, serve the model over https.")
 
 

@@ -17,11 +17,13 @@ from rich.cells import cell_len
 # Wide scripts written without spaces: CJK ideographs and punctuation, kana, Hangul, full-width forms.
 _WIDE = "\u2e80-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 # Marks that stay with the character before them, or (opening) the one after: full-width and Western.
-_CLOSING = "\u3001\u3002\u300d\u300f\u3009\u300b\u3011\uff09\uff0c\uff0e\uff01\uff1f\uff1a\uff1b\u30fc" + ".,;:!?)]}%”’»"
+_CLOSING = ("\u3001\u3002\u300d\u300f\u3009\u300b\u3011\uff09\uff0c\uff0e\uff01\uff1f\uff1a\uff1b\u30fc"
+            ".,;:!?)]}%”’»")
 _OPENING = "\u300c\u300e\u3008\u300a\u3010\uff08" + "([{“‘«"
 # Where a run without spaces may break: beside a wide character, never before a closing mark or after
 # an opening one.
-_BREAK = re.compile(rf"(?:(?<=[{_WIDE}])|(?=[{_WIDE}]))(?<=.)(?=.)(?<![{re.escape(_OPENING)}])(?![{re.escape(_CLOSING)}])")
+_BREAK = re.compile(rf"(?:(?<=[{_WIDE}])|(?=[{_WIDE}]))(?<=.)(?=.)"
+                    rf"(?<![{re.escape(_OPENING)}])(?![{re.escape(_CLOSING)}])")
 
 
 def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:

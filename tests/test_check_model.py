@@ -75,6 +75,17 @@ def test_a_server_without_a_model_list_passes_with_the_name_unchecked(tmp_path):
     assert "name is unchecked" in _line(proc.stdout, "model brief-model")
 
 
+def test_an_address_without_its_v1_fails_the_check_and_no_password_in_it_is_printed(tmp_path):
+    """A base_url missing /v1 answers 404 at /models, as every chat request would the next morning."""
+    with OpenAIServer(lists_models=False) as srv:
+        bare = srv.base_url.removesuffix("/v1").replace("http://", "http://ops:hunter2pass@")
+        proc = _check(tmp_path, {"model": "brief-model", "base_url": bare})
+    assert proc.exit_code == 1, proc.stdout
+    line = _line(proc.stdout, "model brief-model")
+    assert "(HTTP 404)" in line and "most end in /v1" in line
+    assert "hunter2pass" not in proc.stdout + proc.stderr
+
+
 def test_an_embeddings_server_of_its_own_is_checked_too(tmp_path):
     with OpenAIServer(model="brief-model") as chat, OpenAIServer(models=["multilingual-e5-small-q4"]) as vectors:
         proc = _check(tmp_path, {"model": "brief-model", "base_url": chat.base_url,

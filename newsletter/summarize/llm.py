@@ -46,7 +46,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 from newsletter.config import Config
 from newsletter.controls import escape_controls
 from newsletter.language import detect_language, language_tag
-from newsletter.llm_client import model_name, openai_client, withheld_note
+from newsletter.llm_client import model_name, openai_client, shown_url, withheld_note
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, GroundingDrop, Story, Usage
 from newsletter.summarize import BudgetSpent, EndpointDown
@@ -408,7 +408,7 @@ class LLMSummarizer:
                     f"server answer is not a chat completion ({e.__class__.__name__})") from None
 
     def _unusable(self, e: openai.APIError) -> EndpointUnusable:
-        where = str(getattr(self.client, "base_url", "")).rstrip("/") or "the model server"
+        where = shown_url(str(getattr(self.client, "base_url", ""))).rstrip("/") or "the model server"
         if isinstance(e, openai.APIConnectionError):
             return EndpointUnusable(f"cannot reach the model server at {where} ({_cause(e)}). "
                                     "Fix: check [llm] base_url, and that the server is running.")
@@ -624,11 +624,14 @@ def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointP
     """List the endpoint's models (GET /models: free, no tokens spent) to learn, before a morning's
     issue does, whether the server is up, takes the key, and serves ``model``."""
     client = openai_client(cfg).with_options(max_retries=0, timeout=min(cfg.llm.timeout, PROBE_SECONDS))
-    where = str(client.base_url).rstrip("/")
+    where = shown_url(str(client.base_url)).rstrip("/")
     label = f"{what} {model} at {where}"
     try:
         served = [m.id for m in client.models.list()]
-    except openai.NotFoundError:  # a server without the list; the name is tried by the first real request
+    except openai.NotFoundError:
+        if not where.endswith("/v1"):  # the usual cause: the address lacks its /v1, and so would every request
+            return EndpointProbe(label, False, f"{where}/models is not there (HTTP 404). Fix: check [llm] base_url "
+                                               "(most end in /v1; a server without a model list answers so too)")
         return EndpointProbe(label, True, "reachable; the server does not list its models, so the name is unchecked")
     except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
         return EndpointProbe(label, False, f"the server refused the key ({_short(e)}). Fix: put a valid key in "
