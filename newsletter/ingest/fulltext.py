@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections import Counter
 from datetime import datetime
 
@@ -32,6 +33,9 @@ class ExtractorMissing(Exception):
     """trafilatura (or a part of it, such as lxml_html_clean) cannot be imported."""
 
 
+_FIRST_IMPORT = threading.Lock()
+
+
 @functools.cache
 def _trafilatura():
     """The module, imported once on first use (it is heavy); the import error is kept and logged once."""
@@ -46,7 +50,8 @@ def _trafilatura():
 
 def extract_text(page: bytes, url: str) -> str:
     """The page's main text, "" when there is none; ExtractorMissing when trafilatura cannot load."""
-    module = _trafilatura()
+    with _FIRST_IMPORT:  # functools.cache lets two threads' first calls both run it: two warnings, two imports
+        module = _trafilatura()
     if isinstance(module, ImportError):
         raise ExtractorMissing(str(module))
     try:
