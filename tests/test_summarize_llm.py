@@ -301,6 +301,30 @@ def test_token_budget_stops_the_asking():
     assert len(srv.chat_requests) == 0
 
 
+def test_a_chinese_story_is_counted_as_a_tokenizer_counts_it_and_the_budget_holds():
+    """Characters / 3 took a Chinese prompt for a third of its tokens: the call went out and the
+    issue spent three times what was left of its budget."""
+    def tokenizer(text: str) -> int:  # as real tokenizers run: about one token per Chinese character
+        return sum(1 if "\u4e00" <= ch <= "\u9fff" else 0.25 for ch in text).__ceil__()
+
+    def billed(payload: dict) -> Reply:
+        prompt = sum(tokenizer(m["content"]) for m in payload["messages"])
+        return Reply(content=answer(), usage={"prompt_tokens": prompt, "completion_tokens": 400})
+
+    story = breach_story()
+    for a in story.articles:  # each source as the model is shown it: a lead of a few thousand characters
+        a.text = "清水镇图书馆将从下月起全天开放，镇政府称此举是为了方便夜班工人和学生使用阅览室。" * 40 + a.text
+    budget = 5000
+    with OpenAIServer(billed) as srv:
+        s = summarizer(srv, token_budget=budget)
+        try:
+            s.brief(story)
+        except TokenBudgetExhausted:
+            pass  # not asked at all is right too: what matters is what was spent
+    assert s.usage.prompt_tokens + s.usage.completion_tokens <= budget, s.usage
+    assert len(srv.chat_requests) == 0  # this prompt alone is over the budget, and it is known before asking
+
+
 def test_injected_instructions_in_a_source_change_neither_format_nor_links():
     """The model is made to obey the injection; what reaches the reader still has no link and no invented claim."""
     story = breach_story()

@@ -35,6 +35,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -132,6 +133,22 @@ ANSWER_SCHEMA = _answer_schema()
 ANSWER_TOKENS = {"briefing": 1500, "blurbs": 4000}
 MIN_ANSWER_TOKENS = 300  # a budget with less left than this asks no more
 CHARS_PER_TOKEN = 3  # a prompt's size before the server counts it: English runs about 4 characters a token
+
+
+def prompt_tokens(text: str) -> int:
+    """About how many tokens a tokenizer makes of ``text``, on the high side: Latin script runs 3-4
+    characters a token, other alphabets (Cyrillic, Greek, Arabic, Devanagari) about 2, and Chinese,
+    Japanese and Korean about one a character, so counting them all as Latin let a Chinese story's
+    prompt pass a budget it then overspent threefold."""
+    latin = other = wide = 0
+    for ch in text:
+        if ord(ch) < 0x0370:
+            latin += 1
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            wide += 1
+        else:
+            other += 1
+    return latin // CHARS_PER_TOKEN + other // 2 + wide
 
 
 class TokenBudgetExhausted(LLMSummaryError, BudgetSpent):
@@ -375,7 +392,7 @@ class LLMSummarizer:
     def _reserve(self, messages: list[dict], cap: int) -> tuple[int, int]:
         """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
         raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer."""
-        prompt = sum(len(m.get("content") or "") for m in messages) // CHARS_PER_TOKEN + 1
+        prompt = sum(prompt_tokens(m.get("content") or "") for m in messages) + 1
         with self._lock:
             if self.token_budget is not None:
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
