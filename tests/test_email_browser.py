@@ -125,3 +125,29 @@ def test_without_any_style_block_the_email_stays_readable_and_within_600px(brows
     assert texts and min(t["size"] for t in texts) >= MIN_FONT_PX
     assert not low_contrast(page)
     page.close()
+
+
+def test_a_long_german_compound_wraps_instead_of_widening_the_email(browser):
+    """„Grundstücksverkehrsgenehmigungszuständigkeitsübertragungsverordnung“ in a Recent news headline made
+    the whole email scroll sideways on a phone and pushed the sidebar past the 600px frame on a desktop."""
+    from issue_factory import make_issue, render
+
+    from newsletter.models import Bullet
+
+    word = "Grundstücksverkehrsgenehmigungszuständigkeitsübertragungsverordnung"
+    issue = make_issue(n_stories=2, n_sidebar=3)
+    issue.language = "de"
+    issue.sidebar[0].headline = f"{word} sorgt für Ärger"
+    issue.briefings[0].headline = f"Streit um die {word}"
+    issue.briefings[0].bullets["big_picture"] = [Bullet(f"Die {word} gilt ab Januar.", [1])]
+    html = render(issue).html
+    for viewport, width in ((DESKTOP, DESKTOP["width"]), (PHONE, PHONE["width"])):
+        page = browser.new_page(viewport=viewport)
+        page.set_content(html, wait_until="load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"scrolls sideways at {width}px"
+        frame = page.evaluate("document.querySelector('.container').getBoundingClientRect().width")
+        assert frame <= EMAIL_WIDTH
+        widest = page.evaluate("Math.max(...[...document.querySelectorAll('.container *')]"
+                               ".map(e => e.getBoundingClientRect().right))")
+        assert widest <= page.evaluate("document.querySelector('.container').getBoundingClientRect().right") + 1
+        page.close()
