@@ -78,6 +78,16 @@ def detect_language(text: str) -> str | None:
     return found[0] if found else None
 
 
+def language_name(tag: str) -> str:
+    """"German" for "de", for a language no locale file may hold; the tag itself when Babel does not know it."""
+    try:
+        from babel import Locale as BabelLocale
+
+        return BabelLocale.parse(tag).get_display_name("en") or tag
+    except Exception:  # noqa: BLE001 - a name is only for the message
+        return tag
+
+
 def language_of(article) -> str | None:
     """An article's language as the fetch decided it; one stored before languages were kept is detected
     now (None when the text does not say)."""

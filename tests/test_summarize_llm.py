@@ -459,6 +459,20 @@ def test_a_refused_blurb_is_the_sources_own_line_in_its_language_and_a_model_blu
     assert [i.blurb_language for i in items] == [None, "en"] and not problems
 
 
+def test_a_recent_news_line_in_another_language_than_the_readers_is_refused():
+    """A German issue printed the model's English line for a story, unmarked, read by a German voice."""
+    ferry = Story(headline="Fährstreik beendet", articles=[
+        _article(7, "Hafenbote", "Fährstreik nach 9 Tagen beendet",
+                 "Die Fährbesatzungen nahmen nach 9 Tagen die Arbeit wieder auf.")])
+    reply = json.dumps({"blurbs": [
+        {"story": 1, "text": "Die Fährbesatzungen arbeiten nach 9 Tagen Streik wieder."},
+        {"story": 2, "text": "Ferry crews went back to work after a strike of 9 days, the harbour said."}]})
+    with OpenAIServer([reply]) as srv:
+        texts, record = summarizer(srv, language="de").blurbs([ferry, ferry])
+    assert texts == ["Die Fährbesatzungen arbeiten nach 9 Tagen Streik wieder.", None]  # the caller's fallback
+    assert [(d.section, d.reason) for d in record.dropped] == [("blurb", "written in English, not in German")]
+
+
 def test_a_failed_blurb_call_raises_for_the_caller_to_fall_back():
     with OpenAIServer(["no JSON here"]) as srv:
         with pytest.raises(LLMSummaryError, match="not JSON"):

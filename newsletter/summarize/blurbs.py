@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 
+from newsletter.language import detect_language, language_name, language_tag
 from newsletter.locales import locale
 from newsletter.models import Grounding, GroundingDrop, Story
 from newsletter.summarize.grounding import Evidence
@@ -70,6 +71,12 @@ def parse_blurbs(answer: str, stories: list[Story], language: str = "en") -> tup
         if not text:
             continue
         record.checked += 1
+        found = detect_language(text)
+        if found is not None and language_tag(language) not in (None, found):
+            # A German issue's Recent news line in English: the reader's language is the one asked for.
+            record.dropped.append(GroundingDrop(BLURB_SECTION, f"written in {language_name(found)}, not in "
+                                                               f"{locale(language).name}", text))
+            continue
         ev = Evidence.of(story, language)
         bad = ev.unsupported_anywhere(text)
         if bad:

@@ -46,7 +46,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 
 from newsletter.config import Config
 from newsletter.controls import escape_controls
-from newsletter.language import detect_language, language_tag
+from newsletter.language import detect_language, language_name, language_tag
 from newsletter.llm_client import model_name, openai_client, shown_url, withheld_note
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, GroundingDrop, Story, Usage
@@ -337,7 +337,7 @@ class LLMSummarizer:
         found = detect_language(text)
         want = language_tag(self.language)
         if found is not None and want is not None and found != want:
-            raise LLMSummaryError(f"model answered in {_language_name(found)}, not in {locale(self.language).name} "
+            raise LLMSummaryError(f"model answered in {language_name(found)}, not in {locale(self.language).name} "
                                   "([newsletter] language)")
 
     def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
@@ -583,16 +583,6 @@ def _short(e: Exception) -> str:
     if status == 429 and _QUOTA.search(said):
         fix = " Fix: the account's quota is spent: check its plan and billing."
     return f"{kind} (HTTP {status})" + (f': the server said "{said}"' if said else "") + ("." if said and fix else "") + fix
-
-
-def _language_name(tag: str) -> str:
-    """"German" for "de", for a language no locale file may hold; the tag itself when Babel does not know it."""
-    try:
-        from babel import Locale as BabelLocale
-
-        return BabelLocale.parse(tag).get_display_name("en") or tag
-    except Exception:  # noqa: BLE001 - a name is only for the message
-        return tag
 
 
 def _quota_spent(e: Exception) -> bool:
