@@ -144,6 +144,18 @@ def test_the_words_that_led_into_a_link_go_with_it_and_only_those():
     assert b.bullets["between_the_lines"][0].text.endswith("the note said it came from.")
 
 
+@pytest.mark.parametrize("written, meant", [
+    ("Der Streik endet in Obermarsch, mehr unter obermarsch.example.", "Der Streik endet in Obermarsch."),
+    ("La grève continue, plus d’infos sur greve.example.", "La grève continue."),
+    ("La huelga sigue, más información en huelga.example.", "La huelga sigue."),
+])
+def test_the_words_leading_into_a_link_go_in_the_readers_languages_too(written, meant):
+    """A German Recent news line kept "…Obermarsch, mehr." after its link was taken out."""
+    from newsletter.summarize.modeltext import clean_text
+
+    assert clean_text(written, 60) == meant
+
+
 def test_a_long_run_of_lead_in_words_is_cleaned_at_once():
     """"click here read more and ..." many times over, then a link: every split of the run was tried
     (22 repeats took 38 s), and feed text can steer a model into writing that."""

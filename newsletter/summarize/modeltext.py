@@ -49,7 +49,8 @@ _MD_MARK = re.compile(r"(\*\*|__|`+|^#+\s*)")
 _LEAD_IN = re.compile(
     r"(?:([,;:])\s*)?(?:\b(?:according to|as reported by|reported by|cited by|cited in|read more|click here|"
     r"more|details|info|see|visit|go to|at|via|here|on|and|or|to|for|from|by|in|per|source|sources|link|website|"
-    r"siehe|laut|unter|bei|auf|und|voir|selon|sur|et|ver|véase|según|en|y)"  # the shipped locales' own
+    r"siehe|laut|mehr|infos|informationen|unter|bei|auf|und|voir|selon|plus d['’]infos|plus|informations|sur|et|ver|véase|"
+    r"según|más|información|en|y)"  # the shipped locales' own
     r"\b\s*)*+:?\s*" + "\x00" + r"(?(1)[,;]?)",  # ", per <url>, could": the aside's closing comma goes too
     # Possessive (*+): "read more" is also "read" + "more", and trying every split of a long run of such
     # words, none before a link, took seconds per 20 words.
