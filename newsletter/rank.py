@@ -106,30 +106,47 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
     room = slots.per_topic * len(topics) + slots.sidebar
     caps = [*range(SOLO_FIRST, room, SOLO_FIRST), math.inf]
 
+    solo = {}  # story id -> the one outlet it comes from, or None
+    for _key, story, _topic in candidates:
+        solo.setdefault(story.id, _solo_outlet(story))
+
+    held = False  # whether the round's cap kept a story back: if none, later rounds would place nothing more
+
     def fits(story: Story, cap: float) -> bool:
-        outlet = _solo_outlet(story)
-        return outlet is None or solos[outlet] < cap
+        nonlocal held
+        outlet = solo[story.id]
+        if outlet is None or solos[outlet] < cap:
+            return True
+        held = True
+        return False
 
     def take(key: tuple, story: Story, where: list[Story]) -> None:
         where.append(story)
         placed[story.id] = key
-        if (outlet := _solo_outlet(story)) is not None:
+        if (outlet := solo[story.id]) is not None:
             solos[outlet] += 1
 
-    leftovers: dict[str, tuple[tuple, Story]] = {}
     for cap in caps:
+        held = False
         for key, story, topic in candidates:
-            if story.id in placed or not fits(story, cap):
-                continue
-            if topic is not None and len(placement.sections[topic]) < slots.per_topic:
+            if topic is not None and story.id not in placed and len(placement.sections[topic]) < slots.per_topic \
+                    and fits(story, cap):
                 take(key, story, placement.sections[topic])
-            else:
-                leftovers.setdefault(story.id, (key, story))  # its best score: candidates come best first
-    waiting = sorted(leftovers.values(), key=lambda c: c[0])
+        if not held:
+            break
+    waiting: dict[str, tuple[tuple, Story]] = {}
+    for key, story, _topic in candidates:  # best first: each story's best score
+        if story.id not in placed:
+            waiting.setdefault(story.id, (key, story))
     for cap in caps:
-        for key, story in waiting:
-            if story.id not in placed and len(placement.sidebar) < slots.sidebar and fits(story, cap):
+        held = False
+        for key, story in waiting.values():
+            if len(placement.sidebar) >= slots.sidebar:
+                break
+            if story.id not in placed and fits(story, cap):
                 take(key, story, placement.sidebar)
+        if not held or len(placement.sidebar) >= slots.sidebar:
+            break
     placement.sections = {t: sorted(s, key=lambda x: placed[x.id]) for t, s in placement.sections.items() if s}
     placement.sidebar.sort(key=lambda x: placed[x.id])
     placement.left_out = len(stories) - len(placed) - len(placement.dropped)
