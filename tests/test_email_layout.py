@@ -328,3 +328,18 @@ def test_chinese_and_japanese_lines_of_the_text_part_fit_72_columns_and_lose_not
     for n in range(30, 40):  # wherever the line ends, Western marks stay with their characters too
         for line in wrap_text("あ" * n + ".い (う) “え” 100%お", indent="  ").splitlines():
             assert not re.match(r"\s*[.,;:!?)\]}%”’]", line) and not re.search(r"[(\[{“‘]$", line), line
+
+
+@pytest.mark.parametrize("summarizers, says", [
+    (["extractive"], "made of sentences quoted from the sources"),
+    (["llm:brief-model"], "check the linked sources before relying on them"),
+    (["llm:brief-model", "extractive"], "(some are sentences quoted from them)"),
+])
+def test_the_text_part_tells_how_the_briefings_were_made_as_the_html_does(summarizers, says):
+    """A text-only reader was not told that quoted lines come in their sources' languages, or to check
+    the sources of a model's briefings: the text footer said less than the HTML one."""
+    issue = make_issue(n_stories=2, n_sidebar=1)
+    for b, name in zip(issue.briefings, summarizers * 2):
+        b.summarizer = name
+    email = render(issue)
+    assert says in " ".join(email.text.split()) and says in " ".join(visible_text(parse(email.html)).split())
