@@ -166,6 +166,14 @@ def test_a_long_run_of_lead_in_words_is_cleaned_at_once():
     assert clean_text(f"Fees rose, {run}nothing after.", 400).endswith("nothing after.")  # no link: all kept
 
 
+def test_an_answer_of_the_wrong_shape_is_told_in_the_answers_own_field_names():
+    """"Input should be a valid dictionary or instance of _BulletOut" named a class of our code."""
+    strings = answer(big_picture=["About 380,000 patient records were stolen."])
+    with OpenAIServer([strings]) as srv, pytest.raises(LLMSummaryError) as e:
+        summarizer(srv).brief(breach_story())
+    assert str(e.value) == "model answer has the wrong shape: big_picture[0] should be an object with text and cites"
+
+
 def test_bullets_with_missing_or_impossible_cites_are_dropped():
     cites = answer(big_picture=[{"text": "Cites a source that does not exist.", "cites": [7]},
                                 {"text": "Cites nothing.", "cites": []},

@@ -504,7 +504,7 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm", langua
     try:
         out = _BriefingOut.model_validate(data)
     except ValidationError as e:
-        raise LLMSummaryError(f"model answer has the wrong shape: {e.errors()[0]['msg']}") from None
+        raise LLMSummaryError(f"model answer has the wrong shape: {_shape_problem(e)}") from None
 
     n = len(story.articles)
     left_out: list[GroundingDrop] = []  # bullets refused before the gate: reported with its refusals
@@ -523,6 +523,17 @@ def parse_briefing(answer: str, story: Story, *, summarizer: str = "llm", langua
                     extra=_extra_section(data.get(Briefing.EXTRA_KEY), sections, n, locale(language)),
                     headline_language=story.headline_language if own_title else None,
                     grounding=Grounding(checked=len(left_out), dropped=left_out) if left_out else None)
+
+
+def _shape_problem(e: ValidationError) -> str:
+    """Where the answer's JSON went wrong, in its own field names ("big_picture[0] should be an object
+    with text and cites"), never the class names of the code that read it."""
+    first = e.errors()[0]
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    said = re.sub(r"^Input should be a valid dictionary or instance of _\w+", "should be an object with text and cites",
+                  first["msg"])
+    said = said.replace("Input should be", "should be")
+    return f"{where} {said}" if where else said
 
 
 def _extra_section(raw, fixed: dict[str, list[Bullet]], n_sources: int,
