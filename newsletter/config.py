@@ -36,7 +36,7 @@ from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
 from newsletter.errors import ConfigError
-from newsletter.locales import LocaleError, available as languages, checked as checked_locale
+from newsletter.locales import LocaleError, available as languages, checked as checked_locale, locale as locale_for
 from newsletter.locales import resolve as resolve_language
 from newsletter.models import FeedSource, is_remote
 
@@ -97,7 +97,7 @@ def _language(value: str) -> str:
         checked_locale(found)  # a broken file stops here, not at render or send
     except LocaleError as e:
         raise invalid(f"has a locale file that cannot be used: {e.problem}", f"{e.fix}.") from None
-    return found
+    return locale_for(value).code  # "de-CH" stays regional (its tag, dates and spelling); "DE_de" is "de"
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()

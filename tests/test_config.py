@@ -180,8 +180,9 @@ def test_an_unsupported_language_lists_the_ones_there_are(tmp_path):
     assert all(code in e.fix for code in ("de", "en", "es", "fr")) and "newsletter/locales" in e.fix
 
 
-@pytest.mark.parametrize("written, used", [("de", "de"), ("de-AT", "de"), ("fr_CA", "fr"), ("ES", "es")])
+@pytest.mark.parametrize("written, used", [("de", "de"), ("de-AT", "de-AT"), ("fr_CA", "fr-CA"), ("ES", "es")])
 def test_a_regional_code_uses_its_language(tmp_path, written, used):
+    # Its language's file, keeping the region: the pages' lang, CLDR's dates there, its spelling (de-CH).
     (tmp_path / "feed.xml").write_text("<rss/>")
     assert load_config(write_config(tmp_path, config_data(newsletter={"language": written}))).newsletter.language == used
 

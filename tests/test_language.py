@@ -80,6 +80,18 @@ def test_plurals_follow_each_languages_own_rules():
     assert [locale("fr").count("sources", n) for n in (0, 1, 2)] == ["0 source", "1 source", "2 sources"]
 
 
+def test_a_regional_code_uses_its_languages_file_with_the_regions_tag_dates_and_spelling(tmp_path):
+    """de-CH wrote "Das große Bild" under <html lang="de">: Swiss German has no ß, and the page said less
+    than the config."""
+    swiss = build_demo_email(tmp_path / "ch", "de-CH")
+    assert '<html lang="de-CH"' in swiss.html and "Das grosse Bild" in swiss.html and "ß" not in swiss.text.split(
+        "--")[-1] + locale("de-CH").sections["big_picture"]
+    austrian = locale("de-AT")
+    assert austrian.code == "de-AT" and austrian.sections["big_picture"] == "Das große Bild"
+    assert austrian.date(date(2027, 1, 8), "long") == "Freitag, 8. Jänner 2027"  # CLDR's Austrian month
+    assert locale("en-GB").date(date(2026, 11, 28), "long") == "Saturday, 28 November 2026"
+
+
 def test_a_language_file_dropped_in_the_folder_is_all_it_takes(tmp_path, monkeypatch):
     """The one step: copy en.toml to CODE.toml and translate it. Nothing else names the languages."""
     folder = tmp_path / "locales"

@@ -139,13 +139,40 @@ def locale(code: str = DEFAULT) -> Locale:
     path = FOLDER / f"{found}.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Locale(code=found, name=raw["name"], direction=raw.get("direction") or direction(found) or "ltr",
-                      words=raw["words"],
-                      sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
-                      grounding=raw.get("grounding", {}))
+        loc = Locale(code=found, name=raw["name"], direction=raw.get("direction") or direction(found) or "ltr",
+                     words=raw["words"],
+                     sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
+                     grounding=raw.get("grounding", {}))
     except (tomllib.TOMLDecodeError, KeyError) as e:
         missing = f"has no key {e}" if isinstance(e, KeyError) else f"is not valid TOML ({e})"
         raise LocaleError(f"{path} {missing}") from None
+    return _regional(loc, code)
+
+
+# Where a language's file serves a region that writes it differently: Swiss and Liechtenstein German
+# have no ß ("Das grosse Bild").
+_REGIONAL_SPELLING = {("de", "CH"): {"ß": "ss"}, ("de", "LI"): {"ß": "ss"}}
+
+
+def _regional(loc: Locale, code: str) -> Locale:
+    """``loc`` for a regional ``code`` ("de-CH"): the region's tag on the pages (lang="de-CH"), its dates
+    as CLDR gives them there, and its spelling where it differs."""
+    parts = babel_code(code).split("_")
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    if region is None or loc.code != parts[0].lower() or cldr(f"{loc.code}-{region}") is None:
+        return loc
+    spelling = _REGIONAL_SPELLING.get((loc.code, region), {})
+
+    def spelt(text: str) -> str:
+        for old, new in spelling.items():
+            text = text.replace(old, new)
+        return text
+
+    return Locale(code=f"{loc.code}-{region}", name=loc.name, direction=loc.direction,
+                  words={k: spelt(v) for k, v in loc.words.items()},
+                  sections={k: spelt(v) for k, v in loc.sections.items()},
+                  counts={k: {f: spelt(v) for f, v in forms.items()} for k, forms in loc.counts.items()},
+                  dates=loc.dates, grounding=loc.grounding)
 
 
 def checked(code: str) -> Locale:
