@@ -71,7 +71,21 @@ def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: 
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     msg.set_content(email.text, subtype="plain", charset="utf-8")
     msg.add_alternative(email.html, subtype="html", charset="utf-8")
+    # After the parts: setting the content clears every Content-* header before it.
+    if language := _language(email):  # RFC 3282: what a client's reader or translator should expect
+        msg["Content-Language"] = language
     return msg
+
+
+_HTML_LANG = re.compile(r"<html\b[^>]*\blang=\"([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\"")
+
+
+def _language(email: RenderedEmail) -> str | None:
+    """The issue's language; for an email read back from the store (no issue), its page's own lang."""
+    if email.issue is not None:
+        return email.issue.language
+    found = _HTML_LANG.search(email.html[:2000])
+    return found.group(1) if found else None
 
 
 class _ListHeader(UnstructuredHeader):

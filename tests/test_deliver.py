@@ -50,6 +50,19 @@ def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     assert msg["Message-ID"].endswith("@example.com>")
 
 
+def test_the_message_says_its_language_whether_built_now_or_read_back_from_the_store():
+    """A German issue's .eml said nothing of its language to a client's translator or screen reader."""
+    fresh = _email()
+    fresh.issue.language = "de-CH"
+    stored = RenderedEmail(subject="Brief", html='<!DOCTYPE html>\n<html lang="fr" dir="ltr"><body>…</body></html>',
+                           text="…", issue=None)
+    bare = RenderedEmail(subject="Brief", html="<p>…</p>", text="…", issue=None)
+    sender = "Brief <brief@example.com>"
+    built = [build_message(e, sender, "a@example.org", msg_id="<1@example.com>", date=NOW)
+             for e in (fresh, stored, bare)]
+    assert [m["Content-Language"] for m in built] == ["de-CH", "fr", None]
+
+
 def test_an_outbox_file_is_replaced_only_by_a_resend_of_its_own_message(tmp_path):
     # Two titles with one slug: the second newsletter's file must not replace the first's.
     first, second = FileTransport(tmp_path, "Fenwick Morning"), FileTransport(tmp_path, "Fenwick morning!")
