@@ -40,6 +40,16 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@/postgres?host={self.socket_dir}"
 
+    def database(self, name: str) -> str:
+        """The URL of a new, empty database on this server: each test its own store."""
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        return self.url.replace("/postgres?", f"/{name}?")
+
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
 

@@ -204,12 +204,7 @@ def test_two_daemons_on_one_store_send_one_issue_once(tmp_path, backend, request
     if backend == "sqlite":
         store, db = "state.db", f"sqlite:///{tmp_path / 'state.db'}"
     else:
-        postgres = request.getfixturevalue("postgres")
-        admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE two_daemons"))
-        admin.dispose()
-        store = db = postgres.url.replace("/postgres?", "/two_daemons?")
+        store = db = request.getfixturevalue("postgres").database("two_daemons")
     to = RECIPIENTS[:20]
     rows = _Rows(db)
     with mail_server(inbox) as port:

@@ -173,15 +173,10 @@ def test_old_articles_are_forgotten_unless_an_issue_carries_them(tmp_path):
 
 def test_a_nul_byte_in_a_feed_does_not_block_it_on_postgresql(tmp_path, postgres):
     """PostgreSQL refuses NUL in text; control characters are stripped at parse time, so the feed stores."""
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text("CREATE DATABASE nul_feed"))
-    admin.dispose()
+    url = postgres.database("nul_feed")
     feed = tmp_path / "nul.xml"
     feed.write_text(_rss("Gazette", [("n1", "Port\x00 strike ends", "Dockers\x00 return to work on Monday.", DAY1)]))
-    cfg = _fenwick(tmp_path, [str(feed)], store={"url": postgres.url.replace("/postgres?", "/nul_feed?")})
+    cfg = _fenwick(tmp_path, [str(feed)], store={"url": url})
     store = Store.open(cfg.store_url)
     try:
         reports = fetch(cfg, Edges(store, FixedClock(DAY1))).feeds

@@ -255,14 +255,7 @@ def test_two_sends_at_once_on_sqlite_deliver_each_recipient_once(tmp_path):
 
 
 def test_two_sends_at_once_on_postgresql_deliver_each_recipient_once(tmp_path, postgres):
-    def fresh_database(_folder, trial):
-        admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE race{trial}"))
-        admin.dispose()
-        return postgres.url.replace("/postgres?", f"/race{trial}?")
-
-    extra, errors = _race(tmp_path, fresh_database)
+    extra, errors = _race(tmp_path, lambda _folder, trial: postgres.database(f"race{trial}"))
     assert errors == [] and extra == 0
 
 
@@ -401,12 +394,7 @@ def test_deliveries_recorded_by_spelling_before_the_upgrade_count_for_their_mail
         url = "state.db"
         engine = sa.create_engine(f"sqlite:///{tmp_path / url}")
     else:
-        postgres = request.getfixturevalue("postgres")
-        admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE by_spelling"))
-        admin.dispose()
-        url = postgres.url.replace("/postgres?", "/by_spelling?")
+        url = request.getfixturevalue("postgres").database("by_spelling")
         engine = sa.create_engine(url)
     with engine.begin() as conn:
         migrate_to(conn, 9)

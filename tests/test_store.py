@@ -26,13 +26,7 @@ _db_names = itertools.count(1)
 def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
-    pg = request.getfixturevalue("postgres")
-    name = f"t{next(_db_names)}"
-    admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return pg.url.replace("/postgres?", f"/{name}?")
+    return request.getfixturevalue("postgres").database(f"t{next(_db_names)}")
 
 
 def _article(n: int, outlet: str = "Fenwick Gazette", hours: int = 0) -> Article:

@@ -28,14 +28,6 @@ KILL_LEASE_S = 6  # short, so the test waits little for the lease to run out; st
 TITLES = ("Harbour Morning", "Valley Evening", "Hill Weekly")
 
 
-def _database(postgres, name: str) -> str:
-    admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return postgres.url.replace("/postgres?", f"/{name}?")
-
-
 def _serve_feeds(srv: FeedServer, n: int, gate: threading.Event | None = None) -> list[str]:
     """``n`` feeds; with a ``gate``, every answer waits until it is open (a worker then holds its
     leases for as long as the test needs, whatever the machine's speed)."""
@@ -103,7 +95,7 @@ def _stop_all(procs: list[NewsletterProcess]) -> None:
 
 
 def test_three_workers_fetch_each_of_2000_feeds_once_per_interval(tmp_path, postgres):
-    url = _database(postgres, "workers_once")
+    url = postgres.database("workers_once")
     leases = _Leases(url)
     # Feeds answer once every worker holds a batch: on a loaded machine a worker that starts late would
     # otherwise find every feed polled, and say nothing (a worker with no feeds logs no poll line).
@@ -147,7 +139,7 @@ def _poll_story(procs: list[NewsletterProcess]) -> str:
 
 
 def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(tmp_path, postgres):
-    url = _database(postgres, "workers_kill")
+    url = postgres.database("workers_kill")
     leases = _Leases(url)
     gate = threading.Event()  # feeds answer only once the victim is dead: it dies holding its leases
     with FeedServer() as srv:
@@ -185,7 +177,7 @@ def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(
 
 
 def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgres):
-    url = _database(postgres, "workers_send")
+    url = postgres.database("workers_send")
 
     class Inbox:
         received: list[tuple[str, str]] = []
