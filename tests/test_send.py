@@ -150,9 +150,9 @@ class _Counting:
         return "250 Message accepted"
 
 
-def _outbox_config(folder: Path, feed: Path | str, *, to: list[str], title: str = "Fenwick Morning",
-                   outbox: Path | str = "outbox", store: str | None = None, extra: str = "") -> Path:
-    """A newsletter over one feed whose issue goes to the file outbox."""
+def _newsletter(folder: Path, feed: Path | str, *, to: list[str], title: str = "Fenwick Morning",
+                store: str | None = None, extra: str = "", delivery: str = "") -> Path:
+    """A newsletter over one feed; ``delivery`` the lines of its [delivery] table."""
     return write_config(folder, f"""
         [newsletter]
         title = "{title}"
@@ -165,35 +165,26 @@ def _outbox_config(folder: Path, feed: Path | str, *, to: list[str], title: str 
         feeds = ["{feed}"]
         {f'[store]{chr(10)}url = "{store}"' if store else ""}
         [delivery]
-        outbox = "{outbox}"
+        {delivery}
     """)
 
 
+def _outbox_config(folder: Path, feed: Path | str, *, to: list[str], outbox: Path | str = "outbox",
+                   **newsletter) -> Path:
+    """A newsletter over one feed whose issue goes to the file outbox."""
+    return _newsletter(folder, feed, to=to, delivery=f'outbox = "{outbox}"', **newsletter)
+
+
 def _config(folder: Path, feed: Path, *, store: str, smtp_port: int, to=RECIPIENTS, extra: str = "") -> Path:
-    return write_config(folder, f"""
-        [newsletter]
-        title = "Fenwick Morning"
-        from = "morning@fenwick.example"
-        to = {to!r}
-        max_age_hours = 0
-        {extra}
-
-        [[topics]]
-        name = "Local"
-        feeds = ["{feed}"]
-
-        [store]
-        url = "{store}"
-
-        [delivery]
+    """A newsletter over one feed whose issue goes over SMTP to a local server, retried quickly."""
+    return _newsletter(folder, feed, to=to, store=store, extra=extra, delivery=f"""
         transport = "smtp"
         retry_minutes = 0.02
         [delivery.smtp]
         host = "127.0.0.1"
         port = {smtp_port}
         security = "none"
-        timeout = 10
-    """)
+        timeout = 10""")
 
 
 def _feed(folder: Path) -> Path:
