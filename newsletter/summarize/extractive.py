@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -53,6 +52,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from newsletter.language import language_of
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
 from newsletter.summarize.boilerplate import is_boilerplate, without_lead
+from newsletter.summarize.languages import fold
 from newsletter.summarize.sentences import ends_finished, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, UNSPACED, char_pairs, readable, stem, stop_words
 
@@ -424,11 +424,9 @@ KIN_LETTERS = 5  # "transects" and "transectos", "Lindqvist" and "Lindqvist's": 
 
 
 def _kin_stems(text: str) -> set[str]:
-    """The first letters of a sentence's longer words, accents folded: what a fact's terms, names and
+    """The first letters of a sentence's longer words, folded (case, accents, ø, ß): what a fact's terms, names and
     cognates share across languages (sonar, transect-, Varnholm), as grammar words seldom do."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    letters = "".join(c for c in folded if not unicodedata.combining(c))
-    return {w[:KIN_LETTERS] for w in re.findall(r"[^\W\d_]+", letters) if len(w) >= KIN_LETTERS + 1}
+    return {w[:KIN_LETTERS] for w in re.findall(r"[^\W\d_]+", fold(text)) if len(w) >= KIN_LETTERS + 1}
 
 
 def _states(s: _Sentence, claims: list) -> bool:
