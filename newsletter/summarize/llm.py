@@ -427,11 +427,8 @@ class LLMSummarizer:
     def _unusable(self, e: openai.APIError) -> EndpointUnusable:
         where = shown_url(str(getattr(self.client, "base_url", ""))).rstrip("/") or "the model server"
         if isinstance(e, openai.APIConnectionError):
-            return EndpointUnusable(f"cannot reach the model server at {where} ({_cause(e)}). "
-                                    "Fix: check [llm] base_url, and that the server is running.")
-        return EndpointUnusable(f"the model server at {where} refused the key ({_short(e)}). "
-                                f"Fix: put a valid key in ${self.key_env} (the variable [llm] api_key_env names), "
-                                "or check [llm] base_url." + self.key_note)
+            return EndpointUnusable(f"cannot reach the model server at {where} {_not_reached(e)}")
+        return EndpointUnusable(f"the model server at {where} {_key_refused(e, self.key_env, self.key_note)}")
 
     def _step_down(self, rejected: str) -> None:
         with _FORMATS_LOCK:
@@ -652,12 +649,9 @@ def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointP
                                                "(most end in /v1; a server without a model list answers so too)")
         return EndpointProbe(label, True, "reachable; the server does not list its models, so the name is unchecked")
     except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
-        return EndpointProbe(label, False, f"the server refused the key ({_short(e)}). Fix: put a valid key in "
-                                           f"${cfg.llm.api_key_env} (the variable [llm] api_key_env names)."
-                                           + withheld_note(cfg))
+        return EndpointProbe(label, False, f"the server {_key_refused(e, cfg.llm.api_key_env, withheld_note(cfg))}")
     except openai.APIConnectionError as e:
-        return EndpointProbe(label, False, f"cannot reach it ({_cause(e)}). Fix: check [llm] base_url, "
-                                           "and that the server is running")
+        return EndpointProbe(label, False, f"cannot reach it {_not_reached(e)}")
     except openai.APIError as e:
         return EndpointProbe(label, False, f"the server answered {_short(e)}")
     except ValueError as e:  # a 200 that is no model list (a proxy's page, say)
@@ -670,6 +664,16 @@ def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointP
     # Not a failure: some servers (llama.cpp's) answer to any name whatever they list.
     return EndpointProbe(label, True, f"not among the models it lists ({listed or 'none'}); unless the server "
                                       f"takes any name, requests will fail. Fix: check [llm] {key}")
+
+
+def _key_refused(e: Exception, key_env: str, note: str = "") -> str:
+    """A refused key, said the same by a send and by ``check``: the server's words and where the key goes."""
+    return (f"refused the key ({_short(e)}). Fix: put a valid key in ${key_env} (the variable [llm] api_key_env "
+            f"names), or check [llm] base_url.{note}")
+
+
+def _not_reached(e: Exception) -> str:
+    return f"({_cause(e)}). Fix: check [llm] base_url, and that the server is running."
 
 
 def _serves(served: list[str], model: str) -> bool:
