@@ -231,6 +231,7 @@ _GROUNDING = {
     "currencies": (dict, str, 'currencies = { euro = "euro" }'),
     "units": (dict, str, 'units = { stunde = "hour" }'),
     "change_words_after": (int, None, "change_words_after = 6"),
+    "link_words": (list, str, 'link_words = ["siehe", "mehr"]'),  # read by modeltext: what leads into a link
 }
 
 

@@ -16,6 +16,7 @@ its word limit, so a megabyte from a misbehaving model costs nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -46,15 +47,27 @@ _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_MARK = re.compile(r"(\*\*|__|`+|^#+\s*)")
 # What a sentence says to lead into a link, left dangling once the link is gone ("details at .",
 # "according to ."): removed where a link was, and only there, so a sentence's own last word stays.
-_LEAD_IN = re.compile(
-    r"(?:([,;:])\s*)?(?:\b(?:according to|as reported by|reported by|cited by|cited in|read more|click here|"
-    r"more|details|info|see|visit|go to|at|via|here|on|and|or|to|for|from|by|in|per|source|sources|link|website|"
-    r"siehe|laut|mehr|infos|informationen|unter|bei|auf|und|voir|selon|plus d['’]infos|plus|informations|sur|et|ver|véase|"
-    r"según|más|información|en|y)"  # the shipped locales' own
-    r"\b\s*)*+:?\s*" + "\x00" + r"(?(1)[,;]?)",  # ", per <url>, could": the aside's closing comma goes too
-    # Possessive (*+): "read more" is also "read" + "more", and trying every split of a long run of such
-    # words, none before a link, took seconds per 20 words.
-    re.IGNORECASE)
+# English's here; another language's are its locale file's [grounding] link_words.
+LINK_WORDS = ("according to", "as reported by", "reported by", "cited by", "cited in", "read more", "click here",
+              "more", "details", "info", "see", "visit", "go to", "at", "via", "here", "on", "and", "or", "to",
+              "for", "from", "by", "in", "per", "source", "sources", "link", "website")
+
+
+@functools.cache
+def _lead_in() -> re.Pattern:
+    from newsletter.locales import available, locale
+
+    words = {w.casefold() for w in LINK_WORDS}
+    words |= {w.casefold() for code in available() for w in locale(code).grounding.get("link_words", ())}
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(
+        rf"(?:([,;:])\s*)?(?:\b(?:{alternation})\b\s*)*+:?\s*" + _LINK_MARK
+        + r"(?(1)[,;]?)",  # ", per <url>, could": the aside's closing comma goes too
+        # Possessive (*+): "read more" is also "read" + "more", and trying every split of a long run of such
+        # words, none before a link, took seconds per 20 words.
+        re.IGNORECASE)
+
+
 _LINK_MARK = "\x00"  # where a link was taken out; never in cleaned text (controls are escaped before)
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]?$")
 
@@ -73,8 +86,8 @@ def clean_text(text: str, max_words: int) -> str:
     text = _TAG.sub("", text)
     text = _MD_MARK.sub("", text)
     text, links = strip_links(text, _LINK_MARK)
-    opened_with_link_words = bool(links) and _LEAD_IN.match(text.lstrip()) is not None
-    text = _LEAD_IN.sub("", text) if links else text
+    opened_with_link_words = bool(links) and _lead_in().match(text.lstrip()) is not None
+    text = _lead_in().sub("", text) if links else text
     text = " ".join(w for w in text.split() if len(w) <= MAX_WORD_CHARS)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
