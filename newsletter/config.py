@@ -36,8 +36,9 @@ from newsletter.addresses import AddressError, mailbox, unique_mailboxes
 from newsletter.config_explain import FEED_TABLE, FEED_URL, explain, invalid
 
 from newsletter.errors import ConfigError
-from newsletter.locales import LocaleError, available as languages, checked as checked_locale, locale as locale_for
-from newsletter.locales import resolve as resolve_language
+from newsletter.locales import FOLDER as SHIPPED_LOCALES, LocaleError, available as languages
+from newsletter.locales import checked as checked_locale, locale as locale_for
+from newsletter.locales import resolve as resolve_language, use_folder as use_locale_folder
 from newsletter.models import FeedSource, is_remote
 
 DEFAULT_LOCATIONS = ("newsletter.toml", "config/newsletter.toml")
@@ -87,12 +88,13 @@ def _feed_location(value: str) -> str:
 
 
 def _language(value: str) -> str:
-    """A language with a file in newsletter/locales (a regional code uses its language's file)."""
+    """A language with a file in newsletter/locales or the config's own ``locales`` folder (a regional
+    code uses its language's file)."""
     found = resolve_language(value)
     if found is None:
         raise invalid("is not a language the newsletter has words for",
-                      f"use one of {', '.join(languages())}, or add its file to newsletter/locales "
-                      "(copy en.toml, see its first lines).")
+                      f"use one of {', '.join(languages())}, or write its words in CODE.toml in a folder that "
+                      f"[newsletter] locales names (copy {SHIPPED_LOCALES / 'en.toml'}, see its first lines).")
     try:
         checked_locale(found)  # a broken file stops here, not at render or send
     except LocaleError as e:
@@ -122,6 +124,23 @@ def _days(value: Any) -> Any:
     return value
 
 
+def _locale_folder(value: str | None, info: ValidationInfo) -> str | None:
+    """A folder of the user's own language files, read before the shipped ones from here on (so the
+    ``language`` below may name one of them); relative to the config file's folder."""
+    if value is None:
+        return None
+    base = (info.context or {}).get("base_dir", Path.cwd())
+    folder = (Path(base) / Path(value).expanduser()).resolve()
+    if not folder.is_dir():
+        raise invalid(f"is not a folder (looked at {folder})",
+                      "create it and put CODE.toml files in it, or fix the path (relative to the config file's folder).")
+    try:
+        use_locale_folder(folder)
+    except LocaleError as e:
+        raise invalid(e.problem, f"{e.fix}.") from None
+    return value
+
+
 def _variable_name(value: str, info: ValidationInfo) -> str:
     """password_env and the like hold a variable's name; a value no shell could export is the secret
     itself, pasted here. The error names the key, never the value (see newsletter.variables)."""
@@ -134,12 +153,16 @@ Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
 VariableName = Annotated[str, AfterValidator(_variable_name)]
 Days = Annotated[str | list[str], BeforeValidator(_days)]
 Language = Annotated[str, AfterValidator(_language)]
+LocaleFolder = Annotated[str | None, AfterValidator(_locale_folder)]
 WebURL = Annotated[str | None, AfterValidator(_web_url)]
 FeedLocation = Annotated[str, AfterValidator(_feed_location)]
 
 
 class NewsletterSettings(_Section):
     title: str
+    # A folder of your own language files (CODE.toml, as newsletter/locales/en.toml), read before the shipped
+    # ones: a language the package lacks, or your own wording of one it has. Before `language`, which may name one.
+    locales: LocaleFolder = None
     # The reader's language: the model writes in it; titles, dates and every word of the email follow it.
     language: Language = "en"
     timezone: str = "UTC"
@@ -497,7 +520,7 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, None, f"not valid TOML ({e}).", "fix the syntax at that line.") from None
     try:
-        cfg = Config.model_validate(raw)
+        cfg = Config.model_validate(raw, context={"base_dir": path.resolve().parent})
     except ValidationError as e:
         raise explain(path, e, Config) from None
     cfg.path = path.resolve()

@@ -259,6 +259,17 @@ def _fresh_endpoint_memory():
         llm._FORMATS.clear()
 
 
+@pytest.fixture(autouse=True)
+def _shipped_languages_only():
+    """A config's own language files ([newsletter] locales) are the process's from its load on: each
+    test starts and ends with the shipped ones only."""
+    yield
+    locales = sys.modules.get("newsletter.locales")
+    if locales is not None and locales._own:
+        locales._own.clear()
+        locales.locale.cache_clear()
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the demo config and feeds, so state and outbox land in tmp_path/var."""

@@ -41,13 +41,15 @@ def demo_email() -> RenderedEmail:
         return build_demo_email(Path(tmp))
 
 
-def build_demo_email(folder: Path, language: str = "en") -> RenderedEmail:
-    """The demo issue built in ``folder`` (a copy of config/ and a store), for readers of ``language``."""
+def build_demo_email(folder: Path, language: str = "en", locales: str | None = None) -> RenderedEmail:
+    """The demo issue built in ``folder`` (a copy of config/ and a store), for readers of ``language``,
+    with the config's own language files in its folder ``locales`` if given."""
     shutil.copytree(REPO / "config", folder / "config", dirs_exist_ok=True)
     path = folder / "config" / "newsletter.toml"
-    if language != "en":
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace('language = "en"', f'language = "{language}"'), encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace('language = "en"', f'language = "{language}"')
+    if locales is not None:
+        text = text.replace("[newsletter]\n", f'[newsletter]\nlocales = "{locales}"\n', 1)
+    path.write_text(text, encoding="utf-8")
     cfg = load_config(path)
     store = Store.open(f"sqlite:///{folder / f'{language}.db'}")
     try:

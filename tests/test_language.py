@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import tomllib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from babel import Locale as CLDR
-from conftest import run_cli, write_config
+from conftest import config_data, run_cli, write_config
 from email_demo import DEMO_MORNING, REPO, build_demo_email
 from feeds_for_tests import item, rss
 from openai_server import OpenAIServer, Reply
@@ -92,24 +92,104 @@ def test_a_regional_code_uses_its_languages_file_with_the_regions_tag_dates_and_
     assert locale("en-GB").date(date(2026, 11, 28), "long") == "Saturday, 28 November 2026"
 
 
-def test_a_language_file_dropped_in_the_folder_is_all_it_takes(tmp_path, monkeypatch):
-    """The one step: copy en.toml to CODE.toml and translate it. Nothing else names the languages."""
-    folder = tmp_path / "locales"
-    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    text = (folder / "en.toml").read_text(encoding="utf-8")
-    for english, italian in (("The big picture", "Il quadro generale"), ("In this issue", "In questo numero"),
-                             ('name = "English"', 'name = "Italian"')):
-        text = text.replace(english, italian)
-    (folder / "it.toml").write_text(text, encoding="utf-8")
-    monkeypatch.setattr(locales, "FOLDER", folder)
-    locales.locale.cache_clear()
-    try:
-        email = build_demo_email(tmp_path, "it")
-        assert '<html lang="it"' in email.html and "Il quadro generale" in email.html
-        assert "IN QUESTO NUMERO" in email.text
-        assert "mercoledì, 25 novembre 2026" in email.html  # the words from CLDR, the pattern from the file
-    finally:
-        locales.locale.cache_clear()
+def own_language(config_folder, name: str, edit) -> Path:
+    """A user's own language file: en.toml copied to ``name`` in the config's folder ``my-locales`` and
+    edited, as en.toml's first lines tell. Returns the file."""
+    folder = config_folder / "my-locales"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(edit((locales.FOLDER / "en.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
+def italian(text: str) -> str:
+    for english, word in (("The big picture", "Il quadro generale"), ("In this issue", "In questo numero"),
+                          ('name = "English"', 'name = "Italian"')):
+        text = text.replace(english, word)
+    return text
+
+
+def test_a_language_of_your_own_is_one_file_in_a_folder_beside_your_config(tmp_path):
+    """The one step: copy en.toml to CODE.toml in the folder [newsletter] locales names, and translate it.
+    Nothing in the installed package is touched, and nothing else names the languages."""
+    own_language(tmp_path / "config", "it.toml", italian)
+    email = build_demo_email(tmp_path, "it", locales="my-locales")
+    assert '<html lang="it"' in email.html and "Il quadro generale" in email.html
+    assert "IN QUESTO NUMERO" in email.text
+    assert "mercoledì, 25 novembre 2026" in email.html  # the words from CLDR, the pattern from the file
+    assert not (locales.FOLDER / "it.toml").exists()
+
+
+def test_your_own_file_for_a_shipped_language_rewords_it(tmp_path):
+    own_language(tmp_path / "config", "en.toml", lambda t: t.replace("The big picture", "The gist"))
+    email = build_demo_email(tmp_path, "en", locales="my-locales")
+    assert "The gist" in email.html and "The big picture" not in email.html
+
+
+def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path):
+    own_language(tmp_path, "pt-BR.toml", lambda t: t.replace('name = "English"', 'name = "Brazilian Portuguese"'))
+    path = write_config(tmp_path, config_data(newsletter={"language": "pt-BR", "locales": "my-locales"}))
+    assert load_config(path).newsletter.language == "pt-BR"
+    loc = locale("pt-BR")
+    assert loc.code == "pt-BR" and "novembro" in loc.date(date(2026, 11, 25), "long")
+    assert loc.count("sources", 1) == "1 source"  # the file's words, CLDR's plural rule for Portuguese
+
+
+@pytest.mark.parametrize("name, edit, named", [
+    ("it.toml", lambda t: t.replace('unsubscribe = "Unsubscribe"\n', ""), "words.unsubscribe"),
+    ("it.toml", lambda t: re.sub(r'(?m)^long = .*$', 'long = "EEEE d MMMMMMMMMMMM y"', t), "dates.long"),
+    ("it.toml", lambda t: t.replace("{title}", "{titolo}", 1), "words."),
+    ("qq.toml", lambda t: t, "qq"),  # a code CLDR does not know
+    # Your own English that lacks a word the templates use: held to the shipped en.toml, not to itself.
+    ("en.toml", lambda t: t.replace('unsubscribe = "Unsubscribe"\n', ""), "words.unsubscribe"),
+    # The gate's table: a word list written as one string, a key it does not read, a count as a word.
+    ("it.toml", lambda t: t + '\n[grounding]\nup = "sale"\n', "grounding.up"),
+    ("it.toml", lambda t: t + '\n[grounding]\nups = ["sale"]\n', "grounding.ups"),
+    ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
+    ("it.toml", lambda t: t + '\n[grounding]\nup = ["sale"]\n', "grounding.down"),  # one list without the other
+    ("it.toml", lambda t: t + '\n[grounding]\nmove_to = ["a"]\n', "grounding.move_from"),
+])
+def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, name, edit, named):
+    own = own_language(tmp_path, name, edit)
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    path = write_config(tmp_path, config_data(newsletter={"language": name.removesuffix(".toml"),
+                                                          "locales": "my-locales"}))
+    result = run_cli("check", "--config", str(path), cwd=tmp_path)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert str(path) in lines[0] and "[newsletter] language" in lines[0] and "Fix:" in lines[0]
+    assert str(own) in lines[0] and named in lines[0], lines[0]
+
+
+def test_a_locales_folder_that_is_not_there_is_named_with_its_fix(tmp_path):
+    path = write_config(tmp_path, config_data(newsletter={"language": "it", "locales": "my-locales"}))
+    result = run_cli("check", "--config", str(path), cwd=tmp_path)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    first = result.stderr.strip().splitlines()[0]
+    assert "[newsletter] locales" in first and str(tmp_path / "my-locales") in first and "Fix:" in first
+
+
+def test_an_unknown_language_says_where_your_own_file_would_go(tmp_path):
+    path = write_config(tmp_path, config_data(newsletter={"language": "it"}))
+    result = run_cli("check", "--config", str(path), cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "[newsletter] locales" in result.stderr and str(locales.FOLDER / "en.toml") in result.stderr
+
+
+def test_newsletters_in_one_process_cannot_give_one_language_two_files(tmp_path):
+    """Two configs run together whose folders word Italian differently: the second is refused naming both
+    files, rather than one newsletter going out in the other's words."""
+    paths = []
+    for name, big_picture in (("a", "Il quadro generale"), ("b", "Il quadro")):
+        folder = tmp_path / name
+        own_language(folder, "it.toml", lambda t, w=big_picture: italian(t).replace("Il quadro generale", w))
+        paths.append(write_config(folder, config_data(newsletter={"language": "it", "locales": "my-locales"})))
+    assert locale(load_config(paths[0]).newsletter.language).sections["big_picture"] == "Il quadro generale"
+    result = run_cli("check", "--config", str(paths[1]), cwd=tmp_path)
+    assert result.exit_code == 2, result.stderr
+    assert str(tmp_path / "a" / "my-locales" / "it.toml") in result.stderr
+    assert str(tmp_path / "b" / "my-locales" / "it.toml") in result.stderr
 
 
 # -- the email without a model: the sources' own sentences, in the reader's frame ----------------
@@ -719,54 +799,6 @@ def test_hindi_groups_hundreds_of_thousands_the_indian_way():
     values = [value for *_, value, _, _, _ in
               [(w, d, v, p, c, u) for w, d, v, p, c, u in reading("hi").numbers("1,00,000 लोग और 1,500,000 रुपये")]]
     assert values == [100000, 1500000]
-
-
-def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path, monkeypatch):
-    folder = tmp_path / "locales"
-    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (folder / "pt-BR.toml").write_text((folder / "en.toml").read_text(encoding="utf-8").replace(
-        'name = "English"', 'name = "Brazilian Portuguese"'), encoding="utf-8")
-    monkeypatch.setattr(locales, "FOLDER", folder)
-    locales.locale.cache_clear()
-    try:
-        loc = locale("pt-BR")
-        assert loc.code == "pt-BR" and "novembro" in loc.date(date(2026, 11, 25), "long")
-        assert loc.count("sources", 1) == "1 source"  # the file's words, CLDR's plural rule for Portuguese
-    finally:
-        locales.locale.cache_clear()
-
-
-@pytest.mark.parametrize("name, edit, named", [
-    ("it.toml", lambda t: t.replace('unsubscribe = "Unsubscribe"\n', ""), "words.unsubscribe"),
-    ("it.toml", lambda t: re.sub(r'(?m)^long = .*$', 'long = "EEEE d MMMMMMMMMMMM y"', t), "dates.long"),
-    ("it.toml", lambda t: t.replace("{title}", "{titolo}", 1), "words."),
-    ("qq.toml", lambda t: t, "qq"),  # a code CLDR does not know
-    # The gate's table: a word list written as one string, a key it does not read, a count as a word.
-    ("it.toml", lambda t: t + '\n[grounding]\nup = "sale"\n', "grounding.up"),
-    ("it.toml", lambda t: t + '\n[grounding]\nups = ["sale"]\n', "grounding.ups"),
-    ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
-    ("it.toml", lambda t: t + '\n[grounding]\nup = ["sale"]\n', "grounding.down"),  # one list without the other
-    ("it.toml", lambda t: t + '\n[grounding]\nmove_to = ["a"]\n', "grounding.move_from"),
-])
-def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, monkeypatch, name, edit, named):
-    folder = tmp_path / "locales"
-    shutil.copytree(locales.FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (folder / name).write_text(edit((folder / "en.toml").read_text(encoding="utf-8")), encoding="utf-8")
-    monkeypatch.setattr(locales, "FOLDER", folder)
-    locales.locale.cache_clear()
-    (tmp_path / "feed.xml").write_text("<rss/>")
-    from conftest import config_data
-
-    path = write_config(tmp_path, config_data(newsletter={"language": name.removesuffix(".toml")}))
-    try:
-        result = run_cli("check", "--config", str(path), cwd=tmp_path)
-    finally:
-        locales.locale.cache_clear()
-    assert result.exit_code == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert str(path) in lines[0] and "[newsletter] language" in lines[0] and "Fix:" in lines[0]
-    assert str(folder / name) in lines[0] and named in lines[0], lines[0]
 
 
 # -- numbers written as words ----------------------------------------------------------------------------------

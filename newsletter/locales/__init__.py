@@ -10,11 +10,13 @@
     direction("ur")                            # 'rtl' (CLDR's character order, through Babel)
     available()                                # ['de', 'en', 'es', 'fr']
 
-A language is a file: ``CODE.toml`` in this folder; dropping one in makes ``[newsletter]
-language = "CODE"`` valid (en.toml says what goes in it) once it is complete and CLDR knows its
-code: the config's check loads it (``validated``), so a broken file stops ``check`` rather than a
-send. A regional code the folder has no file for ("de-AT") uses its language's file. Babel (CLDR's
-month and day names, plural rules and number symbols) is imported on first use, not with this module.
+A language is a file: ``CODE.toml`` in this folder, or in the folder a config names as ``[newsletter]
+locales`` (read before this one, so a user adds a language, or rewords a shipped one, without touching
+the installed package). Dropping one in makes ``[newsletter] language = "CODE"`` valid (en.toml says
+what goes in it) once it is complete and CLDR knows its code: the config's check loads it
+(``checked``), so a broken file stops ``check`` rather than a send. A regional code with no file of its
+own ("de-AT") uses its language's file. Babel (CLDR's month and day names, plural rules and number
+symbols) is imported on first use, not with this module.
 """
 
 from __future__ import annotations
@@ -34,9 +36,36 @@ FOLDER = Path(__file__).resolve().parent
 DEFAULT = "en"
 
 
+# A config's own files by code ([newsletter] locales), read before the shipped ones. One table for the
+# process: newsletters run together share a language's words, so two different files for one code are
+# refused (``use_folder``) rather than one newsletter silently getting the other's.
+_own: dict[str, Path] = {}
+
+
+def use_folder(folder: Path) -> None:
+    """Read the ``CODE.toml`` files in ``folder`` before the shipped ones, from now on in this process.
+
+    Called while a config loads, before anything is written in its language. LocaleError when the folder
+    gives a code another config's folder already gave with different words."""
+    found = {p.stem: p.resolve() for p in sorted(folder.glob("*.toml"))}
+    for code, path in found.items():
+        other = _own.get(code)
+        if other is not None and other != path and other.is_file() and other.read_bytes() != path.read_bytes():
+            raise LocaleError(f"{path} and {other} both give the words of {code!r}, and they differ",
+                              "newsletters run in one process share a language's file: keep one of them")
+    if any(_own.get(code) != path for code, path in found.items()):
+        _own.update(found)
+        locale.cache_clear()
+
+
+def file(code: str) -> Path:
+    """The file that holds ``code``'s words (a code ``available`` lists): a config's own, else the shipped one."""
+    return _own.get(code) or FOLDER / f"{code}.toml"
+
+
 def available() -> list[str]:
-    """The language codes that have a file here, sorted."""
-    return sorted(p.stem for p in FOLDER.glob("*.toml"))
+    """The language codes that have a file here or in a config's own folder, sorted."""
+    return sorted({p.stem for p in FOLDER.glob("*.toml")} | set(_own))
 
 
 def resolve(code: str) -> str | None:
@@ -136,17 +165,18 @@ def locale(code: str = DEFAULT) -> Locale:
     found = resolve(code)
     if found is None:
         raise LocaleError(f"no locale file for {code!r}", f"use one of {', '.join(available())}")
-    path = FOLDER / f"{found}.toml"
+    return _regional(_read(file(found), found), code)
+
+
+def _read(path: Path, code: str) -> Locale:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        loc = Locale(code=found, name=raw["name"], direction=raw.get("direction") or direction(found) or "ltr",
-                     words=raw["words"],
-                     sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
-                     grounding=raw.get("grounding", {}))
+        return Locale(code=code, name=raw["name"], direction=raw.get("direction") or direction(code) or "ltr",
+                      words=raw["words"], sections=raw["sections"], counts=raw["counts"], dates=raw["dates"],
+                      grounding=raw.get("grounding", {}))
     except (tomllib.TOMLDecodeError, KeyError) as e:
         missing = f"has no key {e}" if isinstance(e, KeyError) else f"is not valid TOML ({e})"
         raise LocaleError(f"{path} {missing}") from None
-    return _regional(loc, code)
 
 
 # Where a language's file serves a region that writes it differently: Swiss and Liechtenstein German
@@ -185,12 +215,12 @@ def checked(code: str) -> Locale:
     from babel.dates import format_date
 
     loc = locale(code)
-    path = FOLDER / f"{loc.code}.toml"
+    path = file(loc.code)
     found = cldr(loc.code)
     if found is None:
         raise LocaleError(f"{path} is named by a code CLDR (Babel) does not know, {loc.code!r}",
                           "name the file by an ISO 639 language code, with a region if need be: de.toml, pt-BR.toml")
-    reference = english()
+    reference = shipped(DEFAULT)  # what the templates need, whatever a user's own en.toml says
     for table in ("words", "sections", "counts", "dates"):
         ours, theirs = getattr(loc, table), getattr(reference, table)
         for key in theirs:
@@ -268,3 +298,9 @@ def _placeholders(word: str) -> set[str]:
 
 def english() -> Locale:
     return locale(DEFAULT)
+
+
+@functools.cache
+def shipped(code: str) -> Locale:
+    """The words in the package's own file for ``code``, even where a config's folder has its own."""
+    return _read(FOLDER / f"{code}.toml", code)
