@@ -50,6 +50,7 @@ from newsletter.pipeline import (
     Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
 )
 from newsletter.status import Upcoming, upcoming
+from newsletter.web.tokens import site_root
 from newsletter.wording import counted, local_moment
 
 log = logging.getLogger(__name__)
@@ -211,9 +212,11 @@ def by_store(cfgs: list[Config]) -> list[list[Config]]:
 def check_together(cfgs: list[Config]) -> None:
     """Mistakes only visible across files: two newsletters with one title would share one issue a day
     (the key is title + day); two on one store forgetting articles at different ages would delete
-    what the other still needs."""
+    what the other still needs; two publishing at one web address or into one archive folder would
+    overwrite each other's pages, and `serve` answers one newsletter's unsubscribe links only."""
     titles: dict[str, Config] = {}
     stores: dict[str, Config] = {}
+    web: dict[tuple[str, object], Config] = {}
     paths: set[Path] = set()
     for cfg in cfgs:
         if cfg.path in paths:  # -c a.toml -c a.toml: one mistake, not a clash of titles with itself
@@ -230,6 +233,23 @@ def check_together(cfgs: list[Config]) -> None:
             raise ConfigError(cfg.path, "[store] keep_days", f"{cfg.store.keep_days:g} differs from "
                               f"{lead.store.keep_days:g} in {lead.path}, which uses the same store.",
                               "use one keep_days for newsletters sharing a store, or give each its own [store] url.")
+        _check_web_apart(cfg, web)
+
+
+def _check_web_apart(cfg: Config, seen: dict[tuple[str, object], Config]) -> None:
+    """Each newsletter's own ``[web] base_url`` and ``archive``: a reader of the second would get the first's
+    pages, and a 403 for an unsubscribe link, since one `serve` knows one newsletter's links."""
+    places = [("[web] base_url", site_root(cfg) if cfg.web.base_url else None),
+              ("[web] archive", cfg.resolve(cfg.web.archive) if cfg.web.archive else None)]
+    for key, place in places:
+        if place is None:
+            continue
+        first = seen.setdefault((key, place), cfg)
+        if first is not cfg:
+            raise ConfigError(cfg.path, key, f"{str(place)!r} is also the {key} of {first.path}; its pages and "
+                              "unsubscribe links would be the other newsletter's.", "give each newsletter its own "
+                              "(base_url = \".../politics/\", archive = \"site/politics\"), served by its own "
+                              "`newsletter serve -c FILE --port N`.")
 
 
 def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callable[[], None] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -150,3 +151,29 @@ def test_one_file_given_twice_is_told_as_that_not_as_a_title_clash_with_itself(t
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2 and said.count("error") == 1, said
     assert f"{a}: this file was given twice" in said and "also the title" not in said
+
+
+def test_two_newsletters_at_one_web_address_are_refused_naming_both_files(tmp_path):
+    # One `serve` answers one newsletter's unsubscribe links: the other's readers would get a 403.
+    (tmp_path / "feed.xml").write_text(rss(item("A", "https://x.example/a", guid="a")))
+    web = {"base_url": "https://news.example.org/brief"}  # no secret set: before the check, run stopped on that
+    a = _newsletter(tmp_path, "a.toml", "Harbour Morning", MORNING, ["feed.xml"], smtp_port=1)
+    b = _newsletter(tmp_path, "b.toml", "Valley Weekly", WEEKLY, ["feed.xml"], smtp_port=1)
+    for path, extra in ((a, {}), (b, {"base_url": "https://news.example.org/brief/"})):
+        data = tomllib.loads(path.read_text())
+        write_config(tmp_path, {**data, "web": {**web, **extra}}, path.name)
+    result = run_cli("run", "-c", str(a), "-c", str(b), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and said.count("error") == 1, said
+    assert f"{b}: [web] base_url" in said and str(a) in said and "its own" in said
+
+
+def test_two_newsletters_writing_one_archive_folder_are_refused(tmp_path):
+    (tmp_path / "feed.xml").write_text(rss(item("A", "https://x.example/a", guid="a")))
+    a = _newsletter(tmp_path, "a.toml", "Harbour Morning", MORNING, ["feed.xml"], smtp_port=1)
+    b = _newsletter(tmp_path, "b.toml", "Valley Weekly", WEEKLY, ["feed.xml"], smtp_port=1)
+    for path, base in ((a, "https://news.example.org/a/"), (b, "https://news.example.org/b/")):
+        data = tomllib.loads(path.read_text())
+        write_config(tmp_path, {**data, "web": {"base_url": base, "archive": "site"}}, path.name)
+    said = " ".join(run_cli("run", "-c", str(a), "-c", str(b), cwd=tmp_path).stderr.split())
+    assert f"{b}: [web] archive" in said and str(tmp_path / "site") in said and str(a) in said
