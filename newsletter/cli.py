@@ -186,6 +186,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
                     progress.finish()  # the bar's line gives way to what the send prints
                     ready.append(sent)
                     _report_send(sent)
+                    _report_skipped(cfg, sent.unsubscribed)
 
                 def on_delivery(d: Delivery) -> None:
                     done.append(d)
@@ -724,11 +725,21 @@ def _report_dry_run(cfg: Config, dry) -> None:
             else "a new issue")
     if dry.already:
         out.print(f"already had it: {shown(', '.join(dry.already))}", soft_wrap=True)
+    _report_skipped(cfg, dry.unsubscribed)
     if dry.would_send:
         out.print(f"dry run: would send {what}, {shown(repr(dry.email.subject))} ({size} KB HTML), "
                   f"via {cfg.delivery.transport} to {shown(', '.join(dry.would_send))}", soft_wrap=True)
-    else:
+    elif dry.already:
         out.print(f"dry run: nothing to send; every recipient has {what}", soft_wrap=True)
+    else:
+        out.print("dry run: nothing to send; every recipient unsubscribed", soft_wrap=True)
+
+
+def _report_skipped(cfg: Config, unsubscribed: list[str]) -> None:
+    """The recipients a send leaves out because they left by a one-click link, and how to let one back."""
+    if unsubscribed:
+        out.print(f"unsubscribed, skipped: {shown(', '.join(unsubscribed))}; "
+                  f"`{shown(cfg.command('resubscribe', 'ADDR'))}` lets one back", soft_wrap=True, highlight=False)
 
 
 def _report_unsubscribed(cfg: Config) -> None:

@@ -114,6 +114,7 @@ class Sent:
     nothing_new: bool = False  # no new story and [newsletter] send_empty = false: no issue today, yet
     unreachable: bool = False  # the transport refused as a whole (no server, bad login): everyone is owed
     to: list[str] = field(default_factory=list)  # the recipients this send serves, each mailbox once
+    unsubscribed: list[str] = field(default_factory=list)  # asked for, but left by a one-click link: skipped
 
     @property
     def owed(self) -> bool:
@@ -130,6 +131,7 @@ class DryRun:
     recorded_at: datetime | None  # today's issue exists: the email shown is the recorded one
     built: Built | None = None
     notes: list[str] = field(default_factory=list)
+    unsubscribed: list[str] = field(default_factory=list)  # asked for, but left by a one-click link: skipped
 
 
 # -- the edges ------------------------------------------------------------------------------------
@@ -375,7 +377,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     assert edges.transport is not None
     # One-click links need their key before any work; addresses that left by one are skipped.
     secret = links_secret(cfg)
-    to = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
+    to, gone = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     key = todays_key(cfg, now)
     from newsletter.store import CLAIM_LEASE, StoredEmail
@@ -393,7 +395,8 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
                 if not (cfg.newsletter.send_empty or built.issue.briefings or built.issue.sidebar):
                     # Nothing recorded: a later send today builds again, and may find news by then.
                     edges.store.release_issue(key, edges.owner)
-                    return Sent(email=None, problems=built.problems, built=built, nothing_new=True, to=to)
+                    return Sent(email=None, problems=built.problems, built=built, nothing_new=True, to=to,
+                                unsubscribed=gone)
                 issue_id = edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
                     html=built.email.html, text=built.email.text, placements=placements(built.issue),
@@ -414,7 +417,8 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     problems = built.problems if built else []
     if built is not None or not edges.store.issue_delivered(key, to):
         problems = problems + _write_archive(cfg, edges.store)
-    sent = Sent(email=email, problems=problems, built=built, recorded_at=None if built else stored.created_at, to=to)
+    sent = Sent(email=email, problems=problems, built=built, recorded_at=None if built else stored.created_at, to=to,
+                unsubscribed=gone)
     if on_ready is not None:
         on_ready(sent)
     sent.deliveries = _deliver_all(cfg, edges, stored, key, email, to, secret=secret, retry_refused=retry_refused,
@@ -430,14 +434,14 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
     The briefings of an issue not yet built are written by the extractive writer: a dry run
     never runs up a model bill.
     """
-    to = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
+    to, gone = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     stored = edges.store.stored_email(todays_key(cfg, now))
     if stored is not None:
         status = edges.store.delivery_status(stored.issue_id)
         already = [r for r in to if status.get(mailbox_key(r)) == DeliveryStatus.SENT]
         email = RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
-        return DryRun(email, [r for r in to if r not in already], already, stored.created_at)
+        return DryRun(email, [r for r in to if r not in already], already, stored.created_at, unsubscribed=gone)
     found: list[Article] = []
     reports = probe_feeds(cfg.feeds, settings=cfg.fetch, clock=edges.clock, progress=progress, found=found)
     notes = []
@@ -445,7 +449,7 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
         notes.append(f"briefings shown extractively; the send writes them with {edges.summarizer.name}")
         edges = Edges(edges.store, edges.clock, extractive_summarizer(), embedder=edges.embedder)
     built = build(cfg, edges, reports, unstored=found)
-    return DryRun(built.email, to, [], None, built=built, notes=notes)
+    return DryRun(built.email, to, [], None, built=built, notes=notes, unsubscribed=gone)
 
 
 # -- building an issue ----------------------------------------------------------------------------
@@ -574,13 +578,14 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
     return out
 
 
-def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> list[str]:
-    """The recipients who have not left by a one-click link."""
+def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> tuple[list[str], list[str]]:
+    """The recipients who have not left by a one-click link, and those who have."""
     gone = store.unsubscribed(cfg.newsletter.title)
     kept = [r for r in to if address_key(r) not in gone]
-    if len(kept) < len(to):
-        log.info("skipping %s", counted(len(to) - len(kept), "unsubscribed address", "unsubscribed addresses"))
-    return kept
+    left = [r for r in to if address_key(r) in gone]
+    if left:
+        log.info("skipping %s", counted(len(left), "unsubscribed address", "unsubscribed addresses"))
+    return kept, left
 
 
 def _write_archive(cfg: Config, store: Store) -> list[str]:

@@ -314,3 +314,19 @@ def test_your_own_unsubscribe_page_is_used(tmp_path):
             assert httpx.get(f"{url}/u/{token()}").text == f"<p>{TITLE}: confirm</p>\n"
     finally:
         store.close()
+
+
+def test_send_to_an_address_that_unsubscribed_says_so_instead_of_nothing(tmp_path):
+    """`send --to` an address that left by its link printed nothing at all: the editor could not tell why."""
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    store.unsubscribe(TITLE, READER, DEMO_MORNING)
+    store.close()
+    keyed = {"NEWSLETTER_WEB_SECRET": SECRET}
+    for extra in (["--dry-run"], []):
+        result = run_cli("send", "--config", str(cfg.path), "--to", READER, *extra, env=keyed)
+        said = " ".join(result.stdout.split())
+        assert result.exit_code == 0, result.stderr
+        assert f"unsubscribed, skipped: {READER}; `newsletter resubscribe -c {cfg.path} ADDR`" in said, said
+        assert "every recipient has" not in said
+    assert list((tmp_path / "config" / "outbox").glob("*.eml")) == []
