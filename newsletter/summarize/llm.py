@@ -414,7 +414,7 @@ class LLMSummarizer:
                 self._step_down(fmt)
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.APIConnectionError) as e:
                 if isinstance(e, openai.APITimeoutError):  # a slow answer is this story's, not the server's
-                    raise LLMSummaryError(f"model request failed: {_short(e)}") from None
+                    raise LLMSummaryError(_timed_out(self.client)) from None
                 raise self._unusable(e) from None
             except openai.APIError as e:
                 if _quota_spent(e):  # every later story would hear the same: stop asking for this issue
@@ -591,6 +591,16 @@ def _short(e: Exception) -> str:
     if status == 429 and _QUOTA.search(said):
         fix = " Fix: the account's quota is spent: check its plan and billing."
     return f"{kind} (HTTP {status})" + (f': the server said "{said}"' if said else "") + ("." if said and fix else "") + fix
+
+
+def _timed_out(client) -> str:
+    """A story the server did not answer in time: the deadline, how often it was asked, and the key to raise."""
+    tries = 1 + int(getattr(client, "max_retries", 0) or 0)
+    timeout = getattr(getattr(client, "timeout", None), "read", None) or getattr(client, "timeout", None)
+    within = f"within [llm] timeout = {timeout:g} s" if isinstance(timeout, (int, float)) else "in time"
+    asked = "asked once" if tries == 1 else f"asked {tries} times ([llm] max_retries)"
+    return (f"model request failed: no answer {within}, {asked}. Fix: raise [llm] timeout if the server is "
+            "slow (a local model on a CPU), or lower [llm] concurrency if it is busy.")
 
 
 def _quota_spent(e: Exception) -> bool:
