@@ -149,7 +149,18 @@ def _variable_name(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _words(value: str, info: ValidationInfo) -> str:
+    """A title or a topic's name is printed as a heading and the subject: an empty one left a bare " — " or "1. ·"."""
+    if not value.strip():
+        if info.field_name == "title":
+            raise invalid("is empty", 'write the newsletter\'s name, shown in the subject and the header, e.g. '
+                          'title = "Morning Politics".')
+        raise invalid("is empty", 'write the section\'s heading in the email, e.g. name = "Politics".')
+    return value
+
+
 Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+Words = Annotated[str, AfterValidator(_words)]
 VariableName = Annotated[str, AfterValidator(_variable_name)]
 Days = Annotated[str | list[str], BeforeValidator(_days)]
 Language = Annotated[str, AfterValidator(_language)]
@@ -159,7 +170,7 @@ FeedLocation = Annotated[str, AfterValidator(_feed_location)]
 
 
 class NewsletterSettings(_Section):
-    title: str
+    title: Words
     # A folder of your own language files (CODE.toml, as newsletter/locales/en.toml), read before the shipped
     # ones: a language the package lacks, or your own wording of one it has. Before `language`, which may name one.
     locales: LocaleFolder = None
@@ -240,7 +251,7 @@ FeedRef = Annotated[Union[Annotated[FeedLocation, Tag(FEED_URL)], Annotated[Feed
 
 
 class Topic(_Section):
-    name: str
+    name: Words
     feeds: list[FeedRef] = Field(min_length=1)
     keywords: list[str] = []  # raise a story's rank; with include_only, also a filter
     exclude: list[str] = []  # drop articles that mention any of these whole words
@@ -401,7 +412,9 @@ class Config(_Section):
         names = [t.name for t in self.topics]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise ValueError(f"topic names must be unique; {sorted(dupes)} appear twice")
+            raise invalid(f"topic names must be unique; {', '.join(map(repr, sorted(dupes)))} appears more than once",
+                          "give each [[topics]] table its own name (it is the section's heading in the email), or "
+                          "merge their feeds into one topic.", whole=True)
         return self
 
     @model_validator(mode="after")

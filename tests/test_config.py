@@ -538,3 +538,28 @@ def test_the_readme_names_every_config_key():
         keys = set(re.findall(r"`([a-z_]+)`", rows.get(name, "")))
         missing = {f.alias or k for k, f in inner.model_fields.items() if not f.exclude} - keys
         assert not missing, f"README's [{name}] row lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("section, key, shown", [
+    ({"newsletter": {"title": ""}}, "[newsletter] title", 'title = "'),
+    ({"newsletter": {"title": "   "}}, "[newsletter] title", 'title = "'),
+    ({"topics": [{"name": "", "feeds": ["feed.xml"]}]}, "topics[0].name", 'name = "'),
+])
+def test_an_empty_title_or_topic_name_is_refused_before_it_reaches_a_subject_or_heading(tmp_path, section, key, shown):
+    """Accepted, an empty topic name gave the email a heading of just "1. · 1 source", an empty title a subject
+    that opened with " — "."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    path = write_config(tmp_path, config_data(**section))
+    result = run_cli("check", "--config", str(path))
+    assert result.exit_code == 2 and "config ok" not in result.stdout
+    said = " ".join(result.stderr.split())
+    assert f"{key}: " in said and "is empty. Fix: write" in said and shown in said
+
+
+def test_two_topics_of_one_name_say_how_to_fix_it(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    topics = [{"name": "Local", "feeds": ["feed.xml"]}, {"name": "Local", "feeds": ["feed.xml"]}]
+    result = run_cli("check", "--config", str(write_config(tmp_path, config_data(topics=topics))))
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "'Local' appears more than once" in said
+    assert "Fix: give each [[topics]] table its own name" in said and "README" not in said
