@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -433,3 +434,13 @@ def test_stories_asked_side_by_side_stay_within_the_budget_and_every_answer_has_
     assert 0 < spent <= 3000, doc["usage"]
     caps = [r.json["max_tokens"] for r in srv.chat_requests]
     assert caps and all(0 < cap <= 1500 for cap in caps), caps
+
+
+def test_a_story_the_model_failed_is_told_once(newsletter, caplog):
+    """preview printed each failed story twice (a log line, then the run report's), and run logged it twice."""
+    caplog.set_level(logging.DEBUG)
+    with OpenAIServer(Model(Reply(status=500))) as srv:
+        result, *_ = preview(newsletter(), srv)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert told(result).count("HTTP 500") + sum("HTTP 500" in m for m in logged) == 1, (logged, told(result))
+    assert "used the extractive briefing" in told(result)

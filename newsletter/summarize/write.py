@@ -134,7 +134,7 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
     except Exception as e:  # noqa: BLE001 - any failure of one story is reported, not raised
         if guard is not None:
             guard.record(ok=False)
-        log.warning("summarizer failed on %r: %s", story.headline, e)
+        log.debug("summarizer failed on %r: %s", story.headline, e)  # the problem below is the warning: told once
         problem = f"story {story.headline!r}: {summarizer.name} failed ({e}); used the extractive briefing"
         try:
             return extractive_summarizer().brief(story), [problem]
