@@ -701,8 +701,9 @@ def _report_issue(issue: Issue, problems: list[str]) -> None:
               soft_wrap=True, highlight=False)
     if issue.usage is not None:
         u = issue.usage
-        out.print(f"model: {u.calls} calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
-                  f"{u.cached} answers reused from earlier runs")
+        unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
+        out.print(f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
+                  f"{u.completion_tokens} completion tokens, {u.cached} answers reused from earlier runs")
     grounded = [b for b in issue.briefings if b.grounding is not None]
     if grounded:
         dropped = [(b, d) for b in grounded for d in b.grounding.dropped]

@@ -166,10 +166,13 @@ class Grounding:
 class Usage:
     """What model calls cost, from the API's own usage figures."""
 
-    calls: int = 0
+    calls: int = 0  # answered ones
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: int = 0  # stories answered from the cache, without a call
+    # Calls the server never answered (a timeout, a 429 after the client's retries, a refusal): they
+    # spend no tokens we know of, but "0 calls" after nine failed requests read as a model never asked.
+    unanswered: int = 0
 
     @property
     def tokens(self) -> int:
@@ -180,6 +183,7 @@ class Usage:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.cached += other.cached
+        self.unanswered += other.unanswered
 
 
 @dataclass

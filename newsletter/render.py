@@ -349,6 +349,7 @@ def issue_document(issue: Issue) -> dict:
     if issue.usage is not None:
         u = issue.usage
         doc["usage"] = {"model_calls": u.calls, "prompt_tokens": u.prompt_tokens,
-                        "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
+                        "completion_tokens": u.completion_tokens, "answers_reused": u.cached,
+                        "model_calls_unanswered": u.unanswered}
     return doc
 

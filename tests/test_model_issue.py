@@ -364,28 +364,37 @@ def test_answers_are_reused_by_a_second_preview_and_by_send(newsletter):
     with OpenAIServer(model) as srv:
         first, _, _, doc = preview(config, srv)
         assert len(srv.chat_requests) == 2
-        assert "model: 2 calls, 1400 prompt + 180 completion tokens" in first.stdout
+        assert "model: 2 answered calls, 1400 prompt + 180 completion tokens" in first.stdout
         assert doc["usage"] == {"model_calls": 2, "prompt_tokens": 1400, "completion_tokens": 180,
-                                "answers_reused": 0}
+                                "answers_reused": 0, "model_calls_unanswered": 0}
 
         again, page, _, doc = preview(config, srv, name="again")
         assert len(srv.chat_requests) == 2  # no new call
-        assert "model: 0 calls" in again.stdout and doc["usage"]["answers_reused"] == 2
+        assert "model: 0 answered calls," in again.stdout and doc["usage"]["answers_reused"] == 2
         assert WALL_HEADLINE in page and FERRY_HEADLINE in page
 
         # A story that gains a source is written again; the other is not.
         (config.parent / "courant.xml").write_text(_feed(COURANT, [("wall", *LATE[1:])]), encoding="utf-8")
         later, _, _, doc = preview(config, srv, name="later")
         asked = [r.json["messages"][1]["content"] for r in srv.chat_requests[2:]]
-        assert len(asked) == 1 and COURANT in asked[0] and "model: 1 calls" in later.stdout
+        assert len(asked) == 1 and COURANT in asked[0] and "model: 1 answered call," in later.stdout
         assert story(doc, "sea wall")["sources_count"] == 3
 
         sent = run_cli("send", "--config", str(config), cwd=config.parent,
                        env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
         assert sent.exit_code == 0, sent.stdout + sent.stderr
-        assert len(srv.chat_requests) == 3 and "model: 0 calls" in sent.stdout
+        assert len(srv.chat_requests) == 3 and "model: 0 answered calls," in sent.stdout
     (eml,) = (config.parent / "outbox").rglob("*.eml")
     assert "Orrin Marine" in eml.read_text(encoding="utf-8")  # the third source's title is in the email
+
+
+def test_calls_the_server_never_answered_are_counted_apart_from_answered_ones(newsletter):
+    """After 429s on every story the report said "model: 0 calls", as if the model had never been asked."""
+    model = Model(first=Reply(status=429, body=json.dumps({"error": {"message": "slow down"}})))
+    with OpenAIServer(model) as srv:
+        result, _, _, doc = preview(newsletter(concurrency=1), srv)
+    assert "model: 1 answered call (1 more call got no answer), " in result.stdout, result.stdout
+    assert (doc["usage"]["model_calls"], doc["usage"]["model_calls_unanswered"]) == (1, 1)
 
 
 def test_send_records_the_issues_usage_in_the_store(newsletter):
@@ -394,7 +403,7 @@ def test_send_records_the_issues_usage_in_the_store(newsletter):
         sent = run_cli("send", "--config", str(config), cwd=config.parent,
                        env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
     assert sent.exit_code == 0, sent.stdout + sent.stderr
-    assert "model: 2 calls, 1300 prompt + 140 completion tokens" in sent.stdout
+    assert "model: 2 answered calls, 1300 prompt + 140 completion tokens" in sent.stdout
     with sqlite3.connect(config.parent / "state.db") as db:
         rows = db.execute("SELECT model_calls, prompt_tokens, completion_tokens FROM issues").fetchall()
     assert rows == [(2, 1300, 140)]

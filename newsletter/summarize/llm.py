@@ -367,6 +367,9 @@ class LLMSummarizer:
         cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]])
         try:
             response = self._create(messages, schema, cap)
+        except (LLMSummaryError, EndpointUnusable):
+            usage.unanswered += 1
+            raise
         finally:
             with self._lock:
                 self._reserved -= held
