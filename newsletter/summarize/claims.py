@@ -319,21 +319,42 @@ def _way(sentence: str, span: tuple[int, int], n: _Number, digits: tuple[int, in
     return replace(n, direction=found[0]) if found else n
 
 
-def _sentence_numbers(sentence: str) -> tuple[list[_Number], _Moves]:
+def _sentence_numbers(sentence: str, own: tuple[tuple[Reading, list], ...] = ()) -> tuple[list[_Number], _Moves]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
-    word of change, most of them, is not looked at for one), and the moves between them."""
+    word of change, most of them, is not looked at for one), and the moves between them; ``own``: the
+    sentence's numbers as its own language reads them (``_read_alike``)."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
     found = _numbers(sentence)
+    if own:
+        found = [(m, n) for m, n in found if _read_alike(sentence, m, own)]
     read = [_way(sentence, (m.start(), _core_end(m)), n, m.span("num"), words) for m, n in found]
     ranged = _english_ranges(sentence, found)
     ends = [((m.start(), _core_end(m), _move_kind(m.group("num"), n)), r or n) for (m, n), r in zip(found, ranged)]
     return read + _ranged(read, ranged), _moves(sentence, ends, ENGLISH)
 
 
-def _sentence_numbers_read(sentence: str, r: Reading) -> tuple[list[_Number], _Moves]:
-    """The same, read as ``r`` says; numbers it cannot give a value are left out."""
+def _read_alike(sentence: str, m: re.Match, own: tuple[tuple[Reading, list], ...]) -> bool:
+    """Whether the figure English rules read at ``m`` is one the source's own language reads the same.
+    English splits "17,5" into 17 and 5 and French "1 200" into 1 and 200, and reads German "17.500" as
+    17.5: each would vouch for a number the source does not give. A figure its language gives no value
+    ("27.11.2026") is left to English."""
+    a, b = m.span("num")
+    if not sentence[a].isdigit():
+        return True
+    for r, numbers in own:
+        for _, (start, end), *_ in numbers:
+            if start < b and a < end:
+                value = r.digits_value(sentence[start:end])
+                if value is not None and ((start, end) != (a, b) or value != _digits_value(m.group("num"))):
+                    return False
+    return True
+
+
+def _sentence_numbers_read(sentence: str, r: Reading, found: list | None = None) -> tuple[list[_Number], _Moves]:
+    """The same, read as ``r`` says (``found``: ``r.numbers(sentence)``, if read already); numbers it
+    cannot give a value are left out."""
     words = r.changes if r.changes is not None and r.changes.mentions(sentence) else None
-    found = r.numbers(sentence)
+    found = r.numbers(sentence) if found is None else found
     read = [_way(sentence, whole, _Number(value, pct, cur, unit), digits, words) if value is not None else None
             for whole, digits, value, pct, cur, unit in found]
     ranged = _read_ranges(sentence, found, r)
@@ -851,8 +872,11 @@ class SourceFacts:
         day = published.date() if published else None
         f = cls()
         sentences = split_sentences(text)
-        # Read sentence by sentence, once: the text's numbers are its sentences' numbers.
-        found = [_sentence_numbers(sentence) for sentence in sentences]
+        # Read sentence by sentence, once: the text's numbers are its sentences' numbers. Its own
+        # language's reading goes first, as English rules keep only the figures it reads alike.
+        own = [[r.numbers(sentence) for sentence in sentences] for r in readings]
+        found = [_sentence_numbers(sentence, tuple((r, numbers[k]) for r, numbers in zip(readings, own)))
+                 for k, sentence in enumerate(sentences)]
         f.numbers = [n for numbers, _ in found for n in numbers]
         f.moves = [move for _, moves in found for move, _ in moves.found]
         f.move_ends = [n for _, moves in found for n in moves.ends]
@@ -867,8 +891,8 @@ class SourceFacts:
         if day:
             for m in _RELATIVE.finditer(text):
                 f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
-        for r in readings:
-            f._read(text, sentences, day, r)
+        for r, numbers in zip(readings, own):
+            f._read(text, sentences, numbers, day, r)
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
@@ -877,9 +901,9 @@ class SourceFacts:
         f.figures = set(_FIGURE.findall(text))
         return f
 
-    def _read(self, text: str, sentences: list[str], day: date | None, r: Reading) -> None:
-        """Add what ``text`` (split into ``sentences``) holds when read as ``r`` says."""
-        found = [_sentence_numbers_read(sentence, r) for sentence in sentences]
+    def _read(self, text: str, sentences: list[str], numbers: list[list], day: date | None, r: Reading) -> None:
+        """Add what ``text`` (split into ``sentences``, whose ``numbers`` ``r`` read) holds when read as ``r`` says."""
+        found = [_sentence_numbers_read(sentence, r, read) for sentence, read in zip(sentences, numbers)]
         self.numbers += [n for numbers, _ in found for n in numbers]
         self.moves += [move for _, moves in found for move, _ in moves.found]
         self.move_ends += [n for _, moves in found for n in moves.ends]

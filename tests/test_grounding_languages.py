@@ -1,0 +1,66 @@
+"""The grounding gate on bullets in German, French, Spanish and Portuguese over sources in those languages:
+the holes a German editor's walkthrough found, each a case that passed before its fix.
+
+Every outlet, place and person here is invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from newsletter.models import BIG_PICTURE, Article, Briefing, Bullet, Story
+from newsletter.summarize.grounding import Evidence, ground
+
+PUBLISHED = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
+
+
+def _source(language: str, text: str) -> Article:
+    return Article(id=f"{language}-1", feed_url="https://valmere-bote.example/feed", outlet="Valmere-Bote (fictional)",
+                   title="Valmere", link="https://valmere-bote.example/1", published=PUBLISHED, language=language,
+                   text=text)
+
+
+def kept(language: str, source: str, bullet: str, source_language: str | None = None) -> bool:
+    """Whether a bullet in ``language`` citing one source (in ``source_language``, else the same) is kept."""
+    story = Story([_source(source_language or language, source)], "Valmere")
+    briefing = Briefing(story, story.headline, story.headline, {BIG_PICTURE.key: [Bullet(bullet, [1])]})
+    return bool(ground(briefing, Evidence.of(story, language)).bullets[BIG_PICTURE.key])
+
+
+# -- a source's figures are read the way its language writes them, not also the English way ---------------
+
+@pytest.mark.parametrize("language, source, bullet, faithful", [
+    # English rules read German "17.500" as 17.5, and cut "17,5" into 17 and 5, French "1 200" into 1 and 200.
+    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Besucher.", "Beim Hafenfest zählte man 17,5 Besucher.", False),
+    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Besucher.", "Beim Hafenfest zählte man 17.500 Besucher.", True),
+    ("de", "Seit 1950 wuchs Valmere um 4.500 %.", "Seit 1950 wuchs Valmere um 4,5 Prozent.", False),
+    ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 17 Kilometer lang.", False),
+    ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 5 Kilometer lang.", False),
+    ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 17.5 Kilometer lang.", True),
+    ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 17,5 Kilometer lang.", True),
+    ("de", "Die Fähre nach Valmere kostet 17,50 Euro.", "Die Fähre kostet 50 Euro.", False),
+    ("de", "Die Inflation in Valmere lag bei 17 Prozent.", "Die Inflation lag bei 17.5 Prozent.", False),
+    ("de", "Die Inflation in Valmere lag bei 175 Prozent.", "Die Inflation lag bei 17,5 Prozent.", False),
+    ("fr", "La coopérative de Valmere emploie 1 200 personnes.", "La coopérative emploie 200 personnes.", False),
+    ("fr", "La coopérative de Valmere emploie 1\u202f200 personnes.", "La coopérative emploie 200 personnes.", False),
+    ("fr", "La coopérative de Valmere emploie 1\u202f200 personnes.", "La coopérative emploie 1 200 personnes.", True),
+    ("fr", "La digue de Valmere mesure 17,5 km.", "La digue mesure 17 km.", False),
+    ("fr", "La digue de Valmere mesure 17,5 km.", "La digue mesure 17,5\u00a0km.", True),
+    ("fr", "Le billet coûte 2 400,50 euros.", "Le billet coûte 400 euros.", False),
+    ("es", "La cooperativa de Valmere emplea a 17.500 personas.", "La cooperativa emplea a 17,5 personas.", False),
+    ("es", "La cooperativa de Valmere emplea a 17.500 personas.", "La cooperativa emplea a 17500 personas.", True),
+    ("es", "El dique de Valmere mide 17,5 km.", "El dique mide 17 km.", False),
+    ("pt", "O dique de Valmere mede 17,5 km.", "O dique mede 17 km.", False),
+    ("pt", "A cooperativa de Valmere emprega 17.500 pessoas.", "A cooperativa emprega 17,5 pessoas.", False),
+    # A figure its language cannot read keeps English's reading: the year of "27.11.2026".
+    ("de", "Das Hafenfest von Valmere endete am 27.11.2026.", "Das Hafenfest endete 2026.", True),
+    # An English source is read the English way whatever the bullet's language.
+    ("de", "The Valmere dam is 17.5 kilometres long.", "Der Damm ist 17,5 Kilometer lang.", True),
+    ("de", "The Valmere dam is 17 kilometres long.", "Der Damm ist 17,5 Kilometer lang.", False),
+    ("de", "Valmere's co-op employs 1,200 people.", "Die Genossenschaft beschäftigt 1.200 Menschen.", True),
+])
+def test_a_figure_is_what_its_own_language_reads_it_as(language, source, bullet, faithful):
+    source_language = "en" if source.startswith(("The ", "Valmere's")) else language
+    assert kept(language, source, bullet, source_language) is faithful
