@@ -54,7 +54,9 @@ def kept(language: str, source: str, bullet: str, source_language: str | None = 
     ("es", "El dique de Valmere mide 17,5 km.", "El dique mide 17 km.", False),
     ("pt", "O dique de Valmere mede 17,5 km.", "O dique mede 17 km.", False),
     ("pt", "A cooperativa de Valmere emprega 17.500 pessoas.", "A cooperativa emprega 17,5 pessoas.", False),
-    # A figure its language cannot read keeps English's reading: the year of "27.11.2026".
+    # A date written in figures is a date: "17.5." is the 17th of May, not 17.5; its year is a number still.
+    ("de", "Am 17.5. kamen 300 Tonnen Fisch in Valmere an.", "Es kamen 17,5 Tonnen Fisch an.", False),
+    ("de", "Am 17.5. kamen 300 Tonnen Fisch in Valmere an.", "Am 17. Mai kamen 300 Tonnen Fisch an.", True),
     ("de", "Das Hafenfest von Valmere endete am 27.11.2026.", "Das Hafenfest endete 2026.", True),
     # An English source is read the English way whatever the bullet's language.
     ("de", "The Valmere dam is 17.5 kilometres long.", "Der Damm ist 17,5 Kilometer lang.", True),

@@ -319,10 +319,10 @@ def _way(sentence: str, span: tuple[int, int], n: _Number, digits: tuple[int, in
     return replace(n, direction=found[0]) if found else n
 
 
-def _sentence_numbers(sentence: str, own: tuple[tuple[Reading, list], ...] = ()) -> tuple[list[_Number], _Moves]:
+def _sentence_numbers(sentence: str, own: tuple[_Own, ...] = ()) -> tuple[list[_Number], _Moves]:
     """A source sentence's numbers, read by English rules, each with its change (a sentence without a
     word of change, most of them, is not looked at for one), and the moves between them; ``own``: the
-    sentence's numbers as its own language reads them (``_read_alike``)."""
+    sentence as its own language reads it (``_read_alike``)."""
     words = ENGLISH if ENGLISH.mentions(sentence) else None
     found = _numbers(sentence)
     if own:
@@ -333,15 +333,30 @@ def _sentence_numbers(sentence: str, own: tuple[tuple[Reading, list], ...] = ())
     return read + _ranged(read, ranged), _moves(sentence, ends, ENGLISH)
 
 
-def _read_alike(sentence: str, m: re.Match, own: tuple[tuple[Reading, list], ...]) -> bool:
+# A sentence as its own language reads it: the reading, its numbers, and the spans of the days and months
+# of its dates written in figures ("am 17.5." is the 17th of May, not 17.5).
+_Own = tuple[Reading, list, list[tuple[int, int]]]
+
+
+def _own(sentence: str, r: Reading) -> _Own:
+    dated = [(m.start(), m.end("mo")) for rx in r.numeric_date_rxs for m in rx.finditer(sentence)]  # the year is one
+    numbers = r.numbers(sentence)
+    if dated:
+        numbers = [n for n in numbers if not any(a < n[1][1] and n[1][0] < b for a, b in dated)]
+    return r, numbers, dated
+
+
+def _read_alike(sentence: str, m: re.Match, own: tuple[_Own, ...]) -> bool:
     """Whether the figure English rules read at ``m`` is one the source's own language reads the same.
     English splits "17,5" into 17 and 5 and French "1 200" into 1 and 200, and reads German "17.500" as
-    17.5: each would vouch for a number the source does not give. A figure its language gives no value
-    ("27.11.2026") is left to English."""
+    17.5 and the date "17.5." as a number: each would vouch for a number the source does not give. A
+    figure its language gives no value ("27.11.2026" unless a date) is left to English."""
     a, b = m.span("num")
     if not sentence[a].isdigit():
         return True
-    for r, numbers in own:
+    for r, numbers, dated in own:
+        if any(start < b and a < end for start, end in dated):
+            return False
         for _, (start, end), *_ in numbers:
             if start < b and a < end:
                 value = r.digits_value(sentence[start:end])
@@ -874,9 +889,8 @@ class SourceFacts:
         sentences = split_sentences(text)
         # Read sentence by sentence, once: the text's numbers are its sentences' numbers. Its own
         # language's reading goes first, as English rules keep only the figures it reads alike.
-        own = [[r.numbers(sentence) for sentence in sentences] for r in readings]
-        found = [_sentence_numbers(sentence, tuple((r, numbers[k]) for r, numbers in zip(readings, own)))
-                 for k, sentence in enumerate(sentences)]
+        own = [[_own(sentence, r) for sentence in sentences] for r in readings]
+        found = [_sentence_numbers(sentence, tuple(read[k] for read in own)) for k, sentence in enumerate(sentences)]
         f.numbers = [n for numbers, _ in found for n in numbers]
         f.moves = [move for _, moves in found for move, _ in moves.found]
         f.move_ends = [n for _, moves in found for n in moves.ends]
@@ -891,8 +905,8 @@ class SourceFacts:
         if day:
             for m in _RELATIVE.finditer(text):
                 f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
-        for r, numbers in zip(readings, own):
-            f._read(text, sentences, numbers, day, r)
+        for r, read in zip(readings, own):
+            f._read(text, sentences, [numbers for _, numbers, _ in read], day, r)
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
