@@ -66,3 +66,48 @@ def kept(language: str, source: str, bullet: str, source_language: str | None = 
 def test_a_figure_is_what_its_own_language_reads_it_as(language, source, bullet, faithful):
     source_language = "en" if source.startswith(("The ", "Valmere's")) else language
     assert kept(language, source, bullet, source_language) is faithful
+
+
+# -- an invented surname made of ordinary words ------------------------------------------------------------
+
+HARBOUR_EN = ("Valmere's harbour master, Edda Morn, said on Monday that the port authority would spend 40 million "
+              "euros on a new sea wall. The city's housing construction programme, approved by the council, will build "
+              "1,200 flats. Economist Jonas Weller warned that the treasurer had underestimated costs.")
+HARBOUR_DE = ("Valmeres Hafenmeisterin Edda Morn sagte am Montag, die Hafenbehörde werde 40 Millionen Euro für eine "
+              "neue Ufermauer ausgeben. Das vom Stadtrat gebilligte Programm für den Wohnungsbau soll 1.200 Wohnungen "
+              "schaffen. Laut Unternehmensangaben sanken die Fährbuchungen um 8 Prozent. Der Ökonom Jonas Weller "
+              "warnte, der Kämmerer habe die Kosten unterschätzt.")
+
+
+@pytest.mark.parametrize("source_language", ["en", "de"])
+@pytest.mark.parametrize("bullet, faithful", [
+    # "Holler|bach", "Stein|müller", "Moos|brugger": a surname is a compound of ordinary words, so the name
+    # rule took it for one; where a name stands it is a name, which the cited source must write.
+    ("Stadtbaurat Hollerbach sagte, die Ufermauer koste 40 Millionen Euro.", False),
+    ("Die Ufermauer kostet 40 Millionen Euro, sagte Hollerbach.", False),
+    ("Hollerbach sagte, die Ufermauer koste 40 Millionen Euro.", False),
+    ("Ökonomin Anna Steinmüller warnte, der Kämmerer habe die Kosten unterschätzt.", False),
+    ("Kämmerer Moosbrugger habe die Kosten unterschätzt, warnte Weller.", False),
+    ("Hafenmeisterin Brunnhuber sagte, die Hafenbehörde gebe 40 Millionen Euro aus.", False),
+    # Compounds that paraphrase the source stay ordinary words, titles before a name included.
+    ("Hafenmeisterin Edda Morn sagte, die Hafenbehörde gebe 40 Millionen Euro für eine Ufermauer aus.", True),
+    ("Die Hafenmeisterin sagte, die Ufermauer koste 40 Millionen Euro.", True),
+    ("Das Wohnungsbauprogramm soll 1.200 Wohnungen schaffen.", True),
+    ("Der Stadtrat billigte ein Wohnungsbauprogramm mit 1.200 Wohnungen.", True),
+    ("Ökonom Jonas Weller warnte, der Kämmerer habe die Kosten unterschätzt.", True),
+    ("Die Ufermauer kostet 40 Millionen Euro, sagte Hafenmeisterin Morn.", True),
+    ("Hafenchefin Morn kündigte 40 Millionen Euro für die Ufermauer an.", True),
+])
+def test_an_invented_surname_made_of_ordinary_words_is_a_name_where_a_name_stands(source_language, bullet,
+                                                                                      faithful):
+    source = HARBOUR_EN if source_language == "en" else HARBOUR_DE
+    assert kept("de", source, bullet, source_language) is faithful
+
+
+def test_a_word_ordinary_only_as_a_compound_is_told_from_one_in_the_lists():
+    from newsletter.summarize.lexicon import by_parts
+
+    assert by_parts("Hollerbach", "de") and by_parts("Wohnungsbauprogramm", "de")
+    assert not by_parts("Bahnstrecke", "de")  # in the list itself
+    assert not by_parts("Kreditgebern", "de")  # an ending away from a word in it
+    assert not by_parts("Hollerbach", "fr")  # French glues no words together

@@ -262,6 +262,8 @@ _GROUNDING = {
     "units": (dict, str, 'units = { stunde = "hour" }'),
     "change_words_after": (int, None, "change_words_after = 6"),
     "link_words": (list, str, 'link_words = ["siehe", "mehr"]'),  # read by modeltext: what leads into a link
+    "titles": (list, str, 'titles = ["rat", "ministerin", "herr"]'),  # read by claims: where a name stands
+    "said": (list, str, 'said = ["sagte", "zufolge"]'),
 }
 
 

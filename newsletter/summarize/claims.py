@@ -568,13 +568,21 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     if english and _title_case(words):
         return []
     claims = []
-    for m, at_start in words:
+    places = reading(language) if not english else None
+    for k, (m, at_start) in enumerate(words):
         word = re.sub(r"['’]s?$", "", m.group(0))
         if len(word) < 2 or not word[0].isupper() or fold(word) in NOT_NAMES or (
                 english and at_start and lexicon.ordinary(word, language, compounds=True)):
             continue
         tokens = name_tokens(word)
-        if script(tokens[0] if tokens else "") not in vocab.scripts or lexicon.ordinary(word, language):
+        if script(tokens[0] if tokens else "") not in vocab.scripts:
+            continue
+        # A word ordinary only as a compound, where a name stands, is a name: the cited source must write it
+        # (five letters a source writes are no evidence here: "Stein|müller" begins as "Steinbruch" does).
+        if places and places.titles and lexicon.by_parts(word, language) and _name_place(text, words, k, places):
+            claims.append(Claim("name", word, tuple(tokens)))
+            continue
+        if lexicon.ordinary(word, language):
             continue
         # Each part of "Valmere-Brücke" on its own: a name the sources write, or a word of the language.
         if all(all(vocab.writes(t) for t in name_tokens(part)) or lexicon.ordinary(part, language)
@@ -584,6 +592,26 @@ def _unknown_words(text: str, vocab: Vocabulary, language: str) -> list[Claim]:
     # English capitalises an institution without its article ("Valmer's Health Ministry", "the Red Cross"):
     # there two common words side by side are as often a translated name as someone.
     return claims if english else claims + _full_names(text, words, vocab, language)
+
+
+def _name_place(text: str, words: list, k: int, r: Reading) -> bool:
+    """Whether the ``k``-th of ``words`` stands where a name does, as ``r``'s language writes it: right after
+    a first name (a word of many languages, ``lexicon.international``), a title or a word ending in one
+    ("Anna Hollerbach", "Stadtbaurat Hollerbach"), or next to a verb of speech ("sagte Hollerbach",
+    "Hollerbach erklärte", when nothing leads into it). Before another capitalised word it is a title itself
+    ("sagte Stadtsprecher Weller")."""
+    m = words[k][0]
+    after = words[k + 1][0] if k + 1 < len(words) and text[m.end():words[k + 1][0].start()] == " " else None
+    if after is not None and after.group(0)[0].isupper():
+        return False
+    before = words[k - 1][0] if k and text[words[k - 1][0].end():m.start()] == " " else None
+    if before is not None:
+        word, folded = before.group(0), fold(before.group(0))
+        if folded in r.said or (word[0].isupper() and folded not in ARTICLES and (
+                folded.endswith(r.titles) or lexicon.international(word))):
+            return True
+    # Before a verb of speech only where no word leads into it: "Der Hafenmeister sagte" is no one's name.
+    return before is None and after is not None and fold(after.group(0)) in r.said
 
 
 def _full_names(text: str, words: list, vocab: Vocabulary, language: str) -> list[Claim]:

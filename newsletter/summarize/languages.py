@@ -87,6 +87,9 @@ class Reading:
     spelled: str | None = None  # text2num's name of the language, when it reads its number words
     percent_rx: re.Pattern | None = None
     changes: ChangeWords | None = None  # its words of change ("stieg", "baisse"), when its file gives them
+    # Where a name stands (``claims._name_place``): after a title or a word ending in one, next to a verb of speech.
+    titles: tuple[str, ...] = ()
+    said: frozenset[str] = frozenset()
 
     def numbers(self, text: str) -> list[NumberFound]:
         """Each number in ``text``: spans are of ``text`` as given, number words included."""
@@ -249,7 +252,7 @@ def reading(code: str) -> Reading | None:
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
                    language if language in _SPELLED and magnitudes and percent else None,
                    re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None,
-                   changes)
+                   changes, tuple(fold(w) for w in words.get("titles", [])), frozenset(fold(w) for w in words.get("said", [])))
 
 
 def _grouped_with_commas(grouping: tuple[int, int]) -> str:

@@ -101,6 +101,15 @@ def ordinary(word: str, language: str, compounds: bool | None = None) -> bool:
     return compounds and (_inflected(w, language) or _compound(w, language, MAX_PARTS))
 
 
+def by_parts(word: str, language: str) -> bool:
+    """Whether ``word`` is ordinary only as made of ordinary parts: in no list itself, nor an ending away
+    from a word that is. Surnames are made so too ("Holler|bach", "Stein|müller"), so such a word is
+    a name where a name stands (``claims``)."""
+    w = word.lower()
+    return (language in COMPOUNDING and _zipf(w, language) < ORDINARY_ZIPF and not _inflected(w, language)
+            and _compound(w, language, MAX_PARTS))
+
+
 def _part(w: str, language: str) -> bool:
     bar = PART_ZIPF if len(w) > MIN_HEAD else SHORT_PART_ZIPF
     return _zipf(w, language) >= bar or _inflected(w, language, bar)
