@@ -111,3 +111,42 @@ def test_a_word_ordinary_only_as_a_compound_is_told_from_one_in_the_lists():
     assert not by_parts("Bahnstrecke", "de")  # in the list itself
     assert not by_parts("Kreditgebern", "de")  # an ending away from a word in it
     assert not by_parts("Hollerbach", "fr")  # French glues no words together
+
+
+# -- ordinals ----------------------------------------------------------------------------------------------
+
+COUNCIL = {
+    "en": "The Valmere council approved twelve new ferries on 27 November, its third vote on the harbour this year.",
+    "de": "Der Stadtrat von Valmere billigte am 27. November zwölf neue Fähren, seine dritte Abstimmung über den "
+          "Hafen in diesem Jahr.",
+}
+
+
+@pytest.mark.parametrize("source_language", ["en", "de"])
+@pytest.mark.parametrize("language, bullet, faithful", [
+    # "3." was the number 3, which "third" is not; "vierte" was no claim at all.
+    ("de", "Es war die 3. Abstimmung des Stadtrats über den Hafen in diesem Jahr.", True),
+    ("de", "Es war die dritte Abstimmung des Stadtrats über den Hafen in diesem Jahr.", True),
+    ("de", "Es war die vierte Abstimmung des Stadtrats über den Hafen in diesem Jahr.", False),
+    ("de", "Es war die 4. Abstimmung des Stadtrats über den Hafen in diesem Jahr.", False),
+    ("de", "Der Stadtrat billigte am 27. November zwölf neue Fähren.", True),  # a date is no ordinal
+    ("fr", "C'était son troisième vote sur le port cette année.", True),
+    ("fr", "C'était son 3e vote sur le port cette année.", True),
+    ("fr", "C'était son quatrième vote sur le port cette année.", False),
+    ("fr", "C'était son 4e vote sur le port cette année.", False),
+    ("es", "Fue su tercera votación sobre el puerto este año.", True),
+    ("es", "Fue su 3.ª votación sobre el puerto este año.", True),
+    ("es", "Fue su cuarta votación sobre el puerto este año.", False),
+    ("es", "Fue su 4.ª votación sobre el puerto este año.", False),
+])
+def test_an_ordinal_is_a_claim_its_source_must_give(source_language, language, bullet, faithful):
+    assert kept(language, COUNCIL[source_language], bullet, source_language) is faithful
+
+
+def test_first_and_fractions_are_no_ordinal_claims():
+    from newsletter.summarize.languages import reading
+    from newsletter.summarize.ordinals import ordinals
+
+    text = "Zum ersten Mal stimmte ein Fünftel zu; un cuarto, tres cuartos, el tercer trimestre"
+    assert [n for n, _ in ordinals(text[:42], reading("de"))] == []
+    assert [n for n, _ in ordinals(text[43:], reading("es"))] == [3]  # "tercer" is third, not 3

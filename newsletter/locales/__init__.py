@@ -264,6 +264,7 @@ _GROUNDING = {
     "link_words": (list, str, 'link_words = ["siehe", "mehr"]'),  # read by modeltext: what leads into a link
     "titles": (list, str, 'titles = ["rat", "ministerin", "herr"]'),  # read by claims: where a name stands
     "said": (list, str, 'said = ["sagte", "zufolge"]'),
+    "ordinal_marks": (list, str, 'ordinal_marks = ["."]'),  # read by summarize.ordinals
 }
 
 

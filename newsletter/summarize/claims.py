@@ -40,7 +40,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
-from newsletter.summarize import lexicon
+from newsletter.summarize import lexicon, ordinals
 from newsletter.summarize.changes import DURATION, ENGLISH, MOVE_LINKS, YEAR, ChangeWords, direction_at, moves
 from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
@@ -170,7 +170,7 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, score, time, hour, date, weekday, month, name, quote, speaker, change, move
+    kind: str  # number, ordinal, score, time, hour, date, weekday, month, name, quote, speaker, change, move
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -521,6 +521,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("time", text, r.times(text) + _times(text), taken)
     claims += _free_claims("hour", text, _bare_hours(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
+    claims += _free_claims("ordinal", text, ordinals.ordinals(text, r), taken)
     changes: list[Claim] = []
     ends: list[_End] = []
     numbers = r.numbers(text)
@@ -908,6 +909,7 @@ class SourceFacts:
     figures: set[str] = field(default_factory=set)  # every run of digits and marks as written: "1,5"
     moves: list[_Move] = field(default_factory=list)
     move_ends: list[_Number] = field(default_factory=list)  # every number given as where a move ended
+    readings: tuple[Reading, ...] = ()
 
     @classmethod
     def of(cls, text: str, published: datetime | None = None, readings: tuple[Reading, ...] = ()) -> SourceFacts:
@@ -939,7 +941,7 @@ class SourceFacts:
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
         f.quote_text = f" {_quote_key(text)} "
-        f.sentences, f.english = sentences, not readings
+        f.sentences, f.english, f.readings = sentences, not readings, readings
         f.figures = set(_FIGURE.findall(text))
         return f
 
@@ -996,6 +998,19 @@ class SourceFacts:
             return True
         return any(_same(start, a) and _same(end, b) for a, b in self.moves) or any(
             _same(end, n) for n in self.move_ends)
+
+    @cached_property
+    def ordinals(self) -> frozenset[int]:
+        """The ordinals the source gives, in English and its own language (read the first time a bullet has one)."""
+        text = " ".join(self.sentences)
+        found = ordinals.english(text)
+        for r in self.readings:
+            found |= {n for n, _ in ordinals.ordinals(text, r)}
+        return frozenset(found)
+
+    def _ordinal(self, c: Claim) -> bool:
+        """The same ordinal, or the number bare ("Q3", "Platz 3" for "das 3. Quartal", "der dritte Platz")."""
+        return c.key in self.ordinals or any(n.value == c.key and not (n.pct or n.currency) for n in self.numbers)
 
     def _hour(self, c: Claim) -> bool:
         """"21 h": the time 21:00, or 21 hours ("9 p.m.", "21 hours"; not a bare 21, nor the 9 of "9 p.m.")."""

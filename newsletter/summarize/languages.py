@@ -90,6 +90,7 @@ class Reading:
     # Where a name stands (``claims._name_place``): after a title or a word ending in one, next to a verb of speech.
     titles: tuple[str, ...] = ()
     said: frozenset[str] = frozenset()
+    ordinal_marks: tuple[str, ...] = ()  # after digits, an ordinal: "." in German ("3. Quartal"), "e" in French
 
     def numbers(self, text: str) -> list[NumberFound]:
         """Each number in ``text``: spans are of ``text`` as given, number words included."""
@@ -252,7 +253,8 @@ def reading(code: str) -> Reading | None:
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
                    language if language in _SPELLED and magnitudes and percent else None,
                    re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None,
-                   changes, tuple(fold(w) for w in words.get("titles", [])), frozenset(fold(w) for w in words.get("said", [])))
+                   changes, tuple(fold(w) for w in words.get("titles", [])), frozenset(fold(w) for w in words.get("said", [])),
+                   tuple(words.get("ordinal_marks", [])))
 
 
 def _grouped_with_commas(grouping: tuple[int, int]) -> str:
