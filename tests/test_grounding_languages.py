@@ -150,3 +150,30 @@ def test_first_and_fractions_are_no_ordinal_claims():
     text = "Zum ersten Mal stimmte ein Fünftel zu; un cuarto, tres cuartos, el tercer trimestre"
     assert [n for n, _ in ordinals(text[:42], reading("de"))] == []
     assert [n for n, _ in ordinals(text[43:], reading("es"))] == [3]  # "tercer" is third, not 3
+
+
+# -- names with particles, and names in the genitive -------------------------------------------------------
+
+GUESTS = {
+    "en": "Ursula von der Lind and Ana de la Cruz opened the Valmere harbour festival. Olaf Brandt of the city "
+          "administration gave a speech.",
+    "de": "Ursula von der Lind und Ana de la Cruz eröffneten das Hafenfest von Valmere. Olaf Brandt von der "
+          "Stadtverwaltung hielt eine Rede.",
+}
+
+
+@pytest.mark.parametrize("source_language", ["en", "de"])
+@pytest.mark.parametrize("language, bullet, faithful", [
+    # "Ana" and "Ursula" are the sources' names, and "Vega", "Heyden" ordinary words: the name passed.
+    ("de", "Ursula von der Lind und Ana de la Cruz eröffneten das Hafenfest.", True),
+    ("de", "Ursula von der Heyden eröffnete das Hafenfest.", False),
+    ("de", "Ana de la Vega eröffnete das Hafenfest.", False),
+    ("fr", "Ana de la Rosa a ouvert la fête du port.", False),
+    ("fr", "Ana de la Cruz a ouvert la fête du port.", True),
+    ("es", "Ana de la Vega inauguró la fiesta del puerto.", False),
+    ("es", "Ana de la Cruz inauguró la fiesta del puerto.", True),
+    # Someone from somewhere is no name with particles: the source writes none for him.
+    ("de", "Olaf Brandt von der Stadtverwaltung hielt eine Rede.", True),
+])
+def test_a_name_with_particles_keeps_its_last_word(source_language, language, bullet, faithful):
+    assert kept(language, GUESTS[source_language], bullet, source_language) is faithful

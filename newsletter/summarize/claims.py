@@ -170,7 +170,7 @@ def stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, ordinal, score, time, hour, date, weekday, month, name, quote, speaker, change, move
+    kind: str  # number, ordinal, score, time, hour, date, weekday, month, name, surname, quote, speaker, change, move
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -544,7 +544,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
-    claims += _unknown_words(text, vocab, r.code)
+    claims += _unknown_words(text, vocab, r.code) + _particle_names(text, vocab)
     return claims + changes + _speaker_claims(text, claims)
 
 
@@ -654,6 +654,25 @@ def _run_claim(run: list[str]) -> list[Claim]:
 
 _TITLES = frozenset("""san santa santo sao saint sainte st sankt papa pope papst pape rey reina roi reine
     konig konigin principe princesa prince princesse prinz prinzessin""".split())
+
+
+# The particles of a surname ("Ursula von der Leyen", "Ana de la Cruz", "Pieter van den Berg").
+SURNAME_PARTICLES = frozenset("von van der den de del la le du da dos das di".split())
+_PARTICLE_NAME = re.compile(rf"([^\W\d_][\w'’-]*)((?:\s(?:{'|'.join(SURNAME_PARTICLES)}))+)\s([^\W\d_][\w'’-]*)")
+
+
+def _particle_names(text: str, vocab: Vocabulary) -> list[Claim]:
+    """A surname claim for each name with particles ("Ana de la Vega"): a first name the sources write or one
+    of many languages, its particles and the capitalised word after them. In a language that capitalises
+    nouns that word is rarely told from an ordinary one ("Heyden", "Vega"), and a name known from the
+    sources ("Ana") hid it; the source must give the name with the same last word (``SourceFacts._surname``)."""
+    out = []
+    for m in _PARTICLE_NAME.finditer(text):
+        first, last = m.group(1), re.sub(r"['’]s?$", "", m.group(3))
+        if (first[0].isupper() and last[0].isupper() and len(last) > 1 and fold(first) not in NOT_NAMES
+                and (_is_known_name(first, vocab) or lexicon.international(first))):
+            out.append(Claim("surname", m.group(0), (fold(first), tuple(m.group(2).split()), fold(last))))
+    return out
 
 
 class _Taken(list):
@@ -1061,6 +1080,15 @@ class SourceFacts:
 
     def _quote(self, c: Claim) -> bool:
         return bool(c.key) and f" {c.key} " in self.quote_text
+
+    def _surname(self, c: Claim) -> bool:
+        """The name with its particles and last word, unless the source never gives the first name those particles
+        ("Olaf Brandt von der Stadtverwaltung": someone from somewhere, whom other claims check)."""
+        first, particles, last = c.key
+        n = len(particles) + 1
+        given = [i for i, t in enumerate(self.tokens) if t == first and tuple(self.tokens[i + 1:i + n]) == particles]
+        return not given or any(self.tokens[i + n:i + n + 1] == [last] for i in given) or any(
+            stem(t) == stem(last) for i in given for t in self.tokens[i + n:i + n + 1])
 
     def _name(self, c: Claim) -> bool:
         words = [w for w in c.key if w not in NAME_CONNECTORS] if len(c.key) > 1 else list(c.key)
