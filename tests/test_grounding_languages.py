@@ -177,3 +177,18 @@ GUESTS = {
 ])
 def test_a_name_with_particles_keeps_its_last_word(source_language, language, bullet, faithful):
     assert kept(language, GUESTS[source_language], bullet, source_language) is faithful
+
+
+@pytest.mark.parametrize("source_language", ["en", "de"])
+@pytest.mark.parametrize("language, bullet, faithful", [
+    # A first name the source writes beside one surname, given another: "Schmitt" is a word of every language.
+    ("de", "Olaf Schmitt von der Stadtverwaltung hielt eine Rede.", False),
+    ("fr", "Olaf Schmitt, de l'administration municipale, a fait un discours.", False),
+    # A name's genitive, and "y" between two names, are the names the source gives.
+    ("de", "Olaf Brandts Rede eröffnete das Hafenfest.", True),
+    ("es", "Ursula von der Lind y Ana de la Cruz inauguraron la fiesta del puerto.", True),
+    # Only a name takes its genitive before its noun: there a word made of ordinary parts is a name.
+    ("de", "Hollerbachs Vorgängerin Ana de la Cruz eröffnete das Hafenfest.", False),
+])
+def test_a_first_name_keeps_its_surname_and_a_genitive_is_the_names_own(source_language, language, bullet, faithful):
+    assert kept(language, GUESTS[source_language], bullet, source_language) is faithful

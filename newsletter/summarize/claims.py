@@ -604,7 +604,9 @@ def _name_place(text: str, words: list, k: int, r: Reading) -> bool:
     m = words[k][0]
     after = words[k + 1][0] if k + 1 < len(words) and text[m.end():words[k + 1][0].start()] == " " else None
     if after is not None and after.group(0)[0].isupper():
-        return False
+        # A title before a name ("sagte Stadtsprecher Weller"), unless a genitive: only a name takes one
+        # before its noun ("Hollerbachs Vorgängerin"; a noun's follows it: "die Kosten des Programms").
+        return m.group(0).endswith("s")
     before = words[k - 1][0] if k and text[words[k - 1][0].end():m.start()] == " " else None
     if before is not None:
         word, folded = before.group(0), fold(before.group(0))
@@ -658,20 +660,29 @@ _TITLES = frozenset("""san santa santo sao saint sainte st sankt papa pope papst
 
 # The particles of a surname ("Ursula von der Leyen", "Ana de la Cruz", "Pieter van den Berg").
 SURNAME_PARTICLES = frozenset("von van der den de del la le du da dos das di".split())
-_PARTICLE_NAME = re.compile(rf"([^\W\d_][\w'’-]*)((?:\s(?:{'|'.join(SURNAME_PARTICLES)}))+)\s([^\W\d_][\w'’-]*)")
+# Read overlapping ("Ursula von der Lind und Ana de la Vega": "Lind und" is no name, "Ana de la Vega" one).
+_PARTICLE_NAME = re.compile(
+    rf"(?<![\w'’-])(?=(([^\W\d_][\w'’-]*)((?:\s(?:{'|'.join(SURNAME_PARTICLES)}))*)\s([^\W\d_][\w'’-]*)))")
+# Two capitalised words side by side: a first name and a surname, where a source writes them ("Olaf Brandt").
+_NAME_PAIR = re.compile(r"([^\W\d_][\w'’-]+)[^\S\n]+([^\W\d_][\w'’-]+)")
 
 
 def _particle_names(text: str, vocab: Vocabulary) -> list[Claim]:
     """A surname claim for each name with particles ("Ana de la Vega"): a first name the sources write or one
-    of many languages, its particles and the capitalised word after them. In a language that capitalises
-    nouns that word is rarely told from an ordinary one ("Heyden", "Vega"), and a name known from the
-    sources ("Ana") hid it; the source must give the name with the same last word (``SourceFacts._surname``)."""
+    of many languages, its particles and the capitalised word after them; or, without particles, a first name
+    of many languages and a word after it that no source writes ("Olaf Schmitt"). In a language that
+    capitalises nouns that word is rarely told from an ordinary one ("Heyden", "Vega", "Schmitt"), and a
+    name known from the sources ("Ana", "Olaf") hid it; the source must give the name with the same last
+    word (``SourceFacts._surname``)."""
     out = []
     for m in _PARTICLE_NAME.finditer(text):
-        first, last = m.group(1), re.sub(r"['’]s?$", "", m.group(3))
+        first, last = m.group(2), re.sub(r"['’]s?$", "", m.group(4))
+        plain = not m.group(3)
         if (first[0].isupper() and last[0].isupper() and len(last) > 1 and fold(first) not in NOT_NAMES
-                and (_is_known_name(first, vocab) or lexicon.international(first))):
-            out.append(Claim("surname", m.group(0), (fold(first), tuple(m.group(2).split()), fold(last))))
+                and (_is_known_name(first, vocab) or lexicon.international(first))
+                and not (plain and (not lexicon.international(first) or vocab.writes(fold(last))
+                                    or fold(last) in NOT_NAMES))):
+            out.append(Claim("surname", m.group(1), (fold(first), tuple(m.group(3).split()), fold(last))))
     return out
 
 
@@ -1019,6 +1030,12 @@ class SourceFacts:
             _same(end, n) for n in self.move_ends)
 
     @cached_property
+    def name_pairs(self) -> frozenset[tuple[str, str]]:
+        """Each two capitalised words the source writes side by side, folded (read when a bullet has a surname)."""
+        return frozenset((fold(a), fold(b)) for sentence in self.sentences
+                         for a, b in _NAME_PAIR.findall(sentence) if a[0].isupper() and b[0].isupper())
+
+    @cached_property
     def ordinals(self) -> frozenset[int]:
         """The ordinals the source gives, in English and its own language (read the first time a bullet has one)."""
         text = " ".join(self.sentences)
@@ -1085,12 +1102,31 @@ class SourceFacts:
         """The name with its particles and last word, unless the source never gives the first name those particles
         ("Olaf Brandt von der Stadtverwaltung": someone from somewhere, whom other claims check)."""
         first, particles, last = c.key
+        if not particles:  # a source that writes the first name beside a surname must write this one
+            given = {b for a, b in self.name_pairs if a == first}
+            return not given or last in given or stem(last) in {stem(b) for b in given}
         n = len(particles) + 1
         given = [i for i, t in enumerate(self.tokens) if t == first and tuple(self.tokens[i + 1:i + n]) == particles]
         return not given or any(self.tokens[i + n:i + n + 1] == [last] for i in given) or any(
             stem(t) == stem(last) for i in given for t in self.tokens[i + n:i + n + 1])
 
     def _name(self, c: Claim) -> bool:
+        # "Leyen y Ana de la Cruz" is two names ("y" joins "Ortega y Gasset", and two people); "Olaf Brandts
+        # Rede" gives Olaf Brandt's speech: each name is the source's, with or without the genitive.
+        parts = _split_at(c.key, _AND)
+        if len(parts) > 1:
+            return all(self._name(replace(c, key=part)) for part in parts)
+        if self._name_as_given(c.key):
+            return True
+        bare = tuple(w[:-1] if w.endswith("s") and len(w) > 3 and w not in self.tokens else w for w in c.key)
+        if bare == c.key:
+            return False
+        # A genitive ends its name: "Brandts Rede" is Brandt and, apart, a word the source capitalises.
+        cut = next((k + 1 for k in range(len(c.key) - 1) if bare[k] != c.key[k]), len(c.key))
+        return all(self._name_as_given(part) for part in (bare[:cut], bare[cut:]) if part)
+
+    def _name_as_given(self, key: tuple[str, ...]) -> bool:
+        c = Claim("name", "", key)
         words = [w for w in c.key if w not in NAME_CONNECTORS] if len(c.key) > 1 else list(c.key)
         if not words:
             return True
@@ -1099,6 +1135,20 @@ class SourceFacts:
         n = len(c.key)
         return any(self.tokens[i:i + n] == list(c.key) for i in range(len(self.tokens) - n + 1)) or _in_order(
             words, self.tokens)
+
+
+_AND = frozenset({"y", "&"})
+
+
+def _split_at(key: tuple[str, ...], joins: frozenset[str]) -> list[tuple[str, ...]]:
+    """``key`` cut at each of ``joins``, into its non-empty parts."""
+    parts: list[list[str]] = [[]]
+    for token in key:
+        if token in joins:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return [tuple(p) for p in parts if p]
 
 
 # Who a source sentence gives its quote to: every name near a word of speech in it, outside the quote and
