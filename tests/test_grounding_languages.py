@@ -33,8 +33,8 @@ def kept(language: str, source: str, bullet: str, source_language: str | None = 
 
 @pytest.mark.parametrize("language, source, bullet, faithful", [
     # English rules read German "17.500" as 17.5, and cut "17,5" into 17 and 5, French "1 200" into 1 and 200.
-    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Besucher.", "Beim Hafenfest zählte man 17,5 Besucher.", False),
-    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Besucher.", "Beim Hafenfest zählte man 17.500 Besucher.", True),
+    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Gäste.", "Beim Hafenfest zählte man 17,5 Gäste.", False),
+    ("de", "Beim Hafenfest in Valmere zählte man 17.500 Gäste.", "Beim Hafenfest zählte man 17.500 Gäste.", True),
     ("de", "Seit 1950 wuchs Valmere um 4.500 %.", "Seit 1950 wuchs Valmere um 4,5 Prozent.", False),
     ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 17 Kilometer lang.", False),
     ("de", "Der neue Damm von Valmere ist 17,5 Kilometer lang.", "Der Damm ist 5 Kilometer lang.", False),
@@ -45,7 +45,8 @@ def kept(language: str, source: str, bullet: str, source_language: str | None = 
     ("de", "Die Inflation in Valmere lag bei 175 Prozent.", "Die Inflation lag bei 17,5 Prozent.", False),
     ("fr", "La coopérative de Valmere emploie 1 200 personnes.", "La coopérative emploie 200 personnes.", False),
     ("fr", "La coopérative de Valmere emploie 1\u202f200 personnes.", "La coopérative emploie 200 personnes.", False),
-    ("fr", "La coopérative de Valmere emploie 1\u202f200 personnes.", "La coopérative emploie 1 200 personnes.", True),
+    ("fr", "La coopérative de Valmere emploie 1\u202f200 personnes.", "La coopérative emploie 1 200 personnes.",
+     True),
     ("fr", "La digue de Valmere mesure 17,5 km.", "La digue mesure 17 km.", False),
     ("fr", "La digue de Valmere mesure 17,5 km.", "La digue mesure 17,5\u00a0km.", True),
     ("fr", "Le billet coûte 2 400,50 euros.", "Le billet coûte 400 euros.", False),

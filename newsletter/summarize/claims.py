@@ -4,9 +4,9 @@
     facts = SourceFacts.of(text, published)
     facts.supports(claims[0])
 
-A claim is a number (with its currency, unit and percent sign), a score
-("31-9"), a clock time, a date, a weekday, a month, a proper name, a quote and
-who said it;
+A claim is a number (with its currency, unit and percent sign), an ordinal
+("die dritte Abstimmung": ``ordinals``), a score ("31-9"), a clock time, a date,
+a weekday, a month, a proper name, a quote and who said it;
 and the change a number went through ("fell 12%": ``changes``) and the order of a move
 between two ("from 52 to 41"), in English and in the languages whose locale file gives their words.
 Both sides are normalised the same way so that paraphrase does not matter:

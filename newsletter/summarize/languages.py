@@ -253,7 +253,8 @@ def reading(code: str) -> Reading | None:
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
                    language if language in _SPELLED and magnitudes and percent else None,
                    re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None,
-                   changes, tuple(fold(w) for w in words.get("titles", [])), frozenset(fold(w) for w in words.get("said", [])),
+                   changes, tuple(fold(w) for w in words.get("titles", [])),
+                   frozenset(fold(w) for w in words.get("said", [])),
                    tuple(words.get("ordinal_marks", [])))
 
 

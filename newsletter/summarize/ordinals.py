@@ -58,7 +58,8 @@ def _words(text: str, language: str) -> list[tuple[int, Span]]:
     for found in find_numbers(tokens, language, threshold=0):
         first, last = tokens[found.start], tokens[found.end - 1]
         misread = fold(first.word) in _MISREAD_ORDINALS.get(language, ())  # "tercer": third, read as 3
-        if (found.is_ordinal or misread) and found.value > 1 and found.value == int(found.value) and found.start != after:
+        whole = found.value > 1 and found.value == int(found.value)
+        if (found.is_ordinal or misread) and whole and found.start != after:
             out.append((int(found.value), (first.start, last.start + len(last.word))))
         after = found.end
     return out
