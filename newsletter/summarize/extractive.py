@@ -47,7 +47,6 @@ from itertools import islice
 
 import numpy as np
 import regex
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsletter.language import language_of
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
@@ -232,6 +231,10 @@ def _sentences(story: Story, test: Callable[[str], bool]) -> list[_Sentence]:
 
 
 def _similarity(sentences: list[_Sentence]) -> np.ndarray:
+    # Imported here, not above: sklearn costs over a second, and a send of an issue already built
+    # (a restart, a retry) makes this writer without ever comparing a sentence.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if not sentences:
         return np.zeros((0, 0))
     terms = [_terms(s.text, s.language) for s in sentences]
