@@ -14,7 +14,7 @@ import pytest
 from newsletter.preview_server import PreviewServer, force_dark
 
 from conftest import NewsletterProcess
-from email_demo import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
+from email_demo import chromium_or_skip
 
 EMAIL = """<!DOCTYPE html><html><head><style>
 @media (prefers-color-scheme: dark) {{ .page {{ background-color: #121417 !important; }} }}
@@ -119,25 +119,20 @@ def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(d
     assert "preview server stopped" in proc.stdout
 
 
-def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path):
+def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path, browser):
     sync_api = chromium_or_skip()
     html = write_issue(tmp_path, "issue-2026-11-25.html", "First build")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(server.url)
-            frame = page.frame_locator("#email")
-            sync_api.expect(frame.locator(".page")).to_have_text("First build")
-            page.get_by_role("button", name="Phone").click()
-            sync_api.expect(page.locator("#email")).to_have_css("width", "375px")
-            page.get_by_role("button", name="Dark").click()
-            sync_api.expect(frame.locator(".page")).to_have_css("background-color", "rgb(18, 20, 23)")
-            html.write_text(EMAIL.format(text="Second build"), encoding="utf-8")  # another `newsletter preview`
-            sync_api.expect(frame.locator(".page")).to_have_text("Second build", timeout=15_000)
-            assert page.url.endswith("#dark")  # the reload keeps the view
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url)
+    frame = page.frame_locator("#email")
+    sync_api.expect(frame.locator(".page")).to_have_text("First build")
+    page.get_by_role("button", name="Phone").click()
+    sync_api.expect(page.locator("#email")).to_have_css("width", "375px")
+    page.get_by_role("button", name="Dark").click()
+    sync_api.expect(frame.locator(".page")).to_have_css("background-color", "rgb(18, 20, 23)")
+    html.write_text(EMAIL.format(text="Second build"), encoding="utf-8")  # another `newsletter preview`
+    sync_api.expect(frame.locator(".page")).to_have_text("Second build", timeout=15_000)
+    assert page.url.endswith("#dark")  # the reload keeps the view
 
 
 def test_open_without_a_browser_says_so(demo, tmp_path):
