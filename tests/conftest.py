@@ -238,12 +238,20 @@ class NewsletterProcess:
             self.proc.wait()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first. Each worker starts on them while the short ones, hundreds of them, are left to even
+    out the workers at the end; in file order a long test collected last would end the run on one worker."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 # -- stores and servers -----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium per test module (skipped, saying why, where Debian's chromium is missing)."""
+    """One headless Chromium per test module (skipped, saying why, where Debian's chromium is missing).
+    Not one per session: while playwright's sync API is up, asyncio.run() in a test fails as "called from a
+    running event loop"."""
     from email_demo import launched_chromium
 
     with launched_chromium() as b:

@@ -287,6 +287,7 @@ def test_preview_through_an_openai_compatible_endpoint_falls_back_per_story(demo
     assert "evil.example" not in html  # the model never writes links
 
 
+@pytest.mark.long
 def test_fetch_of_many_feeds_parses_on_worker_processes_from_python_m(tmp_path):
     """Over 4 MB in one run moves parsing to worker processes; `python -m newsletter` must survive that."""
     from feeds_for_tests import item, rss
@@ -326,6 +327,7 @@ def test_a_dead_model_endpoint_costs_a_few_requests_not_one_per_story(demo):
     assert "the model was not asked for the other" in " ".join(proc.stderr.split())
 
 
+@pytest.mark.long
 def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
     """A real process stopped by Ctrl-C; each step waits for what the service says, never for a guessed time.
 

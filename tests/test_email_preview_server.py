@@ -102,6 +102,7 @@ def _opened_url(record: Path, deadline_s: float = 30) -> str:
     return record.read_text()
 
 
+@pytest.mark.long
 def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(demo, tmp_path):
     out = tmp_path / "preview" / "today.html"
     record = tmp_path / "opened.txt"
@@ -119,6 +120,7 @@ def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(d
     assert "preview server stopped" in proc.stdout
 
 
+@pytest.mark.long
 def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path, browser):
     sync_api = chromium_or_skip()
     html = write_issue(tmp_path, "issue-2026-11-25.html", "First build")
@@ -135,6 +137,7 @@ def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path,
     assert page.url.endswith("#dark")  # the reload keeps the view
 
 
+@pytest.mark.long
 def test_open_without_a_browser_says_so(demo, tmp_path):
     from conftest import run_process
 

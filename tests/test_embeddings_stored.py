@@ -165,6 +165,7 @@ def test_an_endpoint_that_is_down_costs_the_vectors_not_the_fetch_nor_the_issue(
     assert (back.embedded.embedded, back.embedded.waiting) == (3, 0)
 
 
+@pytest.mark.long
 def test_a_slow_endpoint_holds_the_poll_no_longer_than_its_budget_and_the_rest_waits(tmp_path):
     # The first request is answered, every later one hangs: the budget lets one batch in.
     items = [(f"n{i}", f"Fenwick notice {i}: bins collected a day late", f"Notice {i} from the Fenwick council.")
@@ -340,6 +341,7 @@ def test_each_newsletter_on_a_store_gets_vectors_from_its_own_model_at_poll_time
         assert line == "poll: 3 feeds, 4 new articles, 0 failed; 2 embedded, 0 wait for the next poll"
 
 
+@pytest.mark.long
 def test_a_poll_embeds_for_its_budget_in_all_however_many_models_and_each_gets_a_share(tmp_path):
     """Three newsletters, three models whose endpoints all hang: the poll spends one budget (3 s), not
     one per model (9 s), and each model is asked within its share, so a slow first one starves none."""

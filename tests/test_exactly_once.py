@@ -38,6 +38,8 @@ DATA_DELAY_S = 0.02  # the server's pause before accepting each message: kills l
 SPIN_S = 0.002  # how often the test looks at the inbox or the store while aiming a kill
 STATE_WAIT_S = 60
 
+pytestmark = pytest.mark.long  # real processes started, killed and restarted
+
 
 class _Inbox:
     """aiosmtpd handler: keeps each accepted message; refuses or defers addresses like a real server."""

@@ -8,6 +8,8 @@ import json
 import math
 from datetime import datetime, timezone
 
+import pytest
+
 from conftest import article, make_config
 from newsletter.config import GroupingSettings
 from newsletter.group import group_stories
@@ -136,6 +138,7 @@ def test_embeddings_can_be_served_apart_from_the_chat_model():
     assert cfg.llm.base_url == "http://127.0.0.1:9/v1"  # the chat model's endpoint is left as it was
 
 
+@pytest.mark.long
 def test_calibration_can_be_rerun_for_a_model_and_keeps_the_other_models(tmp_path, monkeypatch, capsys):
     import sys
     from pathlib import Path

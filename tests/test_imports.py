@@ -109,6 +109,7 @@ def test_fetch_imports_neither_grouping_nor_the_model(demo_root):
     _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch")
 
 
+@pytest.mark.long
 def test_a_fetch_with_nothing_new_to_embed_imports_no_model_client(tmp_path):
     # Semantic grouping configured: the poll builds an embedder every time, but asks for a client only to embed.
     from openai_server import OpenAIServer

@@ -101,6 +101,7 @@ def test_sets_by_other_authors_keep_different_angles_together_and_hard_negatives
     assert s.recall >= r_floor and s.f1 >= f_floor, f"{name} recall {s.recall:.3f} F1 {s.f1:.3f}; {detail}"
 
 
+@pytest.mark.long
 @pytest.mark.skipif(not ECBPLUS.is_file(), reason=f"ECB+ not found at {ECBPLUS}")
 def test_real_news_keeps_look_alike_events_apart():
     articles, gold = load_ecbplus(ECBPLUS)

@@ -240,11 +240,13 @@ def _race(tmp_path: Path, store_for_trial) -> tuple[int, list[str]]:
     return extra, errors
 
 
+@pytest.mark.long
 def test_two_sends_at_once_on_sqlite_deliver_each_recipient_once(tmp_path):
     extra, errors = _race(tmp_path, lambda folder, _trial: "state.db")
     assert errors == [] and extra == 0
 
 
+@pytest.mark.long
 def test_two_sends_at_once_on_postgresql_deliver_each_recipient_once(tmp_path, postgres):
     extra, errors = _race(tmp_path, lambda _folder, trial: postgres.database(f"race{trial}"))
     assert errors == [] and extra == 0
@@ -293,6 +295,7 @@ def test_a_day_the_mail_server_never_came_back_does_not_lose_the_news(tmp_path):
     assert sorted(shown) == ["Fenwick ferry resumes after storm repairs", "Fenwick school opens a solar roof"]
 
 
+@pytest.mark.long
 def test_run_retries_through_the_day_until_the_mail_server_is_back(tmp_path):
     port = free_port()
     cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["a@example.org"],

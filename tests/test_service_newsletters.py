@@ -13,6 +13,8 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from conftest import NewsletterProcess, config_data, mail_server, run_cli, write_config
 from feedserver import FeedServer
 from feeds_for_tests import item, rss
@@ -50,6 +52,7 @@ def _newsletter(folder: Path, name: str, title: str, to: list[str], feeds: list[
     return write_config(folder, data, name)
 
 
+@pytest.mark.long
 def test_two_newsletters_from_one_process_each_go_to_their_own_readers_once(tmp_path):
     inbox = _Inbox()
     with FeedServer() as srv, mail_server(inbox) as port:

@@ -23,6 +23,8 @@ from service_helpers import STATE_WAIT_S, STOP_LIMIT_S, feed_file, log_lines, wa
 
 RECIPIENTS = ["ann@example.org", "bob@example.org", "cy@example.org"]
 
+pytestmark = pytest.mark.long  # real processes, stopped mid-job
+
 
 def _config(folder: Path, feeds: list[str], *, smtp_port: int | None = None, llm: dict | None = None,
             **newsletter) -> Path:

@@ -195,6 +195,7 @@ def test_json_log_lines_carry_job_fields_and_never_a_secret():
     assert "bad key ***" in second["exception"]
 
 
+@pytest.mark.long
 def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
     secrets = {"SMTP_PASSWORD": PASSWORD, "OPENAI_API_KEY": API_KEY}
     with _server() as srv:
@@ -269,6 +270,7 @@ def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
     assert line.endswith(f"(1 in a row, failing since {since:%Y-%m-%d %H:%M} UTC, last worked {worked:%Y-%m-%d %H:%M} UTC)"), line
 
 
+@pytest.mark.long
 def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
     """`newsletter run 2> log`: rich padded every line to 200 columns and split a long SMTP error in two."""
     from conftest import free_port
@@ -364,6 +366,7 @@ def test_run_names_the_next_issue_after_a_manual_send_and_the_zone_of_every_time
                         line.strip()), line
 
 
+@pytest.mark.long
 def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zone(tmp_path):
     """"next issue at …T10:00" came right before a send at noon, and "trying again at 00:51:46" named no zone
     beside lines stamped in UTC."""

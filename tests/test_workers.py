@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from conftest import NewsletterProcess, config_data, mail_server, run_cli, write_config
@@ -26,6 +27,8 @@ STATE_WAIT_S = 120  # generous: three processes fetching 2,000 feeds on a loaded
 KILL_FEEDS = 600  # enough for a poll in several batches across three workers; 2,000 only cost time here
 KILL_LEASE_S = 6  # short, so the test waits little for the lease to run out; still longer than a batch takes
 TITLES = ("Harbour Morning", "Valley Evening", "Hill Weekly")
+
+pytestmark = pytest.mark.long  # three real worker processes per test
 
 
 def _serve_feeds(srv: FeedServer, n: int, gate: threading.Event | None = None) -> list[str]:
