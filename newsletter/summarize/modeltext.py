@@ -128,9 +128,25 @@ def defuse(text: str) -> str:
     return re.sub(r"<{2,}|>{2,}", lambda m: ("‹" if m.group()[0] == "<" else "›") * len(m.group()), text)
 
 
+# A reasoning model's thinking before its answer (DeepSeek-R1, Qwen3, QwQ): braces and drafts in it are not
+# the answer. Some chat templates open the block in the prompt, so the answer holds only its closing tag.
+_THINKING_END = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+_THINKING_START = re.compile(r"^\s*<(?:think|thinking|reasoning)>", re.IGNORECASE)
+
+
+def without_reasoning(answer: str) -> str:
+    """The answer after a reasoning model's ``<think>...</think>`` block, or the answer itself."""
+    ends = list(_THINKING_END.finditer(answer))
+    if ends:
+        return answer[ends[-1].end():]
+    if _THINKING_START.match(answer):
+        raise LLMSummaryError("model answer is all reasoning: its <think> block never ends, so no JSON follows it")
+    return answer
+
+
 def json_object(answer: str) -> dict:
-    """The JSON object in a model's answer, fenced in Markdown or not."""
-    text = answer.strip()
+    """The JSON object in a model's answer, fenced in Markdown or not, after any reasoning block."""
+    text = without_reasoning(answer).strip()
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL | re.IGNORECASE)
     if fenced:
         text = fenced.group(1).strip()
