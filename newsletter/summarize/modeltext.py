@@ -156,10 +156,48 @@ def json_object(answer: str) -> dict:
     try:
         data = json.loads(text[start:end + 1])
     except json.JSONDecodeError as e:
-        raise LLMSummaryError(f"model answer is not valid JSON ({e.msg}): {snippet(answer)}") from None
+        try:  # small models' slips: a comma after the last item, 'single quotes'
+            data = json.loads(_mended_json(text[start:end + 1]))
+        except json.JSONDecodeError:
+            raise LLMSummaryError(f"model answer is not valid JSON ({e.msg}): {snippet(answer)}") from None
     if not isinstance(data, dict):
         raise LLMSummaryError("model answer is not a JSON object")
     return data
+
+
+_SPACE = re.compile(r"\s*")
+
+
+def _mended_json(text: str) -> str:
+    """``text`` with the two slips small models make in JSON mended: a comma before a closing bracket is
+    dropped, and a string in single quotes is put in double quotes. Strings' contents are kept as written."""
+    out: list[str] = []
+    quote = None  # the quote the string being read opened with
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                pair = text[i:i + 2]
+                out.append("'" if pair == "\\'" else pair)  # \' is no JSON escape: a plain apostrophe
+                i += 2
+                continue
+            if ch == quote:
+                out.append('"')
+                quote = None
+            else:
+                out.append('\\"' if ch == '"' else ch)  # a double quote inside 'single quotes'
+        elif ch in "\"'":
+            quote = ch
+            out.append('"')
+        elif ch == ",":
+            after = _SPACE.match(text, i + 1).end()
+            if text[after:after + 1] not in ("}", "]"):
+                out.append(ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def snippet(text: str, n: int = 80) -> str:
