@@ -4,8 +4,10 @@ reasoning blocks and sloppy JSON in the answers, small context windows, missing 
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
+import tomli_w
 
 from openai_server import OpenAIServer, Reply
 from test_model_issue import (FERRY_HEADLINE, WALL_HEADLINE, Model, _fresh_endpoint_memory,  # noqa: F401
@@ -59,3 +61,69 @@ def test_trailing_commas_and_single_quotes_in_a_small_models_json_are_read(newsl
     wall = story(doc, "sea wall")
     assert wall["dek"] == "Councillors voted 31-9 for the wall, which should be finished in 2029."
     assert "The wall will cost 640 million crowns." in page and "Opponents said" in txt
+
+
+def _small_window(window: int, say: str, wrap=lambda body: body):
+    """A server with a context window of ``window`` tokens (4 characters a token) that refuses a request whose
+    prompt and answer cap do not fit, in its own words (``say``: "vllm" or "llama.cpp")."""
+    answer = _by_story(wrap)
+
+    def model(payload: dict):
+        asked = sum(len(m["content"]) for m in payload["messages"]) // 4 + (payload.get("max_tokens") or 0)
+        if asked <= window:
+            return answer(payload)
+        if say == "vllm":
+            error = {"message": f"This model's maximum context length is {window} tokens. However, you requested "
+                                f"{asked} tokens. Please reduce the length of the messages or completion.",
+                     "type": "BadRequestError", "code": 400}
+        else:
+            error = {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                     "type": "exceed_context_size_error", "n_prompt_tokens": asked, "n_ctx": window}
+        return Reply(status=400, body=json.dumps({"error": error}))
+    return model
+
+
+@pytest.mark.parametrize("say", ["vllm", "llama.cpp"])
+def test_a_small_context_window_is_learnt_once_and_the_stories_are_still_written(newsletter, say):
+    """A 2048-token window answered 400 to every story (prompt plus a 1,500-token answer cap): every
+    story went extractive, each after a wasted call, with no word of the window or how to widen it."""
+    with OpenAIServer(_small_window(2048, say)) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+        asked = srv.chat_requests
+    assert {s["headline"] for s in doc["stories"]} == {WALL_HEADLINE, FERRY_HEADLINE}, told(result)
+    assert WALL_HEADLINE in page and FERRY_HEADLINE in txt
+    assert len(asked) == 3  # one refused, then each story once, fitted to the window
+    assert all(r.json["max_tokens"] + sum(len(m["content"]) for m in r.json["messages"]) // 4 <= 2048
+               for r in asked[1:])
+    said = told(result)
+    assert "context window of 2048 tokens" in said and "used the extractive briefing" not in said
+    assert "Fix: raise the server's context size" in said
+
+
+SEA_WALL_LINE = "Dunmere approved a 640 million crown sea wall."
+FERRY_LINE = "Pellow Yards will build four electric ferries."
+
+
+def test_the_recent_news_lines_fit_a_4096_token_window(newsletter):
+    """The sidebar's one call asked for a 4,000-token answer: a 4096-token window refused it every issue, and
+    Recent news fell back to the sources' sentences."""
+    config = newsletter(concurrency=1)
+    data = tomllib.loads(config.read_text(encoding="utf-8"))
+    data["newsletter"].update(max_stories=1, sidebar_size=1)
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    briefing = _small_window(4096, "vllm")
+
+    def model(payload: dict):
+        if "<<<STORY 1>>>" not in payload["messages"][1]["content"]:
+            return briefing(payload)
+        asked = sum(len(m["content"]) for m in payload["messages"]) // 4 + payload["max_tokens"]
+        if asked > 4096:
+            return briefing(payload)  # refused in vLLM's words
+        line = SEA_WALL_LINE if "sea wall" in payload["messages"][1]["content"] else FERRY_LINE
+        return json.dumps({"blurbs": [{"story": 1, "text": line}]})
+
+    with OpenAIServer(model) as srv:
+        result, page, txt, doc = preview(config, srv)
+    line = doc["sidebar"][0]["blurb"]
+    assert line in (SEA_WALL_LINE, FERRY_LINE), told(result)  # the model's line, not a source's sentence
+    assert line in page and line in txt and "failed" not in told(result)

@@ -140,6 +140,7 @@ def _fresh_endpoint_memory():
     from newsletter.summarize import llm
 
     llm._FORMATS.clear()
+    llm.windows.forget()
 
 
 def preview(config: Path, srv: OpenAIServer, name: str = "issue"):

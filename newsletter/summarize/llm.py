@@ -55,6 +55,7 @@ from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, pars
 from newsletter.summarize.grounding import (
     Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
 )
+from newsletter.summarize import window as windows
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
                                             json_object, snippet)
@@ -68,6 +69,7 @@ MIN_SOURCE_CHARS = 600
 MAX_ANSWER_CHARS = 4_000_000  # beyond this an answer is not a briefing: refused before parsing
 MAX_ANSWER_ECHO_CHARS = 8000  # how much of a refused answer goes back with the second try
 MAX_FAILURES_NAMED = 12
+MAX_FITS = 3  # a story refused for the server's context window is fitted to a smaller one at most this often
 MAX_CLAIM_SHOWN = 60  # characters of a refused claim in a one-line error
 # Best first: the ways of asking for JSON, down to the prompt alone.
 ANSWER_FORMATS = ("json_schema", "json_object", "plain")
@@ -220,6 +222,7 @@ class LLMSummarizer:
         # together pass it.
         self._spent = 0
         self._reserved = 0
+        self.notes: list[str] = []  # for the run report: what this issue's model stage adapted to (a small window)
 
     @classmethod
     def from_config(cls, cfg: Config, *, cache: AnswerCache | None = None, **overrides) -> LLMSummarizer:
@@ -254,7 +257,26 @@ class LLMSummarizer:
                 self.usage.add(usage)
 
     def _brief(self, story: Story, usage: Usage) -> Briefing:
-        messages = build_messages(story, self.language)
+        """The briefing, its sources shortened to the server's context window once it has refused a longer one."""
+        return self._fitting(lambda window: self._brief_in(story, usage, window))
+
+    def _fitting(self, ask):
+        """``ask(window)`` under the endpoint's context window as known, and again under a smaller one
+        after each refusal for its size, up to ``MAX_FITS`` times."""
+        for attempt in range(MAX_FITS + 1):
+            window = windows.known(self._endpoint)
+            try:
+                return ask(window)
+            except windows.ContextTooSmall as refused:
+                if attempt == MAX_FITS or windows.learn(self._endpoint, refused, window) is None:
+                    raise
+
+    def _brief_in(self, story: Story, usage: Usage, window: int | None) -> Briefing:
+        per_source = windows.source_chars(window, prompt_tokens(system_prompt(self.language)),
+                                          len(story.articles), CHARS_PER_TOKEN)
+        if per_source is not None:
+            self._note_window(window)
+        messages = build_messages(story, self.language, per_source)
         key = answer_key(self.model, messages)
         evidence = Evidence.of(story, self.language)
         cached = self.cache.get(key) if self.cache else None
@@ -279,6 +301,13 @@ class LLMSummarizer:
         if self.cache:
             self.cache.put(key, answer)
         return briefing
+
+    def _note_window(self, window: int) -> None:
+        note = (f"the sources were shortened to fit the model's context window of {window} tokens. "
+                f"{windows.FIX}")
+        with self._lock:
+            if note not in self.notes:
+                self.notes.append(note)
 
     def _ask_again(self, messages: list[dict], answer: str, briefing: Briefing, usage: Usage) -> str:
         log.info("asking again for %r: %d claims not in the cited sources", briefing.story.headline,
@@ -356,7 +385,8 @@ class LLMSummarizer:
             if answer:
                 usage.cached += 1
             else:
-                answer = self._complete(messages, usage, schema=("blurbs", BLURB_SCHEMA))
+                # The answer's cap is what a small window leaves, once the server has named it.
+                answer = self._fitting(lambda _: self._complete(messages, usage, schema=("blurbs", BLURB_SCHEMA)))
             written, record = parse_blurbs(answer, stories, self.language)
             if self.cache and not usage.cached:
                 self.cache.put(key, answer)
@@ -367,8 +397,10 @@ class LLMSummarizer:
         cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]])
         try:
             response = self._create(messages, schema, cap)
-        except (LLMSummaryError, EndpointUnusable):
+        except (LLMSummaryError, EndpointUnusable) as e:
             usage.unanswered += 1
+            if isinstance(e, windows.ContextTooSmall):
+                e.sent = held
             raise
         finally:
             with self._lock:
@@ -396,6 +428,12 @@ class LLMSummarizer:
         """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
         raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer."""
         prompt = sum(prompt_tokens(m.get("content") or "") for m in messages) + 1
+        cap = windows.answer_cap(windows.known(self._endpoint), prompt, cap)
+        if cap < MIN_ANSWER_TOKENS:
+            refused = windows.ContextTooSmall(f"the prompt does not fit the model's context window of "
+                                              f"{windows.known(self._endpoint)} tokens. {windows.FIX}")
+            refused.sent = prompt + max(cap, 0)
+            raise refused
         with self._lock:
             if self.token_budget is not None:
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
@@ -412,6 +450,9 @@ class LLMSummarizer:
                     model=self.model, messages=messages, temperature=self.temperature, max_tokens=cap,
                     **_format_args(fmt, schema))
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
+                refused = windows.context_refusal(e, _server_words(getattr(e, "body", None)))
+                if refused is not None:
+                    raise refused from None
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {_short(e)}") from None
                 self._step_down(fmt)
@@ -477,9 +518,11 @@ def second_try_prompt(failures: list[str], language: str = "en") -> str:
             "source states.")
 
 
-def build_messages(story: Story, language: str = "en") -> list[dict]:
+def build_messages(story: Story, language: str = "en", per_source: int | None = None) -> list[dict]:
+    """The request for one story; ``per_source`` caps each source's text (a small context window's share)."""
     parts = [f"The story has {len(story.articles)} sources, numbered 1 to {len(story.articles)}.", ""]
-    per_source = max(MIN_SOURCE_CHARS, min(MAX_SOURCE_CHARS, PROMPT_BUDGET_CHARS // len(story.articles)))
+    shared = max(MIN_SOURCE_CHARS, min(MAX_SOURCE_CHARS, PROMPT_BUDGET_CHARS // len(story.articles)))
+    per_source = shared if per_source is None else min(shared, per_source)
     for i, a in enumerate(story.articles, start=1):
         parts += [
             f"<<<SOURCE {i}>>>",

@@ -54,6 +54,7 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
     items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
                          story=st, headline_language=st.headline_language, blurb_language=language)
              for st, (blurb, language) in zip(sidebar, blurbs)]
+    problems += getattr(summarizer, "notes", [])  # what the model stage adapted to (a small context window)
     if guard is not None:
         problems += guard.report(summarizer.name, settings)
     return out_sections, items, problems
