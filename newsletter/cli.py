@@ -702,8 +702,10 @@ def _report_issue(issue: Issue, problems: list[str]) -> None:
     if issue.usage is not None:
         u = issue.usage
         unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
+        uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
+                     if u.uncounted else "")
         out.print(f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
-                  f"{u.completion_tokens} completion tokens, {u.cached} answers reused from earlier runs")
+                  f"{u.completion_tokens} completion tokens{uncounted}, {u.cached} answers reused from earlier runs")
     grounded = [b for b in issue.briefings if b.grounding is not None]
     if grounded:
         dropped = [(b, d) for b in grounded for d in b.grounding.dropped]

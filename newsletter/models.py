@@ -173,6 +173,9 @@ class Usage:
     # Calls the server never answered (a timeout, a 429 after the client's retries, a refusal): they
     # spend no tokens we know of, but "0 calls" after nine failed requests read as a model never asked.
     unanswered: int = 0
+    # Answered calls whose answer carried no token counts (some local servers send no "usage"): their
+    # tokens are in no figure above, and the budget holds them at an estimate.
+    uncounted: int = 0
 
     @property
     def tokens(self) -> int:
@@ -184,6 +187,7 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         self.cached += other.cached
         self.unanswered += other.unanswered
+        self.uncounted += other.uncounted
 
 
 @dataclass

@@ -381,6 +381,7 @@ def issue_document(issue: Issue) -> dict:
         u = issue.usage
         doc["usage"] = {"model_calls": u.calls, "prompt_tokens": u.prompt_tokens,
                         "completion_tokens": u.completion_tokens, "answers_reused": u.cached,
-                        "model_calls_unanswered": u.unanswered}
+                        "model_calls_unanswered": u.unanswered,
+                        **({"model_calls_without_token_counts": u.uncounted} if u.uncounted else {})}
     return doc
 

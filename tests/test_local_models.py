@@ -127,3 +127,30 @@ def test_the_recent_news_lines_fit_a_4096_token_window(newsletter):
     line = doc["sidebar"][0]["blurb"]
     assert line in (SEA_WALL_LINE, FERRY_LINE), told(result)  # the model's line, not a source's sentence
     assert line in page and line in txt and "failed" not in told(result)
+
+
+def _without_usage(payload: dict) -> Reply:
+    """A completion with no "usage" object, as some local servers answer."""
+    n = sources_of(payload)
+    content = wall_answer(n) if "sea wall" in payload["messages"][1]["content"] else ferry_answer(n)
+    return Reply(body=json.dumps({"id": "c1", "object": "chat.completion", "created": 0, "model": "test-model",
+                                  "choices": [{"index": 0, "finish_reason": "stop",
+                                               "message": {"role": "assistant", "content": content}}]}))
+
+
+def test_a_server_that_reports_no_token_counts_is_said_so(newsletter):
+    """The cost line read "2 answered calls, 0 prompt + 0 completion tokens", as if they were free, and
+    max_tokens_per_issue never stopped a server that sends no usage figures."""
+    with OpenAIServer(_without_usage) as srv:
+        result, _, _, doc = preview(newsletter(concurrency=1), srv)
+    said = told(result)
+    assert "model: 2 answered calls, 0 prompt + 0 completion tokens" in said
+    assert "the server gave no token counts for 2 calls" in said
+    assert doc["usage"]["model_calls_without_token_counts"] == 2
+
+
+def test_calls_without_token_counts_are_held_to_the_budget_by_estimate(newsletter):
+    with OpenAIServer(_without_usage) as srv:
+        result, _, _, doc = preview(newsletter(concurrency=1, max_tokens_per_issue=1800), srv, name="capped")
+        assert len(srv.chat_requests) == 1  # the first answer's estimated tokens spent the budget
+    assert "max_tokens_per_issue = 1800" in told(result)

@@ -411,13 +411,16 @@ class LLMSummarizer:
         completion = int(getattr(spent_now, "completion_tokens", 0) or 0)
         usage.prompt_tokens += prompt
         usage.completion_tokens += completion
-        with self._lock:
-            self._spent += prompt + completion
         choices = getattr(response, "choices", None) or []
         message = getattr(choices[0], "message", None) if choices else None
         content = getattr(message, "content", None)
         if not isinstance(content, str):
             content = None
+        if not prompt and not completion:  # no counts given: the budget holds the call at our estimate
+            usage.uncounted += 1
+            prompt, completion = held - cap, prompt_tokens(content or "")
+        with self._lock:
+            self._spent += prompt + completion
         if choices and getattr(choices[0], "finish_reason", None) == "length":
             raise LLMSummaryError(f"model answer cut off at its cap of {cap} tokens")
         if not content or not content.strip():
