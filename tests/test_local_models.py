@@ -154,3 +154,15 @@ def test_calls_without_token_counts_are_held_to_the_budget_by_estimate(newslette
         result, _, _, doc = preview(newsletter(concurrency=1, max_tokens_per_issue=1800), srv, name="capped")
         assert len(srv.chat_requests) == 1  # the first answer's estimated tokens spent the budget
     assert "max_tokens_per_issue = 1800" in told(result)
+
+
+def test_a_base_url_without_v1_is_told_once_and_not_asked_for_every_story(newsletter):
+    """Ollama answers "404 page not found" at http://127.0.0.1:11434/chat/completions: every story was asked,
+    each failing alike, until give_up_after; one line naming the URL and the /v1 fix is enough."""
+    with OpenAIServer(lambda payload: Reply(status=404, body="404 page not found")) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+        asked = len(srv.chat_requests)
+    said = told(result)
+    assert asked == 1, said
+    assert said.count("HTTP 404") == 1 and "most end in /v1" in said and srv.base_url.rstrip("/") in said
+    assert "not asked again" in said and len(doc["stories"]) == 2  # both written extractively

@@ -464,8 +464,11 @@ class LLMSummarizer:
                     raise LLMSummaryError(_timed_out(self.client)) from None
                 raise self._unusable(e) from None
             except openai.APIError as e:
-                if _quota_spent(e):  # every later story would hear the same: stop asking for this issue
-                    raise EndpointUnusable(f"model request failed: {_short(e)}") from None
+                # Every later story would hear the same: a spent quota, or a 404 (no such model, or a base_url
+                # without its /v1): stop asking for this issue, and say it once.
+                if _quota_spent(e) or getattr(e, "status_code", None) == 404:
+                    where = shown_url(str(getattr(self.client, "base_url", ""))).rstrip("/")
+                    raise EndpointUnusable(f"model request to {where} failed: {_short(e)}") from None
                 raise LLMSummaryError(f"model request failed: {_short(e)}") from None
             except ValueError as e:  # a 200 whose body is not JSON (a proxy's error page, say)
                 raise LLMSummaryError(
