@@ -166,3 +166,14 @@ def test_a_base_url_without_v1_is_told_once_and_not_asked_for_every_story(newsle
     assert asked == 1, said
     assert said.count("HTTP 404") == 1 and "most end in /v1" in said and srv.base_url.rstrip("/") in said
     assert "not asked again" in said and len(doc["stories"]) == 2  # both written extractively
+
+
+def test_a_reasoning_model_cut_off_while_thinking_is_told_how_to_turn_thinking_off(newsletter):
+    """Qwen3 thought past the 1,500-token cap: each story said only "cut off at its cap", with no word of why."""
+    still_thinking = Reply(content="<think>\nFirst, list every number in source 1. " + "Then check it. " * 300,
+                           finish_reason="length")
+    with OpenAIServer(lambda payload: still_thinking) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+    said = told(result)
+    assert "still reasoning (<think>) at its cap of 1500 tokens" in said, said
+    assert "Fix: turn the model's thinking off" in said

@@ -58,7 +58,7 @@ from newsletter.summarize.grounding import (
 from newsletter.summarize import window as windows
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
-                                            json_object, snippet)
+                                            json_object, snippet, still_reasoning)
 
 log = logging.getLogger(__name__)
 
@@ -422,6 +422,10 @@ class LLMSummarizer:
         with self._lock:
             self._spent += prompt + completion
         if choices and getattr(choices[0], "finish_reason", None) == "length":
+            if content and still_reasoning(content):
+                raise LLMSummaryError(f"model was still reasoning (<think>) at its cap of {cap} tokens, before any "
+                                      "JSON. Fix: turn the model's thinking off where it is served (llama-server "
+                                      "--reasoning-budget 0, Qwen3's /no_think), or use an instruct model.")
             raise LLMSummaryError(f"model answer cut off at its cap of {cap} tokens")
         if not content or not content.strip():
             raise LLMSummaryError("model returned an empty answer")

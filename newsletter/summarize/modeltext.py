@@ -139,9 +139,14 @@ def without_reasoning(answer: str) -> str:
     ends = list(_THINKING_END.finditer(answer))
     if ends:
         return answer[ends[-1].end():]
-    if _THINKING_START.match(answer):
+    if still_reasoning(answer):
         raise LLMSummaryError("model answer is all reasoning: its <think> block never ends, so no JSON follows it")
     return answer
+
+
+def still_reasoning(answer: str) -> bool:
+    """Whether ``answer`` is a reasoning block that never ended (the model was cut off thinking)."""
+    return bool(_THINKING_START.match(answer)) and not _THINKING_END.search(answer)
 
 
 def json_object(answer: str) -> dict:
