@@ -177,3 +177,20 @@ def test_a_reasoning_model_cut_off_while_thinking_is_told_how_to_turn_thinking_o
     said = told(result)
     assert "still reasoning (<think>) at its cap of 1500 tokens" in said, said
     assert "Fix: turn the model's thinking off" in said
+
+
+def test_a_server_that_silently_cuts_the_prompt_is_told(newsletter):
+    """Ollama cuts a prompt longer than its num_ctx (2048 by default in many installs) without a word: the
+    model saw part of the sources and of the instructions, and nothing said so."""
+    with OpenAIServer(Model(usage={"prompt_tokens": 200, "completion_tokens": 90})) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+    said = told(result)
+    assert said.count("counted 200 prompt tokens for a prompt of about") == 1, said
+    assert "num_ctx" in said and "Fix:" in said
+    assert WALL_HEADLINE in page  # the answers themselves still went through the gate as ever
+
+
+def test_a_server_counting_the_whole_prompt_gets_no_such_note(newsletter):
+    with OpenAIServer(Model(usage={"prompt_tokens": 800, "completion_tokens": 90})) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+    assert "prompt tokens for a prompt of about" not in told(result)

@@ -135,6 +135,9 @@ ANSWER_SCHEMA = _answer_schema()
 ANSWER_TOKENS = {"briefing": 1500, "blurbs": 4000}
 MIN_ANSWER_TOKENS = 300  # a budget with less left than this asks no more
 CHARS_PER_TOKEN = 3  # a prompt's size before the server counts it: English runs about 4 characters a token
+# A server that counts less than this share of our (high-side) estimate of a prompt has cut it: Ollama drops
+# what passes its num_ctx without a word. A whole prompt counts 0.7-1 of the estimate.
+CUT_PROMPT_SHARE = 0.4
 
 
 def prompt_tokens(text: str) -> int:
@@ -309,6 +312,16 @@ class LLMSummarizer:
             if note not in self.notes:
                 self.notes.append(note)
 
+    def _note_cut(self, counted: int, estimate: int) -> None:
+        """The server counted far fewer prompt tokens than were sent: it cut the prompt to its window."""
+        with self._lock:
+            if any(n.startswith("the server counted") for n in self.notes):
+                return
+            self.notes.append(f"the server counted {counted} prompt tokens for a prompt of about {estimate:,}: it "
+                              "seems to cut prompts to its context window, so the model saw only part of the "
+                              "sources and instructions. Fix: raise the window where the model is served "
+                              "(Ollama: OLLAMA_CONTEXT_LENGTH=8192, or PARAMETER num_ctx 8192 in a Modelfile).")
+
     def _ask_again(self, messages: list[dict], answer: str, briefing: Briefing, usage: Usage) -> str:
         log.info("asking again for %r: %d claims not in the cited sources", briefing.story.headline,
                  len(briefing.grounding.dropped))
@@ -419,6 +432,8 @@ class LLMSummarizer:
         if not prompt and not completion:  # no counts given: the budget holds the call at our estimate
             usage.uncounted += 1
             prompt, completion = held - cap, prompt_tokens(content or "")
+        elif prompt < (held - cap) * CUT_PROMPT_SHARE:
+            self._note_cut(prompt, held - cap)
         with self._lock:
             self._spent += prompt + completion
         if choices and getattr(choices[0], "finish_reason", None) == "length":
