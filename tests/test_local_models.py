@@ -4,6 +4,7 @@ reasoning blocks and sloppy JSON in the answers, small context windows, missing 
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 
 import pytest
@@ -194,3 +195,24 @@ def test_a_server_counting_the_whole_prompt_gets_no_such_note(newsletter):
     with OpenAIServer(Model(usage={"prompt_tokens": 800, "completion_tokens": 90})) as srv:
         result, page, txt, doc = preview(newsletter(concurrency=1), srv)
     assert "prompt tokens for a prompt of about" not in told(result)
+
+
+def test_a_failed_recent_news_call_is_told_once(newsletter, caplog):
+    """preview printed a failed sidebar call twice: a WARNING log line, then the run report's warning."""
+    caplog.set_level(logging.DEBUG)
+    config = newsletter(concurrency=1)
+    data = tomllib.loads(config.read_text(encoding="utf-8"))
+    data["newsletter"].update(max_stories=1, sidebar_size=1)
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    answer = _by_story(lambda body: body)
+
+    def model(payload: dict):
+        if "<<<STORY 1>>>" in payload["messages"][1]["content"]:
+            return Reply(status=500, body=json.dumps({"error": {"message": "blurb trouble"}}))
+        return answer(payload)
+
+    with OpenAIServer(model) as srv:
+        result, *_ = preview(config, srv)
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert told(result).count("blurb trouble") + sum("blurb trouble" in m for m in logged) == 1, (logged, told(result))
+    assert "Recent news:" in told(result)

@@ -158,7 +158,7 @@ def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | N
         except EndpointDown as e:
             guard.give_up(e)
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
-            log.warning("sidebar blurbs failed: %s", e)
+            log.debug("sidebar blurbs failed: %s", e)  # the problem below is the warning: told once
             return [fallback.sourced_blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
                                                                     "used the sources' own sentences"]
     return [fallback.sourced_blurb(st) for st in stories], []
