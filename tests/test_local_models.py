@@ -216,3 +216,16 @@ def test_a_failed_recent_news_call_is_told_once(newsletter, caplog):
     logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert told(result).count("blurb trouble") + sum("blurb trouble" in m for m in logged) == 1, (logged, told(result))
     assert "Recent news:" in told(result)
+
+
+def test_a_model_that_answers_in_english_for_a_german_issue_is_told_the_fix(newsletter):
+    """A 3B model often writes English whatever it is asked: the warning said so but not what to do."""
+    config = newsletter(concurrency=1)
+    data = tomllib.loads(config.read_text(encoding="utf-8"))
+    data["newsletter"]["language"] = "de"
+    config.write_text(tomli_w.dumps(data), encoding="utf-8")
+    with OpenAIServer(_by_story(lambda body: body)) as srv:
+        result, *_ = preview(config, srv)
+    said = told(result)
+    assert "model answered in English, not in German ([newsletter] language)" in said
+    assert "Fix: use a model that writes German" in said

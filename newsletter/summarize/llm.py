@@ -379,8 +379,10 @@ class LLMSummarizer:
         found = detect_language(text)
         want = language_tag(self.language)
         if found is not None and want is not None and found != want:
-            raise LLMSummaryError(f"model answered in {language_name(found)}, not in {locale(self.language).name} "
-                                  "([newsletter] language)")
+            want_name = locale(self.language).name
+            raise LLMSummaryError(f"model answered in {language_name(found)}, not in {want_name} ([newsletter] "
+                                  f"language). Fix: use a model that writes {want_name} (small models often "
+                                  "cannot), or set [newsletter] language to the model's.")
 
     def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
         """Every sidebar story's blurb from one call, each grounded in its own story; None where the model's
