@@ -183,8 +183,8 @@ def test_bullets_with_missing_or_impossible_cites_are_dropped():
         b = summarizer(srv).brief(breach_story())
     assert [(x.text, x.cites) for x in b.bullets["big_picture"]] == [("Cites in its text instead", [1, 2]), ("Fine.", [3])]
     # The invented source is in the report, like the gate's own refusals; a bullet citing nothing is noise.
-    assert [(d.section, d.reason) for d in b.grounding.dropped] == [
-        ("big_picture", "cites a source that does not exist (7)")]
+    assert [(d.section, d.reason, d.claim) for d in b.grounding.dropped] == [
+        ("big_picture", "cites a source that does not exist (7)", "Cites a source that does not exist.")]
 
 
 @pytest.mark.parametrize("reply", [

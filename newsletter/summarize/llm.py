@@ -58,7 +58,7 @@ from newsletter.summarize.grounding import (
 from newsletter.summarize import window as windows
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
-                                            json_object, snippet, still_reasoning)
+                                            cap_chars, json_object, snippet, still_reasoning)
 
 log = logging.getLogger(__name__)
 
@@ -644,7 +644,7 @@ def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int, sectio
             if left_out is not None:
                 missing = ", ".join(str(c) for c in sorted(set(cites) - set(valid)))
                 left_out.append(GroundingDrop(section, f"cites a source that does not exist ({missing})",
-                                              snippet(text, MAX_CLAIM_SHOWN)))
+                                              cap_chars(text, MAX_CLAIM_SHOWN)))
             continue
         if text and valid:
             out.append(Bullet(text=text, cites=valid))

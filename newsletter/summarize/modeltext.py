@@ -205,6 +205,11 @@ def _mended_json(text: str) -> str:
     return "".join(out)
 
 
+def cap_chars(text: str, n: int) -> str:
+    """At most ``n`` characters of ``text``, with an ellipsis where it was cut: a claim as the report shows it."""
+    return text if len(text) <= n else text[:n].rstrip() + ELLIPSIS
+
+
 def snippet(text: str, n: int = 80) -> str:
     """The start of model text for a one-line error message: links removed, whitespace folded."""
     one_line = " ".join(strip_links(text[:FIELD_SCAN_CHARS])[0].split())
