@@ -13,10 +13,13 @@ timeout). The socket comes from the transport's public ``trace`` extension,
 and connections are not kept alive so that every attempt announces its socket;
 a TCP handshake is nothing next to a model's answer.
 
-Retries are the openai client's own: 408, 409, 429 and 5xx, exponential
-backoff, ``Retry-After`` honoured up to two minutes, ``[llm] max_retries``
-times. A story is therefore held at most (max_retries + 1) x timeout plus the
-backoff between attempts.
+Retries are the openai client's own: connection errors, 408, 409, 429 and
+5xx, exponential backoff, ``Retry-After`` honoured up to two minutes, ``[llm]
+max_retries`` times. An attempt the deadline ended is not repeated: a server
+too slow for the timeout once (a local model on a CPU) is as slow the second
+time, and asking again only held the story, and the server's queue, another
+``timeout``. The deadline raises the client's own ``APITimeoutError``, which
+the client passes on without retrying.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ class DeadlineTransport(httpx2.BaseTransport):
         except httpx2.TransportError as e:
             watch.cancel()
             if watch.fired:
-                raise httpx2.ReadTimeout(watch.message, request=request) from e
+                raise openai.APITimeoutError(request=request) from e
             raise
         except BaseException:
             watch.cancel()
@@ -121,7 +124,6 @@ class DeadlineTransport(httpx2.BaseTransport):
 class _Watchdog:
     def __init__(self, total: float, chained_trace=None):
         self.total = total
-        self.message = f"no complete answer within the {total:g} s deadline"
         self.fired = False
         self._chained = chained_trace
         self._sockets: list[socket.socket] = []
@@ -174,10 +176,10 @@ class _WatchedStream(httpx2.SyncByteStream):
             yield from self._inner
         except httpx2.TransportError as e:
             if self._watch.fired:
-                raise httpx2.ReadTimeout(self._watch.message, request=self._request) from e
+                raise openai.APITimeoutError(request=self._request) from e
             raise
         if self._watch.fired:  # a shut-down socket can also read as a clean, short end
-            raise httpx2.ReadTimeout(self._watch.message, request=self._request)
+            raise openai.APITimeoutError(request=self._request)
 
     def close(self) -> None:
         self._watch.cancel()

@@ -229,3 +229,14 @@ def test_a_model_that_answers_in_english_for_a_german_issue_is_told_the_fix(news
     said = told(result)
     assert "model answered in English, not in German ([newsletter] language)" in said
     assert "Fix: use a model that writes German" in said
+
+
+def test_a_request_past_the_timeout_is_not_asked_again(newsletter):
+    """A CPU model slower than [llm] timeout was asked max_retries more times, each as slow: with the README's
+    recipe (timeout = 120, max_retries = 2) a story held the issue six minutes, and the server's queue with it."""
+    slow = Model(Reply(content="{}", delay=60))  # the sea wall story never comes in time; the server's stop ends it
+    with OpenAIServer(slow) as srv:
+        result, *_ = preview(newsletter(timeout=0.5, max_retries=2, concurrency=1), srv)
+    assert slow.asked["wall"] == 1, told(result)
+    assert "no answer within [llm] timeout = 0.5 s, asked once" in told(result)
+    assert "used the extractive briefing" in told(result)

@@ -667,12 +667,11 @@ def _short(e: Exception) -> str:
 
 
 def _timed_out(client) -> str:
-    """A story the server did not answer in time: the deadline, how often it was asked, and the key to raise."""
-    tries = 1 + int(getattr(client, "max_retries", 0) or 0)
+    """A story the server did not answer in time: the deadline, that it was asked once (an attempt past the
+    deadline is not repeated: see ``llm_client``), and the key to raise."""
     timeout = getattr(getattr(client, "timeout", None), "read", None) or getattr(client, "timeout", None)
     within = f"within [llm] timeout = {timeout:g} s" if isinstance(timeout, (int, float)) else "in time"
-    asked = "asked once" if tries == 1 else f"asked {tries} times ([llm] max_retries)"
-    return (f"model request failed: no answer {within}, {asked}. Fix: raise [llm] timeout if the server is "
+    return (f"model request failed: no answer {within}, asked once. Fix: raise [llm] timeout if the server is "
             "slow (a local model on a CPU), or lower [llm] concurrency if it is busy.")
 
 
