@@ -10,6 +10,8 @@ import email.policy
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import pytest
+
 from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import Config, load_config
@@ -207,3 +209,18 @@ def test_the_model_stage_has_a_deadline_after_which_the_rest_is_extractive(tmp_p
     assert asked <= 1
     assert len(built.issue.briefings) == 3 and all(b.summarizer == "extractive" for b in built.issue.briefings)
     assert any("stage_seconds = 0.3" in p and "stories got extractive briefings" in p for p in built.problems)
+
+
+@pytest.mark.parametrize("n, said", [(1, "1 story got an extractive briefing"),
+                                     (2, "2 stories got extractive briefings")])
+def test_the_model_guards_report_counts_one_story_as_one(n, said):
+    """It said "the other 1 stories" and "1 stories got extractive briefings"."""
+    from newsletter.config import LLMSettings
+    from newsletter.summarize.write import _ModelGuard
+
+    guard = _ModelGuard(limit=3, deadline=0)
+    guard.skipped.update(failures=n, budget=n, deadline=n)
+    lines = guard.report("test-model", LLMSettings())
+    assert sum(said in line for line in lines) == 2
+    other = "the other story, which got an extractive briefing" if n == 1 else "the other 2 stories, which got"
+    assert other in lines[0], lines

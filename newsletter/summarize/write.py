@@ -107,15 +107,20 @@ class _ModelGuard:
             out.append(f"{self.endpoint_down} The model was not asked again: the briefings from there on "
                        "are extractive")
         if s["failures"]:
-            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for the other "
-                       f"{s['failures']} stories, which got extractive briefings")
+            rest = "the other story, which got an extractive briefing" if s["failures"] == 1 else \
+                f"the other {s['failures']} stories, which got extractive briefings"
+            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for {rest}")
         if s["budget"]:
             out.append(f"the issue's model budget ([llm] max_tokens_per_issue = {settings.max_tokens_per_issue}) "
-                       f"was spent; {s['budget']} stories got extractive briefings")
+                       f"was spent; {_extractive(s['budget'])}")
         if s["deadline"]:
             out.append(f"the model stage passed its deadline ([llm] stage_seconds = {settings.stage_seconds:g}); "
-                       f"{s['deadline']} stories got extractive briefings")
+                       f"{_extractive(s['deadline'])}")
         return out
+
+
+def _extractive(n: int) -> str:
+    return "1 story got an extractive briefing" if n == 1 else f"{n} stories got extractive briefings"
 
 
 def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> tuple[Briefing | None, list[str]]:
