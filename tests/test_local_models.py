@@ -240,3 +240,28 @@ def test_a_request_past_the_timeout_is_not_asked_again(newsletter):
     assert slow.asked["wall"] == 1, told(result)
     assert "no answer within [llm] timeout = 0.5 s, asked once" in told(result)
     assert "used the extractive briefing" in told(result)
+
+
+def test_a_source_shortened_for_a_small_window_ends_where_a_sentence_ends():
+    """Cut at a character count, "... rose 71.2 percent" reached the model as "71.2 perc", a fragment a
+    small model repeated and the gate then refused, so the story went extractive."""
+    from email_demo import DEMO_MORNING
+
+    from newsletter.models import Article, Story
+    from newsletter.summarize.llm import build_messages
+    from newsletter.summarize.sentences import head
+
+    text = ("Turnout rose 71.2 percent in Dunmere, the fictional harbour town.\n\nThe count ended at 9 p.m. "
+            "on Friday. Officials said the new ballot boxes, bought for 4,100 crowns, worked.")
+    article = Article(id="a", feed_url="https://dunmere.example/feed", outlet="Dunmere Post (fictional)",
+                      title="Turnout up", link="https://dunmere.example/a", published=DEMO_MORNING, text=text)
+    for limit in range(60, len(text)):
+        shortened = head(text, limit)
+        assert len(shortened) <= limit + 1 and text.startswith(shortened.rstrip("…"))
+        assert shortened.endswith((".", "…")), shortened
+    assert head(text, 100) == "Turnout rose 71.2 percent in Dunmere, the fictional harbour town."
+    assert head(text, 125) == text[:text.index("Friday.") + len("Friday.")]  # "p.m." before a lower case is no end
+    assert head(text, 50) == "Turnout rose 71.2 percent in Dunmere, the…"  # no sentence ends in the first half
+    assert head("港口的投票率上升了百分之七十一。计票在周五晚上九点结束。", 20) == "港口的投票率上升了百分之七十一。"
+    user = build_messages(Story(articles=[article], headline="Turnout up"), per_source=90)[1]["content"]
+    assert "in Dunmere, the fictional harbour town.\n<<<END SOURCE 1>>>" in user and "perc\n" not in user

@@ -56,6 +56,7 @@ from newsletter.summarize.grounding import (
     Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
 )
 from newsletter.summarize import window as windows
+from newsletter.summarize.sentences import head
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
                                             cap_chars, json_object, snippet, still_reasoning)
@@ -557,7 +558,7 @@ def build_messages(story: Story, language: str = "en", per_source: int | None = 
             f"Title: {defuse(a.title)}",
             f"Published: {a.published.isoformat()}",
             "Text:",
-            defuse(a.text[:per_source]),
+            defuse(head(a.text, per_source)),
             f"<<<END SOURCE {i}>>>",
             "",
         ]

@@ -167,6 +167,23 @@ def trim(sentence: str, max_chars: int = 200) -> str:
     return s[:cut].rstrip(" ,;:—–") + "…"
 
 
+def head(text: str, max_chars: int) -> str:
+    """The start of ``text`` in at most ``max_chars``, ending where a sentence ends (else after a whole
+    word, marked …), its lines and paragraphs as written. A source cut mid-word ("71.2 perc") gave a
+    model a fragment to repeat, which the grounding gate then refused."""
+    if len(text) <= max_chars:
+        return text
+    window = text[:max_chars + 1]  # one more: whether a sentence's end is followed by the next's start
+    end = 0
+    for m in _END.finditer(window):
+        if m.end() <= max_chars and _is_boundary(window, m.start(), m.end()):
+            end = m.end()
+    if end >= max_chars // 2:
+        return window[:end]
+    cut = max(window.rfind(" "), window.rfind("\n"))
+    return (window[:cut] if cut > 0 else window[:max_chars]).rstrip(" ,;:—–") + "…"
+
+
 CHARS_PER_WORD = 2  # Chinese and Japanese words are one to three characters; two is the usual count
 # regex's \w keeps vowel signs (Devanagari ि) in their word, as re's does not.
 _WORDS = regex.compile(rf"(?V1)[{UNSPACED}]+|[\w--[{UNSPACED}]]+")
