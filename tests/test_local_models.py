@@ -265,3 +265,40 @@ def test_a_source_shortened_for_a_small_window_ends_where_a_sentence_ends():
     assert head("港口的投票率上升了百分之七十一。计票在周五晚上九点结束。", 20) == "港口的投票率上升了百分之七十一。"
     user = build_messages(Story(articles=[article], headline="Turnout up"), per_source=90)[1]["content"]
     assert "in Dunmere, the fictional harbour town.\n<<<END SOURCE 1>>>" in user and "perc\n" not in user
+
+
+def test_a_prompt_too_long_for_a_learnt_window_does_not_shrink_it_for_every_later_story():
+    """Once a 2048-token window was learnt, a Recent news prompt longer than the window itself was refused
+    before it was sent (no answer cap fits), and each such refusal of our own was taken for the server's:
+    the window learnt fell to 1152 tokens, and every later story was cut to fit a window the server never had."""
+    from datetime import datetime, timezone
+
+    from model_helpers import summarizer
+    from newsletter.models import Article, Story
+    from newsletter.summarize import window as windows
+
+    t0 = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)
+
+    def a_story(n: int) -> Story:
+        text = f"The council of town {n} approved a 640 million crown sea wall on Tuesday. " * 12
+        return Story(headline=f"Town {n} builds a sea wall", articles=[Article(
+            id=f"a{n}", feed_url=f"https://o{n}.example/feed", outlet=f"Outlet {n}", title=f"Town {n} sea wall",
+            link=f"https://o{n}.example/story", published=t0, text=text)])
+
+    def model(payload: dict):
+        asked = sum(len(m["content"]) for m in payload["messages"]) // 4 + (payload.get("max_tokens") or 0)
+        if asked > 2048:
+            return Reply(status=400, body=json.dumps({"error": {
+                "message": f"This model's maximum context length is 2048 tokens. However, you requested {asked} "
+                           "tokens.", "type": "BadRequestError", "code": 400}}))
+        return json.dumps({"blurbs": []})
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv)
+        with pytest.raises(windows.ContextTooSmall):
+            s._fitting(lambda _: s._complete([{"role": "user", "content": "x" * 9000}], s.usage))
+        assert windows.known(s._endpoint) == 2048  # learnt from the server's own words
+        with pytest.raises(Exception):
+            s.blurbs([a_story(n) for n in range(1, 21)])  # a prompt of about 4,000 tokens: fits no 2048 window
+        assert windows.known(s._endpoint) == 2048, "a refusal of our own taught the endpoint a smaller window"
+        assert len(srv.chat_requests) == 1

@@ -272,7 +272,15 @@ class LLMSummarizer:
             try:
                 return ask(window)
             except windows.ContextTooSmall as refused:
-                if attempt == MAX_FITS or windows.learn(self._endpoint, refused, window) is None:
+                if attempt == MAX_FITS:
+                    raise
+                if refused.ours:
+                    # Our own estimate refused it against the window as known: asking again helps only where
+                    # a smaller window was learnt meanwhile (by a story asked beside this one), never by
+                    # shrinking the known one, which every later story would be cut to fit.
+                    if windows.known(self._endpoint) == window:
+                        raise
+                elif windows.learn(self._endpoint, refused, window) is None:
                     raise
 
     def _brief_in(self, story: Story, usage: Usage, window: int | None) -> Briefing:
@@ -453,10 +461,11 @@ class LLMSummarizer:
         """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
         raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer."""
         prompt = sum(prompt_tokens(m.get("content") or "") for m in messages) + 1
-        cap = windows.answer_cap(windows.known(self._endpoint), prompt, cap)
+        window = windows.known(self._endpoint)
+        cap = windows.answer_cap(window, prompt, cap)
         if cap < MIN_ANSWER_TOKENS:
             refused = windows.ContextTooSmall(f"the prompt does not fit the model's context window of "
-                                              f"{windows.known(self._endpoint)} tokens. {windows.FIX}")
+                                              f"{window} tokens. {windows.FIX}", ours=True)
             refused.sent = prompt + max(cap, 0)
             raise refused
         with self._lock:

@@ -36,12 +36,15 @@ _SAYS_WINDOW = re.compile(r"(?:maximum context length is|context length of only|
 
 class ContextTooSmall(LLMSummaryError):
     """The server refused a request that does not fit its context window. ``window`` is the window it
-    named (None when it did not say); ``sent`` is set by the caller: the tokens the request asked for."""
+    named (None when it did not say); ``sent`` is set by the caller: the tokens the request asked for.
+    ``ours``: refused before it was sent, by our own estimate against the window already known; it says
+    nothing new of the server's window, so nothing is learnt from it."""
 
-    def __init__(self, message: str, window: int | None = None):
+    def __init__(self, message: str, window: int | None = None, *, ours: bool = False):
         super().__init__(message)
         self.window = window
         self.sent = 0
+        self.ours = ours
 
 
 def context_refusal(e: Exception, said: str) -> ContextTooSmall | None:
