@@ -19,7 +19,8 @@ max_retries`` times. An attempt the deadline ended is not repeated: a server
 too slow for the timeout once (a local model on a CPU) is as slow the second
 time, and asking again only held the story, and the server's queue, another
 ``timeout``. The deadline raises the client's own ``APITimeoutError``, which
-the client passes on without retrying.
+the client passes on without retrying; so does the socket's own read timeout
+(also ``timeout``), which on a busy machine can fire before the deadline's timer.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class DeadlineTransport(httpx2.BaseTransport):
             response = self.inner.handle_request(request)
         except httpx2.TransportError as e:
             watch.cancel()
-            if watch.fired:
+            # The socket's own timeout is the deadline too, and can fire before the timer's thread does.
+            if watch.fired or isinstance(e, httpx2.TimeoutException):
                 raise openai.APITimeoutError(request=request) from e
             raise
         except BaseException:
@@ -175,7 +177,7 @@ class _WatchedStream(httpx2.SyncByteStream):
         try:
             yield from self._inner
         except httpx2.TransportError as e:
-            if self._watch.fired:
+            if self._watch.fired or isinstance(e, httpx2.TimeoutException):
                 raise openai.APITimeoutError(request=self._request) from e
             raise
         if self._watch.fired:  # a shut-down socket can also read as a clean, short end

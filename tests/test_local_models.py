@@ -302,3 +302,21 @@ def test_a_prompt_too_long_for_a_learnt_window_does_not_shrink_it_for_every_late
             s.blurbs([a_story(n) for n in range(1, 21)])  # a prompt of about 4,000 tokens: fits no 2048 window
         assert windows.known(s._endpoint) == 2048, "a refusal of our own taught the endpoint a smaller window"
         assert len(srv.chat_requests) == 1
+
+
+def test_a_read_timeout_that_beats_the_deadline_timer_is_not_asked_again_either():
+    """The socket's own read timeout is [llm] timeout too, and on a busy machine it fired before the
+    deadline's timer thread did: httpx's ReadTimeout reached the openai client, which asked the slow server
+    max_retries more times (the run report still said "asked once"). Here the socket's timeout is shorter
+    than the deadline, so it always wins."""
+    import httpx2
+    import openai
+
+    from newsletter.llm_client import DeadlineTransport
+
+    with OpenAIServer(lambda payload: Reply(content="{}", delay=60)) as srv:
+        http = openai.DefaultHttpxClient(transport=DeadlineTransport(60), timeout=httpx2.Timeout(0.3))
+        client = openai.OpenAI(api_key="k", base_url=srv.base_url, max_retries=2, http_client=http)
+        with pytest.raises(openai.APITimeoutError):
+            client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "hi"}])
+        assert len(srv.chat_requests) == 1
