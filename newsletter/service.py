@@ -39,7 +39,7 @@ from pathlib import Path
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import schedule
+from newsletter import locales, schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.controls import escape_controls
@@ -234,6 +234,28 @@ def check_together(cfgs: list[Config]) -> None:
                               f"{lead.store.keep_days:g} in {lead.path}, which uses the same store.",
                               "use one keep_days for newsletters sharing a store, or give each its own [store] url.")
         _check_web_apart(cfg, web)
+    _check_own_words(cfgs)
+
+
+def _check_own_words(cfgs: list[Config]) -> None:
+    """A language's words are one file for the process (``locales.use_folder``): a newsletter whose
+    language another one's ``[newsletter] locales`` folder rewords would silently go out in those words."""
+    def folder(cfg: Config) -> Path | None:
+        return cfg.resolve(cfg.newsletter.locales) if cfg.newsletter.locales else None
+
+    for cfg in cfgs:
+        code = locales.resolve(cfg.newsletter.language)
+        own = folder(cfg)
+        meant = (own / f"{code}.toml").resolve() if own and (own / f"{code}.toml").is_file() else locales.FOLDER / f"{code}.toml"
+        used = locales.file(code)
+        if used == meant:
+            continue
+        other = next((c for c in cfgs if folder(c) and (folder(c) / f"{code}.toml").resolve() == used), None)
+        whose = f" (the [newsletter] locales folder of {other.path})" if other else ""
+        raise ConfigError(cfg.path, "[newsletter] language", f"{cfg.newsletter.language!r} would be written in the "
+                          f"words of {used}{whose}: newsletters run in one process share a language's file.",
+                          f"put the same {code}.toml in this newsletter's own locales folder, or run the two "
+                          "newsletters as separate `newsletter run` processes.")
 
 
 def _check_web_apart(cfg: Config, seen: dict[tuple[str, object], Config]) -> None:

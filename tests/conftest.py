@@ -276,7 +276,7 @@ def _shipped_languages_only():
     locales = sys.modules.get("newsletter.locales")
     if locales is not None and locales._own:
         locales._own.clear()
-        locales.locale.cache_clear()
+        locales.changed()
 
 
 @pytest.fixture

@@ -192,6 +192,36 @@ def test_newsletters_in_one_process_cannot_give_one_language_two_files(tmp_path)
     assert str(tmp_path / "b" / "my-locales" / "it.toml") in result.stderr
 
 
+@pytest.mark.parametrize("rewording_first", [True, False])
+def test_a_newsletter_run_beside_one_that_rewords_its_language_is_refused(tmp_path, rewording_first):
+    """A's own en.toml rewords English for the whole process: B, in English from the package, would have
+    gone out in A's words. Refused whichever file is given first, naming the file and the fix."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    own_language(tmp_path / "a", "en.toml", lambda t: t.replace("The big picture", "The gist"))
+    a = write_config(tmp_path / "a", config_data(newsletter={"title": "A Brief", "locales": "my-locales"},
+                                                 topics=[{"name": "Local", "feeds": ["../feed.xml"]}]))
+    b = write_config(tmp_path, config_data(newsletter={"title": "B Brief"}), "b.toml")
+    order = [a, b] if rewording_first else [b, a]
+    result = run_cli("run", *[arg for path in order for arg in ("-c", str(path))], cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "Traceback" not in said, said
+    assert f"{b}: [newsletter] language" in said and str(tmp_path / "a" / "my-locales" / "en.toml") in said
+    assert str(a) in said and "own locales folder" in said
+
+
+def test_what_was_derived_from_a_languages_words_follows_a_config_that_rewords_it(tmp_path):
+    """The model's instructions name the language as its file does, even when they were written for the
+    shipped file earlier in the process."""
+    from newsletter.summarize.blurbs import blurb_system_prompt
+    from newsletter.summarize.llm import system_prompt
+
+    assert "in German" in system_prompt("de") and "in German" in blurb_system_prompt("de")
+    own_language(tmp_path, "de.toml", lambda _: (locales.FOLDER / "de.toml").read_text(encoding="utf-8").replace(
+        'name = "German"', 'name = "Swiss Standard German"'))
+    load_config(write_config(tmp_path, config_data(newsletter={"language": "de", "locales": "my-locales"})))
+    assert "in Swiss Standard German" in system_prompt("de") and "in Swiss Standard German" in blurb_system_prompt("de")
+
+
 # -- the email without a model: the sources' own sentences, in the reader's frame ----------------
 
 @pytest.mark.parametrize("code", ["de", "fr", "es"])

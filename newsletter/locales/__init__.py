@@ -55,7 +55,23 @@ def use_folder(folder: Path) -> None:
                               "newsletters run in one process share a language's file: keep one of them")
     if any(_own.get(code) != path for code, path in found.items()):
         _own.update(found)
-        locale.cache_clear()
+        changed()
+
+
+# What other modules derive from a language's words and keep (the model's instructions, the gate's
+# reading of numbers): cleared with the words, so no part of an issue reads a file the config replaced.
+_DERIVED: list = []
+
+
+def derived(cache_clear) -> None:
+    """Have ``cache_clear`` called whenever the words of a language may have changed."""
+    _DERIVED.append(cache_clear)
+
+
+def changed() -> None:
+    locale.cache_clear()
+    for clear in _DERIVED:
+        clear()
 
 
 def file(code: str) -> Path:

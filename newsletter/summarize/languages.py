@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from newsletter import locales
+
 if TYPE_CHECKING:
     from newsletter.summarize.changes import ChangeWords
 
@@ -256,6 +258,9 @@ def reading(code: str) -> Reading | None:
                    changes, tuple(fold(w) for w in words.get("titles", [])),
                    frozenset(fold(w) for w in words.get("said", [])),
                    tuple(words.get("ordinal_marks", [])))
+
+
+locales.derived(reading.cache_clear)  # a config's own language file replaces these words
 
 
 def _grouped_with_commas(grouping: tuple[int, int]) -> str:

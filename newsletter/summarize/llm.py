@@ -48,6 +48,7 @@ from newsletter.config import Config
 from newsletter.controls import escape_controls
 from newsletter.language import detect_language, language_name, language_tag
 from newsletter.llm_client import model_name, openai_client, shown_url, withheld_note
+from newsletter import locales
 from newsletter.locales import Locale, locale
 from newsletter.models import SECTIONS, Briefing, Bullet, Grounding, GroundingDrop, Story, Usage
 from newsletter.summarize import BudgetSpent, EndpointDown
@@ -115,6 +116,9 @@ Answer with a single JSON object and nothing else, in exactly this shape:
 {{"headline": "...", "dek": "...",
  {shape},
  "{extra}": null or {{"title": "...", "bullets": [{{"text": "...", "cites": [1]}}]}}}}"""
+
+
+locales.derived(system_prompt.cache_clear)  # a config's own language file replaces these words
 
 
 def _answer_schema() -> dict:

@@ -20,6 +20,8 @@ import functools
 import json
 import re
 
+from newsletter import locales
+
 HEADLINE_MAX_WORDS = 14
 DEK_MAX_WORDS = 40
 BULLET_MAX_WORDS = 60
@@ -66,6 +68,9 @@ def _lead_in() -> re.Pattern:
         # Possessive (*+): "read more" is also "read" + "more", and trying every split of a long run of such
         # words, none before a link, took seconds per 20 words.
         re.IGNORECASE)
+
+
+locales.derived(_lead_in.cache_clear)  # a config's own language file replaces these words
 
 
 _LINK_MARK = "\x00"  # where a link was taken out; never in cleaned text (controls are escaped before)
