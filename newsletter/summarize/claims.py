@@ -44,18 +44,12 @@ from newsletter.summarize import lexicon, ordinals
 from newsletter.summarize.changes import DURATION, ENGLISH, MOVE_LINKS, YEAR, ChangeWords, direction_at, moves
 from newsletter.summarize.changes import key as change_key
 from newsletter.summarize.changes import WORD as _WORD
+from newsletter.summarize.dates import (MONTH_ALONE, MONTHS, RELATIVE, RELATIVE_DAYS, TIME, WEEKDAY,
+                                         WEEKDAY_LOOKBACK_DAYS, WEEKDAYS, bare_hours, resolve_year, time_key, times,
+                                         written_dates)
 from newsletter.summarize.languages import CURRENCY_SYMBOLS, Reading, fold, reading
 from newsletter.summarize.sentences import ABBREVIATIONS, split_sentences
 from newsletter.text import stem as text_stem
-
-MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
-_MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-               "oct": 10, "nov": 11, "dec": 12}
-WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
-_RELATIVE_DAYS = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}
-# Most weekdays in news are within the past week ("on Monday"); resolved against the published date.
-_WEEKDAY_LOOKBACK_DAYS = 7
 
 _MAGNITUDE_WORDS = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _MAGNITUDE_SHORT = {"k": 3, "m": 6, "mn": 6, "mln": 6, "b": 9, "bn": 9, "t": 12, "tn": 12, "trn": 12}
@@ -106,17 +100,6 @@ _NUMBER = re.compile(
 # (``_scores``).
 _SCORE = re.compile(r"(?<![\d,.])\b(\d{1,3})\s?(?:[-–—]|\s(?:\w+\s)?(?P<to>to)\s)\s?(\d{1,3})\b(?![-–—/:.,]\d)"
                     r"(?!\s?(?:%|per\s?cent|percent|thousand|million|billion|trillion|bn|mn|m|k)\b)", re.IGNORECASE)
-_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?([ap])\.?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.IGNORECASE)
-_MONTH_NAMES = "|".join(list(MONTHS) + list(_MONTH_ABBR))
-_DATE_MD = re.compile(rf"\b(?P<m>{_MONTH_NAMES})\.?\s(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y>\d{{4}})\b)?",
-                      re.IGNORECASE)
-_DATE_DM = re.compile(
-    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?(?P<m>{_MONTH_NAMES})\b\.?(?:,?\s(?P<y>\d{{4}})\b)?",
-    re.IGNORECASE)
-_DATE_ISO = re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})\b")
-_MONTH_ALONE = re.compile(r"\b(?P<m>" + "|".join(m.capitalize() for m in MONTHS) + r")\b(?:\s(?P<y>\d{4})\b)?")
-_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")s?\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\b(" + "|".join(_RELATIVE_DAYS) + r")\b", re.IGNORECASE)
 # A quote is bounded: an unclosed quotation mark must not make each later one scan to the end.
 MAX_QUOTE_CHARS = 600
 _Q = f"{{2,{MAX_QUOTE_CHARS}}}"
@@ -139,7 +122,7 @@ NOT_NAMES = frozenset(
     mr mrs ms dr prof sir dame lord lady president minister prime chancellor secretary senator governor mayor
     judge justice chief ceo cfo chair chairman chairwoman director general commissioner spokesperson
     spokesman spokeswoman king queen prince princess pope rev i
-    """.split()) | frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(_RELATIVE_DAYS)
+    """.split()) | frozenset(MONTHS) | frozenset(WEEKDAYS) | frozenset(RELATIVE_DAYS)
 # Words that often open a sentence: capitalised there by grammar, not because they name someone.
 COMMON_STARTERS = frozenset(
     """
@@ -422,49 +405,6 @@ def _ranged(read: list[_Number | None], ranged: list[_Number | None]) -> list[_N
     return [replace(borrowed, direction=n.direction) for n, borrowed in zip(read, ranged) if n and borrowed]
 
 
-def _resolve_year(month: int, day: int, year: int | None, published: date | None) -> date | None:
-    if year is None and published is not None:
-        # The year that puts the date nearest to publication.
-        candidates = []
-        for y in (published.year - 1, published.year, published.year + 1):
-            try:
-                candidates.append(date(y, month, day))
-            except ValueError:
-                pass
-        return min(candidates, key=lambda d: abs(d - published), default=None)
-    try:
-        return date(year, month, day) if year else None
-    except ValueError:
-        return None
-
-
-def _month_of(name: str) -> int:
-    name = name.lower().rstrip(".")
-    return MONTHS.get(name) or _MONTH_ABBR[name]
-
-
-def _dates(text: str) -> list[tuple[tuple[int, int], int | None, tuple[int, int]]]:
-    """((month, day), year or None, span) for every written date."""
-    out = []
-    for rx in (_DATE_MD, _DATE_DM):
-        for m in rx.finditer(text):
-            day = int(m.group("d"))
-            if 1 <= day <= 31:
-                out.append(((_month_of(m.group("m")), day), int(m.group("y")) if m.group("y") else None, m.span()))
-    for m in _DATE_ISO.finditer(text):
-        mo, d = int(m.group("mo")), int(m.group("d"))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            out.append(((mo, d), int(m.group("y")), m.span()))
-    return out
-
-
-def _time_key(m: re.Match) -> str:
-    if m.group(3):  # 9 am, 9:30 p.m.
-        hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "p" else 0)
-        return f"{hour}:{m.group(2) or '00'}"
-    return f"{int(m.group(4))}:{m.group(5)}"
-
-
 def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "en",
                    known_names: bool = False) -> list[Claim]:
     """Every checkable claim in model text written in ``language``; ``vocab`` tells names from grammar
@@ -476,10 +416,10 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         return _claims_read(text, vocab, other)
     claims = _quote_claims(text)
     taken = _Taken()
-    for md, year, span in _dates(text):
+    for md, year, span in written_dates(text):
         claims.append(Claim("date", text[span[0]:span[1]], (md, year)))
         taken.append(span)
-    claims += _free_claims("time", text, _times(text), taken)
+    claims += _free_claims("time", text, times(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     changes: list[Claim] = []
     ends: list[_End] = []  # the numbers a move may join
@@ -498,10 +438,10 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         if found:
             changes.append(_change_claim(text, (m.start(), _core_end(m)), n, found))
     changes += _move_claims(text, ends, ENGLISH)
-    for m in _MONTH_ALONE.finditer(text):
+    for m in MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
-    for m in _WEEKDAY.finditer(text):
+    for m in WEEKDAY.finditer(text):
         if m.group(0)[0].isupper():
             claims.append(Claim("weekday", m.group(0), WEEKDAYS[m.group(1).lower()]))
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
@@ -518,8 +458,8 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims = _quote_claims(text)
     taken = _Taken()
     claims += _free_claims("date", text, [((md, year), span) for md, year, span in r.dates(text)], taken)
-    claims += _free_claims("time", text, r.times(text) + _times(text), taken)
-    claims += _free_claims("hour", text, _bare_hours(text), taken)
+    claims += _free_claims("time", text, r.times(text) + times(text), taken)
+    claims += _free_claims("hour", text, bare_hours(text), taken)
     claims += _free_claims("score", text, _scores(text), taken)
     claims += _free_claims("ordinal", text, ordinals.ordinals(text, r), taken)
     changes: list[Claim] = []
@@ -704,18 +644,6 @@ class _Taken(list):
 def _free_claims(kind: str, text: str, found, taken: _Taken) -> list[Claim]:
     """A ``kind`` claim, as written, for each (key, span) of ``found`` whose span is still free; takes them."""
     return [Claim(kind, text[span[0]:span[1]], key) for key, span in found if taken.take(span)]
-
-
-def _times(text: str) -> list[tuple[str, tuple[int, int]]]:
-    return [(_time_key(m), m.span()) for m in _TIME.finditer(text)]
-
-
-# "de 6 h à 21 h": a clock time (9 p.m.) or a number of hours; with minutes ("14h30") it is a time.
-_BARE_HOUR = re.compile(r"\b(\d{1,2})\s?h\b(?![\d:]|\.\d)")
-
-
-def _bare_hours(text: str) -> list[tuple[int, tuple[int, int]]]:
-    return [(int(m.group(1)), m.span()) for m in _BARE_HOUR.finditer(text) if int(m.group(1)) <= 24]
 
 
 _FROM_BEFORE = re.compile(r"\bfrom\s*$", re.IGNORECASE)
@@ -955,16 +883,16 @@ class SourceFacts:
         f.moves = [move for _, moves in found for move, _ in moves.found]
         f.move_ends = [n for _, moves in found for n in moves.ends]
         f.sentences_numbers = [{n.value for n in numbers} for numbers, _ in found]
-        f.times = {_time_key(m) for m in _TIME.finditer(text)}
-        for md, year, _ in _dates(text):
+        f.times = {time_key(m) for m in TIME.finditer(text)}
+        for md, year, _ in written_dates(text):
             f._add_date(md, year, day)
-        for m in _MONTH_ALONE.finditer(text):
+        for m in MONTH_ALONE.finditer(text):
             f.months.add(MONTHS[m.group("m").lower()])
-        for m in _WEEKDAY.finditer(text):
+        for m in WEEKDAY.finditer(text):
             f._add_weekday(WEEKDAYS[m.group(1).lower()], day)
         if day:
-            for m in _RELATIVE.finditer(text):
-                f.dates.add(day + timedelta(days=_RELATIVE_DAYS[m.group(1).lower()]))
+            for m in RELATIVE.finditer(text):
+                f.dates.add(day + timedelta(days=RELATIVE_DAYS[m.group(1).lower()]))
         for r, read in zip(readings, own):
             f._read(text, sentences, [numbers for _, numbers, _ in read], day, r)
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
@@ -995,14 +923,14 @@ class SourceFacts:
     def _add_date(self, md: tuple[int, int], year: int | None, day: date | None) -> None:
         """A written date, which a claim of the same day and month matches even when its year is unsure."""
         self.loose_dates.add(md)
-        resolved = _resolve_year(*md, year, day)
+        resolved = resolve_year(*md, year, day)
         if resolved:
             self.dates.add(resolved)
 
     def _add_weekday(self, wd: int, day: date | None) -> None:
         self.weekdays.add(wd)
         if day:  # also the date it names, for a claim that gives the date instead
-            self.dates.add(day - timedelta(days=(day.weekday() - wd) % _WEEKDAY_LOOKBACK_DAYS))
+            self.dates.add(day - timedelta(days=(day.weekday() - wd) % WEEKDAY_LOOKBACK_DAYS))
 
     def supports(self, claim: Claim) -> bool:
         check = getattr(self, f"_{claim.kind}")
