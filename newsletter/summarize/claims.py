@@ -39,22 +39,18 @@ from functools import cached_property
 
 from newsletter.summarize import lexicon, ordinals
 from newsletter.summarize.changes import ENGLISH, ChangeWords
-from newsletter.summarize.changes import WORD as _WORD
 from newsletter.summarize.dates import (MONTH_ALONE, MONTHS, RELATIVE, RELATIVE_DAYS, TIME, WEEKDAY,
                                          WEEKDAY_LOOKBACK_DAYS, WEEKDAYS, bare_hours, resolve_year, time_key, times,
                                          written_dates)
 from newsletter.summarize.languages import Reading, fold, reading
-from newsletter.summarize.names import (ARTICLES, COMMON_STARTERS, NAME_CONNECTORS, NOT_NAMES, Vocabulary,
-                                        is_known_name, name_runs, name_tokens, script, stem, words_with_starts)
+from newsletter.summarize.names import (ARTICLES, NAME_CONNECTORS, NOT_NAMES, Vocabulary, is_known_name, name_runs,
+                                        name_tokens, script, stem, words_with_starts)
 from newsletter.summarize.numbers import (CURRENCY_WORDS, NOT_CLAIMED_NUMBER_WORDS, End, Move, Number, change_at,
                                           core_end, english_numbers, english_ranges, move_kind, moves_between,
                                           own_reading, read_ranges, scores, sentence_numbers, sentence_numbers_read)
+from newsletter.summarize.quotes import QUOTE, quote_key, quoted_sentences, speaking
 from newsletter.summarize.sentences import split_sentences
 
-# A quote is bounded: an unclosed quotation mark must not make each later one scan to the end.
-MAX_QUOTE_CHARS = 600
-_Q = f"{{2,{MAX_QUOTE_CHARS}}}"
-_QUOTE = re.compile(rf"“([^”]{_Q})”|\"([^\"]{_Q})\"|«([^»]{_Q})»|(?<![\w])‘([^’]{_Q}?)’(?![\w])|„([^“”]{_Q})[“”]")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -321,8 +317,8 @@ def _free_claims(kind: str, text: str, found, taken: _Taken) -> list[Claim]:
 
 
 def _quote_claims(text: str) -> list[Claim]:
-    quotes = (next(g for g in m.groups() if g) for m in _QUOTE.finditer(text))
-    return [Claim("quote", q.strip(), _quote_key(q)) for q in quotes]
+    quotes = (next(g for g in m.groups() if g) for m in QUOTE.finditer(text))
+    return [Claim("quote", q.strip(), quote_key(q)) for q in quotes]
 
 
 def _speaker_claims(text: str, claims: list[Claim]) -> list[Claim]:
@@ -334,63 +330,12 @@ def _speaker_claims(text: str, claims: list[Claim]) -> list[Claim]:
     if len(quotes) != 1:
         return []
     names = [c for c in claims if c.kind == "name"]
-    speakers = _speaking(_QUOTE.sub(" , ", text), [c.text for c in names])
+    speakers = speaking(QUOTE.sub(" , ", text), [c.text for c in names])
     if not speakers:
         return []
     return [Claim("speaker", ", ".join(speakers),
                   (quotes[0].key, tuple(frozenset(t for t in name_tokens(n) if t not in NAME_CONNECTORS)
                                         for n in speakers)))]
-
-
-# Words that say someone spoke, in the languages bullets are written in.
-SPEECH_WORDS = frozenset("""
-    said says say told tells added adds argued warned wrote claimed insisted stated noted explained replied
-    admitted according
-    sagte sagt sagten erklärte erklärt betonte betont meinte warnte schrieb laut
-    déclaré dit affirmé estimé ajouté souligné expliqué indiqué selon
-    dijo dice afirmó declaró señaló explicó añadió aseguró advirtió según
-    """.split())
-# Words after which a name is where or to whom something was said, not who said it ("told the Valmere
-# Herald", "said in Brindle", "from Velmouth Rail").
-_NOT_A_SPEAKER_AFTER = frozenset("""to in at with from for on into by about against of told tells
-    in im am an aus bei mit nach vor von zu zur zum gegenüber des à au aux en chez avec pour contre de du a
-    con desde para ante del""".split())
-SPEECH_REACH = 8  # words between a word of speech and a name it gives the words to
-
-
-def _speaking(text: str, names: list[str]) -> list[str]:
-    """Of ``names`` (as written in ``text``), those within ``SPEECH_REACH`` words of a word of speech in
-    their clause, and not right after a preposition."""
-    words = [(m.group(0), m.start()) for m in _WORD.finditer(text)]
-    speech = [k for k, (w, _) in enumerate(words) if w.lower() in SPEECH_WORDS]
-    if not speech:
-        return []
-    out = []
-    for name in names:
-        at = text.find(name)
-        if at < 0:
-            continue
-        k = next((i for i, (_, start) in enumerate(words) if start >= at), None)
-        if k is None:
-            continue
-        before = k - 1
-        while before >= 0 and fold(words[before][0]) in ARTICLES:  # "to the Valmere Herald"
-            before -= 1
-        if before >= 0 and fold(words[before][0]) in _NOT_A_SPEAKER_AFTER:
-            continue
-        if any(abs(k - v) <= SPEECH_REACH and not _CLAUSE_BETWEEN.search(text, *sorted((at, words[v][1])))
-               for v in speech):
-            out.append(name)
-    return out
-
-
-_CLAUSE_BETWEEN = re.compile(r"[;!?]")  # a bullet and a source sentence are one sentence each: "." is an abbreviation's
-
-
-def _quote_key(quote: str) -> str:
-    return " ".join(re.findall(r"\w+", fold(quote).replace("'", "")))
-
-
 
 
 @dataclass
@@ -442,7 +387,7 @@ class SourceFacts:
         f.months |= {d.month for d in f.dates} | {md[0] for md in f.loose_dates}
         f.weekdays |= {d.weekday() for d in f.dates}
         f.tokens = name_tokens(text)
-        f.quote_text = f" {_quote_key(text)} "
+        f.quote_text = f" {quote_key(text)} "
         f.sentences, f.english, f.readings = sentences, not readings, readings
         f.figures = set(_FIGURE.findall(text))
         return f
@@ -552,7 +497,7 @@ class SourceFacts:
     def quoted(self) -> list[tuple[str, frozenset[str], bool]]:
         """Each sentence that quotes someone: its words, the name words around the quote, and whether
         there are any (read the first time a bullet gives a quote to someone)."""
-        return _quoted(self.sentences)
+        return quoted_sentences(self.sentences)
 
     def _speaker(self, c: Claim) -> bool:
         """The quote's sentence gives it to one of the bullet's speakers, or says of no one that they said
@@ -621,49 +566,6 @@ def _split_at(key: tuple[str, ...], joins: frozenset[str]) -> list[tuple[str, ..
         else:
             parts[-1].append(token)
     return [tuple(p) for p in parts if p]
-
-
-# Who a source sentence gives its quote to: every name near a word of speech in it, outside the quote and
-# not where or to whom it was said ("...," said Velmouth Rail spokeswoman Ilse Marten; Edda Morn, 58, chief
-# executive of Velmouth Rail, said). For "she said", the names of the sentence before that does not open
-# with "she" or "his". A sentence with no word of speech, or one in another language, is not read: there
-# the gate cannot tell who spoke, so it refuses no one.
-_PRONOUN_SAID = re.compile(r"\b(?:he|she)\s+(?:said|says|told|added|warned|insisted)\b|"
-                           r"\b(?:said|says|added|warned)\s+(?:he|she)\b", re.IGNORECASE)
-_PRONOUN_START = re.compile(r"\s*(?:he|she|his|her)\b", re.IGNORECASE)
-PRONOUN_REACH = 3  # sentences looked back through for the one a "she said" points at
-
-
-def _quoted(sentences: list[str]) -> list[tuple[str, frozenset[str], bool]]:
-    """For each sentence holding a quote: its words as quotes are compared, the name words of whoever it
-    gives the quote to, and whether it gives it to anyone by name."""
-    out = []
-    for k, sentence in enumerate(sentences):
-        if not _QUOTE.search(sentence):
-            continue
-        around = _QUOTE.sub(" , ", sentence)
-        speaker = _said_by(around)
-        if not speaker and _PRONOUN_SAID.search(around):
-            speaker = _subject_before(sentences[max(0, k - PRONOUN_REACH):k])
-        out.append((f" {_quote_key(sentence)} ", frozenset(speaker), bool(speaker)))
-    return out
-
-
-def _said_by(text: str) -> set[str]:
-    """The name words near a word of speech in ``text`` (``_speaking``)."""
-    return {t for run in _speaking(text, name_runs(text)) for t in name_tokens(run)
-            if t not in NOT_NAMES and t not in COMMON_STARTERS}
-
-
-def _subject_before(sentences: list[str]) -> set[str]:
-    """The name words of the nearest of ``sentences`` (in order, the last nearest) that names anyone and
-    does not open with "she" or "his" (which point further back); every name of it, as the source may
-    name a place or a company beside the person."""
-    for sentence in reversed(sentences):
-        if _PRONOUN_START.match(sentence):
-            continue
-        return {t for run in name_runs(sentence) for t in name_tokens(run) if t not in NOT_NAMES}
-    return set()
 
 
 def _readings(n: Number) -> tuple[Number, ...]:
