@@ -14,9 +14,11 @@ from datetime import datetime, timezone
 import pytest
 
 from newsletter.models import Article, Briefing, Bullet, Story
-from newsletter.summarize.claims import SourceFacts, Vocabulary, extract_claims
+from newsletter.summarize.claims import extract_claims
+from newsletter.summarize.facts import SourceFacts
 from newsletter.summarize.grounding import ground
 from newsletter.summarize.llm import LLMSummaryError
+from newsletter.summarize.names import Vocabulary
 from openai_server import OpenAIServer
 from model_helpers import rendered, summarizer
 

@@ -145,7 +145,7 @@ class _Sentence:
     position: int  # index within its article
     same_as: set[int] = field(default_factory=set)  # indexes of sentences saying nearly the same
     language: str | None = None  # its article's
-    facts: object = None  # what it states, read the grounding gate's way (claims.SourceFacts), once asked for
+    facts: object = None  # what it states, read the grounding gate's way (facts.SourceFacts), once asked for
 
 
 class ExtractiveSummarizer:
@@ -381,7 +381,8 @@ def _holding(s: _Sentence, alike: list[_Sentence]) -> list[_Sentence]:
     Tansey put the cost at 4 million crowns")."""
     if not alike:
         return []
-    from newsletter.summarize.claims import Vocabulary, extract_claims
+    from newsletter.summarize.claims import extract_claims
+    from newsletter.summarize.names import Vocabulary
 
     own = s.language or "en"
     vocab = Vocabulary.of([s.text] + [o.text for o in alike])
@@ -407,7 +408,8 @@ def _same_facts_across_languages(sentences: list[_Sentence]) -> list[tuple[int, 
         by_language.setdefault(s.language or "en", []).append(a)
     if len(by_language) < 2:
         return []
-    from newsletter.summarize.claims import Vocabulary, extract_claims
+    from newsletter.summarize.claims import extract_claims
+    from newsletter.summarize.names import Vocabulary
 
     vocab = Vocabulary.of([s.text for s in sentences])
     claims = [extract_claims(s.text, vocab, s.language or "en", known_names=True) for s in sentences]
@@ -434,7 +436,7 @@ def _kin_stems(text: str) -> set[str]:
 
 def _states(s: _Sentence, claims: list) -> bool:
     if s.facts is None:
-        from newsletter.summarize.claims import SourceFacts
+        from newsletter.summarize.facts import SourceFacts
         from newsletter.summarize.languages import reading
 
         found = reading(s.language) if s.language else None

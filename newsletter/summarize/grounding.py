@@ -45,9 +45,11 @@ from dataclasses import dataclass, field, replace
 from newsletter.language import language_of, language_tag
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
 from newsletter.summarize.boilerplate import is_boilerplate
-from newsletter.summarize.claims import Claim, SourceFacts, Vocabulary, extract_claims
+from newsletter.summarize.claims import Claim, extract_claims
+from newsletter.summarize.facts import SourceFacts
 from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
+from newsletter.summarize.names import Vocabulary
 from newsletter.summarize.sentences import iter_sentences
 from newsletter.text import readable
 
