@@ -190,6 +190,32 @@ def test_a_name_with_particles_keeps_its_last_word(source_language, language, bu
     ("es", "Ursula von der Lind y Ana de la Cruz inauguraron la fiesta del puerto.", True),
     # Only a name takes its genitive before its noun: there a word made of ordinary parts is a name.
     ("de", "Hollerbachs Vorgängerin Ana de la Cruz eröffnete das Hafenfest.", False),
+    # The source writes "Brandt" and "Schmitt", each with its own first name: one person's first name and
+    # another's surname are no one in it.
+    ("de", "Olaf Lind hielt eine Rede beim Hafenfest.", False),
 ])
 def test_a_first_name_keeps_its_surname_and_a_genitive_is_the_names_own(source_language, language, bullet, faithful):
     assert kept(language, GUESTS[source_language], bullet, source_language) is faithful
+
+
+@pytest.mark.parametrize("source, bullet, faithful", [
+    # The pair after a word of speech: read without overlap, (sprach, Petra) hid (Petra, Schmitt).
+    ("Beim Hafenfest von Valmere sprach Petra Schmitt von der Stadtverwaltung.", "Petra Müller sprach beim Hafenfest.",
+     False),
+    ("Beim Hafenfest von Valmere sprach Petra Schmitt von der Stadtverwaltung.", "Petra Schmitt sprach beim Hafenfest.",
+     True),
+    ("Beim Hafenfest sprachen Olaf Brandt und Petra Schmitt.", "Olaf Müller sprach beim Hafenfest.", False),
+    ("Beim Hafenfest sprachen Olaf Brandt und Petra Schmitt.", "Olaf Schmitt sprach beim Hafenfest.", False),
+    ("Beim Hafenfest sprachen Olaf Brandt und Petra Schmitt.", "Olaf Brandt und Petra Schmitt sprachen.", True),
+])
+def test_each_first_name_keeps_the_surname_the_source_gives_it_wherever_it_stands(source, bullet, faithful):
+    assert kept("de", source, bullet, "de") is faithful
+
+
+@pytest.mark.timeout(20)
+def test_a_long_word_in_a_source_is_read_for_name_pairs_in_linear_time():
+    """Hostile feed text: one word of 200,000 letters took minutes (every start inside it was tried)."""
+    from newsletter.summarize.facts import SourceFacts
+
+    facts = SourceFacts.of("Petra Schmitt sprach. " + "A" + "b" * 200_000 + " Ende.", None)
+    assert ("petra", "schmitt") in facts.name_pairs

@@ -274,7 +274,8 @@ _PARTICLE_NAME = re.compile(
 def _particle_names(text: str, vocab: Vocabulary) -> list[Claim]:
     """A surname claim for each name with particles ("Ana de la Vega"): a first name the sources write or one
     of many languages, its particles and the capitalised word after them; or, without particles, a first name
-    of many languages and a word after it that no source writes ("Olaf Schmitt"). In a language that
+    of many languages and the capitalised word after it ("Olaf Schmitt", even where a source names a Petra
+    Schmitt). In a language that
     capitalises nouns that word is rarely told from an ordinary one ("Heyden", "Vega", "Schmitt"), and a
     name known from the sources ("Ana", "Olaf") hid it; the source must give the name with the same last
     word (``facts.SourceFacts._surname``)."""
@@ -284,7 +285,7 @@ def _particle_names(text: str, vocab: Vocabulary) -> list[Claim]:
         plain = not m.group(3)
         if (first[0].isupper() and last[0].isupper() and len(last) > 1 and fold(first) not in NOT_NAMES
                 and (is_known_name(first, vocab) or lexicon.international(first))
-                and not (plain and (not lexicon.international(first) or vocab.writes(fold(last))
+                and not (plain and (not lexicon.international(first) or fold(first) in ARTICLES
                                     or fold(last) in NOT_NAMES))):
             out.append(Claim("surname", m.group(1), (fold(first), tuple(m.group(3).split()), fold(last))))
     return out

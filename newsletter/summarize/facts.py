@@ -30,7 +30,9 @@ from newsletter.summarize.sentences import split_sentences
 
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 # Two capitalised words side by side: a first name and a surname, where a source writes them ("Olaf Brandt").
-_NAME_PAIR = re.compile(r"([^\W\d_][\w'’-]+)[^\S\n]+([^\W\d_][\w'’-]+)")
+# Read overlapping, from word starts only: "sprach Petra Schmitt" gives (sprach, Petra) and (Petra, Schmitt);
+# read without overlap the second pair was lost, and trying inside each word made a long one quadratic.
+_NAME_PAIR = re.compile(r"(?<![\w'’-])(?=([^\W\d_][\w'’-]+)[^\S\n]+([^\W\d_][\w'’-]+))")
 
 
 @dataclass
