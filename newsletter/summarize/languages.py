@@ -4,7 +4,7 @@
     r.numbers("Der Leitzins stieg auf 3,5 Prozent.")   # [(whole, digits, Decimal('3.5'), True, None, None)]
     r.dates("am 27. November")                         # [((11, 27), None, span)]
 
-English is ``claims``' own rules; this module gives every other language the same shapes.
+English is read by ``numbers`` and ``dates``; this module gives every other language the same shapes.
 What CLDR knows comes from Babel: month and weekday names (wide and abbreviated), the decimal
 and grouping symbols ("3,5" and "1.500" in German, "1 500" in French). What it does not
 know (the words for percent, million and billion, currencies and units, "yesterday") is in the
@@ -183,7 +183,7 @@ class Reading:
 
 @functools.cache
 def reading(code: str) -> Reading | None:
-    """How ``code`` writes numbers, dates and days; None for English (``claims``' own rules) or a code
+    """How ``code`` writes numbers, dates and days; None for English (read by ``numbers`` and ``dates``) or a code
     Babel does not know."""
     from babel.dates import get_day_names, get_month_names
     from babel.numbers import get_decimal_symbol, get_group_symbol
