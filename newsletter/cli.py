@@ -127,6 +127,13 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
         err.print("no web browser found to open it; open the .html file above yourself", highlight=False)
 
 
+def _stops_on_ctrl_c() -> None:
+    """SIGINT (Ctrl-C, ``kill -INT``) stops a server even when it was started with SIGINT ignored, as a
+    shell starts a command put in the background with ``&``: it would have served on, unstoppable but by
+    SIGKILL."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _serve_preview(html_path: Path, *, named: bool, port: int | None, open_browser: bool) -> None:
     from newsletter.preview_server import DEFAULT_PORT, PreviewServer
 
@@ -137,6 +144,7 @@ def _serve_preview(html_path: Path, *, named: bool, port: int | None, open_brows
                   soft_wrap=True, highlight=False)
         if open_browser and not webbrowser.open(server.url):
             err.print(f"no web browser found; open {server.url} yourself", soft_wrap=True, highlight=False)
+        _stops_on_ctrl_c()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -533,6 +541,7 @@ def serve(config_path: str | None, archive_dir: str | None, host: str | None, po
     from newsletter.web.serve import serve_forever
 
     cfg = load_config(config_path)
+    _stops_on_ctrl_c()
     try:
         serve_forever(cfg, _archive_folder(cfg, archive_dir, "--archive", must_exist=True), host or cfg.web.host,
                       cfg.web.port if port is None else port, on_ready=lambda url: (

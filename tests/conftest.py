@@ -163,9 +163,14 @@ class NewsletterProcess:
         proc.stdout, proc.stderr                         # everything either stream printed
     """
 
-    def __init__(self, *args: str | os.PathLike, cwd: Path, env: dict[str, str] | None = None):
-        self.proc = subprocess.Popen([sys.executable, "-m", "newsletter", *map(str, args)], cwd=cwd,
-                                     env=process_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, *args: str | os.PathLike, cwd: Path, env: dict[str, str] | None = None,
+                 ctrl_c_ignored: bool = False):
+        # ctrl_c_ignored: started as a shell starts a command put in the background (`newsletter serve &`).
+        command = [sys.executable, "-m", "newsletter", *map(str, args)]
+        if ctrl_c_ignored:
+            command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
+        self.proc = subprocess.Popen(command, cwd=cwd, env=process_env(env), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
         self._lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
         self._seen = {"stdout": [], "stderr": []}
         self._readers = [threading.Thread(target=self._read, args=(name, getattr(self.proc, name)), daemon=True)

@@ -103,13 +103,14 @@ def _opened_url(record: Path, deadline_s: float = 30) -> str:
 
 
 @pytest.mark.long
-def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(demo, tmp_path):
+@pytest.mark.parametrize("ctrl_c_ignored", [False, True], ids=["foreground", "started-with-&"])
+def test_the_command_builds_then_serves_until_ctrl_c_and_open_shows_the_viewer(demo, tmp_path, ctrl_c_ignored):
     out = tmp_path / "preview" / "today.html"
     record = tmp_path / "opened.txt"
     # webbrowser runs $BROWSER with the URL for %s: a stand-in browser that writes down what it was given.
     browser = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'w').write(sys.argv[2])\" {record} %s"
     with NewsletterProcess("preview", "--config", demo, "--out", out, "--serve", "--port", "0", "--open",
-                           cwd=tmp_path, env={"BROWSER": browser}) as proc:
+                           cwd=tmp_path, env={"BROWSER": browser}, ctrl_c_ignored=ctrl_c_ignored) as proc:
         line = proc.wait_for("serving the preview on http://127.0.0.1:")
         url = line.split(" on ", 1)[1].split()[0]
         email = httpx.get(url + "email.html")

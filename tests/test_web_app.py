@@ -264,14 +264,16 @@ def test_resubscribing_an_address_that_gets_no_issues_says_where_to_add_it(tmp_p
     assert "not in [newsletter] to" in said and str(cfg.path) in said.replace("\n", "")
 
 
-def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path):
+@pytest.mark.parametrize("ctrl_c_ignored", [False, True], ids=["foreground", "started-with-&"])
+def test_newsletter_serve_answers_one_click_and_logs_no_token(tmp_path, ctrl_c_ignored):
     cfg = web_config(tmp_path, base_url=BASE, archive="site")
     store = Store.open(cfg.store_url)
     record_demo_issues(cfg, store)
     write_archive(cfg, store, cfg.resolve("site"))
     store.close()
     env = {"NEWSLETTER_WEB_SECRET": SECRET}
-    with NewsletterProcess("-vv", "serve", "--config", cfg.path, "--port", "0", cwd=tmp_path, env=env) as proc:
+    with NewsletterProcess("-vv", "serve", "--config", cfg.path, "--port", "0", cwd=tmp_path, env=env,
+                           ctrl_c_ignored=ctrl_c_ignored) as proc:
         line = proc.wait_for("serving http://127.0.0.1:")
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
         assert httpx.get(url).status_code == 200
