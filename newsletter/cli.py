@@ -426,13 +426,52 @@ def _error_json(e: NewsletterError) -> dict:
 
 @cli.group()
 def feeds() -> None:
-    """Manage feeds' stored state.
+    """Manage feeds' stored state, and bring feeds from another reader.
 
     \b
     Examples:
       newsletter status                         lists failing and disabled feeds
       newsletter feeds enable https://example.org/feed.xml
+      newsletter feeds import subs.opml -c newsletter.toml >> newsletter.toml
     """
+
+
+@feeds.command("import")
+@click.argument("opml_file", metavar="FILE.opml")
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The config the output is for: a topic name it has already is renamed \"NAME (imported)\", a "
+                   "feed it has already is left out. Without it nothing is compared.")
+@click.option("--topic", "unfiled", metavar="NAME", default=None,
+              help="The topic of feeds outside any folder. Default: the OPML's title, else \"Feeds\".")
+def feeds_import(opml_file: str, config_path: str | None, unfiled: str | None) -> None:
+    """Print [[topics]] tables for the feeds of an OPML subscription list, to append to the config.
+
+    \b
+    Every feed reader exports OPML: rss2email (r2e opml export), Feedly,
+    Inoreader, NetNewsWire, Thunderbird, Miniflux... Each folder becomes a
+    topic of the same name (a folder in a folder: "Science / Physics"), the
+    feeds outside any folder one topic named after the list (or --topic),
+    and each feed's title its name. Only http(s) feeds are taken; titles
+    lose control characters. The tables go to standard output, so the config
+    is appended to, never rewritten: its comments stay. What was renamed or
+    skipped, and the count, go to standard error. Add keywords to the new
+    topics afterwards, and run `newsletter check`.
+    \b
+    Examples:
+      newsletter feeds import subs.opml -c newsletter.toml >> newsletter.toml
+      newsletter feeds import feedly.opml > imported.toml     look first
+      newsletter feeds import r2e.opml --topic "Blogs"
+    """
+    from newsletter.opml import import_opml
+
+    cfg = load_config(config_path) if config_path else None
+    imported = import_opml(Path(opml_file), config=cfg, unfiled=unfiled)
+    if cfg is not None:
+        imported.check_appends_to(cfg)
+    for note in imported.notes():
+        err.print(f"[yellow]{escape(note)}[/]", soft_wrap=True, highlight=False)
+    click.echo(imported.toml(), nl=False)  # plain: rich would wrap lines and read [brackets] as markup
+    err.print(escape(imported.summary()), soft_wrap=True, highlight=False)
 
 
 @feeds.command("enable")
