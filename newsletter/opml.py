@@ -200,7 +200,7 @@ def read_opml(path: Path):
             skipped["outlines without an xmlUrl (a web page, an included list or an empty folder)"] += 1
         elif _attr(outline, "xmlurl") and _attr(outline, "type").lower() == "source":
             skipped["links to other subscription lists"] += 1
-    parsed = listparser.parse(etree.tostring(root, encoding="utf-8"))
+    parsed = listparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True))
     if parsed.bozo and not parsed.feeds:
         raise OpmlError(path, f"could not be read as OPML ({clean(str(parsed.bozo_exception), limit=200)}).",
                         _FIX_EXPORT)
