@@ -440,7 +440,8 @@ def feeds() -> None:
 @click.argument("opml_file", metavar="FILE.opml")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), default=None,
               help="The config the output is for: a topic name it has already is renamed \"NAME (imported)\", a "
-                   "feed it has already is left out. Without it nothing is compared.")
+                   "feed it has already is left out. Without it nothing is compared: no config is looked for, as "
+                   "`>> newsletter.toml` makes that file before the command starts.")
 @click.option("--topic", "unfiled", metavar="NAME", default=None,
               help="The topic of feeds outside any folder. Default: the OPML's title, else \"Feeds\".")
 def feeds_import(opml_file: str, config_path: str | None, unfiled: str | None) -> None:

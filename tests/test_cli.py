@@ -485,7 +485,11 @@ def test_every_config_option_names_the_lookup_order_load_config_follows():
     taking_config = []
     for path in _command_paths(cli):
         help_text = " ".join(run_cli(*path, "--help").stdout.split())  # the option's help wraps in its column
-        if "--config" in help_text:
+        if path == ("feeds", "import"):
+            # Its config is only compared with, and `>> newsletter.toml` creates that file empty before the
+            # command starts: it reads one only when given, and its help says so.
+            assert "Without it nothing is compared" in help_text and order not in help_text, help_text
+        elif "--config" in help_text:
             taking_config.append(path)
             assert order in help_text, (path, help_text)
     assert ("fetch",) in taking_config and ("run",) in taking_config and ("feeds", "enable") in taking_config
