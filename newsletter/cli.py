@@ -216,7 +216,8 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
         out.print(escape("nothing new since the last issue: no issue sent ([newsletter] send_empty = false); "
                          "the next one covers what arrives"), soft_wrap=True, highlight=False)
         return
-    if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done):
+    # A recipient left owed (a 4xx, a dropped connection) is no success either: cron and `&&` must hear of it.
+    if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done) or _owed(done, sent.to):
         sys.exit(1)
 
 

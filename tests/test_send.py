@@ -336,6 +336,32 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
     assert "1 sent, 1 failed, 1 owed" in status, status
 
 
+class _AlwaysDrops:
+    """A server that takes each message and hangs up before it replies, as an overloaded relay does."""
+
+    def __init__(self):
+        self.drops = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.drops += 1
+        server.transport.close()
+        return None
+
+
+def test_a_send_that_leaves_everyone_owed_exits_1_as_the_readme_says(tmp_path):
+    # A cron job or `send && ...` must hear that nobody got the issue: a dropped connection is no success.
+    handler = _AlwaysDrops()
+    with mail_server(handler) as port:
+        cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+                      to=["ann@readers.example", "bob@readers.example"])
+        result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert handler.drops and "owed ann@readers.example" in said and "Traceback" not in said, said
+    assert result.exit_code == 1, (result.stdout, said)
+    status = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert "0 sent, 0 failed, 2 owed" in status, status
+
+
 # -- recipients and the store ----------------------------------------------------------------------
 
 def test_one_mailbox_written_four_ways_gets_one_copy(tmp_path):
