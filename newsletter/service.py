@@ -24,6 +24,9 @@ the process exits 0. A job that does not reach a safe point within
 SHUTDOWN_LIMIT_S (a model or mail server hanging on one request) is abandoned
 with an error line and exit status 1, inside systemd's default stop timeout.
 A second signal exits at once.
+
+SIGHUP reloads nothing (the config is read at start): it is logged with what to do, a restart, and
+the service runs on, rather than dying silently as SIGHUP's default would.
 """
 
 from __future__ import annotations
@@ -318,7 +321,15 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         received.append(signum)
         service.stop.set()
 
+    def on_hangup(_signum: int, _frame) -> None:
+        # SIGHUP's default is to end the process without a word, mid-send included; and many daemons
+        # take it for "reload". This one reads its config at start only: say so, and run on.
+        log.warning("SIGHUP: ignored; the config is read at start only (%s): restart to apply a change "
+                    "(systemctl restart newsletter; a restart loses nothing)",
+                    ", ".join(str(c.path) for c in cfgs), extra={"job": "reload", "outcome": "ignored"})
+
     previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
     try:
         scheduler.start()
         for line in start_lines:

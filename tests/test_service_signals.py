@@ -173,3 +173,16 @@ def test_a_send_waiting_for_another_process_to_build_gives_up_when_the_service_s
     sender.join(timeout=STATE_WAIT_S)  # without the stop it waits out the claim's 15-minute lease
     store.close()
     assert not sender.is_alive() and outcome[0].in_progress and outcome[0].deliveries == []
+
+
+def test_sighup_reloads_nothing_and_says_to_restart_instead_of_killing_the_service(tmp_path):
+    # An operator's `kill -HUP` (many daemons' reload) ended the process silently, by SIGHUP's default.
+    cfg = _config(tmp_path, [str(feed_file(tmp_path))], timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+    with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+        proc.wait_for("newsletter running")
+        proc.proc.send_signal(signal.SIGHUP)
+        line = proc.wait_for("SIGHUP", stream="stderr")
+        assert proc.proc.poll() is None, proc.stderr  # still running
+        assert _stop(proc) == 0
+    assert "restart" in line and str(cfg) in line, line
+    assert any(r.get("job") == "reload" and r["level"] == "warning" for r in log_lines(proc))
