@@ -358,10 +358,13 @@ def run(config_paths: tuple[str, ...], worker: bool) -> None:
 
     def ready() -> None:
         for cfg in cfgs:
-            out.print(f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
-                      f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}"
-                      + (f" ({cfg.newsletter.title})" if len(cfgs) > 1 else "") + ". Ctrl-C stops.",
-                      soft_wrap=True, highlight=False)
+            line = (f"newsletter running: {len(cfg.feeds)} feeds polled every {cfg.fetch.poll_minutes} min, "
+                    f"issue at {cfg.newsletter.send_at} {cfg.newsletter.timezone}"
+                    + (f" ({cfg.newsletter.title})" if len(cfgs) > 1 else "") + ". Ctrl-C stops.")
+            if logs.json_lines():  # journald takes stdout too: a collector gets JSON from it as well
+                click.echo(logs.json_line(line, job="start", newsletter=cfg.newsletter.title))
+            else:
+                out.print(line, soft_wrap=True, highlight=False, markup=False)
         out.file.flush()
 
     sys.exit(service.serve(cfgs, worker=worker, on_ready=ready))
@@ -917,7 +920,24 @@ def main() -> None:
         _show_click_error(e)
         sys.exit(e.exit_code)
     except NewsletterError as e:
+        if _json_error(str(e), {k: v for k, v in _error_json(e)["error"].items() if k != "message"}):
+            sys.exit(e.exit_code)
         err.print(f"[red]error[/]: {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:  # a bug: with JSON logs, its traceback is one line's field, not 20 lines that are no JSON
+        if not _json_error(f"unexpected error: {type(e).__name__}: {e}", {"exit_code": 1}, exc_info=True):
+            raise
+        sys.exit(1)
+
+
+def _json_error(text: str, fields: dict, *, exc_info: bool = False) -> bool:
+    """With --log-format json, the error that ends the command as one JSON log line on stderr (secrets
+    masked), so that a collector reading journald parses every line; False (nothing done) otherwise."""
+    from newsletter import logs
+
+    if not logs.json_lines():
+        return False
+    logging.getLogger("newsletter").error("%s", text, exc_info=exc_info, extra=fields)
+    return True

@@ -80,6 +80,23 @@ class LineFormatter(logging.Formatter):
         return super().formatMessage(record).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
+def json_lines() -> bool:
+    """Whether this process logs JSON lines (``--log-format json``): then every line it writes for a
+    collector, its start line and its last error included, must be one JSON object too."""
+    return any(isinstance(h.formatter, JSONFormatter) for h in logging.getLogger().handlers)
+
+
+def json_line(message: str, level: int = logging.INFO, **fields: object) -> str:
+    """``message`` as a JSON log line, secrets masked, for what is printed rather than logged."""
+    record = logging.LogRecord("newsletter", level, "", 0, message, None, None)
+    record.__dict__.update(fields)
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, HideSecrets):
+                f.filter(record)
+    return JSONFormatter().format(record)
+
+
 def terminal_time(when: datetime) -> str:
     """A terminal line's time column (rich hands it the local time, naive): UTC, named, as in a file's lines."""
     return when.astimezone(timezone.utc).strftime("[%H:%M:%S UTC]")

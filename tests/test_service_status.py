@@ -224,6 +224,29 @@ def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
         assert secret not in proc.stderr and secret not in proc.stdout
 
 
+@pytest.mark.long
+def test_with_json_logs_the_start_line_and_a_fatal_error_are_json_too(tmp_path):
+    # journald takes stdout and stderr: a collector parsing each line choked on the plain "newsletter
+    # running" line and on the last words of a service that could not start (no password, a bad key).
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("newsletter running")
+            proc.proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=STOP_LIMIT_S) == 0, proc.stderr
+        [start] = [json.loads(line) for line in proc.stdout.splitlines()]
+        assert start["message"].startswith("newsletter running") and start["time"].endswith("+00:00")
+        cfg.write_text(cfg.read_text() + '\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'
+                       'username = "brief"\npassword_env = "SMTP_PASSWORD"\n')
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+            assert proc.wait() == 2
+    lines = proc.stderr.splitlines()
+    assert lines and all(line.startswith("{") for line in lines), lines
+    [error] = [json.loads(line) for line in lines]
+    assert error["level"] == "error" and error["exit_code"] == 2, error
+    assert error["key"] == "[delivery.smtp] password_env" and "SMTP_PASSWORD" in error["fix"], error
+
+
 def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     from newsletter.config import load_config
     from newsletter.models import DeliveryStatus, issue_key
