@@ -411,12 +411,14 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
         # One newsletter: its report, as ever; several: {"newsletters": [...]} in the order given.
         body = reports[0] if len(reports) == 1 else {"newsletters": reports}
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
-        return
-    for n, report in enumerate(reports):
-        if n:
-            out.print()
-        for line in status_lines(report):
-            out.print(shown(line), soft_wrap=True, highlight=False)
+    else:
+        for n, report in enumerate(reports):
+            if n:
+                out.print()
+            for line in status_lines(report):
+                out.print(shown(line), soft_wrap=True, highlight=False)
+    if any(r["missed"] for r in reports):  # a monitoring check's answer: an issue that should be out is not
+        sys.exit(1)
 
 
 def _error_json(e: NewsletterError) -> dict:

@@ -8,7 +8,7 @@ cost, and which feeds need a look. Read from the store, opened read-only: it cha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from newsletter import schedule
 from newsletter.addresses import mailbox_key, unique_mailboxes
@@ -17,6 +17,10 @@ from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_prefix
 from newsletter.store import Store
 from newsletter.wording import counted, moment, utc_moment
+
+# How long after send_at an issue may take to be recorded (feeds fetched, model answers) before status
+# calls that send missed.
+MISSED_AFTER = timedelta(minutes=30)
 
 
 def require_store(cfg: Config) -> None:
@@ -56,6 +60,22 @@ def upcoming(cfg: Config, store: Store, now: datetime) -> Upcoming:
     return Upcoming(later, at, day, owed) if owed else Upcoming(later)
 
 
+def missed(cfg: Config, store: Store, now: datetime) -> dict | None:
+    """The latest send due (MISSED_AFTER ago or more) that recorded no issue: the service was down at
+    send_at, or the build failed. What a monitor must hear of, since "next issue: tomorrow" hides it.
+    Not for a newsletter that never sent (a fresh install), nor with send_empty = false, where a
+    day without news rightly records nothing."""
+    due = schedule.last_send(cfg, now - MISSED_AFTER)
+    if due is None or not cfg.newsletter.send_empty:
+        return None
+    day = due.astimezone(cfg.newsletter.tz).date()
+    if store.issue_id(issue_key(cfg.newsletter.title, day)) is not None:
+        return None
+    if store.last_issue(issue_key_prefix(cfg.newsletter.title)) is None:
+        return None
+    return {**_instant(cfg, due), "issue_date": day.isoformat()}
+
+
 def _instant(cfg: Config, at: datetime) -> dict:
     return {"local": at.astimezone(cfg.newsletter.tz).isoformat(), "utc": at.astimezone(timezone.utc).isoformat()}
 
@@ -72,6 +92,8 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         # The issue of that day already recorded, with recipients still owed: the send before retries them.
         "retry": None if nxt.retry_at is None else {**_instant(cfg, nxt.retry_at), "issue_date":
                                                     nxt.retry_day.isoformat(), "owed": nxt.owed},
+        # The latest due send that recorded no issue (null when none): status then exits 1.
+        "missed": missed(cfg, store, now),
         "last_issue": _last_issue(store.last_issue(prefix), len(unique_mailboxes(cfg.newsletter.to))),
         "feeds": len(set(feed_urls)),
         "failing_feeds": [_failing(s) for s in failing],
@@ -122,6 +144,10 @@ def status_lines(report: dict) -> list[str]:
     if (retry := report.get("retry")) is not None:
         at = moment(datetime.fromisoformat(retry["local"]), nxt["timezone"])
         lines.append(f"retry for {counted(retry['owed'], 'owed recipient')} of the {retry['issue_date']} issue: {at}")
+    if (gone := report.get("missed")) is not None:
+        at = moment(datetime.fromisoformat(gone["local"]), nxt["timezone"])
+        lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; is `newsletter run` "
+                     "running? Its log says why (a send started within [newsletter] grace_hours catches up)")
     last = report["last_issue"]
     if last is None:
         lines.append("last issue: none recorded yet")

@@ -46,8 +46,10 @@ def _server() -> FeedServer:
 
 def _status(cfg, tmp_path) -> dict:
     result = run_cli("status", "--json", "--config", str(cfg), cwd=tmp_path)
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    # 1 says a due send recorded no issue: these stores' issues are of fixed past days
+    assert result.exit_code == (1 if report["missed"] else 0), result.stderr
+    return report
 
 
 def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_look(tmp_path):
@@ -245,6 +247,34 @@ def test_with_json_logs_the_start_line_and_a_fatal_error_are_json_too(tmp_path):
     [error] = [json.loads(line) for line in lines]
     assert error["level"] == "error" and error["exit_code"] == 2, error
     assert error["key"] == "[delivery.smtp] password_env" and "SMTP_PASSWORD" in error["fix"], error
+
+
+def test_a_send_that_recorded_no_issue_is_missed_and_status_exits_1_for_a_monitor(tmp_path):
+    # The service down at send_at: status said "next issue: tomorrow" and exited 0, so a monitoring
+    # check on it could not tell a day without an issue from a good one.
+    from datetime import timedelta
+
+    from newsletter.config import load_config
+    from newsletter.models import issue_key
+    from newsletter.store import Store
+
+    with _server() as srv:
+        cfg_path = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00")  # two hours ago
+    cfg = load_config(cfg_path)
+    today = datetime.now(cfg.newsletter.tz).date()
+    store = Store.open(cfg.store_url)
+    store.record_issue(issue_key("Fenwick Morning", today - timedelta(days=1)), created_at=datetime.now(cfg.newsletter.tz)
+                       - timedelta(days=1), subject="S", document={}, html="<p>x</p>", text="x", placements=[])
+    result = run_cli("status", "--config", str(cfg_path), cwd=tmp_path)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and f"missed: the {today} issue, due {today} 10:00" in said, said
+    report = json.loads(run_cli("status", "--json", "--config", str(cfg_path), cwd=tmp_path).stdout)
+    assert report["missed"]["issue_date"] == today.isoformat(), report
+    store.record_issue(issue_key("Fenwick Morning", today), created_at=datetime.now(cfg.newsletter.tz), subject="S",
+                       document={}, html="<p>x</p>", text="x", placements=[])
+    store.close()
+    result = run_cli("status", "--config", str(cfg_path), cwd=tmp_path)
+    assert result.exit_code == 0 and "missed" not in result.stdout, result.stdout
 
 
 def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
