@@ -42,7 +42,7 @@ from pathlib import Path
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import locales, schedule
+from newsletter import locales, logs, schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.controls import escape_controls
@@ -316,7 +316,9 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
 
     def on_signal(signum: int, _frame) -> None:
         if received:
-            os.write(2, f"second {signal.Signals(signum).name}: exiting now\n".encode())
+            # Written straight to stderr, not logged: the main thread may hold the logging handler's lock.
+            said = f"second {signal.Signals(signum).name}: exiting now"
+            os.write(2, f"{logs.json_line(said, logging.WARNING) if logs.json_lines() else said}\n".encode())
             os._exit(128 + signum)
         received.append(signum)
         service.stop.set()

@@ -7,6 +7,7 @@ guessed time. Logs are read as JSON lines (--log-format json), which never wrap.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import threading
 from datetime import datetime, timezone
@@ -152,6 +153,9 @@ def test_a_second_signal_exits_at_once(tmp_path, slow_smtp):
         proc.proc.send_signal(signal.SIGINT)  # the mail server still holds the message: only this can end it
         assert proc.wait(timeout=STOP_LIMIT_S) == 128 + signal.SIGINT
     assert "second SIGINT: exiting now" in proc.stderr
+    # --log-format json: a collector reads every line of stderr as one JSON object, this last one too.
+    last = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert last["message"] == "second SIGINT: exiting now" and last["level"] == "warning"
     assert inbox.received == []
 
 
