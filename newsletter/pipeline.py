@@ -59,7 +59,7 @@ from newsletter.web.tokens import (
 
 if TYPE_CHECKING:
     from newsletter.group.embeddings import OpenAIEmbedder
-    from newsletter.summarize.llm import EndpointProbe
+    from newsletter.summarize.endpoint import EndpointProbe
     from newsletter.group.vectors import Embedded
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
 
@@ -342,7 +342,7 @@ def probe_models(cfg: Config) -> list[EndpointProbe]:
     if not wanted:
         return []  # and the model client is never loaded
     from newsletter.llm_client import model_name
-    from newsletter.summarize.llm import probe_endpoint
+    from newsletter.summarize.endpoint import probe_endpoint
 
     return [probe_endpoint(at, model or model_name(at), what="embeddings" if model else "model")
             for at, model in wanted]

@@ -38,14 +38,13 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 import openai
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from newsletter.config import Config
-from newsletter.controls import escape_controls
 from newsletter.language import detect_language, language_name, language_tag
 from newsletter.llm_client import model_name, openai_client, shown_url, withheld_note
 from newsletter import locales
@@ -57,6 +56,7 @@ from newsletter.summarize.grounding import (
     Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
 )
 from newsletter.summarize import window as windows
+from newsletter.summarize.endpoint import key_refused, not_reached, quota_spent, server_words, short, timed_out
 from newsletter.summarize.sentences import head
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, FIELD_SCAN_CHARS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, clean_text, defuse,
@@ -488,23 +488,23 @@ class LLMSummarizer:
                     model=self.model, messages=messages, temperature=self.temperature, max_tokens=cap,
                     **_format_args(fmt, schema))
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
-                refused = windows.context_refusal(e, _server_words(getattr(e, "body", None)))
+                refused = windows.context_refusal(e, server_words(getattr(e, "body", None)))
                 if refused is not None:
                     raise refused from None
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
-                    raise LLMSummaryError(f"model request failed: {_short(e)}") from None
+                    raise LLMSummaryError(f"model request failed: {short(e)}") from None
                 self._step_down(fmt)
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.APIConnectionError) as e:
                 if isinstance(e, openai.APITimeoutError):  # a slow answer is this story's, not the server's
-                    raise LLMSummaryError(_timed_out(self.client)) from None
+                    raise LLMSummaryError(timed_out(self.client)) from None
                 raise self._unusable(e) from None
             except openai.APIError as e:
                 # Every later story would hear the same: a spent quota, or a 404 (no such model, or a base_url
                 # without its /v1): stop asking for this issue, and say it once.
-                if _quota_spent(e) or getattr(e, "status_code", None) == 404:
+                if quota_spent(e) or getattr(e, "status_code", None) == 404:
                     where = shown_url(str(getattr(self.client, "base_url", ""))).rstrip("/")
-                    raise EndpointUnusable(f"model request to {where} failed: {_short(e)}") from None
-                raise LLMSummaryError(f"model request failed: {_short(e)}") from None
+                    raise EndpointUnusable(f"model request to {where} failed: {short(e)}") from None
+                raise LLMSummaryError(f"model request failed: {short(e)}") from None
             except ValueError as e:  # a 200 whose body is not JSON (a proxy's error page, say)
                 raise LLMSummaryError(
                     f"server answer is not a chat completion ({e.__class__.__name__})") from None
@@ -512,8 +512,8 @@ class LLMSummarizer:
     def _unusable(self, e: openai.APIError) -> EndpointUnusable:
         where = shown_url(str(getattr(self.client, "base_url", ""))).rstrip("/") or "the model server"
         if isinstance(e, openai.APIConnectionError):
-            return EndpointUnusable(f"cannot reach the model server at {where} {_not_reached(e)}")
-        return EndpointUnusable(f"the model server at {where} {_key_refused(e, self.key_env, self.key_note)}")
+            return EndpointUnusable(f"cannot reach the model server at {where} {not_reached(e)}")
+        return EndpointUnusable(f"the model server at {where} {key_refused(e, self.key_env, self.key_note)}")
 
     def _step_down(self, rejected: str) -> None:
         with _FORMATS_LOCK:
@@ -665,113 +665,3 @@ def _clean_bullets(bullets: list[_BulletOut], n_sources: int, limit: int, sectio
         if len(out) == limit:
             break
     return out
-
-
-def _short(e: Exception) -> str:
-    """The failure in a line: its kind and status, the server's own words, and what to check."""
-    status = getattr(e, "status_code", None)
-    kind = e.__class__.__name__
-    if not status:
-        return kind
-    said = _server_words(getattr(e, "body", None))
-    fix = _STATUS_FIX.get(status, "")
-    if status == 429 and _QUOTA.search(said):
-        fix = " Fix: the account's quota is spent: check its plan and billing."
-    return f"{kind} (HTTP {status})" + (f': the server said "{said}"' if said else "") + ("." if said and fix else "") + fix
-
-
-def _timed_out(client) -> str:
-    """A story the server did not answer in time: the deadline, that it was asked once (an attempt past the
-    deadline is not repeated: see ``llm_client``), and the key to raise."""
-    timeout = getattr(getattr(client, "timeout", None), "read", None) or getattr(client, "timeout", None)
-    within = f"within [llm] timeout = {timeout:g} s" if isinstance(timeout, (int, float)) else "in time"
-    return (f"model request failed: no answer {within}, asked once. Fix: raise [llm] timeout if the server is "
-            "slow (a local model on a CPU), or lower [llm] concurrency if it is busy.")
-
-
-def _quota_spent(e: Exception) -> bool:
-    """A 429 that says the account's quota or credit is spent, not that requests came too fast."""
-    return getattr(e, "status_code", None) == 429 and bool(_QUOTA.search(_server_words(getattr(e, "body", None))))
-
-
-_QUOTA = re.compile(r"quota|billing|credit", re.IGNORECASE)
-_STATUS_FIX = {404: " Fix: check [llm] model (the server's own name for it) and [llm] base_url (most end in /v1)."}
-SERVER_WORDS = 160  # characters of a server's error message shown
-_KEYLIKE = re.compile(r"\b(sk|pk|key|token)[-_][A-Za-z0-9_*\-]{6,}", re.IGNORECASE)
-
-
-def _server_words(body) -> str:
-    """The message in an error answer's body, on one line, without anything shaped like a key."""
-    if isinstance(body, dict):
-        body = body.get("error", body)
-        body = body.get("message") if isinstance(body, dict) else body
-    if not isinstance(body, str):
-        return ""
-    text = _KEYLIKE.sub("[key]", " ".join(escape_controls(body).split()))
-    return text if len(text) <= SERVER_WORDS else text[:SERVER_WORDS - 1] + "…"
-
-
-def _cause(e: Exception) -> str:
-    """The network's own words for a failed connection ("Connection refused"), not the client's wrapper."""
-    inner = e.__cause__ or e.__context__
-    while inner is not None and (inner.__cause__ or inner.__context__) is not None:
-        inner = inner.__cause__ or inner.__context__
-    return f"{inner.__class__.__name__}: {inner}" if inner is not None else e.__class__.__name__
-
-
-@dataclass(frozen=True)
-class EndpointProbe:
-    """What ``check`` found at a model endpoint: ``ok`` False fails the check; ``note`` is said either way."""
-
-    what: str  # "model gpt-4o-mini at https://…"
-    ok: bool
-    note: str
-
-
-PROBE_SECONDS = 15.0  # check waits this long at most for the model list
-
-
-def probe_endpoint(cfg: Config, model: str, *, what: str = "model") -> EndpointProbe:
-    """List the endpoint's models (GET /models: free, no tokens spent) to learn, before a morning's
-    issue does, whether the server is up, takes the key, and serves ``model``."""
-    client = openai_client(cfg).with_options(max_retries=0, timeout=min(cfg.llm.timeout, PROBE_SECONDS))
-    where = shown_url(str(client.base_url)).rstrip("/")
-    label = f"{what} {model} at {where}"
-    try:
-        served = [m.id for m in client.models.list()]
-    except openai.NotFoundError:
-        if not where.endswith("/v1"):  # the usual cause: the address lacks its /v1, and so would every request
-            return EndpointProbe(label, False, f"{where}/models is not there (HTTP 404). Fix: check [llm] base_url "
-                                               "(most end in /v1; a server without a model list answers so too)")
-        return EndpointProbe(label, True, "reachable; the server does not list its models, so the name is unchecked")
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
-        return EndpointProbe(label, False, f"the server {_key_refused(e, cfg.llm.api_key_env, withheld_note(cfg))}")
-    except openai.APIConnectionError as e:
-        return EndpointProbe(label, False, f"cannot reach it {_not_reached(e)}")
-    except openai.APIError as e:
-        return EndpointProbe(label, False, f"the server answered {_short(e)}")
-    except ValueError as e:  # a 200 that is no model list (a proxy's page, say)
-        return EndpointProbe(label, False, f"the answer is not a model list ({e.__class__.__name__}). "
-                                           "Fix: check [llm] base_url (most end in /v1)")
-    if _serves(served, model):
-        return EndpointProbe(label, True, "ok")
-    listed = ", ".join(served[:5]) + (f" and {len(served) - 5} more" if len(served) > 5 else "")
-    key = "embeddings_model" if what == "embeddings" else "model"
-    # Not a failure: some servers (llama.cpp's) answer to any name whatever they list.
-    return EndpointProbe(label, True, f"not among the models it lists ({listed or 'none'}); unless the server "
-                                      f"takes any name, requests will fail. Fix: check [llm] {key}")
-
-
-def _key_refused(e: Exception, key_env: str, note: str = "") -> str:
-    """A refused key, said the same by a send and by ``check``: the server's words and where the key goes."""
-    return (f"refused the key ({_short(e)}). Fix: put a valid key in ${key_env} (the variable [llm] api_key_env "
-            f"names), or check [llm] base_url.{note}")
-
-
-def _not_reached(e: Exception) -> str:
-    return f"({_cause(e)}). Fix: check [llm] base_url, and that the server is running."
-
-
-def _serves(served: list[str], model: str) -> bool:
-    """Ollama lists "llama3:latest" and answers to "llama3" too."""
-    return any(m == model or m == f"{model}:latest" for m in served)
