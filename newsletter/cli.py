@@ -18,38 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
-from newsletter import __version__
+from newsletter import __version__, console
 from newsletter.clock import SystemClock
+from newsletter.console import err, out, shown
 from newsletter.config import DEFAULT_LOCATIONS, Config, check_feed_paths, load_config
-from newsletter.controls import escape_controls
 from newsletter.errors import ConfigError, NewsletterError, Stopped
-from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
+from newsletter.models import Delivery, DeliveryStatus, FeedStatus
 from newsletter.wording import counted
 
 if TYPE_CHECKING:
     from newsletter.pipeline import Sent  # the pipeline loads when a command runs, not for --help
-
-# Piped into a file or grep, a line is not wrapped at 80 columns (a path or a URL split in two is not found
-# again): prints keep their lines whole, tables get room. COLUMNS, when set, still decides.
-PIPED_WIDTH = 200
-
-
-def _console(stderr: bool = False) -> Console:
-    console = Console(stderr=stderr)
-    if console.is_terminal or "COLUMNS" in os.environ:
-        return console
-    return Console(stderr=stderr, width=PIPED_WIDTH, soft_wrap=True)
-
-
-out = _console()
-err = _console(stderr=True)
 
 # Where load_config looks when no --config is given, said once for every command (built from its own list,
 # so the help cannot drift from what find_config does).
@@ -79,7 +61,7 @@ def cli(verbose: int, log_format: str) -> None:
     from newsletter import logs
 
     # A terminal gets rich's columns; a file or journald one plain line per message, since rich pads
-    # each line to the console's width and wraps a long one (see _console).
+    # each line to the console's width and wraps a long one (see console._console).
     terminal = RichHandler(console=err, show_path=False, log_time_format=lambda t: Text(logs.terminal_time(t)))
     logs.setup(level, log_format, terminal if err.is_terminal else None)
     # httpx logs every request at INFO, URLs with query strings included; keep that for -vv.
@@ -115,10 +97,10 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
     from newsletter import pipeline
 
     cfg = load_config(config_path)
-    with pipeline.open_edges(cfg) as edges, _feed_progress(len(cfg.feeds)) as progress:
+    with pipeline.open_edges(cfg) as edges, console.feed_progress(len(cfg.feeds)) as progress:
         built, paths = pipeline.preview(cfg, edges, Path(out_path) if out_path else None, fetch_first=not no_fetch,
                                         progress=progress)
-    _report_issue(built.issue, built.problems)
+    console.report_issue(built.issue, built.problems)
     for p in paths:
         out.print(escape(str(p)), soft_wrap=True, highlight=False)
     if serve:
@@ -177,9 +159,9 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     cfg = load_config(config_path)
     to = _addresses(recipients) or None
     if dry_run:
-        with pipeline.open_edges(cfg, readonly=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
+        with pipeline.open_edges(cfg, readonly=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
             dry = pipeline.dry_run(cfg, edges, recipients=to, progress=progress)
-        _report_dry_run(cfg, dry)
+        console.report_dry_run(cfg, dry)
         return
     # Each line is printed as its recipient is done, so a send stopped midway has said what it did.
     ready: list[Sent] = []
@@ -187,37 +169,37 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     again = cfg.command("send", *(a for r in recipients for a in ("--to", r)))
     with _stop_on_signal() as stop:
         try:
-            with pipeline.open_edges(cfg, transport=True) as edges, _feed_progress(len(cfg.feeds)) as progress:
+            with pipeline.open_edges(cfg, transport=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
                 edges.stop = stop
 
                 def on_ready(sent: Sent) -> None:
                     progress.finish()  # the bar's line gives way to what the send prints
                     ready.append(sent)
-                    _report_send(sent)
-                    _report_skipped(cfg, sent.unsubscribed)
+                    console.report_send(sent)
+                    console.report_skipped(cfg, sent.unsubscribed)
 
                 def on_delivery(d: Delivery) -> None:
                     done.append(d)
-                    _report_delivery(d)
+                    console.report_delivery(d)
 
                 sent = pipeline.send(cfg, edges, recipients=to, progress=progress, on_ready=on_ready,
                                      on_delivery=on_delivery)
         except (KeyboardInterrupt, Stopped):  # a second Ctrl-C, or the first one while the issue was being built
-            _report_stopped(done, ready[0].to if ready else None, again)
+            console.report_stopped(done, ready[0].to if ready else None, again)
             sys.exit(128 + stop.signum)
-    if stop.is_set() and (sent.in_progress or _owed(done, sent.to)):  # a stop after the last message cut nothing off
-        _report_stopped(done, None if sent.in_progress else sent.to, again)
+    if stop.is_set() and (sent.in_progress or console.owed(done, sent.to)):  # a stop after the last message cut nothing off
+        console.report_stopped(done, None if sent.in_progress else sent.to, again)
         sys.exit(128 + stop.signum)
     if sent.in_progress:
         out.print("another process is building today's issue; it will deliver it. Nothing sent from here.")
         return
     if sent.nothing_new:
-        _report_issue(sent.built.issue, sent.problems)
+        console.report_issue(sent.built.issue, sent.problems)
         out.print(escape("nothing new since the last issue: no issue sent ([newsletter] send_empty = false); "
                          "the next one covers what arrives"), soft_wrap=True, highlight=False)
         return
     # A recipient left owed (a 4xx, a dropped connection) is no success either: cron and `&&` must hear of it.
-    if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done) or _owed(done, sent.to):
+    if any(d.status is DeliveryStatus.FAILED and not d.earlier for d in done) or console.owed(done, sent.to):
         sys.exit(1)
 
 
@@ -248,19 +230,19 @@ def check(config_path: str | None) -> None:
     cfg = load_config(config_path)
     check_feed_paths(cfg)  # only here: elsewhere a missing feed file is one broken feed, reported
     pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
-    _stop_on(folder_problems(cfg))  # and a store or outbox send could not write
+    console.stop_on(folder_problems(cfg))  # and a store or outbox send could not write
     out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({counted(len(cfg.topics), 'topic')}, "
               f"{counted(len(cfg.feeds), 'feed')}, "
               f"summarizer: {escape(_summarizer_label(cfg))}, delivery: {cfg.delivery.transport})")
-    with _feed_progress(len(cfg.feeds)) as progress:
+    with console.feed_progress(len(cfg.feeds)) as progress:
         reports = pipeline.check(cfg, SystemClock(), progress=progress)
-    _feed_table(reports, title="Feeds", probe=True)
+    console.feed_table(reports, title="Feeds", probe=True)
     probes = pipeline.probe_models(cfg)
     for p in probes:
         colour = "red" if not p.ok else "green" if p.note == "ok" else "yellow"
         out.print(f"{escape(p.what)}: [{colour}]{escape(p.note)}[/]", soft_wrap=True, highlight=False)
     if cfg.web.base_url:  # only one-click links unsubscribe anyone; without them check opens no store
-        _report_unsubscribed(cfg)
+        console.report_unsubscribed(cfg)
     bad = [r for r in reports if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} of {counted(len(reports), 'feed')} failed[/]")
@@ -286,10 +268,10 @@ def fetch(config_path: str | None) -> None:
     from newsletter import pipeline
 
     cfg = load_config(config_path)
-    with pipeline.open_edges(cfg, summarize=False) as edges, _feed_progress(len(cfg.feeds)) as progress:
+    with pipeline.open_edges(cfg, summarize=False) as edges, console.feed_progress(len(cfg.feeds)) as progress:
         fetched = pipeline.fetch(cfg, edges, progress=progress)
     reports = fetched.feeds
-    _feed_table(reports, title="Fetch")
+    console.feed_table(reports, title="Fetch")
     new = sum(r.new for r in reports)
     bad = sum(r.failed for r in reports)  # a feed disabled before was not tried: no reason for a cron job's alarm
     disabled = sum(r.status is FeedStatus.DISABLED for r in reports)
@@ -645,14 +627,6 @@ def _archive_folder(cfg: Config, given: str | None, option: str, *, must_exist: 
 
 # -- what the commands print ------------------------------------------------------------------------
 
-def _stop_on(problems: list[NewsletterError]) -> None:
-    """Each problem as the one line main() prints for an error, then the first one's exit status."""
-    for problem in problems:
-        err.print(f"[red]error[/]: {escape(str(problem))}", highlight=False, soft_wrap=True)
-    if problems:
-        sys.exit(problems[0].exit_code)
-
-
 def _addresses(given: tuple[str, ...]) -> list[str]:
     from newsletter.addresses import AddressError, unique_mailboxes
 
@@ -667,209 +641,6 @@ def _summarizer_label(cfg: Config) -> str:
     if not cfg.llm_enabled:
         return "extractive"
     return f"LLM {cfg.llm.model}" if cfg.llm.model else "LLM"
-
-
-class _FeedBar:
-    """The feeds' progress bar on a terminal: called once per feed done; ``finish`` takes it away."""
-
-    def __init__(self, bar: Progress, total: int):
-        self.bar, self.task = bar, bar.add_task("feeds", total=total)
-
-    def __call__(self, _report: FeedReport) -> None:
-        self.bar.advance(self.task)
-
-    def finish(self) -> None:
-        self.bar.stop()
-
-
-@contextmanager
-def _feed_progress(total: int) -> Iterator[_FeedBar]:
-    columns = (TextColumn("[bold]feeds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        yield _FeedBar(bar, total)
-
-
-def shown(text: str | None) -> str:
-    """Feed text made safe for a terminal: control characters (an escape sequence could retitle the
-    window or clear the screen) become visible escapes, and rich markup is escaped."""
-    return escape(escape_controls(text or ""))
-
-
-_STATUS_COLOUR = {FeedStatus.NEW: "green", FeedStatus.UNCHANGED: "cyan", FeedStatus.SKIPPED: "yellow",
-                  FeedStatus.FAILED: "red", FeedStatus.GONE: "red", FeedStatus.DISABLED: "yellow"}
-
-
-def _feed_table(reports: list[FeedReport], title: str, probe: bool = False) -> None:
-    table = Table(title=title, title_justify="left")
-    columns = ("topic", "feed", "status", "entries", "problem") if probe else ("topic", "feed", "status", "new", "entries", "problem")
-    for col in columns:
-        table.add_column(col, overflow="fold", justify="right" if col in ("new", "entries") else "left")
-    urls = _short_urls([r.url for r in reports if is_remote(r.url)])
-    for r in reports:
-        colour = _STATUS_COLOUR.get(r.status, "white")
-        label = "ok" if probe and r.status == FeedStatus.NEW else str(r.status)  # a probe stores nothing new
-        counts = (str(r.seen),) if probe else (str(r.new), str(r.seen))
-        problem = "; ".join([r.error] if r.error else r.notes)  # a note: read, but only in part
-        table.add_row(shown(r.topic), _feed_cell(r, urls), f"[{colour}]{label}[/]", *counts, shown(problem))
-    out.print(table)
-
-
-def _feed_cell(r: FeedReport, urls: dict[str, str]) -> str:
-    """A URL feed by its URL: by the host alone (or one title) several feeds of one site read the
-    same. Above it the outlet's name when the config or the feed gave one, not just the host."""
-    if r.url not in urls:
-        return shown(r.outlet or r.url)
-    from newsletter.ingest.parse import outlet_from_url
-
-    named = r.outlet and r.outlet != outlet_from_url(r.url)
-    return (f"{shown(r.outlet)}\n" if named else "") + f"[dim]{shown(urls[r.url])}[/]"
-
-
-_URL_WIDTH = 60  # a feed URL longer than this loses the middle of its path in the tables
-
-
-def _short_urls(urls: list[str]) -> dict[str, str]:
-    """Each URL, or a long one as scheme://host/…tail; a URL whose short form another shares is
-    shown whole, so no two rows ever read the same."""
-    short = {u: _middle_out(u) for u in urls}
-    seen: dict[str, int] = {}
-    for u in set(urls):
-        seen[short[u]] = seen.get(short[u], 0) + 1
-    return {u: s if seen[s] == 1 else u for u, s in short.items()}
-
-
-def _middle_out(url: str) -> str:
-    if len(url) <= _URL_WIDTH:
-        return url
-    scheme, _, rest = url.partition("://")
-    head = f"{scheme}://{rest.split('/', 1)[0]}/"
-    tail = max(_URL_WIDTH - len(head) - 1, 20)  # the host and the feed's own file name are what tell feeds apart
-    return url if len(head) + 1 + tail >= len(url) else f"{head}…{url[-tail:]}"
-
-
-def _report_issue(issue: Issue, problems: list[str]) -> None:
-    n = len(issue.briefings)
-    out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {counted(n, 'briefing')}, "
-              f"{len(issue.sidebar)} in Recent news"
-              + escape(f"; {counted(issue.left_out, 'more new story', 'more new stories')} left out "
-                       "(room: [newsletter] max_stories per topic, sidebar_size)" if issue.left_out else ""),
-              soft_wrap=True, highlight=False)
-    if issue.usage is not None:
-        u = issue.usage
-        unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
-        uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
-                     if u.uncounted else "")
-        out.print(f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
-                  f"{u.completion_tokens} completion tokens{uncounted}, {u.cached} answers reused from earlier runs")
-    grounded = [b for b in issue.briefings if b.grounding is not None]
-    if grounded:
-        dropped = [(b, d) for b in grounded for d in b.grounding.dropped]
-        out.print(f"grounding: {sum(b.grounding.checked for b in grounded)} sentences checked, {len(dropped)} dropped "
-                  "(a claim not in the source it cites)")
-        for b, d in dropped:
-            err.print(f"[yellow]dropped[/] {shown(d.section)} of {shown(repr(b.headline))}: {shown(d.reason)}: "
-                      f"{shown(repr(d.claim))}", soft_wrap=True)
-    for problem in problems:
-        err.print(f"[yellow]warning[/]: {shown(problem)}", soft_wrap=True)  # a path or URL stays whole
-
-
-def _report_dry_run(cfg: Config, dry) -> None:
-    if dry.built is not None:
-        _report_issue(dry.built.issue, dry.built.problems)
-    for note in dry.notes:
-        out.print(f"note: {shown(note)}")
-    size = len(dry.email.html.encode()) // 1024
-    what = (f"today's recorded issue (made at {dry.recorded_at:%H:%M} UTC)" if dry.recorded_at is not None
-            else "a new issue")
-    if dry.already:
-        out.print(f"already had it: {shown(', '.join(dry.already))}", soft_wrap=True)
-    _report_skipped(cfg, dry.unsubscribed)
-    if dry.would_send:
-        out.print(f"dry run: would send {what}, {shown(repr(dry.email.subject))} ({size} KB HTML), "
-                  f"via {cfg.delivery.transport} to {shown(', '.join(dry.would_send))}", soft_wrap=True)
-    elif dry.already:
-        out.print(f"dry run: nothing to send; every recipient has {what}", soft_wrap=True)
-    else:
-        out.print("dry run: nothing to send; every recipient unsubscribed", soft_wrap=True)
-
-
-def _report_skipped(cfg: Config, unsubscribed: list[str]) -> None:
-    """The recipients a send leaves out because they left by a one-click link, and how to let one back."""
-    if unsubscribed:
-        out.print(f"unsubscribed, skipped: {shown(', '.join(unsubscribed))}; "
-                  f"`{shown(cfg.command('resubscribe', 'ADDR'))}` lets one back", soft_wrap=True, highlight=False)
-
-
-def _report_unsubscribed(cfg: Config) -> None:
-    """How many addresses left by a one-click link (they are skipped until `resubscribe`)."""
-    import sqlalchemy as sa
-
-    from newsletter import pipeline
-
-    store = pipeline.open_store(cfg, readonly=True)
-    try:
-        gone = store.unsubscribed(cfg.newsletter.title)
-    except sa.exc.DatabaseError:
-        gone = set()  # a store from before the web side: nobody could have unsubscribed yet
-    finally:
-        store.close()
-    out.print(f"{counted(len(gone), 'unsubscribed address', 'unsubscribed addresses')}" + (": skipped by send and run; "
-              f"`{shown(cfg.command('resubscribe', 'ADDR'))}` lets one back" if gone else ""),
-              soft_wrap=True, highlight=False)
-
-
-def _report_send(sent: Sent) -> None:
-    """What is being sent, before the first message goes out."""
-    if sent.recorded_at is not None:
-        out.print(f"today's issue was recorded at {sent.recorded_at:%H:%M} UTC; "
-                  "sending that same email to recipients who have not had it")
-    else:
-        _report_issue(sent.built.issue, sent.problems)
-    _flush()
-
-
-def _report_delivery(d: Delivery) -> None:
-    """One recipient's line, as soon as it is done: a send cut short has already said what it did, even
-    into a file."""
-    if d.earlier and d.status is DeliveryStatus.SENT:
-        out.print(f"already had it: {shown(d.recipient)}", soft_wrap=True)
-    elif d.earlier:
-        out.print(f"being sent by another process: {shown(d.recipient)}", soft_wrap=True)
-    elif d.ok:
-        out.print(f"[green]sent[/] {shown(d.recipient)} -> {shown(d.location)}", soft_wrap=True)
-    elif d.status is DeliveryStatus.FAILED:
-        err.print(f"[red]failed[/] {shown(d.recipient)}: {shown(d.error)}", soft_wrap=True, highlight=False)
-    else:  # a 4xx, a dropped connection: the same words `status` counts it under
-        err.print(f"[yellow]owed[/] {shown(d.recipient)}: {shown(d.error)}; tried again by the next send or by run",
-                  soft_wrap=True, highlight=False)
-    _flush()
-
-
-def _report_stopped(done: list[Delivery], to: list[str] | None, again: str) -> None:
-    """The last line of a send stopped by Ctrl-C: what went out, what is owed, how to finish. ``to``: the
-    recipients, None when the stop came before the issue was ready to go."""
-    if to is None:
-        out.print(f"interrupted before any message went out; `{shown(again)}` sends today's issue",
-                  soft_wrap=True, highlight=False)
-    else:
-        sent = sum(d.ok and not d.earlier for d in done)
-        had = sum(d.ok and d.earlier for d in done)
-        failed = sum(d.status is DeliveryStatus.FAILED for d in done)
-        owed = _owed(done, to)
-        out.print(f"interrupted: {sent} sent, {owed} owed" + (f", {failed} failed" if failed else "")
-                  + (f", {had} had it already" if had else "") + f"; run `{shown(again)}` again to finish",
-                  soft_wrap=True, highlight=False)
-    _flush()
-
-
-def _owed(done: list[Delivery], to: list[str]) -> int:
-    """How many of ``to`` this send left without the issue for a reason that may pass."""
-    return len(to) - sum(d.ok or d.status is DeliveryStatus.FAILED for d in done)
-
-
-def _flush() -> None:
-    out.file.flush()
-    err.file.flush()
 
 
 class _Stop(threading.Event):

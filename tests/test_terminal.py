@@ -22,6 +22,6 @@ def test_fetch_and_check_tables_print_no_control_characters(tmp_path):
 
 
 def test_the_table_escapes_what_the_parser_would_not_see():
-    from newsletter.cli import shown
+    from newsletter.console import shown
 
     assert shown("feed \x1b[2J \u202e [bold]x[/]") == "feed \\x1b[2J \\u202e \\[bold]x\\[/]"
