@@ -136,16 +136,17 @@ class DryRun:
 
 # -- the edges ------------------------------------------------------------------------------------
 
-def open_store(cfg: Config, *, readonly: bool = False) -> Store:
+def open_store(cfg: Config, *, readonly: bool = False, create: bool = True) -> Store:
     """The configured store; a mistake in ``[store] url`` is a config error that says how to fix it.
-    A dry run opens it read-only, and a store that does not exist yet as an empty one in memory."""
+    A dry run opens it read-only, and a store that does not exist yet as an empty one in memory.
+    ``create`` False: a SQLite file that is gone is an error (``run``, whose store was there at start)."""
     from newsletter.store import Store
 
     url = cfg.store_url
     if readonly and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return Store.open("sqlite://")
     try:
-        return Store.open(url, readonly=readonly)
+        return Store.open(url, readonly=readonly, create=create)
     except StoreError as e:
         raise ConfigError(cfg.path, "[store] url", f"cannot use the store {cfg.store.url!r}: {e}.",
                           e.fix or "give a writable file path for SQLite, or a URL like "
@@ -217,15 +218,16 @@ def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
 
 @contextmanager
 def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
-               summarize: bool = True) -> Iterator[Edges]:
-    """The real edges for one command: the store, the system clock, the configured model and transport."""
+               summarize: bool = True, create: bool = True) -> Iterator[Edges]:
+    """The real edges for one command: the store, the system clock, the configured model and transport.
+    ``create`` False: the store must exist already (see ``open_store``)."""
     # A missing SMTP password or model key fails before any work, not after the issue was built.
     from newsletter.store import AnswerCache
 
     tx = make_transport(cfg) if transport else None
     if summarize and not readonly:  # a dry run asks no model, so it needs no key
         require_model_key(cfg)
-    store = open_store(cfg, readonly=readonly)
+    store = open_store(cfg, readonly=readonly, create=create)
     clock = SystemClock()
     try:
         # Model answers are kept in the store: a second preview, or the send after a preview, costs no call.

@@ -50,7 +50,7 @@ from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import (
-    Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
+    Edges, Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
 )
 from newsletter.status import Upcoming, upcoming
 from newsletter.web.tokens import site_root
@@ -73,11 +73,22 @@ class Service:
         self.stop = threading.Event()
         self.cut_off: list[str] = []
         self.running: dict[str, str] = {}  # job name -> what it is doing, for the stop's lines
+        self.opened: set[str] = set()  # the stores this service has used: one gone later is not made anew
         self._lock = threading.Lock()
 
     @property
     def cfg(self) -> Config:
         return self.cfgs[0]
+
+    @contextmanager
+    def edges(self, cfg: Config, **options) -> Iterator[Edges]:
+        """``open_edges`` for a job: the first opens (and makes) the store; later ones require it, so that a
+        store folder renamed or unmounted mid-run is reported, not replaced by an empty store that would
+        send today's issue again."""
+        with open_edges(cfg, create=cfg.store_url not in self.opened, **options) as edges:
+            with self._lock:
+                self.opened.add(cfg.store_url)
+            yield edges
 
     @contextmanager
     def _job(self, name: str, doing: str) -> Iterator[None]:
@@ -102,7 +113,7 @@ class Service:
         group = group or self.cfgs
         lead, sources = poll_plan(group)
         with self._job("poll", f"polling {len(sources)} feeds"):
-            with open_edges(lead, summarize=False) as edges:
+            with self.edges(lead, summarize=False) as edges:
                 edges.stop = self.stop
                 if self.worker:
                     reports = poll_leased(lead, sources, edges, LeaseSettings.of(lead))
@@ -148,11 +159,11 @@ class Service:
             if self.worker:
                 # The feeds of this newsletter that no worker polled this interval, polled now (leased,
                 # like any poll), so the issue is not built before the news is in.
-                with open_edges(cfg, summarize=False) as edges:
+                with self.edges(cfg, summarize=False) as edges:
                     edges.stop = self.stop
                     poll_leased(cfg, cfg.feeds, edges, LeaseSettings.of(cfg))
             try:
-                with open_edges(cfg, transport=True) as edges:
+                with self.edges(cfg, transport=True) as edges:
                     edges.stop = self.stop
                     # A 5xx refusal is the server's final word: the retries leave it failed.
                     # A worker builds from the store: the workers' polls fetch each feed once per interval.
@@ -350,7 +361,7 @@ def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime
                          prefix: str) -> tuple[bool, str]:
     """Add one newsletter's send jobs; send at once when today's was missed within grace. Returns whether
     it does, and the start's line saying what comes next."""
-    with open_edges(cfg, summarize=False) as edges:
+    with service.edges(cfg, summarize=False) as edges:
         delivered = edges.store.issue_delivered(todays_key(cfg, now), unique_mailboxes(cfg.newsletter.to))
         nxt = upcoming(cfg, edges.store, now)
     missed = schedule.missed_send(cfg, now, delivered)

@@ -77,8 +77,9 @@ class Store:
                 conn.execute(sa.text("SELECT 1"))
 
     @classmethod
-    def open(cls, url: str, *, readonly: bool = False) -> Store:
-        """Open (and on first use create) the store; ``readonly`` creates and changes nothing.
+    def open(cls, url: str, *, readonly: bool = False, create: bool = True) -> Store:
+        """Open (and on first use create) the store; ``readonly`` creates and changes nothing;
+        ``create`` False: a SQLite file that is not there is an error, not a new empty store.
 
         Raises StoreError when the URL's driver is missing, the file is not a database, or
         the store cannot be written.
@@ -86,7 +87,7 @@ class Store:
         sqlite_path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
         try:
             if sqlite_path is not None and not readonly:
-                _check_writable(Path(sqlite_path))
+                _check_writable(Path(sqlite_path), create=create)
             if sqlite_path is not None and readonly:
                 url = f"sqlite:///file:{sqlite_path}?mode=ro&uri=true"
             engine = sa.create_engine(url)
@@ -597,8 +598,18 @@ def _sqlite_readonly_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _check_writable(path: Path) -> None:
-    """SQLite opens a read-only file without complaint and fails at the first write, mid-run: check now."""
+GONE_FIX = ("put the store file back at that path (the service uses it again at its next job), or restart "
+            "the service to start a new, empty store there.")
+
+
+def _check_writable(path: Path, *, create: bool = True) -> None:
+    """SQLite opens a read-only file without complaint and fails at the first write, mid-run: check now.
+    ``create`` False (a running service whose store was there): a missing file is not made anew."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a file", GONE_FIX)
+    if not create and not path.exists():
+        raise StoreError(f"{path} is gone: it was there before (its folder renamed or unmounted?), and an empty "
+                         "store made in its place would send today's issue again", GONE_FIX)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not os.access(path, os.W_OK):
         raise StoreError(f"{path} is read-only")
