@@ -33,7 +33,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import DAY_NAMES, Config
-from newsletter.errors import Stopped
+from newsletter.errors import NewsletterError, Stopped
 from newsletter.wording import local_clock
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,9 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
             result = send()
         except Stopped:
             return  # the service is stopping: no retry; the owed recipients get it at the next start
+        except NewsletterError as e:  # its message says what to do (the store gone, say): no traceback
+            log.error("send job failed: %s", e, extra={"job": "send", "outcome": "failed"})
+            result = None
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("send job failed")
             result = None
@@ -210,6 +213,8 @@ def guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
             job()
         except Stopped:
             pass  # the service is stopping; the job said what it cut off
+        except NewsletterError as e:  # its message names the key and the fix: a traceback each turn adds noise
+            log.error("%s job failed: %s; it runs again at its next turn", name, e, extra={"job": name, "outcome": "failed"})
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("%s job failed; it runs again at its next turn", name)
 

@@ -4,6 +4,7 @@ in its place (which would send today's issue a second time), and the old one use
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from conftest import config_data, write_config
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
+from newsletter.schedule import guarded
 from newsletter.service import Service
 from service_helpers import feed_file
 
@@ -44,3 +46,14 @@ def test_a_store_file_replaced_by_a_folder_says_so(tmp_path):
     with pytest.raises(ConfigError, match=r"\[store\] url: .*news.db is a folder, not a file"):
         service.poll()
 
+
+def test_a_job_failing_on_a_config_error_logs_one_line_without_a_traceback(tmp_path, caplog):
+    def job():
+        raise ConfigError(tmp_path / "a.toml", "[store] url", "the store is gone.", "put it back.")
+
+    with caplog.at_level(logging.ERROR):
+        guarded("poll", job)()
+    [record] = caplog.records
+    assert record.exc_info is None
+    assert record.getMessage() == (f"poll job failed: {tmp_path / 'a.toml'}: [store] url: the store is gone. "
+                                   "Fix: put it back.; it runs again at its next turn")
