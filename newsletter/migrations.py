@@ -16,6 +16,7 @@ from email.utils import parseaddr
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from newsletter.errors import StoreError
 from newsletter.schema import UTCDateTime, schema_migrations
 
 
@@ -212,7 +213,8 @@ MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock id: one process migrates
 
 
 def migrate(conn: Connection) -> list[int]:
-    """Run the migrations this store has not run; returns their versions.
+    """Run the migrations this store has not run; returns their versions. A store a newer release has
+    migrated is refused (StoreError): this release would write rows its tables no longer take.
 
     Two processes opening a new store at once (a cron send beside the service) must not both
     create its tables: the first takes the database's write lock, the second waits and then
@@ -224,6 +226,11 @@ def migrate(conn: Connection) -> list[int]:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
     schema_migrations.create(conn, checkfirst=True)
     done = {r[0] for r in conn.execute(sa.select(schema_migrations.c.version))}
+    if (newest := max(done, default=0)) > max(MIGRATIONS):
+        raise StoreError(f"it was written by a newer release (schema version {newest}; this one knows up to "
+                         f"{max(MIGRATIONS)}), which an older one cannot safely write",
+                         "upgrade newsletter to the release that wrote it (a downgrade is not supported), or give "
+                         "[store] url a new file to start an empty store.")
     ran = []
     for version, migration in sorted(MIGRATIONS.items()):
         if version not in done:

@@ -70,11 +70,13 @@ class Store:
         self.readonly = readonly
         if not readonly:
             with self.engine.begin() as conn:
-                migrate(conn)
+                ran = migrate(conn)
                 # A store that can be read but not written (a read-only file, a read-only role) must
                 # fail here, at open, not after an issue was built and half recorded.
                 conn.execute(schema_migrations.update().where(schema_migrations.c.version == -1).values(version=-1))
                 conn.execute(sa.text("SELECT 1"))
+            if ran and ran[0] != min(MIGRATIONS):  # not a new store: an upgrade, which an operator wants to see
+                log.info("upgraded the store %s from schema version %d to %d", _where(engine), ran[0] - 1, ran[-1])
 
     @classmethod
     def open(cls, url: str, *, readonly: bool = False, create: bool = True) -> Store:
@@ -562,6 +564,12 @@ def _insert_new_only(conn: Connection, table: sa.Table):
     else:
         return table.insert()  # elsewhere a row stored meanwhile fails the batch, which the next run redoes
     return insert(table).on_conflict_do_nothing()
+
+
+def _where(engine: Engine) -> str:
+    """The store as a log line names it: the SQLite file, or the server's URL without its password."""
+    url = engine.url
+    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
 def _first_line(e: Exception) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import migrate_to
+from conftest import migrate_to, run_cli
 
 from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.schema import metadata, schema_migrations
@@ -51,3 +51,35 @@ def test_migrating_twice_does_nothing_the_second_time(tmp_path):
         assert migrate(conn) == sorted(MIGRATIONS)
     with engine.begin() as conn:
         assert migrate(conn) == []
+
+
+def test_an_old_store_is_upgraded_on_open_with_a_log_line(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        migrate_to(conn, sorted(MIGRATIONS)[-2])
+    engine.dispose()
+    with caplog.at_level("INFO", logger="newsletter.store"):
+        Store.open(url).close()
+        Store.open(url).close()  # up to date: nothing to say
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line == (f"upgraded the store {tmp_path / 'old.db'} from schema version {sorted(MIGRATIONS)[-2]} "
+                    f"to {max(MIGRATIONS)}")
+
+
+def test_a_store_from_a_newer_release_is_refused_naming_the_key_and_the_fix(minimal_config, tmp_path):
+    url = f"sqlite:///{tmp_path / 'var' / 'newsletter.db'}"
+    (tmp_path / "var").mkdir()
+    Store.open(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a later release's migration, run by a newer newsletter on this store
+        conn.execute(schema_migrations.insert().values(version=max(MIGRATIONS) + 1, applied_at=sa.func.now()))
+    engine.dispose()
+    minimal_config.write_text(minimal_config.read_text() + '\n[store]\nurl = "var/newsletter.db"\n')
+    result = run_cli("send", "--config", str(minimal_config), cwd=tmp_path)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert f"[store] url: cannot use the store 'var/newsletter.db': it was written by a newer release " \
+           f"(schema version {max(MIGRATIONS) + 1}; this one knows up to {max(MIGRATIONS)})" in said
+    assert "Fix: upgrade newsletter" in said
+    assert "Traceback" not in said
