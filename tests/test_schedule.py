@@ -86,6 +86,10 @@ def _utc(*args) -> datetime:
     ("Europe/London", "01:30", _utc(2026, 10, 24, 12), [_utc(2026, 10, 25, 0, 30), _utc(2026, 10, 26, 1, 30)]),
     # New York repeats 01:00-02:00 on 1 November 2026: once, at 01:30 EDT (05:30 UTC).
     ("America/New_York", "01:30", _utc(2026, 10, 31, 12), [_utc(2026, 11, 1, 5, 30), _utc(2026, 11, 2, 6, 30)]),
+    # Berlin skips 02:00-03:00 on 28 March 2027: 02:30 goes out at 03:00 CEST (01:00 UTC).
+    ("Europe/Berlin", "02:30", _utc(2027, 3, 27, 12), [_utc(2027, 3, 28, 1, 0), _utc(2027, 3, 29, 0, 30)]),
+    # Berlin repeats 02:00-03:00 on 25 October 2026: 02:30 goes out once, at 02:30 CEST (00:30 UTC).
+    ("Europe/Berlin", "02:30", _utc(2026, 10, 24, 12), [_utc(2026, 10, 25, 0, 30), _utc(2026, 10, 26, 1, 30)]),
 ])
 def test_a_send_at_inside_a_clock_change_sends_once_that_day(tz, at, start, expected):
     cfg = _at(tz, at)
@@ -163,3 +167,17 @@ def test_a_retry_booked_while_the_service_stops_does_not_hold_up_the_stop():
     stop.start()
     stop.join(30)
     assert not stop.is_alive(), "the stop waited on the retry it was holding up"
+
+
+@pytest.mark.parametrize("start", [_utc(2027, 3, 25, 12), _utc(2026, 10, 22, 12)])
+def test_berlin_0230_goes_out_once_on_every_local_day_around_a_clock_change(start):
+    """Neither zero nor two issues on the day 02:30 does not exist or happens twice."""
+    cfg = _at("Europe/Berlin", "02:30")
+    days = [f.astimezone(cfg.newsletter.tz).date() for f in _sends(cfg, start, days=6)]
+    assert len(days) == 6 and len(set(days)) == 6
+    assert all(b - a == timedelta(days=1) for a, b in zip(days, days[1:]))
+    # A restart at 02:45 of the repeated hour, after the 02:30 send of its first occurrence, sends nothing again.
+    if start.month == 10:
+        second_0245 = _utc(2026, 10, 25, 1, 45)  # 02:45 CET, the hour's second time round
+        assert schedule.missed_send(cfg, second_0245, already_sent=True) is None
+        assert schedule.next_send(cfg, second_0245) == _utc(2026, 10, 26, 1, 30)
