@@ -63,15 +63,18 @@ def upcoming(cfg: Config, store: Store, now: datetime) -> Upcoming:
 def missed(cfg: Config, store: Store, now: datetime) -> dict | None:
     """The latest send due (MISSED_AFTER ago or more) that recorded no issue: the service was down at
     send_at, or the build failed. What a monitor must hear of, since "next issue: tomorrow" hides it.
-    Not for a newsletter that never sent (a fresh install), nor with send_empty = false, where a
+    Not for a newsletter that never sent (a fresh install), nor for a day before its first issue (the
+    first one sent by a catch-up minutes after send_at), nor with send_empty = false, where a
     day without news rightly records nothing."""
     due = schedule.last_send(cfg, now - MISSED_AFTER)
     if due is None or not cfg.newsletter.send_empty:
         return None
     day = due.astimezone(cfg.newsletter.tz).date()
-    if store.issue_id(issue_key(cfg.newsletter.title, day)) is not None:
+    key = issue_key(cfg.newsletter.title, day)
+    if store.issue_id(key) is not None:
         return None
-    if store.last_issue(issue_key_prefix(cfg.newsletter.title)) is None:
+    first = store.first_issue_key(issue_key_prefix(cfg.newsletter.title))
+    if first is None or first > key:
         return None
     return {**_instant(cfg, due), "issue_date": day.isoformat()}
 

@@ -447,6 +447,12 @@ class Store:
                                        .where(deliveries.c.issue_id == row.id).group_by(deliveries.c.status)).all())
         return {**row._asdict(), "deliveries": {str(k): v for k, v in counts.items()}}
 
+    def first_issue_key(self, key_prefix: str) -> str | None:
+        """The key of one newsletter's earliest issue (keys end in the ISO day, so they sort by day)."""
+        q = sa.select(sa.func.min(issues.c.key)).where(issues.c.key.startswith(key_prefix, autoescape=True))
+        with self.engine.connect() as conn:
+            return conn.execute(q).scalar()
+
     def feed_problems(self, urls: Iterable[str]) -> tuple[list[FeedState], list[FeedState]]:
         """Of these feeds: those failing now (not gone), and those disabled by a 410."""
         states = self.feed_states(urls).values()

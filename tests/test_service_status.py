@@ -277,6 +277,30 @@ def test_a_send_that_recorded_no_issue_is_missed_and_status_exits_1_for_a_monito
     assert result.exit_code == 0 and "missed" not in result.stdout, result.stdout
 
 
+
+def test_a_send_day_before_the_first_issue_ever_is_not_missed(tmp_path):
+    # A fresh install whose first issue went out by the start's catch-up, minutes after send_at: for
+    # 30 minutes status looked at yesterday's send, from before the install, and exited 1 for it.
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from newsletter.config import load_config
+    from newsletter.models import issue_key
+    from newsletter.store import Store
+
+    zone = zone_at_noon()
+    now = datetime.now(ZoneInfo(zone))
+    with _server() as srv:  # due 10 minutes ago, sent a minute ago; nothing was due before the install
+        cfg_path = _config(tmp_path, srv, timezone=zone, send_at=(now - timedelta(minutes=10)).strftime("%H:%M"))
+    cfg = load_config(cfg_path)
+    store = Store.open(cfg.store_url)
+    store.record_issue(issue_key("Fenwick Morning", now.date()), created_at=now, subject="S", document={},
+                       html="<p>x</p>", text="x", placements=[])
+    store.close()
+    result = run_cli("status", "--config", str(cfg_path), cwd=tmp_path)
+    assert result.exit_code == 0 and "missed" not in result.stdout, result.stdout
+
+
 def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     from newsletter.config import load_config
     from newsletter.models import DeliveryStatus, issue_key
