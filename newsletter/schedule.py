@@ -214,7 +214,7 @@ def guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
         except Stopped:
             pass  # the service is stopping; the job said what it cut off
         except NewsletterError as e:  # its message names the key and the fix: a traceback each turn adds noise
-            log.error("%s job failed: %s; it runs again at its next turn", name, e, extra={"job": name, "outcome": "failed"})
+            log.error("%s job failed (it runs again at its next turn): %s", name, e, extra={"job": name, "outcome": "failed"})
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("%s job failed; it runs again at its next turn", name)
 

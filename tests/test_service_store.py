@@ -55,5 +55,5 @@ def test_a_job_failing_on_a_config_error_logs_one_line_without_a_traceback(tmp_p
         guarded("poll", job)()
     [record] = caplog.records
     assert record.exc_info is None
-    assert record.getMessage() == (f"poll job failed: {tmp_path / 'a.toml'}: [store] url: the store is gone. "
-                                   "Fix: put it back.; it runs again at its next turn")
+    assert record.getMessage() == (f"poll job failed (it runs again at its next turn): {tmp_path / 'a.toml'}: "
+                                   "[store] url: the store is gone. Fix: put it back.")
