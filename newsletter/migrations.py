@@ -193,6 +193,12 @@ def _m11_feed_failing_since(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE feeds ADD COLUMN failing_since {kind}"))
 
 
+def _m12_issue_uncounted_calls(conn: Connection) -> None:
+    """How many of an issue's model calls came back without token counts (some local servers send
+    none), so that status does not show their tokens as nothing. Issues before it stay NULL: unknown."""
+    conn.execute(sa.text("ALTER TABLE issues ADD COLUMN model_calls_uncounted INTEGER"))
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -206,6 +212,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     9: _m9_embeddings,
     10: _m10_deliveries_by_mailbox,
     11: _m11_feed_failing_since,
+    12: _m12_issue_uncounted_calls,
 }
 
 

@@ -73,6 +73,8 @@ issues = sa.Table(
     sa.Column("model_calls", sa.Integer),  # what writing it cost (migration 5); NULL before then
     sa.Column("prompt_tokens", sa.Integer),
     sa.Column("completion_tokens", sa.Integer),
+    # Calls whose answer carried no token counts, held to the budget at an estimate (migration 12).
+    sa.Column("model_calls_uncounted", sa.Integer),
 )
 
 # Which articles went out in which issue and where: what novelty and "never repeat" read.

@@ -122,6 +122,8 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "model_calls": row["model_calls"],
         "prompt_tokens": row["prompt_tokens"],
         "completion_tokens": row["completion_tokens"],
+        # Of model_calls, those whose answer carried no token counts: not in the figures above (null: unknown).
+        "model_calls_without_token_counts": row["model_calls_uncounted"],
         "recipients": {"sent": sent, "failed": failed,
                        # pending or sending, or not yet listed: everyone configured still waiting (a 5xx
                        # refusal is final: failed, not owed)
@@ -157,8 +159,10 @@ def status_lines(report: dict) -> list[str]:
     else:
         r = last["recipients"]
         written = last.get("model_briefings", 0)
+        uncounted = last.get("model_calls_without_token_counts")
+        unknown = f" ({counted(uncounted, 'call')} without token counts: not in these figures)" if uncounted else ""
         cost = (f"{counted(last['model_calls'], 'model call')}, {last['prompt_tokens'] or 0} prompt + "
-                f"{last['completion_tokens'] or 0} completion tokens" if last["model_calls"] else
+                f"{last['completion_tokens'] or 0} completion tokens{unknown}" if last["model_calls"] else
                 f"no model calls ({counted(written, 'briefing')} by the model from answers kept earlier)" if written
                 else "no model calls (extractive)")
         lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "

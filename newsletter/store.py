@@ -51,6 +51,7 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 # command to upgrade it.
 READ_ONLY_NEEDS = 7
 FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
+UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
@@ -345,7 +346,7 @@ class Store:
 
     def record_issue(self, key: str, *, created_at: datetime, subject: str, document: dict, html: str, text: str,
                      placements: Sequence[PlacedArticle], owner: str | None = None,
-                     usage: tuple[int, int, int] | None = None) -> int:
+                     usage: tuple[int, int, int, int] | None = None) -> int:
         """Record the issue and what it placed, once per key, and release the build claim; returns its id.
 
         Recording happens before delivery, so a crash between the two leaves deliveries
@@ -355,11 +356,11 @@ class Store:
             existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
             if existing is not None:
                 return existing
-            calls, prompt, completion = usage or (None, None, None)
+            calls, prompt, completion, uncounted = usage or (None, None, None, None)
             issue_id = conn.execute(
                 issues.insert().values(key=key, created_at=created_at, subject=subject, document=document,
                                        html=html, text=text, model_calls=calls, prompt_tokens=prompt,
-                                       completion_tokens=completion)
+                                       completion_tokens=completion, model_calls_uncounted=uncounted)
             ).inserted_primary_key[0]
             rows = {p.article_id: dict(issue_id=issue_id, article_id=p.article_id, story_id=p.story_id,
                                        placement=p.where) for p in placements}  # one placement per article
@@ -435,8 +436,11 @@ class Store:
     def last_issue(self, key_prefix: str) -> dict | None:
         """The newest recorded issue whose key starts with ``key_prefix`` (one newsletter's), with what it
         cost and its deliveries counted by status; None when there is none."""
+        # A read-only store from before the uncounted calls (status beside an older daemon): unknown, None.
+        uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
+                     else sa.null().label("model_calls_uncounted"))
         q = (sa.select(issues.c.id, issues.c.key, issues.c.created_at, issues.c.subject, issues.c.document,
-                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens)
+                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens, uncounted)
              .where(issues.c.key.startswith(key_prefix, autoescape=True))
              .order_by(issues.c.created_at.desc(), issues.c.id.desc()).limit(1))
         with self.engine.connect() as conn:

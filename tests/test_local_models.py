@@ -10,6 +10,7 @@ import tomllib
 import pytest
 import tomli_w
 
+from conftest import run_cli
 from openai_server import OpenAIServer, Reply
 from test_model_issue import (FERRY_HEADLINE, WALL_HEADLINE, Model, _fresh_endpoint_memory,  # noqa: F401
                               ferry_answer, newsletter, preview, sources_of, story, told, wall_answer)
@@ -148,6 +149,20 @@ def test_a_server_that_reports_no_token_counts_is_said_so(newsletter):
     assert "model: 2 answered calls, 0 prompt + 0 completion tokens" in said
     assert "the server gave no token counts for 2 calls" in said
     assert doc["usage"]["model_calls_without_token_counts"] == 2
+
+
+def test_status_says_how_many_of_the_last_issues_calls_had_no_token_counts(newsletter):
+    """The store kept "2 model calls, 0 prompt + 0 completion tokens" for such an issue: free, by status."""
+    config = newsletter(concurrency=1)
+    with OpenAIServer(_without_usage) as srv:
+        sent = run_cli("send", "--config", str(config), cwd=config.parent,
+                       env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    shown = run_cli("status", "--config", str(config), cwd=config.parent)
+    assert "2 model calls, 0 prompt + 0 completion tokens (2 calls without token counts: not in these " \
+           "figures)" in " ".join(shown.stdout.split()), shown.stdout
+    report = json.loads(run_cli("status", "--config", str(config), "--json", cwd=config.parent).stdout)
+    assert report["last_issue"]["model_calls_without_token_counts"] == 2
 
 
 def test_calls_without_token_counts_are_held_to_the_budget_by_estimate(newsletter):
