@@ -61,20 +61,25 @@ def _one_mailbox(value: str) -> str:
 _NOT_IN_URLS = re.compile(r"[\s<>\"'\x00-\x1f\x7f-\x9f]")  # a link or a header would break on these
 
 
-def _web_url(value: str | None) -> str | None:
-    """An http(s) URL with a host and a port that exists, or a clear refusal now rather than a failed request later."""
-    if value is None:
-        return None
-    fix = "write a full http(s) URL, e.g. 'https://example.org/path', with a port from 1 to 65535 if any."
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is no http(s) URL with a host and a port that exists, or None when it is one."""
     if _NOT_IN_URLS.search(value):
-        raise invalid("contains a space, a quote, an angle bracket or a control character", fix)
+        return "contains a space, a quote, an angle bracket or a control character"
     parts = urlsplit(value)
     try:
         port = parts.port
     except ValueError as e:
-        raise invalid(f"has an impossible port ({e})", fix) from None
+        return f"has an impossible port ({e})"
     if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
-        raise invalid("is not an http(s) URL with a host", fix)
+        return "is not an http(s) URL with a host"
+    return None
+
+
+def _web_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and a port that exists, or a clear refusal now rather than a failed request later."""
+    if value is not None and (problem := url_problem(value)):
+        raise invalid(problem, "write a full http(s) URL, e.g. 'https://example.org/path', with a port from 1 to "
+                               "65535 if any.")
     return value
 
 

@@ -35,7 +35,6 @@ MAX_URL = 2000  # longer is no feed address but a payload
 UNFILED = "Feeds"  # the topic of feeds outside any folder, when the OPML has no title
 FOLDER_JOIN = " / "  # a nested folder's topic: "Science / Physics"
 RENAMED = " (imported)"
-_NOT_IN_URLS = re.compile(r"[\s<>\"'\\\x00-\x1f\x7f-\x9f]")
 _FIX_EXPORT = ("export the subscription list again from your reader (usually Settings > Import/Export > "
                "Export OPML) and pass that file.")
 
@@ -145,11 +144,9 @@ def url_problem(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https"):
         scheme = parts.scheme.lower() + ":" if parts.scheme and len(parts.scheme) <= 20 else "a path"
         return f"not an http(s) URL ({scheme})"
-    try:
-        parts.port  # noqa: B018 - an impossible port raises
-    except ValueError:
-        return "URL with an impossible port"
-    if not parts.hostname or _NOT_IN_URLS.search(url) or parts.port == 0:
+    from newsletter.config import url_problem as config_refuses  # what the config itself would refuse
+
+    if "\\" in url or config_refuses(url):
         return "malformed URL"
     return None
 
