@@ -161,10 +161,14 @@ def trim(sentence: str, max_chars: int = 200) -> str:
         cut = window.rfind(sep)
         if cut >= max_chars // 2:
             return s[:cut].rstrip(" ,;—–") + "…"
-    cut = window.rfind(" ")
-    if cut <= 0:
-        cut = max_chars
-    return s[:cut].rstrip(" ,;:—–") + "…"
+    return _at_word(window, max_chars)
+
+
+def _at_word(window: str, max_chars: int) -> str:
+    """``window`` (``max_chars`` and one more) cut after its last whole word, marked …; cut at ``max_chars``
+    when it has no space."""
+    cut = max(window.rfind(" "), window.rfind("\n"))
+    return (window[:cut] if cut > 0 else window[:max_chars]).rstrip(" ,;:—–") + "…"
 
 
 def head(text: str, max_chars: int) -> str:
@@ -178,10 +182,7 @@ def head(text: str, max_chars: int) -> str:
     for m in _END.finditer(window):
         if m.end() <= max_chars and _is_boundary(window, m.start(), m.end()):
             end = m.end()
-    if end >= max_chars // 2:
-        return window[:end]
-    cut = max(window.rfind(" "), window.rfind("\n"))
-    return (window[:cut] if cut > 0 else window[:max_chars]).rstrip(" ,;:—–") + "…"
+    return window[:end] if end >= max_chars // 2 else _at_word(window, max_chars)
 
 
 CHARS_PER_WORD = 2  # Chinese and Japanese words are one to three characters; two is the usual count
