@@ -199,6 +199,19 @@ def _m12_issue_uncounted_calls(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE issues ADD COLUMN model_calls_uncounted INTEGER"))
 
 
+def _m13_services(conn: Connection) -> None:
+    """The `newsletter run` processes using the store, each seen at work every minute."""
+    _create_table(
+        conn, "services",
+        sa.Column("owner", sa.String(128), primary_key=True),
+        sa.Column("newsletters", sa.Text, nullable=False),
+        sa.Column("worker", sa.Boolean, nullable=False),
+        sa.Column("started_at", UTCDateTime, nullable=False),
+        sa.Column("seen_at", UTCDateTime, nullable=False),
+        sa.Column("stopped_at", UTCDateTime),
+    )
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -213,6 +226,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     10: _m10_deliveries_by_mailbox,
     11: _m11_feed_failing_since,
     12: _m12_issue_uncounted_calls,
+    13: _m13_services,
 }
 
 

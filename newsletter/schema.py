@@ -143,3 +143,15 @@ embeddings = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),  # retention: forgotten with the articles of that age
 )
+
+# Each `newsletter run` that used the store, and when it was last seen at work (migration 13), so that
+# status can say whether the service runs and a second `run` for the same newsletter hears of the first.
+services = sa.Table(
+    "services", metadata,
+    sa.Column("owner", sa.String(128), primary_key=True),  # host:pid
+    sa.Column("newsletters", sa.Text, nullable=False),  # the titles it serves, as a JSON list
+    sa.Column("worker", sa.Boolean, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Column("stopped_at", UTCDateTime),  # a clean stop; NULL while it runs, or when it was killed
+)

@@ -25,6 +25,11 @@ SHUTDOWN_LIMIT_S (a model or mail server hanging on one request) is abandoned
 with an error line and exit status 1, inside systemd's default stop timeout.
 A second signal exits at once.
 
+Each `run` writes in the store that it is at work, at start and every ``presence.BEAT``, so that
+``status`` can say whether the service runs. Another `run` found at work on one of the same
+newsletters is warned of once, by pid: both would poll every feed (their sends still make one
+issue, each reader one copy).
+
 SIGHUP reloads nothing (the config is read at start): it is logged with what to do, a restart, and
 the service runs on, rather than dying silently as SIGHUP's default would.
 """
@@ -42,7 +47,7 @@ from pathlib import Path
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter import locales, logs, schedule
+from newsletter import locales, logs, presence, schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.controls import escape_controls
@@ -54,7 +59,7 @@ from newsletter.pipeline import (
 )
 from newsletter.status import Upcoming, upcoming
 from newsletter.web.tokens import site_root
-from newsletter.wording import counted, local_moment
+from newsletter.wording import counted, local_moment, utc_moment
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,9 @@ class Service:
         self.cut_off: list[str] = []
         self.running: dict[str, str] = {}  # job name -> what it is doing, for the stop's lines
         self.opened: set[str] = set()  # the stores this service has used: one gone later is not made anew
+        self.me = presence.service_owner()
+        self.started = datetime.now(timezone.utc)
+        self.warned: set[str] = set()  # the other services at work on our newsletters, each warned of once
         self._lock = threading.Lock()
 
     @property
@@ -147,6 +155,32 @@ class Service:
             fields.update(embeddings_models=len(embedded))
         log.info(line, *args, extra=fields)
         return reports
+
+    def beat(self, group: list[Config], *, stopped: bool = False) -> None:
+        """Write in the store of ``group`` that this service is at work (or, ``stopped``, that it stopped
+        cleanly), and warn of another `run` at work on one of its newsletters."""
+        titles = [c.newsletter.title for c in group]
+        try:
+            with self.edges(group[0], summarize=False) as edges:
+                now = edges.clock.now()
+                if stopped:
+                    edges.store.service_stopped(self.me, now)
+                    return
+                seen = edges.store.service_seen(self.me, titles, worker=self.worker, started_at=self.started, at=now)
+        except Exception as e:  # noqa: BLE001 - a poll or send reports a store in trouble; this only tells status
+            log.debug("could not record that the service is at work: %s", e)
+            return
+        for other in presence.rivals(seen, self.me, titles, worker=self.worker, now=now):
+            if other.owner in self.warned:
+                continue
+            self.warned.add(other.owner)
+            shared = [t for t in titles if t in other.newsletters]
+            how = ("start every process on this store with --worker, or stop one" if self.worker or other.worker
+                   else "stop one (or, on PostgreSQL, start each with --worker to share the feeds)")
+            log.warning("another `newsletter run` (%s, started %s) serves %s from this store too: both poll every "
+                        "feed; %s. Their sends still make one issue and send each reader one copy",
+                        other.pid, utc_moment(other.started_at), ", ".join(shared), how,
+                        extra={"job": "start", "outcome": "another service", "other_service": other.owner})
 
     def send(self, cfg: Config | None = None) -> Sent:
         """The daily send, the catch-up after a restart, and each retry: one guarded path."""
@@ -322,6 +356,9 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         poll = schedule.guarded("poll", lambda group=group: service.poll(group))
         scheduler.add_job(poll, IntervalTrigger(**every),
                           id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
+        service.beat(group)
+        scheduler.add_job(lambda group=group: service.beat(group), IntervalTrigger(seconds=presence.BEAT.seconds),
+                          id=f"beat-{n}", name="at work", coalesce=True, max_instances=1)
 
     received: list[int] = []
 
@@ -403,6 +440,8 @@ def _stop(service: Service, scheduler, signame: str) -> int:
                   "claims lapse after the store's lease", signame, ", ".join(hung) or "a job", SHUTDOWN_LIMIT_S)
         logging.shutdown()
         os._exit(FORCED_EXIT)
+    for group in by_store(service.cfgs):
+        service.beat(group, stopped=True)
     cut = "; ".join(service.cut_off) or "nothing (no job was running)"
     log.info("stopped on %s; cut off: %s", signame, cut, extra={"job": "stop", "cut_off": service.cut_off})
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from newsletter import schedule
+from newsletter import presence, schedule
 from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.config import Config
 from newsletter.errors import ConfigError
@@ -98,11 +98,22 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         # The latest due send that recorded no issue (null when none): status then exits 1.
         "missed": missed(cfg, store, now),
         "last_issue": _last_issue(store.last_issue(prefix), len(unique_mailboxes(cfg.newsletter.to))),
+        # The `newsletter run` processes serving it (null: a store too old to say).
+        "service": _service(cfg, store, now),
         "feeds": len(set(feed_urls)),
         "failing_feeds": [_failing(s) for s in failing],
         "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
     }
+
+
+def _service(cfg: Config, store: Store, now: datetime) -> dict | None:
+    seen = store.services_seen()
+    if seen is None:
+        return None
+    ours = sorted((s for s in seen if cfg.newsletter.title in s.newsletters), key=lambda s: s.seen_at)
+    return {"running": [s.report(now) for s in ours if s.at_work(now)],
+            "last": ours[-1].report(now) if ours else None}
 
 
 def _last_issue(row: dict | None, recipients: int) -> dict | None:
@@ -153,6 +164,8 @@ def status_lines(report: dict) -> list[str]:
         at = moment(datetime.fromisoformat(gone["local"]), nxt["timezone"])
         lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; is `newsletter run` "
                      "running? Its log says why (a send started within [newsletter] grace_hours catches up)")
+    if (service := report.get("service")) is not None:
+        lines.append(_service_line(service))
     last = report["last_issue"]
     if last is None:
         lines.append("last issue: none recorded yet")
@@ -179,6 +192,27 @@ def status_lines(report: dict) -> list[str]:
     for f in report["disabled_feeds"]:
         lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
     return lines
+
+
+def _service_line(service: dict) -> str:
+    running = service["running"]
+    if len(running) == 1:
+        s = running[0]
+        return f"service: running since {_at(s['started_at'])} (pid {s['pid']} on {s['host']})"
+    if running:
+        who = ", ".join(f"pid {s['pid']} on {s['host']}" for s in running)
+        if all(s["worker"] for s in running):
+            return f"service: {len(running)} workers running ({who})"
+        return f"service: {len(running)} `newsletter run` processes at work ({who}): each polls every feed; stop one"
+    last = service["last"]
+    if last is None:
+        return "service: no `newsletter run` has used this store (a `send` from cron needs none)"
+    how = "stopped cleanly" if last["stopped_at"] else "it ended without a clean stop (killed, or the machine went down)"
+    return f"service: not running; last at work {_at(last['seen_at'])} ({how})"
+
+
+def _at(iso: str) -> str:
+    return utc_moment(datetime.fromisoformat(iso))
 
 
 def _days(days: str | list[str]) -> str:

@@ -16,6 +16,7 @@ what to record. Schema changes are the append-only numbered migrations in
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -34,9 +35,10 @@ from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.owners import owner_gone
+from newsletter.presence import KEPT, Seen
 from newsletter.schema import (
     articles, deliveries, embeddings, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers,
-    schema_migrations,
+    schema_migrations, services,
 )
 from newsletter.schema import unsubscriptions
 
@@ -52,6 +54,7 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 READ_ONLY_NEEDS = 7
 FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
 UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
+SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
@@ -539,6 +542,32 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(feed_leases.update().where(feed_leases.c.url.in_(list(urls)) & (feed_leases.c.owner == owner))
                          .values(owner=None, leased_until=None))
+
+    # -- the `run` processes using the store (``presence``) ----------------------------------------
+
+    def service_seen(self, owner: str, newsletters: Sequence[str], *, worker: bool, started_at: datetime,
+                     at: datetime) -> list[Seen]:
+        """``owner``, a running service, is at work now; returns every service the store has seen within
+        KEPT (``owner`` included)."""
+        row = {"newsletters": json.dumps(list(newsletters)), "worker": worker, "started_at": started_at,
+               "seen_at": at, "stopped_at": None}
+        with self.engine.begin() as conn:
+            if conn.execute(services.update().where(services.c.owner == owner).values(**row)).rowcount == 0:
+                conn.execute(services.insert().values(owner=owner, **row))
+            conn.execute(services.delete().where(services.c.seen_at < at - KEPT))
+            return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
+
+    def service_stopped(self, owner: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(services.update().where(services.c.owner == owner).values(seen_at=at, stopped_at=at))
+
+    def services_seen(self) -> list[Seen] | None:
+        """The services the store has seen lately; None for a read-only store older than the services
+        table (whether a service runs is then unknown, not "no")."""
+        if SERVICES_VERSION not in self._versions:
+            return None
+        with self.engine.connect() as conn:
+            return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
 
 
 class AnswerCache:

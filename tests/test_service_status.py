@@ -478,7 +478,55 @@ def test_status_reads_a_store_from_before_failing_since_beside_an_older_daemon(t
         conn.execute(sa.text("INSERT INTO feeds (url, consecutive_failures, gone, last_error) "
                              "VALUES (:url, 3, false, 'HTTP 500')"), {"url": srv.url("/broken.xml")})
     engine.dispose()
-    [failing] = _status(cfg, tmp_path)["failing_feeds"]
+    report = _status(cfg, tmp_path)
+    [failing] = report["failing_feeds"]
     assert (failing["failing_since"], failing["never_worked"], failing["failures_in_a_row"]) == (None, True, 3)
+    assert report["service"] is None  # no services table yet: whether one runs is unknown, so nothing is said
     text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
-    assert "(3 in a row, never worked)" in " ".join(text.split())
+    assert "(3 in a row, never worked)" in " ".join(text.split()) and "service:" not in text
+
+
+def _service_line(cfg, tmp_path) -> str:
+    result = run_cli("status", "--config", str(cfg), cwd=tmp_path)
+    [line] = [x for x in result.stdout.splitlines() if x.startswith("service:")]
+    return line
+
+
+@pytest.mark.long
+def test_status_says_whether_the_service_runs_and_how_it_last_stopped(tmp_path):
+    # status asked "is `newsletter run` running?" and could not know; a monitor had to look elsewhere.
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1  # two feeds fail
+        assert _service_line(cfg, tmp_path).startswith("service: no `newsletter run` has used this store")
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("newsletter running")
+            [running] = _status(cfg, tmp_path)["service"]["running"]
+            assert running["pid"] == proc.proc.pid and running["stopped_at"] is None
+            assert f"(pid {proc.proc.pid} on " in _service_line(cfg, tmp_path)
+            assert proc.interrupt() == 0, proc.stderr
+        assert _service_line(cfg, tmp_path).endswith("(stopped cleanly)")
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("newsletter running")
+            proc.proc.kill()
+            proc.wait()
+        report = _status(cfg, tmp_path)["service"]
+        assert report["running"] == [] and report["last"]["pid"] == proc.proc.pid
+        assert "ended without a clean stop" in _service_line(cfg, tmp_path)
+
+
+@pytest.mark.long
+def test_a_second_run_for_the_same_newsletter_is_warned_of_the_first(tmp_path):
+    # Started twice by mistake (systemd, and again in a terminal), both polled every feed without a word.
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as one:
+            one.wait_for("newsletter running")
+            with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as two:
+                two.wait_for('"outcome": "another service"', stream="stderr")
+                assert "2 `newsletter run` processes at work" in _service_line(cfg, tmp_path)
+                assert two.interrupt() == 0, two.stderr
+            assert one.interrupt() == 0, one.stderr
+    [warning] = [line for line in log_lines(two) if line.get("outcome") == "another service"]
+    assert warning["level"] == "warning" and f"pid {one.proc.pid} on " in warning["message"]
+    assert "Fenwick Morning" in warning["message"] and "stop one" in warning["message"]

@@ -1,0 +1,69 @@
+"""Which `newsletter run` processes are at work on a store: status's "service:" line, and the warning a
+second `run` for the same newsletter gives at its start.
+
+    store.service_seen(me, titles, worker=False, started_at=t0, at=now)   # at start, then every BEAT
+    store.service_stopped(me, at=now)                                     # a clean stop
+    running = [s for s in store.services_seen() if s.at_work(now)]
+
+A `run` killed by SIGKILL or a power cut writes nothing more: on this host its process is seen to be
+gone at once; on another host (workers) its row goes stale after STALE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from newsletter.owners import owner_gone
+
+BEAT = timedelta(minutes=1)  # how often a running service writes that it is at work
+STALE = 3 * BEAT  # a row not written for this long belongs to a service that stopped without a word
+KEPT = timedelta(days=30)  # rows of services not seen for longer are forgotten
+
+
+def service_owner() -> str:
+    """A `run` process's name in the store: host:pid, which ``owner_gone`` can judge on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One `run` the store has seen: what it serves, and when it started, was last at work, stopped."""
+
+    owner: str
+    newsletters: tuple[str, ...]
+    worker: bool
+    started_at: datetime
+    seen_at: datetime
+    stopped_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row) -> Seen:
+        return cls(row.owner, tuple(json.loads(row.newsletters)), bool(row.worker), row.started_at, row.seen_at,
+                   row.stopped_at)
+
+    def at_work(self, now: datetime) -> bool:
+        return self.stopped_at is None and self.seen_at >= now - STALE and not owner_gone(self.owner)
+
+    @property
+    def pid(self) -> str:
+        host, _, pid = self.owner.rpartition(":")
+        return f"pid {pid} on {host}"
+
+    def report(self, now: datetime) -> dict:
+        host, _, pid = self.owner.rpartition(":")
+        return {"host": host, "pid": int(pid) if pid.isdigit() else pid, "worker": self.worker,
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "seen_at": self.seen_at.isoformat(timespec="seconds"),
+                "stopped_at": self.stopped_at.isoformat(timespec="seconds") if self.stopped_at else None,
+                "running": self.at_work(now)}
+
+
+def rivals(seen: list[Seen], me: str, titles: list[str], *, worker: bool, now: datetime) -> list[Seen]:
+    """The other services at work on these newsletters that this one should hear of: any of them, except
+    that workers of one PostgreSQL store are meant to run side by side."""
+    return [s for s in seen if s.owner != me and s.at_work(now) and set(s.newsletters) & set(titles)
+            and not (worker and s.worker)]
