@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from newsletter import presence, schedule
+from newsletter import schedule
 from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.config import Config
 from newsletter.errors import ConfigError
