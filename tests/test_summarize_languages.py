@@ -53,6 +53,25 @@ def test_each_script_splits_at_its_own_sentence_ends(text, sentences):
     assert split_sentences(text) == sentences
 
 
+# Abbreviations a Spanish, Portuguese, Catalan, French, Italian or German news text puts before a name or a
+# number: none ends a sentence ("la Sra." left a bullet that ended on the title, "1,8 Mio." one without its unit).
+@pytest.mark.parametrize("text, sentences", [
+    ("La ministra, la Sra. Lucía Marbán, habló. Fin.", ["La ministra, la Sra. Lucía Marbán, habló.", "Fin."]),
+    ("La Dra. Pérez llegó. Fin.", ["La Dra. Pérez llegó.", "Fin."]),
+    ("La naviera de EE. UU. retuvo dos buques en el muelle núm. 3 del puerto. Fin.",
+     ["La naviera de EE. UU. retuvo dos buques en el muelle núm. 3 del puerto.", "Fin."]),
+    ("Según el art. 5 de la ley, no. Fin.", ["Según el art. 5 de la ley, no.", "Fin."]),
+    ("A Sra. Costa falou. Fim.", ["A Sra. Costa falou.", "Fim."]),
+    ("Mme. Roux et Mme Dupont. Fin.", ["Mme. Roux et Mme Dupont.", "Fin."]),
+    ("Il sig. Rossi e la dott. Bianchi parlarono. Fine.", ["Il sig. Rossi e la dott. Bianchi parlarono.", "Fine."]),
+    ("Die Räumung kostet rund 1,8 Mio. Franken, die Brücke 2 Mrd. Euro und Haus Nr. 4 nichts. Ende.",
+     ["Die Räumung kostet rund 1,8 Mio. Franken, die Brücke 2 Mrd. Euro und Haus Nr. 4 nichts.", "Ende."]),
+    ("He praised the art. Critics did not.", ["He praised the art.", "Critics did not."]),
+])
+def test_abbreviations_of_the_feeds_languages_end_no_sentence(text, sentences):
+    assert split_sentences(text) == sentences
+
+
 def test_scripts_without_spaces_count_words_by_characters_and_indic_words_keep_their_vowel_signs():
     hindi = "नगर परिषद ने पुराने पुल को बंद करने का फैसला किया।"
     assert word_count(hindi) == len(hindi.split()) == 11

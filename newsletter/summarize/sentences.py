@@ -34,11 +34,16 @@ from newsletter.text import UNSPACED, UNSPACED_RUN
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
-    inc ltd co corp plc llc bros dept univ assn est approx vs etc al fig no nos vol pp ed eds
+    inc ltd co corp plc llc bros dept univ assn est approx vs etc al fig vol pp ed eds
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
     e.g i.e a.m p.m u.s u.k u.n e.u ph.d b.a m.a d.c
+    sra srta sres sras dra dras lic lcdo lcda ing arq avda dña excmo excma núm
+    mme mmes mlle mlles sig sigg dott avv hr mio mrd tsd bzw vgl
     """.split()
 )
+# Ordinary words elsewhere ("the art.", Spanish "dijo que no."), abbreviations only before a number:
+# "art. 5", "No. 10".
+NUMBER_ABBREVIATIONS = frozenset("no nos art arts nr pág págs ca".split())
 
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
@@ -73,6 +78,7 @@ WORD_WINDOW = 32
 _WORD_BEFORE = re.compile(r"[\w.]+$")
 _INITIAL = re.compile(r"[A-Z]")
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_DOUBLED_INITIAL = re.compile(r"([A-Z])\1")  # Spanish writes a plural's initial twice: "EE. UU.", "FF. AA."
 
 
 def split_sentences(text: str) -> list[str]:
@@ -132,10 +138,10 @@ def _is_boundary(para: str, punct_at: int, end: int) -> bool:
     if word.start() == window_at and window_at > 0 and _WORD_BEFORE.match(para, window_at - 1, window_at):
         return True  # longer than the window: no abbreviation or initial is that long
     raw = word.group()
-    if raw.lower().strip(".") in ABBREVIATIONS:
+    if raw.lower().strip(".") in ABBREVIATIONS or (first.isdigit() and raw.lower().strip(".") in NUMBER_ABBREVIATIONS):
         return False
-    # A single capital initial ("J. Smith") or an acronym with dots ("U.N.") is not an end.
-    return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw))
+    # A single capital initial ("J. Smith") or an acronym with dots ("U.N.", "EE. UU.") is not an end.
+    return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw) or _DOUBLED_INITIAL.fullmatch(raw))
 
 
 def ends_finished(sentence: str) -> bool:
