@@ -72,6 +72,22 @@ def test_abbreviations_of_the_feeds_languages_end_no_sentence(text, sentences):
     assert split_sentences(text) == sentences
 
 
+# German opens a quote with „ and closes it with “; French writes « » with a space inside. A quote that opens
+# the next sentence was glued to the one before, a bullet or dek of two sentences.
+@pytest.mark.parametrize("text, sentences", [
+    ("Eine Lawine hat die Strasse verschüttet. „Wir haben 45 Personen evakuiert“, sagte sie. Ende.",
+     ["Eine Lawine hat die Strasse verschüttet.", "„Wir haben 45 Personen evakuiert“, sagte sie.", "Ende."]),
+    ("Sie sagte: „Die Strasse bleibt zu.“ Die Räumung beginnt morgen.",
+     ["Sie sagte: „Die Strasse bleibt zu.“", "Die Räumung beginnt morgen."]),
+    ("Une avalanche a enseveli la route. « Nous avons évacué 45 personnes », a déclaré Amsler. Fin.",
+     ["Une avalanche a enseveli la route.", "« Nous avons évacué 45 personnes », a déclaré Amsler.", "Fin."]),
+    ("Il a dit : « C'est fini. » Puis il est parti.", ["Il a dit : « C'est fini. »", "Puis il est parti."]),
+    ("He said: “It is over.” Then he left.", ["He said: “It is over.”", "Then he left."]),
+])
+def test_german_and_french_quotation_marks_open_and_close_sentences(text, sentences):
+    assert split_sentences(text) == sentences
+
+
 def test_scripts_without_spaces_count_words_by_characters_and_indic_words_keep_their_vowel_signs():
     hindi = "नगर परिषद ने पुराने पुल को बंद करने का फैसला किया।"
     assert word_count(hindi) == len(hindi.split()) == 11

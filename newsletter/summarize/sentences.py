@@ -45,8 +45,9 @@ ABBREVIATIONS = frozenset(
 # "art. 5", "No. 10".
 NUMBER_ABBREVIATIONS = frozenset("no nos art arts nr pág págs ca".split())
 
-_CLOSERS = "\"'”’)]»"
-_OPENERS = "\"'“‘([«"
+# German closes a quote with the mark English opens one with ("„Ja.“ Dann"), and opens it low („ ‚).
+_CLOSERS = "\"'”’“‘)]»›"
+_OPENERS = "\"'“‘„‚([«‹"
 _TERMINALS = ".!?…"
 # Ends in other scripts, each followed by a space as in Latin text (see the module's docstring).
 _SCRIPT_TERMINALS = "\u06d4\u061f\u0964\u0965\u0589\u1362\u1367\u104b\u0f0d\u0f0e\u17d4\u037e"
@@ -66,12 +67,13 @@ _FINISHED = frozenset(_SPACED + _CJK_TERMINALS + _CLOSERS + _CJK_CLOSERS) - set(
 # "......" of any length costs one pass, not one pass per dot. Each branch starts with its mark and
 # looks behind only then, so the many positions that hold no mark fail at their first character.
 _END = re.compile(
-    rf"[{_SPACED}](?<![{_SPACED}].)[{_SPACED}]*+[{re.escape(_CLOSERS)}]*+(?=\s)"
+    rf"[{_SPACED}](?<![{_SPACED}].)[{_SPACED}]*+(?:[{re.escape(_CLOSERS)}]| [»›])*+(?=\s)"
     rf"|[{_CJK_TERMINALS}](?<![{_CJK_TERMINALS}].)[{_CJK_TERMINALS}]*+[{re.escape(_CJK_CLOSERS)}]*+"
     rf"|{_GREEK_QUESTION}(?<=[{_GREEK_LETTERS}]{_GREEK_QUESTION})(?=\s)"
 )
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\r?\n(?=\s*[-•*]\s)")
-_NEXT_START = re.compile(r"\s*(\S)([\s\S]?)")  # the next sentence's first two characters
+# The next sentence's first character and the one after it, past a space: French writes "« Nous".
+_NEXT_START = re.compile(r"\s*(\S) ?([\s\S]?)")
 # The word before a period is read from a bounded window: abbreviations and initials are short, so a
 # longer word is simply not one, and each candidate end costs the same however long the paragraph.
 WORD_WINDOW = 32
