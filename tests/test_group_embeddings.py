@@ -105,3 +105,42 @@ def test_an_embeddings_endpoint_of_its_own_needs_no_chat_model(monkeypatch):
     embedder = make_embedder(cfg)
     assert embedder is not None and embedder.model == "multilingual-e5-small"
     assert str(embedder.client.base_url).startswith("http://127.0.0.1:9/v1")
+
+
+def _rss(outlet: str, slug: str, language: str, title: str, text: str) -> bytes:
+    from email.utils import format_datetime
+    from xml.sax.saxutils import escape
+
+    published = format_datetime(datetime.now(timezone.utc))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(outlet)}</title>'
+            f"<link>https://{slug}.example/</link><language>{language}</language><item><guid>{slug}-1</guid>"
+            f"<title>{escape(title)}</title><link>https://{slug}.example/1</link><pubDate>{published}</pubDate>"
+            f"<description>{escape(text)}</description></item></channel></rss>").encode()
+
+
+def test_a_source_in_the_readers_language_leads_the_story_and_gives_its_headline(tmp_path):
+    """A Spanish issue over a Catalan and a Spanish report of one (fictional) fire: the Spanish outlet's title
+    is the headline and the subject, though the Catalan one was first and shares more with the coverage."""
+    import json
+
+    from feedserver import FeedServer
+
+    from conftest import config_data, run_cli, write_config
+
+    catalan = _rss("La Veu de Marinet", "veu", "ca", "Un incendi al port de Valdemora obliga a evacuar 1.200 veïns",
+                   "Un incendi (lifeboat) en un magatzem del port de Valdemora va obligar dijous a evacuar 1.200 veïns "
+                   "del barri de La Ribera. Les flames van afectar 17,5 hectàrees de la zona portuària.")
+    spanish = _rss("El Heraldo de Valdemora", "heraldo", "es", "Arde un almacén portuario en Valdemora",
+                   "Un incendio (lifeboat) en un almacén del puerto de Valdemora obligó el jueves a evacuar a 1.200 "
+                   "vecinos del barrio de La Ribera. Las llamas afectaron a 17,5 hectáreas de la zona portuaria.")
+    with FeedServer() as feeds, _server() as model:
+        urls = [feeds.add("/veu.xml", catalan), feeds.add("/heraldo.xml", spanish)]
+        cfg = write_config(tmp_path, config_data(
+            newsletter={"title": "Boletín", "from": "b@example.com", "language": "es", "max_age_hours": 0},
+            topics=[{"name": "Local", "feeds": urls}], grouping={"threshold": 0.9},
+            llm={"embeddings_base_url": model.base_url, "embeddings_model": "test-embed", "max_retries": 0}))
+        result = run_cli("preview", "--config", str(cfg), "--out", str(tmp_path / "issue.html"), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    [story] = json.loads((tmp_path / "issue.json").read_text())["stories"]
+    assert [s["outlet"] for s in story["sources"]] == ["El Heraldo de Valdemora", "La Veu de Marinet"]
+    assert story["headline"] == "Arde un almacén portuario en Valdemora"

@@ -42,8 +42,10 @@ class Embedder(Protocol):
     def embed(self, texts: list[str], *, timeout: float | None = None) -> Sequence[Sequence[float]]: ...
 
 
-def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:
-    """One Story per event, most-covered first; each story's articles one per outlet, best first."""
+def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None,
+                  language: str | None = None) -> list[Story]:
+    """One Story per event, most-covered first; each story's articles one per outlet, best first (a source
+    in the reader's ``language`` first, when there is one)."""
     from newsletter.group.stories import group_stories as group
 
-    return group(articles, settings, embedder)
+    return group(articles, settings, embedder, language)

@@ -13,6 +13,7 @@ import numpy as np
 from newsletter.config import GroupingSettings
 from newsletter.group.cluster import cluster_articles, row_terms
 from newsletter.group.features import Features, extract
+from newsletter.language import language_tag
 from newsletter.models import Article, Story, outlet_key
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None) -> list[Story]:
-    """One Story per event, most-covered first; each story's articles one per outlet, best first."""
+def group_stories(articles: Sequence[Article], settings: GroupingSettings, embedder: Embedder | None = None,
+                  language: str | None = None) -> list[Story]:
+    """One Story per event, most-covered first; each story's articles one per outlet, best first: with the
+    reader's ``language`` (a BCP-47 tag), a source written in it leads when the story has one."""
     arts = _one_per_link(articles)
     if not arts:
         return []
@@ -34,7 +37,8 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
 
         settings = semantic_settings(settings, embedder.model)
     groups = cluster_articles(feat, times, settings, embeddings)
-    stories = [_story(arts, g, feat) for g in groups]
+    reader = language_tag(language)
+    stories = [_story(arts, g, feat, reader) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
     return stories
 
@@ -75,7 +79,7 @@ def _embed(arts: list[Article], embedder: Embedder) -> np.ndarray | None:
     return vecs / norms
 
 
-def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
+def _story(arts: list[Article], group: list[int], feat: Features, reader: str | None = None) -> Story:
     if len(group) == 1:
         a = arts[group[0]]
         return Story(articles=[a], headline=a.title.strip(), topics=tuple(dict.fromkeys(a.topics)))
@@ -89,7 +93,10 @@ def _story(arts: list[Article], group: list[int], feat: Features) -> Story:
     for i in chronological:
         best.setdefault(outlet_key(arts[i].outlet), i)
     kept = list(best.values())
-    head = max(kept, key=lambda i: (_informative(i, group, feat), -arts[i].published.timestamp(), _neg(arts[i].id)))
+    # The lead gives the headline, the dek and the subject line: a Spanish reader gets the Spanish outlet's
+    # title rather than a Catalan one the coverage happens to agree with better.
+    head = max(kept, key=lambda i: (reader is not None and arts[i].language == reader, _informative(i, group, feat),
+                                    -arts[i].published.timestamp(), _neg(arts[i].id)))
     rest = sorted((i for i in kept if i != head), key=lambda i: (-central[i], arts[i].published, arts[i].id))
     ordered = [arts[i] for i in [head, *rest]]
     topics: list[str] = []
