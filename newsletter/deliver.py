@@ -23,6 +23,7 @@ import tempfile
 import unicodedata
 from datetime import datetime
 import email.policy
+from email.header import Header
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -96,8 +97,22 @@ class _ListHeader(UnstructuredHeader):
         return f"{self.name}: " + ("," + policy.linesep + " ").join(str(self).split(", ")) + policy.linesep
 
 
+class _SubjectHeader(UnstructuredHeader):
+    """A subject with accents is written as encoded words alone: the default policy folds a line that
+    ends in a plain word and its space before an encoded word, and readers unfold that into two spaces
+    ("evacuar 1.200  veïns"). Space between two encoded words is dropped by readers, so none is added."""
+
+    def fold(self, *, policy) -> str:
+        value = str(self)
+        if value.isascii():
+            return super().fold(policy=policy)
+        encoded = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
 _HEADERS = HeaderRegistry()
 _HEADERS.map_to_type("list-unsubscribe", _ListHeader)
+_HEADERS.map_to_type("subject", _SubjectHeader)
 _POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 

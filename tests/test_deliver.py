@@ -50,6 +50,27 @@ def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     assert msg["Message-ID"].endswith("@example.com>")
 
 
+@pytest.mark.parametrize("subject", [
+    "Boletín Matinal de la Redacción — 28 nov 2026: Un incendi al port de Valdemora obliga a evacuar 1.200 veïns",
+    "Boletín — 28 nov 2026: El Gobierno de Aurelia sube el salario mínimo un 4,5 % hasta 1.184 euros al mes y más",
+    "Rassegna Alpina — 28 nov 2026: Una valanga blocca la strada del passo ad Alpenried, 45 persone evacuate",
+])
+def test_a_long_subject_with_accents_reads_back_word_for_word(tmp_path, subject):
+    """Python's folding put a space at the end of a line before an encoded word, and the unfolded subject
+    showed two spaces ("evacuar 1.200  veïns") in every mail client."""
+    rendered = _email()
+    rendered.subject = subject
+    msg = build_message(rendered, "Redacción Ñandú <r@example.com>", "a@example.org",
+                        msg_id=message_id("Boletín:2026-11-28", "a@example.org", "r@example.com"), date=NOW)
+    [done] = [deliver(msg, "a@example.org", FileTransport(tmp_path))]
+    raw = Path(done.location).read_bytes()
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in head.splitlines()), head
+    read = email.message_from_bytes(raw, policy=email.policy.default)
+    assert read["Subject"] == subject
+    assert read["From"].addresses[0].display_name == "Redacción Ñandú"
+
+
 def test_the_message_says_its_language_whether_built_now_or_read_back_from_the_store():
     """A German issue's .eml said nothing of its language to a client's translator or screen reader."""
     fresh = _email()
