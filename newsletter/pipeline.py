@@ -472,7 +472,8 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
     window = store.articles_between(context_since, now, feed_urls=[s.url for s in cfg.feeds])
     window += _unseen(unstored, window, context_since, now)
     articles = select_articles(window, cfg.topics, cfg.feeds)
-    stories = group_stories(articles, cfg.grouping, embedder=_stored_embedder(cfg, edges), language=cfg.newsletter.language)
+    stories = group_stories(articles, cfg.grouping, embedder=_stored_embedder(cfg, edges),
+                            language=cfg.newsletter.language)
     if fresh_since is not None:
         stories = [s for s in stories if any(_arrived(a) >= fresh_since for a in s.articles)]
     slots = Slots(per_topic=cfg.newsletter.max_stories, sidebar=cfg.newsletter.sidebar_size)
