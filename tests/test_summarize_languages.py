@@ -67,6 +67,10 @@ def test_each_script_splits_at_its_own_sentence_ends(text, sentences):
     ("Die Räumung kostet rund 1,8 Mio. Franken, die Brücke 2 Mrd. Euro und Haus Nr. 4 nichts. Ende.",
      ["Die Räumung kostet rund 1,8 Mio. Franken, die Brücke 2 Mrd. Euro und Haus Nr. 4 nichts.", "Ende."]),
     ("He praised the art. Critics did not.", ["He praised the art.", "Critics did not."]),
+    # German's spaced pairs of initials, the second often a capital: "z." then "B." looked like an end.
+    ("Der Rat plant neue Linien, z. B. Die Ringbahn. Ende.", ["Der Rat plant neue Linien, z. B. Die Ringbahn.", "Ende."]),
+    ("Die Räte, u. a. Meier, stimmten zu. Ende.", ["Die Räte, u. a. Meier, stimmten zu.", "Ende."]),
+    ("We chose plan b. The rest failed.", ["We chose plan b.", "The rest failed."]),
 ])
 def test_abbreviations_of_the_feeds_languages_end_no_sentence(text, sentences):
     assert split_sentences(text) == sentences

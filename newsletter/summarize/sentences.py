@@ -81,6 +81,9 @@ _WORD_BEFORE = re.compile(r"[\w.]+$")
 _INITIAL = re.compile(r"[A-Z]")
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _DOUBLED_INITIAL = re.compile(r"([A-Z])\1")  # Spanish writes a plural's initial twice: "EE. UU.", "FF. AA."
+# German abbreviates with a pair of spaced initials, the first lower-case: "z. B.", "d. h.", "u. a.".
+_SECOND_INITIAL = re.compile(r"\s?[^\W\d_]\.")
+_FIRST_INITIAL = re.compile(r"(?<![\w.])([^\W\d_])\.\s$")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -142,8 +145,19 @@ def _is_boundary(para: str, punct_at: int, end: int) -> bool:
     raw = word.group()
     if raw.lower().strip(".") in ABBREVIATIONS or (first.isdigit() and raw.lower().strip(".") in NUMBER_ABBREVIATIONS):
         return False
+    if len(raw) == 1 and _initial_pair(para, word.start(), end, raw):
+        return False
     # A single capital initial ("J. Smith") or an acronym with dots ("U.N.", "EE. UU.") is not an end.
     return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw) or _DOUBLED_INITIAL.fullmatch(raw))
+
+
+def _initial_pair(para: str, at: int, end: int, letter: str) -> bool:
+    """Whether the one letter at ``at`` is half of a pair of spaced initials ("z. B.", "u. a."):
+    a lower-case one followed by a letter and a period, or any one after a lower-case initial."""
+    if letter.islower() and _SECOND_INITIAL.match(para, end):
+        return True
+    first = _FIRST_INITIAL.search(para, max(0, at - 4), at)
+    return first is not None and first.group(1).islower()
 
 
 def ends_finished(sentence: str) -> bool:
