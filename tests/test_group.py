@@ -184,6 +184,30 @@ def test_a_link_in_two_feeds_is_one_source_but_a_feeds_home_page_link_tells_noth
     assert len(group_stories(home, GroupingSettings())) == 3
 
 
+def test_arxivs_announce_line_is_not_a_name_two_papers_share():
+    """Every entry of arXiv's RSS opens "arXiv:ID Announce Type: new", whose capitalised words read as
+    names all entries share: a sparse-parity paper and a PAC-Bayes paper became one story, each
+    feed's copy of the other shown as its source."""
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+    papers = {
+        "20001": ("Gradient descent learns sparse parities in $\\mathcal{O}(n^2)$ steps",
+                  "We prove that two-layer networks trained by SGD learn $k$-sparse parities on $n$ bits in "
+                  "$\\mathcal{O}(n^{k-1})$ iterations, improving on prior $\\mathcal{O}(n^k)$ bounds."),
+        "20002": ("A PAC-Bayes bound for in-context learning with $\\ell_2$-regularized transformers",
+                  "We derive a generalization bound scaling as $\\tilde{O}(\\sqrt{d/m})$ for transformers "
+                  "trained with weight decay $\\lambda$. The bound is non-vacuous on in-context regression."),
+    }
+    arts = [Article(id=f"{feed}-{n}", feed_url=feed, outlet=feed, title=title, published=t,
+                    link=f"https://{feed}.example/abs/2611.{n}",
+                    text=f"arXiv:2611.{n}v1 Announce Type: new\nAbstract: {abstract}")
+            for feed in ("cs-lg", "stat-ml") for n, (title, abstract) in papers.items()]
+    stories = group_stories(arts, GroupingSettings())
+    assert sorted(sorted(a.id for a in s.articles) for s in stories) == [
+        ["cs-lg-20001", "stat-ml-20001"], ["cs-lg-20002", "stat-ml-20002"]]
+
+
 def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     arts, _ = labelled
     tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))

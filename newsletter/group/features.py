@@ -60,6 +60,7 @@ from newsletter.group.events import event_kinds
 from newsletter.group.figures import figures, plain_number
 from newsletter.language import cldr
 from newsletter.models import Article
+from newsletter.summarize.boilerplate import without_lead
 from newsletter.text import ENGLISH, UNSPACED, UNSPACED_RUN, char_pairs, lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising
@@ -165,7 +166,9 @@ def _language(a: Article) -> str | None:
 def extract(articles: list[Article]) -> Features:
     # Two passes over the text rather than one that keeps every token: at 50,000
     # articles the kept token objects alone would cost hundreds of megabytes.
-    leads = [_normalise(lead(a.text)) for a in articles]
+    # A feed's label before every abstract (arXiv's "arXiv:ID Announce Type: new") is no part of the
+    # event: its capitalised words read as names every entry shares, so any two papers agreed on names.
+    leads = [_normalise(lead(without_lead(a.text))) for a in articles]
     langs = [_language(a) for a in articles]
     upper: Counter[str] = Counter()
     lower: Counter[str] = Counter()
