@@ -208,6 +208,27 @@ def test_arxivs_announce_line_is_not_a_name_two_papers_share():
         ["cs-lg-20001", "stat-ml-20001"], ["cs-lg-20002", "stat-ml-20002"]]
 
 
+def test_a_paper_linked_by_arxivs_api_and_by_its_rss_is_one_source():
+    """A cross-listed paper showed as "2 sources": arXiv's API feed links it as http://arxiv.org/abs/IDv1,
+    the category's RSS as https://arxiv.org/abs/ID. Another paper, or a page of another site, stays apart."""
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+    title = "Flat bands and fractional Chern insulators in twisted MoTe$_2$"
+    text = "Using exact diagonalization on 27-site clusters we find fractional Chern insulator states."
+    api = Article(id="api-1", feed_url="cond-mat.atom", outlet="arXiv cond-mat", title=title, text=text,
+                  link="http://arxiv.org/abs/2611.10002v1", published=t, topics=("Condensed matter",))
+    rss = dataclasses.replace(api, id="rss-1", feed_url="cs-lg.rss", outlet="arXiv cs.LG", topics=("ML",),
+                              link="https://arxiv.org/abs/2611.10002", published=t + timedelta(minutes=5))
+    [story] = group_stories([api, rss], GroupingSettings())
+    assert [a.id for a in story.articles] == ["api-1"] and set(story.topics) == {"Condensed matter", "ML"}
+
+    other = dataclasses.replace(rss, id="rss-2", link="https://arxiv.org/abs/2611.1000")
+    elsewhere = dataclasses.replace(rss, id="blog-1", outlet="Moire Notes", link="https://moire.example/abs/2611.10002")
+    stories = group_stories([api, other, elsewhere], GroupingSettings())
+    assert sorted(a.id for s in stories for a in s.articles) == ["api-1", "blog-1", "rss-2"]
+
+
 def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     arts, _ = labelled
     tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))

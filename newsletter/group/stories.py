@@ -13,6 +13,7 @@ import numpy as np
 from newsletter.config import GroupingSettings
 from newsletter.group.cluster import cluster_articles, row_terms
 from newsletter.group.features import Features, extract
+from newsletter.ingest.links import same_piece
 from newsletter.language import language_tag
 from newsletter.models import Article, Story, outlet_key
 
@@ -47,13 +48,15 @@ def _one_per_link(articles: Sequence[Article]) -> list[Article]:
     """Each piece once: the same entry fetched twice, or one link in two feeds (a preprint cross-listed
     in two categories, a story in an outlet's "world" and "business" feeds), is one source, not two;
     it keeps its first appearance and the topics of all. A feed that gives several of its entries one
-    link (its home page, say) says nothing by it: those are told apart by their ids."""
-    per_feed = Counter((a.feed_url, a.link) for a in {a.id: a for a in articles}.values())
-    lazy = {link for (_, link), n in per_feed.items() if n > 1}
+    link (its home page, say) says nothing by it: those are told apart by their ids. Links are compared
+    by ``same_piece``: a cross-listed paper came as arXiv's http://...v1 in one feed and https:// in another."""
+    piece = {a.link: same_piece(a.link) for a in articles if a.link}
+    per_feed = Counter((a.feed_url, piece[a.link]) for a in {a.id: a for a in articles}.values() if a.link)
+    lazy = {key for (_, key), n in per_feed.items() if n > 1}
     first: dict[str, Article] = {}
     topics: dict[str, list[str]] = {}
     for a in sorted(articles, key=lambda a: (a.published, a.id)):
-        key = a.link if a.link and a.link not in lazy else "id:" + a.id
+        key = piece[a.link] if a.link and piece[a.link] not in lazy else "id:" + a.id
         first.setdefault(key, a)
         seen = topics.setdefault(key, [])
         seen += [t for t in a.topics if t not in seen]

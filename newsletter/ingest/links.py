@@ -57,3 +57,20 @@ def canonical_link(url: str | None) -> str:
         query = urlencode(kept, doseq=True)
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
     return urlunsplit((scheme, host, path, query, ""))
+
+
+# arXiv's own feeds link one paper two ways: its API's Atom as http://arxiv.org/abs/2611.01234v2, its RSS
+# listings as https://arxiv.org/abs/2611.01234. Old-style ids ("cond-mat/0601001v1") carry a version too.
+_ARXIV_ABS = re.compile(r"(?:www\.|export\.)?arxiv\.org/abs/([a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?/?", re.I)
+
+
+def same_piece(link: str) -> str:
+    """What two canonical links to one piece have in common: the link without its scheme (a feed's
+    http:// and another's https:// reach the same page), and an arXiv paper by its id, not its version.
+
+    >>> same_piece("http://arxiv.org/abs/2611.01234v2") == same_piece("https://arxiv.org/abs/2611.01234")
+    True
+    """
+    rest = link.split("://", 1)[-1]
+    m = _ARXIV_ABS.fullmatch(rest)
+    return f"arxiv:{m.group(1).lower()}" if m else rest
