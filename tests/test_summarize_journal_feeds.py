@@ -28,6 +28,8 @@ CITATION = ("<p>Publication date: December 2026</p><p><b>Source:</b> Journal of 
             "<p>Author(s): C. Lindqvist, D. Okafor</p><p>Journal of Pond Biology, Volume 12, Issue 4, December 2026.</p>"
             "<p>Duckweed cover on the farm ponds doubled over three summers of warmer water. "
             "Ponds shaded by willows stayed clear, the survey found.</p>")
+ERRATUM = ("<p>An error in Eq.&#160;(3) is corrected; see Sec. 2 and Refs. [12, 14] of the original. "
+           "The conclusions, cf. Fig. 4, are unchanged.</p>")
 LABEL = ("<p><b>Abstract</b> Daphnia pulex grazed 18% less algae in ponds warmed by 3 degrees. "
          "Grazing recovered within a week once the ponds cooled again.</p>")
 
@@ -37,7 +39,7 @@ def briefings(tmp_path, store) -> dict[str, tuple[str, list[str]]]:
     """Each entry's dek and bullets, by title, after a fetch of the feed and an extractive write-up."""
     feed = tmp_path / "journal.xml"
     entries = {"Counting Daphnia from photographs": ARXIV, "Nitrogen in Lake Pellam": AUTHORS,
-               "Duckweed on farm ponds": CITATION, "Warm ponds and grazing": LABEL}
+               "Duckweed on farm ponds": CITATION, "Warm ponds and grazing": LABEL, "Erratum: counting Daphnia": ERRATUM}
     feed.write_text(rss(*(item(title, f"https://journal.example/{n}", body=body)
                           for n, (title, body) in enumerate(entries.items()))), encoding="utf-8")
     [report] = ingest_feeds([FeedSource(url=str(feed), topic="Ponds")], store,
@@ -71,6 +73,13 @@ def test_citation_lines_are_never_the_dek_or_a_bullet(briefings):
 def test_a_bold_section_label_is_not_glued_to_the_first_sentence(briefings):
     dek, _ = briefings["Warm ponds and grazing"]
     assert dek == "Daphnia pulex grazed 18% less algae in ponds warmed by 3 degrees."
+
+
+def test_a_reference_to_an_equation_section_or_paper_does_not_end_the_sentence(briefings):
+    """An erratum's blurb read "(3) is corrected; conclusions are unchanged.": "Eq." was taken for an end."""
+    dek, bullets = briefings["Erratum: counting Daphnia"]
+    assert dek == "An error in Eq. (3) is corrected; see Sec. 2 and Refs. [12, 14] of the original."
+    assert bullets == ["The conclusions, cf. Fig. 4, are unchanged."]
 
 
 @pytest.mark.parametrize("language, text, dek", [

@@ -30,7 +30,8 @@ import regex
 
 from newsletter.text import UNSPACED, UNSPACED_RUN
 
-# Words that end with a period without ending the sentence (compared lower-case, without the dot).
+# Words that end with a period without ending the sentence (compared lower-case, without the dot). The
+# last line is what papers point with ("Eq. (3)", "Ref. [12]"), which journal and arXiv abstracts do.
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
@@ -39,6 +40,7 @@ ABBREVIATIONS = frozenset(
     e.g i.e a.m p.m u.s u.k u.n e.u ph.d b.a m.a d.c
     sra srta sres sras dra dras lic lcdo lcda ing arq avda dña excmo excma núm
     mme mmes mlle mlles sig sigg dott avv hr mio mrd tsd bzw vgl
+    eq eqs eqn eqns figs ref refs sec secs ch cf suppl
     """.split()
 )
 # Ordinary words elsewhere ("the art.", Spanish "dijo que no."), abbreviations only before a number:
