@@ -149,8 +149,10 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
         out.print(f"grounding: {sum(b.grounding.checked for b in grounded)} sentences checked, {len(dropped)} dropped "
                   "(a claim not in the source it cites)")
         for b, d in dropped:
-            err.print(f"[yellow]dropped[/] {shown(d.section)} of {shown(repr(b.headline))}: {shown(d.reason)}: "
-                      f"{shown(repr(d.claim))}", soft_wrap=True)
+            # The claim before the reason: a reason may end on what was done instead ("replaced with the lead
+            # source's own"), and a claim after it read as what the headline had been replaced with.
+            err.print(f"[yellow]dropped[/] {shown(d.section)} of {shown(repr(b.headline))} for {shown(repr(d.claim))}: "
+                      f"{shown(d.reason)}", soft_wrap=True)
     for problem in problems:
         err.print(f"[yellow]warning[/]: {shown(problem)}", soft_wrap=True)  # a path or URL stays whole
 

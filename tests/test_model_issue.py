@@ -201,6 +201,20 @@ def test_an_unsupported_claim_reaches_no_reader_and_is_reported(newsletter, case
     assert "1 dropped" in result.stdout and "why_this_matters" in result.stderr
 
 
+def test_a_refused_headline_is_reported_claim_first_then_what_replaced_it(newsletter):
+    """The run report read "...: number not in any source; replaced with the lead source's own: '680'",
+    as if the headline had been replaced with the refused claim."""
+    model = Model(lambda n: wall_answer(n, headline="Dunmere approves a 680 million crown sea wall"))
+    with OpenAIServer(model) as srv:
+        result, page, _txt, doc = preview(newsletter(), srv)
+    assert "680" not in page, page[page.find("680") - 200:page.find("680") + 50]
+    assert story(doc, "sea wall")["headline"] in (WALL[POST][0], WALL[GAZETTE][0])
+    said = told(result)
+    assert re.search(r"dropped headline of '[^']*' for '680[^']*': number not in any source; replaced with the "
+                     r"lead source's own\b", said), said
+    assert "own: '680" not in said
+
+
 def test_a_true_sentence_cited_to_the_wrong_source_is_recited(newsletter):
     model = Model(lambda n: wall_answer(n, extra=[{"text": "Orrin Marine will build the wall.", "cites": [POST]}]))
     with OpenAIServer(model) as srv:
