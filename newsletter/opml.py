@@ -101,7 +101,7 @@ class Imported:
         line = (f"imported {counted(self.feed_count, 'feed')} in {counted(len(self.topics), 'topic')} "
                 f"from {clean(str(self.source), limit=None)}")
         if self.skipped:
-            reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
+            reasons = _reasons(self.skipped)
             line += f"; skipped {sum(self.skipped.values())}: {reasons}"
         if self.cleaned:
             line += f"; {counted(self.cleaned, 'title')} cleaned of control characters or cut to {MAX_TITLE} characters"
@@ -151,6 +151,17 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_NO_XMLURL = "outline without an xmlUrl (a web page, an included list or an empty folder)"
+_LIST_LINK = "link to another subscription list"
+# The reasons above name one outline; these read after a count other than 1 ("1 outlines" read badly).
+_PLURALS = {_NO_XMLURL: "outlines without an xmlUrl (a web page, an included list or an empty folder)",
+            _LIST_LINK: "links to other subscription lists"}
+
+
+def _reasons(skipped: Counter[str]) -> str:
+    return ", ".join(f"{n} {why if n == 1 else _PLURALS.get(why, why)}" for why, n in skipped.most_common())
+
+
 def read_opml(path: Path):
     """The OPML at ``path`` as listparser reads it and the outlines that are no feed (reason -> count),
     or an OpmlError naming the file, the problem and the fix."""
@@ -194,9 +205,9 @@ def read_opml(path: Path):
     skipped: Counter[str] = Counter()
     for outline in root.iter("outline"):
         if not _attr(outline, "xmlurl") and not len(outline):
-            skipped["outlines without an xmlUrl (a web page, an included list or an empty folder)"] += 1
+            skipped[_NO_XMLURL] += 1
         elif _attr(outline, "xmlurl") and _attr(outline, "type").lower() == "source":
-            skipped["links to other subscription lists"] += 1
+            skipped[_LIST_LINK] += 1
     parsed = listparser.parse(etree.tostring(root, encoding="utf-8", xml_declaration=True))
     if parsed.bozo and not parsed.feeds:
         raise OpmlError(path, f"could not be read as OPML ({clean(str(parsed.bozo_exception), limit=200)}).",
@@ -245,7 +256,7 @@ def import_opml(path: Path, *, config: Config | None = None, unfiled: str | None
             place = tuple(first_seen.setdefault(steps[:i + 1], index) for i in range(len(steps))) or (index,)
             order.setdefault(key, place)
     if not topics:
-        reasons = f" ({', '.join(f'{n} {why}' for why, n in skipped.most_common())})" if skipped else ""
+        reasons = f" ({_reasons(skipped)})" if skipped else ""
         raise OpmlError(path, f"lists no feed that can be imported{reasons}.",
                         "check the file is your reader's subscription export (OPML) and has feeds in it.")
     listed = [topics[key] for key in sorted(topics, key=order.__getitem__)]

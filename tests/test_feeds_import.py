@@ -270,7 +270,7 @@ def test_entities_are_not_expanded_so_a_list_cannot_read_local_files(tmp_path):
     ("<rss version='2.0'><channel><title>T</title></channel></rss>",
      ["is XML but not OPML: its root element is <rss> (an RSS or Atom feed: put its URL in a topic's feeds instead)"]),
     ('<opml version="2.0"><head><title>Empty</title></head><body><outline text="Folder"/></body></opml>',
-     ["lists no feed that can be imported (1 outlines without an xmlUrl"]),
+     ["lists no feed that can be imported (1 outline without an xmlUrl"]),
     ('<opml version="2.0"><body><outline text="x" xmlUrl="javascript:alert(1)"/></body></opml>',
      ["lists no feed that can be imported (1 not an http(s) URL (javascript:))"]),
     ('<opml version="2.0"><body><outline text="\x1b]0;pwned\x07" xmlUrl="https://a.example/f"/></body></opml>',
