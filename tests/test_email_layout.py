@@ -295,6 +295,19 @@ def test_text_part_is_complete_wrapped_and_ends_with_recent_news():
         assert text.index(item.url) > recent_at and " ".join(item.blurb.split()) in flat
 
 
+def test_in_this_issue_lines_up_its_headlines_past_nine_stories():
+    """Three topics of four briefings: from "10." on, a headline's second line started a column left of
+    its first, and "1." to "9." stood a column left of "10."."""
+    issue = make_issue(n_stories=12, n_sidebar=0)
+    for b in issue.briefings:
+        b.headline = "Flat bands and fractional Chern insulators in twisted bilayers at a magic angle " + b.headline
+    text = render(issue).text
+    contents = text.split("\n\n")[1].splitlines()[1:]  # under its heading
+    starts = {len(line) - len(line.lstrip(" 0123456789.")) for line in contents}
+    assert starts == {5}, contents
+    assert contents[0].startswith("  1. ") and any(line.startswith(" 12. ") for line in contents)
+
+
 def test_a_long_url_in_the_text_part_is_never_split():
     long = "https://example.com/" + "a" * 90
     issue = make_issue(n_stories=1, n_sidebar=1)
