@@ -690,6 +690,12 @@ def test_a_refused_headline_or_dek_in_another_language_is_asked_for_once_more(tm
     if dek:
         assert wall["dek"] == dek
     assert [b["text"] for b in wall["why_this_matters"]] == [FAITHFUL]  # the first answer's bullets, gated
+    [refusal] = [d["reason"] for d in wall["grounding"]["dropped"] if d["section"] in ("headline", "dek")]
+    # The report names what the reader sees instead: the second answer's words, or the lead source's own.
+    mended = headline if "headline" in first else dek
+    assert refusal.endswith("; asked again, and the second answer's headline is used" if mended == GOOD_HEADLINE
+                            else "; asked again, and the second answer's dek is used" if mended else
+                            "; replaced with the lead source's own"), refusal
 
 
 def test_a_refused_headline_in_the_sources_language_costs_no_second_call(tmp_path):

@@ -61,7 +61,8 @@ def canonical_link(url: str | None) -> str:
 
 # arXiv's own feeds link one paper two ways: its API's Atom as http://arxiv.org/abs/2611.01234v2, its RSS
 # listings as https://arxiv.org/abs/2611.01234. Old-style ids ("cond-mat/0601001v1") carry a version too.
-_ARXIV_ABS = re.compile(r"(?:www\.|export\.)?arxiv\.org/abs/([a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?/?", re.I)
+_ARXIV_ABS = re.compile(r"(?:www\.|export\.)?arxiv\.org/abs/([a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?/?",
+                        re.I)
 
 
 def same_piece(link: str) -> str:

@@ -113,6 +113,7 @@ def _words(text: str) -> str:
 
 
 PROMPT_REASON = "repeats what a source tells the model to write"
+REPLACED_BY_LEAD = "; replaced with the lead source's own"  # a refused headline or dek: what stands instead
 
 
 def _readings(code: str) -> tuple:
@@ -135,7 +136,7 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
         if not bad:
             return text, language
         reason = PROMPT_REASON if bad[0].kind == "prompt" else f"{bad[0].kind} not in any source"
-        record.dropped.append(GroundingDrop(section, f"{reason}; replaced with the lead source's own", bad[0].text))
+        record.dropped.append(GroundingDrop(section, f"{reason}{REPLACED_BY_LEAD}", bad[0].text))
         return cap_words(fallback, limit), ev.lead_language
 
     headline, headline_language = check_free_text("headline", briefing.headline, briefing.headline_language,

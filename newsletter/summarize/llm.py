@@ -54,7 +54,7 @@ from newsletter.summarize.answer import EXTRA_MAX, EXTRA_MIN, MAX_CLAIM_SHOWN, p
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
 from newsletter.summarize.endpoint import key_refused, not_reached, quota_spent, server_words, short, timed_out
 from newsletter.summarize.grounding import (
-    Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
+    REPLACED_BY_LEAD, Evidence, failed_claims, foreign_fallbacks, ground, needs_second_try, refused,
 )
 from newsletter.summarize.modeltext import (BULLET_MAX_WORDS, DEK_MAX_WORDS, HEADLINE_MAX_WORDS,
                                             SECTION_TITLE_MAX_WORDS, LLMSummaryError, defuse, json_object,
@@ -342,8 +342,10 @@ class LLMSummarizer:
         answer = json.dumps({**json_object(answer), **{part: kept[part] for part in better}}, ensure_ascii=False)
         mended, _ = self._gate(answer, story, evidence)
         # The refusals that were mended, so the report still shows what the model first wrote.
-        mended.grounding.dropped[:0] = [replace(d, reason=f"{d.reason}; asked again, the second answer's used")
-                                        for d in first.grounding.dropped if d.section in better]
+        # What stands instead is the second answer's, not the lead source's words the first refusal names.
+        mended.grounding.dropped[:0] = [
+            replace(d, reason=d.reason.removesuffix(REPLACED_BY_LEAD) + "; asked again, and the second answer's "
+                    f"{d.section} is used") for d in first.grounding.dropped if d.section in better]
         return mended, answer
 
     def _gate(self, answer: str, story: Story, evidence: Evidence) -> tuple[Briefing, Briefing]:
