@@ -144,3 +144,16 @@ def test_a_source_in_the_readers_language_leads_the_story_and_gives_its_headline
     [story] = json.loads((tmp_path / "issue.json").read_text())["stories"]
     assert [s["outlet"] for s in story["sources"]] == ["El Heraldo de Valdemora", "La Veu de Marinet"]
     assert story["headline"] == "Arde un almacén portuario en Valdemora"
+
+
+def test_the_model_reads_an_arxiv_abstract_not_the_announce_line_before_it():
+    # Every arXiv RSS entry opens "arXiv:ID Announce Type: new": read by the model, it spent the lead on
+    # words all entries share, which the lexical features had stopped reading already.
+    from newsletter.group.embeddings import embedding_text
+
+    abstract = "We prove that two-layer networks trained by SGD learn sparse parities in polynomial time."
+    plain = article("a", title="Gradient descent learns sparse parities", text=abstract)
+    announced = article("b", title="Gradient descent learns sparse parities",
+                        text=f"arXiv:2611.20001v1 Announce Type: new\nAbstract: {abstract}")
+    assert embedding_text(announced) == embedding_text(plain)
+    assert abstract in embedding_text(plain)

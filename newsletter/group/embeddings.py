@@ -25,6 +25,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from newsletter.config import Config, GroupingSettings
+from newsletter.summarize.boilerplate import without_lead
 from newsletter.text import MAX_TITLE_CHARS, lead, title
 
 if TYPE_CHECKING:
@@ -42,8 +43,10 @@ CALIBRATED_KEYS = ("threshold", "semantic_min_similarity")  # what a model's cal
 
 def embedding_text(article: Article) -> str:
     """What the model reads of an article: its title and the start of its text, cut at a word."""
-    # EMBED_LEAD_CHARS is read at each call: the calibration bench measures other lengths.
-    return f"{title(article.title)}\n{lead(article.text, EMBED_LEAD_CHARS)}"
+    # EMBED_LEAD_CHARS is read at each call: the calibration bench measures other lengths. A feed's label
+    # before every abstract (arXiv's "Announce Type" line) is dropped as the lexical features drop it: it
+    # would spend the lead on words every entry shares. Only such articles' stored vectors are made anew.
+    return f"{title(article.title)}\n{lead(without_lead(article.text), EMBED_LEAD_CHARS)}"
 
 
 @cache
