@@ -86,7 +86,10 @@ def _instant(cfg: Config, at: datetime) -> dict:
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     nxt = upcoming(cfg, store, now)
     feed_urls = [f.url for f in cfg.feeds]
-    failing, gone = store.feed_problems(feed_urls)
+    states = sorted(store.feed_states(feed_urls).values(), key=lambda s: s.url)
+    failing = [s for s in states if s.consecutive_failures and not s.gone]
+    gone = [s for s in states if s.gone]
+    fetched = max((s.last_fetch_at for s in states if s.last_fetch_at), default=None)
     prefix = issue_key_prefix(cfg.newsletter.title)
     return {
         "newsletter": cfg.newsletter.title,
@@ -101,6 +104,8 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         # The `newsletter run` processes serving it (null: a store too old to say).
         "service": _service(cfg, store, now),
         "feeds": len(set(feed_urls)),
+        # The latest fetch of any of its feeds (null: none yet): a service at work whose polls stopped shows here.
+        "last_fetch_at": fetched.isoformat() if fetched else None,
         "failing_feeds": [_failing(s) for s in failing],
         "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
@@ -181,8 +186,10 @@ def status_lines(report: dict) -> list[str]:
         lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "
                      f"{counted(last['stories'], 'story', 'stories')} + {last['sidebar']} in Recent news, "
                      f"{cost}; recipients: {r['sent']} sent, {r['failed']} failed, {r['owed']} owed")
+    fetched = report.get("last_fetch_at")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
-                 f"{len(report['disabled_feeds'])} disabled")
+                 f"{len(report['disabled_feeds'])} disabled; "
+                 + (f"last fetched {_at(fetched)}" if fetched else "never fetched"))
     for f in report["failing_feeds"]:
         since = ("never worked" if f["last_success_at"] is None
                  else f"last worked {utc_moment(datetime.fromisoformat(f['last_success_at']))}")

@@ -460,12 +460,6 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(q).scalar()
 
-    def feed_problems(self, urls: Iterable[str]) -> tuple[list[FeedState], list[FeedState]]:
-        """Of these feeds: those failing now (not gone), and those disabled by a 410."""
-        states = self.feed_states(urls).values()
-        failing = [s for s in states if s.consecutive_failures and not s.gone]
-        return (sorted(failing, key=lambda s: s.url), sorted((s for s in states if s.gone), key=lambda s: s.url))
-
     # -- the web side: the archive and one-click unsubscribe ----------------
 
     def archived_issues(self, key_prefix: str, limit: int | None = None) -> list[dict]:

@@ -88,6 +88,9 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     [disabled] = report["disabled_feeds"]
     assert disabled["url"] == srv.url("/gone.xml")
     assert disabled["enable"] == f"newsletter feeds enable -c {cfg} {disabled['url']}"
+    # When a feed was last fetched at all: the send's fetch, the latest (a service whose polls stopped shows)
+    fetched = datetime.fromisoformat(report["last_fetch_at"])
+    assert fetched == datetime.fromisoformat(failing["last_fetch_at"]) and fetched.replace(microsecond=0) <= datetime.fromisoformat(last["created_at"])
 
     assert "recipients: 2 sent, 0 failed, 0 owed" in text and "no model calls" in text
     # Human times: to the minute, with their zone; no "T", offsets or microseconds (the JSON keeps ISO)
@@ -96,6 +99,7 @@ def test_status_shows_the_next_send_the_last_issue_and_the_feeds_that_need_a_loo
     assert f"last issue: {created:%Y-%m-%d %H:%M} UTC, " in text and "+00:00" not in text
     assert f"failing: {srv.url('/broken.xml')}" in text and f"(2 in a row, failing since {first_failure:%Y-%m-%d %H:%M} UTC, never worked)" in text
     assert f"re-enable: newsletter feeds enable -c {cfg} {srv.url('/gone.xml')}" in text
+    assert f"feeds: 3, 1 failing, 1 disabled; last fetched {fetched:%Y-%m-%d %H:%M} UTC" in text
 
 
 @pytest.mark.parametrize("as_json", [False, True])
