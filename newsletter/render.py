@@ -305,6 +305,7 @@ def _subject(issue: Issue) -> str:
 def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str | None = None) -> RenderedEmail:
     view = _view(issue, unsubscribe_url=unsubscribe_url)
     html, text = _render(env, view)
+    whole = html, text
 
     # Too big for Gmail: give up sidebar items first, then bullets, and say so in the email and the report.
     sidebar_limit = len(issue.sidebar)
@@ -320,14 +321,20 @@ def render_issue(issue: Issue, env: jinja2.Environment, *, unsubscribe_url: str 
         view = _view(issue, unsubscribe_url=unsubscribe_url, sidebar_limit=sidebar_limit, max_bullets=max_bullets,
                      notes=[note])
         html, text = _render(env, view)
-    size = len(html.encode())
     warnings = []
-    if view.notes:
+    if len(html.encode()) > MAX_HTML_BYTES:
+        # Trimming cannot save it from Gmail's clip: cutting would cost every reader, in every client, Recent
+        # news and bullets while Gmail's readers still got "View entire message". It goes whole instead.
+        trimmed = len(html.encode())
+        html, text = whole
+        warnings.append(
+            f"email is {len(html.encode()) // 1000} KB ({trimmed // 1000} KB even with Recent news and bullets "
+            "trimmed), so it goes whole and Gmail clips it at about 102 KB: its readers see the first "
+            "briefings and \"View entire message\". Fix: fewer [[topics]] or a lower [newsletter] max_stories.")
+    elif view.notes:
         kept = f"{sidebar_limit} of {len(issue.sidebar)} Recent news items"
         bullets = f", at most {max_bullets} bullet(s) per section" if max_bullets else ""
-        warnings.append(f"email trimmed to {size // 1000} KB: kept {kept}{bullets}")
-    if size > MAX_HTML_BYTES:
-        warnings.append(f"email is {size // 1000} KB even trimmed; Gmail will clip it")
+        warnings.append(f"email trimmed to {len(html.encode()) // 1000} KB: kept {kept}{bullets}")
     return RenderedEmail(subject=_subject(issue), html=html, text=text, issue=issue, warnings=warnings)
 
 

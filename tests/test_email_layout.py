@@ -267,6 +267,22 @@ def test_over_the_guard_recent_news_goes_first_and_the_report_says_so():
     assert [w for w in email.warnings if f"kept {kept} of 10 Recent news items" in w]
 
 
+def test_an_issue_too_big_even_trimmed_goes_whole_and_the_operator_is_told_what_to_change():
+    """Thirty topics of three briefings: Recent news and all but one bullet a section were cut, and the email
+    was still over three times Gmail's clip, so every reader (in Apple Mail and Outlook too) lost them for
+    nothing, and Gmail's readers still got "View entire message"."""
+    issue = make_issue(n_stories=90, n_sidebar=8)
+    email = render(issue)
+    doc = parse(email.html)
+    assert len(email.html.encode()) > MAX_HTML_BYTES
+    assert email.html.count('class="recent"') == 8
+    assert all(len(box.xpath(".//li")) == 4 for box in doc.xpath('//td[contains(concat(" ", @class, " "), " briefing ")]'))
+    assert "shortened" not in visible_text(doc) and "shortened" not in email.text
+    assert not [w for w in email.warnings if "trimmed to" in w]
+    [warning] = email.warnings
+    assert "Gmail" in warning and "View entire message" in warning and "max_stories" in warning, warning
+
+
 # -- the plain-text part ---------------------------------------------------------------------------
 
 def test_text_part_is_complete_wrapped_and_ends_with_recent_news():
