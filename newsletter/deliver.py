@@ -58,9 +58,11 @@ def message_id(issue_key: str, recipient: str, sender: str) -> str:
 
 
 def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: str, date: datetime,
-                  unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None) -> EmailMessage:
+                  unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None,
+                  one_click: bool = False) -> EmailMessage:
     """``date`` is when the issue was made: every copy of one issue carries the same. ``unsubscribe_url``
-    may be the recipient's own one-click link; ``unsubscribe_mailto`` is offered beside it (RFC 2369)."""
+    may be the recipient's own one-click link (``one_click``); ``unsubscribe_mailto`` is offered beside it
+    (RFC 2369)."""
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = sender
     msg["To"] = recipient
@@ -69,7 +71,10 @@ def build_message(email: RenderedEmail, sender: str, recipient: str, *, msg_id: 
     msg["Message-ID"] = msg_id
     if unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>" + (f", <{unsubscribe_mailto}>" if unsubscribe_mailto else "")
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    if unsubscribe_url and one_click:
+        # RFC 8058's POST names no one: only a link of the recipient's own can act on it. A static page
+        # shared by every reader would be told "unsubscribe" and could not know whom to drop.
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(email.text, subtype="plain", charset="utf-8")
     msg.add_alternative(email.html, subtype="html", charset="utf-8")
     # After the parts: setting the content clears every Content-* header before it.

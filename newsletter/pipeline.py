@@ -564,7 +564,8 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
                                 msg_id=ids[mbox], date=stored.created_at,
                                 unsubscribe_url=unsubscribe_url(cfg, secret, rcpt) if secret
                                 else cfg.newsletter.unsubscribe_url,
-                                unsubscribe_mailto=unsubscribe_mailto(sender) if secret else None)
+                                unsubscribe_mailto=unsubscribe_mailto(sender) if secret else None,
+                                one_click=bool(secret))
             try:
                 done = deliver(msg, spec, transport)
             except BaseException as e:

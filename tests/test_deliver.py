@@ -33,7 +33,7 @@ def _message(rcpt: str, **kw):
 def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     outbox = tmp_path / "outbox"
     transport = FileTransport(outbox)
-    done = [deliver(_message(r, unsubscribe_url="https://example.com/unsub?u=1"), r, transport)
+    done = [deliver(_message(r, unsubscribe_url="https://example.com/unsub?u=1", one_click=True), r, transport)
             for r in ("a@example.org", "b@example.org")]
     assert [d.status for d in done] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
     files = sorted(outbox.glob("*.eml"))

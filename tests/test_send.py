@@ -534,3 +534,18 @@ def test_a_day_without_new_stories_sends_an_issue_saying_so_unless_send_empty_is
     assert again.exit_code == 0, again.stdout + again.stderr
     [mail] = (tmp_path / "outbox").glob("*.eml")
     assert "ferry" in mail.read_text()
+
+
+def test_a_static_unsubscribe_url_is_offered_as_a_link_never_as_one_click(tmp_path):
+    """One static page for every reader cannot tell who a one-click POST is from, yet each message said
+    List-Unsubscribe-Post: Gmail and Yahoo then showed an Unsubscribe button that POSTed there and told
+    the reader they were gone, while the next issue still came."""
+    static = "https://fenwick.example/unsubscribe"
+    cfg = _outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org"], extra=f'unsubscribe_url = "{static}"')
+    result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert msg["List-Unsubscribe"] == f"<{static}>"
+    assert msg["List-Unsubscribe-Post"] is None
+    assert static in msg.get_body(("html",)).get_content()
