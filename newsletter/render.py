@@ -293,12 +293,17 @@ def _render(env: jinja2.Environment, view: _View) -> tuple[str, str]:
     return html, text
 
 
+SUBJECT_HEADLINE_CHARS = 150  # of the lead headline in the subject: an inbox shows less; a feed may send 5,000
+
+
 def _subject(issue: Issue) -> str:
+    from newsletter.summarize.sentences import trim
+
     loc = locale(issue.language)
     subject = loc.say("subject", title=issue.title, date=loc.date(issue.date, "short"))
     top = issue.briefings[0].headline if issue.briefings else (issue.sidebar[0].headline if issue.sidebar else "")
     if top:
-        subject = loc.say("subject_lead", subject=subject, headline=top)
+        subject = loc.say("subject_lead", subject=subject, headline=trim(top, SUBJECT_HEADLINE_CHARS))
     return " ".join(subject.split())  # a header must be one line
 
 

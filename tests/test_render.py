@@ -122,6 +122,17 @@ def test_subject_names_title_date_and_top_story():
     assert "No new stories" in visible_text(parse(email.html))
 
 
+def test_a_headline_of_thousands_of_characters_is_cut_in_the_subject_at_a_word():
+    # A feed's 5,000-character title became a 5,000-character subject: an inbox shows a line of it.
+    issue = make_issue()
+    long = "Harbour " + " ".join(f"pier{n}" for n in range(1000))
+    issue.briefings[0].headline = long
+    subject = render(issue).subject
+    shown = subject.removeprefix("The Meridian Brief — 25 Nov 2026: ")
+    assert shown.endswith("…") and 100 < len(shown) <= 151 and long.startswith(shown[:-1])
+    assert long[len(shown) - 1] == " "  # cut after a whole word, not inside one
+
+
 def test_unsubscribe_link_only_when_configured():
     plain = render(make_issue())
     assert "Unsubscribe" not in plain.html
