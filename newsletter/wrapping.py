@@ -5,7 +5,8 @@ sentence (two columns a character, no spaces) ran on as one line of 260 columns.
 Here widths are display columns (``rich.cells``), and a line may also break
 between two wide characters, except before closing punctuation ("。", "」") and
 after opening punctuation ("「"), which stay with the character they belong to.
-A word wider than a line (a URL) still stands whole on a line of its own.
+A URL wider than a line stands whole on a line of its own (cut, it would no longer open); any other
+word wider than a line (a feed's 5,000-letter "word") is cut into lines.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:
     lines: list[str] = []
     line, used = first, cell_len(first)
     empty = True  # nothing but the indent on this line yet
+    room = max(1, width - cell_len(indent))
     for word in text.split():
-        for k, piece in enumerate(_BREAK.split(word)):
+        for k, piece in enumerate(_pieces(word, room)):
             gap = "" if empty or k > 0 else " "
             size = cell_len(piece)
             if not empty and used + len(gap) + size > width:
@@ -45,3 +47,26 @@ def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:
     if not empty:
         lines.append(line)
     return "\n".join(lines)
+
+
+_URL = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|www\.")
+
+
+def _pieces(word: str, room: int) -> list[str]:
+    """Where ``word`` may break: between wide characters, and within a run wider than ``room`` that is
+    not a URL, every ``room`` columns."""
+    pieces = _BREAK.split(word)
+    if _URL.match(word) or all(cell_len(p) <= room for p in pieces):
+        return pieces
+    cut: list[str] = []
+    for piece in pieces:
+        while cell_len(piece) > room:
+            n, used = 0, 0
+            while n < len(piece) and used + cell_len(piece[n]) <= room:
+                used += cell_len(piece[n])
+                n += 1
+            n = max(n, 1)
+            cut.append(piece[:n])
+            piece = piece[n:]
+        cut.append(piece)
+    return cut

@@ -333,6 +333,18 @@ def test_a_long_url_in_the_text_part_is_never_split():
     assert text.count(long) == 2 and all(line.strip() == long for line in text.splitlines() if long in line)
 
 
+def test_a_word_wider_than_a_line_that_is_no_url_is_cut_into_lines_and_loses_nothing():
+    # A feed's 5,000-letter "word" made a 5,000-column line of the text part, its number alone above it.
+    word = "Z" * 5000
+    issue = make_issue(n_stories=2, n_sidebar=1)
+    issue.briefings[1].headline = f"Harbour {word} reopens"
+    issue.sidebar[0].blurb = word
+    text = render(issue).text
+    assert max(len(line) for line in text.splitlines()) <= TEXT_WIDTH
+    assert re.sub(r"\n\s*", "", text).count(word) >= 3  # the contents, the story and the blurb, whole
+    assert re.search(r"\n *2\. Harbour\n", text)  # its number is on the line where the headline starts
+
+
 def test_chinese_and_japanese_lines_of_the_text_part_fit_72_columns_and_lose_nothing():
     """A Japanese bullet ran on as one line of 264 columns: textwrap breaks only at spaces, and counts
     a character as one column where these scripts take two."""
