@@ -76,6 +76,24 @@ def test_abbreviations_of_the_feeds_languages_end_no_sentence(text, sentences):
     assert split_sentences(text) == sentences
 
 
+# English news ends sentences on words the lists above hold in another sense: an acronym in capitals, a
+# Roman numeral or a rating of two equal letters, "ref" and "sec" before no number. Each was glued to the next.
+@pytest.mark.parametrize("text, sentences", [
+    ("The company disclosed the deal in a filing with the SEC. Shares rose 5% on Monday.",
+     ["The company disclosed the deal in a filing with the SEC.", "Shares rose 5% on Monday."]),
+    ("She was named head of HR. She starts in May.", ["She was named head of HR.", "She starts in May."]),
+    ("The loan was arranged by ING. The bank declined to comment.",
+     ["The loan was arranged by ING.", "The bank declined to comment."]),
+    ("He served in World War II. After the war he taught.", ["He served in World War II.", "After the war he taught."]),
+    ("Fitch cut the rating to AA. The outlook is negative.", ["Fitch cut the rating to AA.", "The outlook is negative."]),
+    ("The players booed the ref. The match ended 1-1.", ["The players booed the ref.", "The match ended 1-1."]),
+    ("Los aranceles de EE. UU. Entran en vigor hoy. Fin.", ["Los aranceles de EE. UU. Entran en vigor hoy.", "Fin."]),
+    ("Das bestätigte Hr. Meier. Ende.", ["Das bestätigte Hr. Meier.", "Ende."]),
+])
+def test_english_acronyms_numerals_and_words_still_end_a_sentence(text, sentences):
+    assert split_sentences(text) == sentences
+
+
 # German opens a quote with „ and closes it with “; French writes « » with a space inside. A quote that opens
 # the next sentence was glued to the one before, a bullet or dek of two sentences.
 @pytest.mark.parametrize("text, sentences", [

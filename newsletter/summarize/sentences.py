@@ -30,22 +30,27 @@ import regex
 
 from newsletter.text import UNSPACED, UNSPACED_RUN
 
-# Words that end with a period without ending the sentence (compared lower-case, without the dot). The
-# last line is what papers point with ("Eq. (3)", "Ref. [12]"), which journal and arXiv abstracts do.
+# Words that end with a period without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
     inc ltd co corp plc llc bros dept univ assn est approx vs etc al fig vol pp ed eds
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
     e.g i.e a.m p.m u.s u.k u.n e.u ph.d b.a m.a d.c
-    sra srta sres sras dra dras lic lcdo lcda ing arq avda dña excmo excma núm
-    mme mmes mlle mlles sig sigg dott avv hr mio mrd tsd bzw vgl
-    eq eqs eqn eqns figs ref refs sec secs ch cf suppl
     """.split()
 )
-# Ordinary words elsewhere ("the art.", Spanish "dijo que no."), abbreviations only before a number:
-# "art. 5", "No. 10".
-NUMBER_ABBREVIATIONS = frozenset("no nos art arts nr pág págs ca".split())
+# Other languages' titles and units, and what papers cite with: abbreviations as they write them ("Hr.",
+# "Ing.", "Sig.", "cf."), but in capitals English's acronyms ("head of HR.", "arranged by ING.").
+CASED_ABBREVIATIONS = frozenset(
+    """
+    sra srta sres sras dra dras lic lcdo lcda ing arq avda dña excmo excma núm
+    mme mmes mlle mlles sig sigg dott avv hr mio mrd tsd bzw vgl
+    figs cf suppl
+    """.split()
+)
+# Ordinary words elsewhere ("the art.", Spanish "dijo que no.", "booed the ref.", "filed with the SEC."),
+# abbreviations only before a number: "art. 5", "No. 10", and what papers point with, "Eq. (3)", "Ref. [12]".
+NUMBER_ABBREVIATIONS = frozenset("no nos art arts nr pág págs ca eq eqs eqn eqns ref refs sec secs ch".split())
 
 # German closes a quote with the mark English opens one with ("„Ja.“ Dann"), and opens it low („ ‚).
 _CLOSERS = "\"'”’“‘)]»›"
@@ -82,7 +87,10 @@ WORD_WINDOW = 32
 _WORD_BEFORE = re.compile(r"[\w.]+$")
 _INITIAL = re.compile(r"[A-Z]")
 _DOTTED_ACRONYM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
-_DOUBLED_INITIAL = re.compile(r"([A-Z])\1")  # Spanish writes a plural's initial twice: "EE. UU.", "FF. AA."
+# Spanish writes a plural's initial twice, in pairs: "EE. UU.", "FF. AA."; one alone is "World War II." or "AA."
+_DOUBLED_INITIAL = re.compile(r"([A-Z])\1")
+_DOUBLED_AFTER = re.compile(r"\s?([A-Z])\1\.")
+_DOUBLED_BEFORE = re.compile(r"(?<![\w.])([A-Z])\1\.\s$")
 # German abbreviates with a pair of spaced initials, the first lower-case: "z. B.", "d. h.", "u. a.".
 _SECOND_INITIAL = re.compile(r"\s?[^\W\d_]\.")
 _FIRST_INITIAL = re.compile(r"(?<![\w.])([^\W\d_])\.\s$")
@@ -145,12 +153,22 @@ def _is_boundary(para: str, punct_at: int, end: int) -> bool:
     if word.start() == window_at and window_at > 0 and _WORD_BEFORE.match(para, window_at - 1, window_at):
         return True  # longer than the window: no abbreviation or initial is that long
     raw = word.group()
-    if raw.lower().strip(".") in ABBREVIATIONS or (first.isdigit() and raw.lower().strip(".") in NUMBER_ABBREVIATIONS):
+    low = raw.lower().strip(".")
+    if low in ABBREVIATIONS or (first.isdigit() and low in NUMBER_ABBREVIATIONS):
+        return False
+    if low in CASED_ABBREVIATIONS and not (len(low) > 1 and raw.isupper()):
         return False
     if len(raw) == 1 and _initial_pair(para, word.start(), end, raw):
         return False
-    # A single capital initial ("J. Smith") or an acronym with dots ("U.N.", "EE. UU.") is not an end.
-    return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw) or _DOUBLED_INITIAL.fullmatch(raw))
+    if _DOUBLED_INITIAL.fullmatch(raw) and _doubled_pair(para, word.start(), end):
+        return False
+    # A single capital initial ("J. Smith") or an acronym with dots ("U.N.") is not an end.
+    return not (_INITIAL.fullmatch(raw) or _DOTTED_ACRONYM.fullmatch(raw))
+
+
+def _doubled_pair(para: str, at: int, end: int) -> bool:
+    """Whether the doubled initial at ``at`` ("UU") is half of a Spanish pair ("EE. UU.")."""
+    return bool(_DOUBLED_AFTER.match(para, end) or _DOUBLED_BEFORE.search(para, max(0, at - 5), at))
 
 
 def _initial_pair(para: str, at: int, end: int, letter: str) -> bool:
