@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,8 +26,14 @@ KEPT = timedelta(days=30)  # rows of services not seen for longer are forgotten
 
 
 def service_owner() -> str:
-    """A `run` process's name in the store: host:pid, which ``owner_gone`` can judge on this host."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A `run` process's name in the store: host:pid, which ``owner_gone`` can judge on this host, and a
+    token of its own: two containers on the host's network share its name, and each `run` is pid 1 in its own."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _host_pid(owner: str) -> tuple[str, str]:
+    host, _, rest = owner.partition(":")
+    return host, rest.partition(":")[0]
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,11 @@ class Seen:
 
     @property
     def pid(self) -> str:
-        host, _, pid = self.owner.rpartition(":")
+        host, pid = _host_pid(self.owner)
         return f"pid {pid} on {host}"
 
     def report(self, now: datetime) -> dict:
-        host, _, pid = self.owner.rpartition(":")
+        host, pid = _host_pid(self.owner)
         return {"host": host, "pid": int(pid) if pid.isdigit() else pid, "worker": self.worker,
                 "started_at": self.started_at.isoformat(timespec="seconds"),
                 "seen_at": self.seen_at.isoformat(timespec="seconds"),

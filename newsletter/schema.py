@@ -148,7 +148,7 @@ embeddings = sa.Table(
 # status can say whether the service runs and a second `run` for the same newsletter hears of the first.
 services = sa.Table(
     "services", metadata,
-    sa.Column("owner", sa.String(128), primary_key=True),  # host:pid
+    sa.Column("owner", sa.String(128), primary_key=True),  # host:pid:token (presence.service_owner)
     sa.Column("newsletters", sa.Text, nullable=False),  # the titles it serves, as a JSON list
     sa.Column("worker", sa.Boolean, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),

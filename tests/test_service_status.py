@@ -534,3 +534,25 @@ def test_a_second_run_for_the_same_newsletter_is_warned_of_the_first(tmp_path):
     [warning] = [line for line in log_lines(two) if line.get("outcome") == "another service"]
     assert warning["level"] == "warning" and f"pid {one.proc.pid} on " in warning["message"]
     assert "Fenwick Morning" in warning["message"] and "stop one" in warning["message"]
+
+
+def test_two_runs_whose_host_and_pid_read_the_same_are_two_services(tmp_path, caplog):
+    """Each `run` in its own container is pid 1, and containers on the host's network share its name: both
+    were "host:1" in the store, one row that each overwrote, so the second heard nothing of the first,
+    status counted one service, and the first's clean stop read as "not running" beside the second."""
+    from newsletter.config import load_config
+    from newsletter.service import Service
+
+    (tmp_path / "ok.xml").write_text(NEWS)
+    path = write_config(tmp_path, config_data(newsletter={"title": "Fenwick Morning"},
+                                              topics=[{"name": "Local", "feeds": ["ok.xml"]}], store={"url": "state.db"}))
+    cfg = load_config(path)
+    one, two = Service([cfg]), Service([cfg])  # one process here: the same host and pid, as in the containers
+    one.beat([cfg])
+    with caplog.at_level(logging.WARNING, logger="newsletter.service"):
+        two.beat([cfg])
+    assert [r.outcome for r in caplog.records if getattr(r, "job", None) == "start"] == ["another service"]
+    assert len(_status(path, tmp_path)["service"]["running"]) == 2
+    one.beat([cfg], stopped=True)
+    [running] = _status(path, tmp_path)["service"]["running"]
+    assert running["stopped_at"] is None
