@@ -10,6 +10,7 @@ import logging
 import re
 import shlex
 import signal
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -556,3 +557,22 @@ def test_two_runs_whose_host_and_pid_read_the_same_are_two_services(tmp_path, ca
     one.beat([cfg], stopped=True)
     [running] = _status(path, tmp_path)["service"]["running"]
     assert running["stopped_at"] is None
+
+
+@pytest.mark.long
+def test_a_store_locked_at_the_stop_does_not_hold_the_stop_past_its_promise(tmp_path):
+    """The stop's last word to the store ("stopped cleanly") waited out SQLite's 30 s busy timeout behind
+    another process's write (or a PostgreSQL server gone quiet, without end): past the 10 s promised, and
+    past systemd's TimeoutStopSec, whose SIGKILL then made the stop read as one without a clean stop."""
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
+            proc.wait_for("newsletter running")
+            proc.wait_for('"job": "poll"', stream="stderr")  # the first poll is done: no job needs the store
+            other = sqlite3.connect(tmp_path / "state.db", isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # another process writing, a VACUUM say
+                proc.proc.send_signal(signal.SIGINT)
+                assert proc.wait(timeout=STOP_LIMIT_S) == 0, proc.stderr
+            finally:
+                other.close()
