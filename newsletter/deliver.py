@@ -12,6 +12,7 @@ recipients already served and one refused address does not stop the others.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -23,7 +24,6 @@ import tempfile
 import unicodedata
 from datetime import datetime
 import email.policy
-from email.header import Header
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -105,14 +105,37 @@ class _ListHeader(UnstructuredHeader):
 class _SubjectHeader(UnstructuredHeader):
     """A subject with accents is written as encoded words alone: the default policy folds a line that
     ends in a plain word and its space before an encoded word, and readers unfold that into two spaces
-    ("evacuar 1.200  veïns"). Space between two encoded words is dropped by readers, so none is added."""
+    ("evacuar 1.200  veïns"). Space between two encoded words is dropped by readers, so none is added.
+    Each word is whole characters and at most 75 long (RFC 2047), each line at most 78: email.header's
+    Header wrote words of 77."""
 
     def fold(self, *, policy) -> str:
         value = str(self)
         if value.isascii():
             return super().fold(policy=policy)
-        encoded = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
-        return f"{self.name}: {encoded}{policy.linesep}"
+        words = _encoded_words(value, first=LINE_CHARS - len(self.name) - 2)
+        return f"{self.name}: " + f"{policy.linesep} ".join(words) + policy.linesep
+
+
+LINE_CHARS = 78  # RFC 5322's line length
+WORD_CHARS = 75  # RFC 2047's longest encoded word
+
+
+def _encoded_words(value: str, *, first: int) -> list[str]:
+    """``value`` as base64 encoded words of UTF-8, never splitting a character: the first fits in ``first``
+    characters, each later one in a continuation line (a space, then WORD_CHARS)."""
+    def fits(width: int) -> int:  # the UTF-8 bytes "=?utf-8?b?...?=" holds in ``width`` characters
+        return 3 * ((min(width, WORD_CHARS) - len("=?utf-8?b??=")) // 4)
+
+    chunks, chunk, room = [], b"", fits(first)
+    for char in value:
+        data = char.encode("utf-8")
+        if chunk and len(chunk) + len(data) > room:
+            chunks.append(chunk)
+            chunk, room = b"", fits(LINE_CHARS - 1)
+        chunk += data
+    chunks.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
 
 
 _HEADERS = HeaderRegistry()

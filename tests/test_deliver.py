@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def test_file_outbox_gets_one_multipart_eml_per_recipient(tmp_path):
     "Boletín Matinal de la Redacción — 28 nov 2026: Un incendi al port de Valdemora obliga a evacuar 1.200 veïns",
     "Boletín — 28 nov 2026: El Gobierno de Aurelia sube el salario mínimo un 4,5 % hasta 1.184 euros al mes y más",
     "Rassegna Alpina — 28 nov 2026: Una valanga blocca la strada del passo ad Alpenried, 45 persone evacuate",
+    "朝刊 — 2026年11月28日: 港で火災、住民1200人が避難 🔥 消防は周辺の道路を封鎖し、原因を調べている",
 ])
 def test_a_long_subject_with_accents_reads_back_word_for_word(tmp_path, subject):
     """Python's folding put a space at the end of a line before an encoded word, and the unfolded subject
@@ -66,6 +68,8 @@ def test_a_long_subject_with_accents_reads_back_word_for_word(tmp_path, subject)
     raw = Path(done.location).read_bytes()
     head = raw.split(b"\n\n", 1)[0].decode("ascii")
     assert all(len(line) <= 78 for line in head.splitlines()), head
+    # RFC 2047: no encoded word over 75 characters (email.header's Header wrote 77 for the first subject)
+    assert all(len(word) <= 75 for word in re.findall(r"=\?[^?]+\?[bq]\?[^?]*\?=", head, re.I)), head
     read = email.message_from_bytes(raw, policy=email.policy.default)
     assert read["Subject"] == subject
     assert read["From"].addresses[0].display_name == "Redacción Ñandú"
