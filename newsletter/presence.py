@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsletter.owners import owner_gone
+from newsletter.owners import host_of, machine, owner_gone
 
 BEAT = timedelta(minutes=1)  # how often a running service writes that it is at work
 STALE = 3 * BEAT  # a row not written for this long belongs to a service that stopped without a word
@@ -26,14 +25,13 @@ KEPT = timedelta(days=30)  # rows of services not seen for longer are forgotten
 
 
 def service_owner() -> str:
-    """A `run` process's name in the store: host:pid, which ``owner_gone`` can judge on this host, and a
-    token of its own: two containers on the host's network share its name, and each `run` is pid 1 in its own."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    """A `run` process's name in the store: machine:pid, which ``owner_gone`` can judge on this machine, and
+    a token of its own, so that no two processes ever share a row (a pid namespace the machine cannot tell)."""
+    return f"{machine()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _host_pid(owner: str) -> tuple[str, str]:
-    host, _, rest = owner.partition(":")
-    return host, rest.partition(":")[0]
+    return host_of(owner), owner.partition(":")[2].partition(":")[0]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import NewsletterProcess, config_data, mail_server, run_process, write_config
+from newsletter.owners import machine
 from newsletter.store import CLAIM_LEASE, Store
 from service_helpers import feed_file, zone_at_noon, log_lines, wait_until
 
@@ -257,7 +258,11 @@ def test_a_4xx_is_retried_and_a_5xx_fails_that_recipient_while_the_others_go_on(
 
 def test_a_claim_left_by_a_dead_process_here_is_free_at_once_and_one_from_another_host_after_the_lease(tmp_path):
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead = f"{socket.gethostname()}:{int(gone.stdout)}:1"  # a process of this host that has exited
+    dead = f"{machine()}:{int(gone.stdout)}:1"  # a process of this machine that has exited
+    # The same pid in another pid namespace of a host of this name (a container on the host's network,
+    # named by its namespace or, as before, by the host name alone): that process may well run, and this
+    # namespace cannot tell; such a claim was taken over at once, and the issue sent twice.
+    containers = [f"{socket.gethostname()}/4026500000:{int(gone.stdout)}:1", f"{socket.gethostname()}:{int(gone.stdout)}:1"]
     now = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
     store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
     issue = store.record_issue("k", created_at=now, subject="s", document={}, html="<p>", text="t", placements=[])
@@ -273,4 +278,6 @@ def test_a_claim_left_by_a_dead_process_here_is_free_at_once_and_one_from_anothe
     # The day's build claim: the same rule.
     assert store.claim_issue("day2", dead, now) and store.claim_issue("day2", "me:1:1", soon)
     assert store.claim_issue("day3", "elsewhere.example:4242:1", now) and not store.claim_issue("day3", "me:1:1", soon)
+    for n, container in enumerate(containers):
+        assert store.claim_issue(f"day{4 + n}", container, now) and not store.claim_issue(f"day{4 + n}", "me:1:1", soon)
     store.close()
