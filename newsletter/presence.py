@@ -22,6 +22,7 @@ from newsletter.owners import host_of, machine, owner_gone
 BEAT = timedelta(minutes=1)  # how often a running service writes that it is at work
 STALE = 3 * BEAT  # a row not written for this long belongs to a service that stopped without a word
 KEPT = timedelta(days=30)  # rows of services not seen for longer are forgotten
+KEPT_ROWS = 100  # and all but the latest seen: a service restarting in a loop adds a row a restart
 
 
 def service_owner() -> str:

@@ -35,7 +35,7 @@ from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
 from newsletter.owners import owner_gone
-from newsletter.presence import KEPT, Seen
+from newsletter.presence import KEPT, KEPT_ROWS, Seen
 from newsletter.schema import (
     articles, deliveries, embeddings, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers,
     schema_migrations, services,
@@ -548,7 +548,9 @@ class Store:
         with self.engine.begin() as conn:
             if conn.execute(services.update().where(services.c.owner == owner).values(**row)).rowcount == 0:
                 conn.execute(services.insert().values(owner=owner, **row))
-            conn.execute(services.delete().where(services.c.seen_at < at - KEPT))
+            latest = sa.select(services.c.owner).order_by(services.c.seen_at.desc()).limit(KEPT_ROWS)
+            conn.execute(services.delete().where((services.c.seen_at < at - KEPT)
+                                                 | services.c.owner.not_in(latest.scalar_subquery())))
             return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
 
     def service_stopped(self, owner: str, at: datetime) -> None:
