@@ -14,7 +14,7 @@ from newsletter.config import FetchSettings
 from newsletter.ingest import ingest_feeds
 from newsletter.models import FeedSource, Story
 from newsletter.summarize import extractive_summarizer
-from newsletter.summarize.boilerplate import is_boilerplate
+from newsletter.boilerplate import is_boilerplate
 
 from conftest import article
 

@@ -20,7 +20,7 @@ from newsletter.language import article_language, language_tag
 from newsletter.models import Article, Story
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
-from newsletter.summarize.boilerplate import is_boilerplate
+from newsletter.boilerplate import is_boilerplate
 from newsletter.summarize.sentences import split_sentences, word_count
 
 from conftest import feeds_config, run_cli

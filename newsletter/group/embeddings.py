@@ -25,7 +25,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from newsletter.config import Config, GroupingSettings
-from newsletter.summarize.boilerplate import without_lead
+from newsletter.boilerplate import without_lead
 from newsletter.text import MAX_TITLE_CHARS, lead, title
 
 if TYPE_CHECKING:

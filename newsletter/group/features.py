@@ -60,7 +60,7 @@ from newsletter.group.events import event_kinds
 from newsletter.group.figures import figures, plain_number
 from newsletter.language import cldr
 from newsletter.models import Article
-from newsletter.summarize.boilerplate import without_lead
+from newsletter.boilerplate import without_lead
 from newsletter.text import ENGLISH, UNSPACED, UNSPACED_RUN, char_pairs, lead, stem, stop_words, title
 
 ENTITY_WEIGHT = 1.5  # column scale of entity terms in ``full``, before normalising

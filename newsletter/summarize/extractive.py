@@ -50,7 +50,7 @@ import regex
 
 from newsletter.language import language_of
 from newsletter.models import SECTIONS, Briefing, Bullet, Story
-from newsletter.summarize.boilerplate import is_boilerplate, without_lead
+from newsletter.boilerplate import is_boilerplate, without_lead
 from newsletter.summarize.languages import fold
 from newsletter.summarize.sentences import ends_finished, iter_sentences, trim, word_count
 from newsletter.text import ENGLISH, UNSPACED, char_pairs, readable, stem, stop_words

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 
 from newsletter.language import language_of, language_tag
 from newsletter.models import BIG_PICTURE, Briefing, Bullet, Grounding, GroundingDrop, Story
-from newsletter.summarize.boilerplate import is_boilerplate
+from newsletter.boilerplate import is_boilerplate
 from newsletter.summarize.claims import Claim, extract_claims
 from newsletter.summarize.facts import SourceFacts
 from newsletter.summarize.languages import reading
