@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 import pytest
 
 from newsletter.models import Article, Story
-from newsletter.summarize.llm import EndpointUnusable, LLMSummarizer, LLMSummaryError, TokenBudgetExhausted
+from newsletter.summarize.llm import (EndpointUnusable, LLMSummarizer, LLMSummaryError, TokenBudgetExhausted,
+                                      build_messages)
 from newsletter.summarize.modeltext import DEK_MAX_WORDS
 from model_helpers import rendered, summarizer
 from openai_server import OpenAIServer, Reply
@@ -343,6 +344,49 @@ def test_a_chinese_story_is_counted_as_a_tokenizer_counts_it_and_the_budget_hold
             pass  # not asked at all is right too: what matters is what was spent
     assert s.usage.prompt_tokens + s.usage.completion_tokens <= budget, s.usage
     assert len(srv.chat_requests) == 0  # this prompt alone is over the budget, and it is known before asking
+
+
+def test_a_story_asked_beside_another_waits_for_its_room_in_the_budget_rather_than_calling_it_spent():
+    """A call in flight holds its answer's whole cap against the budget. A story asked beside it that found no
+    room then was told the budget was spent: with concurrency 8 and a budget of 20,000, an issue that costs
+    16,220 tokens asked one story at a time spent 10,127, and four stories and the sidebar went extractive
+    under the note 'the issue's model budget was spent'."""
+    import threading
+
+    from service_helpers import wait_until
+
+    first, second = breach_story(), breach_story()
+    second.articles[0].text += " It had been set up in May."  # a prompt a little longer than the first's
+    billed = Reply(content=answer(), usage={"prompt_tokens": 400, "completion_tokens": 150})
+    asked_beside: list = []
+
+    def model(payload: dict) -> Reply:
+        if not asked_beside:  # the first call, in flight while the second story is asked
+            worker = threading.Thread(target=lambda: asked_beside.append(_outcome(s, second)))
+            asked_beside.append(worker)
+            worker.start()
+            wait_until(lambda: getattr(s, "waiting", 0) or not worker.is_alive(), "the second story to wait for room or fail")
+        return billed
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv, retries=0)
+        prompt = sum(len(m["content"]) for m in build_messages(first)) // 3 + 1
+        # Room for the first call's prompt and full cap and the second's prompt, not for the second's answer;
+        # once the first has answered (550 tokens), there is room for both.
+        s.token_budget = 2 * prompt + 1500 + 200
+        s.brief(first)
+        asked_beside[0].join()
+    assert asked_beside[1] == "briefed", asked_beside[1]
+    assert len(srv.chat_requests) == 2
+    assert s.usage.tokens == 1100 <= s.token_budget
+
+
+def _outcome(s: LLMSummarizer, story: Story) -> str:
+    try:
+        s.brief(story)
+        return "briefed"
+    except LLMSummaryError as e:
+        return f"refused: {e}"
 
 
 def test_injected_instructions_in_a_source_change_neither_format_nor_links():

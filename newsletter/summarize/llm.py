@@ -196,6 +196,8 @@ class LLMSummarizer:
         # together pass it.
         self._spent = 0
         self._reserved = 0
+        self._room = threading.Condition(self._lock)  # told when a call in flight gives back what it held
+        self.waiting = 0  # calls waiting for the calls in flight to give back room in the budget
         self.notes: list[str] = []  # for the run report: what this issue's model stage adapted to (a small window)
 
     @classmethod
@@ -391,34 +393,34 @@ class LLMSummarizer:
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
         cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]])
+        spent = 0
         try:
-            response = self._create(messages, schema, cap)
-        except (LLMSummaryError, EndpointUnusable) as e:
-            usage.unanswered += 1
-            if isinstance(e, windows.ContextTooSmall):
-                e.sent = held
-            raise
+            try:
+                response = self._create(messages, schema, cap)
+            except (LLMSummaryError, EndpointUnusable) as e:
+                usage.unanswered += 1
+                if isinstance(e, windows.ContextTooSmall):
+                    e.sent = held
+                raise
+            usage.calls += 1
+            spent_now = getattr(response, "usage", None)
+            prompt = int(getattr(spent_now, "prompt_tokens", 0) or 0)
+            completion = int(getattr(spent_now, "completion_tokens", 0) or 0)
+            usage.prompt_tokens += prompt
+            usage.completion_tokens += completion
+            choices = getattr(response, "choices", None) or []
+            message = getattr(choices[0], "message", None) if choices else None
+            content = getattr(message, "content", None)
+            if not isinstance(content, str):
+                content = None
+            if not prompt and not completion:  # no counts given: the budget holds the call at our estimate
+                usage.uncounted += 1
+                prompt, completion = held - cap, prompt_tokens(content or "")
+            elif prompt < (held - cap) * CUT_PROMPT_SHARE:
+                self._note_cut(prompt, held - cap)
+            spent = prompt + completion
         finally:
-            with self._lock:
-                self._reserved -= held
-        usage.calls += 1
-        spent_now = getattr(response, "usage", None)
-        prompt = int(getattr(spent_now, "prompt_tokens", 0) or 0)
-        completion = int(getattr(spent_now, "completion_tokens", 0) or 0)
-        usage.prompt_tokens += prompt
-        usage.completion_tokens += completion
-        choices = getattr(response, "choices", None) or []
-        message = getattr(choices[0], "message", None) if choices else None
-        content = getattr(message, "content", None)
-        if not isinstance(content, str):
-            content = None
-        if not prompt and not completion:  # no counts given: the budget holds the call at our estimate
-            usage.uncounted += 1
-            prompt, completion = held - cap, prompt_tokens(content or "")
-        elif prompt < (held - cap) * CUT_PROMPT_SHARE:
-            self._note_cut(prompt, held - cap)
-        with self._lock:
-            self._spent += prompt + completion
+            self._give_back(held, spent)
         if choices and getattr(choices[0], "finish_reason", None) == "length":
             if content and still_reasoning(content):
                 raise LLMSummaryError(f"model was still reasoning (<think>) at its cap of {cap} tokens, before any "
@@ -440,13 +442,30 @@ class LLMSummarizer:
                                               f"{window} tokens. {windows.FIX}", ours=True)
             refused.sent = prompt + max(cap, 0)
             raise refused
-        with self._lock:
+        with self._room:
             if self.token_budget is not None:
+                # What calls in flight hold is mostly given back (an answer seldom runs to its cap): a call
+                # that only they leave no room for waits for them, rather than calling the budget spent.
+                while (self.token_budget - self._spent - self._reserved - prompt < MIN_ANSWER_TOKENS
+                       and self._reserved):
+                    self.waiting += 1
+                    try:
+                        self._room.wait()
+                    finally:
+                        self.waiting -= 1
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
                 if cap < MIN_ANSWER_TOKENS:
                     raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
             self._reserved += prompt + cap
         return cap, prompt + cap
+
+    def _give_back(self, held: int, spent: int) -> None:
+        """A call is over: what it held goes back and what it spent is counted in one step, so a call
+        waiting for room never sees the one without the other."""
+        with self._room:
+            self._reserved -= held
+            self._spent += spent
+            self._room.notify_all()
 
     def _create(self, messages: list[dict], schema: tuple[str, dict], cap: int):
         while True:
