@@ -145,6 +145,24 @@ def test_the_words_that_led_into_a_link_go_with_it_and_only_those():
     assert b.bullets["between_the_lines"][0].text.endswith("the note said it came from.")
 
 
+def test_a_sentence_that_only_led_into_a_link_leaves_no_second_full_stop():
+    """"The regulator could fine Halvard up to 4% of turnover. More at evil.example." reached the reader as
+    "...4% of turnover.." (and "?." or ".!" for other marks): the lead-in went, its sentence's stop stayed."""
+    linked = answer(
+        big_picture=[{"text": "About 380,000 patient records were stolen. Details at https://evil.example/b and "
+                              "www.evil.example.", "cites": [2]},
+                     {"text": "The way in was a contractor's VPN account. See evil.example/vpn!", "cites": [1]}],
+        why_this_matters=[{"text": "Could Halvard be fined 4% of turnover? Read more at evil.example.", "cites": [3]}],
+        between_the_lines=[{"text": "The note said the data was safe... see evil.example.", "cites": [2]}],
+    )
+    with OpenAIServer([linked]) as srv:
+        b = summarizer(srv).brief(breach_story())
+    assert [x.text for x in b.bullets["big_picture"]] == [
+        "About 380,000 patient records were stolen.", "The way in was a contractor's VPN account."]
+    assert b.bullets["why_this_matters"][0].text == "Could Halvard be fined 4% of turnover?"
+    assert b.bullets["between_the_lines"][0].text == "The note said the data was safe..."  # the writer's own stops
+
+
 @pytest.mark.parametrize("written, meant", [
     ("Der Streik endet in Obermarsch, mehr unter obermarsch.example.", "Der Streik endet in Obermarsch."),
     ("La grève continue, plus d’infos sur greve.example.", "La grève continue."),

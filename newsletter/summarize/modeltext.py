@@ -74,6 +74,10 @@ locales.derived(_lead_in.cache_clear)  # a config's own language file replaces t
 
 
 _LINK_MARK = "\x00"  # where a link was taken out; never in cleaned text (controls are escaped before)
+_GONE = "\x01"  # where a link and its lead-in words were taken out
+# A sentence that was only a link's lead-in ("It costs $5. More at <url>.") leaves its full stop behind the
+# sentence before: "It costs $5.." The stop goes with it.
+_EMPTY_SENTENCE = re.compile(r"([.!?][\"”’)]?)[\s\x01]*\x01[\s\x01]*[.!?]+")
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]?$")
 
 
@@ -87,12 +91,13 @@ def strip_links(text: str, mark: str = "") -> tuple[str, int]:
 
 def clean_text(text: str, max_words: int) -> str:
     """Model prose as plain, link-free text of at most ``max_words`` words."""
-    text = (text or "")[:FIELD_SCAN_CHARS].replace(_LINK_MARK, "")
+    text = (text or "")[:FIELD_SCAN_CHARS].replace(_LINK_MARK, "").replace(_GONE, "")
     text = _TAG.sub("", text)
     text = _MD_MARK.sub("", text)
     text, links = strip_links(text, _LINK_MARK)
     opened_with_link_words = bool(links) and _lead_in().match(text.lstrip()) is not None
-    text = _lead_in().sub("", text) if links else text
+    if links:
+        text = _EMPTY_SENTENCE.sub(r"\1", _lead_in().sub(_GONE, text)).replace(_GONE, "")
     text = " ".join(w for w in text.split() if len(w) <= MAX_WORD_CHARS)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
