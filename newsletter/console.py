@@ -143,7 +143,8 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
                      if u.uncounted else "")
         out.print(f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
                   f"{u.completion_tokens} completion tokens{uncounted}, {u.cached} answers reused from earlier runs")
-    grounded = [b for b in issue.briefings if b.grounding is not None]
+    # A Recent news line the model wrote is checked as a briefing is: its refusals are told beside theirs.
+    grounded = [b for b in issue.briefings + issue.sidebar if b.grounding is not None]
     if grounded:
         dropped = [(b, d) for b in grounded for d in b.grounding.dropped]
         out.print(f"grounding: {sum(b.grounding.checked for b in grounded)} sentences checked, {len(dropped)} dropped "

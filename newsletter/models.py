@@ -236,6 +236,9 @@ class SidebarItem:
     story: Story | None = None
     headline_language: str | None = None  # the source title's (Story.headline_language)
     blurb_language: str | None = None  # its source's, when the blurb is a source's sentence; None when a model wrote it
+    # Set when a model was asked for the line: what the gate checked and refused of it (the run report's and
+    # the JSON's, as for a briefing), so an invented fact is told even though the reader gets the source's line.
+    grounding: Grounding | None = None
 
 
 @dataclass

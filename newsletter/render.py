@@ -387,7 +387,10 @@ def issue_document(issue: Issue) -> dict:
         "stories": stories,
         "sidebar": [{"headline": s.headline, "blurb": s.blurb, "url": safe_url(s.url), "outlet": s.outlet,
                      **other("headline_language", s.headline_language),
-                     **other("blurb_language", s.blurb_language)} for s in issue.sidebar],
+                     **other("blurb_language", s.blurb_language),
+                     **({"grounding": {"checked": s.grounding.checked, "dropped": [
+                         {"section": d.section, "reason": d.reason, "claim": d.claim} for d in s.grounding.dropped]}}
+                        if s.grounding is not None else {})} for s in issue.sidebar],
     }
     if issue.usage is not None:
         u = issue.usage

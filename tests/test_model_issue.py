@@ -460,6 +460,32 @@ def test_stories_asked_side_by_side_stay_within_the_budget_and_every_answer_has_
     assert caps and all(0 < cap <= 1500 for cap in caps), caps
 
 
+def test_a_recent_news_line_the_gate_refused_is_told_like_a_bullet(newsletter, tmp_path):
+    """The model's Recent news line with a number no source holds was replaced by the source's own sentence,
+    and nothing said so: "grounding: 5 sentences checked, 0 dropped", no claim in the run report or the JSON."""
+    newsletter()  # the feeds
+    config = write_config(tmp_path, {
+        "newsletter": {"title": "Harbour Brief", "from": "brief@example.com", "to": ["reader@example.org"],
+                       "max_stories": 1, "sidebar_size": 3, "max_age_hours": 0},
+        "topics": [{"name": "Coast", "feeds": ["post.xml", "gazette.xml"], "keywords": ["wall"]}],
+        "llm": {"model": "test-model", "max_retries": 0, "timeout": 5},
+        "delivery": {"transport": "file", "outbox": "outbox"}, "store": {"url": "state.db"}})
+    briefings = Model()
+
+    def model(payload: dict) -> str | Reply:
+        if "Recent news" not in payload["messages"][0]["content"]:
+            return briefings(payload)
+        return json.dumps({"blurbs": [{"story": 1, "text": "Pellow Yards will build 14 electric ferries."}]})
+
+    with OpenAIServer(model) as srv:
+        result, page, txt, doc = preview(config, srv)
+    [item] = doc["sidebar"]
+    assert "14 electric" not in page + txt and "14 electric" not in item["blurb"]  # the source's line instead
+    assert item["grounding"]["dropped"] == [{"section": "blurb", "reason": "number not in any source", "claim": "14"}]
+    assert "1 dropped" in told(result)
+    assert f"dropped blurb of {item['headline']!r} for '14': number not in any source" in told(result)
+
+
 def test_a_story_the_model_failed_is_told_once(newsletter, caplog):
     """preview printed each failed story twice (a log line, then the run report's), and run logged it twice."""
     caplog.set_level(logging.DEBUG)

@@ -516,13 +516,14 @@ def test_sidebar_blurbs_come_from_one_call_each_grounded_in_its_own_story():
         {"story": 3, "text": "Eastbay Signal reports the theft of 380,000 records."}]})
     with OpenAIServer([reply]) as srv:
         s = summarizer(srv)
-        texts, record = s.blurbs(stories)
+        texts, records = s.blurbs(stories)
     assert len(srv.chat_requests) == 1 and s.usage.calls == 1
     assert srv.chat_requests[0].json["response_format"]["json_schema"]["name"] == "blurbs"
     assert texts[0] == "Hackers stole about 380,000 patient records."
     assert texts[1] is None  # refused: summarize.write puts the source's own line there instead
     assert texts[2] == "Eastbay Signal reports the theft of 380,000 records."
-    assert record.checked == 3 and [(d.section, d.claim) for d in record.dropped] == [("blurb", "12-day")]
+    assert [r.checked for r in records] == [1, 1, 1]
+    assert [[(d.section, d.claim) for d in r.dropped] for r in records] == [[], [("blurb", "12-day")], []]
 
 
 def test_a_refused_blurb_is_the_sources_own_line_in_its_language_and_a_model_blurb_the_readers():
@@ -550,9 +551,10 @@ def test_a_recent_news_line_in_another_language_than_the_readers_is_refused():
         {"story": 1, "text": "Die Fährbesatzungen arbeiten nach 9 Tagen Streik wieder."},
         {"story": 2, "text": "Ferry crews went back to work after a strike of 9 days, the harbour said."}]})
     with OpenAIServer([reply]) as srv:
-        texts, record = summarizer(srv, language="de").blurbs([ferry, ferry])
+        texts, records = summarizer(srv, language="de").blurbs([ferry, ferry])
     assert texts == ["Die Fährbesatzungen arbeiten nach 9 Tagen Streik wieder.", None]  # the caller's fallback
-    assert [(d.section, d.reason) for d in record.dropped] == [("blurb", "written in English, not in German")]
+    assert [[(d.section, d.reason) for d in r.dropped] for r in records] == [
+        [], [("blurb", "written in English, not in German")]]
 
 
 def test_a_failed_blurb_call_raises_for_the_caller_to_fall_back():

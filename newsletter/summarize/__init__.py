@@ -2,7 +2,7 @@
 
     summarizer = make_summarizer(cfg)      # the model when one is configured, else extractive
     briefing = summarizer.brief(story)     # headline, dek, three cited sections
-    lines, grounding = summarizer.blurbs(stories)   # a model's "Recent news" lines, one call (LLMSummarizer)
+    lines, groundings = summarizer.blurbs(stories)  # a model's "Recent news" lines, one call (LLMSummarizer)
     line, language = extractive_summarizer().sourced_blurb(story)   # else the source's own first sentence
 
 Two implementations share the protocol: ``ExtractiveSummarizer`` (embedded,

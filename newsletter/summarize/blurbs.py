@@ -1,7 +1,7 @@
 """Sidebar blurbs by the model: one call for every Recent news item, each blurb grounded in its story.
 
     messages = build_blurb_messages(stories, "de")           # the blurbs are written in the reader's language
-    texts, grounding = parse_blurbs(answer, stories, "de")   # None where the model's blurb is refused
+    texts, groundings = parse_blurbs(answer, stories, "de")  # None where the model's blurb is refused; a record each
 
 A blurb cites nothing, so, like a dek, each of its claims must be held by some
 source of its own story; one that is not (or is missing, or empty once links
@@ -57,8 +57,9 @@ def build_blurb_messages(stories: list[Story], language: str = "en") -> list[dic
     return [{"role": "system", "content": blurb_system_prompt(language)}, {"role": "user", "content": "\n".join(parts)}]
 
 
-def parse_blurbs(answer: str, stories: list[Story], language: str = "en") -> tuple[list[str | None], Grounding]:
-    """Each story's blurb, or None where the model's is missing or refused; what the gate did."""
+def parse_blurbs(answer: str, stories: list[Story], language: str = "en",
+                 ) -> tuple[list[str | None], list[Grounding]]:
+    """Each story's blurb, or None where the model's is missing or refused; what the gate did to each."""
     data = json_object(answer)
     items = data.get("blurbs")
     if not isinstance(items, list):
@@ -67,11 +68,13 @@ def parse_blurbs(answer: str, stories: list[Story], language: str = "en") -> tup
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("story"), int) and isinstance(item.get("text"), str):
             written.setdefault(item["story"], item["text"])
-    record = Grounding()
+    records: list[Grounding] = []
     out: list[str | None] = []
     for i, story in enumerate(stories, start=1):
         text = clean_text(written.get(i, ""), BLURB_MAX_WORDS)
         out.append(None)
+        record = Grounding()
+        records.append(record)
         if not text:
             continue
         record.checked += 1
@@ -87,5 +90,5 @@ def parse_blurbs(answer: str, stories: list[Story], language: str = "en") -> tup
             record.dropped.append(GroundingDrop(BLURB_SECTION, f"{bad[0].kind} not in any source", bad[0].text))
         else:
             out[-1] = text
-    return out, record
+    return out, records
 

@@ -367,15 +367,16 @@ class LLMSummarizer:
                                   f"language). Fix: use a model that writes {want_name} (small models often "
                                   "cannot), or set [newsletter] language to the model's.")
 
-    def blurbs(self, stories: list[Story]) -> tuple[list[str | None], Grounding]:
+    def blurbs(self, stories: list[Story]) -> tuple[list[str | None], list[Grounding]]:
         """Every sidebar story's blurb from one call, each grounded in its own story; None where the model's
-        is refused, for the caller to write from the source's own sentence (summarize.write).
+        is refused, for the caller to write from the source's own sentence (summarize.write); and what the
+        gate did to each.
 
         Raises ``LLMSummaryError`` (with ``.usage``) when the call itself fails; the caller then writes
         them all extractively.
         """
         if not stories:
-            return [], Grounding()
+            return [], []
         messages = build_blurb_messages(stories, self.language)
         key = answer_key(self.model, messages)
         with self._accounted() as usage:
@@ -385,10 +386,10 @@ class LLMSummarizer:
             else:
                 # The answer's cap is what a small window leaves, once the server has named it.
                 answer = self._fitting(lambda _: self._complete(messages, usage, schema=("blurbs", BLURB_SCHEMA)))
-            written, record = parse_blurbs(answer, stories, self.language)
+            written, records = parse_blurbs(answer, stories, self.language)
             if self.cache and not usage.cached:
                 self.cache.put(key, answer)
-        return written, record
+        return written, records
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from newsletter.config import LLMSettings
 from newsletter.errors import Stopped
-from newsletter.models import Briefing, SidebarItem, Story, TopicSection
+from newsletter.models import Briefing, Grounding, SidebarItem, Story, TopicSection
 from newsletter.summarize import BudgetSpent, EndpointDown, Summarizer, extractive_summarizer
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
         if briefings:
             out_sections.append(TopicSection(topic, briefings))
     items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
-                         story=st, headline_language=st.headline_language, blurb_language=language)
-             for st, (blurb, language) in zip(sidebar, blurbs)]
+                         story=st, headline_language=st.headline_language, blurb_language=language, grounding=record)
+             for st, (blurb, language, record) in zip(sidebar, blurbs)]
     problems += getattr(summarizer, "notes", [])  # what the model stage adapted to (a small context window)
     if guard is not None:
         problems += guard.report(summarizer.name, settings)
@@ -149,21 +149,23 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
 
 
 def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None,
-            ) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """One line per sidebar story, with the language of the source it quotes (None for the model's own):
-    from one batched model call when a model writes, else (and where the model's line is refused) extractive."""
+            ) -> tuple[list[tuple[str, str | None, Grounding | None]], list[str]]:
+    """One line per sidebar story, with the language of the source it quotes (None for the model's own) and
+    what the gate did to the model's line: from one batched model call when a model writes, else (and where
+    the model's line is refused) extractive."""
     fallback = extractive_summarizer()
     batch = getattr(summarizer, "blurbs", None)
     if stories and batch is not None and guard is not None and not guard.closed():
         try:
-            written = batch(stories)[0]
-            return [(text, None) if text else fallback.sourced_blurb(st) for text, st in zip(written, stories)], []
+            written, records = batch(stories)
+            return [((text, None) if text else fallback.sourced_blurb(st)) + (record,)
+                    for text, st, record in zip(written, stories, records)], []
         except BudgetSpent:
             guard.spend_all()
         except EndpointDown as e:
             guard.give_up(e)
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
             log.debug("sidebar blurbs failed: %s", e)  # the problem below is the warning: told once
-            return [fallback.sourced_blurb(st) for st in stories], [f"Recent news: {summarizer.name} failed ({e}); "
-                                                                    "used the sources' own sentences"]
-    return [fallback.sourced_blurb(st) for st in stories], []
+            return [fallback.sourced_blurb(st) + (None,) for st in stories], [
+                f"Recent news: {summarizer.name} failed ({e}); used the sources' own sentences"]
+    return [fallback.sourced_blurb(st) + (None,) for st in stories], []
