@@ -399,6 +399,29 @@ def test_a_story_asked_beside_another_waits_for_its_room_in_the_budget_rather_th
     assert s.usage.tokens == 1100 <= s.token_budget
 
 
+def test_no_call_is_made_when_the_budget_left_would_cut_the_answer_off():
+    """At the budget's end a briefing was asked with whatever cap was left, down to 300 tokens: with answers of
+    550 tokens the last call was cut off at 361, and its 1,300-token prompt paid for an extractive briefing."""
+    def model(payload: dict) -> Reply:
+        cap = payload["max_tokens"]
+        if cap < 600:  # this model's briefings run to 600 tokens
+            return Reply(content=answer()[:cap], finish_reason="length", usage={"prompt_tokens": 400,
+                                                                                "completion_tokens": cap})
+        return Reply(content=answer(), usage={"prompt_tokens": 400, "completion_tokens": 600})
+
+    first, second = breach_story(), breach_story()
+    second.articles[0].text += " It had been set up in May."
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv)
+        prompt = sum(len(m["content"]) for m in build_messages(second)) // 3 + 1
+        s.token_budget = 1000 + prompt + 450  # after the first answer, room for 450 tokens of the second's
+        s.brief(first)
+        with pytest.raises(TokenBudgetExhausted):
+            s.brief(second)
+    assert len(srv.chat_requests) == 1  # the second story was not sent to be cut off
+    assert s.usage.tokens == 1000
+
+
 def _outcome(s: LLMSummarizer, story: Story) -> str:
     try:
         s.brief(story)

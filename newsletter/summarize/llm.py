@@ -198,6 +198,7 @@ class LLMSummarizer:
         self._reserved = 0
         self._room = threading.Condition(self._lock)  # told when a call in flight gives back what it held
         self.waiting = 0  # calls waiting for the calls in flight to give back room in the budget
+        self._longest: dict[str, int] = {}  # the longest answer of each kind (briefing, blurbs) this issue
         self.notes: list[str] = []  # for the run report: what this issue's model stage adapted to (a small window)
 
     @classmethod
@@ -393,7 +394,7 @@ class LLMSummarizer:
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
-        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]])
+        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]], schema[0])
         spent = 0
         try:
             try:
@@ -420,6 +421,8 @@ class LLMSummarizer:
             elif prompt < (held - cap) * CUT_PROMPT_SHARE:
                 self._note_cut(prompt, held - cap)
             spent = prompt + completion
+            with self._lock:
+                self._longest[schema[0]] = max(self._longest.get(schema[0], 0), completion)
         finally:
             self._give_back(held, spent)
         if choices and getattr(choices[0], "finish_reason", None) == "length":
@@ -432,9 +435,11 @@ class LLMSummarizer:
             raise LLMSummaryError("model returned an empty answer")
         return content
 
-    def _reserve(self, messages: list[dict], cap: int) -> tuple[int, int]:
+    def _reserve(self, messages: list[dict], cap: int, kind: str = "briefing") -> tuple[int, int]:
         """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
-        raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer."""
+        raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer: one
+        as long as the longest of its kind this issue, as a shorter cap would likely cut it off, and the
+        prompt would be paid for nothing."""
         prompt = sum(prompt_tokens(m.get("content") or "") for m in messages) + 1
         window = windows.known(self._endpoint)
         cap = windows.answer_cap(window, prompt, cap)
@@ -445,17 +450,20 @@ class LLMSummarizer:
             raise refused
         with self._room:
             if self.token_budget is not None:
+                full = cap
+
+                def need() -> int:
+                    return max(MIN_ANSWER_TOKENS, min(full, self._longest.get(kind, 0)))
                 # What calls in flight hold is mostly given back (an answer seldom runs to its cap): a call
                 # that only they leave no room for waits for them, rather than calling the budget spent.
-                while (self.token_budget - self._spent - self._reserved - prompt < MIN_ANSWER_TOKENS
-                       and self._reserved):
+                while self.token_budget - self._spent - self._reserved - prompt < need() and self._reserved:
                     self.waiting += 1
                     try:
                         self._room.wait()
                     finally:
                         self.waiting -= 1
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
-                if cap < MIN_ANSWER_TOKENS:
+                if cap < need():
                     raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
             self._reserved += prompt + cap
         return cap, prompt + cap
