@@ -581,6 +581,22 @@ def test_a_refused_blurb_is_the_sources_own_line_in_its_language_and_a_model_blu
     assert [i.blurb_language for i in items] == [None, "en"] and not problems
 
 
+def test_recent_news_left_to_the_sources_is_not_counted_as_a_story():
+    """The budget or the failures in a row that closed the model to one story and the sidebar said "2 stories
+    got extractive briefings": the Recent news call was counted as a story, and its lines went unmentioned."""
+    from newsletter.config import LLMSettings
+    from newsletter.summarize.write import write_issue
+
+    ferry = Story(headline="Ferry strike ends", articles=[
+        _article(7, "Harbour Times", "Ferry strike ends after 9 days", "Ferry crews went back to work after 9 days.")])
+    with OpenAIServer([]) as srv:
+        _, items, problems = write_issue(summarizer(srv, token_budget=1000), {"X": [breach_story()]}, [ferry], ["X"],
+                                         LLMSettings(max_tokens_per_issue=1000))
+    assert not srv.chat_requests and items[0].blurb == "Ferry crews went back to work after 9 days."
+    assert problems == ["the issue's model budget ([llm] max_tokens_per_issue = 1000) was spent; 1 story got an "
+                        "extractive briefing; Recent news has the sources' own sentences"]
+
+
 def test_a_recent_news_line_in_another_language_than_the_readers_is_refused():
     """A German issue printed the model's English line for a story, unmarked, read by a German voice."""
     ferry = Story(headline="Fährstreik beendet", articles=[

@@ -71,17 +71,22 @@ class _ModelGuard:
         self.budget_spent = False
         self.endpoint_down: str | None = None  # why the server cannot be used at all (bad key, unreachable)
         self.skipped = {"endpoint": 0, "failures": 0, "budget": 0, "deadline": 0}
+        # Why Recent news was not asked for, if it was not: its lines are the sources' own, and it is no story
+        # that "got an extractive briefing".
+        self.sidebar_skipped: str | None = None
         self._lock = threading.Lock()
 
-    def closed(self) -> bool:
-        """True (and counted) when this story must not go to the model. Raises Stopped once the service
-        is stopping: a story boundary is where a build may end, recording nothing."""
+    def closed(self, sidebar: bool = False) -> bool:
+        """True (and counted) when this story, or the ``sidebar``, must not go to the model. Raises Stopped
+        once the service is stopping: a story boundary is where a build may end, recording nothing."""
         if self.stop is not None and self.stop.is_set():
             raise Stopped("the build of the issue stopped at a story boundary; nothing was recorded")
         with self._lock:
             why = ("endpoint" if self.endpoint_down else "budget" if self.budget_spent else "failures" if self.failures >= self.limit
                    else "deadline" if time.monotonic() > self.deadline else None)
-            if why:
+            if why and sidebar:
+                self.sidebar_skipped = why
+            elif why:
                 self.skipped[why] += 1
             return why is not None
 
@@ -95,10 +100,13 @@ class _ModelGuard:
             self.endpoint_down = self.endpoint_down or str(e)
             self.skipped["endpoint"] += 1
 
-    def spend_all(self) -> None:
+    def spend_all(self, sidebar: bool = False) -> None:
         with self._lock:
             self.budget_spent = True
-            self.skipped["budget"] += 1
+            if sidebar:
+                self.sidebar_skipped = "budget"
+            else:
+                self.skipped["budget"] += 1
 
     def report(self, name: str, settings: LLMSettings) -> list[str]:
         s = self.skipped
@@ -106,21 +114,26 @@ class _ModelGuard:
         if self.endpoint_down:
             out.append(f"{self.endpoint_down} The model was not asked again: the briefings from there on "
                        "are extractive")
-        if s["failures"]:
-            rest = "the other story, which got an extractive briefing" if s["failures"] == 1 else \
-                f"the other {s['failures']} stories, which got extractive briefings"
-            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for {rest}")
-        if s["budget"]:
+        sidebar = {why: "Recent news has the sources' own sentences" for why in [self.sidebar_skipped] if why}
+        if s["failures"] or "failures" in sidebar:
+            rest = [] if not s["failures"] else ["the other story, which got an extractive briefing"] \
+                if s["failures"] == 1 else [f"the other {s['failures']} stories, which got extractive briefings"]
+            rest += ["Recent news, which has the sources' own sentences"] if "failures" in sidebar else []
+            out.append(f"{name} failed {self.limit} times in a row; the model was not asked for "
+                       + ", nor for ".join(rest))
+        if s["budget"] or "budget" in sidebar:
             out.append(f"the issue's model budget ([llm] max_tokens_per_issue = {settings.max_tokens_per_issue}) "
-                       f"was spent; {_extractive(s['budget'])}")
-        if s["deadline"]:
+                       f"was spent; {_extractive(s['budget'], sidebar.get('budget'))}")
+        if s["deadline"] or "deadline" in sidebar:
             out.append(f"the model stage passed its deadline ([llm] stage_seconds = {settings.stage_seconds:g}); "
-                       f"{_extractive(s['deadline'])}")
+                       f"{_extractive(s['deadline'], sidebar.get('deadline'))}")
         return out
 
 
-def _extractive(n: int) -> str:
-    return "1 story got an extractive briefing" if n == 1 else f"{n} stories got extractive briefings"
+def _extractive(n: int, sidebar: str | None = None) -> str:
+    told = [] if not n else ["1 story got an extractive briefing"] if n == 1 else \
+        [f"{n} stories got extractive briefings"]
+    return "; ".join(told + ([sidebar] if sidebar else []))
 
 
 def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> tuple[Briefing | None, list[str]]:
@@ -155,13 +168,13 @@ def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | N
     the model's line is refused) extractive."""
     fallback = extractive_summarizer()
     batch = getattr(summarizer, "blurbs", None)
-    if stories and batch is not None and guard is not None and not guard.closed():
+    if stories and batch is not None and guard is not None and not guard.closed(sidebar=True):
         try:
             written, records = batch(stories)
             return [((text, None) if text else fallback.sourced_blurb(st)) + (record,)
                     for text, st, record in zip(written, stories, records)], []
         except BudgetSpent:
-            guard.spend_all()
+            guard.spend_all(sidebar=True)
         except EndpointDown as e:
             guard.give_up(e)
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
