@@ -262,6 +262,21 @@ def test_a_move_between_two_long_figures_is_no_score():
     assert not supported("The waiting list grew from 1,250 to 1,490 patients.", source)
 
 
+@pytest.mark.parametrize("sentence, kept", [
+    ("Umberlin-7S scores 38 percent, up from 3 percent for its predecessor.", True),
+    ("Umberlin-7S scores 38 percent on the Harlow benchmark, up from 3 percent.", True),
+    ("Umberlin-7S scores 38 percent, down from 3 percent for its predecessor.", False),
+    ("Its price is 1.2 dollars, down from 4 dollars.", True),
+    ("Its price is 1.2 dollars, up from 4 dollars.", False),
+])
+def test_up_from_and_down_from_keep_the_way_the_sources_numbers_go(sentence, kept):
+    """A benchmark's "38 percent, up from 3 percent" was briefed as "38 percent, down from 3 percent" and kept:
+    the move's order was the source's, and the "up" stood too far from 38 to be read as its change."""
+    source = ("The lab said Umberlin-7S scores 38 percent on the Harlow reasoning benchmark, up from 3 percent for "
+              "its predecessor. It costs 1.2 dollars per million tokens, down from 4 dollars.")
+    assert supported(sentence, source) is kept
+
+
 MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
          "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "

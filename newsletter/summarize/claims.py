@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass, replace
 
 from newsletter.summarize import lexicon, ordinals
-from newsletter.summarize.changes import ENGLISH, ChangeWords
+from newsletter.summarize.changes import DOWN, ENGLISH, UP, ChangeWords
 from newsletter.summarize.dates import MONTH_ALONE, MONTHS, WEEKDAY, WEEKDAYS, bare_hours, times, written_dates
 from newsletter.summarize.languages import Reading, fold, reading
 from newsletter.summarize.names import (ARTICLES, NAME_CONNECTORS, NOT_NAMES, Vocabulary, is_known_name, name_runs,
@@ -52,7 +52,8 @@ from newsletter.summarize.quotes import QUOTE, quote_key, speaking
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number, ordinal, score, time, hour, date, weekday, month, name, surname, quote, speaker, change, move
+    kind: str  # number, ordinal, score, time, hour, date, weekday, month, name, surname, quote, speaker, change, move,
+    # direction
     text: str  # as written, for the report
     key: object = None  # the normalised value the source must hold
 
@@ -66,6 +67,20 @@ def _change_claim(text: str, span: tuple[int, int], n: Number, found: tuple[str,
 def _move_claims(text: str, ends: list[End], words: ChangeWords | None) -> list[Claim]:
     return [Claim("move", text[span[0]:span[1]].strip(" -"), move)
             for move, span in moves_between(text, ends, words).found]
+
+
+_SINCE_WAY = re.compile(r"\b(up|down) from\b", re.IGNORECASE)
+
+
+def _since_ways(moved: list[Claim]) -> list[Claim]:
+    """"38 percent, down from 3 percent" calls the move from 3 to 38 a fall: the way it names, checked against
+    the way the cited source's own move between those numbers goes (``facts``)."""
+    out = []
+    for c in moved:
+        way = _SINCE_WAY.search(c.text)
+        if way:
+            out.append(Claim("direction", c.text, (*c.key, UP if way.group(1).lower() == "up" else DOWN)))
+    return out
 
 
 def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "en",
@@ -100,7 +115,8 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         found = change_at(text, (m.start(), core_end(m)), n, m.span("num"))
         if found:
             changes.append(_change_claim(text, (m.start(), core_end(m)), n, found))
-    changes += _move_claims(text, ends, ENGLISH)
+    moved = _move_claims(text, ends, ENGLISH)
+    changes += moved + _since_ways(moved)
     for m in MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))

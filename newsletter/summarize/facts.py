@@ -20,6 +20,7 @@ from functools import cached_property
 
 from newsletter.summarize import ordinals
 from newsletter.summarize.claims import Claim
+from newsletter.summarize.changes import UP
 from newsletter.summarize.dates import (MONTH_ALONE, MONTHS, RELATIVE, RELATIVE_DAYS, TIME, WEEKDAY,
                                          WEEKDAY_LOOKBACK_DAYS, WEEKDAYS, resolve_year, time_key, written_dates)
 from newsletter.summarize.languages import Reading, fold
@@ -142,6 +143,13 @@ class SourceFacts:
             return True
         return any(_same(start, a) and _same(end, b) for a, b in self.moves) or any(
             _same(end, n) for n in self.move_ends)
+
+    def _direction(self, c: Claim) -> bool:
+        """"38 percent, down from 3 percent" where the source moves from 3 to 38 is refused: its numbers
+        go up. A source without that move contradicts nothing."""
+        start, end, way = c.key
+        return not any(_same(start, a) and _same(end, b) and a.value != b.value
+                       and (b.value > a.value) != (way == UP) for a, b in self.moves)
 
     @cached_property
     def name_pairs(self) -> frozenset[tuple[str, str]]:
