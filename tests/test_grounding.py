@@ -268,6 +268,10 @@ def test_a_move_between_two_long_figures_is_no_score():
     ("Umberlin-7S scores 38 percent, down from 3 percent for its predecessor.", False),
     ("Its price is 1.2 dollars, down from 4 dollars.", True),
     ("Its price is 1.2 dollars, up from 4 dollars.", False),
+    ("Its score rose to 38 percent from 3 percent.", True),
+    ("Its score fell to 38 percent from 3 percent.", False),
+    ("Its score fell from 3 percent to 38 percent.", False),
+    ("Its price dropped from 4 dollars to 1.2 dollars.", True),
 ])
 def test_up_from_and_down_from_keep_the_way_the_sources_numbers_go(sentence, kept):
     """A benchmark's "38 percent, up from 3 percent" was briefed as "38 percent, down from 3 percent" and kept:

@@ -72,14 +72,26 @@ def _move_claims(text: str, ends: list[End], words: ChangeWords | None) -> list[
 _SINCE_WAY = re.compile(r"\b(up|down) from\b", re.IGNORECASE)
 
 
-def _since_ways(moved: list[Claim]) -> list[Claim]:
-    """"38 percent, down from 3 percent" calls the move from 3 to 38 a fall: the way it names, checked against
-    the way the cited source's own move between those numbers goes (``facts``)."""
+_WORD_TO = re.compile(r"[^\W\d_]+ (?:to|from)\b", re.IGNORECASE)
+
+
+def _since_ways(moved: list[Claim], changes: list[Claim]) -> list[Claim]:
+    """"38 percent, down from 3 percent" or "fell to 38 percent from 3 percent" calls the move from 3 to 38 a
+    fall: the way it names, checked against the way the cited source's own move between those numbers goes
+    (``facts``). Only a word that leads straight into the move ("fell to", "fell from") names its way."""
     out = []
     for c in moved:
         way = _SINCE_WAY.search(c.text)
         if way:
             out.append(Claim("direction", c.text, (*c.key, UP if way.group(1).lower() == "up" else DOWN)))
+            continue
+        end = c.key[1]
+        led = next((ch for ch in changes if ch.kind == "change" and _WORD_TO.match(ch.text)
+                    and ch.key.value == end.value and ch.key.pct == end.pct), None)
+        if led is not None:
+            shared = next((k for k in range(min(len(led.text), len(c.text)), 0, -1)
+                           if led.text.endswith(c.text[:k])), 0)  # "fell to 38%" + "38% from 3%"
+            out.append(Claim("direction", led.text + c.text[shared:], (*c.key, led.key.direction)))
     return out
 
 
@@ -116,7 +128,7 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
         if found:
             changes.append(_change_claim(text, (m.start(), core_end(m)), n, found))
     moved = _move_claims(text, ends, ENGLISH)
-    changes += moved + _since_ways(moved)
+    changes += moved + _since_ways(moved, changes)
     for m in MONTH_ALONE.finditer(text):
         if taken.free(m.span()):
             claims.append(Claim("month", m.group(0), (MONTHS[m.group("m").lower()], int(m.group("y") or 0) or None)))
