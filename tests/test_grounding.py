@@ -281,6 +281,20 @@ def test_up_from_and_down_from_keep_the_way_the_sources_numbers_go(sentence, kep
     assert supported(sentence, source) is kept
 
 
+@pytest.mark.parametrize("sentence, kept", [
+    ("Kelpwise's revenue doubled last year.", True),
+    ("Kelpwise's revenue grew twofold last year.", True),
+    ("Kelpwise's revenue tripled last year.", False),
+    ("Kelpwise's revenue halved last year.", False),
+    ("Its headcount quadrupled to 420.", False),
+    ("Kelpwise won a double award last year.", True),  # no multiple of anything: nothing to check
+])
+def test_a_multiple_is_a_claim_like_a_number(sentence, kept):
+    """"Revenue tripled" for a source where it doubled passed: no number, no name, no change to compare."""
+    source = "Kelpwise AI raised 866 million dollars. Revenue doubled last year, and Kelpwise now employs 420 people."
+    assert supported(sentence, source) is kept
+
+
 MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
          "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "

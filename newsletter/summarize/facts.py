@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from newsletter.summarize import ordinals
-from newsletter.summarize.claims import Claim
+from newsletter.summarize.claims import Claim, multiples
 from newsletter.summarize.changes import UP
 from newsletter.summarize.dates import (MONTH_ALONE, MONTHS, RELATIVE, RELATIVE_DAYS, TIME, WEEKDAY,
                                          WEEKDAY_LOOKBACK_DAYS, WEEKDAYS, resolve_year, time_key, written_dates)
@@ -150,6 +150,15 @@ class SourceFacts:
         start, end, way = c.key
         return not any(_same(start, a) and _same(end, b) and a.value != b.value
                        and (b.value > a.value) != (way == UP) for a, b in self.moves)
+
+    def _multiple(self, c: Claim) -> bool:
+        """"Revenue tripled" needs a source that says three times over, in any words; "doubled" is no
+        tripling. Only English words of multiples are known: a source in another language is not judged."""
+        return c.key in self.multiples or not self.english
+
+    @cached_property
+    def multiples(self) -> frozenset[float]:
+        return frozenset(factor for sentence in self.sentences for _, factor in multiples(sentence))
 
     @cached_property
     def name_pairs(self) -> frozenset[tuple[str, str]]:
