@@ -266,11 +266,12 @@ def browser():
 @pytest.fixture(autouse=True)
 def _fresh_endpoint_memory():
     """Each test's model server is a new endpoint, even when the OS hands out a port used before:
-    forget which answer formats earlier endpoints refused, and their context windows."""
+    forget which answer formats and parameters earlier endpoints refused, and their context windows."""
     llm = sys.modules.get("newsletter.summarize.llm")
     if llm is not None:
         llm._FORMATS.clear()
         llm.windows.forget()  # and which context windows they had
+        llm.params.forget()
 
 
 @pytest.fixture(autouse=True)

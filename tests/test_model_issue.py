@@ -141,6 +141,7 @@ def _fresh_endpoint_memory():
 
     llm._FORMATS.clear()
     llm.windows.forget()
+    llm.params.forget()
 
 
 def preview(config: Path, srv: OpenAIServer, name: str = "issue"):

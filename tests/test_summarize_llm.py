@@ -259,6 +259,66 @@ def test_a_server_without_json_schema_gets_json_object_and_is_remembered():
     assert formats == ["json_schema", "json_object", "json_object", "json_object"]
 
 
+def _reasoning_model(payload, *, knows_effort: bool = True, think: int = 0):
+    """A server answering as OpenAI's reasoning models do (the o-series, gpt-5): max_tokens and any temperature
+    but 1 refused with OpenAI's own words; the thinking counted in max_completion_tokens."""
+    def refuse(message: str, param: str, code: str) -> Reply:
+        error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+        return Reply(status=400, body=json.dumps({"error": error}))
+
+    if "max_tokens" in payload:
+        return refuse("Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                      "'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+    if payload.get("temperature", 1) != 1:
+        return refuse(f"Unsupported value: 'temperature' does not support {payload['temperature']} with this model. "
+                      "Only the default (1) value is supported.", "temperature", "unsupported_value")
+    if "reasoning_effort" in payload and not knows_effort:
+        return refuse("Unrecognized request argument supplied: reasoning_effort", "reasoning_effort",
+                      "unknown_parameter")
+    if think >= payload["max_completion_tokens"]:
+        return Reply(content="", finish_reason="length")
+    return answer()
+
+
+def test_a_reasoning_model_that_refuses_max_tokens_and_temperature_is_asked_its_way_and_remembered():
+    # OpenAI's o-series and gpt-5 refused every story asked with max_tokens and temperature 0.2: the whole
+    # issue went extractive, with a model configured and paid for.
+    with OpenAIServer(_reasoning_model) as srv:
+        s = summarizer(srv)
+        first = s.brief(breach_story())
+        s.brief(breach_story())
+        summarizer(srv).brief(breach_story())  # the next issue, in the same `newsletter run` process
+    assert first.headline == "Halvard Health loses 380,000 patient records"
+    asked = [{k for k in ("max_tokens", "max_completion_tokens", "temperature", "reasoning_effort") if k in r.json}
+             for r in srv.chat_requests]
+    learnt = {"max_completion_tokens", "reasoning_effort"}
+    assert asked == [{"max_tokens", "temperature"}, {"max_completion_tokens", "temperature", "reasoning_effort"},
+                     learnt, learnt, learnt]  # two refusals, once each; never again
+    sent = srv.chat_requests[-1].json
+    # The cap leaves room for the thinking it counts, and asks for little of it.
+    assert sent["reasoning_effort"] == "low" and sent["max_completion_tokens"] > srv.chat_requests[0].json["max_tokens"]
+
+
+def test_a_server_that_wants_max_completion_tokens_but_not_reasoning_effort_is_asked_without_it():
+    with OpenAIServer(lambda p: _reasoning_model(p, knows_effort=False)) as srv:
+        assert summarizer(srv).brief(breach_story()).headline
+    assert "reasoning_effort" not in srv.chat_requests[-1].json and len(srv.chat_requests) == 4
+
+
+def test_a_reasoning_model_that_thinks_its_whole_cap_away_is_said_so():
+    with OpenAIServer(lambda p: _reasoning_model(p, think=100_000)) as srv:
+        with pytest.raises(LLMSummaryError, match="spent its whole cap of .* tokens reasoning"):
+            summarizer(srv).brief(breach_story())
+
+
+def test_other_servers_are_never_sent_what_only_reasoning_models_take():
+    with OpenAIServer(lambda p: answer()) as srv:
+        summarizer(srv).brief(breach_story())
+    [sent] = [r.json for r in srv.chat_requests]
+    assert sent["max_tokens"] and sent["temperature"] == 0.2
+    assert "max_completion_tokens" not in sent and "reasoning_effort" not in sent
+
+
 def test_a_400_about_something_else_is_not_taken_for_a_format_problem():
     with OpenAIServer([Reply(status=400, body=json.dumps({"error": {"message": "model not found"}}))]) as srv:
         with pytest.raises(LLMSummaryError, match="BadRequest"):

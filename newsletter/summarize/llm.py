@@ -49,6 +49,7 @@ from newsletter.llm_client import model_name, openai_client, shown_url, withheld
 from newsletter.locales import locale
 from newsletter.models import SECTIONS, Briefing, Grounding, Story, Usage
 from newsletter.summarize import BudgetSpent, EndpointDown
+from newsletter.summarize import params
 from newsletter.summarize import window as windows
 from newsletter.summarize.answer import EXTRA_MAX, EXTRA_MIN, MAX_CLAIM_SHOWN, parse_briefing
 from newsletter.summarize.blurbs import BLURB_SCHEMA, build_blurb_messages, parse_blurbs
@@ -394,7 +395,9 @@ class LLMSummarizer:
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
-        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]], schema[0])
+        # A reasoning model's cap counts its thinking too: without room for it, it thinks and never answers.
+        thinking = params.REASONING_TOKENS if params.reasons(self._endpoint) else 0
+        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]] + thinking, schema[0])
         spent = 0
         try:
             try:
@@ -430,6 +433,10 @@ class LLMSummarizer:
                 raise LLMSummaryError(f"model was still reasoning (<think>) at its cap of {cap} tokens, before any "
                                       "JSON. Fix: turn the model's thinking off where it is served (llama-server "
                                       "--reasoning-budget 0, Qwen3's /no_think), or use an instruct model.")
+            if not content and params.reasons(self._endpoint):
+                raise LLMSummaryError(f"model spent its whole cap of {cap} tokens reasoning, before any answer "
+                                      "(max_completion_tokens counts a reasoning model's thinking); a model "
+                                      "without reasoning writes briefings as well, for less")
             raise LLMSummaryError(f"model answer cut off at its cap of {cap} tokens")
         if not content or not content.strip():
             raise LLMSummaryError("model returned an empty answer")
@@ -481,12 +488,15 @@ class LLMSummarizer:
             fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
             try:
                 return self.client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=self.temperature, max_tokens=cap,
-                    **_format_args(fmt, schema))
+                    model=self.model, messages=messages, **_format_args(fmt, schema),
+                    **params.request_args(self._endpoint, temperature=self.temperature, cap=cap))
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
                 refused = windows.context_refusal(e, server_words(getattr(e, "body", None)))
                 if refused is not None:
                     raise refused from None
+                if (learnt := params.learn(self._endpoint, e)) is not None:
+                    log.info("model server refuses a parameter (%s); asking with %s from now on", short(e), learnt)
+                    continue
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {short(e)}") from None
                 self._step_down(fmt)
