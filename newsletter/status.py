@@ -167,8 +167,11 @@ def status_lines(report: dict) -> list[str]:
         lines.append(f"retry for {counted(retry['owed'], 'owed recipient')} of the {retry['issue_date']} issue: {at}")
     if (gone := report.get("missed")) is not None:
         at = moment(datetime.fromisoformat(gone["local"]), nxt["timezone"])
-        lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; is `newsletter run` "
-                     "running? Its log says why (a send started within [newsletter] grace_hours catches up)")
+        service = report.get("service")
+        ask = ("is `newsletter run` running?" if service is None else
+               "`newsletter run` is running now;" if service["running"] else "`newsletter run` is not running now;")
+        lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; {ask} Its log says why "
+                     "(a send started within [newsletter] grace_hours catches up)")
     if (service := report.get("service")) is not None:
         lines.append(_service_line(service))
     last = report["last_issue"]

@@ -273,6 +273,7 @@ def test_a_send_that_recorded_no_issue_is_missed_and_status_exits_1_for_a_monito
     result = run_cli("status", "--config", str(cfg_path), cwd=tmp_path)
     said = " ".join(result.stdout.split())
     assert result.exit_code == 1 and f"missed: the {today} issue, due {today} 10:00" in said, said
+    assert "was never made; `newsletter run` is not running now;" in said  # no service has used this store
     report = json.loads(run_cli("status", "--json", "--config", str(cfg_path), cwd=tmp_path).stdout)
     assert report["missed"]["issue_date"] == today.isoformat(), report
     store.record_issue(issue_key("Fenwick Morning", today), created_at=datetime.now(cfg.newsletter.tz), subject="S",
