@@ -56,7 +56,7 @@ def _pieces(word: str, room: int) -> list[str]:
     """Where ``word`` may break: between wide characters, and within a run wider than ``room`` that is
     not a URL, every ``room`` columns."""
     pieces = _BREAK.split(word)
-    if _URL.match(word) or all(cell_len(p) <= room for p in pieces):
+    if _URL.search(word) or all(cell_len(p) <= room for p in pieces):
         return pieces
     cut: list[str] = []
     for piece in pieces:
