@@ -147,8 +147,11 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
     grounded = [b for b in issue.briefings + issue.sidebar if b.grounding is not None]
     if grounded:
         dropped = [(b, d) for b in grounded for d in b.grounding.dropped]
+        recited = sum(b.grounding.recited for b in grounded)
+        # A bullet kept under other numbers than the model gave them: the reader's [2] is not the model's.
+        moved = f", {recited} re-cited to the source that holds them" if recited else ""
         out.print(f"grounding: {sum(b.grounding.checked for b in grounded)} sentences checked, {len(dropped)} dropped "
-                  "(a claim not in the source it cites)")
+                  f"(a claim not in the source it cites){moved}")
         for b, d in dropped:
             # The claim before the reason: a reason may end on what was done instead ("replaced with the lead
             # source's own"), and a claim after it read as what the headline had been replaced with.

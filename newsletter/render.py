@@ -378,6 +378,7 @@ def issue_document(issue: Issue) -> dict:
                 story["grounding"] = {
                     "checked": b.grounding.checked,
                     "dropped": [{"section": d.section, "reason": d.reason, "claim": d.claim} for d in b.grounding.dropped],
+                    "recited": b.grounding.recited,  # bullets kept with their cites moved to the sources that hold them
                 }
             stories.append(story)
     doc = {

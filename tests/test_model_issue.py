@@ -219,8 +219,10 @@ def test_a_refused_headline_is_reported_claim_first_then_what_replaced_it(newsle
 def test_a_true_sentence_cited_to_the_wrong_source_is_recited(newsletter):
     model = Model(lambda n: wall_answer(n, extra=[{"text": "Orrin Marine will build the wall.", "cites": [POST]}]))
     with OpenAIServer(model) as srv:
-        _, page, txt, doc = preview(newsletter(), srv)
+        result, page, txt, doc = preview(newsletter(), srv)
     wall = story(doc, "sea wall")
+    # Said to the operator too: the reader's [n] is not the number the model gave.
+    assert wall["grounding"]["recited"] == 1 and "1 re-cited to the source that holds them" in told(result)
     kept = [b for b in wall["why_this_matters"] if "Orrin Marine" in b["text"]]
     gazette = next(i for i, s in enumerate(wall["sources"], start=1) if s["outlet"] == GAZETTE)
     assert [b["cites"] for b in kept] == [[gazette]]  # the source that says it, not the one the model named
