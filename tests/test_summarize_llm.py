@@ -311,6 +311,39 @@ def test_a_reasoning_model_that_thinks_its_whole_cap_away_is_said_so():
             summarizer(srv).brief(breach_story())
 
 
+def test_the_story_that_finds_a_reasoning_model_out_is_asked_again_with_room_for_its_thinking():
+    # The first refusal was learnt inside the call, whose cap had been held without the thinking's room: the story
+    # that found the model out was asked again with max_completion_tokens 1500, a model thinking 1,600 tokens
+    # spent it all thinking, and that story went extractive while every later one was briefed.
+    with OpenAIServer(lambda p: _reasoning_model(p, think=1600)) as srv:
+        s = summarizer(srv)
+        assert s.brief(breach_story()).headline == "Halvard Health loses 380,000 patient records"
+    assert all(r.json["max_completion_tokens"] > 1600 for r in srv.chat_requests if "max_completion_tokens" in r.json)
+
+
+def test_stories_asked_beside_the_one_that_finds_a_reasoning_model_out_are_asked_its_way_too():
+    # Two stories asked at once were both refused max_tokens; the refusal was learnt from the first, and the second,
+    # finding it learnt already, took its refusal for a failure: its story went extractive.
+    import threading
+
+    from service_helpers import wait_until
+
+    def model(payload: dict) -> Reply:
+        if "max_tokens" in payload:  # both stories' first calls are in flight before either is refused
+            wait_until(lambda: sum("max_tokens" in r.json for r in srv.chat_requests) >= 2, "both first calls")
+        return _reasoning_model(payload)
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv)
+        outcomes: list[str] = []
+        workers = [threading.Thread(target=lambda: outcomes.append(_outcome(s, breach_story()))) for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    assert outcomes == ["briefed", "briefed"], outcomes
+
+
 def test_other_servers_are_never_sent_what_only_reasoning_models_take():
     with OpenAIServer(lambda p: answer()) as srv:
         summarizer(srv).brief(breach_story())

@@ -395,13 +395,21 @@ class LLMSummarizer:
 
     def _complete(self, messages: list[dict], usage: Usage,
                   schema: tuple[str, dict] = ("briefing", ANSWER_SCHEMA)) -> str:
-        # A reasoning model's cap counts its thinking too: without room for it, it thinks and never answers.
-        thinking = params.REASONING_TOKENS if params.reasons(self._endpoint) else 0
-        cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]] + thinking, schema[0])
+        while True:
+            # A reasoning model's cap counts its thinking too: without room for it, it thinks and never answers.
+            thinking = params.REASONING_TOKENS if params.reasons(self._endpoint) else 0
+            cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]] + thinking, schema[0])
+            try:
+                return self._answered(messages, usage, schema, cap, held, thinking=bool(thinking))
+            except _HoldAgain:
+                continue  # found out to be a reasoning model's: its cap is held again, with room for the thinking
+
+    def _answered(self, messages: list[dict], usage: Usage, schema: tuple[str, dict], cap: int, held: int, *,
+                  thinking: bool) -> str:
         spent = 0
         try:
             try:
-                response = self._create(messages, schema, cap)
+                response = self._create(messages, schema, cap, thinking)
             except (LLMSummaryError, EndpointUnusable) as e:
                 usage.unanswered += 1
                 if isinstance(e, windows.ContextTooSmall):
@@ -483,19 +491,24 @@ class LLMSummarizer:
             self._spent += spent
             self._room.notify_all()
 
-    def _create(self, messages: list[dict], schema: tuple[str, dict], cap: int):
+    def _create(self, messages: list[dict], schema: tuple[str, dict], cap: int, thinking: bool = False):
         while True:
             fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
+            asked = params.request_args(self._endpoint, temperature=self.temperature, cap=cap)
             try:
                 return self.client.chat.completions.create(
-                    model=self.model, messages=messages, **_format_args(fmt, schema),
-                    **params.request_args(self._endpoint, temperature=self.temperature, cap=cap))
+                    model=self.model, messages=messages, **_format_args(fmt, schema), **asked)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
                 refused = windows.context_refusal(e, server_words(getattr(e, "body", None)))
                 if refused is not None:
                     raise refused from None
                 if (learnt := params.learn(self._endpoint, e)) is not None:
                     log.info("model server refuses a parameter (%s); asking with %s from now on", short(e), learnt)
+                # Learnt now, or meanwhile from a story asked beside this one (its refusal is then this one's too).
+                if learnt is not None or params.request_args(self._endpoint, temperature=self.temperature,
+                                                             cap=cap) != asked:
+                    if params.reasons(self._endpoint) and not thinking:
+                        raise _HoldAgain()  # the cap held has no room for the thinking it must now count
                     continue
                 if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {short(e)}") from None
@@ -527,6 +540,10 @@ class LLMSummarizer:
                 _FORMATS[self._endpoint] = ANSWER_FORMATS[ANSWER_FORMATS.index(rejected) + 1]
                 log.info("server rejects response_format %s; using %s from now on",
                          rejected, _FORMATS[self._endpoint])
+
+
+class _HoldAgain(Exception):
+    """The call's cap was held before the endpoint was found to count its thinking in it: hold it again."""
 
 
 # What each endpoint (base URL and model) was found to take, for the life of the process: a
