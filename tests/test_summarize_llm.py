@@ -515,6 +515,58 @@ def test_no_call_is_made_when_the_budget_left_would_cut_the_answer_off():
     assert s.usage.tokens == 1000
 
 
+def test_a_story_waiting_for_room_in_the_budget_is_stopped_by_a_stop_without_waiting_out_the_call_in_flight():
+    """A story waiting for the calls in flight to give back their room was deaf to the service's stop and to the
+    stage's deadline: once room came it made its own call, and stories waiting in line behind one another held a
+    SIGTERM for one model call each, one after the other."""
+    import threading
+
+    from newsletter.config import LLMSettings
+    from newsletter.errors import Stopped
+    from newsletter.summarize.write import write_issue
+    from service_helpers import wait_until
+
+    first, second = breach_story(), breach_story()
+    second.articles[0].text += " It had been set up in May."
+    stop = threading.Event()
+
+    def model(payload: dict) -> Reply:
+        wait_until(lambda: s.waiting, "the second story to wait for room")
+        stop.set()  # SIGTERM, while the first call is in flight and the second story waits for its room
+        wait_until(lambda: not s.waiting, "the waiting story to hear the stop", timeout=15)
+        return Reply(content=answer(), usage={"prompt_tokens": 400, "completion_tokens": 150})
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv, retries=0)
+        s.token_budget = 2 * (sum(len(m["content"]) for m in build_messages(first)) // 3 + 1) + 1500 + 200
+        with pytest.raises(Stopped):
+            write_issue(s, {"X": [first, second]}, [], ["X"], LLMSettings(concurrency=2), stop=stop)
+    assert len(srv.chat_requests) == 1  # the waiting story never asked
+
+
+def test_a_story_waiting_for_room_in_the_budget_past_the_stages_deadline_goes_extractive_unasked():
+    from newsletter.config import LLMSettings
+    from newsletter.summarize.write import write_issue
+    from service_helpers import wait_until
+
+    first, second = breach_story(), breach_story()
+    second.articles[0].text += " It had been set up in May."
+
+    def model(payload: dict) -> Reply:
+        wait_until(lambda: s.waiting, "the second story to wait for room")
+        wait_until(lambda: not s.waiting, "the waiting story to see the deadline pass", timeout=15)
+        return Reply(content=answer(), usage={"prompt_tokens": 400, "completion_tokens": 150})
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv, retries=0)
+        s.token_budget = 2 * (sum(len(m["content"]) for m in build_messages(first)) // 3 + 1) + 1500 + 200
+        sections, _, problems = write_issue(s, {"X": [first, second]}, [], ["X"],
+                                            LLMSettings(concurrency=2, stage_seconds=0.5))
+    assert len(srv.chat_requests) == 1 and len(sections[0].briefings) == 2
+    assert "the model stage passed its deadline ([llm] stage_seconds = 0.5); 1 story got an extractive " \
+           "briefing" in problems
+
+
 def _outcome(s: LLMSummarizer, story: Story) -> str:
     try:
         s.brief(story)

@@ -36,6 +36,10 @@ class BudgetSpent(Exception):
     """The issue's model budget ([llm] max_tokens_per_issue) is spent: ask the model nothing more."""
 
 
+class PastDeadline(Exception):
+    """The model stage's deadline ([llm] stage_seconds) passed while a story waited for room in the budget."""
+
+
 class EndpointDown(Exception):
     """The model server refused the key (401/403) or cannot be reached: every story would fail the same
     way, so ask it nothing more. ``str(err)`` names the server and the likely fix."""

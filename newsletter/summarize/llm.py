@@ -35,7 +35,7 @@ import json
 import logging
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Protocol
@@ -136,6 +136,7 @@ ANSWER_SCHEMA = _answer_schema()
 # blurbs about 60 a story; a model that runs on repeating itself stops there, and the call is a failure.
 ANSWER_TOKENS = {"briefing": 1500, "blurbs": 4000}
 MIN_ANSWER_TOKENS = 300  # a budget with less left than this asks no more
+WAKE_S = 1.0  # how often a call waiting for room in the budget looks up for a stop or the stage's deadline
 CHARS_PER_TOKEN = 3  # a prompt's size before the server counts it: English runs about 4 characters a token
 # A server that counts less than this share of our (high-side) estimate of a prompt has cut it: Ollama drops
 # what passes its num_ctx without a word. A whole prompt counts 0.7-1 of the estimate.
@@ -199,6 +200,9 @@ class LLMSummarizer:
         self._reserved = 0
         self._room = threading.Condition(self._lock)  # told when a call in flight gives back what it held
         self.waiting = 0  # calls waiting for the calls in flight to give back room in the budget
+        # Set by the issue's model stage: called by a call waiting for room each time it looks up, and raises to
+        # end the wait (the service stopping, the stage's deadline passed); a wait outlasts a call in flight.
+        self.interrupt: Callable[[], None] | None = None
         self._longest: dict[str, int] = {}  # the longest answer of each kind (briefing, blurbs) this issue
         self.notes: list[str] = []  # for the run report: what this issue's model stage adapted to (a small window)
 
@@ -474,7 +478,9 @@ class LLMSummarizer:
                 while self.token_budget - self._spent - self._reserved - prompt < need() and self._reserved:
                     self.waiting += 1
                     try:
-                        self._room.wait()
+                        self._room.wait(WAKE_S)
+                        if self.interrupt is not None:
+                            self.interrupt()
                     finally:
                         self.waiting -= 1
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)

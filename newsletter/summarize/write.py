@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from newsletter.config import LLMSettings
 from newsletter.errors import Stopped
 from newsletter.models import Briefing, Grounding, SidebarItem, Story, TopicSection
-from newsletter.summarize import BudgetSpent, EndpointDown, Summarizer, extractive_summarizer
+from newsletter.summarize import BudgetSpent, EndpointDown, PastDeadline, Summarizer, extractive_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
              if summarizer.costly else None)
     # Model calls are slow and independent: run them side by side, keep the order. Every topic's stories
     # are queued before any result is awaited, so topics share the workers instead of taking turns.
+    if guard is not None and hasattr(summarizer, "interrupt"):
+        summarizer.interrupt = guard.interrupt  # a story waiting for room in the budget hears a stop and the deadline
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
         queued = {t: [pool.submit(_brief, summarizer, st, guard) for st in sections.get(t, [])] for t in topics}
         briefed = {t: [f.result() for f in futures] for t, futures in queued.items()}
@@ -89,6 +91,22 @@ class _ModelGuard:
             elif why:
                 self.skipped[why] += 1
             return why is not None
+
+    def interrupt(self) -> None:
+        """Raises Stopped once the service is stopping, PastDeadline past the stage's deadline: said to a story
+        waiting for room in the budget, which has made no call yet and may end there."""
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped("the build of the issue stopped while a story waited for room in the budget; "
+                          "nothing was recorded")
+        if time.monotonic() > self.deadline:
+            raise PastDeadline()
+
+    def past_deadline(self, sidebar: bool = False) -> None:
+        with self._lock:
+            if sidebar:
+                self.sidebar_skipped = "deadline"
+            else:
+                self.skipped["deadline"] += 1
 
     def record(self, ok: bool) -> None:
         with self._lock:
@@ -144,8 +162,13 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
         if guard is not None:
             guard.record(ok=True)
         return briefing, []
+    except Stopped:
+        raise
     except BudgetSpent:
         guard.spend_all()
+        return extractive_summarizer().brief(story), []
+    except PastDeadline:
+        guard.past_deadline()
         return extractive_summarizer().brief(story), []
     except EndpointDown as e:
         guard.give_up(e)  # reported once, by the guard
@@ -173,8 +196,12 @@ def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | N
             written, records = batch(stories)
             return [((text, None) if text else fallback.sourced_blurb(st)) + (record,)
                     for text, st, record in zip(written, stories, records)], []
+        except Stopped:
+            raise
         except BudgetSpent:
             guard.spend_all(sidebar=True)
+        except PastDeadline:
+            guard.past_deadline(sidebar=True)
         except EndpointDown as e:
             guard.give_up(e)
         except Exception as e:  # noqa: BLE001 - the sidebar then goes extractive, the issue goes on
