@@ -295,6 +295,23 @@ def test_a_multiple_is_a_claim_like_a_number(sentence, kept):
     assert supported(sentence, source) is kept
 
 
+@pytest.mark.parametrize("sentence, kept", [
+    ("The firm tripled its staff to 300 from 100.", True),
+    ("The firm quadrupled its staff to 300 from 100.", False),
+    ("Revenue more than doubled to 50 million dollars.", True),
+    ("Revenue grew fivefold to 50 million dollars.", False),
+    ("Sales halved to 40 units.", True),
+    ("Shares nearly doubled to 19 dollars.", True),
+    ("Shares halved to 19 dollars.", False),
+])
+def test_a_multiple_the_sources_own_move_makes_is_stated_by_it(sentence, kept):
+    """"Tripled its staff to 300 from 100" for a source's "300 people, up from 100" was refused: the rule for
+    multiples looked for the word alone, and a model's faithful sum of a move its source gives in numbers went."""
+    source = ("The firm now employs 300 people, up from 100 a year ago. Revenue rose to 50 million dollars last "
+              "year from 20 million dollars. Sales fell to 40 units from 80. Shares rose to 19 dollars from 10 dollars.")
+    assert supported(sentence, source) is kept
+
+
 MOVES = ("Lumenfold's revenue rose 8% while its profit fell 3%. The company will cut 1,200 jobs and lifted its "
          "forecast to $2.4 billion. Shares closed 5% higher. Up to 40 staff could move to Ashgrove, and the plant's "
          "workforce was 900 at the end of the year. The Kestrel Bay ferry will lower fares on the busy morning "

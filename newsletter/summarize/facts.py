@@ -154,7 +154,8 @@ class SourceFacts:
     def _multiple(self, c: Claim) -> bool:
         """"Revenue tripled" needs a source that says three times over, in any words; "doubled" is no
         tripling. Only English words of multiples are known: a source in another language is not judged."""
-        return c.key in self.multiples or not self.english
+        return c.key in self.multiples or not self.english or any(_about(b.value / a.value, c.key)
+                                                                   for a, b in self.moves if a.value > 0 < b.value)
 
     @cached_property
     def multiples(self) -> frozenset[float]:
@@ -308,3 +309,19 @@ def _in_order(words: list[str], tokens: list[str]) -> bool:
         if k == len(words) and j - i <= len(words) + _NAME_GAP_TOKENS:
             return True
     return False
+
+
+# A move's own two numbers state its multiple: "to 300 from 100" is a tripling, "to 50 from 20" more than a
+# doubling, "to 19 from 10" nearly one, "to 4 from 9" more than a halving. Within this share either way of the
+# factor, as a bullet's "more than" or "nearly" may put it; "tripled" for "to 250 from 100" is no tripling.
+MULTIPLE_SLACK = (0.9, 1.3)
+
+
+def _about(ratio: Decimal, factor: float) -> bool:
+    """Whether a move by ``ratio`` (end over start) is ``factor``'s, a shrinking read as its inverse."""
+    ratio = float(ratio)
+    if factor < 1:
+        if ratio >= 1:
+            return False
+        ratio, factor = 1 / ratio, 1 / factor
+    return MULTIPLE_SLACK[0] <= ratio / factor <= MULTIPLE_SLACK[1]
