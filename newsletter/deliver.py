@@ -220,6 +220,33 @@ def _holds_another(path: Path, message_id: str) -> bool:
         return True
 
 
+# RFC 5321 4.5.3.2.6: a client waits 10 minutes for the reply to the message's final dot. The server may
+# be queuing it meanwhile (scanning it, writing it to disk): a client that gives up sooner and sends again
+# hands it a second copy of the message each time.
+ACCEPT_WAIT_S = 600.0
+
+
+class _WaitsForAcceptance:
+    """The DATA phase under ACCEPT_WAIT_S instead of ``[delivery.smtp] timeout``, which is for the rest."""
+
+    def data(self, msg):
+        if self.sock is not None:
+            self.sock.settimeout(max(self.timeout, ACCEPT_WAIT_S))
+        try:
+            return super().data(msg)
+        finally:
+            if self.sock is not None:  # smtplib drops its socket on a failed reply
+                self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_WaitsForAcceptance, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_WaitsForAcceptance, smtplib.SMTP_SSL):
+    pass
+
+
 class SMTPTransport:
     name = "smtp"
 
@@ -232,9 +259,9 @@ class SMTPTransport:
         s = self.settings
         try:
             if s.security == "ssl":
-                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+                conn = _SMTPSSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
             else:
-                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                conn = _SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
                     conn.starttls(context=ssl.create_default_context())
         except (OSError, smtplib.SMTPException) as e:

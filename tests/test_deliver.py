@@ -197,3 +197,29 @@ def test_a_server_that_offers_no_login_here_says_to_use_tls():
         settings = SMTPSettings(host="127.0.0.1", port=port, security="none", username="brief", timeout=10)
         with pytest.raises(DeliveryError, match=r"offers no login on this connection.*starttls or ssl"):
             deliver(_message("a@example.org"), "a@example.org", SMTPTransport(settings, "x"))
+
+
+class _SlowToAccept:
+    """A server that takes the message, queues it, and answers 250 only after ``delay`` seconds, as one
+    scanning each message for viruses does under load."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.messages: list[list[str]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append(list(envelope.rcpt_tos))  # queued: it will be delivered, whatever the client hears
+        await asyncio.sleep(self.delay)
+        return "250 Message accepted"
+
+
+def test_a_server_slow_to_accept_a_message_gets_it_once_not_again_per_timeout():
+    handler = _SlowToAccept(delay=2)
+    with mail_server(handler) as port:
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none", timeout=0.5), None)
+        done = [deliver(_message(r), r, transport) for r in ("a@example.org", "b@example.org")]
+        transport.close()
+    assert handler.messages == [["a@example.org"], ["b@example.org"]]
+    assert [d.status for d in done] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
