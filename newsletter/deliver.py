@@ -299,6 +299,12 @@ class SMTPTransport:
                 f"{where} answered but offers no STARTTLS ({e}). Fix: set [delivery.smtp] security = \"ssl\" "
                 "if the server takes TLS from the start (usually port 465), or \"none\" only for a server on "
                 "this machine or a network you trust.")
+        if isinstance(e, ssl.SSLCertVerificationError):
+            # The server is there and talking: host, port and security are right; its certificate is the matter.
+            return DeliveryError(
+                f"{where} answered, but its certificate is not trusted ({e.verify_message.rstrip('.')}). Fix: set "
+                "[delivery.smtp] host to the name its certificate is for; for a server with a certificate of its "
+                "own making, add that certificate to this machine's trusted ones (or point SSL_CERT_FILE at it).")
         if isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e):
             return DeliveryError(
                 f"{where} did not answer within {s.timeout:g} s. "

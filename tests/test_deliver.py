@@ -223,3 +223,27 @@ def test_a_server_slow_to_accept_a_message_gets_it_once_not_again_per_timeout():
         transport.close()
     assert handler.messages == [["a@example.org"], ["b@example.org"]]
     assert [d.status for d in done] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+
+
+def _tls_server():
+    """A STARTTLS server whose certificate is self-signed (the one aiosmtpd ships for its own tests)."""
+    import ssl
+    from importlib.resources import files
+
+    certs = files("aiosmtpd.tests.certs")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(certs / "server.crt"), str(certs / "server.key"))
+    handler = _DropsOnce()
+    handler.dropped = True  # accept everything
+    return mail_server(handler, tls_context=context, require_starttls=True)
+
+
+def test_an_untrusted_certificate_is_told_as_such_not_as_an_unreachable_server():
+    with _tls_server() as port:
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="starttls", timeout=10), None)
+        with pytest.raises(DeliveryError) as raised:
+            deliver(_message("a@example.org"), "a@example.org", transport)
+    said = str(raised.value)
+    assert "cannot reach" not in said
+    assert re.search(r"SMTP server 127\.0\.0\.1:\d+ answered, but its certificate is not trusted \(self-signed "
+                     r"certificate\)\. Fix: set \[delivery\.smtp\] host to the name", said), said
