@@ -607,6 +607,16 @@ def _where(engine: Engine) -> str:
     return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
+OperationalError = sa.exc.OperationalError
+STORE_REFUSED_FIX = ("free space on the disk that holds it, or make it writable again; what it holds is kept, and the "
+                     "next send, or the service's next turn, carries on from there.")
+
+
+def store_refusal(e: sa.exc.OperationalError) -> str:
+    """Why the database refused ("database or disk is full"), without the statement or its rows."""
+    return _first_line(e).rstrip(".")
+
+
 def _first_line(e: Exception) -> str:
     return str(getattr(e, "orig", None) or e).splitlines()[0]
 

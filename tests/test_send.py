@@ -549,3 +549,36 @@ def test_a_static_unsubscribe_url_is_offered_as_a_link_never_as_one_click(tmp_pa
     assert msg["List-Unsubscribe"] == f"<{static}>"
     assert msg["List-Unsubscribe-Post"] is None
     assert static in msg.get_body(("html",)).get_content()
+
+
+def _store_full(monkeypatch) -> None:
+    """Every store connection opened from now on may not grow the file: SQLite's own SQLITE_FULL, the
+    "database or disk is full" a full disk gives, without needing one."""
+    import newsletter.store
+
+    pragmas = newsletter.store._sqlite_pragmas
+
+    def capped(dbapi_conn, record) -> None:
+        pragmas(dbapi_conn, record)
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(newsletter.store, "_sqlite_pragmas", capped)
+
+
+def test_a_store_full_while_recording_the_issue_is_one_message_and_the_next_send_delivers_it_once(tmp_path, monkeypatch):
+    cfg = _outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org", "b@example.org"])
+    assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 0
+    _store_full(monkeypatch)
+    result = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2, (result.stdout, said)
+    assert f"{cfg}: [store] url:" in said and "database or disk is full" in said and "Fix: free space" in said, said
+    assert "Traceback" not in said and "unexpected error" not in said
+    assert not (tmp_path / "outbox").exists()  # nothing recorded, so nothing sent
+    monkeypatch.undo()
+    again = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+    assert again.exit_code == 0, again.stderr
+    assert len(list((tmp_path / "outbox").iterdir())) == 2
+    rows = _rows(tmp_path / "state" / "newsletter.db")
+    assert rows["issues"] == 1 and rows["sent"] == 2
