@@ -154,8 +154,11 @@ class Store:
     def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
         values = dict(vars(state))
         if conn is None:
-            with self.engine.begin() as c:
-                return self.save_feed_state(state, c)
+            try:
+                with self.engine.begin() as c:
+                    return self.save_feed_state(state, c)
+            except sa.exc.OperationalError as e:
+                raise StoreError(f"the store refused a write: {store_refusal(e)}") from None
         updated = conn.execute(feeds.update().where(feeds.c.url == state.url).values(values))
         if updated.rowcount == 0:
             conn.execute(feeds.insert().values(values))
@@ -171,6 +174,8 @@ class Store:
                 count = self._insert_new(conn, new)
                 if state is not None:
                     self.save_feed_state(state, conn)
+        except sa.exc.OperationalError as e:  # the database's reason (a full disk), which quotes no row
+            raise StoreError(f"the store refused a write: {store_refusal(e)}") from None
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(f"could not store articles ({e.__class__.__name__})") from None
         return count

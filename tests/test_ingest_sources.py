@@ -144,3 +144,25 @@ def test_a_run_of_failures_older_than_the_record_of_its_start_stays_unknown(tmp_
     ingest_feeds([source], store, settings=settings, clock=FixedClock(NOW.replace(hour=NOW.hour + 1)))
     [later] = store.feed_states([source.url]).values()
     assert later.consecutive_failures == 2 and later.failing_since is None
+
+
+def test_a_store_that_stops_taking_writes_mid_poll_fails_each_feed_in_one_line_without_a_traceback(
+        tmp_path, store, caplog):
+    import logging
+
+    import sqlalchemy as sa
+
+    read, changed = tmp_path / "read.xml", tmp_path / "changed.xml"
+    for feed in (read, changed):
+        feed.write_text(numbered(2), encoding="utf-8")
+    sources = [FeedSource(url=str(p), topic="T") for p in (read, changed)]
+    ingest_feeds(sources, store, settings=SETTINGS, clock=FixedClock(NOW))
+    changed.write_text(numbered(3), encoding="utf-8")
+    # From here SQLite refuses every write, as it does for a file made read-only under a running service.
+    sa.event.listen(store.engine, "connect", lambda conn, _: conn.execute("PRAGMA query_only = ON"))
+    store.engine.dispose()
+    with caplog.at_level(logging.WARNING):
+        reports = ingest_feeds(sources, store, settings=SETTINGS, clock=FixedClock(NOW))
+    assert [(r.status, r.error) for r in reports] == [
+        ("failed", "the store refused a write: attempt to write a readonly database")] * 2
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]

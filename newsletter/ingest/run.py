@@ -146,6 +146,9 @@ class _Ingest:
     async def _guarded(self, url: str, srcs: list[FeedSource], state: FeedState | None):
         try:
             reports = await self._one(url, srcs, state or FeedState(url=url))
+        except StoreError as e:  # the store's trouble (a full disk), said in its words: no bug, no traceback
+            log.error("storing %s failed: %s", url, e)
+            reports = self._reports(srcs, FeedStatus.FAILED, error=str(e), title=state.title if state else None)
         except Exception as e:  # noqa: BLE001 - a bug on one feed's data must not cost the others
             log.exception("ingesting %s failed", url)
             reports = [FeedReport(url=url, topic=s.topic, status=FeedStatus.FAILED, error=f"internal error: {e.__class__.__name__}: {e}"[:120], outlet=s.name) for s in srcs]
