@@ -111,7 +111,8 @@ class Store:
         except ModuleNotFoundError as e:
             raise StoreError(f"the database driver {e.name!r} is not installed") from None
         except sa.exc.DatabaseError as e:
-            raise StoreError(_first_line(e)) from None
+            # A full disk is not a wrong path: giving another one would start an empty store.
+            raise StoreError(_first_line(e), STORE_REFUSED_FIX if _disk_full(e) else None) from None
         except OSError as e:
             raise StoreError(e.strerror or str(e)) from None
 
@@ -615,6 +616,11 @@ def _where(engine: Engine) -> str:
 OperationalError = sa.exc.OperationalError
 STORE_REFUSED_FIX = ("free space on the disk that holds it, or make it writable again; what it holds is kept, and the "
                      "next send, or the service's next turn, carries on from there.")
+
+
+def _disk_full(e: sa.exc.DatabaseError) -> bool:
+    """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    return getattr(e.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(e.orig, "sqlstate", None) == "53100"
 
 
 def store_refusal(e: sa.exc.OperationalError) -> str:

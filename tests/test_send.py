@@ -582,3 +582,12 @@ def test_a_store_full_while_recording_the_issue_is_one_message_and_the_next_send
     assert len(list((tmp_path / "outbox").iterdir())) == 2
     rows = _rows(tmp_path / "state" / "newsletter.db")
     assert rows["issues"] == 1 and rows["sent"] == 2
+
+
+def test_a_store_too_full_to_open_says_to_free_space_not_to_give_another_path(tmp_path, monkeypatch):
+    cfg = _outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org"])
+    _store_full(monkeypatch)  # the new store cannot even take its tables
+    result = run_cli("fetch", "--config", str(cfg), cwd=tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2, (result.stdout, said)
+    assert "[store] url" in said and "database or disk is full. Fix: free space on the disk" in said, said
