@@ -676,7 +676,9 @@ def _check_writable(path: Path, *, create: bool = True) -> None:
                          "store made in its place would send today's issue again", GONE_FIX)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not os.access(path, os.W_OK):
-        raise StoreError(f"{path} is read-only")
+        # Its issues and deliveries are in it: another path would be an empty store that sends today's again.
+        raise StoreError(f"{path} is read-only", "make it writable again (its owner and mode, or the disk mounted "
+                         "read-write); a new path would start an empty store that sends today's issue again.")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise StoreError(f"the folder {path.parent} is read-only (SQLite writes its journal beside the file)")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -180,3 +182,18 @@ def test_the_services_a_store_keeps_are_the_latest_and_a_restart_loop_adds_no_mo
     later = store.service_seen("host:new:t", ["Test Brief"], worker=False, started_at=T0, at=T0 + KEPT * 2)
     assert [s.owner for s in later] == ["host:new:t"]  # nothing seen for a month is kept
     store.close()
+
+
+def test_a_read_only_store_file_is_to_be_made_writable_not_replaced(tmp_path, monkeypatch):
+    # The fix said "give a writable file path": an empty store there would send today's issue again.
+    from newsletter import store as store_module
+    from newsletter.errors import StoreError
+
+    path = tmp_path / "state.db"
+    Store.open(f"sqlite:///{path}").close()
+    real = os.access
+    # Root writes any file the mode forbids, so a read-only mount or file is what the OS answers here.
+    monkeypatch.setattr(store_module.os, "access", lambda p, mode: False if Path(p) == path else real(p, mode))
+    with pytest.raises(StoreError) as e:
+        Store.open(f"sqlite:///{path}")
+    assert "is read-only" in str(e.value) and e.value.fix.startswith("make it writable again")
