@@ -605,7 +605,10 @@ def _write_archive(cfg: Config, store: Store) -> list[str]:
     try:
         write_archive(cfg, store, cfg.resolve(cfg.web.archive), templates_folder(cfg))
     except NewsletterError as e:
-        return [str(e)]
+        # A later send that owes nobody leaves the archive as it is: without this line the issue's page (its
+        # "View in browser" link) stayed missing until the next issue.
+        return [f"{e} The issue went out all the same; once that is mended, `{cfg.command('archive')}` writes "
+                "the archive with its page."]
     return [warning] if (warning := relative_feeds(cfg)) else []
 
 

@@ -199,3 +199,18 @@ def test_send_rewriting_the_archive_warns_of_relative_feed_links_as_archive_does
     assert (tmp_path / "config" / "site" / "feed.xml").is_file()
     said = " ".join(result.stderr.split())
     assert said.count("feed readers cannot follow") == (0 if base_url else 1), said
+
+
+def test_a_send_whose_archive_cannot_be_written_says_how_to_write_it_once_mended(tmp_path):
+    # The issue went out, the archive failed (a full disk), and a later send that owed nobody left it as it
+    # was: the issue's page, the email's "View in browser", stayed missing with nothing said of how to mend it.
+    cfg = web_config(tmp_path, archive="site")
+    (tmp_path / "config" / "site").write_text("a file where the archive's folder belongs")
+    result = run_cli("send", "--config", str(cfg.path), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr  # the readers have their issue
+    said = " ".join(result.stderr.split())
+    assert f"once that is mended, `newsletter archive -c {cfg.path}` writes the archive" in said, said
+    (tmp_path / "config" / "site").unlink()
+    assert run_cli("archive", "--config", str(cfg.path), cwd=tmp_path).exit_code == 0
+    pages = [p for p in (tmp_path / "config" / "site").rglob("*.html") if p.name != "index.html"]
+    assert len(pages) == 1  # the issue's own page, which "View in browser" names
