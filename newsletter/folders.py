@@ -1,7 +1,9 @@
-"""Whether the folders a send writes can be written: the SQLite store's and the outbox's.
+"""Whether the folders a send writes can be written: the SQLite store's and the outbox's; and
+writing a file whole or not at all.
 
     for problem in folder_problems(cfg):      # ConfigErrors naming [store] url, [delivery] outbox
         ...
+    write_whole(path, data)                    # a reader never sees half of it, a full disk leaves the old
 
 ``check`` asks this so that it does not say "config ok" for a config whose first ``send``
 stops on ``/proc/nope/x.db``. Writing is tried, not asked of ``os.access``: root passes every
@@ -70,3 +72,22 @@ def folder_problems(cfg: Config) -> list[ConfigError]:
                                     f"({why}).", "set [delivery] outbox to a folder you can write (a relative "
                                     "path is read from the config file's folder)."))
     return problems
+
+
+def write_whole(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Temp file, fsync, rename: a reader never sees half a file, and a write that fails (a full disk)
+    leaves the file as it was, not empty. An unchanged file is left alone, mtime and all."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes it private; a web server must read it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

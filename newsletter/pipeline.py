@@ -39,6 +39,7 @@ from newsletter.clock import Clock, SystemClock
 from newsletter.config import DEFAULT_KEY_ENV, Config
 from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
 from newsletter.errors import ConfigError, NewsletterError, StoreError
+from newsletter.folders import write_whole
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import (
@@ -668,9 +669,10 @@ def _write_preview(html_path: Path, built: Built) -> list[Path]:
     try:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         txt_path, json_path = html_path.with_suffix(".txt"), html_path.with_suffix(".json")
-        html_path.write_text(built.email.html, encoding="utf-8")
-        txt_path.write_text(built.email.text, encoding="utf-8")
-        json_path.write_text(json.dumps(built.document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        # Each whole or not at all: a full disk left an empty .html where the last preview was.
+        write_whole(html_path, built.email.html.encode("utf-8"))
+        write_whole(txt_path, built.email.text.encode("utf-8"))
+        write_whole(json_path, (json.dumps(built.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     except OSError as e:
         raise NewsletterError(f"cannot write the preview to {html_path} ({e.strerror}). "
                               "Fix: pass --out with a path in a writable folder.") from None

@@ -13,8 +13,6 @@ does too.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +23,7 @@ import jinja2
 
 from newsletter.config import Config
 from newsletter.errors import NewsletterError
+from newsletter.folders import write_whole
 from newsletter.locales import Locale, locale, resolve
 from newsletter.models import SECTIONS, Briefing, issue_key_prefix
 from newsletter.render import Text, safe_url, template_env
@@ -257,27 +256,9 @@ def write_archive(cfg: Config, store: Store, folder: Path, own_templates: Path |
     try:
         for rel, text in sorted(files.items()):
             path = folder / rel
-            _write_if_changed(path, text.encode("utf-8"))
+            write_whole(path, text.encode("utf-8"))
             written.append(path)
     except OSError as e:
         raise NewsletterError(f"cannot write the archive to {folder} ({e.strerror}). "
                               "Fix: pass --out (or set [web] archive to) a writable folder.") from None
     return written
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename: a reader never sees half a page; an unchanged page keeps its file."""
-    if path.is_file() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a web server must read it
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
