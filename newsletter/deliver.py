@@ -222,21 +222,30 @@ def _holds_another(path: Path, message_id: str) -> bool:
 
 # RFC 5321 4.5.3.2.6: a client waits 10 minutes for the reply to the message's final dot. The server may
 # be queuing it meanwhile (scanning it, writing it to disk): a client that gives up sooner and sends again
-# hands it a second copy of the message each time.
+# hands it a second copy of the message each time. The rest of DATA (its 354, the body) keeps the timeout.
 ACCEPT_WAIT_S = 600.0
 
 
 class _WaitsForAcceptance:
-    """The DATA phase under ACCEPT_WAIT_S instead of ``[delivery.smtp] timeout``, which is for the rest."""
+    """The wait for the reply to the final dot under ACCEPT_WAIT_S instead of ``[delivery.smtp] timeout``,
+    which is for every other reply and for sending the body."""
+
+    _in_data = False
 
     def data(self, msg):
-        if self.sock is not None:
-            self.sock.settimeout(max(self.timeout, ACCEPT_WAIT_S))
+        self._in_data = True
         try:
             return super().data(msg)
         finally:
+            self._in_data = False
             if self.sock is not None:  # smtplib drops its socket on a failed reply
                 self.sock.settimeout(self.timeout)
+
+    def send(self, s):
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # the body and its final dot
+            if self.sock is not None:
+                self.sock.settimeout(max(self.timeout, ACCEPT_WAIT_S))
 
 
 class _SMTP(_WaitsForAcceptance, smtplib.SMTP):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import re
+import socket
+import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -247,3 +250,59 @@ def test_an_untrusted_certificate_is_told_as_such_not_as_an_unreachable_server()
     assert "cannot reach" not in said
     assert re.search(r"SMTP server 127\.0\.0\.1:\d+ answered, but its certificate is not trusted \(self-signed "
                      r"certificate\)\. Fix: set \[delivery\.smtp\] host to the name", said), said
+
+
+@contextlib.contextmanager
+def _stalls(at: str):
+    """A bare SMTP server that stops answering (``at`` = "354") or stops reading the message (``at`` = "body")
+    once the client says DATA; yields its port and a list of the DATA commands it heard."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    heard: list[str] = []
+    conns: list[socket.socket] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conns.append(conn)
+            conn.sendall(b"220 stall ESMTP\r\n")
+            lines = conn.makefile("rb")
+            for line in lines:
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    heard.append("DATA")
+                    if at == "body":
+                        conn.sendall(b"354 go ahead\r\n")
+                    break  # then neither a reply nor a byte read: the client's sends fill the socket's buffers
+                conn.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 ok\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], heard
+    finally:
+        listener.close()
+        for conn in conns:
+            conn.close()
+
+
+@pytest.mark.parametrize("at", ["354", "body"])
+def test_a_server_that_stalls_before_the_message_is_whole_is_given_the_timeout_not_ten_minutes(at):
+    """The 10 minutes RFC 5321 gives are for the reply to the final dot. A server that stalled at DATA or
+    mid-body was waited for 10 minutes, twice (with the reconnect), for each recipient of a cron `send`."""
+    big = _email()
+    if at == "body":
+        big.text = "Harbour reopens.\n" * 2_000_000  # 34 MB: more than the sockets' buffers hold
+    msg = build_message(big, "Brief <brief@example.com>", "a@example.org",
+                        msg_id=message_id("Test Brief:2026-11-24", "a@example.org", "brief@example.com"), date=NOW)
+    with _stalls(at) as (port, heard):
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none", timeout=0.5), None)
+        done: list = []
+        sender = threading.Thread(target=lambda: done.append(deliver(msg, "a@example.org", transport)), daemon=True)
+        sender.start()
+        sender.join(30)  # generous for two tries of 0.5 s (and of sending 34 MB into the buffers); far below 600 s
+        assert not sender.is_alive(), "still waiting on a stalled server"
+    [outcome] = done
+    assert outcome.status == DeliveryStatus.PENDING
+    assert heard == ["DATA", "DATA"]  # nothing was handed over whole, so the reconnect may try again
