@@ -226,26 +226,41 @@ def _holds_another(path: Path, message_id: str) -> bool:
 ACCEPT_WAIT_S = 600.0
 
 
+class Unconfirmed(smtplib.SMTPException):
+    """The message went over whole and its final dot got no reply in time: the server may have it, so it is
+    not handed over again on this connection or another; the recipient stays owed."""
+
+
 class _WaitsForAcceptance:
     """The wait for the reply to the final dot under ACCEPT_WAIT_S instead of ``[delivery.smtp] timeout``,
     which is for every other reply and for sending the body."""
 
-    _in_data = False
+    _in_data = _whole = False
 
     def data(self, msg):
-        self._in_data = True
+        self._in_data, self._whole = True, False
         try:
             return super().data(msg)
+        except smtplib.SMTPServerDisconnected as e:
+            # smtplib reports a timeout as a closed connection; after the final dot it is no reason to send again.
+            if self._whole and isinstance(e.__context__, (TimeoutError, socket.timeout)):
+                raise Unconfirmed(f"the mail server took the whole message but did not confirm it within "
+                                  f"{self._accept_wait():g} s; it may have it, and it is not sent again now") from e
+            raise
         finally:
-            self._in_data = False
+            self._in_data = self._whole = False
             if self.sock is not None:  # smtplib drops its socket on a failed reply
                 self.sock.settimeout(self.timeout)
 
     def send(self, s):
         super().send(s)
         if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # the body and its final dot
+            self._whole = True
             if self.sock is not None:
-                self.sock.settimeout(max(self.timeout, ACCEPT_WAIT_S))
+                self.sock.settimeout(self._accept_wait())
+
+    def _accept_wait(self) -> float:
+        return max(self.timeout, ACCEPT_WAIT_S)
 
 
 class _SMTP(_WaitsForAcceptance, smtplib.SMTP):
@@ -329,6 +344,9 @@ class SMTPTransport:
             try:
                 self._conn.send_message(message, to_addrs=[recipient])
                 break
+            except Unconfirmed:
+                self._conn = None  # smtplib closed it
+                raise
             except (smtplib.SMTPServerDisconnected, ConnectionError) as e:
                 self._conn = None
                 if attempt == 2:

@@ -252,6 +252,40 @@ def test_an_untrusted_certificate_is_told_as_such_not_as_an_unreachable_server()
                      r"certificate\)\. Fix: set \[delivery\.smtp\] host to the name", said), said
 
 
+class _NeverAccepts:
+    """A server that queues the message and then never answers its final dot, until ``release`` is set."""
+
+    def __init__(self):
+        import threading
+
+        self.messages: list[list[str]] = []
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append(list(envelope.rcpt_tos))  # queued: it will be delivered, whatever the client hears
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
+        return "250 Message accepted"
+
+
+def test_a_server_that_never_confirms_a_message_is_not_handed_it_again(monkeypatch):
+    """A timeout waiting for the final reply was taken for a dropped connection: the transport reconnected and
+    handed the server, which had queued the first, a second copy; the recipient was then left owed anyway."""
+    monkeypatch.setattr("newsletter.deliver.ACCEPT_WAIT_S", 0.5)
+    handler = _NeverAccepts()
+    with mail_server(handler) as port:
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="none", timeout=0.2), None)
+        try:
+            done = deliver(_message("a@example.org"), "a@example.org", transport)
+        finally:
+            handler.release.set()
+            transport.close()
+    assert handler.messages == [["a@example.org"]]
+    assert done.status == DeliveryStatus.PENDING  # owed: whether it went is the server's to say, and it did not
+    assert "did not confirm" in done.error, done.error
+
+
 @contextlib.contextmanager
 def _stalls(at: str):
     """A bare SMTP server that stops answering (``at`` = "354") or stops reading the message (``at`` = "body")
