@@ -223,7 +223,7 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
     """The real edges for one command: the store, the system clock, the configured model and transport.
     ``create`` False: the store must exist already (see ``open_store``)."""
     # A missing SMTP password or model key fails before any work, not after the issue was built.
-    from newsletter.store import STORE_REFUSED_FIX, AnswerCache, OperationalError, store_refusal
+    from newsletter.store import AnswerCache, DatabaseError, store_trouble
 
     tx = make_transport(cfg) if transport else None
     if summarize and not readonly:  # a dry run asks no model, so it needs no key
@@ -235,11 +235,14 @@ def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
         summarizer = make_summarizer(cfg, cache=AnswerCache(store, clock.now)) if summarize else None
         # The embedder too when not summarizing: the poll embeds what it fetched.
         yield Edges(store=store, clock=clock, summarizer=summarizer, transport=tx, embedder=make_embedder(cfg))
-    except OperationalError as e:
-        # A store opened fine can still refuse a write later (the disk filled up, it was made read-only). Each
-        # change is one transaction, so what it holds is whole; the driver's full text would quote the rows.
-        raise ConfigError(cfg.path, "[store] url", f"the store {cfg.store.url!r} refused a write: "
-                          f"{store_refusal(e)}.", STORE_REFUSED_FIX) from None
+    except DatabaseError as e:
+        # A store opened fine can still refuse a write later (the disk filled up, it was made read-only), or
+        # fail otherwise (locked by another process, its server gone). Each change is one transaction, so what
+        # it holds is whole; the driver's full text would quote the rows.
+        if (trouble := store_trouble(e)) is None:
+            raise
+        what, fix = trouble
+        raise ConfigError(cfg.path, "[store] url", f"the store {cfg.store.url!r} {what}.", fix) from None
     finally:
         store.close()
         if tx is not None:

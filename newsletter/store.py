@@ -159,7 +159,7 @@ class Store:
                 with self.engine.begin() as c:
                     return self.save_feed_state(state, c)
             except sa.exc.OperationalError as e:
-                raise StoreError(f"the store refused a write: {store_refusal(e)}") from None
+                raise StoreError(f"the store {store_trouble(e)[0]}") from None
         updated = conn.execute(feeds.update().where(feeds.c.url == state.url).values(values))
         if updated.rowcount == 0:
             conn.execute(feeds.insert().values(values))
@@ -176,7 +176,7 @@ class Store:
                 if state is not None:
                     self.save_feed_state(state, conn)
         except sa.exc.OperationalError as e:  # the database's reason (a full disk), which quotes no row
-            raise StoreError(f"the store refused a write: {store_refusal(e)}") from None
+            raise StoreError(f"the store {store_trouble(e)[0]}") from None
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(f"could not store articles ({e.__class__.__name__})") from None
         return count
@@ -613,7 +613,7 @@ def _where(engine: Engine) -> str:
     return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
-OperationalError = sa.exc.OperationalError
+DatabaseError = sa.exc.DatabaseError
 STORE_REFUSED_FIX = ("free space on the disk that holds it, or make it writable again; what it holds is kept, and the "
                      "next send, or the service's next turn, carries on from there.")
 
@@ -623,9 +623,26 @@ def _disk_full(e: sa.exc.DatabaseError) -> bool:
     return getattr(e.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(e.orig, "sqlstate", None) == "53100"
 
 
-def store_refusal(e: sa.exc.OperationalError) -> str:
-    """Why the database refused ("database or disk is full"), without the statement or its rows."""
-    return _first_line(e).rstrip(".")
+STORE_TROUBLE_FIX = ("what it holds is kept, and the next send, or the service's next turn, carries on from there; "
+                     "if it recurs, see to what the database names (\"database is locked\": another process held "
+                     "the file longer than the busy timeout; a database server restarting or out of reach).")
+
+
+def _refused_write(e: sa.exc.DatabaseError) -> bool:
+    """A full disk, or a store that takes no writes: SQLite's SQLITE_READONLY (a file made read-only, a disk
+    remounted so), PostgreSQL's read_only_sql_transaction (25006, a standby)."""
+    code = getattr(e.orig, "sqlite_errorcode", None)
+    return _disk_full(e) or (code is not None and code & 0xFF == sqlite3.SQLITE_READONLY) or \
+        getattr(e.orig, "sqlstate", None) == "25006"
+
+
+def store_trouble(e: sa.exc.DatabaseError) -> tuple[str, str] | None:
+    """None for a mistake in a statement (a bug, with its traceback); else what went wrong, as "refused a write: database or disk is full" or "failed: database is locked" (the
+    database's reason, without the statement or its rows), and the fix for it."""
+    reason = _first_line(e).rstrip(".")
+    if _refused_write(e):
+        return f"refused a write: {reason}", STORE_REFUSED_FIX
+    return (f"failed: {reason}", STORE_TROUBLE_FIX) if isinstance(e, sa.exc.OperationalError) else None
 
 
 def _first_line(e: Exception) -> str:

@@ -591,3 +591,27 @@ def test_a_store_too_full_to_open_says_to_free_space_not_to_give_another_path(tm
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2, (result.stdout, said)
     assert "[store] url" in said and "database or disk is full. Fix: free space on the disk" in said, said
+
+
+def test_a_store_locked_by_another_process_mid_command_is_not_told_as_a_full_disk(tmp_path, monkeypatch):
+    """Every database error mid-command read "refused a write ... Fix: free space on the disk": a store another
+    process held longer than the busy timeout (a cron `send` beside `run`) sent the operator to a disk that
+    had room, and a read-only file."""
+    import sqlite3
+
+    import newsletter.store
+    from newsletter.errors import ConfigError
+    from newsletter.pipeline import open_edges
+
+    cfg = load_config(_outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org"]))
+    monkeypatch.setattr(newsletter.store, "SQLITE_BUSY_TIMEOUT_S", 0)
+    holder = None
+    with pytest.raises(ConfigError) as raised:
+        with open_edges(cfg, summarize=False) as edges:
+            holder = sqlite3.connect(tmp_path / "state" / "newsletter.db", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")  # another process, mid-write
+            edges.store.release_issue("Test Brief:2026-11-24", "me")
+    holder.close()
+    said = str(raised.value)
+    assert "database is locked" in said, said
+    assert "refused a write" not in said and "free space" not in said, said
