@@ -168,9 +168,13 @@ def status_lines(report: dict) -> list[str]:
     if (gone := report.get("missed")) is not None:
         at = moment(datetime.fromisoformat(gone["local"]), nxt["timezone"])
         service = report.get("service")
-        ask = ("is `newsletter run` running?" if service is None else
-               "`newsletter run` is running now;" if service["running"] else "`newsletter run` is not running now;")
-        lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; {ask} Its log says why "
+        # A store no `run` ever used is sent from cron: "is not running now; its log says why" sent the
+        # operator to a service and a log that do not exist.
+        ask = ("is `newsletter run` running? Its log says why" if service is None else
+               "`newsletter run` is running now; its log says why" if service["running"] else
+               "`newsletter run` is not running now; its log says why" if service["last"] is not None else
+               "no `newsletter run` has used this store: the `send` meant to make it (from cron, say) says why")
+        lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; {ask} "
                      "(a send started within [newsletter] grace_hours catches up)")
     if (service := report.get("service")) is not None:
         lines.append(_service_line(service))

@@ -11,7 +11,7 @@ import re
 import shlex
 import signal
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -273,7 +273,12 @@ def test_a_send_that_recorded_no_issue_is_missed_and_status_exits_1_for_a_monito
     result = run_cli("status", "--config", str(cfg_path), cwd=tmp_path)
     said = " ".join(result.stdout.split())
     assert result.exit_code == 1 and f"missed: the {today} issue, due {today} 10:00" in said, said
-    assert "was never made; `newsletter run` is not running now;" in said  # no service has used this store
+    # No service has used this store: there is no `run` to be down, nor its log to read.
+    assert "was never made; no `newsletter run` has used this store: the `send` meant to make it" in said, said
+    store.service_seen("host:1:t", ["Fenwick Morning"], worker=False, started_at=datetime.now(timezone.utc)
+                       - timedelta(days=2), at=datetime.now(timezone.utc) - timedelta(days=1))
+    said = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
+    assert "was never made; `newsletter run` is not running now; its log says why" in said, said
     report = json.loads(run_cli("status", "--json", "--config", str(cfg_path), cwd=tmp_path).stdout)
     assert report["missed"]["issue_date"] == today.isoformat(), report
     store.record_issue(issue_key("Fenwick Morning", today), created_at=datetime.now(cfg.newsletter.tz), subject="S",
