@@ -610,9 +610,10 @@ def _write_archive(cfg: Config, store: Store) -> list[str]:
         write_archive(cfg, store, cfg.resolve(cfg.web.archive), templates_folder(cfg))
     except NewsletterError as e:
         # A later send that owes nobody leaves the archive as it is: without this line the issue's page (its
-        # "View in browser" link) stayed missing until the next issue.
-        return [f"{e} The issue went out all the same; once that is mended, `{cfg.command('archive')}` writes "
-                "the archive with its page."]
+        # "View in browser" link) stayed missing until the next issue. Said before any message goes out, so it
+        # claims nothing of how the send went (every recipient may yet be refused).
+        return [f"{e} The send goes on without it; once that is mended, `{cfg.command('archive')}` writes "
+                "the archive with the issue's page."]
     return [warning] if (warning := relative_feeds(cfg)) else []
 
 

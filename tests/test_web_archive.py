@@ -214,3 +214,27 @@ def test_a_send_whose_archive_cannot_be_written_says_how_to_write_it_once_mended
     assert run_cli("archive", "--config", str(cfg.path), cwd=tmp_path).exit_code == 0
     pages = [p for p in (tmp_path / "config" / "site").rglob("*.html") if p.name != "index.html"]
     assert len(pages) == 1  # the issue's own page, which "View in browser" names
+
+
+def test_an_archive_that_cannot_be_written_does_not_say_the_issue_went_out_when_it_did_not(tmp_path):
+    # The archive is written before the first message: its line said "The issue went out all the same" also for
+    # a send in which the mail server refused every recipient.
+    from conftest import mail_server
+
+    class RefusesAll:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 No such mailbox"
+
+    cfg = web_config(tmp_path, archive="site")
+    (tmp_path / "config" / "site").write_text("a file where the archive's folder belongs")
+    with mail_server(RefusesAll()) as port:
+        text = cfg.path.read_text(encoding="utf-8").replace(
+            '[delivery]\ntransport = "file"', '[delivery]\ntransport = "smtp"', 1).replace(
+            "# [delivery.smtp]\n# host = \"smtp.example.com\"", f"[delivery.smtp]\nhost = \"127.0.0.1\"\nport = {port}\n"
+            "security = \"none\"", 1)
+        cfg.path.write_text(text, encoding="utf-8")
+        result = run_cli("send", "--config", str(cfg.path), cwd=tmp_path)
+    said = " ".join((result.stdout + result.stderr).split())
+    assert "No such mailbox" in said, said  # nobody got it
+    assert "went out" not in said, said
+    assert f"once that is mended, `newsletter archive -c {cfg.path}` writes the archive" in said, said
