@@ -321,6 +321,7 @@ def _stalls(at: str):
             conn.close()
 
 
+@pytest.mark.long  # a 34 MB message is built
 @pytest.mark.parametrize("at", ["354", "body"])
 def test_a_server_that_stalls_before_the_message_is_whole_is_given_the_timeout_not_ten_minutes(at):
     """The 10 minutes RFC 5321 gives are for the reply to the final dot. A server that stalled at DATA or
