@@ -325,10 +325,12 @@ class SMTPTransport:
                 "this machine or a network you trust.")
         if isinstance(e, ssl.SSLCertVerificationError):
             # The server is there and talking: host, port and security are right; its certificate is the matter.
-            return DeliveryError(
-                f"{where} answered, but its certificate is not trusted ({e.verify_message.rstrip('.')}). Fix: set "
-                "[delivery.smtp] host to the name its certificate is for; for a server with a certificate of its "
-                "own making, add that certificate to this machine's trusted ones (or point SSL_CERT_FILE at it).")
+            why = e.verify_message.rstrip(".")
+            fix = ("the server's certificate must be renewed (by whoever runs it)" if "expired" in why else
+                   "set [delivery.smtp] host to the name its certificate is for; for a server with a certificate "
+                   "of its own making, add that certificate to this machine's trusted ones (or point SSL_CERT_FILE "
+                   "at it)")
+            return DeliveryError(f"{where} answered, but its certificate is not trusted ({why}). Fix: {fix}.")
         if isinstance(e, (TimeoutError, socket.timeout)) or "timed out" in str(e):
             return DeliveryError(
                 f"{where} did not answer within {s.timeout:g} s. "

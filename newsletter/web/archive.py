@@ -260,5 +260,6 @@ def write_archive(cfg: Config, store: Store, folder: Path, own_templates: Path |
             written.append(path)
     except OSError as e:
         raise NewsletterError(f"cannot write the archive to {folder} ({e.strerror}). "
-                              "Fix: pass --out (or set [web] archive to) a writable folder.") from None
+                              "Fix: set [web] archive to a writable folder (or give `newsletter archive` "
+                              "--out FOLDER).") from None
     return written
