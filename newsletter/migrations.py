@@ -212,6 +212,12 @@ def _m13_services(conn: Connection) -> None:
     )
 
 
+def _m14_issue_unanswered_calls(conn: Connection) -> None:
+    """How many of an issue's model calls got no answer (a timeout, a 5xx after its retries), so that
+    status says what the run report says. Issues before it stay NULL: unknown."""
+    conn.execute(sa.text("ALTER TABLE issues ADD COLUMN model_calls_unanswered INTEGER"))
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -227,6 +233,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     11: _m11_feed_failing_since,
     12: _m12_issue_uncounted_calls,
     13: _m13_services,
+    14: _m14_issue_unanswered_calls,
 }
 
 

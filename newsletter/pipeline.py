@@ -624,9 +624,9 @@ def todays_key(cfg: Config, now: datetime) -> str:
     return issue_key(cfg.newsletter.title, issue_date(cfg, now))
 
 
-def _usage_row(issue: Issue) -> tuple[int, int, int, int] | None:
+def _usage_row(issue: Issue) -> tuple[int, int, int, int, int] | None:
     u = issue.usage
-    return (u.calls, u.prompt_tokens, u.completion_tokens, u.uncounted) if u is not None else None
+    return (u.calls, u.prompt_tokens, u.completion_tokens, u.uncounted, u.unanswered) if u is not None else None
 
 
 def issue_date(cfg: Config, now: datetime) -> date:

@@ -75,6 +75,7 @@ issues = sa.Table(
     sa.Column("completion_tokens", sa.Integer),
     # Calls whose answer carried no token counts, held to the budget at an estimate (migration 12).
     sa.Column("model_calls_uncounted", sa.Integer),
+    sa.Column("model_calls_unanswered", sa.Integer),  # calls that got no answer (migration 14)
 )
 
 # Which articles went out in which issue and where: what novelty and "never repeat" read.

@@ -140,6 +140,8 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "completion_tokens": row["completion_tokens"],
         # Of model_calls, those whose answer carried no token counts: not in the figures above (null: unknown).
         "model_calls_without_token_counts": row["model_calls_uncounted"],
+        # Calls that got no answer (timeouts, 5xx after retries): apart from model_calls (null: unknown).
+        "model_calls_unanswered": row["model_calls_unanswered"],
         "recipients": {"sent": sent, "failed": failed,
                        # pending or sending, or not yet listed: everyone configured still waiting (a 5xx
                        # refusal is final: failed, not owed)
@@ -186,8 +188,12 @@ def status_lines(report: dict) -> list[str]:
         written = last.get("model_briefings", 0)
         uncounted = last.get("model_calls_without_token_counts")
         unknown = f" ({counted(uncounted, 'call')} without token counts: not in these figures)" if uncounted else ""
-        cost = (f"{counted(last['model_calls'], 'model call')}, {last['prompt_tokens'] or 0} prompt + "
+        # As the run report says it: the answered calls, and apart the ones that got no answer.
+        unanswered = last.get("model_calls_unanswered")
+        lost = f" ({counted(unanswered, 'more call')} got no answer)" if unanswered else ""
+        cost = (f"{counted(last['model_calls'], 'model call')}{lost}, {last['prompt_tokens'] or 0} prompt + "
                 f"{last['completion_tokens'] or 0} completion tokens{unknown}" if last["model_calls"] else
+                f"no answered model calls ({counted(unanswered, 'call')} got no answer)" if unanswered else
                 f"no model calls ({counted(written, 'briefing')} by the model from answers kept earlier)" if written
                 else "no model calls (extractive)")
         lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "

@@ -54,6 +54,7 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 READ_ONLY_NEEDS = 7
 FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
 UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
+UNANSWERED_CALLS_VERSION = 14  # the migration that added issues.model_calls_unanswered
 SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
@@ -355,7 +356,7 @@ class Store:
 
     def record_issue(self, key: str, *, created_at: datetime, subject: str, document: dict, html: str, text: str,
                      placements: Sequence[PlacedArticle], owner: str | None = None,
-                     usage: tuple[int, int, int, int] | None = None) -> int:
+                     usage: tuple[int, int, int, int, int] | None = None) -> int:
         """Record the issue and what it placed, once per key, and release the build claim; returns its id.
 
         Recording happens before delivery, so a crash between the two leaves deliveries
@@ -365,11 +366,12 @@ class Store:
             existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
             if existing is not None:
                 return existing
-            calls, prompt, completion, uncounted = usage or (None, None, None, None)
+            calls, prompt, completion, uncounted, unanswered = usage or (None, None, None, None, None)
             issue_id = conn.execute(
                 issues.insert().values(key=key, created_at=created_at, subject=subject, document=document,
                                        html=html, text=text, model_calls=calls, prompt_tokens=prompt,
-                                       completion_tokens=completion, model_calls_uncounted=uncounted)
+                                       completion_tokens=completion, model_calls_uncounted=uncounted,
+                                       model_calls_unanswered=unanswered)
             ).inserted_primary_key[0]
             rows = {p.article_id: dict(issue_id=issue_id, article_id=p.article_id, story_id=p.story_id,
                                        placement=p.where) for p in placements}  # one placement per article
@@ -448,8 +450,11 @@ class Store:
         # A read-only store from before the uncounted calls (status beside an older daemon): unknown, None.
         uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
                      else sa.null().label("model_calls_uncounted"))
+        unanswered = (issues.c.model_calls_unanswered if UNANSWERED_CALLS_VERSION in self._versions
+                      else sa.null().label("model_calls_unanswered"))
         q = (sa.select(issues.c.id, issues.c.key, issues.c.created_at, issues.c.subject, issues.c.document,
-                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens, uncounted)
+                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens, uncounted,
+                       unanswered)
              .where(issues.c.key.startswith(key_prefix, autoescape=True))
              .order_by(issues.c.created_at.desc(), issues.c.id.desc()).limit(1))
         with self.engine.connect() as conn:

@@ -415,6 +415,21 @@ def test_calls_the_server_never_answered_are_counted_apart_from_answered_ones(ne
     assert (doc["usage"]["model_calls"], doc["usage"]["model_calls_unanswered"]) == (1, 1)
 
 
+def test_status_counts_the_last_issues_calls_that_got_no_answer_as_the_run_report_does(newsletter):
+    """The run report said "1 answered call (1 more call got no answer)"; status, from the store, said
+    "1 model call": a server refusing half the calls looked healthy to a monitor."""
+    config = newsletter(concurrency=1)
+    model = Model(first=Reply(status=429, body=json.dumps({"error": {"message": "slow down"}})))
+    with OpenAIServer(model) as srv:
+        sent = run_cli("send", "--config", str(config), cwd=config.parent,
+                       env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+    assert sent.exit_code == 0 and "(1 more call got no answer)" in sent.stdout, sent.stdout + sent.stderr
+    shown = " ".join(run_cli("status", "--config", str(config), cwd=config.parent).stdout.split())
+    assert "1 model call (1 more call got no answer), " in shown, shown
+    report = json.loads(run_cli("status", "--config", str(config), "--json", cwd=config.parent).stdout)
+    assert report["last_issue"]["model_calls_unanswered"] == 1
+
+
 def test_send_records_the_issues_usage_in_the_store(newsletter):
     config = newsletter()
     with OpenAIServer(Model(usage={"prompt_tokens": 650, "completion_tokens": 70})) as srv:

@@ -324,7 +324,7 @@ def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     made = datetime.fromisoformat("2026-11-24T11:30:00+00:00")
     issue = store.record_issue(issue_key("Fenwick Morning", made.date()), created_at=made, subject="S",
                                document={"stories": [{}, {}], "sidebar": [{}]}, html="<p>x</p>", text="x",
-                               placements=[], usage=(5, 9000, 800, 0))
+                               placements=[], usage=(5, 9000, 800, 0, 0))
     store.owe(issue, ["ann@example.org", "bob@example.org"], message_ids={"ann@example.org": "<1@x>",
               "bob@example.org": "<2@x>"}, transport="smtp", at=made)
     store.mark_delivery(issue, "ann@example.org", status=DeliveryStatus.SENT, at=made)
