@@ -438,7 +438,8 @@ def _stop(service: Service, scheduler, signame: str) -> int:
         with service._lock:
             hung = list(service.running.values())
         log.error("stopped on %s: abandoned %s after %g s without a safe point (a request hanging); its "
-                  "claims lapse after the store's lease", signame, ", ".join(hung) or "a job", SHUTDOWN_LIMIT_S)
+                  "claims are taken over at the next start on this machine, elsewhere after the store's lease",
+                  signame, ", ".join(hung) or "a job", SHUTDOWN_LIMIT_S)
         logging.shutdown()
         os._exit(FORCED_EXIT)
     # A store locked by another process (SQLite waits out its busy timeout) or a database server gone quiet
