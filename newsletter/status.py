@@ -227,7 +227,8 @@ def _service_line(service: dict) -> str:
     last = service["last"]
     if last is None:
         return "service: no `newsletter run` has used this store (a `send` from cron needs none)"
-    how = "stopped cleanly" if last["stopped_at"] else "it ended without a clean stop (killed, or the machine went down)"
+    how = ("stopped cleanly" if last["stopped_at"] else
+           "it ended without a clean stop (killed, or the machine went down)")
     return f"service: not running; last at work {_at(last['seen_at'])} ({how})"
 
 

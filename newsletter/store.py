@@ -625,7 +625,8 @@ STORE_REFUSED_FIX = ("free space on the disk that holds it, or make it writable 
 
 def _disk_full(e: sa.exc.DatabaseError) -> bool:
     """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100)."""
-    return getattr(e.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(e.orig, "sqlstate", None) == "53100"
+    return (getattr(e.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or getattr(e.orig, "sqlstate", None) == "53100")
 
 
 STORE_TROUBLE_FIX = ("what it holds is kept, and the next send, or the service's next turn, carries on from there; "
@@ -642,8 +643,9 @@ def _refused_write(e: sa.exc.DatabaseError) -> bool:
 
 
 def store_trouble(e: sa.exc.DatabaseError) -> tuple[str, str] | None:
-    """None for a mistake in a statement (a bug, with its traceback); else what went wrong, as "refused a write: database or disk is full" or "failed: database is locked" (the
-    database's reason, without the statement or its rows), and the fix for it."""
+    """None for a mistake in a statement (a bug, with its traceback); else what went wrong, as "refused a
+    write: database or disk is full" or "failed: database is locked" (the database's reason, without the
+    statement or its rows), and the fix for it."""
     reason = _first_line(e).rstrip(".")
     if _refused_write(e):
         return f"refused a write: {reason}", STORE_REFUSED_FIX
