@@ -269,7 +269,6 @@ def _fresh_endpoint_memory():
     forget which answer formats and parameters earlier endpoints refused, and their context windows."""
     llm = sys.modules.get("newsletter.summarize.llm")
     if llm is not None:
-        llm._FORMATS.clear()
         llm.windows.forget()  # and which context windows they had
         llm.params.forget()
 

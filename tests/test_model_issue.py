@@ -139,7 +139,6 @@ def _fresh_endpoint_memory():
     """Each test's server is a new endpoint, even when the OS hands out a port used before."""
     from newsletter.summarize import llm
 
-    llm._FORMATS.clear()
     llm.windows.forget()
     llm.params.forget()
 

@@ -71,8 +71,6 @@ MIN_SOURCE_CHARS = 600
 MAX_ANSWER_ECHO_CHARS = 8000  # how much of a refused answer goes back with the second try
 MAX_FAILURES_NAMED = 12
 MAX_FITS = 3  # a story refused for the server's context window is fitted to a smaller one at most this often
-# Best first: the ways of asking for JSON, down to the prompt alone.
-ANSWER_FORMATS = ("json_schema", "json_object", "plain")
 
 
 
@@ -499,7 +497,7 @@ class LLMSummarizer:
 
     def _create(self, messages: list[dict], schema: tuple[str, dict], cap: int, thinking: bool = False):
         while True:
-            fmt = _FORMATS.get(self._endpoint, ANSWER_FORMATS[0])
+            fmt = params.answer_format(self._endpoint)
             asked = params.request_args(self._endpoint, temperature=self.temperature, cap=cap)
             try:
                 return self.client.chat.completions.create(
@@ -516,9 +514,10 @@ class LLMSummarizer:
                     if params.reasons(self._endpoint) and not thinking:
                         raise _HoldAgain()  # the cap held has no room for the thinking it must now count
                     continue
-                if fmt == ANSWER_FORMATS[-1] or not _rejects_format(e):
+                if fmt == params.ANSWER_FORMATS[-1] or not _rejects_format(e):
                     raise LLMSummaryError(f"model request failed: {short(e)}") from None
-                self._step_down(fmt)
+                if (then := params.step_down(self._endpoint, fmt)) is not None:
+                    log.info("server rejects response_format %s; using %s from now on", fmt, then)
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.APIConnectionError) as e:
                 if isinstance(e, openai.APITimeoutError):  # a slow answer is this story's, not the server's
                     raise LLMSummaryError(timed_out(self.client)) from None
@@ -540,22 +539,9 @@ class LLMSummarizer:
             return EndpointUnusable(f"cannot reach the model server at {where} {not_reached(e)}")
         return EndpointUnusable(f"the model server at {where} {key_refused(e, self.key_env, self.key_note)}")
 
-    def _step_down(self, rejected: str) -> None:
-        with _FORMATS_LOCK:
-            if _FORMATS.get(self._endpoint, ANSWER_FORMATS[0]) == rejected:
-                _FORMATS[self._endpoint] = ANSWER_FORMATS[ANSWER_FORMATS.index(rejected) + 1]
-                log.info("server rejects response_format %s; using %s from now on",
-                         rejected, _FORMATS[self._endpoint])
-
 
 class _HoldAgain(Exception):
     """The call's cap was held before the endpoint was found to count its thinking in it: hold it again."""
-
-
-# What each endpoint (base URL and model) was found to take, for the life of the process: a
-# scheduled `newsletter run` asks a server without json_schema once, not once per issue.
-_FORMATS: dict[str, str] = {}
-_FORMATS_LOCK = threading.Lock()
 
 
 def _format_args(fmt: str, schema: tuple[str, dict]) -> dict:

@@ -1,4 +1,4 @@
-"""Which sampling parameters a model server takes, learnt from its refusals.
+"""Which sampling parameters and answer format a model server takes, learnt from its refusals.
 
 OpenAI's reasoning models (the o-series, gpt-5) refuse ``max_tokens`` ("Use 'max_completion_tokens'
 instead") and any temperature but their own default, and count their thinking in the answer's cap.
@@ -10,6 +10,10 @@ again without what was refused:
     learn(endpoint, error)      # "max_completion_tokens": now max_completion_tokens, reasoning_effort "low"
 
 Other servers are asked exactly as before: nothing here is sent until a server has asked for it.
+
+The answer's format is learnt the same way, best first: strict JSON schema, a plain JSON object, the
+prompt alone (``answer_format``, ``step_down``), so a scheduled `newsletter run` asks a server without
+json_schema once, not once per issue.
 """
 
 from __future__ import annotations
@@ -25,8 +29,27 @@ COMPLETION_CAP = "max_completion_tokens"  # the cap goes by that name, and count
 DEFAULT_TEMPERATURE = "default temperature"  # the model takes only its own
 NO_EFFORT = "no reasoning_effort"  # a server that wants max_completion_tokens but not reasoning_effort
 
+# Best first: the ways of asking for JSON, down to the prompt alone.
+ANSWER_FORMATS = ("json_schema", "json_object", "plain")
+
 _LEARNT: dict[str, set[str]] = {}
+_FORMATS: dict[str, str] = {}
 _LOCK = threading.Lock()
+
+
+def answer_format(endpoint: str) -> str:
+    with _LOCK:
+        return _FORMATS.get(endpoint, ANSWER_FORMATS[0])
+
+
+def step_down(endpoint: str, rejected: str) -> str | None:
+    """The next format after ``rejected``, now learnt; None when a story asked beside this one stepped
+    down already (its own try then asks the format learnt)."""
+    with _LOCK:
+        if _FORMATS.get(endpoint, ANSWER_FORMATS[0]) != rejected:
+            return None
+        _FORMATS[endpoint] = ANSWER_FORMATS[ANSWER_FORMATS.index(rejected) + 1]
+        return _FORMATS[endpoint]
 
 
 def reasons(endpoint: str) -> bool:
@@ -73,3 +96,4 @@ def forget() -> None:
     """Forget every endpoint (tests: each test's server is a new endpoint)."""
     with _LOCK:
         _LEARNT.clear()
+        _FORMATS.clear()
