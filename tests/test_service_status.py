@@ -37,6 +37,12 @@ def _config(tmp_path, srv: FeedServer, **newsletter):
     return write_config(tmp_path, data)
 
 
+def _run_config(tmp_path, srv: FeedServer):
+    """A config for `run` that has no send due now (it is noon there, past 10:00 and its hour of grace):
+    the service starts with a poll and waits."""
+    return _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+
+
 def _server() -> FeedServer:
     srv = FeedServer()
     srv.add("/ok.xml", NEWS)
@@ -206,8 +212,7 @@ def test_json_log_lines_carry_job_fields_and_never_a_secret():
 def test_the_service_logs_one_json_line_per_job_without_secrets(tmp_path):
     secrets = {"SMTP_PASSWORD": PASSWORD, "OPENAI_API_KEY": API_KEY}
     with _server() as srv:
-        # Not due today (started past the grace), so the first poll runs at once.
-        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _run_config(tmp_path, srv)
         data = cfg.read_text() + ('\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = 9\n'
                                   'username = "brief"\npassword_env = "SMTP_PASSWORD"\nsecurity = "none"\n')
         cfg.write_text(data)
@@ -236,7 +241,7 @@ def test_with_json_logs_the_start_line_and_a_fatal_error_are_json_too(tmp_path):
     # journald takes stdout and stderr: a collector parsing each line choked on the plain "newsletter
     # running" line and on the last words of a service that could not start (no password, a bad key).
     with _server() as srv:
-        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _run_config(tmp_path, srv)
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
             proc.wait_for("newsletter running")
             proc.proc.send_signal(signal.SIGTERM)
@@ -507,7 +512,7 @@ def _service_line(cfg, tmp_path) -> str:
 def test_status_says_whether_the_service_runs_and_how_it_last_stopped(tmp_path):
     # status asked "is `newsletter run` running?" and could not know; a monitor had to look elsewhere.
     with _server() as srv:
-        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _run_config(tmp_path, srv)
         assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1  # two feeds fail
         assert _service_line(cfg, tmp_path).startswith("service: no `newsletter run` has used this store")
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
@@ -530,7 +535,7 @@ def test_status_says_whether_the_service_runs_and_how_it_last_stopped(tmp_path):
 def test_a_second_run_for_the_same_newsletter_is_warned_of_the_first(tmp_path):
     # Started twice by mistake (systemd, and again in a terminal), both polled every feed without a word.
     with _server() as srv:
-        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _run_config(tmp_path, srv)
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as one:
             one.wait_for("newsletter running")
             with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as two:
@@ -571,7 +576,7 @@ def test_a_store_locked_at_the_stop_does_not_hold_the_stop_past_its_promise(tmp_
     another process's write (or a PostgreSQL server gone quiet, without end): past the 10 s promised, and
     past systemd's TimeoutStopSec, whose SIGKILL then made the stop read as one without a clean stop."""
     with _server() as srv:
-        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=1)
+        cfg = _run_config(tmp_path, srv)
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
             proc.wait_for("newsletter running")
             proc.wait_for('"job": "poll"', stream="stderr")  # the first poll is done: no job needs the store
