@@ -228,14 +228,17 @@ def test_a_server_slow_to_accept_a_message_gets_it_once_not_again_per_timeout():
     assert [d.status for d in done] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
 
 
-def _tls_server():
-    """A STARTTLS server whose certificate is self-signed (the one aiosmtpd ships for its own tests)."""
+TLS_DATA = Path(__file__).parent / "data" / "tls"
+
+
+def _tls_server(cert: Path | None = None, key: Path | None = None):
+    """A STARTTLS server; by default its certificate is self-signed (the one aiosmtpd ships for its own tests)."""
     import ssl
     from importlib.resources import files
 
     certs = files("aiosmtpd.tests.certs")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(certs / "server.crt"), str(certs / "server.key"))
+    context.load_cert_chain(str(cert or certs / "server.crt"), str(key or certs / "server.key"))
     handler = _DropsOnce()
     handler.dropped = True  # accept everything
     return mail_server(handler, tls_context=context, require_starttls=True)
@@ -250,6 +253,18 @@ def test_an_untrusted_certificate_is_told_as_such_not_as_an_unreachable_server()
     assert "cannot reach" not in said
     assert re.search(r"SMTP server 127\.0\.0\.1:\d+ answered, but its certificate is not trusted \(self-signed "
                      r"certificate\)\. Fix: set \[delivery\.smtp\] host to the name", said), said
+
+
+def test_an_expired_certificate_asks_for_renewal_not_for_another_host_name(monkeypatch):
+    # Trusted but expired: the authority is trusted here, its certificate for 127.0.0.1 ended in 2001.
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS_DATA / "expired-ca.crt"))
+    with _tls_server(TLS_DATA / "expired-server.crt", TLS_DATA / "expired-server.key") as port:
+        transport = SMTPTransport(SMTPSettings(host="127.0.0.1", port=port, security="starttls", timeout=10), None)
+        with pytest.raises(DeliveryError) as raised:
+            deliver(_message("a@example.org"), "a@example.org", transport)
+    said = str(raised.value)
+    assert re.search(r"SMTP server 127\.0\.0\.1:\d+ answered, but its certificate is not trusted \(certificate "
+                     r"has expired\)\. Fix: the server's certificate must be renewed \(by whoever runs it\)\.$", said), said
 
 
 class _NeverAccepts:
