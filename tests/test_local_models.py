@@ -212,6 +212,15 @@ def test_a_server_counting_the_whole_prompt_gets_no_such_note(newsletter):
     assert "prompt tokens for a prompt of about" not in told(result)
 
 
+def test_a_server_that_answers_past_the_cap_is_told_once_in_the_run_report(newsletter):
+    with OpenAIServer(Model(usage={"prompt_tokens": 800, "completion_tokens": 5000})) as srv:
+        result, page, txt, doc = preview(newsletter(concurrency=1), srv)
+    said = " ".join(told(result).split())
+    told_once = "the server answered 5,000 tokens where the answer's cap was 1,500: it ignores max_tokens"
+    assert said.count(told_once) == 1, said
+    assert WALL_HEADLINE in page  # the answers were still used: only the budget's arithmetic changed
+
+
 def test_a_failed_recent_news_call_is_told_once(newsletter, caplog):
     """preview printed a failed sidebar call twice: a WARNING log line, then the run report's warning."""
     caplog.set_level(logging.DEBUG)

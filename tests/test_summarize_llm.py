@@ -515,6 +515,46 @@ def test_no_call_is_made_when_the_budget_left_would_cut_the_answer_off():
     assert s.usage.tokens == 1000
 
 
+def _counted(payload: dict) -> int:
+    """The prompt's tokens as a server counts them: about four characters a token."""
+    return sum(len(m["content"]) for m in payload["messages"]) // 4
+
+
+def test_a_server_that_ignores_the_answers_cap_is_told_and_asked_no_more_than_the_budget_holds():
+    """A server that ignores max_tokens answered 3,000 tokens to a cap of 1,500, and the next story was still
+    asked with room for 1,500 left: a drill spent 19,012 tokens of a 12,000-token budget, and nothing said why."""
+    def model(payload: dict) -> Reply:
+        return Reply(content=answer(), usage={"prompt_tokens": _counted(payload), "completion_tokens": 3000})
+
+    first, second = breach_story(), breach_story()
+    second.articles[0].text += " It had been set up in May."
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv)
+        prompt = sum(len(m["content"]) for m in build_messages(second)) // 3 + 1
+        s.token_budget = 2 * prompt + 3000 + 2000  # after the first answer, room for a capped answer, not for 3,000
+        s.brief(first)
+        with pytest.raises(TokenBudgetExhausted):
+            s.brief(second)
+    assert len(srv.chat_requests) == 1 and s.usage.completion_tokens == 3000
+    assert s.usage.tokens <= s.token_budget
+    [note] = s.notes
+    assert note.startswith("the server answered 3,000 tokens where the answer's cap was 1,500: it ignores "
+                           "max_tokens"), note
+    assert "Fix: set an answer limit where the model is served." in note
+
+
+def test_a_server_that_keeps_to_the_cap_is_asked_as_before():
+    def model(payload: dict) -> Reply:
+        counts = {"prompt_tokens": _counted(payload), "completion_tokens": payload["max_tokens"]}
+        return Reply(content=answer(), usage=counts)
+
+    with OpenAIServer(model) as srv:
+        s = summarizer(srv)
+        s.brief(breach_story())
+        s.brief(breach_story())
+    assert len(srv.chat_requests) == 2 and s.notes == []
+
+
 def test_a_story_waiting_for_room_in_the_budget_is_stopped_by_a_stop_without_waiting_out_the_call_in_flight():
     """A story waiting for the calls in flight to give back their room was deaf to the service's stop and to the
     stage's deadline: once room came it made its own call, and stories waiting in line behind one another held a

@@ -139,6 +139,7 @@ CHARS_PER_TOKEN = 3  # a prompt's size before the server counts it: English runs
 # A server that counts less than this share of our (high-side) estimate of a prompt has cut it: Ollama drops
 # what passes its num_ctx without a word. A whole prompt counts 0.7-1 of the estimate.
 CUT_PROMPT_SHARE = 0.4
+OVER_CAP_SHARE = 1.02  # an answer this far past its cap (and 8 tokens) was not capped: some count a last token more
 
 
 def prompt_tokens(text: str) -> int:
@@ -202,6 +203,9 @@ class LLMSummarizer:
         # end the wait (the service stopping, the stage's deadline passed); a wait outlasts a call in flight.
         self.interrupt: Callable[[], None] | None = None
         self._longest: dict[str, int] = {}  # the longest answer of each kind (briefing, blurbs) this issue
+        # The server answered past the cap it was sent: from then on a call holds the longest answer so far, not
+        # the cap, and is not made without room for one (a cap the server ignores bounds nothing).
+        self._caps_ignored = False
         self.notes: list[str] = []  # for the run report: what this issue's model stage adapted to (a small window)
 
     @classmethod
@@ -307,6 +311,17 @@ class LLMSummarizer:
                               "sources and instructions. Fix: raise the window where the model is served "
                               "(Ollama: OLLAMA_CONTEXT_LENGTH=8192, or PARAMETER num_ctx 8192 in a Modelfile).")
 
+    def _note_over_cap(self, completion: int, cap: int) -> None:
+        """The server answered past the answer's cap (``max_tokens``): it ignores it."""
+        with self._lock:
+            self._caps_ignored = True
+            if any(n.startswith("the server answered") for n in self.notes):
+                return
+            self.notes.append(f"the server answered {completion:,} tokens where the answer's cap was {cap:,}: it "
+                              "ignores max_tokens, so an answer runs as long as the model makes it. Calls now hold "
+                              "the longest answer so far against [llm] max_tokens_per_issue, and none is made "
+                              "without room for one. Fix: set an answer limit where the model is served.")
+
     def _ask_again(self, messages: list[dict], answer: str, briefing: Briefing, usage: Usage) -> str:
         log.info("asking again for %r: %d claims not in the cited sources", briefing.story.headline,
                  len(briefing.grounding.dropped))
@@ -400,14 +415,14 @@ class LLMSummarizer:
         while True:
             # A reasoning model's cap counts its thinking too: without room for it, it thinks and never answers.
             thinking = params.REASONING_TOKENS if params.reasons(self._endpoint) else 0
-            cap, held = self._reserve(messages, ANSWER_TOKENS[schema[0]] + thinking, schema[0])
+            cap, asked, held = self._reserve(messages, ANSWER_TOKENS[schema[0]] + thinking, schema[0])
             try:
-                return self._answered(messages, usage, schema, cap, held, thinking=bool(thinking))
+                return self._answered(messages, usage, schema, cap, asked, held, thinking=bool(thinking))
             except _HoldAgain:
                 continue  # found out to be a reasoning model's: its cap is held again, with room for the thinking
 
-    def _answered(self, messages: list[dict], usage: Usage, schema: tuple[str, dict], cap: int, held: int, *,
-                  thinking: bool) -> str:
+    def _answered(self, messages: list[dict], usage: Usage, schema: tuple[str, dict], cap: int, asked: int,
+                  held: int, *, thinking: bool) -> str:
         spent = 0
         try:
             try:
@@ -415,7 +430,7 @@ class LLMSummarizer:
             except (LLMSummaryError, EndpointUnusable) as e:
                 usage.unanswered += 1
                 if isinstance(e, windows.ContextTooSmall):
-                    e.sent = held
+                    e.sent = asked + cap  # what the request asked the window to hold
                 raise
             usage.calls += 1
             spent_now = getattr(response, "usage", None)
@@ -430,9 +445,12 @@ class LLMSummarizer:
                 content = None
             if not prompt and not completion:  # no counts given: the budget holds the call at our estimate
                 usage.uncounted += 1
-                prompt, completion = held - cap, prompt_tokens(content or "")
-            elif prompt < (held - cap) * CUT_PROMPT_SHARE:
-                self._note_cut(prompt, held - cap)
+                prompt, completion = asked, prompt_tokens(content or "")
+            else:
+                if prompt < asked * CUT_PROMPT_SHARE:
+                    self._note_cut(prompt, asked)
+                if completion > cap * OVER_CAP_SHARE + 8:
+                    self._note_over_cap(completion, cap)
             spent = prompt + completion
             with self._lock:
                 self._longest[schema[0]] = max(self._longest.get(schema[0], 0), completion)
@@ -452,8 +470,9 @@ class LLMSummarizer:
             raise LLMSummaryError("model returned an empty answer")
         return content
 
-    def _reserve(self, messages: list[dict], cap: int, kind: str = "briefing") -> tuple[int, int]:
-        """The answer's token cap for this call, and what it holds of the issue's budget until it returns;
+    def _reserve(self, messages: list[dict], cap: int, kind: str = "briefing") -> tuple[int, int, int]:
+        """The answer's token cap for this call, its prompt's estimate, and what it holds of the issue's budget
+        until it returns;
         raises ``TokenBudgetExhausted`` when the budget cannot cover the prompt and a useful answer: one
         as long as the longest of its kind this issue, as a shorter cap would likely cut it off, and the
         prompt would be paid for nothing."""
@@ -470,7 +489,8 @@ class LLMSummarizer:
                 full = cap
 
                 def need() -> int:
-                    return max(MIN_ANSWER_TOKENS, min(full, self._longest.get(kind, 0)))
+                    longest = self._longest.get(kind, 0)
+                    return max(MIN_ANSWER_TOKENS, longest if self._caps_ignored else min(full, longest))
                 # What calls in flight hold is mostly given back (an answer seldom runs to its cap): a call
                 # that only they leave no room for waits for them, rather than calling the budget spent.
                 while self.token_budget - self._spent - self._reserved - prompt < need() and self._reserved:
@@ -484,8 +504,9 @@ class LLMSummarizer:
                 cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
                 if cap < need():
                     raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
-            self._reserved += prompt + cap
-        return cap, prompt + cap
+            held = prompt + (max(cap, self._longest.get(kind, 0)) if self._caps_ignored else cap)
+            self._reserved += held
+        return cap, prompt, held
 
     def _give_back(self, held: int, spent: int) -> None:
         """A call is over: what it held goes back and what it spent is counted in one step, so a call
