@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import ClassVar
 
@@ -312,6 +312,7 @@ class Issue:
     usage: Usage | None = None  # what the model cost; None when no model was asked
     language: str = "en"  # the reader's language: a file in newsletter/locales ([newsletter] language)
     left_out: int = 0  # new stories that found no room in it (max_stories, sidebar_size)
+    timezone: tzinfo | None = None  # the newsletter's ([newsletter] timezone): the days its sources are dated by
 
     @property
     def briefings(self) -> list[Briefing]:

@@ -503,6 +503,7 @@ def build(cfg: Config, edges: Edges, reports: list[FeedReport], *, unstored: lis
         usage=getattr(summarizer, "usage", None) if summarizer.costly else None,
         language=cfg.newsletter.language,
         left_out=placement.left_out,
+        timezone=cfg.newsletter.tz,
     )
     env = template_env(templates_folder(cfg))
     env.globals["web_url"] = issue_url(cfg, issue.date)  # "View in browser", when [web] base_url is set

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 import jinja2
@@ -100,6 +101,7 @@ class _SourceView:
     title: str
     outlet: str
     url: str | None
+    day: str = ""  # the day it was published, in the reader's words: how fresh each source is
 
 
 @dataclass
@@ -146,9 +148,17 @@ class _View:
     dir: str = "ltr"
 
 
-def _story_view(b: Briefing, max_bullets: int | None, loc: Locale, topic: str = "", anchor: str = "") -> _StoryView:
+def published_day(when: datetime | None, loc: Locale) -> str:
+    """"23 Nov", "23. Nov.": the day ``when`` (already in the newsletter's time zone) in the reader's words,
+    with no-break spaces: "23" at a line's end and "Nov" on the next reads as two things."""
+    return loc.date(when.date(), "day").replace(" ", "\u00a0") if when is not None else ""
+
+
+def _story_view(b: Briefing, max_bullets: int | None, loc: Locale, topic: str = "", anchor: str = "",
+                tz: tzinfo | None = None) -> _StoryView:
     articles = b.story.articles
-    sources = [_SourceView(i, Text.of(a.title, a.language, loc), a.outlet, safe_url(a.link))
+    sources = [_SourceView(i, Text.of(a.title, a.language, loc), a.outlet, safe_url(a.link),
+                           published_day(a.published.astimezone(tz or timezone.utc), loc))
                for i, a in enumerate(articles, start=1)]
 
     def bullets(items) -> list[_BulletView]:
@@ -192,8 +202,9 @@ def _view(issue: Issue, *, unsubscribe_url: str | None, sidebar_limit: int | Non
     for s in issue.sections:
         if s.briefings:
             first = sum(len(x.stories) for x in sections) + 1
-            sections.append(_SectionView(s.name, [_story_view(b, max_bullets, loc, s.name, f"story-{n}")
-                                                  for n, b in enumerate(s.briefings, start=first)]))
+            sections.append(_SectionView(s.name, [
+                _story_view(b, max_bullets, loc, s.name, f"story-{n}", issue.timezone)
+                for n, b in enumerate(s.briefings, start=first)]))
     stories = [story for section in sections for story in section.stories]
     return _View(
         title=issue.title,
@@ -369,6 +380,7 @@ def issue_document(issue: Issue) -> dict:
                 "sources_count": len(b.story.articles),
                 "update": b.story.is_update,  # sent before; back because new outlets joined
                 "sources": [{"title": a.title, "url": safe_url(a.link), "outlet": a.outlet,
+                             "published": a.published.astimezone(issue.timezone or timezone.utc).isoformat(),
                              **other("language", a.language)} for a in b.story.articles],
                 # A model-titled extra section carries its title: {"title": ..., "bullets": [...]}.
                 **{kind.key: {"title": kind.own_title, "bullets": bullets(items)} if kind.key == Briefing.EXTRA_KEY

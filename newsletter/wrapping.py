@@ -27,14 +27,19 @@ _BREAK = re.compile(rf"(?:(?<=[{_WIDE}])|(?=[{_WIDE}]))(?<=.)(?=.)"
                     rf"(?<![{re.escape(_OPENING)}])(?![{re.escape(_CLOSING)}])")
 
 
+# Whitespace a line may break at: not the no-break spaces, which keep "24 Nov" or French "10 %" on one line.
+_SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:
     """``text`` with its whitespace folded, on lines of at most ``width`` columns: the first starts
-    with ``first``, the rest with ``indent``."""
+    with ``first``, the rest with ``indent``. A no-break space joins two words on one line, and is
+    written as a plain space."""
     lines: list[str] = []
     line, used = first, cell_len(first)
     empty = True  # nothing but the indent on this line yet
     room = max(1, width - cell_len(indent))
-    for word in text.split():
+    for word in filter(None, _SPACES.split(text)):
         for k, piece in enumerate(_pieces(word, room)):
             gap = "" if empty or k > 0 else " "
             size = cell_len(piece)
@@ -46,7 +51,7 @@ def wrap(text: str, width: int, *, first: str = "", indent: str = "") -> str:
             empty = False
     if not empty:
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 _URL = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|www\.")

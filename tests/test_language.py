@@ -120,6 +120,16 @@ def test_a_language_of_your_own_is_one_file_in_a_folder_beside_your_config(tmp_p
     assert not (locales.FOLDER / "it.toml").exists()
 
 
+def test_a_language_file_written_before_sources_had_a_day_still_works_with_cldrs_own_form(tmp_path):
+    """dates.day came later than the first language files: one without it still checks, and its sources
+    are dated in CLDR's own short form for the language."""
+    import re as regex
+
+    own_language(tmp_path / "config", "it.toml", lambda t: regex.sub(r"(?m)^day = .*\n", "", italian(t)))
+    email = build_demo_email(tmp_path, "it", locales="my-locales")
+    assert regex.search(r"— Eastbay Signal, 2\d nov\n", email.text), email.text
+
+
 def test_your_own_file_for_a_shipped_language_rewords_it(tmp_path):
     own_language(tmp_path / "config", "en.toml", lambda t: t.replace("The big picture", "The gist"))
     email = build_demo_email(tmp_path, "en", locales="my-locales")

@@ -175,11 +175,38 @@ def test_issue_document_matches_the_json_contract():
                           "big_picture", "why_this_matters", "between_the_lines"}
     assert story["topic"] == "Cities & Climate" and story["sources_count"] == 3 and story["update"] is False
     assert story["sources"][0] == {"title": "Story 1 as told by outlet 1", "outlet": "Outlet 1",
-                                   "url": "https://s1o1.example/story/s1o1"}
+                                   "url": "https://s1o1.example/story/s1o1", "published": "2026-11-24T08:00:00+00:00"}
     assert story["big_picture"][0] == {"text": "Big fact 1a shared by outlets.", "cites": [1, 2]}
     assert doc["stories"][1]["topic"] == "Technology"
     assert doc["sidebar"] == [{"headline": "Side story 1", "blurb": "One line about side story 1.",
                                "url": "https://side1.example/story/side1", "outlet": "Side Outlet 1"}]
+
+
+@pytest.mark.parametrize("language, zone, day", [("en", "UTC", "23 Nov"), ("en", "Europe/Berlin", "24 Nov"),
+                                                  ("de", "Europe/Berlin", "24. Nov."), ("fr", "UTC", "23 nov.")])
+def test_each_source_says_the_day_it_was_published_in_the_readers_zone_and_words(language, zone, day):
+    """Sources named no date, so a reader could not tell a report from this morning from one three days old."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    issue = make_issue(n_stories=1, n_sidebar=0, language=language, timezone=ZoneInfo(zone))
+    late = issue.briefings[0].story.articles[0]
+    late.published = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)  # already the 24th in Berlin
+    email = render(issue)
+    [first] = parse(email.html).xpath('//p[@class="src"]')[:1]
+    assert " ".join(first.text_content().split()).endswith(f"— {late.outlet}, {day}"), first.text_content()
+    assert f"— {late.outlet}, {day}\n" in email.text, email.text
+    assert issue_document(issue)["stories"][0]["sources"][0]["published"] == late.published.astimezone(
+        ZoneInfo(zone)).isoformat()
+
+
+def test_a_sources_day_is_never_split_over_two_lines_of_the_text_part():
+    issue = make_issue(n_stories=1, n_sidebar=0)
+    arts = issue.briefings[0].story.articles
+    for k in range(40):  # one of these lengths puts the day at the end of a line
+        arts[0].title = "Story told " + "x" * k
+        for line in render(issue).text.splitlines():
+            assert not line.rstrip().endswith(", 24"), line
 
 
 @pytest.mark.parametrize("n_sources, label", [(1, "1 source"), (4, "4 sources")])

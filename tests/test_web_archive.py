@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import feedparser
@@ -129,6 +130,30 @@ def test_a_page_shows_what_the_email_showed_update_marks_and_sidebar_outlets(tmp
     assert page.count(">Update</span>") == 1
     outlet = doc["sidebar"][0]["outlet"]
     assert outlet and f"{markupsafe.escape(outlet)}" in page.split("Recent news", 1)[1]
+
+
+def test_a_page_dates_its_sources_as_the_email_did_and_an_older_record_without_dates_shows_none(tmp_path):
+    cfg = web_config(tmp_path, base_url=BASE)
+    store = Store.open(cfg.store_url)
+    doc = issue_document(demo_email().issue)
+    undated = json.loads(json.dumps(doc))
+    for story in undated["stories"]:  # as issues were recorded before sources had a time
+        for source in story["sources"]:
+            del source["published"]
+    undated["stories"][0]["sources"][1]["published"] = "not a time"  # an edited document
+    record_demo_issues(cfg, store, 1, document=doc)
+    store.record_issue(f"{cfg.newsletter.title}:2026-11-26", created_at=datetime(2026, 11, 26, 7, tzinfo=timezone.utc),
+                       subject="s", document={**undated, "date": "2026-11-26"}, html="<p>s</p>", text="s",
+                       placements=[])
+    write_archive(cfg, store, tmp_path / "site")
+    store.close()
+    dated = (tmp_path / "site" / "issues" / "2026-11-25.html").read_text()
+    first = doc["stories"][0]["sources"][0]
+    day = datetime.fromisoformat(first["published"]).strftime("%-d %b")  # the demo's zone and English words
+    assert f"— {markupsafe.escape(first['outlet'])}, {day.replace(' ', chr(0xa0))}</p>" in dated
+    older = (tmp_path / "site" / "issues" / "2026-11-26.html").read_text()
+    assert f"— {markupsafe.escape(first['outlet'])}</p>" in older
+    assert not re.search(r"— [^<]+, \d+\xa0", older)
 
 
 def test_the_email_links_to_its_page_when_base_url_is_set(tmp_path):

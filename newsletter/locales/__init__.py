@@ -34,6 +34,9 @@ from newsletter.language import babel_code, cldr, language_tag
 
 FOLDER = Path(__file__).resolve().parent
 DEFAULT = "en"
+# Date styles added after language files were first written: a file without one gets CLDR's own form of it
+# (a skeleton), so a user's file from before still works.
+OPTIONAL_DATES = {"day": "MMMd"}
 
 
 # A config's own files by code ([newsletter] locales), read before the shipped ones. One table for the
@@ -121,8 +124,10 @@ class Locale:
         return forms.get(cldr(self.code).plural_form(n), forms["other"]).format(n=n)
 
     def date(self, day: datetime.date, style: str = "long") -> str:
-        from babel.dates import format_date
+        from babel.dates import format_date, format_skeleton
 
+        if style not in self.dates and style in OPTIONAL_DATES:  # a file written before the style was
+            return format_skeleton(OPTIONAL_DATES[style], day, locale=cldr(self.code))
         return format_date(day, self.dates[style], locale=cldr(self.code))
 
     def marks(self, language: str | None, text: str = "") -> tuple[str | None, str | None]:
@@ -240,7 +245,7 @@ def checked(code: str) -> Locale:
     for table in ("words", "sections", "counts", "dates"):
         ours, theirs = getattr(loc, table), getattr(reference, table)
         for key in theirs:
-            if key not in ours:
+            if key not in ours and not (table == "dates" and key in OPTIONAL_DATES):
                 raise LocaleError(f"{path} has no key {table}.{key}")
             if table == "words" and not _placeholders(ours[key]) <= _placeholders(theirs[key]):
                 raise LocaleError(f"{path} key words.{key} names a placeholder the newsletter does not fill",

@@ -26,7 +26,7 @@ from newsletter.errors import NewsletterError
 from newsletter.folders import write_whole
 from newsletter.locales import Locale, locale, resolve
 from newsletter.models import SECTIONS, Briefing, issue_key_prefix
-from newsletter.render import Text, safe_url, template_env
+from newsletter.render import Text, published_day, safe_url, template_env
 from newsletter.web.tokens import site_root
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ class _Source:
     title: str
     outlet: str
     url: str | None
+    day: str = ""
 
 
 @dataclass
@@ -149,8 +150,17 @@ def _text(doc: dict, key: str, language_key: str, loc: Locale) -> Text:
     return Text.of(str(doc.get(key, "")), language if isinstance(language, str) else None, loc)
 
 
+def _when(value: object) -> datetime | None:
+    """A source's recorded time, or None: issues recorded before sources had one, or an edited document."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _story(doc: dict, n: int, loc: Locale) -> _Story:
-    sources = [_Source(i, _text(s, "title", "language", loc), str(s.get("outlet", "")), safe_url(s.get("url")))
+    sources = [_Source(i, _text(s, "title", "language", loc), str(s.get("outlet", "")), safe_url(s.get("url")),
+                       published_day(_when(s.get("published")), loc))
                for i, s in enumerate(doc.get("sources", []), start=1)]
 
     def cites(numbers: list) -> list[_Cite]:
