@@ -541,6 +541,12 @@ def test_a_server_that_ignores_the_answers_cap_is_told_and_asked_no_more_than_th
     assert note.startswith("the server answered 3,000 tokens where the answer's cap was 1,500: it ignores "
                            "max_tokens"), note
     assert "Fix: set an answer limit where the model is served." in note
+    with OpenAIServer(model) as srv:  # with room for such answers, every story is still asked
+        s = summarizer(srv)
+        s.token_budget = 2 * prompt + 2 * 3000 + 100
+        s.brief(first)
+        s.brief(second)
+    assert len(srv.chat_requests) == 2 and s.usage.tokens <= s.token_budget
 
 
 def test_a_server_that_keeps_to_the_cap_is_asked_as_before():

@@ -501,9 +501,10 @@ class LLMSummarizer:
                             self.interrupt()
                     finally:
                         self.waiting -= 1
-                cap = min(cap, self.token_budget - self._spent - self._reserved - prompt)
-                if cap < need():
+                room = self.token_budget - self._spent - self._reserved - prompt
+                if room < need():
                     raise TokenBudgetExhausted(f"the issue's budget of {self.token_budget} model tokens is used up")
+                cap = min(cap, room)
             held = prompt + (max(cap, self._longest.get(kind, 0)) if self._caps_ignored else cap)
             self._reserved += held
         return cap, prompt, held
