@@ -212,7 +212,8 @@ class Service:
             now_sent = sum(d.ok and not d.earlier for d in sent.deliveries)
             had = sum(d.earlier and d.status is DeliveryStatus.SENT for d in sent.deliveries)
             failed = sum(d.status is DeliveryStatus.FAILED for d in sent.deliveries)
-            owed = len(to) - now_sent - had - failed
+            # Of those this send serves: a reader who left by the link is owed nothing.
+            owed = len(sent.to) - now_sent - had - failed
             if sent.in_progress:
                 log.info("%s: another process is building today's issue; it delivers it", label,
                          extra={**fields, "outcome": "elsewhere"})

@@ -16,6 +16,7 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_prefix
 from newsletter.store import Store
+from newsletter.web.tokens import address_key
 from newsletter.wording import counted, moment, utc_moment
 
 # How long after send_at an issue may take to be recorded (feeds fetched, model answers) before status
@@ -55,9 +56,16 @@ def upcoming(cfg: Config, store: Store, now: datetime) -> Upcoming:
         return Upcoming(at)
     status = store.delivery_status(issue_id)
     done = (DeliveryStatus.SENT, DeliveryStatus.FAILED)  # a 5xx refusal is final: the send job leaves it alone
-    owed = sum(status.get(mailbox_key(r)) not in done for r in unique_mailboxes(cfg.newsletter.to))
+    owed = sum(status.get(mailbox_key(r)) not in done for r in subscribed(cfg, store))
     later = schedule.next_send(cfg, at)
     return Upcoming(later, at, day, owed) if owed else Upcoming(later)
+
+
+def subscribed(cfg: Config, store: Store) -> list[str]:
+    """The configured recipients a send serves: a reader who left by the one-click link is owed nothing,
+    and counting one as owed read as a retry due every day after."""
+    gone = store.unsubscribed(cfg.newsletter.title)
+    return [r for r in unique_mailboxes(cfg.newsletter.to) if address_key(r) not in gone]
 
 
 def missed(cfg: Config, store: Store, now: datetime) -> dict | None:
@@ -100,7 +108,7 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
                                                     nxt.retry_day.isoformat(), "owed": nxt.owed},
         # The latest due send that recorded no issue (null when none): status then exits 1.
         "missed": missed(cfg, store, now),
-        "last_issue": _last_issue(store.last_issue(prefix), len(unique_mailboxes(cfg.newsletter.to))),
+        "last_issue": _last_issue(store.last_issue(prefix), len(subscribed(cfg, store))),
         # The `newsletter run` processes serving it (null: a store too old to say).
         "service": _service(cfg, store, now),
         "feeds": len(set(feed_urls)),

@@ -332,3 +332,33 @@ def test_send_to_an_address_that_unsubscribed_says_so_instead_of_nothing(tmp_pat
         assert f"unsubscribed, skipped: {READER}; `newsletter resubscribe -c {cfg.path} ADDR`" in said, said
         assert "every recipient has" not in said
     assert list((tmp_path / "config" / "outbox").glob("*.eml")) == []
+
+
+def test_a_reader_who_left_by_the_link_is_owed_nothing_in_status_or_the_services_send_line(tmp_path, monkeypatch,
+                                                                                           caplog):
+    """Once a reader had unsubscribed, every later issue read "1 owed" in `status` and in run's send line
+    (outcome "owed", what a monitor alerts on), and status promised a retry that would serve no one."""
+    import json
+    import logging
+
+    from newsletter.config import load_config
+    from newsletter.service import Service
+    from service_helpers import zone_at_noon
+
+    monkeypatch.setenv("NEWSLETTER_WEB_SECRET", SECRET)
+    cfg = web_config(tmp_path, base_url=BASE)
+    # Today's issue due at 18:00: status would name a retry for anyone still owed it.
+    cfg.path.write_text(cfg.path.read_text().replace('"Europe/Berlin"', f'"{zone_at_noon()}"')
+                        .replace('send_at = "07:00"', 'send_at = "18:00"'))
+    cfg = load_config(cfg.path)
+    store = Store.open(cfg.store_url)
+    store.unsubscribe(TITLE, NEWSROOM, DEMO_MORNING)
+    store.close()
+    assert run_cli("send", "--config", str(cfg.path), env={"NEWSLETTER_WEB_SECRET": SECRET}).exit_code == 0
+    with caplog.at_level(logging.INFO, logger="newsletter.service"):
+        Service([cfg]).send()  # the service's send of the same day: the reader left has it already
+    [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "owed")]
+    assert (line.owed, line.outcome) == (0, "ok"), line.getMessage()
+    report = json.loads(run_cli("status", "--json", "--config", str(cfg.path)).stdout)
+    assert report["last_issue"]["recipients"] == {"sent": 1, "failed": 0, "owed": 0}
+    assert report["retry"] is None, report["retry"]
