@@ -55,9 +55,9 @@ from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import (
-    Edges, Sent, check_secrets, embed_shared, fetch, open_edges, send, todays_key,
+    Edges, Sent, check_secrets, embed_shared, fetch, issue_date, open_edges, send,
 )
-from newsletter.status import Upcoming, upcoming
+from newsletter.status import Upcoming, owed_by, upcoming
 from newsletter.web.tokens import site_root
 from newsletter.wording import counted, local_moment, utc_moment
 
@@ -401,7 +401,8 @@ def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime
     """Add one newsletter's send jobs; send at once when today's was missed within grace. Returns whether
     it does, and the start's line saying what comes next."""
     with service.edges(cfg, summarize=False) as edges:
-        delivered = edges.store.issue_delivered(todays_key(cfg, now), unique_mailboxes(cfg.newsletter.to))
+        # Owing no one is done: an address refused for good made every restart that day "send" it as overdue.
+        delivered = owed_by(cfg, edges.store, issue_date(cfg, now)) == 0
         nxt = upcoming(cfg, edges.store, now)
     missed = schedule.missed_send(cfg, now, delivered)
     send_now = schedule.add_jobs(scheduler, cfg, poll=None, send=lambda: service.send(cfg), prefix=prefix)

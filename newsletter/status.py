@@ -51,14 +51,22 @@ def upcoming(cfg: Config, store: Store, now: datetime) -> Upcoming:
     newsletter's zone): that send then makes no issue, so the next issue is the send after it."""
     at = schedule.next_send(cfg, now)
     day = at.astimezone(cfg.newsletter.tz).date()
-    issue_id = store.issue_id(issue_key(cfg.newsletter.title, day))
-    if issue_id is None:
+    owed = owed_by(cfg, store, day)
+    if owed is None:
         return Upcoming(at)
-    status = store.delivery_status(issue_id)
-    done = (DeliveryStatus.SENT, DeliveryStatus.FAILED)  # a 5xx refusal is final: the send job leaves it alone
-    owed = sum(status.get(mailbox_key(r)) not in done for r in subscribed(cfg, store))
     later = schedule.next_send(cfg, at)
     return Upcoming(later, at, day, owed) if owed else Upcoming(later)
+
+
+def owed_by(cfg: Config, store: Store, day: date) -> int | None:
+    """How many recipients the issue of ``day`` still owes; None when it is not recorded. What the send
+    job would serve: a 5xx refusal is final (the job leaves it alone), and a reader who left is owed nothing."""
+    issue_id = store.issue_id(issue_key(cfg.newsletter.title, day))
+    if issue_id is None:
+        return None
+    status = store.delivery_status(issue_id)
+    done = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+    return sum(status.get(mailbox_key(r)) not in done for r in subscribed(cfg, store))
 
 
 def subscribed(cfg: Config, store: Store) -> list[str]:

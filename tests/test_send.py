@@ -336,6 +336,23 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
     assert "1 sent, 1 failed, 1 owed" in status, status
 
 
+def test_a_restart_the_day_an_address_was_refused_does_not_send_the_issue_again_as_overdue(tmp_path):
+    """One address refused for good (a 5xx) made every restart of `run` that day say "sending today's overdue
+    issue now" of an issue that had gone out: the start took only "sent" for done, not the refusal the
+    send job leaves alone (and a restart is what the README says to do after editing the config)."""
+    from service_helpers import zone_at_noon
+
+    with mail_server(_Refusing()) as port:
+        cfg = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+                      to=["ann@readers.example", "reject-me@readers.example"],
+                      extra=f'timezone = "{zone_at_noon()}"\n        send_at = "10:00"\n        grace_hours = 6')
+        assert run_cli("send", "--config", str(cfg), cwd=tmp_path).exit_code == 1  # reject-me refused
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            line = proc.wait_for("next issue at", stream="stderr")
+            assert proc.interrupt() == 0, proc.stderr
+    assert "overdue" not in line, line
+
+
 class _AlwaysDrops:
     """A server that takes each message and hangs up before it replies, as an overloaded relay does."""
 
