@@ -11,7 +11,8 @@ per model: ``pipeline.embed_shared``).
 Each job logs one line with its outcome (poll: feeds, new articles, failed, the first
 FAILED_SHOWN failing feeds with their reason (field ``failed_feeds``), and with an
 embeddings model the articles embedded and those waiting for the next poll, summed over the
-models when the newsletters of a store use several; send: sent, failed, had it, owed), with
+models when the newsletters of a store use several; send: sent, failed (the first FAILED_SHOWN
+refused addresses with the server's words, field ``failed_recipients``), had it, owed), with
 the same figures as fields for ``--log-format json``.
 
 Stopping. On SIGTERM or SIGINT no new job starts, and the one in flight stops
@@ -222,15 +223,21 @@ class Service:
                 log.info("%s: nothing new since the last issue; no issue sent ([newsletter] send_empty = false)",
                          label, extra={**fields, "outcome": "nothing new"})
                 return sent
-            log.info("%s: issue sent to %d, %d failed, %d had it already, %d owed", label, now_sent, failed, had,
-                     owed, extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
-                                  "had_it": had, "owed": owed})
+            # Which readers were refused, and why: such an address fails each day until it leaves [newsletter] to.
+            refused = [d for d in sent.deliveries if d.status is DeliveryStatus.FAILED]
+            shown = [{"recipient": d.recipient, "error": _short(d.error)} for d in refused[:FAILED_SHOWN]]
+            which = "; ".join(f"{f['recipient']}: {f['error']}" for f in shown)
+            which += f"; and {len(refused) - len(shown)} more" if len(refused) > len(shown) else ""
+            log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed", label, now_sent, failed,
+                     f" ({which})" if which else "", had, owed,
+                     extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
+                            "had_it": had, "owed": owed, **({"failed_recipients": shown} if shown else {})})
             if self.stop.is_set() and owed:
                 raise Stopped(f"stopped after the message in flight; {owed} recipients owed get it at the next start")
             return sent
 
 
-FAILED_SHOWN = 3  # failing feeds a poll's log line names; the rest are counted ("and 5 more")
+FAILED_SHOWN = 3  # failing feeds a poll's line names, and refused readers a send's; the rest are counted ("and 5 more")
 REASON_CHARS = 100  # a failing feed's reason in that line, cut to this
 
 

@@ -336,6 +336,25 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
     assert "1 sent, 1 failed, 1 owed" in status, status
 
 
+def test_the_services_send_line_names_the_refused_addresses_and_why(tmp_path, caplog):
+    """"send: issue sent to 49, 1 failed" left the operator to find out which reader bounced: neither run's
+    log nor status named one, and the address goes on failing each day until it leaves [newsletter] to."""
+    import logging
+
+    from newsletter.service import Service
+
+    with mail_server(_Refusing()) as port:
+        cfg = load_config(_config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port,
+                                  to=["ann@readers.example", "reject-me@readers.example"]))
+        with caplog.at_level(logging.INFO, logger="newsletter.service"):
+            Service([cfg]).send()
+    [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "failed")]
+    assert line.getMessage() == ('send: issue sent to 1, 1 failed (reject-me@readers.example: refused: "550 5.1.1 '
+                                 'no such user"), 0 had it already, 0 owed')
+    assert line.failed_recipients == [{"recipient": "reject-me@readers.example",
+                                       "error": 'refused: "550 5.1.1 no such user"'}]
+
+
 def test_a_restart_the_day_an_address_was_refused_does_not_send_the_issue_again_as_overdue(tmp_path):
     """One address refused for good (a 5xx) made every restart of `run` that day say "sending today's overdue
     issue now" of an issue that had gone out: the start took only "sent" for done, not the refusal the
