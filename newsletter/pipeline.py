@@ -425,7 +425,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     email = built.email if built else RenderedEmail(stored.subject, stored.html, stored.text, issue=None)
     # The page "View in browser" names is up before the first message goes out; a rerun that owes
     # nobody anything leaves the archive as it is.
-    problems = built.problems if built else []
+    problems = (built.problems + _off_day(cfg, now)) if built else []
     if built is not None or not edges.store.issue_delivered(key, to):
         problems = problems + _write_archive(cfg, edges.store)
     sent = Sent(email=email, problems=problems, built=built, recorded_at=None if built else stored.created_at, to=to,
@@ -460,7 +460,7 @@ def dry_run(cfg: Config, edges: Edges, *, recipients: list[str] | None = None,
         notes.append(f"briefings shown extractively; the send writes them with {edges.summarizer.name}")
         edges = Edges(edges.store, edges.clock, extractive_summarizer(), embedder=edges.embedder)
     built = build(cfg, edges, reports, unstored=found)
-    return DryRun(built.email, to, [], None, built=built, notes=notes, unsubscribed=gone)
+    return DryRun(built.email, to, [], None, built=built, notes=notes + _off_day(cfg, now), unsubscribed=gone)
 
 
 # -- building an issue ----------------------------------------------------------------------------
@@ -632,6 +632,19 @@ def _usage_row(issue: Issue) -> tuple[int, int, int, int, int] | None:
 
 def issue_date(cfg: Config, now: datetime) -> date:
     return now.astimezone(cfg.newsletter.tz).date()
+
+
+def _off_day(cfg: Config, now: datetime) -> list[str]:
+    """A new issue made by hand on a day [newsletter] days leaves out (a weekly, on a Monday) takes the news
+    the next scheduled one would carry, and went out without a word: say so, in a list of problems."""
+    from newsletter.schedule import send_days  # APScheduler, for send and dry runs only
+
+    day = issue_date(cfg, now)
+    if day.weekday() in send_days(cfg):
+        return []
+    days = cfg.newsletter.days
+    return [f"{day:%A} is not one of [newsletter] days ({days if isinstance(days, str) else ', '.join(days)}): "
+            "`run` sends no issue today; one sent by hand carries the news the next scheduled issue would have"]
 
 
 def templates_folder(cfg: Config) -> Path | None:

@@ -336,6 +336,25 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
     assert "1 sent, 1 failed, 1 owed" in status, status
 
 
+@pytest.mark.parametrize("days, off", [('["sat"]', True), ('["mon", "sat"]', False)])
+def test_a_send_by_hand_on_a_day_the_newsletter_does_not_go_out_says_so(tmp_path, days, off):
+    """A weekly (days = ["sat"]) sent by hand on a Monday went out without a word: the week's news so far
+    went to every reader, and Saturday's issue would carry only what came after."""
+    cfg = load_config(_outbox_config(tmp_path, _feed(tmp_path), to=["ann@readers.example"], extra=f"days = {days}"))
+    store = Store.open(cfg.store_url)
+    try:
+        monday = FixedClock(DAY1)
+        dry = dry_run(cfg, Edges(store, monday, extractive_summarizer()))
+        sent = send(cfg, Edges(store, monday, extractive_summarizer(), make_transport(cfg)))
+    finally:
+        store.close()
+    note = ("Monday is not one of [newsletter] days (sat): `run` sends no issue today; one sent by hand carries the "
+            "news the next scheduled issue would have")
+    said = [n for n in dry.notes + sent.problems if "[newsletter] days" in n]
+    assert said == ([note, note] if off else []), said
+    assert [d.status for d in sent.deliveries] == [DeliveryStatus.SENT]  # a send by hand still sends
+
+
 def test_the_services_send_line_names_the_refused_addresses_and_why(tmp_path, caplog):
     """"send: issue sent to 49, 1 failed" left the operator to find out which reader bounced: neither run's
     log nor status named one, and the address goes on failing each day until it leaves [newsletter] to."""
