@@ -161,7 +161,10 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "recipients": {"sent": sent, "failed": failed,
                        # pending or sending, or not yet listed: everyone configured still waiting (a 5xx
                        # refusal is final: failed, not owed)
-                       "owed": max(recipients, sum(counts.values())) - sent - failed},
+                       "owed": max(recipients, sum(counts.values())) - sent - failed,
+                       # Who was refused, and the server's words (the first few by address): such an address is
+                       # refused again every day until it leaves [newsletter] to.
+                       "refused": [{"recipient": r, "error": e} for r, e in row.get("refused", [])]},
     }
 
 
@@ -215,6 +218,12 @@ def status_lines(report: dict) -> list[str]:
         lines.append(f"last issue: {utc_moment(datetime.fromisoformat(last['created_at']))}, "
                      f"{counted(last['stories'], 'story', 'stories')} + {last['sidebar']} in Recent news, "
                      f"{cost}; recipients: {r['sent']} sent, {r['failed']} failed, {r['owed']} owed")
+        for x in r["refused"]:
+            lines.append(f"  refused: {x['recipient']}: {x['error'] or 'no reason given'}")
+        if r["failed"] > len(r["refused"]):
+            lines.append(f"  and {r['failed'] - len(r['refused'])} more refused")
+        if r["refused"]:
+            lines.append("  an address refused for good is refused again each day: take it out of [newsletter] to")
     fetched = report.get("last_fetch_at")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled; "

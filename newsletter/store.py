@@ -57,6 +57,7 @@ UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_unco
 UNANSWERED_CALLS_VERSION = 14  # the migration that added issues.model_calls_unanswered
 SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
+REFUSED_LISTED = 10  # refused recipients the last issue lists (status): the rest are counted
 ID_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-parameter limit
 
 
@@ -446,7 +447,8 @@ class Store:
 
     def last_issue(self, key_prefix: str) -> dict | None:
         """The newest recorded issue whose key starts with ``key_prefix`` (one newsletter's), with what it
-        cost and its deliveries counted by status; None when there is none."""
+        cost, its deliveries counted by status, and the first ``REFUSED_LISTED`` refused recipients with the
+        server's words; None when there is none."""
         # A read-only store from before the uncounted calls (status beside an older daemon): unknown, None.
         uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
                      else sa.null().label("model_calls_uncounted"))
@@ -463,7 +465,12 @@ class Store:
                 return None
             counts = dict(conn.execute(sa.select(deliveries.c.status, sa.func.count())
                                        .where(deliveries.c.issue_id == row.id).group_by(deliveries.c.status)).all())
-        return {**row._asdict(), "deliveries": {str(k): v for k, v in counts.items()}}
+            refused = conn.execute(sa.select(deliveries.c.recipient, deliveries.c.error)
+                                   .where((deliveries.c.issue_id == row.id)
+                                          & (deliveries.c.status == DeliveryStatus.FAILED))
+                                   .order_by(deliveries.c.recipient).limit(REFUSED_LISTED)).all()
+        return {**row._asdict(), "deliveries": {str(k): v for k, v in counts.items()},
+                "refused": [(r.recipient, r.error or "") for r in refused]}
 
     def first_issue_key(self, key_prefix: str) -> str | None:
         """The key of one newsletter's earliest issue (keys end in the ISO day, so they sort by day)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import multiprocessing as mp
 from collections import Counter
 from contextlib import contextmanager
@@ -334,6 +335,12 @@ def test_a_refusal_is_told_in_the_servers_words_and_what_happens_next(tmp_path):
     assert "sent ann@readers.example" in result.stdout and result.exit_code == 1
     status = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
     assert "1 sent, 1 failed, 1 owed" in status, status
+    # Which reader, and why: status said only "1 failed", and the address fails again every day.
+    assert ('refused: reject-me@readers.example: refused: "550 5.1.1 no such user" an address refused for good is '
+            "refused again each day: take it out of [newsletter] to") in status, status
+    report = json.loads(run_cli("status", "--config", str(cfg), "--json", cwd=tmp_path).stdout)
+    assert report["last_issue"]["recipients"]["refused"] == [
+        {"recipient": "reject-me@readers.example", "error": 'refused: "550 5.1.1 no such user"'}]
 
 
 @pytest.mark.parametrize("days, off", [('["sat"]', True), ('["mon", "sat"]', False)])
