@@ -360,5 +360,5 @@ def test_a_reader_who_left_by_the_link_is_owed_nothing_in_status_or_the_services
     [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "owed")]
     assert (line.owed, line.outcome) == (0, "ok"), line.getMessage()
     report = json.loads(run_cli("status", "--json", "--config", str(cfg.path)).stdout)
-    assert report["last_issue"]["recipients"] == {"sent": 1, "failed": 0, "owed": 0}
+    assert report["last_issue"]["recipients"] == {"sent": 1, "failed": 0, "owed": 0, "refused": []}
     assert report["retry"] is None, report["retry"]
