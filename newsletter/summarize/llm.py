@@ -297,30 +297,30 @@ class LLMSummarizer:
     def _note_window(self, window: int) -> None:
         note = (f"the sources were shortened to fit the model's context window of {window} tokens. "
                 f"{windows.FIX}")
+        self._note_once(note, note)
+
+    def _note_once(self, kind: str, note: str) -> None:
+        """``note`` for the run report, unless one that starts as ``kind`` is there: once an issue, whatever
+        its figures."""
         with self._lock:
-            if note not in self.notes:
+            if not any(n.startswith(kind) for n in self.notes):
                 self.notes.append(note)
 
     def _note_cut(self, counted: int, estimate: int) -> None:
         """The server counted far fewer prompt tokens than were sent: it cut the prompt to its window."""
-        with self._lock:
-            if any(n.startswith("the server counted") for n in self.notes):
-                return
-            self.notes.append(f"the server counted {counted} prompt tokens for a prompt of about {estimate:,}: it "
-                              "seems to cut prompts to its context window, so the model saw only part of the "
-                              "sources and instructions. Fix: raise the window where the model is served "
-                              "(Ollama: OLLAMA_CONTEXT_LENGTH=8192, or PARAMETER num_ctx 8192 in a Modelfile).")
+        self._note_once("the server counted", f"the server counted {counted} prompt tokens for a prompt of about "
+                        f"{estimate:,}: it seems to cut prompts to its context window, so the model saw only part "
+                        "of the sources and instructions. Fix: raise the window where the model is served "
+                        "(Ollama: OLLAMA_CONTEXT_LENGTH=8192, or PARAMETER num_ctx 8192 in a Modelfile).")
 
     def _note_over_cap(self, completion: int, cap: int) -> None:
         """The server answered past the answer's cap (``max_tokens``): it ignores it."""
         with self._lock:
             self._caps_ignored = True
-            if any(n.startswith("the server answered") for n in self.notes):
-                return
-            self.notes.append(f"the server answered {completion:,} tokens where the answer's cap was {cap:,}: it "
-                              "ignores max_tokens, so an answer runs as long as the model makes it. Calls now hold "
-                              "the longest answer so far against [llm] max_tokens_per_issue, and none is made "
-                              "without room for one. Fix: set an answer limit where the model is served.")
+        self._note_once("the server answered", f"the server answered {completion:,} tokens where the answer's cap "
+                        f"was {cap:,}: it ignores max_tokens, so an answer runs as long as the model makes it. "
+                        "Calls now hold the longest answer so far against [llm] max_tokens_per_issue, and none is "
+                        "made without room for one. Fix: set an answer limit where the model is served.")
 
     def _ask_again(self, messages: list[dict], answer: str, briefing: Briefing, usage: Usage) -> str:
         log.info("asking again for %r: %d claims not in the cited sources", briefing.story.headline,
