@@ -94,6 +94,25 @@ def test_only_the_newest_entries_are_taken(feed_server: FeedServer, store):
     assert report.notes == ["took the newest 3 of 10 entries"]
 
 
+
+def test_a_feeds_lasting_quirk_is_logged_once_not_at_every_poll(feed_server: FeedServer, store, caplog):
+    """A soak with poll_minutes = 1 logged "took the newest 3 of 10 entries" (or "read as far as it goes") for
+    the same healthy feed every poll, beside the poll's one line: a warning a minute, all day. The report
+    keeps its notes each time; the log says it again only when the kind of note changes."""
+    settings = SETTINGS.model_copy(update={"max_entries_per_feed": 3})
+    url = feed_server.add("/many-each-poll.xml", numbered(10), headers=RSS)
+    with caplog.at_level(logging.WARNING, logger="newsletter.ingest"):
+        reports = [fetch(url, store, settings) for _ in range(3)]
+        feed_server.add("/many-each-poll.xml", numbered(12), headers=RSS)  # more entries: the same kind of note
+        reports.append(fetch(url, store, settings))
+        feed_server.add("/many-each-poll.xml", numbered(2), headers=RSS)  # the quirk goes, then comes back
+        reports.append(fetch(url, store, settings))
+        feed_server.add("/many-each-poll.xml", numbered(10), headers=RSS)
+        reports.append(fetch(url, store, settings))
+    assert [r.notes for r in reports[:4]] == [["took the newest 3 of 10 entries"]] * 3 + [["took the newest 3 of 12 entries"]]
+    said = [r.getMessage() for r in caplog.records if url in r.getMessage()]
+    assert said == [f"{url}: took the newest 3 of 10 entries"] * 2, said
+
 def test_a_store_failure_is_logged_without_article_content(feed_server: FeedServer, store, monkeypatch, caplog):
     secret = "Confidential merger terms"
     url = feed_server.add("/fail.xml", rss(item(secret, "https://news.example/m", body=f"<p>{secret} text</p>")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
 STOP_CHECK_S = 0.1  # how often a poll looks whether the service is stopping
+# The kinds of note (digits aside) last logged for each feed, in this process: a feed read with the same quirk at
+# every poll (undated entries, broken XML, more entries than the cap) is logged once, not at every poll all day.
+_noted: dict[str, frozenset[str]] = {}
 
 
 def ingest_feeds(sources: list[FeedSource], store: Store, *, settings: FetchSettings, clock: Clock,
@@ -227,8 +231,10 @@ class _Ingest:
             pages = self.client if any(s.allow_private for s in srcs) else self._page_client()
             notes += await fill_full_text(pages, fresh, self.settings, self.limit, now=now,
                                           deadline=self.full_text_deadline)
-        if notes:
+        kinds = frozenset(re.sub(r"\d+", "#", n) for n in notes)
+        if notes and _noted.get(url) != kinds:
             log.warning("%s: %s", url, "; ".join(notes))
+        _noted[url] = kinds
         try:
             new = await loop.run_in_executor(self.db, self.store.add_articles, fresh, ok_state)
         except StoreError as e:
