@@ -52,6 +52,8 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "bomb": s.add("/bomb.xml", bomb, headers={**RSS, "Content-Encoding": "gzip"}),
         "loop": s.add("/loop-a", status=302, headers={"Location": "/loop-b"}),
         "path": s.add("/path.xml", b"/etc/hostname", headers=RSS),  # a body that looks like a file name
+        # The server promises more than it sends and hangs up: httpx's reason is longer than a report's.
+        "closed": s.add("/closed.xml", numbered(20), headers={**RSS, "Content-Length": "999999", "Connection": "close"}),
     }
     s.add("/loop-b", status=302, headers={"Location": "/loop-a"})
     sources = [FeedSource(url=u, topic="T") for u in routes.values()]
@@ -83,6 +85,9 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
     for key, error in expected_errors.items():
         assert (r[key].status, r[key].error) == ("failed", error), key
     assert r["path"].status == "failed" and r["path"].error.startswith("not a feed")
+    # It was cut at 80 characters without a mark: "...message body (received 9227 byte)" read as whole.
+    assert r["closed"].status == "failed" and r["closed"].error.startswith("connection failed (peer closed")
+    assert r["closed"].error.endswith("…)"), r["closed"].error
     for key in expected_errors:
         assert routes[key] not in stored
 

@@ -28,6 +28,7 @@ from newsletter.ingest.public import NotPublicAddress, PublicOnlyTransport
 USER_AGENT = f"newsletter/{__version__} (RSS/Atom newsletter generator; httpx/{httpx.__version__})"
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 MAX_WAIT = timedelta(hours=24)  # a server asking us to stay away longer is capped, not obeyed forever
+REASON_CHARS = 80  # a library's reason for a failed request, in a report, cut to this
 
 
 class FetchFailed(Exception):
@@ -151,7 +152,8 @@ def _moved_permanently(resp: httpx.Response) -> str | None:
 def _reason(e: Exception) -> str:
     text = str(e) or e.__class__.__name__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
-    return text[:80]
+    # Marked when cut: "(received 9227 byte)" read as the whole of what the library said.
+    return text if len(text) <= REASON_CHARS else text[:REASON_CHARS - 1] + "…"
 
 
 def _judge(got: Fetched, now: datetime) -> Fetched:
