@@ -35,7 +35,8 @@ def once(embedder, n: int) -> tuple[float, float, int]:
     from newsletter.clock import FixedClock
     from newsletter.config import Config
     from newsletter.models import FeedSource
-    from newsletter.pipeline import Edges, embed_new
+    from newsletter.edges import Edges
+    from newsletter.pipeline import embed_new
     from newsletter.store import Store
 
     articles, _ = synth_articles(n)

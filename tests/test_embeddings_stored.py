@@ -24,7 +24,8 @@ from newsletter.group import group_stories
 from newsletter.group.embeddings import OpenAIEmbedder, embedding_text
 from newsletter.group.vectors import BATCH, StoredEmbedder, embed_missing, text_key
 from newsletter.models import DeliveryStatus
-from newsletter.pipeline import Edges, fetch, make_embedder, preview, send
+from newsletter.edges import Edges, make_embedder
+from newsletter.pipeline import fetch, preview, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 from openai_server import Embeddings, OpenAIServer

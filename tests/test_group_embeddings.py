@@ -95,7 +95,7 @@ def test_an_embeddings_endpoint_of_its_own_needs_no_chat_model(monkeypatch):
     """A local embeddings server alone (no key, no chat base_url) turns semantic grouping on."""
     from conftest import make_config
 
-    from newsletter.pipeline import make_embedder
+    from newsletter.edges import make_embedder
 
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

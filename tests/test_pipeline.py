@@ -16,7 +16,8 @@ from feedserver import FeedServer
 from newsletter.clock import FixedClock
 from newsletter.config import Config, load_config
 from newsletter.deliver import FileTransport
-from newsletter.pipeline import Edges, fetch, make_transport, send
+from newsletter.edges import Edges, make_transport
+from newsletter.pipeline import fetch, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 

@@ -21,7 +21,8 @@ from newsletter.clock import FixedClock
 from newsletter.config import load_config
 from newsletter.errors import DeliveryError
 from newsletter.models import DeliveryStatus
-from newsletter.pipeline import Edges, dry_run, make_transport, send
+from newsletter.edges import Edges, make_transport
+from newsletter.pipeline import dry_run, send
 from newsletter.schema import articles, schema_migrations
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
@@ -663,7 +664,7 @@ def test_a_store_locked_by_another_process_mid_command_is_not_told_as_a_full_dis
 
     import newsletter.store
     from newsletter.errors import ConfigError
-    from newsletter.pipeline import open_edges
+    from newsletter.edges import open_edges
 
     cfg = load_config(_outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org"]))
     monkeypatch.setattr(newsletter.store, "SQLITE_BUSY_TIMEOUT_S", 0)

@@ -162,7 +162,8 @@ def test_a_second_signal_exits_at_once(tmp_path, slow_smtp):
 def test_a_send_waiting_for_another_process_to_build_gives_up_when_the_service_stops(tmp_path):
     from newsletter.clock import FixedClock
     from newsletter.config import load_config
-    from newsletter.pipeline import Edges, make_transport, send, todays_key
+    from newsletter.edges import Edges, make_transport
+    from newsletter.pipeline import send, todays_key
     from newsletter.store import Store
 
     cfg = load_config(_config(tmp_path, [str(feed_file(tmp_path))]))

@@ -706,7 +706,8 @@ def test_demo_issue_with_a_model_that_botches_some_stories_falls_back_per_story(
 
     from newsletter.clock import FixedClock
     from newsletter.config import load_config
-    from newsletter.pipeline import Edges, open_store, preview  # imported here: it pulls in every stage
+    from newsletter.edges import Edges, open_store
+    from newsletter.pipeline import preview  # imported here: it pulls in every stage
 
     cfg = load_config(Path(__file__).resolve().parent.parent / "config" / "newsletter.toml")
     cfg.store.url = str(tmp_path / "state.db")

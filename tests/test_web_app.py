@@ -19,7 +19,8 @@ from web_demo import SECRET, record_demo_issues, served, web_config
 
 from newsletter.clock import FixedClock
 from newsletter.deliver import FileTransport
-from newsletter.pipeline import Edges, dry_run, send
+from newsletter.edges import Edges
+from newsletter.pipeline import dry_run, send
 from newsletter.store import Store
 from newsletter.summarize import extractive_summarizer
 from newsletter.web.app import make_app

@@ -160,7 +160,8 @@ def test_the_email_links_to_its_page_when_base_url_is_set(tmp_path):
     from email_demo import DEMO_MORNING
 
     from newsletter.clock import FixedClock
-    from newsletter.pipeline import Edges, build, fetch
+    from newsletter.edges import Edges
+    from newsletter.pipeline import build, fetch
     from newsletter.summarize import extractive_summarizer
 
     cfg = web_config(tmp_path, base_url=BASE)

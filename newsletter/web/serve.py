@@ -21,6 +21,7 @@ LISTEN_BACKLOG = 128
 def serve_forever(cfg: Config, archive: Path, host: str, port: int, *,
                   on_ready: Callable[[str], object] | None = None) -> None:
     from newsletter import pipeline
+    from newsletter.edges import open_store
 
     secret = web_secret(cfg)  # before binding: no key, no service
     try:
@@ -29,7 +30,7 @@ def serve_forever(cfg: Config, archive: Path, host: str, port: int, *,
     except OSError as e:
         raise NewsletterError(f"cannot listen on {host}:{port} ({e.strerror or e}). Fix: pass another --port "
                               "(or set [web] port), or stop what listens there.") from None
-    store = pipeline.open_store(cfg)
+    store = open_store(cfg)
     try:
         bound = sock.getsockname()
         shown_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
