@@ -279,7 +279,8 @@ def fetch(config_path: str | None) -> None:
     new = sum(r.new for r in reports)
     bad = sum(r.failed for r in reports)  # a feed disabled before was not tried: no reason for a cron job's alarm
     disabled = sum(r.status is FeedStatus.DISABLED for r in reports)
-    out.print(f"{counted(new, 'new article')} from {counted(sum(r.ok for r in reports), 'feed')}"
+    read = sum(r.ok or r.new > 0 for r in reports)  # a feed cut off in transfer failed, but what came is stored
+    out.print(f"{counted(new, 'new article')} from {counted(read, 'feed')}"
               + (f"; [red]{bad} failed[/]" if bad else "")
               + (f"; {disabled} disabled (see status)" if disabled else ""))
     if (e := fetched.embedded) is not None:

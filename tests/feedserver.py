@@ -8,6 +8,7 @@
         srv.add("/slow", RSS_BYTES, delay=5)                 # wait before answering
         srv.add("/drip", chunks=[b"<rss>"] * 100, chunk_delay=0.5)   # chunked, slowly
         srv.add("/dyn", handler=lambda req: Response(200, b"hi"))  # compute per request
+        srv.add("/cut", RSS_BYTES, cut_at=500)    # hang up after 500 bytes of the body (chunks too: mid-chunk)
         fetch(srv.url("/feed.xml"))
         srv.hits("/feed.xml")            # how many requests that path got
         srv.requests[-1].headers         # what the client sent (a Message: case-insensitive)
@@ -45,6 +46,7 @@ class Response:
     delay: float = 0.0  # seconds before the status line
     chunks: Iterable[bytes] | None = None  # sent with chunked encoding instead of body
     chunk_delay: float = 0.0  # seconds between chunks
+    cut_at: int | None = None  # hang up after this many bytes of the body (a chunk's header promises all of it)
 
 
 class FeedServer:
@@ -66,11 +68,11 @@ class FeedServer:
 
     def add(self, path: str, body: bytes | str = b"", *, status: int = 200, headers: dict[str, str] | None = None,
             delay: float = 0.0, chunks: Iterable[bytes] | None = None, chunk_delay: float = 0.0,
-            handler: Callable[[Request], Response] | None = None) -> str:
+            cut_at: int | None = None, handler: Callable[[Request], Response] | None = None) -> str:
         """Register ``path`` (exact, query string included if you give one); returns its full URL."""
         if handler is None:
             data = body.encode() if isinstance(body, str) else body
-            fixed = Response(status, data, dict(headers or {}), delay, chunks, chunk_delay)
+            fixed = Response(status, data, dict(headers or {}), delay, chunks, chunk_delay, cut_at)
             handler = lambda _req: fixed  # noqa: E731
         self.routes[path] = handler
         return self.url(path)
@@ -129,18 +131,26 @@ def _handler_class(server: FeedServer):
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     if send_body:
+                        left = resp.cut_at
                         for chunk in resp.chunks:
                             if resp.chunk_delay and server._stop.wait(resp.chunk_delay):
                                 return
+                            if left is not None and len(chunk) >= left:
+                                self.wfile.write(b"%x\r\n%s" % (len(chunk), chunk[:left]))
+                                self.close_connection = True
+                                return
                             if chunk:
                                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            left = None if left is None else left - len(chunk)
                         self.wfile.write(b"0\r\n\r\n")
                 else:
                     if not any(k.lower() == "content-length" for k in resp.headers):
                         self.send_header("Content-Length", str(len(resp.body)))
                     self.end_headers()
                     if send_body and resp.body and resp.status not in (204, 304):
-                        self.wfile.write(resp.body)
+                        self.wfile.write(resp.body[:resp.cut_at])
+                    if resp.cut_at is not None:
+                        self.close_connection = True
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 

@@ -223,6 +223,23 @@ def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_says_where_it_breaks(tmp
         assert "notwell-formedXMLatline7" in row.replace(" ", "") and ("ok" in row or "new" in row), proc.stdout
 
 
+def test_a_feed_the_server_cuts_off_is_read_as_far_as_it_goes_and_fails(tmp_path):
+    """A server that hung up mid-body failed the feed at every poll, and nothing of what came was read."""
+    from feedserver import FeedServer
+
+    cut = GOOD_RSS.split("</description></item>")[0] + "</description></item>\n<item><title>Harbour fees ri"
+    whole = cut + "se</title></item>\n</channel></rss>"
+    with FeedServer() as srv:
+        url = srv.add("/cut.xml", whole, headers={"Content-Type": "application/rss+xml"}, cut_at=len(cut.encode()))
+        cfg = feeds_config(tmp_path, [url], max_age_hours=0)
+        for command in ("check", "fetch"):
+            proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+            assert proc.exit_code == 1, proc.stdout + proc.stderr  # a cron job hears of it
+            row = _row(proc.stdout, "Fenwick Gazette").replace(" ", "")
+            assert "failed" in row and "transfercutoffbytheserver:notwell-formedXMLatline7" in row, proc.stdout
+        assert "1 new article from 1 feed; 1 failed" in proc.stdout  # what came is stored
+
+
 def test_check_shortens_a_long_feed_url_only_where_that_stays_unambiguous(tmp_path):
     from feedserver import FeedServer
 

@@ -13,7 +13,7 @@ from feeds_for_tests import item, numbered, rss
 
 from newsletter.clock import FixedClock
 from newsletter.config import FetchSettings
-from newsletter.ingest import ingest_feeds
+from newsletter.ingest import ingest_feeds, probe_feeds
 from newsletter.models import FeedSource
 from newsletter.store import Store
 
@@ -52,8 +52,10 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "bomb": s.add("/bomb.xml", bomb, headers={**RSS, "Content-Encoding": "gzip"}),
         "loop": s.add("/loop-a", status=302, headers={"Location": "/loop-b"}),
         "path": s.add("/path.xml", b"/etc/hostname", headers=RSS),  # a body that looks like a file name
-        # The server promises more than it sends and hangs up: httpx's reason is longer than a report's.
-        "closed": s.add("/closed.xml", numbered(20), headers={**RSS, "Content-Length": "999999", "Connection": "close"}),
+        # The server promises a body and hangs up before any of it: httpx's reason is longer than a report's.
+        "closed": s.add("/closed.xml", numbered(20), headers={**RSS, "Content-Length": "999999"}, cut_at=0),
+        # Hung up past the cap: the cap is said, not the cut.
+        "cutbig": s.add("/cut-big.xml", numbered(3000), headers=RSS, cut_at=300 * 1024),
     }
     s.add("/loop-b", status=302, headers={"Location": "/loop-a"})
     sources = [FeedSource(url=u, topic="T") for u in routes.values()]
@@ -81,6 +83,7 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "endless": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "bomb": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "loop": "too many redirects (over [fetch] max_redirects = 3; a redirect loop?)",
+        "cutbig": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
     }
     for key, error in expected_errors.items():
         assert (r[key].status, r[key].error) == ("failed", error), key
@@ -95,6 +98,44 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
     assert states[routes["404"]].consecutive_failures == 1
     assert states[routes["404"]].last_error == "HTTP 404 Not Found"
     assert states[routes["good"]].last_success_at == NOW and states[routes["good"]].consecutive_failures == 0
+
+
+@pytest.mark.parametrize("how", ["content-length", "chunked"])
+def test_a_feed_the_server_cuts_off_is_read_as_far_as_it_goes_and_asked_for_whole_again(
+        feed_server: FeedServer, store: Store, how):
+    """A server that hung up mid-body failed the feed at every poll ("never worked"): nothing of what
+    arrived was read. Its validators belong to the whole body: stored, the next poll would get a 304."""
+    whole = numbered(5).replace("<item>", "\n<item>").encode()  # an item a line: the 4th is on line 6
+    cut = whole.index(b"<item>", whole.index(b"Story number 3")) + len("<it")
+    validators = {**RSS, "ETag": '"v1"', "Last-Modified": "Tue, 24 Nov 2026 12:00:00 GMT"}
+    first = (Response(200, whole, validators, cut_at=cut) if how == "content-length" else
+             Response(200, headers=validators, chunks=[whole[:cut - 100], whole[cut - 100:]], cut_at=cut))
+    answers = iter([first, first, Response(200, whole, validators)])  # `check`, then two polls
+
+    def serve(req):
+        return Response(304, headers=validators) if req.headers.get("If-None-Match") == '"v1"' else next(answers)
+
+    url = feed_server.add("/cut.xml", handler=serve)
+    src = [FeedSource(url=url, topic="T")]
+    said = "transfer cut off by the server: not well-formed XML at line 6 (unclosed token): read as far as it goes"
+    [probed] = probe_feeds(src, settings=SETTINGS, clock=FixedClock(NOW))  # `check`
+    assert (probed.status, probed.seen, probed.error) == ("failed", 3, said)
+
+    [r] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW))
+    assert (r.status, r.new, r.seen, r.error) == ("failed", 3, 3, said)
+    assert sorted(a.title for a in store.articles_between(None)) == [f"Story number {i}" for i in (1, 2, 3)]
+    st = store.feed_states()[url]
+    assert (st.etag, st.last_modified, st.consecutive_failures, st.last_error) == (None, None, 1, said)
+
+    [again] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW.replace(minute=10)))
+    asked = feed_server.requests[-1].headers
+    assert asked["If-None-Match"] is None and asked["If-Modified-Since"] is None  # unconditional
+    assert (again.status, again.new, again.error) == ("new", 2, None)  # the rest, once sent whole
+    assert len(store.articles_between(None)) == 5
+    st = store.feed_states()[url]
+    assert (st.etag, st.consecutive_failures) == ('"v1"', 0)
+    [then] = ingest_feeds(src, store, settings=SETTINGS, clock=FixedClock(NOW.replace(minute=20)))
+    assert then.status == "unchanged"  # validators of a whole body are used as ever
 
 
 def test_entries_with_gaps_duplicates_future_dates_and_hostile_html(feed_server: FeedServer, store: Store):

@@ -39,6 +39,11 @@ class BodyTooBig(FetchFailed):
     pass
 
 
+class _BodyCut(Exception):
+    def __init__(self, body: bytes):
+        self.body = body
+
+
 @dataclass
 class Fetched:
     status: int = 0  # HTTP status; 200 for a local file read, 304 for "not modified"
@@ -50,6 +55,7 @@ class Fetched:
     too_big: bool = False  # the body went over the size cap
     refused: bool = False  # the address is not public (a client made with public_only)
     moved_to: str | None = None  # where a permanent redirect (301, 308) sent it: the URL to configure
+    cut: bool = False  # the server hung up mid-body: ``error`` says so, and ``body`` holds what came before
 
     @property
     def ok(self) -> bool:
@@ -131,6 +137,10 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
         return Fetched(error="not a valid http(s) URL")
     except httpx.HTTPError as e:
         return Fetched(error=f"connection failed ({_reason(e)})")
+    except _BodyCut as e:
+        # Failed, as ever, for a caller that needs it whole (an article page); a feed can read what came.
+        got.body, got.cut, got.error = e.body, True, f"connection failed ({_reason(e.__cause__)})"
+        return got  # unjudged: a max-age is for the whole body, and would keep the rest away
     except BodyTooBig as e:
         return Fetched(error=str(e), too_big=True)
     except FetchFailed as e:
@@ -235,6 +245,10 @@ async def _read_capped(resp: httpx.Response, cap: int, cap_key: str) -> bytes:
                 buf = decoder.unconsumed_tail
     except zlib.error:
         raise FetchFailed(f"corrupt {encoding} body") from None
+    except httpx.RemoteProtocolError as e:  # a short Content-Length, a chunk cut off
+        if not out:
+            raise
+        raise _BodyCut(bytes(out)) from e
     return bytes(out)
 
 

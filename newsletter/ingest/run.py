@@ -74,6 +74,11 @@ def _failing_since(state: FeedState, now: datetime) -> datetime | None:
     return state.failing_since if state.consecutive_failures else now
 
 
+def _failed(state: FeedState, now: datetime, error: str) -> FeedState:
+    return replace(state, last_fetch_at=now, last_error=error, consecutive_failures=state.consecutive_failures + 1,
+                   failing_since=_failing_since(state, now))
+
+
 def _run_sync(coro):
     try:
         asyncio.get_running_loop()
@@ -185,12 +190,9 @@ class _Ingest:
                 return self._reports(srcs, FeedStatus.SKIPPED, error=why, title=state.title)
         fetched = await self._fetch(url, state if not probing else None, now)
 
-        if fetched.error:
+        if fetched.error and not fetched.cut:
             gone = fetched.status == 410
-            await self._save(replace(state, last_fetch_at=now, last_error=fetched.error, gone=gone,
-                                     consecutive_failures=state.consecutive_failures + 1,
-                                     failing_since=_failing_since(state, now),
-                                     next_fetch_after=fetched.wait_until))
+            await self._save(replace(_failed(state, now, fetched.error), gone=gone, next_fetch_after=fetched.wait_until))
             return self._reports(srcs, FeedStatus.GONE if gone else FeedStatus.FAILED, error=fetched.error, title=state.title)
 
         ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
@@ -206,20 +208,27 @@ class _Ingest:
         cap = self.settings.max_entries_per_feed
         parsed: ParsedFeed = await self.parser.parse(fetched.body, fetched.headers, feed_url=url, outlet=outlet, now=now,
                                                      max_entries=cap)
+        if fetched.cut and (parsed.error or not parsed.entries):
+            parsed.error = fetched.error  # nothing whole came before the server hung up: failed, as ever
         if parsed.error:
-            await self._save(replace(state, last_fetch_at=now, last_error=parsed.error,
-                                     consecutive_failures=state.consecutive_failures + 1,
-                                     failing_since=_failing_since(state, now)))
+            await self._save(_failed(state, now, parsed.error))
             return self._reports(srcs, FeedStatus.FAILED, error=parsed.error, title=state.title)
+        notes = moved + parsed.notes()
+        status, error = FeedStatus.NEW, None
+        if fetched.cut:
+            # Read like a cut file, but failed: a server that cuts it every time loses the feed's tail for good,
+            # and only a failure shows in `status` and in every poll's line.
+            error = f"transfer cut off by the server: {parsed.broken or 'read as far as it goes'}"
+            status, notes = FeedStatus.FAILED, [n for n in notes if n != parsed.broken]
         if probing:
             self.found.extend(parsed.articles)
-            return self._reports(srcs, FeedStatus.NEW, seen=parsed.entries, title=parsed.title,
-                                 notes=moved + parsed.notes())
+            return self._reports(srcs, status, seen=parsed.entries, error=error, title=parsed.title, notes=notes)
 
         ok_state = replace(ok_state, title=parsed.title or state.title,
                            etag=fetched.headers.get("etag") if not fetched.stamp else None,
                            last_modified=fetched.stamp or fetched.headers.get("last-modified"))
-        notes = moved + parsed.notes()
+        if fetched.cut:  # its validators are the whole body's: kept, the next poll gets a 304 and never the rest
+            ok_state = replace(_failed(state, now, error), title=ok_state.title, etag=None, last_modified=None)
         if parsed.entries > cap:
             notes.append(f"took the newest {cap} of {parsed.entries} entries")
         fresh = parsed.articles
@@ -242,7 +251,7 @@ class _Ingest:
             log.error("storing %s failed: %s", url, e)
             return self._reports(srcs, FeedStatus.FAILED, seen=parsed.entries, error=str(e), title=parsed.title,
                                  notes=notes)
-        return self._reports(srcs, FeedStatus.NEW, new=new, seen=parsed.entries, title=parsed.title, notes=notes)
+        return self._reports(srcs, status, new=new, seen=parsed.entries, error=error, title=parsed.title, notes=notes)
 
     def _page_client(self) -> httpx.AsyncClient:
         """Article pages come from feed content: a client that reaches public addresses only."""
