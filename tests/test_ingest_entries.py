@@ -113,6 +113,25 @@ def test_a_feeds_lasting_quirk_is_logged_once_not_at_every_poll(feed_server: Fee
     said = [r.getMessage() for r in caplog.records if url in r.getMessage()]
     assert said == [f"{url}: took the newest 3 of 10 entries"] * 2, said
 
+def test_the_entry_a_cut_breaks_off_waits_for_the_whole_feed(feed_server: FeedServer, store, tmp_path):
+    """feedparser reads a cut feed's last entry as far as it goes: "Story number 3" was stored without its
+    text, or a cut title ("Story num"), and kept so when the whole feed came, since its GUID was known."""
+    whole = numbered(3)
+    cut = whole[:whole.index("Text of story 3")]
+    path = tmp_path / "cut.xml"
+    path.write_text(cut, encoding="utf-8")
+    served = feed_server.add("/cut-mid-entry.xml", whole, headers=RSS, cut_at=len(cut))
+    for url in (str(path), served):
+        report = fetch(url, store)
+        assert (report.new, report.seen) == (2, 2), url
+    path.write_text(whole, encoding="utf-8")
+    feed_server.add("/cut-mid-entry.xml", whole, headers=RSS)
+    for url in (str(path), served):
+        assert fetch(url, store).new == 1
+    texts = {a.title: a.text for a in store.articles_between(None) if a.feed_url == served}
+    assert texts == {f"Story number {i}": f"Text of story {i}." for i in (1, 2, 3)}
+
+
 def test_a_store_failure_is_logged_without_article_content(feed_server: FeedServer, store, monkeypatch, caplog):
     secret = "Confidential merger terms"
     url = feed_server.add("/fail.xml", rss(item(secret, "https://news.example/m", body=f"<p>{secret} text</p>")),

@@ -54,7 +54,8 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "path": s.add("/path.xml", b"/etc/hostname", headers=RSS),  # a body that looks like a file name
         # The server promises a body and hangs up before any of it: httpx's reason is longer than a report's.
         "closed": s.add("/closed.xml", numbered(20), headers={**RSS, "Content-Length": "999999"}, cut_at=0),
-        # Hung up past the cap: the cap is said, not the cut.
+        # Hung up before a whole entry: nothing to read. Hung up past the cap: the cap is said, not the cut.
+        "cuthead": s.add("/cut-head.xml", numbered(3), headers=RSS, cut_at=numbered(3).index("</item>")),
         "cutbig": s.add("/cut-big.xml", numbered(3000), headers=RSS, cut_at=300 * 1024),
     }
     s.add("/loop-b", status=302, headers={"Location": "/loop-a"})
@@ -83,6 +84,7 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "endless": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "bomb": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "loop": "too many redirects (over [fetch] max_redirects = 3; a redirect loop?)",
+        "cuthead": "connection failed (peer closed connection without sending complete message body (received 367 byte…)",
         "cutbig": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
     }
     for key, error in expected_errors.items():

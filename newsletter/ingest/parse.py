@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
+from xml.parsers import expat
 from xml.sax import SAXParseException
 
 import feedparser
@@ -68,11 +69,15 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
     feed_link = (feed.get("link") or "").strip()
     site = canonical_link(urljoin(base, feed_link) if base and feed_link else feed_link) or canonical_link(base)
     entries = d.get("entries", [])
+    broken = _broken(d)
+    if broken and entries and _ends_inside_an_entry(body):
+        # Stored as far as it went, the entry would stay so: the whole one, come later, has an id already known.
+        entries = entries[:-1]
     result = ParsedFeed(title=title, link=site, entries=len(entries))
     if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
         result.error = _not_a_feed(body, headers, d)
         return result
-    result.broken = _broken(d)
+    result.broken = broken
     name = strip_controls(outlet or title or outlet_from_url(feed_url))
     header_language = headers.get("content-language")
     feed_language = feed.get("language") or header_language
@@ -129,6 +134,29 @@ def _broken(d) -> str | None:
         return None
     why = str(exc.getMessage()).splitlines()[0][:60]
     return f"not well-formed XML at line {exc.getLineNumber()} ({why}): read as far as it goes"
+
+
+def _ends_inside_an_entry(body: bytes) -> bool:
+    """Whether the document is well-formed as far as it goes (cut off, not broken on the way) and ends
+    inside an <item> or <entry>."""
+    parser = expat.ParserCreate()
+    parser.UseForeignDTD(True)  # an HTML entity (&nbsp;) is no error here
+    open_entries = 0
+
+    def start(name, _attrs):
+        nonlocal open_entries
+        open_entries += name.rpartition(":")[2] in ("item", "entry")
+
+    def end(name):
+        nonlocal open_entries
+        open_entries -= name.rpartition(":")[2] in ("item", "entry")
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    try:
+        parser.Parse(body, False)  # not final: a document cut short is no error yet
+    except (expat.ExpatError, ValueError, LookupError):  # broken on the way, or an encoding expat cannot read
+        return False
+    return open_entries > 0
 
 
 def _not_a_feed(body: bytes, headers: dict[str, str], d) -> str:
