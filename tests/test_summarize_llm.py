@@ -561,7 +561,13 @@ def test_a_server_that_keeps_to_the_cap_is_asked_as_before():
     assert len(srv.chat_requests) == 2 and s.notes == []
 
 
-def test_a_story_waiting_for_room_in_the_budget_is_stopped_by_a_stop_without_waiting_out_the_call_in_flight():
+@pytest.fixture
+def quick_wake(monkeypatch):
+    """A call waiting for room looks up for a stop or the deadline every 20 ms (every second in a real issue)."""
+    monkeypatch.setattr("newsletter.summarize.llm.WAKE_S", 0.02)
+
+
+def test_a_story_waiting_for_room_in_the_budget_is_stopped_by_a_stop_without_waiting_out_the_call_in_flight(quick_wake):
     """A story waiting for the calls in flight to give back their room was deaf to the service's stop and to the
     stage's deadline: once room came it made its own call, and stories waiting in line behind one another held a
     SIGTERM for one model call each, one after the other."""
@@ -590,7 +596,7 @@ def test_a_story_waiting_for_room_in_the_budget_is_stopped_by_a_stop_without_wai
     assert len(srv.chat_requests) == 1  # the waiting story never asked
 
 
-def test_a_story_waiting_for_room_in_the_budget_past_the_stages_deadline_goes_extractive_unasked():
+def test_a_story_waiting_for_room_in_the_budget_past_the_stages_deadline_goes_extractive_unasked(quick_wake):
     from newsletter.config import LLMSettings
     from newsletter.summarize.write import write_issue
     from service_helpers import wait_until
