@@ -371,9 +371,11 @@ def test_429_is_retried_after_the_servers_retry_after():
 
 
 def test_500_is_retried_and_then_given_up():
-    with OpenAIServer([Reply(status=500), answer()]) as srv:
+    # Each failure asks for the next try in 10 ms (the client's own backoff is 0.5 s, doubling): this counts tries.
+    soon = {"retry-after-ms": "10"}
+    with OpenAIServer([Reply(status=500, headers=soon), answer()]) as srv:
         assert summarizer(srv, retries=1).brief(breach_story()).bullets["big_picture"]
-    with OpenAIServer([Reply(status=503)] * 3) as srv:
+    with OpenAIServer([Reply(status=503, headers=soon)] * 3) as srv:
         with pytest.raises(LLMSummaryError, match="HTTP 503"):
             summarizer(srv, retries=2).brief(breach_story())
     assert len(srv.chat_requests) == 3  # the first try and max_retries more
