@@ -25,7 +25,7 @@ FEEDS = 2000
 WORKERS = 3
 STATE_WAIT_S = 120  # generous: three processes fetching 2,000 feeds on a loaded machine
 KILL_FEEDS = 600  # enough for a poll in several batches across three workers; 2,000 only cost time here
-KILL_LEASE_S = 6  # short, so the test waits little for the lease to run out; still longer than a batch takes
+KILL_LEASE_S = 4  # short, so the test waits little for the lease to run out; still well over what a batch takes
 TITLES = ("Harbour Morning", "Valley Evening", "Hill Weekly")
 
 pytestmark = pytest.mark.long  # three real worker processes per test
@@ -68,9 +68,9 @@ def _newsletters(folder: Path, url: str, feeds: list[str], *, smtp_port: int = 1
     return paths
 
 
-def _workers(cfgs: list[Path], cwd: Path) -> list[NewsletterProcess]:
+def _workers(cfgs: list[Path], cwd: Path, n: int = WORKERS) -> list[NewsletterProcess]:
     args = [a for c in cfgs for a in ("-c", c)]
-    return [NewsletterProcess("--log-format", "json", "run", "--worker", *args, cwd=cwd) for _ in range(WORKERS)]
+    return [NewsletterProcess("--log-format", "json", "run", "--worker", *args, cwd=cwd) for _ in range(n)]
 
 
 class _Leases:
@@ -148,7 +148,9 @@ def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(
     with FeedServer() as srv:
         paths = _serve_feeds(srv, KILL_FEEDS, gate)
         cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], lease_seconds=KILL_LEASE_S)
-        procs = _workers(cfgs, tmp_path)
+        # The others start once the victim is dead and the feeds answer: a lease of theirs then lasts as long
+        # as its batch takes to fetch, not as long as the victim took to start, so a short lease is safe.
+        procs = _workers(cfgs, tmp_path, 1)
         try:
             victim = procs[0]
             mine = f":{victim.proc.pid}:"
@@ -161,6 +163,7 @@ def test_a_worker_killed_mid_poll_loses_its_feeds_only_until_its_lease_runs_out(
             victim.wait()
             held = {r.url: r.leased_until for r in leases.rows() if r.owner and mine in r.owner}
             gate.set()
+            procs += _workers(cfgs, tmp_path, WORKERS - 1)
             wait_until(lambda: leases.polled() == KILL_FEEDS, "every feed to be polled", timeout=STATE_WAIT_S)
             after = {r.url: r.polled_at for r in leases.rows()}
             _stop_all(procs[1:])
