@@ -94,19 +94,19 @@ def test_help_imports_neither_grouping_nor_the_model_nor_fetching(demo_root):
     _assert_not_loaded(GROUPING_AND_MODEL + FETCH_AND_STORE, modules, log, "--help")
 
 
-def test_check_imports_neither_grouping_nor_the_model(demo_root):
+def test_check_imports_neither_grouping_nor_the_model_nor_a_renderer(demo_root):
     proc, modules, log = _loaded(demo_root, "check", "--config", "config/newsletter.toml")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "config ok" in proc.stdout
-    _assert_not_loaded(GROUPING_AND_MODEL + ("sqlalchemy",), modules, log, "check")  # check stores nothing
+    _assert_not_loaded(GROUPING_AND_MODEL + RENDERING + ("sqlalchemy",), modules, log, "check")  # check stores nothing
 
 
-def test_fetch_imports_neither_grouping_nor_the_model(demo_root):
+def test_fetch_imports_neither_grouping_nor_the_model_nor_a_renderer(demo_root):
     proc, modules, log = _loaded(demo_root, "fetch", "--config", "config/newsletter.toml")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "new articles from 5 feeds" in proc.stdout
     assert "feedparser" in modules  # it did parse feeds: the check looked at a real run
-    _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch")
+    _assert_not_loaded(GROUPING_AND_MODEL + RENDERING, modules, log, "fetch")
 
 
 @pytest.mark.long
@@ -129,10 +129,3 @@ def test_a_fetch_with_nothing_new_to_embed_imports_no_model_client(tmp_path):
         assert "0 articles embedded, 0 wait" in " ".join(again.stdout.split())
         assert len(model.embedding_requests) == asked
     _assert_not_loaded(GROUPING_AND_MODEL, modules, log, "fetch (nothing new to embed)")
-
-
-@pytest.mark.parametrize("command", ["check", "fetch"])
-def test_check_and_fetch_import_no_renderer(demo_root, command):
-    proc, modules, log = _loaded(demo_root, command, "--config", "config/newsletter.toml")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    _assert_not_loaded(RENDERING, modules, log, command)
