@@ -138,12 +138,17 @@ def test_the_viewer_switches_views_and_reloads_after_a_rebuild(server, tmp_path,
     assert page.url.endswith("#dark")  # the reload keeps the view
 
 
-@pytest.mark.long
-def test_open_without_a_browser_says_so(demo, tmp_path):
-    from conftest import run_process
+def test_open_without_a_browser_says_so(demo, tmp_path, monkeypatch):
+    import webbrowser
 
-    done = run_process("preview", "--config", str(demo), "--out", str(tmp_path / "today.html"), "--open",
-                       cwd=tmp_path, env={"BROWSER": str(tmp_path / "no-such-browser"), "DISPLAY": "",
-                                          "WAYLAND_DISPLAY": ""})
-    assert done.returncode == 0 and (tmp_path / "today.html").is_file()
+    from conftest import run_cli
+
+    # webbrowser looks for browsers ($BROWSER, a display, console browsers) once per process: make it look
+    # again, in this test's environment, and forget what it finds afterwards.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
+    done = run_cli("preview", "--config", str(demo), "--out", str(tmp_path / "today.html"), "--open",
+                   cwd=tmp_path, env={"BROWSER": str(tmp_path / "no-such-browser"), "DISPLAY": "",
+                                      "WAYLAND_DISPLAY": ""})
+    assert done.exit_code == 0 and (tmp_path / "today.html").is_file()
     assert "no web browser found" in done.stderr, done.stderr
