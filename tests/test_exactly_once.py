@@ -242,7 +242,7 @@ def test_a_4xx_is_retried_and_a_5xx_fails_that_recipient_while_the_others_go_on(
     to = ["ann@example.org", "gone@example.org", "busy@example.org", "bob@example.org"]
     rows = _Rows(f"sqlite:///{tmp_path / 'state.db'}")
     with mail_server(inbox) as port:
-        cfg = _config(tmp_path, port, to, retry_minutes=0.02)
+        cfg = _config(tmp_path, port, to, retry_minutes=0.01)
         with NewsletterProcess("--log-format", "json", "run", "--config", cfg, cwd=tmp_path) as proc:
             proc.wait_for("trying again at", stream="stderr")
             wait_until(lambda: rows().get("busy@example.org") == "sent", "the deferred one to go out")

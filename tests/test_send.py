@@ -181,7 +181,7 @@ def _config(folder: Path, feed: Path, *, store: str, smtp_port: int, to=RECIPIEN
     """A newsletter over one feed whose issue goes over SMTP to a local server, retried quickly."""
     return _newsletter(folder, feed, to=to, store=store, extra=extra, delivery=f"""
         transport = "smtp"
-        retry_minutes = 0.02
+        retry_minutes = 0.01
         [delivery.smtp]
         host = "127.0.0.1"
         port = {smtp_port}
