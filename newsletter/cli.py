@@ -6,6 +6,7 @@ command line ends with one message and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -354,7 +355,12 @@ def run(config_paths: tuple[str, ...], worker: bool) -> None:
                 out.print(line, soft_wrap=True, highlight=False, markup=False)
         out.file.flush()
 
-    sys.exit(service.serve(cfgs, worker=worker, on_ready=ready))
+    status = service.serve(cfgs, worker=worker, on_ready=ready)
+    # Everything is stored and said by now. The interpreter's teardown would walk the heap of the ~1,400 modules
+    # `run` loads in several full collections: 0.5-2.5 s after the "stopped" line (measured), for nothing.
+    # Frozen, the heap is left to the exit; atexit handlers (the log's flush) still run.
+    gc.freeze()
+    sys.exit(status)
 
 
 @cli.command()

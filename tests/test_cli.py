@@ -374,6 +374,22 @@ def test_run_service_sends_an_overdue_issue_once_across_restarts(demo):
     assert sorted(f.stat().st_mtime_ns for f in outbox.glob("*.eml")) == mtimes
 
 
+def test_run_leaves_its_heap_out_of_the_interpreters_last_collections(demo, monkeypatch):
+    # Exit after the "stopped" line took 0.5-2.5 s: the interpreter's teardown walked the heap of every module
+    # `run` loads, in several full collections. The state that spares it: the heap frozen once the service is done.
+    import gc
+
+    from newsletter import service
+
+    monkeypatch.setattr(service, "serve", lambda cfgs, **_: 0)  # a service that has stopped cleanly
+    assert gc.get_freeze_count() == 0
+    try:
+        assert run_cli("run", "--config", str(demo)).exit_code == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize("command", ["preview", "send"])
 def test_a_key_variable_the_config_names_but_nobody_set_is_one_config_error(demo, command):
     from openai_server import OpenAIServer
