@@ -21,12 +21,15 @@ next issue carries the news). A job that fails is logged and the service keeps r
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import count
+from time import monotonic
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -220,3 +223,70 @@ def guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
     run.__name__ = f"{name}_job"
     return run
+
+
+class PollOverrun(logging.Filter):
+    """A poll still running when its next turn comes: APScheduler skips the turn, and said so at each skipped
+    turn in its own words ("maximum number of running instances reached"), every other minute all day when
+    a [fetch] timeout or budget cannot fit in poll_minutes. Said here once per poll job, in ours, with the
+    fix; APScheduler's line for those jobs is dropped (``filter``).
+
+        overrun = PollOverrun({"poll-0": [cfg]})   # job id -> the newsletters that poll polls
+        overrun.watch(scheduler)
+        ...
+        overrun.unwatch()
+    """
+
+    SKIPPED = 'Execution of job "%s" skipped'  # the start of APScheduler's line (3.x), which names the job first
+
+    def __init__(self, polls: dict[str, list[Config]]):
+        super().__init__()
+        self.polls = polls
+        self.started: dict[str, float] = {}  # job id -> when its turn in flight was handed to a thread
+        self.said: set[str] = set()
+
+    def watch(self, scheduler: BaseScheduler) -> None:
+        scheduler.add_listener(self._event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
+        logging.getLogger("apscheduler.scheduler").addFilter(self)
+
+    def unwatch(self) -> None:
+        logging.getLogger("apscheduler.scheduler").removeFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (str(record.msg).startswith(self.SKIPPED) and getattr(job, "id", None) in self.polls)
+
+    def _event(self, event: JobEvent) -> None:
+        if event.job_id not in self.polls:
+            return
+        if event.code == EVENT_JOB_SUBMITTED:
+            self.started[event.job_id] = monotonic()
+            return
+        if event.job_id in self.said:
+            return
+        self.said.add(event.job_id)
+        taken = monotonic() - self.started.get(event.job_id, monotonic())
+        group = self.polls[event.job_id]
+        log.warning("poll: the previous poll is still running after %.0f s, at its next turn ([fetch] poll_minutes = %d): "
+                    "this turn is skipped, and so is every turn that finds a poll still running (said once). "
+                    "Fix: %s.", taken, min(c.fetch.poll_minutes for c in group), _overrun_fix(group),
+                    extra={"job": "poll", "outcome": "skipped", "poll_seconds": round(taken)})
+
+
+def _overrun_fix(group: list[Config]) -> str:
+    """What to change: the interval, above what one poll may take (the slowest feed, then the article pages,
+    then the embeddings, each with its own limit), or, when those fit, the feeds' pace."""
+    lead = group[0]  # whose [fetch] the poll uses (service.poll_plan)
+    limits = [("[fetch] timeout", lead.fetch.timeout)]
+    if any(source.full_text for c in group for source in c.feeds):
+        limits.append(("[fetch] full_text_seconds", lead.fetch.full_text_seconds))
+    embedding = [c.fetch.embeddings_seconds for c in group if c.llm.embeddings_model]
+    if embedding and max(embedding) > 0:
+        limits.append(("[fetch] embeddings_seconds", max(embedding)))  # one budget for all: pipeline.embed_shared
+    total = sum(seconds for _, seconds in limits)
+    if total < min(c.fetch.poll_minutes for c in group) * 60:
+        return ("raise [fetch] poll_minutes: its limits fit, so the feeds are many or slow for it "
+                "(or raise [fetch] concurrency)")
+    said = " + ".join(f"{key} = {seconds:g} s" for key, seconds in limits)
+    return (f"set [fetch] poll_minutes to {math.floor(total / 60) + 1} or more, above what one poll may take "
+            f"({said}), or lower those")

@@ -348,6 +348,7 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     catching_up: set[str] = set()
     start_lines: list[str] = []
+    polls: dict[str, list[Config]] = {}  # job id -> its newsletters, for the line a poll that overruns its turn says
     for cfg in cfgs:
         prefix = "" if len(cfgs) == 1 else f"{cfg.newsletter.title}/"
         sends_now, line = _schedule_newsletter(scheduler, service, cfg, now, prefix)
@@ -364,6 +365,8 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         poll = schedule.guarded("poll", lambda group=group: service.poll(group))
         scheduler.add_job(poll, IntervalTrigger(**every),
                           id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
+        if not worker:  # a worker's look finds the one before it still leasing batches by design: nothing to fix
+            polls[f"poll-{n}"] = group
         service.beat(group)
         scheduler.add_job(lambda group=group: service.beat(group), IntervalTrigger(seconds=presence.BEAT.seconds),
                           id=f"beat-{n}", name="at work", coalesce=True, max_instances=1)
@@ -388,6 +391,8 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
 
     previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
     previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
+    overrun = schedule.PollOverrun(polls)
+    overrun.watch(scheduler)
     try:
         scheduler.start()
         for line in start_lines:
@@ -398,6 +403,7 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
             pass
         return _stop(service, scheduler, signal.Signals(received[0]).name)
     finally:
+        overrun.unwatch()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

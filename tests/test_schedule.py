@@ -181,3 +181,41 @@ def test_berlin_0230_goes_out_once_on_every_local_day_around_a_clock_change(star
         second_0245 = _utc(2026, 10, 25, 1, 45)  # 02:45 CET, the hour's second time round
         assert schedule.missed_send(cfg, second_0245, already_sent=True) is None
         assert schedule.next_send(cfg, second_0245) == _utc(2026, 10, 26, 1, 30)
+
+
+def test_a_poll_still_running_at_its_next_turn_is_said_once_in_our_words_with_the_fix(caplog):
+    """A [fetch] timeout or budget the interval cannot hold: APScheduler skipped every other turn, saying so each
+    time in its words ("maximum number of running instances reached"). The turn comes when the test says, not
+    when a clock does: the poll holds until released."""
+    import threading
+
+    from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from service_helpers import STATE_WAIT_S, wait_until
+
+    cfg = make_config(fetch={"poll_minutes": 1, "timeout": 90}, llm={"embeddings_model": "scripted-embedding"})
+    scheduler = BackgroundScheduler(timezone=timezone.utc)
+    polling, release = threading.Event(), threading.Event()
+    skipped = []
+    overrun = schedule.PollOverrun({"poll-0": [cfg]})
+    overrun.watch(scheduler)
+    scheduler.add_listener(skipped.append, EVENT_JOB_MAX_INSTANCES)  # after ours: each event seen has been said
+    scheduler.add_job(lambda: (polling.set(), release.wait(STATE_WAIT_S)), IntervalTrigger(minutes=1), id="poll-0",
+                      coalesce=True, max_instances=1, next_run_time=datetime.now(timezone.utc))
+    scheduler.start()
+    try:
+        assert polling.wait(STATE_WAIT_S)
+        for turn in (1, 2):  # the next turns, while the first poll still runs
+            scheduler.modify_job("poll-0", next_run_time=datetime.now(timezone.utc))
+            wait_until(lambda: len(skipped) == turn, f"turn {turn} to be skipped")
+    finally:
+        release.set()
+        scheduler.shutdown()
+        overrun.unwatch()
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1, said
+    assert said[0].startswith("poll: the previous poll is still running after ")
+    assert "at its next turn ([fetch] poll_minutes = 1): this turn is skipped" in said[0]
+    assert said[0].endswith("Fix: set [fetch] poll_minutes to 4 or more, above what one poll may take "
+                            "([fetch] timeout = 90 s + [fetch] embeddings_seconds = 120 s), or lower those."), said[0]
