@@ -267,8 +267,8 @@ class PollOverrun(logging.Filter):
         self.said.add(event.job_id)
         taken = monotonic() - self.started.get(event.job_id, monotonic())
         group = self.polls[event.job_id]
-        log.warning("poll: the previous poll is still running after %.0f s, at its next turn ([fetch] poll_minutes = %d): "
-                    "this turn is skipped, and so is every turn that finds a poll still running (said once). "
+        log.warning("poll: the previous poll is still running after %.0f s, at its next turn ([fetch] poll_minutes "
+                    "= %d): this turn is skipped, and so is every turn that finds a poll still running (said once). "
                     "Fix: %s.", taken, min(c.fetch.poll_minutes for c in group), _overrun_fix(group),
                     extra={"job": "poll", "outcome": "skipped", "poll_seconds": round(taken)})
 
