@@ -25,7 +25,7 @@ FEEDS = 2000
 WORKERS = 3
 STATE_WAIT_S = 120  # generous: three processes fetching 2,000 feeds on a loaded machine
 KILL_FEEDS = 600  # enough for a poll in several batches across three workers; 2,000 only cost time here
-KILL_LEASE_S = 4  # short, so the test waits little for the lease to run out; still well over what a batch takes
+KILL_LEASE_S = 6  # short, so the test waits little for it to run out; well over a batch on a busy machine
 TITLES = ("Harbour Morning", "Valley Evening", "Hill Weekly")
 
 pytestmark = pytest.mark.long  # three real worker processes per test
