@@ -264,7 +264,8 @@ def test_an_expired_certificate_asks_for_renewal_not_for_another_host_name(monke
             deliver(_message("a@example.org"), "a@example.org", transport)
     said = str(raised.value)
     assert re.search(r"SMTP server 127\.0\.0\.1:\d+ answered, but its certificate is not trusted \(certificate "
-                     r"has expired\)\. Fix: the server's certificate must be renewed \(by whoever runs it\)\.$", said), said
+                     r"has expired\)\. Fix: the server's certificate must be renewed \(by whoever runs it\)\.$",
+                     said), said
 
 
 class _NeverAccepts:

@@ -109,7 +109,8 @@ def test_a_feeds_lasting_quirk_is_logged_once_not_at_every_poll(feed_server: Fee
         reports.append(fetch(url, store, settings))
         feed_server.add("/many-each-poll.xml", numbered(10), headers=RSS)
         reports.append(fetch(url, store, settings))
-    assert [r.notes for r in reports[:4]] == [["took the newest 3 of 10 entries"]] * 3 + [["took the newest 3 of 12 entries"]]
+    assert [r.notes for r in reports[:4]] == ([["took the newest 3 of 10 entries"]] * 3
+                                              + [["took the newest 3 of 12 entries"]])
     said = [r.getMessage() for r in caplog.records if url in r.getMessage()]
     assert said == [f"{url}: took the newest 3 of 10 entries"] * 2, said
 

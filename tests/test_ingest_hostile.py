@@ -84,7 +84,8 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
         "endless": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "bomb": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
         "loop": "too many redirects (over [fetch] max_redirects = 3; a redirect loop?)",
-        "cuthead": "connection failed (peer closed connection without sending complete message body (received 367 byte…)",
+        "cuthead": ("connection failed (peer closed connection without sending complete message body "
+                    "(received 367 byte…)"),
         "cutbig": "body over the 256 KiB cap ([fetch] max_bytes; raise it for a bigger feed)",
     }
     for key, error in expected_errors.items():

@@ -337,7 +337,8 @@ def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
 
     last = _status(cfg_path, tmp_path)["last_issue"]
     assert (last["model_calls"], last["prompt_tokens"], last["completion_tokens"]) == (5, 9000, 800)
-    assert last["recipients"] == {"sent": 1, "failed": 0, "owed": 1, "refused": []} and last["created_at"] == made.isoformat()
+    assert last["recipients"] == {"sent": 1, "failed": 0, "owed": 1, "refused": []}
+    assert last["created_at"] == made.isoformat()
     text = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
     assert "last issue: 2026-11-24 11:30 UTC, 2 stories + 1 in Recent news, 5 model calls, 9000 prompt + 800 " \
            "completion tokens" in text

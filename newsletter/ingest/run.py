@@ -192,7 +192,8 @@ class _Ingest:
 
         if fetched.error and not fetched.cut:
             gone = fetched.status == 410
-            await self._save(replace(_failed(state, now, fetched.error), gone=gone, next_fetch_after=fetched.wait_until))
+            await self._save(replace(_failed(state, now, fetched.error), gone=gone,
+                                     next_fetch_after=fetched.wait_until))
             return self._reports(srcs, FeedStatus.GONE if gone else FeedStatus.FAILED, error=fetched.error, title=state.title)
 
         ok_state = replace(state, last_fetch_at=now, last_success_at=now, last_error=None, consecutive_failures=0,
