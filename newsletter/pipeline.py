@@ -49,7 +49,9 @@ from newsletter.select import select_articles
 from newsletter.summarize import extractive_summarizer
 from newsletter.summarize.write import write_issue
 from newsletter.web.archive import issue_url, relative_feeds, write_archive
-from newsletter.web.tokens import address_key, personal, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url
+from newsletter.web.tokens import (
+    personal, split_unsubscribed, unsubscribe_mailto, unsubscribe_slot, unsubscribe_url,
+)
 
 if TYPE_CHECKING:
     from newsletter.summarize.endpoint import EndpointProbe
@@ -458,9 +460,7 @@ def _deliver_all(cfg: Config, edges: Edges, stored: StoredEmail, key: str, email
 
 def _still_subscribed(cfg: Config, store: Store, to: list[str]) -> tuple[list[str], list[str]]:
     """The recipients who have not left by a one-click link, and those who have."""
-    gone = store.unsubscribed(cfg.newsletter.title)
-    kept = [r for r in to if address_key(r) not in gone]
-    left = [r for r in to if address_key(r) in gone]
+    kept, left = split_unsubscribed(to, store.unsubscribed(cfg.newsletter.title))
     if left:
         log.info("skipping %s", counted(len(left), "unsubscribed address", "unsubscribed addresses"))
     return kept, left

@@ -16,7 +16,7 @@ from newsletter.config import Config
 from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_prefix
 from newsletter.store import Store
-from newsletter.web.tokens import address_key
+from newsletter.web.tokens import split_unsubscribed
 from newsletter.wording import counted, moment, utc_moment
 
 # How long after send_at an issue may take to be recorded (feeds fetched, model answers) before status
@@ -72,8 +72,7 @@ def owed_by(cfg: Config, store: Store, day: date) -> int | None:
 def subscribed(cfg: Config, store: Store) -> list[str]:
     """The configured recipients a send serves: a reader who left by the one-click link is owed nothing,
     and counting one as owed read as a retry due every day after."""
-    gone = store.unsubscribed(cfg.newsletter.title)
-    return [r for r in unique_mailboxes(cfg.newsletter.to) if address_key(r) not in gone]
+    return split_unsubscribed(unique_mailboxes(cfg.newsletter.to), store.unsubscribed(cfg.newsletter.title))[0]
 
 
 def missed(cfg: Config, store: Store, now: datetime) -> dict | None:

@@ -34,6 +34,15 @@ def address_key(address: str) -> str:
     return (parseaddr(address)[1] or address).strip().lower()
 
 
+def split_unsubscribed(to: Iterable[str], gone: set[str]) -> tuple[list[str], list[str]]:
+    """``to`` as those still subscribed and those who left by a one-click link (``gone``: the store's
+    ``unsubscribed`` keys): what a send serves, and what it skips."""
+    kept, left = [], []
+    for r in to:
+        (left if address_key(r) in gone else kept).append(r)
+    return kept, left
+
+
 def unsubscribe_token(secret: str, newsletter: str, address: str) -> str:
     digest = hmac.new(secret.encode(), f"unsubscribe\n{newsletter}\n{address_key(address)}".encode(),
                       hashlib.sha256).digest()
