@@ -719,8 +719,9 @@ def script() -> None:
     finally:
         # Everything still alive now goes with the process. Python's shutdown would first search it all for
         # reference cycles, more than once: half a second after a build has loaded scikit-learn and SciPy,
-        # 0.5-2.5 s after `run`'s "stopped" line (measured). Frozen objects are not searched. Nothing here waits on a collection to be written or closed:
-        # files, stores and servers are closed by the code that opened them, logs by logging's exit hook.
+        # 0.5-2.5 s after `run`'s "stopped" line (measured). Frozen objects are not searched. Nothing here
+        # waits on a collection to be written or closed: files, stores and servers are closed by the code that
+        # opened them, logs by logging's exit hook.
         gc.freeze()
 
 
