@@ -9,6 +9,7 @@
         srv.add("/drip", chunks=[b"<rss>"] * 100, chunk_delay=0.5)   # chunked, slowly
         srv.add("/dyn", handler=lambda req: Response(200, b"hi"))  # compute per request
         srv.add("/cut", RSS_BYTES, cut_at=500)    # hang up after 500 bytes of the body (chunks too: mid-chunk)
+        srv.add("/rst", handler=lambda req: Response(200, RSS_BYTES, cut_at=500, reset=True))  # ... with a reset
         fetch(srv.url("/feed.xml"))
         srv.hits("/feed.xml")            # how many requests that path got
         srv.requests[-1].headers         # what the client sent (a Message: case-insensitive)
@@ -23,6 +24,8 @@ Pytest: ``feed_server`` below is a fixture; import it into a test module or conf
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +50,7 @@ class Response:
     chunks: Iterable[bytes] | None = None  # sent with chunked encoding instead of body
     chunk_delay: float = 0.0  # seconds between chunks
     cut_at: int | None = None  # hang up after this many bytes of the body (a chunk's header promises all of it)
+    reset: bool = False  # hang up with a reset ("connection reset by peer"), not a close
 
 
 class FeedServer:
@@ -137,7 +141,7 @@ def _handler_class(server: FeedServer):
                                 return
                             if left is not None and len(chunk) >= left:
                                 self.wfile.write(b"%x\r\n%s" % (len(chunk), chunk[:left]))
-                                self.close_connection = True
+                                self._hang_up(resp.reset)
                                 return
                             if chunk:
                                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -150,9 +154,15 @@ def _handler_class(server: FeedServer):
                     if send_body and resp.body and resp.status not in (204, 304):
                         self.wfile.write(resp.body[:resp.cut_at])
                     if resp.cut_at is not None:
-                        self.close_connection = True
+                        self._hang_up(resp.reset)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+
+        def _hang_up(self, reset: bool) -> None:
+            self.close_connection = True
+            if reset:  # a zero linger makes the close send RST, not FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
     return Handler
 

@@ -103,24 +103,34 @@ def test_every_hostile_case_in_one_run(feed_server: FeedServer, store: Store):
     assert states[routes["good"]].last_success_at == NOW and states[routes["good"]].consecutive_failures == 0
 
 
-@pytest.mark.parametrize("how", ["content-length", "chunked"])
+@pytest.mark.parametrize("how", ["content-length", "chunked", "reset", "stalled"])
 def test_a_feed_the_server_cuts_off_is_read_as_far_as_it_goes_and_asked_for_whole_again(
         feed_server: FeedServer, store: Store, how):
-    """A server that hung up mid-body failed the feed at every poll ("never worked"): nothing of what
-    arrived was read. Its validators belong to the whole body: stored, the next poll would get a 304."""
+    """A server that hung up mid-body, reset the connection or stalled past [fetch] timeout failed the feed
+    at every poll ("never worked"): nothing of what arrived was read. Its validators belong to the whole
+    body: stored, the next poll would get a 304."""
     whole = numbered(5).replace("<item>", "\n<item>").encode()  # an item a line: the 4th is on line 6
     cut = whole.index(b"<item>", whole.index(b"Story number 3")) + len("<it")
     validators = {**RSS, "ETag": '"v1"', "Last-Modified": "Tue, 24 Nov 2026 12:00:00 GMT"}
-    first = (Response(200, whole, validators, cut_at=cut) if how == "content-length" else
-             Response(200, headers=validators, chunks=[whole[:cut - 100], whole[cut - 100:]], cut_at=cut))
-    answers = iter([first, first, Response(200, whole, validators)])  # `check`, then two polls
+    def first():
+        return {
+            "content-length": lambda: Response(200, whole, validators, cut_at=cut),
+            "chunked": lambda: Response(200, headers=validators, chunks=[whole[:cut - 100], whole[cut - 100:]],
+                                        cut_at=cut),
+            "reset": lambda: Response(200, whole, validators, cut_at=cut, reset=True),
+            # Then nothing until the client gives up (empty chunks are not sent).
+            "stalled": lambda: Response(200, headers=validators, chunk_delay=0.05,
+                                        chunks=itertools.chain([whole[:cut]], itertools.repeat(b""))),
+        }[how]()
+    answers = iter([first(), first(), Response(200, whole, validators)])  # `check`, then two polls
 
     def serve(req):
         return Response(304, headers=validators) if req.headers.get("If-None-Match") == '"v1"' else next(answers)
 
     url = feed_server.add("/cut.xml", handler=serve)
     src = [FeedSource(url=url, topic="T")]
-    said = "transfer cut off by the server: not well-formed XML at line 6 (unclosed token): read as far as it goes"
+    why = "transfer timed out after 1.5 s ([fetch] timeout)" if how == "stalled" else "transfer cut off by the server"
+    said = f"{why}: not well-formed XML at line 6 (unclosed token): read as far as it goes"
     [probed] = probe_feeds(src, settings=SETTINGS, clock=FixedClock(NOW))  # `check`
     assert (probed.status, probed.seen, probed.error) == ("failed", 3, said)
 

@@ -40,8 +40,7 @@ class BodyTooBig(FetchFailed):
 
 
 class _BodyCut(Exception):
-    def __init__(self, body: bytes):
-        self.body = body
+    """The connection ended mid-body, after some of it came."""
 
 
 @dataclass
@@ -55,7 +54,9 @@ class Fetched:
     too_big: bool = False  # the body went over the size cap
     refused: bool = False  # the address is not public (a client made with public_only)
     moved_to: str | None = None  # where a permanent redirect (301, 308) sent it: the URL to configure
-    cut: bool = False  # the server hung up mid-body: ``error`` says so, and ``body`` holds what came before
+    # Why the body stopped short ("transfer cut off by the server"), with ``error`` set and ``body`` holding
+    # what came before: a feed reads its whole entries, a caller that needs the whole body sees the error.
+    cut: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -113,19 +114,23 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    got, body = None, bytearray()  # what came, kept when the transfer stops short
     try:
         async with asyncio.timeout(settings.timeout):
             async with client.stream("GET", url, headers=headers) as resp:
                 got = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()})
                 got.moved_to = _moved_permanently(resp)
                 if resp.status_code in (200, 203):
-                    got.body = await _read_capped(resp, cap, cap_key)
-    except TimeoutError:
-        return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
+                    await _read_capped(resp, cap, cap_key, body)
+                    got.body = bytes(body)
     except httpx.ConnectTimeout:
         return Fetched(error=f"could not connect within {_seconds(settings.connect_timeout)}")
-    except httpx.TimeoutException:
-        return Fetched(error=f"timed out after {_seconds(settings.timeout)}")
+    except (TimeoutError, httpx.TimeoutException):
+        timed_out = f"timed out after {_seconds(settings.timeout)}"
+        if got and body:  # a slow server's first entries are news too
+            return _cut(got, body, f"transfer timed out after {_seconds(settings.timeout)} ([fetch] timeout)",
+                        timed_out)
+        return Fetched(error=timed_out)
     except httpx.TooManyRedirects:
         return Fetched(error=f"too many redirects (over [fetch] max_redirects = {settings.max_redirects}; "
                              "a redirect loop?)")
@@ -138,14 +143,18 @@ async def fetch_http(client: httpx.AsyncClient, url: str, settings: FetchSetting
     except httpx.HTTPError as e:
         return Fetched(error=f"connection failed ({_reason(e)})")
     except _BodyCut as e:
-        # Failed, as ever, for a caller that needs it whole (an article page); a feed can read what came.
-        got.body, got.cut, got.error = e.body, True, f"connection failed ({_reason(e.__cause__)})"
-        return got  # unjudged: a max-age is for the whole body, and would keep the rest away
+        return _cut(got, body, "transfer cut off by the server", f"connection failed ({_reason(e.__cause__)})")
     except BodyTooBig as e:
         return Fetched(error=str(e), too_big=True)
     except FetchFailed as e:
         return Fetched(error=str(e))
     return _judge(got, now)
+
+
+def _cut(got: Fetched, body: bytearray, why: str, error: str) -> Fetched:
+    # Failed, as ever, for a caller that needs it whole (an article page); a feed can read what came.
+    got.body, got.cut, got.error = bytes(body), why, error
+    return got  # unjudged: a max-age is for the whole body, and would keep the rest away
 
 
 def _moved_permanently(resp: httpx.Response) -> str | None:
@@ -214,7 +223,8 @@ def _max_age_until(h: dict[str, str], now: datetime) -> datetime | None:
     return min(now + timedelta(seconds=left), now + MAX_WAIT) if left > 0 else None
 
 
-async def _read_capped(resp: httpx.Response, cap: int, cap_key: str) -> bytes:
+async def _read_capped(resp: httpx.Response, cap: int, cap_key: str, out: bytearray) -> None:
+    """Read the body into ``out``, which holds what came if the transfer stops short."""
     encoding = resp.headers.get("content-encoding", "identity").lower().strip()
     if encoding in ("", "identity"):
         decoder = None
@@ -224,7 +234,6 @@ async def _read_capped(resp: httpx.Response, cap: int, cap_key: str) -> bytes:
         decoder = "deflate"  # zlib-wrapped or raw: decided on the first bytes
     else:
         raise FetchFailed(f"unsupported content encoding {encoding!r}")
-    out = bytearray()
     too_big = BodyTooBig(over_cap("body", cap, cap_key))
     try:
         async for chunk in resp.aiter_raw():
@@ -245,11 +254,10 @@ async def _read_capped(resp: httpx.Response, cap: int, cap_key: str) -> bytes:
                 buf = decoder.unconsumed_tail
     except zlib.error:
         raise FetchFailed(f"corrupt {encoding} body") from None
-    except httpx.RemoteProtocolError as e:  # a short Content-Length, a chunk cut off
+    except (httpx.RemoteProtocolError, httpx.ReadError) as e:  # a short Content-Length, a chunk cut off, a reset
         if not out:
             raise
-        raise _BodyCut(bytes(out)) from e
-    return bytes(out)
+        raise _BodyCut() from e
 
 
 def over_cap(what: str, cap: int, key: str) -> str:

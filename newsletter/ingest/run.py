@@ -219,7 +219,7 @@ class _Ingest:
         if fetched.cut:
             # Read like a cut file, but failed: a server that cuts it every time loses the feed's tail for good,
             # and only a failure shows in `status` and in every poll's line.
-            error = f"transfer cut off by the server: {parsed.broken or 'read as far as it goes'}"
+            error = f"{fetched.cut}: {parsed.broken or 'read as far as it goes'}"
             status, notes = FeedStatus.FAILED, [n for n in notes if n != parsed.broken]
         if probing:
             self.found.extend(parsed.articles)
