@@ -218,6 +218,12 @@ def _m14_issue_unanswered_calls(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE issues ADD COLUMN model_calls_unanswered INTEGER"))
 
 
+def _m15_service_retries(conn: Connection) -> None:
+    """The send retries a running service has booked, by newsletter, so that status says when owed
+    recipients get today's issue: the retry lives in the service's scheduler, out of status's sight."""
+    conn.execute(sa.text("ALTER TABLE services ADD COLUMN retries TEXT"))
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -234,6 +240,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     12: _m12_issue_uncounted_calls,
     13: _m13_services,
     14: _m14_issue_unanswered_calls,
+    15: _m15_service_retries,
 }
 
 

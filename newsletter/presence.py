@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from newsletter.owners import host_of, machine, owner_gone
@@ -45,11 +45,14 @@ class Seen:
     started_at: datetime
     seen_at: datetime
     stopped_at: datetime | None = None
+    retries: dict[str, datetime] = field(default_factory=dict)  # its booked send retries, by newsletter title
 
     @classmethod
     def from_row(cls, row) -> Seen:
+        retries = {title: datetime.fromisoformat(at) for title, at in json.loads(getattr(row, "retries", None)
+                                                                                  or "{}").items()}
         return cls(row.owner, tuple(json.loads(row.newsletters)), bool(row.worker), row.started_at, row.seen_at,
-                   row.stopped_at)
+                   row.stopped_at, retries)
 
     def at_work(self, now: datetime) -> bool:
         return self.stopped_at is None and self.seen_at >= now - STALE and not owner_gone(self.owner)

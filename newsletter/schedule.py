@@ -153,11 +153,13 @@ class SendTrigger(BaseTrigger):
 
 
 def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object] | None,
-             send: Callable[[], object], poll_now: bool = False, prefix: str = "") -> Callable[[], None]:
+             send: Callable[[], object], poll_now: bool = False, prefix: str = "",
+             on_retry: Callable[[datetime | None], None] = lambda _at: None) -> Callable[[], None]:
     """Add the poll and daily send jobs; returns a function that runs the send job once, now
     (the catch-up after a restart), through the same guard and retries. ``poll_now``: the first
     poll at once rather than one interval after the start. ``poll`` None: no poll job (the service
-    polls feeds shared by several newsletters itself); ``prefix`` keeps each newsletter's job ids apart."""
+    polls feeds shared by several newsletters itself); ``prefix`` keeps each newsletter's job ids apart.
+    ``on_retry`` hears of each retry booked, and None once none is pending (for status to tell)."""
     attempts = count(1)
     retry_ids = count(1)
     grace_s = max(1, round(cfg.newsletter.grace_hours * 3600))  # a machine that slept through send_at
@@ -173,25 +175,28 @@ def add_jobs(scheduler: BaseScheduler, cfg: Config, *, poll: Callable[[], object
         except Exception:  # noqa: BLE001 - a failed turn must not stop the service
             log.exception("send job failed")
             result = None
-        if result is None or getattr(result, "owed", False):
-            if scheduler.state == STATE_STOPPED:
-                log.info("recipients are still owed today's issue; the service is stopping, so they get it at "
-                         "the next start", extra={"job": "send", "retry_at": None})
-                return
-            attempt = next(attempts)
-            now = datetime.now(cfg.newsletter.tz)
-            when = next_retry(cfg, attempt, now)
-            if when is None:
-                log.warning("recipients are still owed today's issue; no retry left today",
-                            extra={"job": "send", "retry_at": None})
-                return
-            log.warning("recipients are still owed today's issue; trying again at %s", local_clock(cfg, when),
-                        extra={"job": "send", "retry_at": when.isoformat()})
-            # Booked from a thread of its own: from this job's thread add_job waits for the job-store lock,
-            # which a stop that began meanwhile holds while it waits for this very job (a deadlock).
-            threading.Thread(target=scheduler.add_job, args=(guarded_send, DateTrigger(run_date=when)), daemon=True,
-                             kwargs={"id": f"{prefix}send-retry-{next(retry_ids)}", "name": "retry the daily issue",
-                                     "misfire_grace_time": grace_s}).start()
+        if not (result is None or getattr(result, "owed", False)):
+            on_retry(None)
+            return
+        if scheduler.state == STATE_STOPPED:
+            log.info("recipients are still owed today's issue; the service is stopping, so they get it at "
+                     "the next start", extra={"job": "send", "retry_at": None})
+            return
+        attempt = next(attempts)
+        now = datetime.now(cfg.newsletter.tz)
+        when = next_retry(cfg, attempt, now)
+        on_retry(when)
+        if when is None:
+            log.warning("recipients are still owed today's issue; no retry left today",
+                        extra={"job": "send", "retry_at": None})
+            return
+        log.warning("recipients are still owed today's issue; trying again at %s", local_clock(cfg, when),
+                    extra={"job": "send", "retry_at": when.isoformat()})
+        # Booked from a thread of its own: from this job's thread add_job waits for the job-store lock,
+        # which a stop that began meanwhile holds while it waits for this very job (a deadlock).
+        threading.Thread(target=scheduler.add_job, args=(guarded_send, DateTrigger(run_date=when)), daemon=True,
+                         kwargs={"id": f"{prefix}send-retry-{next(retry_ids)}", "name": "retry the daily issue",
+                                 "misfire_grace_time": grace_s}).start()
 
     def daily_send() -> None:
         nonlocal attempts

@@ -155,4 +155,6 @@ services = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("seen_at", UTCDateTime, nullable=False),
     sa.Column("stopped_at", UTCDateTime),  # a clean stop; NULL while it runs, or when it was killed
+    # Its booked send retries, as JSON {newsletter title: ISO 8601 time} (migration 15); NULL: none.
+    sa.Column("retries", sa.Text),
 )

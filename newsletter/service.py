@@ -183,6 +183,15 @@ class Service:
                         other.pid, utc_moment(other.started_at), ", ".join(shared), how,
                         extra={"job": "start", "outcome": "another service", "other_service": other.owner})
 
+    def note_retry(self, cfg: Config, at: datetime | None) -> None:
+        """Write in the store when the send of ``cfg`` is tried again (None: no retry pending), for status:
+        the retry lives in this process's scheduler."""
+        try:
+            with self.edges(cfg, summarize=False) as edges:
+                edges.store.service_retry(self.me, cfg.newsletter.title, at)
+        except Exception as e:  # noqa: BLE001 - status loses a line; the retry itself stands
+            log.debug("could not record the send's retry: %s", e)
+
     def send(self, cfg: Config | None = None) -> Sent:
         """The daily send, the catch-up after a restart, and each retry: one guarded path."""
         cfg = cfg or self.cfg
@@ -417,7 +426,8 @@ def _schedule_newsletter(scheduler, service: Service, cfg: Config, now: datetime
         delivered = owed_by(cfg, edges.store, issue_date(cfg, now)) == 0
         nxt = upcoming(cfg, edges.store, now)
     missed = schedule.missed_send(cfg, now, delivered)
-    send_now = schedule.add_jobs(scheduler, cfg, poll=None, send=lambda: service.send(cfg), prefix=prefix)
+    send_now = schedule.add_jobs(scheduler, cfg, poll=None, send=lambda: service.send(cfg), prefix=prefix,
+                                 on_retry=lambda at: service.note_retry(cfg, at))
     line = _next_line(cfg, nxt)
     if missed is not None and missed.catch_up:
         send_now()

@@ -110,9 +110,10 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "newsletter": cfg.newsletter.title,
         "config": str(cfg.path),
         "next_send": {**_instant(cfg, nxt.issue_at), "timezone": cfg.newsletter.timezone, "days": cfg.newsletter.days},
-        # The issue of that day already recorded, with recipients still owed: the send before retries them.
-        "retry": None if nxt.retry_at is None else {**_instant(cfg, nxt.retry_at), "issue_date":
-                                                    nxt.retry_day.isoformat(), "owed": nxt.owed},
+        # Recipients an issue still owes, and when they are tried again: by the send before the next issue
+        # (that day's issue is already recorded), or by a retry the running service booked.
+        "retry": _booked_retry(cfg, store, now) if nxt.retry_at is None else {
+            **_instant(cfg, nxt.retry_at), "issue_date": nxt.retry_day.isoformat(), "owed": nxt.owed},
         # The latest due send that recorded no issue (null when none): status then exits 1.
         "missed": missed(cfg, store, now),
         "last_issue": _last_issue(store.last_issue(prefix), len(subscribed(cfg, store))),
@@ -125,6 +126,19 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
     }
+
+
+def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
+    """The retry a running service booked for the recipients an issue still owes: it lives in that
+    service's scheduler, which writes its time in the store."""
+    title = cfg.newsletter.title
+    at = min((s.retries[title] for s in store.services_seen() or () if s.at_work(now) and title in s.retries),
+             default=None)
+    if at is None:
+        return None
+    day = at.astimezone(cfg.newsletter.tz).date()  # a retry is booked within the day of its issue
+    owed = owed_by(cfg, store, day)
+    return {**_instant(cfg, at), "issue_date": day.isoformat(), "owed": owed} if owed else None
 
 
 def _service(cfg: Config, store: Store, now: datetime) -> dict | None:

@@ -55,6 +55,7 @@ READ_ONLY_NEEDS = 7
 FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
 UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
 UNANSWERED_CALLS_VERSION = 14  # the migration that added issues.model_calls_unanswered
+SERVICE_RETRIES_VERSION = 15  # the migration that added services.retries
 SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 REFUSED_LISTED = 10  # refused recipients the last issue lists (status): the rest are counted
@@ -571,6 +572,20 @@ class Store:
                                                  | services.c.owner.not_in(latest.scalar_subquery())))
             return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
 
+    def service_retry(self, owner: str, newsletter: str, at: datetime | None) -> None:
+        """``owner`` has booked a retry of ``newsletter``'s send ``at`` (None: it has none any more)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(services.c.retries).where(services.c.owner == owner)).first()
+            if row is None:
+                return  # not seen at work yet: its first beat comes before any send
+            retries = json.loads(row.retries or "{}")
+            if at is None:
+                retries.pop(newsletter, None)
+            else:
+                retries[newsletter] = at.isoformat()
+            conn.execute(services.update().where(services.c.owner == owner)
+                         .values(retries=json.dumps(retries) if retries else None))
+
     def service_stopped(self, owner: str, at: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(services.update().where(services.c.owner == owner).values(seen_at=at, stopped_at=at))
@@ -580,8 +595,10 @@ class Store:
         table (whether a service runs is then unknown, not "no")."""
         if SERVICES_VERSION not in self._versions:
             return None
+        # A read-only store from before the retries column (status beside an older daemon) is read without it.
+        columns = [c for c in services.c if c.name != "retries" or SERVICE_RETRIES_VERSION in self._versions]
         with self.engine.connect() as conn:
-            return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
+            return [Seen.from_row(r) for r in conn.execute(sa.select(*columns))]
 
 
 class AnswerCache:

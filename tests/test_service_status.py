@@ -481,6 +481,31 @@ def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zon
     assert re.search(rf"trying again at \d\d:\d\d:\d\d {re.escape(zone)}$", retry.strip()), retry
 
 
+@pytest.mark.long
+def test_status_says_when_the_running_service_tries_owed_recipients_again(tmp_path):
+    """The service's retry lived in its scheduler alone: status showed "2 owed" and the next day's issue,
+    and an operator could not tell whether, or when, the owed readers would get today's."""
+    from conftest import free_port
+
+    zone = zone_at_noon()
+    today, _ = _today_and_tomorrow(zone)
+    with _server() as srv:
+        cfg = _config(tmp_path, srv, timezone=zone, send_at="10:00", grace_hours=6)
+        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\nretry_minutes = 60\n[delivery.smtp]\n'
+                       f'host = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n')
+        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
+            said = proc.wait_for("trying again at", stream="stderr")
+            report = _status(cfg, tmp_path)
+            text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
+            assert proc.interrupt() == 0, proc.stderr
+        stopped = _status(cfg, tmp_path)
+    at = re.search(r"trying again at (\d\d:\d\d):\d\d", said).group(1)
+    assert (report["retry"]["issue_date"], report["retry"]["owed"]) == (today, 2), report
+    assert report["retry"]["local"].startswith(f"{today}T{at}"), (report["retry"], said)
+    assert f"retry for 2 owed recipients of the {today} issue: {today} {at} {zone}" in text, text
+    assert stopped["retry"] is None  # a stopped service retries nothing: the next start sends to those owed
+
+
 def test_status_reads_a_store_from_before_failing_since_beside_an_older_daemon(tmp_path):
     """status opens the store read-only and never migrates it: a store at version 10 has no failing_since."""
     import sqlalchemy as sa
@@ -501,6 +526,26 @@ def test_status_reads_a_store_from_before_failing_since_beside_an_older_daemon(t
     assert report["service"] is None  # no services table yet: whether one runs is unknown, so nothing is said
     text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
     assert "(3 in a row, never worked)" in " ".join(text.split()) and "service:" not in text
+
+
+def test_status_reads_a_store_from_before_booked_retries_beside_an_older_daemon(tmp_path):
+    """A store at version 14 has the services table but not its retries column: read without it."""
+    import sqlalchemy as sa
+
+    from conftest import migrate_to
+
+    with _server() as srv:
+        cfg = _config(tmp_path, srv)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        migrate_to(conn, 14)
+        conn.execute(sa.text("INSERT INTO services (owner, newsletters, worker, started_at, seen_at, stopped_at) "
+                             "VALUES ('elsewhere:41:ab12cd34', :titles, false, :at, :at, :at)"),
+                     {"titles": json.dumps(["Fenwick Morning"]), "at": now.replace(tzinfo=None)})
+    engine.dispose()
+    report = _status(cfg, tmp_path)
+    assert report["retry"] is None and report["service"]["last"]["pid"] == 41, report["service"]
 
 
 def _service_line(cfg, tmp_path) -> str:
