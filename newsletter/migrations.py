@@ -224,6 +224,12 @@ def _m15_service_retries(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE services ADD COLUMN retries TEXT"))
 
 
+def _m16_service_configs(conn: Connection) -> None:
+    """A digest of each newsletter's config as a running service read it at its start, so that status can
+    say the file was edited since: the service reads it at start only."""
+    conn.execute(sa.text("ALTER TABLE services ADD COLUMN configs TEXT"))
+
+
 # Version -> migration. A version number is given out once and never reused; they run in order.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _m1_initial,
@@ -241,6 +247,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     13: _m13_services,
     14: _m14_issue_unanswered_calls,
     15: _m15_service_retries,
+    16: _m16_service_configs,
 }
 
 

@@ -1,7 +1,7 @@
 """Which `newsletter run` processes are at work on a store: status's "service:" line, and the warning a
 second `run` for the same newsletter gives at its start.
 
-    store.service_seen(me, titles, worker=False, started_at=t0, at=now)   # at start, then every BEAT
+    store.service_seen(me, {title: config_digest(cfg)}, worker=False, started_at=t0, at=now)  # at start, each BEAT
     store.service_stopped(me, at=now)                                     # a clean stop
     running = [s for s in store.services_seen() if s.at_work(now)]
 
@@ -11,13 +11,18 @@ gone at once; on another host (workers) its row goes stale after STALE.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from newsletter.owners import host_of, machine, owner_gone
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 BEAT = timedelta(minutes=1)  # how often a running service writes that it is at work
 STALE = 3 * BEAT  # a row not written for this long belongs to a service that stopped without a word
@@ -29,6 +34,12 @@ def service_owner() -> str:
     """A `run` process's name in the store: machine:pid, which ``owner_gone`` can judge on this machine, and
     a token of its own, so that no two processes ever share a row (a pid namespace the machine cannot tell)."""
     return f"{machine()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def config_digest(cfg: Config) -> str:
+    """What a newsletter's config says, as a short digest: an edit that changes a setting changes it, a
+    comment or the file's layout does not."""
+    return hashlib.sha256(cfg.model_dump_json().encode()).hexdigest()[:16]
 
 
 def _host_pid(owner: str) -> tuple[str, str]:
@@ -46,13 +57,14 @@ class Seen:
     seen_at: datetime
     stopped_at: datetime | None = None
     retries: dict[str, datetime] = field(default_factory=dict)  # its booked send retries, by newsletter title
+    configs: dict[str, str] = field(default_factory=dict)  # ``config_digest`` at its start, by newsletter title
 
     @classmethod
     def from_row(cls, row) -> Seen:
         retries = {title: datetime.fromisoformat(at) for title, at in json.loads(getattr(row, "retries", None)
                                                                                   or "{}").items()}
         return cls(row.owner, tuple(json.loads(row.newsletters)), bool(row.worker), row.started_at, row.seen_at,
-                   row.stopped_at, retries)
+                   row.stopped_at, retries, json.loads(getattr(row, "configs", None) or "{}"))
 
     def at_work(self, now: datetime) -> bool:
         return self.stopped_at is None and self.seen_at >= now - STALE and not owner_gone(self.owner)

@@ -157,4 +157,6 @@ services = sa.Table(
     sa.Column("stopped_at", UTCDateTime),  # a clean stop; NULL while it runs, or when it was killed
     # Its booked send retries, as JSON {newsletter title: ISO 8601 time} (migration 15); NULL: none.
     sa.Column("retries", sa.Text),
+    # What each newsletter's config was at its start, as JSON {title: presence.config_digest} (migration 16).
+    sa.Column("configs", sa.Text),
 )

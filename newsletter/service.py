@@ -81,6 +81,7 @@ class Service:
         self.running: dict[str, str] = {}  # job name -> what it is doing, for the stop's lines
         self.opened: set[str] = set()  # the stores this service has used: one gone later is not made anew
         self.me = presence.service_owner()
+        self.digests = {c.newsletter.title: presence.config_digest(c) for c in cfgs}  # as read at the start
         self.started = datetime.now(timezone.utc)
         self.warned: set[str] = set()  # the other services at work on our newsletters, each warned of once
         self._lock = threading.Lock()
@@ -167,7 +168,8 @@ class Service:
                 if stopped:
                     edges.store.service_stopped(self.me, now)
                     return
-                seen = edges.store.service_seen(self.me, titles, worker=self.worker, started_at=self.started, at=now)
+                read = {c.newsletter.title: self.digests[c.newsletter.title] for c in group}
+                seen = edges.store.service_seen(self.me, read, worker=self.worker, started_at=self.started, at=now)
         except Exception as e:  # noqa: BLE001 - a poll or send reports a store in trouble; this only tells status
             log.debug("could not record that the service is at work: %s", e)
             return

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from newsletter import schedule
+from newsletter import presence, schedule
 from newsletter.addresses import mailbox_key, unique_mailboxes
 from newsletter.config import Config
 from newsletter.errors import ConfigError
 from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_prefix
+from newsletter.presence import Seen
 from newsletter.store import Store
 from newsletter.web.tokens import split_unsubscribed
 from newsletter.wording import counted, moment, utc_moment
@@ -145,9 +146,14 @@ def _service(cfg: Config, store: Store, now: datetime) -> dict | None:
     seen = store.services_seen()
     if seen is None:
         return None
-    ours = sorted((s for s in seen if cfg.newsletter.title in s.newsletters), key=lambda s: s.seen_at)
-    return {"running": [s.report(now) for s in ours if s.at_work(now)],
-            "last": ours[-1].report(now) if ours else None}
+    title, digest = cfg.newsletter.title, presence.config_digest(cfg)
+    ours = sorted((s for s in seen if title in s.newsletters), key=lambda s: s.seen_at)
+
+    def running(s: Seen) -> dict:
+        # Whether it runs this config as it reads now (null: a service too old to say): an edit waits for a restart.
+        return {**s.report(now), "config_current": s.configs[title] == digest if title in s.configs else None}
+
+    return {"running": [running(s) for s in ours if s.at_work(now)], "last": ours[-1].report(now) if ours else None}
 
 
 def _last_issue(row: dict | None, recipients: int) -> dict | None:
@@ -211,7 +217,7 @@ def status_lines(report: dict) -> list[str]:
         lines.append(f"missed: the {gone['issue_date']} issue, due {at}, was never made; {ask} "
                      "(a send started within [newsletter] grace_hours catches up)")
     if (service := report.get("service")) is not None:
-        lines.append(_service_line(service))
+        lines += _service_lines(service, report["config"])
     last = report["last_issue"]
     if last is None:
         lines.append("last issue: none recorded yet")
@@ -249,6 +255,14 @@ def status_lines(report: dict) -> list[str]:
         lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, {since})")
     for f in report["disabled_feeds"]:
         lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
+    return lines
+
+
+def _service_lines(service: dict, config: str) -> list[str]:
+    lines = [_service_line(service)]
+    if any(s.get("config_current") is False for s in service["running"]):
+        lines.append(f"  {config} was changed since the service started, which read it then: restart the service "
+                     "to apply the change (`systemctl restart newsletter`; a restart loses nothing)")
     return lines
 
 

@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -56,6 +56,7 @@ FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
 UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
 UNANSWERED_CALLS_VERSION = 14  # the migration that added issues.model_calls_unanswered
 SERVICE_RETRIES_VERSION = 15  # the migration that added services.retries
+SERVICE_CONFIGS_VERSION = 16  # the migration that added services.configs
 SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 REFUSED_LISTED = 10  # refused recipients the last issue lists (status): the rest are counted
@@ -558,12 +559,12 @@ class Store:
 
     # -- the `run` processes using the store (``presence``) ----------------------------------------
 
-    def service_seen(self, owner: str, newsletters: Sequence[str], *, worker: bool, started_at: datetime,
+    def service_seen(self, owner: str, newsletters: Mapping[str, str], *, worker: bool, started_at: datetime,
                      at: datetime) -> list[Seen]:
-        """``owner``, a running service, is at work now; returns every service the store has seen within
-        KEPT (``owner`` included)."""
+        """``owner``, a running service, is at work now on ``newsletters`` (title: its config's digest);
+        returns every service the store has seen within KEPT (``owner`` included)."""
         row = {"newsletters": json.dumps(list(newsletters)), "worker": worker, "started_at": started_at,
-               "seen_at": at, "stopped_at": None}
+               "seen_at": at, "stopped_at": None, "configs": json.dumps(dict(newsletters))}
         with self.engine.begin() as conn:
             if conn.execute(services.update().where(services.c.owner == owner).values(**row)).rowcount == 0:
                 conn.execute(services.insert().values(owner=owner, **row))
@@ -595,8 +596,9 @@ class Store:
         table (whether a service runs is then unknown, not "no")."""
         if SERVICES_VERSION not in self._versions:
             return None
-        # A read-only store from before the retries column (status beside an older daemon) is read without it.
-        columns = [c for c in services.c if c.name != "retries" or SERVICE_RETRIES_VERSION in self._versions]
+        # A read-only store from before a newer column (status beside an older daemon) is read without it.
+        newer = {"retries": SERVICE_RETRIES_VERSION, "configs": SERVICE_CONFIGS_VERSION}
+        columns = [c for c in services.c if newer.get(c.name, SERVICES_VERSION) in self._versions]
         with self.engine.connect() as conn:
             return [Seen.from_row(r) for r in conn.execute(sa.select(*columns))]
 

@@ -280,7 +280,7 @@ def test_a_send_that_recorded_no_issue_is_missed_and_status_exits_1_for_a_monito
     assert result.exit_code == 1 and f"missed: the {today} issue, due {today} 10:00" in said, said
     # No service has used this store: there is no `run` to be down, nor its log to read.
     assert "was never made; no `newsletter run` has used this store: the `send` meant to make it" in said, said
-    store.service_seen("host:1:t", ["Fenwick Morning"], worker=False, started_at=datetime.now(timezone.utc)
+    store.service_seen("host:1:t", {"Fenwick Morning": "d"}, worker=False, started_at=datetime.now(timezone.utc)
                        - timedelta(days=2), at=datetime.now(timezone.utc) - timedelta(days=1))
     said = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
     assert "was never made; `newsletter run` is not running now; its log says why" in said, said
@@ -548,6 +548,10 @@ def test_status_reads_a_store_from_before_booked_retries_beside_an_older_daemon(
     assert report["retry"] is None and report["service"]["last"]["pid"] == 41, report["service"]
 
 
+def _status_text(cfg, tmp_path) -> str:
+    return " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+
+
 def _service_line(cfg, tmp_path) -> str:
     result = run_cli("status", "--config", str(cfg), cwd=tmp_path)
     [line] = [x for x in result.stdout.splitlines() if x.startswith("service:")]
@@ -565,7 +569,16 @@ def test_status_says_whether_the_service_runs_and_how_it_last_stopped(tmp_path):
             proc.wait_for("newsletter running")
             [running] = _status(cfg, tmp_path)["service"]["running"]
             assert running["pid"] == proc.proc.pid and running["stopped_at"] is None
+            assert running["config_current"] is True
             assert f"(pid {proc.proc.pid} on " in _service_line(cfg, tmp_path)
+            # An edit waits for a restart: a reader added to `to` got nothing, and status said all was well.
+            cfg.write_text(cfg.read_text() + "\n# a comment changes no setting\n")
+            assert "was changed since the service started" not in _status_text(cfg, tmp_path)
+            cfg.write_text(cfg.read_text().replace('"bob@example.org"', '"bob@example.org", "cy@example.org"'))
+            [running] = _status(cfg, tmp_path)["service"]["running"]
+            assert running["config_current"] is False
+            said = _status_text(cfg, tmp_path)
+            assert f"{cfg} was changed since the service started, which read it then: restart the service" in said
             assert proc.interrupt() == 0, proc.stderr
         assert _service_line(cfg, tmp_path).endswith("(stopped cleanly)")
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:

@@ -175,11 +175,11 @@ def test_the_services_a_store_keeps_are_the_latest_and_a_restart_loop_adds_no_mo
 
     store = Store.open(store_url)
     for n in range(KEPT_ROWS + 20):
-        seen = store.service_seen(f"host:{n}:t", ["Test Brief"], worker=False, started_at=T0,
+        seen = store.service_seen(f"host:{n}:t", {"Test Brief": "d"}, worker=False, started_at=T0,
                                   at=T0 + timedelta(seconds=30 * n))
     assert len(seen) == KEPT_ROWS and f"host:{KEPT_ROWS + 19}:t" in {s.owner for s in seen}
     assert "host:0:t" not in {s.owner for s in store.services_seen()}  # the oldest went first
-    later = store.service_seen("host:new:t", ["Test Brief"], worker=False, started_at=T0, at=T0 + KEPT * 2)
+    later = store.service_seen("host:new:t", {"Test Brief": "d"}, worker=False, started_at=T0, at=T0 + KEPT * 2)
     assert [s.owner for s in later] == ["host:new:t"]  # nothing seen for a month is kept
     store.close()
 
