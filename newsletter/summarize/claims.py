@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from newsletter.summarize import lexicon, ordinals
+from newsletter.summarize import lexicon, multiples, ordinals
 from newsletter.summarize.changes import DOWN, ENGLISH, UP, ChangeWords
 from newsletter.summarize.dates import MONTH_ALONE, MONTHS, WEEKDAY, WEEKDAYS, bare_hours, times, written_dates
 from newsletter.summarize.languages import Reading, fold, reading
@@ -138,30 +138,8 @@ def extract_claims(text: str, vocab: Vocabulary | None = None, language: str = "
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_names)]
     if known_names:
         claims += _unknown_words(text, vocab, "en")
-    claims += [Claim("multiple", m.group(0), factor) for m, factor in multiples(text, _MULTIPLIED)]
+    claims += [Claim("multiple", text[a:b], factor) for (a, b), factor in multiples.claimed(text)]
     return claims + changes + _speaker_claims(text, claims)  # after its number: a number no source holds is the fault
-
-
-# How many times over a thing grew or shrank, as a bullet says it: "revenue tripled", "a fourfold rise", "halved".
-# Only verbs and -fold: "a double win" or "twice a week" state no multiple.
-_FACTORS = {"doubl": 2, "tripl": 3, "trebl": 3, "quadrupl": 4, "quintupl": 5, "halv": 0.5,
-            "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_MULTIPLIED = re.compile(r"\b(doubl|tripl|trebl|quadrupl|quintupl|halv)(?:ed|es|ing)\b"
-                         r"|\b(two|three|four|five|six|seven|eight|nine|ten)[- ]?fold\b", re.IGNORECASE)
-# The same in a source, said any way: "doubled", "double", "twice", "two times", "2x", "twofold".
-_SAID_MULTIPLE = re.compile(r"\b(doubl|tripl|trebl|quadrupl|quintupl|halv)\w*"
-                            r"|\b(two|three|four|five|six|seven|eight|nine|ten)[- ]?(?:fold|times)\b"
-                            r"|\b(twice|half)\b|\b(\d+(?:\.\d+)?)[- ]?(?:x|fold|times)\b", re.IGNORECASE)
-
-
-def multiples(text: str, pattern: re.Pattern = _SAID_MULTIPLE) -> list[tuple[re.Match, float]]:
-    """Each multiple ``text`` states, with its factor."""
-    out = []
-    for m in pattern.finditer(text):
-        word = next(g for g in m.groups() if g)
-        factor = {"twice": 2, "half": 0.5}.get(word.lower()) or _FACTORS.get(word.lower())
-        out.append((m, factor if factor is not None else float(word)))
-    return out
 
 
 _PLACE_BEFORE = re.compile(r"\b(?:Platz|Rang|Tabellenplatz)\s*$")

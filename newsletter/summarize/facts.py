@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
-from newsletter.summarize import ordinals
-from newsletter.summarize.claims import Claim, multiples
+from newsletter.summarize import multiples, ordinals
+from newsletter.summarize.claims import Claim
 from newsletter.summarize.changes import UP
 from newsletter.summarize.dates import (MONTH_ALONE, MONTHS, RELATIVE, RELATIVE_DAYS, TIME, WEEKDAY,
                                          WEEKDAY_LOOKBACK_DAYS, WEEKDAYS, resolve_year, time_key, written_dates)
@@ -159,7 +159,7 @@ class SourceFacts:
 
     @cached_property
     def multiples(self) -> frozenset[float]:
-        return frozenset(factor for sentence in self.sentences for _, factor in multiples(sentence))
+        return frozenset(factor for sentence in self.sentences for _, factor in multiples.said(sentence))
 
     @cached_property
     def name_pairs(self) -> frozenset[tuple[str, str]]:
