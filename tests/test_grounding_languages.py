@@ -219,3 +219,118 @@ def test_a_long_word_in_a_source_is_read_for_name_pairs_in_linear_time():
 
     facts = SourceFacts.of("Petra Schmitt sprach. " + "A" + "b" * 200_000 + " Ende.", None)
     assert ("petra", "schmitt") in facts.name_pairs
+
+
+# -- multiples: "verdreifacht" where the source doubled --------------------------------------------------
+
+FERRIES = {
+    "en": "Valmere's ferry company said passenger numbers doubled last year. Ticket prices were halved in May.",
+    "de": "Die Fährgesellschaft von Valmere teilte mit, die Zahl der Fahrgäste habe sich im vergangenen Jahr "
+          "verdoppelt. Die Ticketpreise wurden im Mai halbiert.",
+    "fr": "La compagnie de ferries de Valmere a indiqué que le nombre de passagers a doublé l'an dernier. Les prix "
+          "des billets ont été divisés par deux en mai.",
+    "es": "La naviera de Valmere dijo que el número de pasajeros se duplicó el año pasado. Los precios de los "
+          "billetes se redujeron a la mitad en mayo.",
+}
+# The same, said in words a bullet's claim does not use, or in a move whose two numbers double.
+FERRIES_SAID_OTHERWISE = {
+    "en": "Valmere's ferry company carried 40,000 passengers last year, up from 20,000. Tickets cost half as much "
+          "in May.",
+    "de": "Die Fährgesellschaft von Valmere beförderte im vergangenen Jahr doppelt so viele Fahrgäste wie zuvor. "
+          "Die Tickets kosteten im Mai nur noch die Hälfte.",
+    "fr": "La compagnie de ferries de Valmere a transporté deux fois plus de passagers l'an dernier. Les billets "
+          "coûtaient moitié moins en mai.",
+    "es": "La naviera de Valmere transportó el doble de pasajeros el año pasado. Los billetes costaban la mitad "
+          "en mayo.",
+}
+
+
+@pytest.mark.parametrize("source_language", ["en", "own"])
+@pytest.mark.parametrize("language, bullet, faithful", [
+    # Only English words of multiples were read: each of these passed whatever its source said.
+    ("de", "Die Zahl der Fahrgäste hat sich im vergangenen Jahr verdoppelt.", True),
+    ("de", "Die Zahl der Fahrgäste verdreifachte sich im vergangenen Jahr.", False),
+    ("de", "Die Zahl der Fahrgäste stieg um das Dreifache.", False),
+    ("de", "Die Ticketpreise wurden im Mai halbiert.", True),
+    ("de", "Im Mai kam die Halbierung der Ticketpreise.", True),
+    ("de", "Die Ticketpreise wurden im Mai verzehnfacht.", False),
+    ("fr", "Le nombre de passagers a doublé l'an dernier.", True),
+    ("fr", "Le nombre de passagers a triplé l'an dernier.", False),
+    ("fr", "Le nombre de passagers a été multiplié par trois.", False),
+    ("fr", "Les prix des billets ont été réduits de moitié en mai.", True),
+    ("fr", "Les prix des billets ont été divisés par deux en mai.", True),  # "deux" was a number no source gave
+    ("fr", "Les prix des billets ont été divisés par trois en mai.", False),
+    ("es", "El número de pasajeros se duplicó el año pasado.", True),
+    ("es", "El número de pasajeros se triplicó el año pasado.", False),
+    ("es", "El número de pasajeros se multiplicó por tres.", False),
+    ("es", "Los precios de los billetes se redujeron a la mitad en mayo.", True),
+    ("es", "Los precios de los billetes se cuadruplicaron en mayo.", False),
+])
+def test_a_multiple_in_the_bullets_language_is_held_to_the_sources(source_language, language, bullet, faithful):
+    source = FERRIES[language if source_language == "own" else "en"]
+    assert kept(language, source, bullet, language if source_language == "own" else "en") is faithful
+
+
+@pytest.mark.parametrize("source_language", ["de", "fr", "es"])
+@pytest.mark.parametrize("bullet, faithful", [
+    # A source in another language was not judged: "tripled" passed over "verdoppelt", "a doublé", "se duplicó".
+    ("Passenger numbers doubled last year.", True),
+    ("Passenger numbers tripled last year.", False),
+    ("Ticket prices were halved in May.", True),
+    ("Ticket prices fell fourfold in May.", False),
+])
+def test_an_english_multiple_is_held_to_a_source_in_another_language(source_language, bullet, faithful):
+    assert kept("en", FERRIES[source_language], bullet, source_language) is faithful
+
+
+@pytest.mark.parametrize("language, bullet, faithful", [
+    ("en", "Passenger numbers doubled last year.", True),
+    ("en", "Passenger numbers tripled last year.", False),
+    ("en", "Ticket prices were halved in May.", True),
+    ("de", "Die Zahl der Fahrgäste hat sich verdoppelt.", True),
+    ("de", "Die Zahl der Fahrgäste hat sich verdreifacht.", False),
+    ("fr", "Le nombre de passagers a doublé.", True),
+    ("fr", "Le nombre de passagers a quadruplé.", False),
+    ("es", "El número de pasajeros se duplicó.", True),
+    ("es", "El número de pasajeros se triplicó.", False),
+])
+@pytest.mark.parametrize("source_language", ["en", "de", "fr", "es"])
+def test_a_multiple_said_in_other_words_or_made_by_a_move_holds_the_bullets(source_language, language, bullet,
+                                                                            faithful):
+    """"Doppelt so viele", "deux fois plus", "el doble", "up from 20,000" to 40,000: no verb of multiples, and
+    still a doubling, which a bullet may sum up as one."""
+    assert kept(language, FERRIES_SAID_OTHERWISE[source_language], bullet, source_language) is faithful
+
+
+REGATTA = ("Valmere's rowing club won the harbour regatta on Sunday, its captain's third win in a row. Half of the "
+           "crews came from abroad. The city, split by three canals, holds the race twice a year.")
+
+
+@pytest.mark.parametrize("language, bullet", [
+    # Words of multiples that state none: a title, a second passport, a share, a rise by half, a
+    # schedule, a hat-trick, a copy.
+    ("de", "Der Kapitän des Ruderclubs ist dreifacher Regattasieger."),
+    ("de", "Der Kapitän hat die doppelte Staatsbürgerschaft."),
+    ("de", "Die Hälfte der Mannschaften kam aus dem Ausland."),
+    ("de", "Die Zuschüsse für den Ruderclub stiegen um die Hälfte."),  # by 50%, no halving
+    ("de", "Die Regatta findet zweimal im Jahr statt."),
+    ("fr", "Le capitaine du club a signé un triplé."),
+    ("fr", "Le capitaine a réussi son premier triplé à la régate."),
+    ("fr", "Le capitaine a la double nationalité."),
+    ("fr", "La moitié des équipages venait de l'étranger."),
+    ("fr", "La ville est divisée par trois canaux."),  # split by canals, not cut to a third
+    ("fr", "La subvention du club a augmenté de moitié."),
+    ("es", "El capitán tiene doble nacionalidad."),
+    ("es", "La mitad de las tripulaciones vino del extranjero."),
+    ("es", "El capitán ganó su triple corona."),
+    ("es", "El capitán pidió un duplicado de su licencia."),
+])
+def test_a_word_of_multiples_that_states_none_is_no_claim(language, bullet):
+    assert kept(language, REGATTA, bullet, "en")
+
+
+def test_a_source_in_a_language_with_no_words_of_multiples_is_not_judged_on_one():
+    """Italian's file (none is shipped) gives no words of multiples: its "raddoppiati" cannot be read, so a
+    bullet's "tripled" is neither held nor refused."""
+    source = "I passeggeri dei traghetti di Valmere sono raddoppiati l'anno scorso."
+    assert kept("en", source, "Passenger numbers tripled last year.", "it")

@@ -158,6 +158,10 @@ def test_a_locale_file_named_with_a_region_formats_dates_and_counts(tmp_path):
     ("it.toml", lambda t: t + '\n[grounding]\nchange_words_after = "sei"\n', "grounding.change_words_after"),
     ("it.toml", lambda t: t + '\n[grounding]\nup = ["sale"]\n', "grounding.down"),  # one list without the other
     ("it.toml", lambda t: t + '\n[grounding]\nmove_to = ["a"]\n', "grounding.move_from"),
+    # A multiple's factor written as a word, or as none at all; a source's words without a bullet's.
+    ("it.toml", lambda t: t + '\n[grounding]\nmultiples = { "raddoppi*" = "due" }\n', "grounding.multiples"),
+    ("it.toml", lambda t: t + '\n[grounding]\nmultiples = { "dimezz*" = 0 }\n', "grounding.multiples"),
+    ("it.toml", lambda t: t + '\n[grounding]\nsource_multiples = { "doppio" = 2 }\n', "grounding.multiples"),
 ])
 def test_check_names_the_locale_file_and_key_that_would_fail_at_send(tmp_path, name, edit, named):
     own = own_language(tmp_path, name, edit)
@@ -319,6 +323,23 @@ def _grounded(sources: list[Article], language: str, bullet: str, cites: list[in
 def test_the_gate_reads_numbers_dates_and_days_the_way_the_bullets_language_writes_them(language, bullet, kept):
     out = _grounded([SOURCE], language, bullet)
     assert bool(out.bullets[BIG_PICTURE.key]) is kept, out.grounding.dropped
+
+
+@pytest.mark.parametrize("bullet, kept", [("I passeggeri sono raddoppiati.", True),
+                                          ("I passeggeri sono triplicati.", False)])
+def test_words_of_multiples_in_a_language_of_your_own_are_its_file_alone(tmp_path, bullet, kept):
+    """An Italian file that gives its words of multiples has an Italian "triplicati" held to an English source's
+    "doubled"; the same file without them leaves it unread, as before."""
+    source = Article(id="ferry", feed_url="https://ledger.example/feed", outlet="The Harbor Ledger",
+                     title="Valmere ferries", link="https://ledger.example/ferry", published=DEMO_MORNING,
+                     text="Passengers on Valmere's ferries doubled last year.")
+    own_language(tmp_path, "it.toml", lambda t: italian(t) + '\n[grounding]\nmultiples = { "raddoppi*" = 2, '
+                                                             '"triplica*" = 3 }\n')
+    load_config(write_config(tmp_path, config_data(newsletter={"language": "it", "locales": "my-locales"})))
+    assert bool(_grounded([source], "it", bullet).bullets[BIG_PICTURE.key]) is kept
+    own_language(tmp_path, "it.toml", italian)
+    locales.changed()  # what a reload of the config would read
+    assert _grounded([source], "it", bullet).bullets[BIG_PICTURE.key]
 
 
 def test_a_german_noun_is_no_name_but_a_name_from_the_sources_is_checked():

@@ -286,7 +286,17 @@ _GROUNDING = {
     "titles": (list, str, 'titles = ["rat", "ministerin", "herr"]'),  # read by claims: where a name stands
     "said": (list, str, 'said = ["sagte", "zufolge"]'),
     "ordinal_marks": (list, str, 'ordinal_marks = ["."]'),  # read by summarize.ordinals
+    # Read by summarize.multiples: forms with their factors, and the words before a number that multiply by it.
+    "multiples": (dict, (int, float), 'multiples = { "verdoppel*" = 2, "halbier*" = 0.5 }'),
+    "source_multiples": (dict, (int, float), 'source_multiples = { "doppelt so" = 2, "hälfte" = 0.5 }'),
+    "multiplied_by": (list, str, 'multiplied_by = ["multipli* par"]'),
+    "divided_by": (list, str, 'divided_by = ["divis* par"]'),
+    "multiples_not_after": (list, str, 'multiples_not_after = ["un", "le"]'),
 }
+_FACTORS = frozenset({"multiples", "source_multiples"})
+# Keys read only beside another: without "multiples" a language's multiples are not read at all.
+_BESIDE = {"source_multiples": "multiples", "multiplied_by": "multiples", "divided_by": "multiples",
+           "multiples_not_after": "multiples"}
 
 
 def _check_grounding(table: dict[str, Any], path: Path) -> None:
@@ -296,6 +306,10 @@ def _check_grounding(table: dict[str, Any], path: Path) -> None:
             given, missing = (first, second) if first in table else (second, first)
             raise LocaleError(f"{path} key grounding.{given} has no grounding.{missing} beside it",
                               f"give both word lists (see de.toml): with one alone no {what} is checked")
+    for key, needed in _BESIDE.items():
+        if key in table and needed not in table:
+            raise LocaleError(f"{path} key grounding.{key} has no grounding.{needed} beside it",
+                              f"give grounding.{needed} too (see de.toml): without it grounding.{key} is not read")
     for key, value in table.items():
         if key not in _GROUNDING:
             raise LocaleError(f"{path} key grounding.{key} is none the grounding gate reads",
@@ -306,7 +320,9 @@ def _check_grounding(table: dict[str, Any], path: Path) -> None:
         elif kind is list:
             fits = isinstance(value, list) and all(isinstance(v, item) for v in value)
         else:
+            # A factor is above zero: "halbier*" = 0.5, not 0 or -2.
             fits = isinstance(value, dict) and all(isinstance(v, item) and not isinstance(v, bool)
+                                                   and (key not in _FACTORS or v > 0)
                                                    for v in value.values())
         if not fits:
             raise LocaleError(f"{path} key grounding.{key} is not in the shape the gate reads",

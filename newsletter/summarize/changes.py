@@ -17,7 +17,8 @@ loss are no direction: a profit can fall.
 English's words are here; another language's come from its locale file (``[grounding] up``, ``down``,
 ``negations`` and ``change_words_after``: German, French and Spanish ship them), so a German bullet's
 "stieg um 3 Prozent" is held to an English source's "fell 3%". A language without them has its
-numbers checked, not their changes.
+numbers checked, not their changes. Multiples ("verdoppelt", "a triplé") are read the same way, from
+the same file, in ``multiples``.
 
 A move between two numbers has an order: "cut from 52 million to 41 million", "cut to 41 million from
 52 million" and "41 million, down from 52 million" all go from 52 to 41 (``moves``). A bullet that gives

@@ -7,8 +7,9 @@
 A claim is a number (with its currency, unit and percent sign), an ordinal
 ("die dritte Abstimmung": ``ordinals``), a score ("31-9"), a clock time, a date,
 a weekday, a month, a proper name, a quote and who said it;
-and the change a number went through ("fell 12%": ``changes``) and the order of a move
-between two ("from 52 to 41"), in English and in the languages whose locale file gives their words.
+the change a number went through ("fell 12%": ``changes``), the order of a move between two
+("from 52 to 41") and how many times over a thing grew or shrank ("tripled", "verdreifacht":
+``multiples``), in English and in the languages whose locale file gives their words.
 Both sides are normalised the same way so that paraphrase does not matter:
 "$3.5T" = "3.5 trillion dollars" = "3,500 billion"; "31-9" = "31 to 9"; "four" =
 "4"; "47 per cent" = "47%"; diacritics, case, possessives and hyphens are folded;
@@ -154,6 +155,9 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
     claims += _free_claims("hour", text, bare_hours(text), taken)
     claims += _free_claims("score", text, scores(text), taken)
     claims += _free_claims("ordinal", text, ordinals.ordinals(text, r), taken)
+    found = r.multiples.claimed_in(text, r.numbers) if r.multiples is not None else []
+    # Taken before the numbers: the three of "multiplié par trois" is the multiple's, no number a source must give.
+    multiplied = _free_claims("multiple", text, [(factor, span) for span, factor in found], taken)
     changes: list[Claim] = []
     ends: list[End] = []
     numbers = r.numbers(text)
@@ -176,7 +180,7 @@ def _claims_read(text: str, vocab: Vocabulary, r: Reading) -> list[Claim]:
             claims.append(Claim("month", text[span[0]:span[1]] + (f" {year}" if year else ""), (month, year)))
     claims += [Claim("weekday", shown, day) for day, shown in r.weekdays_named(text)]
     claims += [Claim("name", run, tuple(name_tokens(run))) for run in name_runs(text, vocab, known_only=True)]
-    claims += _unknown_words(text, vocab, r.code) + _particle_names(text, vocab)
+    claims += _unknown_words(text, vocab, r.code) + _particle_names(text, vocab) + multiplied
     return claims + changes + _speaker_claims(text, claims)
 
 

@@ -7,7 +7,10 @@ A source is read in English and in its own language (``languages``), so a German
 holds a bullet's "3.5%". A claim is held when the source gives the same value in any form
 (``claims``): a number with no clash of currency or unit, a date whose year is unsure, a weekday as the
 date it names, a surname for a full name, the quote in its words and given to the bullet's speaker. A
-change or a move is refused only when the source gives it the other way round.
+change or a move is refused only when the source gives it the other way round. A multiple ("tripled")
+is held by the same multiple in English or the source's own language, or by a move of the source's
+whose two numbers make it; a source in a language whose locale file gives no words of multiples is not
+judged on one.
 """
 
 from __future__ import annotations
@@ -152,14 +155,21 @@ class SourceFacts:
                        and (b.value > a.value) != (way == UP) for a, b in self.moves)
 
     def _multiple(self, c: Claim) -> bool:
-        """"Revenue tripled" needs a source that says three times over, in any words; "doubled" is no
-        tripling. Only English words of multiples are known: a source in another language is not judged."""
-        return c.key in self.multiples or not self.english or any(_about(b.value / a.value, c.key)
-                                                                   for a, b in self.moves if a.value > 0 < b.value)
+        """"Revenue tripled" needs a source that says three times over, in any words of English or of its
+        own language; "doubled" is no tripling. A source in a language whose words of multiples are unknown
+        (its locale file gives none) is not judged."""
+        if any(r.multiples is None for r in self.readings):
+            return True
+        return c.key in self.multiples or any(_about(b.value / a.value, c.key)
+                                              for a, b in self.moves if a.value > 0 < b.value)
 
     @cached_property
     def multiples(self) -> frozenset[float]:
-        return frozenset(factor for sentence in self.sentences for _, factor in multiples.said(sentence))
+        """The factors the source says, in English and its own language (read when a bullet has a multiple)."""
+        found = {factor for sentence in self.sentences for _, factor in multiples.said(sentence)}
+        for r in self.readings:
+            found |= {factor for sentence in self.sentences for _, factor in r.multiples.said_in(sentence, r.numbers)}
+        return frozenset(found)
 
     @cached_property
     def name_pairs(self) -> frozenset[tuple[str, str]]:

@@ -32,9 +32,10 @@ of the story is refused. A quote given to a role or a pronoun is not judged.
 
 The gate checks facts, not meaning: a sentence that keeps every number and
 name but reverses what happened passes, unless what it reverses is the change
-of a number ("rose 3%" for "fell 3%": ``changes``) or the order of a move between
-two ("from 41 to 52" for "cut to 41 from 52"), in English or in a language whose
-locale file gives its words of change and of moves.
+of a number ("rose 3%" for "fell 3%": ``changes``), the order of a move between
+two ("from 41 to 52" for "cut to 41 from 52") or a multiple ("tripled" for "doubled":
+``multiples``), in English or in a language whose locale file gives its words of
+change, of moves and of multiples.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from newsletter import locales
 
 if TYPE_CHECKING:
     from newsletter.summarize.changes import ChangeWords
+    from newsletter.summarize.multiples import MultipleWords
 
 Span = tuple[int, int]
 # whole, digits, value (None: digits no reading of the language can read), pct, currency, unit
@@ -93,6 +94,7 @@ class Reading:
     titles: tuple[str, ...] = ()
     said: frozenset[str] = frozenset()
     ordinal_marks: tuple[str, ...] = ()  # after digits, an ordinal: "." in German ("3. Quartal"), "e" in French
+    multiples: MultipleWords | None = None  # its words of multiples ("verdreifacht"), when its file gives them
 
     def numbers(self, text: str) -> list[NumberFound]:
         """Each number in ``text``: spans are of ``text`` as given, number words included."""
@@ -250,6 +252,12 @@ def reading(code: str) -> Reading | None:
         changes = ChangeWords.of(words["up"], words["down"], words.get("negations", []),
                                  words.get("change_words_after", AFTER), words.get("up_split", []),
                                  words.get("down_split", []), words.get("amounts", []), moves)
+    multiples = None
+    if words.get("multiples"):
+        from newsletter.summarize.multiples import MultipleWords
+
+        multiples = MultipleWords.of(words["multiples"], words.get("source_multiples"), words.get("multiplied_by", []),
+                                     words.get("divided_by", []), words.get("multiples_not_after", []), language)
     return Reading(found or code, magnitudes, currencies, units, months, weekdays, relative, number_rx, date_rx,
                    numeric_dates, month_rx, weekday_rx, relative_rx, time_rx, decimal, (grouping[0], grouping[1]),
                    # Only with the file's words: "3 milhões" and "por cento" need the magnitudes and percent.
@@ -257,7 +265,7 @@ def reading(code: str) -> Reading | None:
                    re.compile(rf"(?<!\w)(?:{_alternation(percent)})(?!\w)", re.IGNORECASE) if percent else None,
                    changes, tuple(fold(w) for w in words.get("titles", [])),
                    frozenset(fold(w) for w in words.get("said", [])),
-                   tuple(words.get("ordinal_marks", [])))
+                   tuple(words.get("ordinal_marks", [])), multiples)
 
 
 locales.derived(reading.cache_clear)  # a config's own language file replaces these words
