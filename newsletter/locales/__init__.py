@@ -292,6 +292,12 @@ _GROUNDING = {
     "multiplied_by": (list, str, 'multiplied_by = ["multipli* par"]'),
     "divided_by": (list, str, 'divided_by = ["divis* par"]'),
     "multiples_not_after": (list, str, 'multiples_not_after = ["un", "le"]'),
+    # read by summarize.support: what a bullet says beyond its facts
+    "cause": (list, str, 'cause = ["weil", "wegen"]'),
+    "forecast": (list, str, 'forecast = ["dürfte", "könnte"]'),
+    "sweeping": (list, str, 'sweeping = ["alle", "jeder"]'),
+    "approve": (list, str, 'approve = ["begrüß", "lobt"]'),
+    "oppose": (list, str, 'oppose = ["ablehn", "kritisier"]'),
 }
 _FACTORS = frozenset({"multiples", "source_multiples"})
 # Keys read only beside another: without "multiples" a language's multiples are not read at all.

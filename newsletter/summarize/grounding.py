@@ -52,6 +52,7 @@ from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
 from newsletter.summarize.names import Vocabulary
 from newsletter.summarize.sentences import iter_sentences
+from newsletter.summarize.support import SourceWords, better_source, misplaced, reason, unsupported as unsaid
 from newsletter.text import readable
 
 # A story that loses more than this share of its bullets is asked for again.
@@ -74,13 +75,18 @@ class Evidence:
     # The sources' sentences that instruct a model or prompt a reader ("IGNORE PREVIOUS INSTRUCTIONS", "Make the
     # headline: ..."), as runs of words: a model that repeats one obeyed it (``repeats_prompt``).
     prompts: list[str] = field(default_factory=list)
+    words: list[SourceWords] = field(default_factory=list)  # each source's content words (``support``)
 
     @classmethod
     def of(cls, story: Story, language: str = "en") -> Evidence:
         texts = [f"{a.outlet}. {a.title}. {a.text[:MAX_EVIDENCE_CHARS]}" for a in story.articles]
         found = [language_of(a) for a in story.articles]
+        # A source's words are all it says, an instruction to a model among them: a bullet that reports one
+        # ("the attackers' note tried to claim...") says what the source does, and one that obeys it is
+        # refused for its facts and by ``repeats_prompt``.
         own = [code or "en" for code in found]  # unknown: read by English rules
         facts = [SourceFacts.of(t, a.published, _readings(src)) for t, a, src in zip(texts, story.articles, own)]
+        words = [SourceWords.of(t, code, f.sentences) for t, code, f in zip(texts, own, facts)]
         flagged = [[is_boilerplate(s) for s in f.sentences] for f in facts]
         prompts = [_words(s) for f, flags in zip(facts, flagged) for s, bad in zip(f.sentences, flags) if bad]
         for k, flags in enumerate(flagged):
@@ -93,7 +99,7 @@ class Evidence:
         first = next(iter_sentences(readable(lead.text)), "") or lead.title
         known_names = any(language_tag(code) != "en" for code in (language, *own))
         vocab = Vocabulary.of(texts, [f.tokens for f in facts] if known_names else ())
-        return cls(facts, vocab, lead.title, first, language, known_names, found[0], prompts)
+        return cls(facts, vocab, lead.title, first, language, known_names, found[0], prompts, words)
 
     def repeats_prompt(self, text: str) -> Claim | None:
         """``text`` as a claim when it repeats (three words or more) a source's instruction to a model."""
@@ -108,6 +114,17 @@ class Evidence:
 
     def unsupported(self, claims: list[Claim], cites: list[int]) -> list[Claim]:
         return [c for c in claims if not any(self.sources[i - 1].supports(c) for i in cites)]
+
+    def unsaid(self, text: str, cites: list[int]) -> Claim | None:
+        """What a bullet says in its own words that the cited sources do not (``support``), or None."""
+        cited = [self.words[i - 1] for i in cites]
+        others = {n: w for n, w in enumerate(self.words, start=1) if n not in cites}
+        return misplaced(text, cited, others, self.language) or unsaid(text, cited, self.language)
+
+    def holder(self, text: str, cites: list[int]) -> int | None:
+        """The one other source whose words hold a bullet its cited sources' do not."""
+        others = {n: w for n, w in enumerate(self.words, start=1) if n not in cites}
+        return better_source(text, [self.words[i - 1] for i in cites], others, self.language)
 
     def unsupported_anywhere(self, text: str) -> list[Claim]:
         """The claims in text that cites nothing (a headline, a dek, a blurb) that no source holds."""
@@ -172,8 +189,8 @@ def ground(briefing: Briefing, evidence: Evidence | None = None) -> Briefing:
                 record.recited += outcome.cites != bullet.cites
                 kept.append(outcome)
             else:
-                reason = PROMPT_REASON if outcome.kind == "prompt" else f"{outcome.kind} not in the cited source"
-                record.dropped.append(GroundingDrop(kind.key, reason, outcome.text))
+                why = PROMPT_REASON if outcome.kind == "prompt" else reason(outcome.kind)
+                record.dropped.append(GroundingDrop(kind.key, why, outcome.text))
         bullets[kind.key] = kept
     extra = bullets.pop(Briefing.EXTRA_KEY, [])
     return Briefing(story=briefing.story, headline=headline, dek=dek, bullets=bullets,
@@ -190,11 +207,19 @@ def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
     claims = ev.claims(bullet.text)
     bad = ev.unsupported(claims, bullet.cites)
     if not bad:
-        return bullet
+        said = ev.unsaid(bullet.text, bullet.cites)
+        if said is None:
+            return bullet
+        # Its facts are the cited source's, its words not: only a source that holds its words takes it.
+        other = ev.holder(bullet.text, bullet.cites)
+        if other is not None and not ev.unsupported(claims, [other]) and ev.unsaid(bullet.text, [other]) is None:
+            return replace(bullet, cites=[other])
+        return said
     for other in range(1, len(ev.sources) + 1):
         # Only a source that holds the whole sentence: facts from two sources joined in one
         # sentence ("a name from one, a number from the other") may say what neither does.
-        if other not in bullet.cites and not ev.unsupported(claims, [other]):
+        if (other not in bullet.cites and not ev.unsupported(claims, [other])
+                and ev.unsaid(bullet.text, [other]) is None):
             return replace(bullet, cites=[other])
     return bad[0]
 
