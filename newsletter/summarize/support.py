@@ -10,31 +10,34 @@ diacritics folded), and a word is held when a cited source has its stem, a stem 
 five letters ("restrict" for "restrictions") or, in a language that compounds, a part of it
 ("Stadtverwaltung" by "Verwaltung", "Strecke" by "Straßenbahnstrecke"). What a source holds is its
 whole text (outlet, title and body): a faithful summary joins sentences, so only a bag of the whole
-source keeps it. Four things are refused; everything else passes:
+source keeps it. Five things are refused; everything else passes:
 
 - ``wording``: the cited sources hold under half of the bullet's words while another source of the
   story holds four fifths of them, three of them ones the cited sources lack: a sentence cited to
   the wrong source. The gate re-cites it there (``better_source``);
 - ``content``: the cited sources hold under a fifth of four or more words. Real paraphrase keeps more:
-  every faithful bullet of our labelled sets keeps a quarter or more (BENCHMARKS.md, "Meaning");
-- ``cause`` and ``forecast``: a clause after a word that gives a reason ("because", "weil", "parce
-  que", "porque") or a forecast ("likely to", "könnte", "pourrait", "probablemente") whose words the
-  cited sources hold under half of (two words or more): an invented motive or a speculation of the
-  model's own. A clause is the words after its cue up to the next comma or stop;
+  every faithful bullet of the sets it was built on keeps a quarter or more (BENCHMARKS.md, "Meaning");
+- ``cause``: a clause after a word that gives a reason ("because", "weil", "parce que", "porque")
+  whose words the cited sources hold under half of (two words or more): an invented motive. A clause
+  is the words after its cue up to the next comma or stop;
 - ``sweeping``: a word that makes the claim total ("all", "every", "unanimously", "alle", "tous",
   "todos") when the cited sources use no such word, unless a number follows it ("all four");
 - ``stance``: the bullet says someone welcomed what the source sentence most like it says they
   opposed, or the other way round ("approve" and "oppose" word beginnings), neither negated.
 
 English's words are here; another language's come from its locale file (``[grounding] cause``,
-``forecast``, ``sweeping``, ``approve``, ``oppose``, with its ``negations``); a language with none of
+``sweeping``, ``approve``, ``oppose``, with its ``negations``); a language with none of
 them gets only ``wording`` and ``content``. A bullet in another language than a source it cites is not
 judged here at all: its words cannot be compared with the source's (the reader's language differs from
 the sources' often, ``[newsletter] language``).
 
 What word overlap cannot see, and this does not catch: a reversal or overstatement in the story's own
 words ("Greyfin refused talks" where it offered them), an invented claim made of words the source uses
-elsewhere, and a cause or forecast whose words are the source's. That needs a model of entailment.
+elsewhere, a cause whose words are the source's, and speculation. A forecast is not judged by its cue
+("could", "likely", "könnte", "pourrait"): a faithful "why this matters" bullet is a hedged inference in
+new words ("the project could encourage more homes on disused land"), and the clause after a forecast
+word refused two such of 13 in meaning_heldout.json's first run; only a forecast so far from the source
+that the whole bullet falls under ``content``'s floor is refused. That needs a model of entailment.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ LOW_MIN_WORDS = 4  # fewer words than this are too few to judge by share ("A cro
 WRONG_CITE_SHARE = 0.5  # a bullet whose cited sources hold less than this...
 OTHER_SOURCE_SHARE = 0.8  # ...and another source this much...
 MOVED_WORDS = 3  # ...with this many of its words that only the other one has, is that other one's
-CLAUSE_SHARE = 0.5  # a reason's or a forecast's clause needs this share of its words in the cited sources
+CLAUSE_SHARE = 0.5  # a reason's clause needs this share of its words in the cited sources
 CLAUSE_MIN_WORDS = 2
 PREFIX = 5  # letters two stems must share to count as one word in two forms
 PART = 4  # shortest part of a compound that holds it
@@ -61,8 +64,6 @@ PART = 4  # shortest part of a compound that holds it
 ENGLISH = {
     "cause": ["because", "due to", "owing to", "as a result of", "in order to", "so that", "in a bid to", "aimed at",
               "meant to", "blamed", "blames", "driven by", "caused by", "in response to"],
-    "forecast": ["likely", "unlikely", "could", "might", "may", "expected to", "set to", "poised to", "probably",
-                 "bound to", "signals", "signal"],
     "sweeping": ["all", "every", "entire", "entirely", "whole", "completely", "totally", "unanimous", "unanimously",
                  "overwhelmingly", "always", "everyone", "everything", "fully"],
     "approve": ["welcom", "approv", "prais", "hail", "applaud", "celebrat", "endors", "embrac"],
@@ -73,7 +74,6 @@ REASONS = {
     "wording": "words from another source than the cited one",
     "content": "words not in the cited source",
     "cause": "reason not in the cited source",
-    "forecast": "forecast not in the cited source",
     "sweeping": "sweeping word the cited source does not use",
     "stance": "stance the cited source takes the other way",
 }
@@ -99,7 +99,6 @@ class Words:
     """A language's words for the rules above."""
 
     cause: re.Pattern | None
-    forecast: re.Pattern | None
     sweeping: re.Pattern | None
     approve: tuple[str, ...]
     oppose: tuple[str, ...]
@@ -125,8 +124,7 @@ def words_of(language: str) -> Words:
 
         found = resolve(tag)
         table = locale(found).grounding if found else {}
-    return Words(_phrases(table.get("cause", [])), _phrases(table.get("forecast", [])),
-                 _phrases(table.get("sweeping", [])), tuple(fold(w.lower()) for w in table.get("approve", [])),
+    return Words(_phrases(table.get("cause", [])), _phrases(table.get("sweeping", [])), tuple(fold(w.lower()) for w in table.get("approve", [])),
                  tuple(fold(w.lower()) for w in table.get("oppose", [])),
                  frozenset(fold(w.lower()).replace("'", "").replace("’", "") for w in table.get("negations", [])))
 
@@ -204,12 +202,11 @@ def unsupported(text: str, cited: list[SourceWords], language: str) -> Claim | N
         return Claim("content", ", ".join(w for w in found if not any(s.holds(w) for s in cited)))
     words = words_of(tag)
     folded, at = _folded(text)
-    for kind, cue in (("cause", words.cause), ("forecast", words.forecast)):
-        for m in cue.finditer(folded) if cue else ():
-            clause = _CLAUSE_END.split(folded[m.end():], maxsplit=1)[0]
-            said = stems(clause, tag)
-            if len(said) >= CLAUSE_MIN_WORDS and _share(said, cited) < CLAUSE_SHARE:
-                return Claim(kind, text[at[m.start()]:at[m.end() + len(clause)]].strip())
+    for m in words.cause.finditer(folded) if words.cause else ():
+        clause = _CLAUSE_END.split(folded[m.end():], maxsplit=1)[0]
+        said = stems(clause, tag)
+        if len(said) >= CLAUSE_MIN_WORDS and _share(said, cited) < CLAUSE_SHARE:
+            return Claim("cause", text[at[m.start()]:at[m.end() + len(clause)]].strip())
     if words.sweeping is not None and not any(words.sweeping.search(s.text) for s in cited):
         for m in words.sweeping.finditer(folded):
             before = _LETTERS.findall(folded[:m.start()].lower())[-1:]
