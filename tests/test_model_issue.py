@@ -239,6 +239,36 @@ def test_a_unit_written_differently_is_the_same_fact(newsletter):
     assert wall["grounding"]["dropped"] == []
 
 
+# -- what a bullet says in its own words (summarize/support.py) --------------------------------------
+
+MISCITED = "Opponents of the wall said the money should go to housing."  # the Gazette's words, cited to the Post
+INVENTED_CAUSE = "The council chose the wall because the harbour floods every winter."  # no source says why
+PARAPHRASE = "Councillors backed the wall by a wide margin."  # the Gazette's 31-9, in other words
+
+
+def test_a_bullet_with_no_fact_is_recited_or_dropped_by_its_words_and_a_paraphrase_stays(newsletter):
+    extra = [{"text": MISCITED, "cites": [POST]}, {"text": INVENTED_CAUSE, "cites": [POST]}]
+    lines = lambda n: [{"text": "Opponents said the money should go to housing.", "cites": [n[GAZETTE]]},  # noqa: E731
+                       {"text": PARAPHRASE, "cites": [n[GAZETTE]]}]
+    with OpenAIServer(Model(lambda n: wall_answer(n, extra=extra, between_the_lines=lines(n)))) as srv:
+        result, page, txt, doc = preview(newsletter(), srv)
+    wall = story(doc, "sea wall")
+    gazette = next(i for i, s in enumerate(wall["sources"], start=1) if s["outlet"] == GAZETTE)
+    # The wrongly cited sentence reaches the reader with the source that says it.
+    assert [b["cites"] for b in wall["why_this_matters"] if b["text"] == MISCITED] == [[gazette]]
+    assert f"{MISCITED} [{gazette}]" in txt and MISCITED in page
+    assert wall["grounding"]["recited"] == 1 and "1 re-cited to the source that holds them" in told(result)
+    # The invented reason reaches no reader, and the run report and the JSON say why.
+    assert "floods every winter" not in page and "floods every winter" not in txt
+    assert "floods every winter" not in readers_text(doc)
+    assert wall["grounding"]["dropped"] == [{"section": "why_this_matters", "reason": "reason not in the cited source",
+                                             "claim": "because the harbour floods every winter"}]
+    assert "1 dropped" in result.stdout
+    # A paraphrase in words of its own stays, as does the rest of the model's briefing.
+    assert PARAPHRASE in page and PARAPHRASE in txt
+    assert "The wall should be finished in 2029." in bullet_texts(wall) and WALL_HEADLINE in page
+
+
 def test_a_model_titled_section_reaches_every_part_after_the_big_picture(newsletter):
     def with_extra(n):
         return wall_answer(n, extra_section={"title": "Who builds and who pays", "bullets": [
