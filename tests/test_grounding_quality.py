@@ -54,9 +54,14 @@ translations ("Conrad Haskell von der Civic Union" read as one name, "les deux p
 crosslang_direction_heldout.json to 18/20 and gate_blind5.json to 26/35.
 gate_blind9.json holds only bullets with no number, name, date or quote (paraphrases, summaries and
 cautious inferences against invented claims, motives, overstatements, reversed meanings and wrong
-cites; English, German and French; written blind): 50/50 kept, 0/50 caught, which is what the gate can
-do there. A check of the bullet's content words against the cited source did not separate them (see
-BENCHMARKS.md); its floor guards what matters meanwhile: no faithful bullet of that kind refused.
+cites; English, German and French; written blind): 50/50 kept, 0/50 caught, which is what the gate could
+do there. A share of the bullet's content words in the cited source did not separate them alone (see
+BENCHMARKS.md). The support rule (summarize/support.py: wrong cites re-cited by their words, wording far
+from the source, invented reasons, sweeping words, reversed stances) was built on meaning_tuning.json
+(bullets of that kind, written before it: 73/74 kept, 3/55 caught before, 30/55 after) and checked on
+meaning_heldout.json (written after it, first run 47/49 kept, 22/38 caught; 2/38 before; mended against
+since: 49/49, 20/38). Run once on gate_blind9.json after it was fixed: 50/50 kept, 1/50 caught. Its
+floors guard what matters: no faithful bullet of that kind refused.
 Floors sit a little under what was measured.
 """
 
@@ -86,6 +91,8 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "review_moves.json": (0.95, 0.45),
     "gate_blind8.json": (0.9, 0.7),
     "gate_blind9.json": (1.0, 0.0),  # nothing to catch by numbers or names; nothing faithful may be refused
+    "meaning_tuning.json": (0.95, 0.5),
+    "meaning_heldout.json": (1.0, 0.5),
 }
 
 
