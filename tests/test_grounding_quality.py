@@ -57,10 +57,12 @@ cautious inferences against invented claims, motives, overstatements, reversed m
 cites; English, German and French; written blind): 50/50 kept, 0/50 caught, which is what the gate could
 do there. A share of the bullet's content words in the cited source did not separate them alone (see
 BENCHMARKS.md). The support rule (summarize/support.py: wrong cites re-cited by their words, wording far
-from the source, invented reasons, sweeping words, reversed stances) was built on meaning_tuning.json
-(bullets of that kind, written before it: 73/74 kept, 3/55 caught before, 30/55 after) and checked on
-meaning_heldout.json (written after it, first run 47/49 kept, 22/38 caught; 2/38 before; mended against
-since: 49/49, 20/38). Run once on gate_blind9.json after it was fixed: 50/50 kept, 1/50 caught. Its
+from the source, invented reasons, reversed stances) was built on meaning_tuning.json (bullets of that
+kind, written before it: 73/74 kept, 3/55 caught before, 30/55 after) and checked on meaning_heldout.json
+(written after it, first run 47/49 kept, 22/38 caught; 2/38 before; mended against since: 49/49, 20/38).
+Run once on gate_blind9.json after it was fixed: 50/50 kept, 1/50 caught. Its sweeping words ("all",
+"every") were taken out on review, as they refuse a faithful "every night" for "nightly": 22/55 and
+15/38, gate_blind9.json unchanged. Its
 floors guard what matters: no faithful bullet of that kind refused.
 Floors sit a little under what was measured.
 """
@@ -91,8 +93,8 @@ FLOORS = {  # set: (faithful kept, unfaithful caught)
     "review_moves.json": (0.95, 0.45),
     "gate_blind8.json": (0.9, 0.7),
     "gate_blind9.json": (1.0, 0.0),  # nothing to catch by numbers or names; nothing faithful may be refused
-    "meaning_tuning.json": (0.95, 0.5),
-    "meaning_heldout.json": (1.0, 0.5),
+    "meaning_tuning.json": (0.95, 0.35),
+    "meaning_heldout.json": (1.0, 0.35),
 }
 
 

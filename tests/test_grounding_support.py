@@ -2,7 +2,8 @@
 
 Each case is a bullet with no number, name, date or quote that the gate could check before: a faithful
 paraphrase in new words is kept; a sentence cited to the wrong source is re-cited; invented wording, an
-invented reason, a sweeping word and a reversed stance are dropped with their reason; a bullet in another
+invented reason and a reversed stance are dropped with their reason; a word that makes a claim total is not
+judged, since a faithful paraphrase uses one as often ("every night" for "nightly"); a bullet in another
 language than its source is not judged. Invented places, outlets and events.
 """
 
@@ -66,7 +67,8 @@ def _outcome(story: Story, text: str, cites: list[int], language: str = "en") ->
     "Unions welcomed the move but warned that shorter hours could hurt students who depend on the computers.",
     "Public pressure changed the council's mind on a cost-cutting plan.",  # a "why this matters" that generalizes
     "Library users will get shorter opening hours even though no branch closes.",
-    "All four branches will stay open.",  # "all" before a number claims nothing the source does not
+    "All four branches will stay open.",
+    "Every one of the town's branch libraries will stay open.",  # "every" for the source's "its four"
     "The reversal was meant to answer residents' anger at a plan to save money.",  # cue, and the words are there
 ])
 def test_a_faithful_paraphrase_is_kept_as_cited(text):
@@ -88,9 +90,6 @@ def test_a_bullet_that_shares_only_a_few_words_with_the_other_source_is_not_move
     ("Hotels along the coast have begun laying off seasonal staff.", "words not in the cited source"),
     ("Councillors changed course because they feared losing their seats at the election.",
      "reason not in the cited source"),
-    ("Every library service in the town will carry on exactly as before.",
-     "sweeping word the cited source does not use"),
-    ("Researchers unanimously backed the plan to keep the branches.", "sweeping word the cited source does not use"),
     ("Staff unions opposed the decision to keep the branches open.", "stance the cited source takes the other way"),
 ])
 def test_what_the_cited_source_does_not_say_is_dropped_with_its_reason(text, reason):
@@ -106,10 +105,6 @@ def test_the_drop_names_the_words_as_the_model_wrote_them():
 
 def test_a_negated_stance_is_not_judged():
     assert _outcome(library_story(), "Staff unions did not oppose the decision to keep the branches open.", [1]) == [1]
-
-
-def test_a_sweeping_word_the_source_uses_too_is_kept():
-    assert _outcome(library_story(), "Parents held readings every Saturday outside the libraries.", [2]) == [2]
 
 
 def test_too_few_words_are_not_judged_by_share():

@@ -294,7 +294,6 @@ _GROUNDING = {
     "multiples_not_after": (list, str, 'multiples_not_after = ["un", "le"]'),
     # read by summarize.support: what a bullet says beyond its facts
     "cause": (list, str, 'cause = ["weil", "wegen"]'),
-    "sweeping": (list, str, 'sweeping = ["alle", "jeder"]'),
     "approve": (list, str, 'approve = ["begrüß", "lobt"]'),
     "oppose": (list, str, 'oppose = ["ablehn", "kritisier"]'),
 }
