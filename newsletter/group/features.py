@@ -139,7 +139,7 @@ def _bare(word: str) -> str:
 
 
 @cache
-def _stop(lang: str) -> frozenset[str]:
+def stop_words_and_dates(lang: str) -> frozenset[str]:
     """Another language's stop words (``newsletter.text``), and its day and month names from CLDR (Babel):
     what English's news words do for the weekday every same-day report shares."""
     cal = cldr(lang)
@@ -188,10 +188,10 @@ def extract(articles: list[Article]) -> Features:
         if tok[0].isdigit():
             t = "n:" + (plain_number(tok) if lang is None else _local_number(tok))
         elif lang is not None and UNSPACED_RUN.match(tok):
-            t = None if tok in _stop(lang) else "w:" + tok
+            t = None if tok in stop_words_and_dates(lang) else "w:" + tok
         else:
             w = _bare(tok.lower())
-            if len(w) < 2 or w in (stop if lang is None else _stop(lang)):
+            if len(w) < 2 or w in (stop if lang is None else stop_words_and_dates(lang)):
                 t = None
             elif lang not in NOUNS_CAPITALISED and upper[w] > lower[w]:
                 t = "e:" + w

@@ -120,10 +120,10 @@ def words_of(language: str) -> Words:
 
 @cache
 def _stops(language: str) -> frozenset[str]:
-    from newsletter.group.features import _stop
+    from newsletter.group.features import stop_words_and_dates
     from newsletter.text import stop_words
 
-    return frozenset(fold(w) for w in (stop_words("en") if language == "en" else _stop(language)))
+    return frozenset(fold(w) for w in (stop_words("en") if language == "en" else stop_words_and_dates(language)))
 
 
 def stems(text: str, language: str) -> list[str]:
