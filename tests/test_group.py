@@ -229,6 +229,38 @@ def test_a_paper_linked_by_arxivs_api_and_by_its_rss_is_one_source():
     assert sorted(a.id for s in stories for a in s.articles) == ["api-1", "blog-1", "rss-2"]
 
 
+def test_one_feeds_papers_on_one_subject_stay_apart_and_none_is_lost():
+    """A preprint feed's papers share their field's wording and subjects: three papers on sea-ice
+    forecasting became one story, which shows one piece per outlet, so two papers vanished from the issue
+    without a count. Two pieces of one outlet make one story only as the same piece under two links, or
+    when another outlet's report joins them."""
+    from datetime import datetime, timezone
+
+    t = datetime(2026, 11, 27, 8, tzinfo=timezone.utc)
+    lead = "arXiv:2611.{n}v1 Announce Type: new\nAbstract: "
+    papers = [
+        ("Sea-ice forecasting with graph neural networks over the Varland Sea",
+         "We forecast Varland Sea ice concentration two weeks ahead with a graph neural network trained on "
+         "satellite passive-microwave records. Sea-ice forecasting skill improves over persistence."),
+        ("Probabilistic sea-ice forecasting from satellite records with diffusion models",
+         "We train a diffusion model on satellite passive-microwave records of sea ice concentration and "
+         "issue probabilistic sea-ice forecasting ensembles that beat persistence at two weeks."),
+        ("Calibrating sea-ice forecasting ensembles for the Varland Sea",
+         "Sea-ice forecasting ensembles for the Varland Sea are overconfident. We calibrate them against "
+         "satellite records of ice concentration and improve skill over persistence."),
+    ]
+    arts = [Article(id=f"p{k}", feed_url="physics.ao-ph", outlet="Preprints ao-ph", title=title,
+                    text=lead.format(n=20010 + k) + abstract, link=f"https://preprints.example/abs/2611.{20010 + k}",
+                    published=t + timedelta(minutes=k)) for k, (title, abstract) in enumerate(papers)]
+    stories = group_stories(arts, GroupingSettings())
+    assert sorted(a.id for s in stories for a in s.articles) == ["p0", "p1", "p2"] and len(stories) == 3
+
+    again = dataclasses.replace(arts[0], id="p0-mirror", link="https://mirror.preprints.example/abs/2611.20010",
+                                published=t + timedelta(hours=1))
+    [story] = group_stories([arts[0], again], GroupingSettings())
+    assert [a.id for a in story.articles] == ["p0"]  # one piece under two links is one source
+
+
 def test_one_article_in_two_topics_feeds_is_one_story_in_both_topics(labelled):
     arts, _ = labelled
     tech = dataclasses.replace(arts["t10"], id="t10-tech", feed_url="tech.xml", topics=("Technology",))

@@ -25,6 +25,11 @@ clusters, so one strong pair cannot chain two unrelated stories together:
   throughout. Real news showed this: nearly every wrong merge on ECB+ joined
   two such stories on a low mean similarity, while the merges of two
   same-event stories sat well above it;
+- two pieces of one outlet with no other outlet beside them join only when they read as one piece
+  (``ONE_OUTLET_MIN_SIMILARITY``: a story republished or updated under a second link). A feed's own
+  entries share its subjects and its house wording, and a story shows one piece per outlet: papers of
+  one preprint feed on one subject became one story, and every paper but the first was lost. Another
+  outlet's report of the event joins an outlet's several pieces as ever;
 - headlines that report the same kind of event must not contradict each
   other on a figure fixed for one event (``figures``: a magnitude 6.1
   against 7.2, $334 million against $5.4 billion, 2008 against 2013; never
@@ -76,6 +81,8 @@ HOUR_S, DAY_S = 3600.0, 86400.0
 # double (a shared "41,000" is strong evidence), so a lone shared "3" gave a station's bulletin and a
 # journal's erratum 0.48; any real pair of one event shares some words or names as well.
 MIN_WORDS_SIMILARITY = 0.05
+# Two pieces of one outlet, and nothing else, make one story only this alike: the same piece under two links.
+ONE_OUTLET_MIN_SIMILARITY = 0.8
 
 
 # What ``may_join`` weighs about two clusters, by signal name (see ``_signals``): one value for two
@@ -109,6 +116,7 @@ def may_join(e: Evidence, s: GroupingSettings) -> bool | np.ndarray:
     # Two established stories need more in common, however else they would join (never a lone-article pair:
     # "smaller" is 1 there).
     ok = ok & wording & ((e["smaller"] < s.established_articles) | (full >= s.established_min_similarity))
+    ok = ok & (np.logical_not(e["one_outlet"]) | (full >= ONE_OUTLET_MIN_SIMILARITY))
     if np.any(ok):
         ok = ok & np.logical_not(e["figures_contradict"])
     return ok
@@ -262,6 +270,9 @@ def _spaces(feat: Features, embeddings: np.ndarray | None) -> dict[str, _Sparse 
     return spaces
 
 
+MIXED = -1  # a cluster's outlet when its articles come from several
+
+
 @dataclass(slots=True, eq=False)
 class _Cluster:
     """A cluster while merging: its articles, time bounds and sum, headline event kinds, numbers and
@@ -277,6 +288,7 @@ class _Cluster:
     words: frozenset[int]  # its headlines' content words (semantic mode only)
     languages: frozenset[str | None]  # its articles' readings (None: English)
     figures: dict[str, frozenset[str]]  # its headlines' key figures, by kind of quantity
+    outlet: int  # the one outlet all its articles come from, or MIXED
     sums: list
     sizes: list[int]
 
@@ -286,8 +298,9 @@ class _Cluster:
 
 
 def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettings,
-                     embeddings: np.ndarray | None = None) -> list[list[int]]:
-    """Groups of article indices; every index appears in exactly one group."""
+                     embeddings: np.ndarray | None = None, outlets: np.ndarray | None = None) -> list[list[int]]:
+    """Groups of article indices; every index appears in exactly one group. ``outlets``: each article's
+    outlet as a number (None: every article its own)."""
     n = feat.full.shape[0]
     window_s = settings.window_hours * HOUR_S
     spaces = _spaces(feat, embeddings)
@@ -299,7 +312,8 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
     # Headline figures matter only to meaning-based joins: lexical mode skips finding them.
     title_numbers = _title_terms(feat, "n") if embeddings is not None else [frozenset()] * n
     title_words = _title_terms(feat, "w") if embeddings is not None else [frozenset()] * n
-    signals = _signals(feat, times, spaces, title_numbers, title_words)
+    outlets = np.arange(n) if outlets is None else outlets
+    signals = _signals(feat, times, spaces, title_numbers, title_words, outlets)
     pair_evidence = _PairEvidence(signals, i, j)
     keep = may_join(pair_evidence, settings)
     strength = pair_evidence["full"].astype(np.float64)
@@ -320,7 +334,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         singles = [space.single(r) for space in spaces.values()]
         clusters.append(_Cluster([r], times[r], times[r], times[r], feat.title_kinds[r], title_numbers[r],
                                  title_words[r], frozenset([feat.languages[r]]), feat.title_figures[r],
-                                 [x for x, _ in singles], [size for _, size in singles]))
+                                 int(outlets[r]), [x for x, _ in singles], [size for _, size in singles]))
     parent = list(range(n))
 
     def find(x: int) -> int:
@@ -353,6 +367,7 @@ def cluster_articles(feat: Features, times: np.ndarray, settings: GroupingSettin
         a.words = a.words | b.words
         a.languages = a.languages | b.languages
         a.figures = merged_figures(a.figures, b.figures)
+        a.outlet = a.outlet if a.outlet == b.outlet else MIXED
         a.members.extend(b.members)
         a.first, a.last = min(a.first, b.first), max(a.last, b.last)
         a.time_sum += b.time_sum
@@ -368,7 +383,8 @@ class _Signal:
 
 
 def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Dense],
-             title_numbers: list[frozenset[int]], title_words: list[frozenset[int]]) -> dict[str, _Signal]:
+             title_numbers: list[frozenset[int]], title_words: list[frozenset[int]],
+             outlets: np.ndarray) -> dict[str, _Signal]:
     """Everything ``may_join`` reads, by name."""
     kind_mask = _kind_masks(feat)
 
@@ -398,6 +414,8 @@ def _signals(feat: Features, times: np.ndarray, spaces: dict[str, _Sparse | _Den
         # Left open (False) for edges, like names_covered: checked once an edge would merge two clusters.
         "figures_contradict": _Signal(lambda i, j: False,
                                       lambda a, b: bool(a.kinds & b.kinds) and contradict(a.figures, b.figures)),
+        # Both sides one and the same outlet's pieces, with no other outlet's.
+        "one_outlet": _Signal(lambda i, j: outlets[i] == outlets[j], lambda a, b: a.outlet == b.outlet != MIXED),
         "same_kind": _Signal(lambda i, j: (kind_mask[i] & kind_mask[j]) != 0, lambda a, b: bool(a.kinds & b.kinds)),
         # Meaning alone may join two clusters only when their headlines do not contradict each other
         # on what happened (event kinds) or on the figures (numbers): look-alike events, one frame apart.

@@ -37,7 +37,9 @@ def group_stories(articles: Sequence[Article], settings: GroupingSettings, embed
         from newsletter.group.embeddings import semantic_settings
 
         settings = semantic_settings(settings, embedder.model)
-    groups = cluster_articles(feat, times, settings, embeddings)
+    codes: dict[str, int] = {}
+    outlets = np.array([codes.setdefault(outlet_key(a.outlet), len(codes)) for a in arts], dtype=np.int64)
+    groups = cluster_articles(feat, times, settings, embeddings, outlets)
     reader = language_tag(language)
     stories = [_story(arts, g, feat, reader) for g in groups]
     stories.sort(key=lambda s: (-len(s.articles), -s.last_published.timestamp(), s.headline, s.id))
