@@ -25,9 +25,10 @@ from functools import lru_cache
 ORDINARY_ZIPF = 2.5
 # A compound's head must be commoner than an ordinary word, and a three-letter head commoner still
 # ("Zug", "Amt"): rare fragments ("pet", "ter") make anything a compound ("Pet|ter|sens"). Its last
-# part is a word of its own, and ordinary is enough ("Streichungen").
+# part is a word of its own, and ordinary is enough ("Streichungen"); a three-letter last part must be as
+# common as a three-letter head ("Meer|eis", "Pack|eis", "Nah|verkehrs|zug") and no grammar word ("Dietr|ich").
 PART_ZIPF, SHORT_PART_ZIPF = 3.0, 4.0
-MIN_HEAD, MIN_TAIL = 3, 4
+MIN_HEAD, MIN_TAIL, SHORT_TAIL = 3, 4, 3
 MAX_PARTS = 4
 _LINKS = ("s", "es", "n", "en", "e", "er")  # German linking sounds: Arbeit|s|markt, Sonne|n|schein
 # Endings a list may not hold a word with: feminine forms (Vertreter|in) and German case and plural
@@ -126,7 +127,7 @@ def _compound(w: str, language: str, parts: int) -> bool:
     if parts < 2:
         return False
     particles = _PARTICLES.get(language, frozenset())
-    for cut in range(len(w) - MIN_TAIL, min(MIN_HEAD, PARTICLE_HEAD) - 1, -1):
+    for cut in range(len(w) - SHORT_TAIL, min(MIN_HEAD, PARTICLE_HEAD) - 1, -1):
         head, tail = w[:cut], w[cut:]
         # A particle heads a verb made a noun ("An|landungen", "Ab|senkung") from a common word: "Ab|rams" and
         # "Um|breiter" are no such nouns. A longer particle may head any compound, as any word may
@@ -136,6 +137,10 @@ def _compound(w: str, language: str, parts: int) -> bool:
         # The head as written, without a linking sound, or a verb's stem (Brau|gerste: brauen).
         heads = (head, *(head[:-len(link)] for link in _LINKS if head.endswith(link)), head + "en")
         if len(head) < MIN_HEAD or not any(h and len(h) >= MIN_HEAD and _part(h, language) for h in heads):
+            continue
+        if len(tail) < MIN_TAIL:
+            if SHORT_PART_ZIPF <= _zipf(tail, language) < GRAMMAR_ZIPF:
+                return True
             continue
         if _zipf(tail, language) >= ORDINARY_ZIPF or _inflected(tail, language) or _compound(
                 tail, language, parts - 1):
