@@ -129,3 +129,19 @@ def test_the_default_key_is_not_sent_in_clear_to_another_machine_unless_the_conf
     line = _line(withheld.stdout, "model brief-model")
     assert "was not sent" in line and "plain http to another machine" in line and 'api_key_env = "OPENAI_API_KEY"' in line
     assert named.exit_code == 0 and _line(named.stdout, "model brief-model").endswith(": ok"), named.stdout
+
+
+def test_a_config_copied_from_the_reference_does_not_send_the_default_key_in_clear(demo, monkeypatch):
+    """README: copy config/newsletter.toml and edit it. The copy named OPENAI_API_KEY under [llm], which is
+    how one asks for that key to go over plain http to another machine: a researcher pointing the copy at
+    the Ollama box down the hall sent her OpenAI key there in clear. No packet is sent here: the client's key
+    is what the requests would carry."""
+    from newsletter.config import load_config
+    from newsletter.llm_client import key_withheld, openai_client
+
+    text = demo.read_text().replace("[llm]\n", '[llm]\nbase_url = "http://192.0.2.10:11434/v1"\n', 1)
+    demo.write_text(text)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    cfg = load_config(demo)
+    assert key_withheld(cfg)
+    assert openai_client(cfg).api_key != KEY

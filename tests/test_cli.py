@@ -399,7 +399,7 @@ def test_a_key_variable_the_config_names_but_nobody_set_is_one_config_error(demo
     from openai_server import OpenAIServer
 
     root = demo.parent.parent
-    demo.write_text(demo.read_text().replace('api_key_env = "OPENAI_API_KEY"', 'api_key_env = "DEEPSEEK_API_KEY"'))
+    demo.write_text(demo.read_text().replace("[llm]\n", '[llm]\napi_key_env = "DEEPSEEK_API_KEY"\n'))
     with OpenAIServer(lambda payload: "{}") as srv:
         result = run_cli(command, "--config", str(demo), cwd=root, env={"OPENAI_BASE_URL": srv.base_url})
         asked = len(srv.chat_requests)
