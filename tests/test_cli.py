@@ -181,6 +181,12 @@ def test_one_broken_feed_is_reported_and_the_issue_still_builds(tmp_path):
 def _row(stdout: str, text: str) -> str:
     """The table row whose cells hold ``text``, each cell's folded lines joined (rich folds a long
     URL across lines when the console is narrow), cells separated by " | "."""
+    [row] = [r for r in _rows(stdout) if text in r.replace(" | ", "")]
+    return row
+
+
+def _rows(stdout: str) -> list[str]:
+    """Every table row, as ``_row`` gives one."""
     rows: list[list[str]] = []
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.split("│")[1:-1]]
@@ -190,8 +196,7 @@ def _row(stdout: str, text: str) -> str:
             rows.append(cells)
         else:
             rows[-1] = [a + b for a, b in zip(rows[-1], cells)]
-    [row] = [" | ".join(r) for r in rows if text in "".join(r)]
-    return row
+    return [" | ".join(r) for r in rows]
 
 
 def test_check_and_fetch_tell_feeds_of_one_host_apart_by_url(tmp_path):
@@ -209,6 +214,30 @@ def test_check_and_fetch_tell_feeds_of_one_host_apart_by_url(tmp_path):
             assert "failed" not in _row(proc.stdout, good)
             assert "Fenwick Gazette" in proc.stdout  # the feed's own title is kept above its URL
         assert "1 new article from 1 feed; 1 failed" in proc.stdout  # the good feed is stored all the same
+
+
+def test_a_site_page_given_for_its_feed_names_the_feed_the_page_links_to(tmp_path):
+    """A site's address pasted where its feed's goes said only "not a feed (HTML page)"; the page's head
+    says where the feed is, so check and fetch say it too."""
+    from feedserver import FeedServer
+
+    page = (b"<!doctype html><html><head><title>Fenwick Gazette</title>"
+            b'<link rel="stylesheet" href="/site.css">'
+            b'<link rel="alternate" type="application/rss+xml" title="News" href="/news/feed.xml">'
+            b"</head><body><h1>Fenwick Gazette</h1></body></html>")
+    with FeedServer() as srv:
+        site = srv.add("/", page, headers={"Content-Type": "text/html; charset=utf-8"})
+        bare = srv.add("/about", b"<!doctype html><html><head></head><body>About</body></html>",
+                       headers={"Content-Type": "text/html"})
+        cfg = feeds_config(tmp_path, [site, bare], max_age_hours=0)
+        for command in ("check", "fetch"):
+            proc = run_cli(command, "--config", str(cfg), cwd=tmp_path)
+            assert proc.exit_code == 1, proc.stdout + proc.stderr
+            squashed = [row.replace(" ", "") for row in _rows(proc.stdout)]
+            named = [r for r in squashed if "thepagenamesitsfeed" in r]
+            assert len(named) == 1, proc.stdout  # the page without a feed link says no more than before
+            assert f"notafeed(HTMLpage);thepagenamesitsfeed:{srv.url('/news/feed.xml')}:putthatintheconfig" in named[0]
+            assert any(r.endswith("notafeed(HTMLpage)") and "about" in r for r in squashed), proc.stdout
 
 
 def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_says_where_it_breaks(tmp_path):

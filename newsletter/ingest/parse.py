@@ -75,7 +75,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None, *, feed_url: str, ou
         entries = entries[:-1]
     result = ParsedFeed(title=title, link=site, entries=len(entries))
     if not entries and not d.get("version"):  # an empty feed is still a feed; a page is not
-        result.error = _not_a_feed(body, headers, d)
+        result.error = _not_a_feed(body, headers, d, base)
         return result
     result.broken = broken
     name = strip_controls(outlet or title or outlet_from_url(feed_url))
@@ -159,14 +159,49 @@ def _ends_inside_an_entry(body: bytes) -> bool:
     return open_entries > 0
 
 
-def _not_a_feed(body: bytes, headers: dict[str, str], d) -> str:
+def _not_a_feed(body: bytes, headers: dict[str, str], d, base: str = "") -> str:
     if not body.strip():
         return "empty response"
     if _HTML_START.match(body[:4096]) or "html" in headers.get("content-type", "").lower() and b"<rss" not in body[:4096]:
-        return "not a feed (HTML page)"
+        # A site's address given for its feed's: most pages name their feed in the head, so say which.
+        named = advertised_feed(body, base)
+        return f"not a feed (HTML page); the page names its feed: {named}: put that in the config" if named \
+            else "not a feed (HTML page)"
     exc = d.get("bozo_exception")
     why = str(exc).splitlines()[0][:80] if exc else "no RSS or Atom found"
     return f"not a feed ({why})"
+
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+ADVERTISED_SCAN_BYTES = 256 * 1024  # a page's head; the rest of a big page is not read for it
+MAX_ADVERTISED_URL = 300
+
+
+def advertised_feed(page: bytes, base: str = "") -> str | None:
+    """The first RSS or Atom feed a web page names in a ``<link rel="alternate">`` (feed autodiscovery),
+    as an absolute http(s) address, or None."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag != "link" or found:
+                return
+            a = {k.lower(): (v or "") for k, v in attrs}
+            if "alternate" in a.get("rel", "").lower().split() and a.get("type", "").lower().strip() in _FEED_TYPES:
+                href = strip_controls(a.get("href", "")).strip()
+                url = urljoin(base, href) if href else ""
+                if urlsplit(url).scheme in ("http", "https") and len(url) <= MAX_ADVERTISED_URL and " " not in url:
+                    found.append(url)
+
+    parser = Links(convert_charrefs=True)
+    try:
+        parser.feed(page[:ADVERTISED_SCAN_BYTES].decode("utf-8", "replace"))
+        parser.close()
+    except Exception:  # noqa: BLE001 - a page too broken to read names no feed
+        return None
+    return found[0] if found else None
 
 
 def outlet_from_url(url: str) -> str:
