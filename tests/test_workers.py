@@ -199,7 +199,8 @@ def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgre
         cfgs = _newsletters(tmp_path, url, [srv.url(p) for p in paths], smtp_port=port, due=True)
         procs = _workers(cfgs, tmp_path)
         try:
-            wait_until(lambda: len(inbox.received) >= 3, "three newsletters to go out", timeout=STATE_WAIT_S)
+            wait_until(lambda: len(inbox.received) >= 3, "three newsletters to go out", timeout=STATE_WAIT_S,
+                       said=lambda: f"received {inbox.received}; " + _send_story(procs))
             for p in procs:  # every worker's catch-up has run: each saw the issues claimed or delivered
                 for title in TITLES:
                     p.wait_for(f"send [{title}]", stream="stderr")
@@ -210,6 +211,14 @@ def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgre
     assert sorted(r for r, _ in inbox.received) == ["reader0@example.org", "reader1@example.org", "reader2@example.org"]
     assert {r: s.startswith(TITLES[int(r[6])]) for r, s in inbox.received} == {
         f"reader{k}@example.org": True for k in range(3)}
+
+
+def _send_story(procs: list[NewsletterProcess]) -> str:
+    """Each worker's start, send lines, warnings and errors: what a failed send test needs to be understood."""
+    return "; ".join(f"worker {n} (exit {p.proc.poll()}): " + " | ".join(
+        x["message"] for x in log_lines(p.read_so_far())
+        if x.get("job") == "send" or x["level"] in ("warning", "error") or any(t in x["message"] for t in TITLES))
+        for n, p in enumerate(procs))
 
 
 def test_worker_needs_a_postgresql_store(tmp_path):
