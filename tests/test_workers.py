@@ -201,9 +201,10 @@ def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgre
         try:
             wait_until(lambda: len(inbox.received) >= 3, "three newsletters to go out", timeout=STATE_WAIT_S,
                        said=lambda: f"received {inbox.received}; " + _send_story(procs))
-            for p in procs:  # every worker's catch-up has run: each saw the issues claimed or delivered
-                for title in TITLES:
-                    p.wait_for(f"send [{title}]", stream="stderr")
+            # Every catch-up booked has run, each seeing the issue claimed or delivered, so a second copy would
+            # be in the inbox by now. A worker that started once an issue had reached its reader books none.
+            wait_until(lambda: all(_catch_ups_done(p) for p in procs), "every worker's catch-up sends to run",
+                       timeout=STATE_WAIT_S, said=lambda: _send_story(procs))
             _stop_all(procs)
         finally:
             for p in procs:
@@ -211,6 +212,20 @@ def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgre
     assert sorted(r for r, _ in inbox.received) == ["reader0@example.org", "reader1@example.org", "reader2@example.org"]
     assert {r: s.startswith(TITLES[int(r[6])]) for r, s in inbox.received} == {
         f"reader{k}@example.org": True for k in range(3)}
+
+
+def _catch_ups_done(proc: NewsletterProcess) -> bool:
+    """Whether the worker has said, for each newsletter, its start line and, when that booked a catch-up
+    ("sending today's overdue issue now"), the send's line; a start that found the issue delivered says only
+    when the next one is."""
+    said = [x["message"] for x in log_lines(proc.read_so_far())]
+    for title in TITLES:
+        start = next((m for m in said if m.startswith(f"{title}: ")), None)
+        if start is None:
+            return False
+        if "overdue issue now" in start and not any(m.startswith(f"send [{title}]: ") for m in said):
+            return False
+    return True
 
 
 def _send_story(procs: list[NewsletterProcess]) -> str:
