@@ -336,22 +336,30 @@ class Store:
 
         A claim older than CLAIM_LEASE was left by a process that died mid-build; it is taken over,
         at once when that process ran on this host and is gone.
+
+        False once the issue is recorded: a sender that looked for it just before another recorded it (the
+        record ends that one's claim) must not build it again. The record is looked for after the claim is
+        written, in its transaction: a record committed before then is seen, and one after needs this claim.
         """
-        try:
-            with self.engine.begin() as conn:
+        recorded = sa.select(issues.c.id).where(issues.c.key == key)
+        with self.engine.connect() as conn:
+            try:
                 conn.execute(issue_claims.insert().values(key=key, owner=owner, claimed_at=now))
-            return True
-        except sa.exc.IntegrityError:
-            pass
-        with self.engine.begin() as conn:
-            held = conn.execute(sa.select(issue_claims.c.owner).where(issue_claims.c.key == key)).scalar()
-            # A builder killed on this host frees the claim at once; one elsewhere after the lease.
-            stale = issue_claims.c.claimed_at < now - CLAIM_LEASE
-            if held is not None and owner_gone(held):
-                stale = issue_claims.c.owner == held
-            taken = conn.execute(issue_claims.update().where((issue_claims.c.key == key) & stale)
-                                 .values(owner=owner, claimed_at=now)).rowcount
-        return taken == 1
+                taken = True
+            except sa.exc.IntegrityError:
+                conn.rollback()
+                held = conn.execute(sa.select(issue_claims.c.owner).where(issue_claims.c.key == key)).scalar()
+                # A builder killed on this host frees the claim at once; one elsewhere after the lease.
+                stale = issue_claims.c.claimed_at < now - CLAIM_LEASE
+                if held is not None and owner_gone(held):
+                    stale = issue_claims.c.owner == held
+                taken = conn.execute(issue_claims.update().where((issue_claims.c.key == key) & stale)
+                                     .values(owner=owner, claimed_at=now)).rowcount == 1
+            if taken and conn.execute(recorded).first() is None:
+                conn.commit()
+                return True
+            conn.rollback()
+            return False
 
     def release_issue(self, key: str, owner: str) -> None:
         with self.engine.begin() as conn:
@@ -368,6 +376,9 @@ class Store:
         with self.engine.begin() as conn:
             existing = conn.execute(sa.select(issues.c.id).where(issues.c.key == key)).scalar()
             if existing is not None:
+                if owner is not None:  # recorded by another (a claim of ours taken over after its lease)
+                    conn.execute(issue_claims.delete().where((issue_claims.c.key == key)
+                                                             & (issue_claims.c.owner == owner)))
                 return existing
             calls, prompt, completion, uncounted, unanswered = usage or (None, None, None, None, None)
             issue_id = conn.execute(

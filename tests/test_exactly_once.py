@@ -282,3 +282,27 @@ def test_a_claim_left_by_a_dead_process_here_is_free_at_once_and_one_from_anothe
     for n, container in enumerate(containers):
         assert store.claim_issue(f"day{4 + n}", container, now) and not store.claim_issue(f"day{4 + n}", "me:1:1", soon)
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_issue_recorded_after_a_sender_looked_for_it_is_not_claimed_again(tmp_path, backend, request):
+    """Two senders look for today's issue at once and find none; one claims, builds and records it, its claim
+    going with the record, and only then does the other ask for the claim. It got it: it built a second issue
+    (a second bill from the model), delivered its own build to the recipients it claimed, and left its claim
+    behind, since the record was there. Seen in the three-workers send test as a claim left in the store."""
+    url = (f"sqlite:///{tmp_path / 'state.db'}" if backend == "sqlite"
+           else request.getfixturevalue("postgres").database("claim_after_record"))
+    now = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
+    first, second = "elsewhere.example:1:1", "elsewhere.example:2:1"  # never presumed gone
+    store = Store.open(url)
+    try:
+        assert store.stored_email("k") is None  # the second sender looks: nothing recorded yet
+        assert store.claim_issue("k", first, now)
+        store.record_issue("k", created_at=now, subject="s", document={}, html="<p>", text="t", placements=[],
+                           owner=first)
+        assert not store.claim_issue("k", second, now), "an issue recorded was claimed to be built again"
+        # And a claim past its lease, on a key recorded since, is not taken over either.
+        assert not store.claim_issue("k", second, now + CLAIM_LEASE * 2)
+        assert _count(url, "issue_claims") == 0 and _count(url, "issues") == 1
+    finally:
+        store.close()
