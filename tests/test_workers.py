@@ -210,6 +210,13 @@ def test_three_newsletters_go_out_once_each_from_three_workers(tmp_path, postgre
             for p in procs:
                 p.__exit__(None, None, None)
     assert sorted(r for r, _ in inbox.received) == ["reader0@example.org", "reader1@example.org", "reader2@example.org"]
+    # One issue each, and no claim left: a sender that built an issue recorded meanwhile left its claim.
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        issues = conn.execute(sa.text("SELECT COUNT(*) FROM issues")).scalar()
+        claims = conn.execute(sa.text("SELECT key, owner FROM issue_claims")).all()
+    engine.dispose()
+    assert issues == 3 and not claims, (issues, claims)
     assert {r: s.startswith(TITLES[int(r[6])]) for r, s in inbox.received} == {
         f"reader{k}@example.org": True for k in range(3)}
 
