@@ -374,8 +374,10 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         every = ({"seconds": LeaseSettings.of(group[0]).tick_seconds} if worker
                  else {"minutes": min(c.fetch.poll_minutes for c in group)})
         poll = schedule.guarded("poll", lambda group=group: service.poll(group))
-        scheduler.add_job(poll, IntervalTrigger(**every),
-                          id=f"poll-{n}", name="poll feeds", coalesce=True, max_instances=1, **first)
+        # A turn that comes late is still polled (coalesce: once): on a loaded machine the scheduler started
+        # over a second after the first turn was booked, and APScheduler's default grace (1 s) dropped it.
+        scheduler.add_job(poll, IntervalTrigger(**every), id=f"poll-{n}", name="poll feeds", coalesce=True,
+                          max_instances=1, misfire_grace_time=None, **first)
         if not worker:  # a worker's look finds the one before it still leasing batches by design: nothing to fix
             polls[f"poll-{n}"] = group
         service.beat(group)
