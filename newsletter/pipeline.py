@@ -257,7 +257,7 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
     to, gone = _still_subscribed(cfg, edges.store, unique_mailboxes(recipients or cfg.newsletter.to))
     now = edges.clock.now()
     key = todays_key(cfg, now)
-    from newsletter.store import CLAIM_LEASE, StoredEmail
+    from newsletter.store import CLAIM_LEASE
 
     deadline = time.monotonic() + (wait or CLAIM_LEASE).total_seconds()
     built = None
@@ -274,15 +274,18 @@ def send(cfg: Config, edges: Edges, *, recipients: list[str] | None = None, prog
                     edges.store.release_issue(key, edges.owner)
                     return Sent(email=None, problems=built.problems, built=built, nothing_new=True, to=to,
                                 unsubscribed=gone)
-                issue_id = edges.store.record_issue(
+                edges.store.record_issue(
                     key, created_at=built.issue.generated_at, subject=built.email.subject, document=built.document,
                     html=built.email.html, text=built.email.text, placements=placements(built.issue),
                     owner=edges.owner, usage=_usage_row(built.issue))
             except BaseException:
                 edges.store.release_issue(key, edges.owner)
                 raise
-            stored = StoredEmail(issue_id, built.issue.generated_at, built.email.subject, built.email.html,
-                                 built.email.text)
+            stored = edges.store.stored_email(key)
+            if stored.html != built.email.html:
+                # Another builder recorded first (it held the claim past its lease, and ours took it over):
+                # every reader gets the one recorded issue, never this build.
+                built = None
             break
         if time.monotonic() > deadline or (edges.stop is not None and edges.stop.is_set()):
             return Sent(email=None, in_progress=True)

@@ -695,3 +695,38 @@ def test_a_store_locked_by_another_process_mid_command_is_not_told_as_a_full_dis
     said = str(raised.value)
     assert "database is locked" in said, said
     assert "refused a write" not in said and "free space" not in said, said
+
+
+def test_a_builder_whose_claim_was_taken_over_delivers_the_issue_recorded_first(tmp_path):
+    """A build that outlives its claim's lease (a model slower than 15 minutes) has its claim taken over,
+    and both build. The one that records second delivered its own build to the readers it claimed, so
+    readers of one day's issue got two different emails. It must deliver the one recorded."""
+    from newsletter.pipeline import todays_key
+
+    cfg = load_config(_outbox_config(tmp_path, _feed(tmp_path), to=["a@example.org"], store="state.db"))
+    store = Store.open(cfg.store_url)
+
+    class RecordedMeanwhile:
+        """The extractive writer, while the other builder records its issue under today's key."""
+        name, costly = "extractive", False
+
+        def __init__(self):
+            self.inner, self.done = extractive_summarizer(), False
+
+        def brief(self, story):
+            if not self.done:
+                self.done = True
+                store.record_issue(todays_key(cfg, DAY1), created_at=DAY1, subject="The other builder's issue",
+                                   document={}, html="<p>recorded first</p>", text="recorded first", placements=[],
+                                   owner="elsewhere.example:1:1")
+            return self.inner.brief(story)
+
+    try:
+        sent = send(cfg, Edges(store, FixedClock(DAY1), RecordedMeanwhile(), make_transport(cfg)))
+    finally:
+        store.close()
+    [delivered] = (tmp_path / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(delivered.read_bytes(), policy=email.policy.default)
+    assert msg["Subject"] == "The other builder's issue"
+    assert sent.built is None and sent.recorded_at is not None  # its own build is not what went out
+    assert _rows(tmp_path / "state.db")["issue_claims"] == 0 and _rows(tmp_path / "state.db")["issues"] == 1
