@@ -175,6 +175,8 @@ def _last_issue(row: dict | None, recipients: int) -> dict | None:
         "completion_tokens": row["completion_tokens"],
         # Of model_calls, those whose answer carried no token counts: not in the figures above (null: unknown).
         "model_calls_without_token_counts": row["model_calls_uncounted"],
+        # Briefings and blurbs written from answers kept earlier (a preview's), at no call (null: unknown).
+        "model_answers_reused": (doc.get("usage") or {}).get("answers_reused"),
         # Calls that got no answer (timeouts, 5xx after retries): apart from model_calls (null: unknown).
         "model_calls_unanswered": row["model_calls_unanswered"],
         "recipients": {"sent": sent, "failed": failed,
@@ -229,6 +231,9 @@ def status_lines(report: dict) -> list[str]:
         # As the run report says it: the answered calls, and apart the ones that got no answer.
         unanswered = last.get("model_calls_unanswered")
         lost = f" ({counted(unanswered, 'more call')} got no answer)" if unanswered else ""
+        # "2 model calls" for an issue of nine model briefings read as seven written without the model.
+        reused = last.get("model_answers_reused")
+        lost += f" ({counted(reused, 'answer')} kept earlier reused)" if reused else ""
         cost = (f"{counted(last['model_calls'], 'model call')}{lost}, {last['prompt_tokens'] or 0} prompt + "
                 f"{last['completion_tokens'] or 0} completion tokens{unknown}" if last["model_calls"] else
                 f"no answered model calls ({counted(unanswered, 'call')} got no answer)" if unanswered else

@@ -484,6 +484,21 @@ def test_status_tells_an_issue_written_from_kept_answers_from_an_extractive_one(
     assert "(extractive)" not in said
 
 
+def test_status_counts_the_answers_kept_earlier_beside_the_calls_a_send_made(newsletter):
+    """A send after a preview whose sea-wall answer was unusable: it asks for that one again and reuses the
+    ferry's. "1 model call" for an issue of two model briefings read as one written without the model."""
+    config = newsletter()
+    env = {"OPENAI_API_KEY": "test-key"}
+    with OpenAIServer(Model(first=Reply(body="not json"), usage={"prompt_tokens": 700, "completion_tokens": 90})) as srv:
+        preview(config, srv)
+        sent = run_cli("send", "--config", str(config), cwd=config.parent, env={**env, "OPENAI_BASE_URL": srv.base_url})
+        assert sent.exit_code == 0, sent.stdout + sent.stderr
+    said = " ".join(run_cli("status", "--config", str(config), cwd=config.parent, env=env).stdout.split())
+    assert "1 model call (1 answer kept earlier reused), 700 prompt + 90 completion tokens" in said, said
+    report = json.loads(run_cli("status", "--config", str(config), "--json", cwd=config.parent, env=env).stdout)
+    assert (report["last_issue"]["model_calls"], report["last_issue"]["model_answers_reused"]) == (1, 1)
+
+
 def test_the_token_budget_stops_the_asking_with_a_note(newsletter):
     model = Model(usage={"prompt_tokens": 2600, "completion_tokens": 100})
     with OpenAIServer(model) as srv:
