@@ -103,8 +103,13 @@ def test_the_drop_names_the_words_as_the_model_wrote_them():
     assert out.grounding.dropped[0].claim == "because they feared losing their seats"
 
 
-def test_a_negated_stance_is_not_judged():
-    assert _outcome(library_story(), "Staff unions did not oppose the decision to keep the branches open.", [1]) == [1]
+@pytest.mark.parametrize("text", ["Staff unions did not oppose the decision to keep the branches open.",
+                                  "Staff unions didn't oppose the decision to keep the branches open.",
+                                  "Staff unions didn’t oppose the decision to keep the branches open."])
+def test_a_negated_stance_is_not_judged(text):
+    """"didn't" is read as "did not": its stance was taken for a plain "oppose", and the faithful bullet
+    dropped for a stance the source takes the other way."""
+    assert _outcome(library_story(), text, [1]) == [1]
 
 
 def test_too_few_words_are_not_judged_by_share():

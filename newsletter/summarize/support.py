@@ -65,7 +65,7 @@ ENGLISH = {
               "meant to", "blamed", "blames", "driven by", "caused by", "in response to"],
     "approve": ["welcom", "approv", "prais", "hail", "applaud", "celebrat", "endors", "embrac"],
     "oppose": ["oppos", "reject", "refus", "criticis", "criticiz", "condemn", "denounc", "object", "protest"],
-    "negations": ["not", "no", "never", "without", "nt"],
+    "negations": ["not", "no", "never", "without"],  # "didn't" is read as "did not" (``_polarity``)
 }
 REASONS = {
     "wording": "words from another source than the cited one",
@@ -82,6 +82,8 @@ def reason(kind: str) -> str:
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CLAUSE_END = re.compile(r"[,;:.!?()\"“”«»]")
+# Split at its apostrophe, "didn't" would be "didn" and "t", neither a negation.
+_CONTRACTED_NOT = re.compile(r"n['’]t(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def _folded(text: str) -> tuple[str, list[int]]:
 def _polarity(text: str, words: Words) -> set[int]:
     """1 for a word of approval, -1 of opposition; {0} when a negation stands in the three words before one."""
     found: set[int] = set()
-    letters = [w.lower() for w in _LETTERS.findall(fold(text))]
+    letters = [w.lower() for w in _LETTERS.findall(_CONTRACTED_NOT.sub(" not", fold(text)))]
     for k, w in enumerate(letters):
         sign = 1 if words.approve and w.startswith(words.approve) else -1 if words.oppose and w.startswith(
             words.oppose) else 0
