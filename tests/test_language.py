@@ -342,6 +342,24 @@ def test_words_of_multiples_in_a_language_of_your_own_are_its_file_alone(tmp_pat
     assert _grounded([source], "it", bullet).bullets[BIG_PICTURE.key]
 
 
+def test_words_of_reasons_in_a_language_of_your_own_are_read_from_its_file_as_it_reads_now(tmp_path):
+    """The gate read a language's words of reasons once per process: an Italian file given them after its
+    first story (a config loaded since, a reload) had its invented reasons pass as before."""
+    source = Article(id="tram", feed_url="https://corriere.example/feed", outlet="Corriere di Valmere",
+                     title="Valmere prolunga il tram", link="https://corriere.example/tram", published=DEMO_MORNING,
+                     language="it", text="Il consiglio comunale di Valmere ha deciso di prolungare il tram fino "
+                                         "all'ospedale. I lavori cominceranno in primavera.")
+    bullet = "Il consiglio ha prolungato il tram perché i commercianti minacciavano proteste continue."
+    own_language(tmp_path, "it.toml", italian)
+    load_config(write_config(tmp_path, config_data(newsletter={"language": "it", "locales": "my-locales"})))
+    assert _grounded([source], "it", bullet).bullets[BIG_PICTURE.key]  # no words of reasons: none is read
+    own_language(tmp_path, "it.toml", lambda t: italian(t) + '\n[grounding]\ncause = ["perché"]\n')
+    locales.changed()  # what a reload of the config would read
+    out = _grounded([source], "it", bullet)
+    assert not out.bullets[BIG_PICTURE.key], "the file's words of reasons were not read"
+    assert [d.reason for d in out.grounding.dropped] == ["reason not in the cited source"]
+
+
 def test_a_german_noun_is_no_name_but_a_name_from_the_sources_is_checked():
     story = Story([SOURCE], SOURCE.title)
     ev = Evidence.of(story, "de")

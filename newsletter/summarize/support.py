@@ -45,6 +45,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from newsletter import locales
 from newsletter.language import language_tag
 from newsletter.summarize.claims import Claim
 from newsletter.summarize.languages import fold
@@ -111,13 +112,14 @@ def words_of(language: str) -> Words:
     if tag == "en":
         table = ENGLISH
     else:
-        from newsletter.locales import locale, resolve
-
-        found = resolve(tag)
-        table = locale(found).grounding if found else {}
+        found = locales.resolve(tag)
+        table = locales.locale(found).grounding if found else {}
     return Words(_phrases(table.get("cause", [])), tuple(fold(w.lower()) for w in table.get("approve", [])),
                  tuple(fold(w.lower()) for w in table.get("oppose", [])),
                  frozenset(fold(w.lower()).replace("'", "").replace("’", "") for w in table.get("negations", [])))
+
+
+locales.derived(words_of.cache_clear)  # a config's own language file replaces these words
 
 
 @cache
