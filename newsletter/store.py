@@ -585,18 +585,24 @@ class Store:
             return [Seen.from_row(r) for r in conn.execute(sa.select(services))]
 
     def service_retry(self, owner: str, newsletter: str, at: datetime | None) -> None:
-        """``owner`` has booked a retry of ``newsletter``'s send ``at`` (None: it has none any more)."""
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(services.c.retries).where(services.c.owner == owner)).first()
-            if row is None:
-                return  # not seen at work yet: its first beat comes before any send
-            retries = json.loads(row.retries or "{}")
-            if at is None:
-                retries.pop(newsletter, None)
-            else:
-                retries[newsletter] = at.isoformat()
-            conn.execute(services.update().where(services.c.owner == owner)
-                         .values(retries=json.dumps(retries) if retries else None))
+        """``owner`` has booked a retry of ``newsletter``'s send ``at`` (None: it has none any more).
+
+        Each newsletter's send books its retry from a thread of its own: the retries are written back only
+        as they were read, else read again, so that two bookings at once keep both."""
+        while True:
+            with self.engine.begin() as conn:
+                row = conn.execute(sa.select(services.c.retries).where(services.c.owner == owner)).first()
+                if row is None:
+                    return  # not seen at work yet: its first beat comes before any send
+                retries = json.loads(row.retries or "{}")
+                if at is None:
+                    retries.pop(newsletter, None)
+                else:
+                    retries[newsletter] = at.isoformat()
+                as_read = (services.c.owner == owner) & services.c.retries.is_not_distinct_from(row.retries)
+                if conn.execute(services.update().where(as_read)
+                                .values(retries=json.dumps(retries) if retries else None)).rowcount == 1:
+                    return
 
     def service_stopped(self, owner: str, at: datetime) -> None:
         with self.engine.begin() as conn:

@@ -184,6 +184,35 @@ def test_the_services_a_store_keeps_are_the_latest_and_a_restart_loop_adds_no_mo
     store.close()
 
 
+def test_two_newsletters_retries_booked_at_once_are_both_kept(store_url):
+    """One service, two newsletters due at one time, the mail server down: each send books its retry from its
+    own thread. Each read the service's retries, added its own and wrote them back, so the second write put
+    back what it had read before the first: one newsletter's retry was gone from status. Here the second
+    booking is made between the first's read and its write."""
+    import threading
+
+    owner, at = "host:1:t", T0 + timedelta(hours=1)
+    store = Store.open(store_url)
+    try:
+        store.service_seen(owner, {"Morning": "d", "Evening": "e"}, worker=False, started_at=T0, at=T0)
+        meanwhile = []
+
+        def book_the_other(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("UPDATE SERVICES") and not meanwhile:
+                meanwhile.append(threading.Thread(target=store.service_retry, args=(owner, "Evening", at)))
+                meanwhile[0].start()
+                meanwhile[0].join()
+
+        sa.event.listen(store.engine, "before_cursor_execute", book_the_other)
+        store.service_retry(owner, "Morning", at)
+        sa.event.remove(store.engine, "before_cursor_execute", book_the_other)
+        assert meanwhile, "the other booking was never made"
+        [seen] = store.services_seen()
+        assert seen.retries == {"Morning": at, "Evening": at}
+    finally:
+        store.close()
+
+
 def test_a_read_only_store_file_is_to_be_made_writable_not_replaced(tmp_path, monkeypatch):
     # The fix said "give a writable file path": an empty store there would send today's issue again.
     from newsletter import store as store_module
