@@ -331,3 +331,18 @@ def test_a_sea_of_unusual_spaces_around_a_line_break_is_read_at_once():
     sea = "\u2003" * 100_000 + "\n" + "\u3000" * 100_000
     text = to_text(f"<p>Fees rose.{sea}The council met.</p><p>Next.</p>")
     assert text == "Fees rose.\nThe council met.\n\nNext."  # the soft break stays one
+
+
+def test_a_page_at_the_feed_address_that_names_that_same_address_is_not_told_to_put_it_in_the_config():
+    """A site's own error or maintenance page, served at the configured feed URL, names the feed in its head as
+    every page of the site does: "put that in the config" sent the reader to the address already there."""
+    from newsletter.ingest.parse import parse_feed
+
+    url = "https://fenwick.example/feed/"
+    page = (b'<!doctype html><html><head><title>Down for maintenance</title><link rel="alternate" '
+            b'type="application/rss+xml" href="/feed/"></head><body>Back soon</body></html>')
+    parsed = parse_feed(page, {"Content-Type": "text/html"}, feed_url=url, outlet=None, now=NOW)
+    assert parsed.error == "not a feed (HTML page)"
+    elsewhere = parse_feed(page, {"Content-Type": "text/html"}, feed_url="https://fenwick.example/", outlet=None,
+                           now=NOW)
+    assert elsewhere.error == f"not a feed (HTML page); the page names its feed: {url}: put that in the config"

@@ -163,10 +163,11 @@ def _not_a_feed(body: bytes, headers: dict[str, str], d, base: str = "") -> str:
     if not body.strip():
         return "empty response"
     if _HTML_START.match(body[:4096]) or "html" in headers.get("content-type", "").lower() and b"<rss" not in body[:4096]:
-        # A site's address given for its feed's: most pages name their feed in the head, so say which.
+        # A site's address given for its feed's: most pages name their feed in the head, so say which. A page
+        # that names the address it was fetched from (a site's error page, served for the feed) has none to give.
         named = advertised_feed(body, base)
-        return f"not a feed (HTML page); the page names its feed: {named}: put that in the config" if named \
-            else "not a feed (HTML page)"
+        return f"not a feed (HTML page); the page names its feed: {named}: put that in the config" \
+            if named and named != base else "not a feed (HTML page)"
     exc = d.get("bozo_exception")
     why = str(exc).splitlines()[0][:80] if exc else "no RSS or Atom found"
     return f"not a feed ({why})"
