@@ -30,23 +30,24 @@ gives a quote to must be the one an English source says spoke it, where it says 
 said Marta Quillon) or by "she said" after sentences about someone: a quote moved to another person
 of the story is refused. A quote given to a role or a pronoun is not judged.
 
-A bullet's own words are checked too (``support``), where it is in the language of the sources it
-cites: its content words must be the cited sources' (stems, stop words out), in a whole-source bag,
-for a summary joins sentences. A bullet whose words are another source's, far more than the cited
-one's, is re-cited there (a wrong cite with no number or name in it); one whose cited sources hold
-under a fifth of its words, a reason ("because", "weil") in words they lack, or a stance ("welcomed")
-the source sentence most like it takes the other way ("opposed") is dropped, with that reason in the record. Headline and dek are not judged so:
-a few words checked against the whole story say little, and a refused one is replaced with the lead
-source's title, a cost every false refusal would show. Across languages nothing is judged by words.
+A bullet's own words are checked too (``support``), where it is in the language of the sources it cites:
+its content words must be the cited sources' (stems, stop words out), in a whole-source bag, for a
+summary joins sentences. A bullet whose words are another source's, far more than the cited one's, is
+re-cited there (a wrong cite with no number or name in it); one whose cited sources hold under a fifth
+of its words, a reason ("because", "weil") in words they lack, or a stance ("welcomed") the source
+sentence most like it takes the other way ("opposed") is dropped, with that reason in the record.
+Headline and dek are not judged so: a few words checked against the whole story say little, and a
+refused one is replaced with the lead source's title, a cost every false refusal would show. Across
+languages nothing is judged by words.
 
 The gate still checks facts far better than meaning: a sentence in the story's own words that says
 something else passes ("the council rejected the wall" where it approved it, unless the source sentence
 says "approved" in a word of approval, or it is the change of a number: "rose 3%" for "fell 3%",
 ``changes``; the order of a move between two, "from 41 to 52" for "cut to 41 from 52"; or a multiple,
-"tripled" for "doubled", ``multiples``), and so do an
-overstatement, a cause in the source's words, and speculation. Neither a forecast's cue ("could",
-"likely": a faithful "why this matters" bullet is a hedged inference) nor a word that makes a claim
-total ("every night" is a faithful "nightly") is a refusal. On a blind set of such bullets (``gate_blind9.json``) the rule caught 1 of 50; an entailment
+"tripled" for "doubled", ``multiples``), and so do an overstatement, a cause in the source's words, and
+speculation. Neither a forecast's cue ("could", "likely": a faithful "why this matters" bullet is a
+hedged inference) nor a word that makes a claim total ("every night" is a faithful "nightly") is a
+refusal. On a blind set of such bullets (``gate_blind9.json``) the rule caught 1 of 50; an entailment
 model would be needed for the rest.
 """
 

@@ -33,10 +33,11 @@ What word overlap cannot see, and this does not catch: a reversal or overstateme
 words ("Greyfin refused talks" where it offered them), an invented claim made of words the source uses
 elsewhere, a cause whose words are the source's, and speculation. A forecast is not judged by its cue
 ("could", "likely", "könnte", "pourrait"), nor an overstatement by a word that makes a claim total
-("all", "every"): "every night" is a faithful "nightly", and "cada semana" a faithful "semanal". A faithful "why this matters" bullet is a hedged inference in
-new words ("the project could encourage more homes on disused land"), and the clause after a forecast
-word refused two such of 13 in meaning_heldout.json's first run; only a forecast so far from the source
-that the whole bullet falls under ``content``'s floor is refused. That needs a model of entailment.
+("all", "every"): "every night" is a faithful "nightly", and "cada semana" a faithful "semanal". A
+faithful "why this matters" bullet is a hedged inference in new words ("the project could encourage more
+homes on disused land"), and the clause after a forecast word refused two such of 13 in
+meaning_heldout.json's first run; only a forecast so far from the source that the whole bullet falls
+under ``content``'s floor is refused. That needs a model of entailment.
 """
 
 from __future__ import annotations
