@@ -38,7 +38,7 @@ of its words, a reason ("because", "weil") in words they lack, or a stance ("wel
 sentence most like it takes the other way ("opposed") is dropped, with that reason in the record.
 Headline and dek are not judged so: a few words checked against the whole story say little, and a
 refused one is replaced with the lead source's title, a cost every false refusal would show. Across
-languages nothing is judged by words.
+languages, and in a script written without spaces (Chinese, Japanese), nothing is judged by words.
 
 The gate still checks facts far better than meaning: a sentence in the story's own words that says
 something else passes ("the council rejected the wall" where it approved it, unless the source sentence

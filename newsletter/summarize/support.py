@@ -27,7 +27,8 @@ English's words are here; another language's come from its locale file (``[groun
 ``approve``, ``oppose``, with its ``negations``); a language with none of
 them gets only ``wording`` and ``content``. A bullet in another language than a source it cites is not
 judged here at all: its words cannot be compared with the source's (the reader's language differs from
-the sources' often, ``[newsletter] language``).
+the sources' often, ``[newsletter] language``); nor is one in a script written without spaces (Chinese,
+Japanese, Thai), whose clauses would read as words no source writes.
 
 What word overlap cannot see, and this does not catch: a reversal or overstatement in the story's own
 words ("Greyfin refused talks" where it offered them), an invented claim made of words the source uses
@@ -51,6 +52,7 @@ from newsletter.language import language_tag
 from newsletter.summarize.claims import Claim
 from newsletter.summarize.languages import fold
 from newsletter.summarize.lexicon import COMPOUNDING
+from newsletter.text import UNSPACED_RUN
 
 LOW_SHARE = 0.2  # under this share of a bullet's words in its cited sources, it says something else
 LOW_MIN_WORDS = 4  # fewer words than this are too few to judge by share ("A crowd of 41,200 watched.")
@@ -177,16 +179,17 @@ def _share(found: list[str], sources: list[SourceWords]) -> float:
     return sum(any(s.holds(w) for s in sources) for w in found) / len(found)
 
 
-def judged(language: str, sources: list[SourceWords]) -> bool:
-    """Whether a bullet in ``language`` can be compared word for word with every one of ``sources``."""
+def judged(text: str, language: str, sources: list[SourceWords]) -> bool:
+    """Whether ``text``, a bullet in ``language``, can be compared word for word with every one of ``sources``:
+    not in a script written without spaces, where a clause would read as one word no source writes."""
     tag = language_tag(language) or "en"
-    return bool(sources) and all(s.language == tag for s in sources)
+    return bool(sources) and all(s.language == tag for s in sources) and not UNSPACED_RUN.search(text)
 
 
 def unsupported(text: str, cited: list[SourceWords], language: str) -> Claim | None:
     """The first of ``text``'s statements that ``cited`` does not hold (see the module's doc), or None. Not
     judged (None) when a cited source is in another language than the bullet."""
-    if not judged(language, cited):
+    if not judged(text, language, cited):
         return None
     tag = language_tag(language) or "en"
     found = stems(text, tag)
@@ -247,7 +250,7 @@ def _stance_clash(text: str, found: list[str], cited: list[SourceWords], words: 
 
 def better_source(text: str, cited: list[SourceWords], others: dict[int, SourceWords], language: str) -> int | None:
     """The one other source (its number) that holds a bullet its cited sources do not: see ``wording``."""
-    if not judged(language, cited):
+    if not judged(text, language, cited):
         return None
     tag = language_tag(language) or "en"
     found = stems(text, tag)
