@@ -148,3 +148,18 @@ def test_a_bullet_in_a_script_written_without_spaces_is_not_judged_by_its_words(
     story = Story(headline=source[:8],
                   articles=[replace(_article(1, "Harbour Daily", source[:12], source), language=language)])
     assert _outcome(story, bullet, [1], language) == [1]
+
+
+@pytest.mark.parametrize("source, bullet", [
+    ("The minister welcomed the plan to cut emissions from ports by half. Harbour operators will get grants for "
+     "electric cranes.", "The plan's objective is to cut emissions from ports."),
+    ("Residents welcomed the new footbridge across the Lenne. It will join the two banks of the river at the old "
+     "ferry landing.", "The new footbridge will join the opposite banks of the Lenne."),
+    ("Residents protested against the second runway at Marrow Field. The airport said it would open in May.",
+     "A hailstorm delayed work on Marrow Field's second runway, which the airport says opens in May."),
+])
+def test_a_word_that_only_begins_like_a_stance_takes_none(source, bullet):
+    """"objective" is no objection, "opposite" no opposition, a hailstorm no hailing: read by their first
+    letters, each was a stance the source sentence most like the bullet took the other way."""
+    story = Story(headline="Ports", articles=[_article(1, "Harbour Daily", "News", source)])
+    assert _outcome(story, bullet, [1]) == [1]

@@ -67,8 +67,11 @@ PART = 4  # shortest part of a compound that holds it
 ENGLISH = {
     "cause": ["because", "due to", "owing to", "as a result of", "in order to", "so that", "in a bid to", "aimed at",
               "meant to", "blamed", "blames", "driven by", "caused by", "in response to"],
-    "approve": ["welcom", "approv", "prais", "hail", "applaud", "celebrat", "endors", "embrac"],
-    "oppose": ["oppos", "reject", "refus", "criticis", "criticiz", "condemn", "denounc", "object", "protest"],
+    # Word beginnings, so whole enough to start no other word: "hail" began "hailstorm", "oppos" "opposite",
+    # "object" "objective".
+    "approve": ["welcom", "approv", "prais", "hailed", "applaud", "celebrat", "endors", "embrac"],
+    "oppose": ["oppose", "opposing", "opposition", "reject", "refus", "criticis", "criticiz", "condemn", "denounc",
+               "objected", "objecting", "objection", "protest"],
     "negations": ["not", "no", "never", "without"],  # "didn't" is read as "did not" (``_polarity``)
 }
 REASONS = {
