@@ -149,8 +149,22 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
             break
     placement.sections = {t: sorted(s, key=lambda x: placed[x.id]) for t, s in placement.sections.items() if s}
     placement.sidebar.sort(key=lambda x: placed[x.id])
+    # A Recent news item shows one article: for an update, the new coverage, not the line readers already had.
+    placement.sidebar = [_new_coverage_first(s, sent) if s.is_update else s for s in placement.sidebar]
     placement.left_out = len(stories) - len(placed) - len(placement.dropped)
     return placement
+
+
+def _new_coverage_first(story: Story, sent: dict[str, SentArticle]) -> Story:
+    """An update led by an article not sent before, from an outlet the sent coverage lacked: its headline
+    and link are what is new (the lead it was sent with would repeat an earlier issue's line)."""
+    seen = {outlet_key(a.outlet) for a in story.articles if a.id in sent}
+    fresh = [a for a in story.articles if a.id not in sent and outlet_key(a.outlet) not in seen]
+    if not fresh:
+        return story
+    leads = {a.id for a in fresh}
+    rest = [a for a in story.articles if a.id not in leads]
+    return replace(story, articles=fresh + rest, headline=fresh[0].title)
 
 
 def _solo_outlet(story: Story) -> str | None:

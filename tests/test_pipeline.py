@@ -225,3 +225,37 @@ def test_the_model_guards_report_counts_one_story_as_one(n, said):
     assert sum(said in line for line in lines) == 2
     other = "the other story, which got an extractive briefing" if n == 1 else "the other 2 stories, which got"
     assert other in lines[0], lines
+
+
+def test_a_story_back_in_recent_news_leads_with_its_new_outlet_not_yesterdays_line(tmp_path):
+    """Recent news showed an update (a story sent before, back because another outlet joined) by the lead
+    it had been sent with: the reader found yesterday's headline and link again, word for word."""
+    with FeedServer() as srv:
+        d1 = DAY1 - timedelta(hours=3)
+        srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], d1), ("g2", *ORCHARD, d1)]))
+        srv.add("/signal.xml", _rss("Signal", [("s2", *ORCHARD, d1)]))
+        srv.add("/herald.xml", _rss("Herald", []))
+        cfg = _fenwick(tmp_path, [srv.url(f"/{name}.xml") for name in ("gazette", "signal", "herald")],
+                       newsletter={"max_stories": 1, "sidebar_size": 3, "max_age_hours": 48})
+        store = Store.open(cfg.store_url)
+        outbox = tmp_path / "outbox"
+
+        day1 = _morning(cfg, store, FixedClock(DAY1), outbox).built.issue
+        assert [i.url for i in day1.sidebar] == ["https://gazette.example/g1"]  # the bridge, one outlet
+
+        # Next morning the Herald reports the bridge too, and a new event two outlets carry takes the briefing.
+        d2 = DAY1 + timedelta(hours=21)
+        srv.add("/herald.xml", _rss("Herald", [("h1", *BRIDGE["herald"], d2)]))
+        srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], d1), ("g2", *ORCHARD, d1),
+                                                 ("g3", *SCHOOL, d2)]))
+        srv.add("/signal.xml", _rss("Signal", [("s2", *ORCHARD, d1), ("s3", *SCHOOL, d2)]))
+        day2 = _morning(cfg, store, FixedClock(DAY1 + timedelta(days=1)), outbox).built.issue
+        store.close()
+
+    assert ["solar" in b.headline.lower() for b in day2.briefings] == [True]
+    [back] = day2.sidebar
+    assert back.story.is_update and len(back.story.articles) == 2
+    assert (back.headline, back.url, back.outlet) == (BRIDGE["herald"][0], "https://herald.example/h1", "Herald")
+    said = email.message_from_bytes(sorted(outbox.glob("*.eml"))[-1].read_bytes(), policy=email.policy.default)
+    text = said.get_body(("plain",)).get_content()
+    assert "https://herald.example/h1" in text and "https://gazette.example/g1" not in text
