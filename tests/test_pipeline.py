@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -259,3 +260,29 @@ def test_a_story_back_in_recent_news_leads_with_its_new_outlet_not_yesterdays_li
     said = email.message_from_bytes(sorted(outbox.glob("*.eml"))[-1].read_bytes(), policy=email.policy.default)
     text = said.get_body(("plain",)).get_content()
     assert "https://herald.example/h1" in text and "https://gazette.example/g1" not in text
+
+
+def test_a_link_post_with_no_text_shows_its_title_once_in_recent_news(tmp_path):
+    """A link aggregator's entries carry a title and a score line, no sentence: Recent news gave each its title
+    as the headline and the same title again as the line under it."""
+    with FeedServer() as srv:
+        d1 = DAY1 - timedelta(hours=3)
+        srv.add("/gazette.xml", _rss("Gazette", [("g1", *BRIDGE["gazette"], d1)]))
+        srv.add("/herald.xml", _rss("Herald", [("h1", *BRIDGE["herald"], d1)]))
+        srv.add("/board.xml", _rss("Board", [("b1", "Show Board: a pocket tide-table printer", "Points: 41.", d1),
+                                             ("b2", "Ask Board: who still runs a ham radio mesh?", "", d1)]))
+        cfg = _fenwick(tmp_path, [srv.url(f"/{name}.xml") for name in ("gazette", "herald", "board")],
+                       newsletter={"max_stories": 1, "sidebar_size": 3})
+        store = Store.open(cfg.store_url)
+        _morning(cfg, store, FixedClock(DAY1), tmp_path / "outbox")
+        store.close()
+
+    said = email.message_from_bytes(next((tmp_path / "outbox").glob("*.eml")).read_bytes(), policy=email.policy.default)
+    text, html = said.get_body(("plain",)).get_content(), said.get_body(("html",)).get_content()
+    for title in ("Show Board: a pocket tide-table printer", "Ask Board: who still runs a ham radio mesh?"):
+        assert text.count(title) == 1, text
+        assert html.count(title.replace("'", "&#39;")) == 1
+    recent = text[text.index("RECENT NEWS"):]
+    assert "* Show Board: a pocket tide-table printer — Board\n  https://board.example/b1\n" in recent, recent
+    assert re.search(r"tide-table printer</a></p>\s*<p class=\"recent-blurb\"[^>]*><span class=\"muted\"[^>]*>Board</span>",
+                     html), html[html.index("Recent news"):][:1500]

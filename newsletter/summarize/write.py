@@ -12,6 +12,7 @@ model briefing, never the issue.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -53,8 +54,9 @@ def write_issue(summarizer: Summarizer, sections: dict[str, list[Story]], sideba
                 briefings.append(briefing)
         if briefings:
             out_sections.append(TopicSection(topic, briefings))
-    items = [SidebarItem(headline=st.headline, blurb=blurb, url=st.articles[0].link, outlet=st.articles[0].outlet,
-                         story=st, headline_language=st.headline_language, blurb_language=language, grounding=record)
+    items = [SidebarItem(headline=st.headline, blurb="" if _same_words(blurb, st.headline) else blurb,
+                         url=st.articles[0].link, outlet=st.articles[0].outlet, story=st,
+                         headline_language=st.headline_language, blurb_language=language, grounding=record)
              for st, (blurb, language, record) in zip(sidebar, blurbs)]
     problems += getattr(summarizer, "notes", [])  # what the model stage adapted to (a small context window)
     if guard is not None:
@@ -182,6 +184,14 @@ def _brief(summarizer: Summarizer, story: Story, guard: _ModelGuard | None) -> t
             return extractive_summarizer().brief(story), [problem]
         except Exception as e2:  # noqa: BLE001
             return None, [problem, f"story {story.headline!r}: dropped ({e2})"]
+
+
+def _same_words(blurb: str, headline: str) -> bool:
+    """Whether a Recent news line only says its headline again (a link post with no text has nothing else,
+    and a model may answer with the title): shown under the headline, it would read twice."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.casefold())
+    return words(blurb) == words(headline)
 
 
 def _blurbs(summarizer: Summarizer, stories: list[Story], guard: _ModelGuard | None,
