@@ -22,7 +22,7 @@ from newsletter.config import Config
 from newsletter.controls import escape_controls
 from newsletter.errors import NewsletterError
 from newsletter.models import Delivery, DeliveryStatus, FeedReport, FeedStatus, Issue, is_remote
-from newsletter.wording import counted
+from newsletter.wording import counted, usage_said
 
 if TYPE_CHECKING:
     from newsletter.pipeline import Sent  # the pipeline loads when a command runs, not for --help
@@ -137,12 +137,7 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
                        "(room: [newsletter] max_stories per topic, sidebar_size)" if issue.left_out else ""),
               soft_wrap=True, highlight=False)
     if issue.usage is not None:
-        u = issue.usage
-        unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
-        uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
-                     if u.uncounted else "")
-        out.print(f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
-                  f"{u.completion_tokens} completion tokens{uncounted}, {u.cached} answers reused from earlier runs")
+        out.print(usage_said(issue.usage))
     # A Recent news line the model wrote is checked as a briefing is: its refusals are told beside theirs.
     grounded = [b for b in issue.briefings + issue.sidebar if b.grounding is not None]
     if grounded:

@@ -59,7 +59,7 @@ from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import Sent, embed_shared, fetch, issue_date, send
 from newsletter.status import Upcoming, owed_by, upcoming
 from newsletter.web.tokens import site_root
-from newsletter.wording import counted, local_moment, utc_moment
+from newsletter.wording import counted, local_moment, usage_said, utc_moment
 
 log = logging.getLogger(__name__)
 
@@ -238,10 +238,21 @@ class Service:
             shown = [{"recipient": d.recipient, "error": _short(d.error)} for d in refused[:FAILED_SHOWN]]
             which = "; ".join(f"{f['recipient']}: {f['error']}" for f in shown)
             which += f"; and {len(refused) - len(shown)} more" if len(refused) > len(shown) else ""
-            log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed", label, now_sent, failed,
-                     f" ({which})" if which else "", had, owed,
+            # The issue this send built, and what its model calls cost: a `send` from cron prints that, and
+            # under `run` this line is all the journal keeps of the morning.
+            made, cost = "", {}
+            if sent.built is not None:
+                issue = sent.built.issue
+                made = (f"; the issue: {counted(len(issue.briefings), 'briefing')}, {len(issue.sidebar)} in Recent news"
+                        + (f"; {usage_said(issue.usage)}" if issue.usage is not None else ""))
+                if issue.usage is not None:
+                    u = issue.usage
+                    cost = {"model_calls": u.calls, "model_calls_unanswered": u.unanswered, "prompt_tokens":
+                            u.prompt_tokens, "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
+            log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed%s", label, now_sent, failed,
+                     f" ({which})" if which else "", had, owed, made,
                      extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,
-                            "had_it": had, "owed": owed, **({"failed_recipients": shown} if shown else {})})
+                            "had_it": had, "owed": owed, **({"failed_recipients": shown} if shown else {}), **cost})
             if self.stop.is_set() and owed:
                 raise Stopped(f"stopped after the message in flight; {owed} recipients owed get it at the next start")
             return sent

@@ -14,10 +14,20 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from newsletter.config import Config  # config imports this module
+    from newsletter.models import Usage
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def usage_said(u: Usage) -> str:
+    """An issue's model cost as the run report and the service's send line say it."""
+    unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
+    uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
+                 if u.uncounted else "")
+    return (f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
+            f"{u.completion_tokens} completion tokens{uncounted}, {u.cached} answers reused from earlier runs")
 
 
 def moment(when: datetime, zone: str | None = None) -> str:

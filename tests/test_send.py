@@ -394,7 +394,7 @@ def test_the_services_send_line_names_the_refused_addresses_and_why(tmp_path, ca
             Service([cfg]).send()
     [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "failed")]
     assert line.getMessage() == ('send: issue sent to 1, 1 failed (reject-me@readers.example: refused: "550 5.1.1 '
-                                 'no such user"), 0 had it already, 0 owed')
+                                 'no such user"), 0 had it already, 0 owed; the issue: 2 briefings, 0 in Recent news')
     assert line.failed_recipients == [{"recipient": "reject-me@readers.example",
                                        "error": 'refused: "550 5.1.1 no such user"'}]
 
@@ -730,3 +730,32 @@ def test_a_builder_whose_claim_was_taken_over_delivers_the_issue_recorded_first(
     assert msg["Subject"] == "The other builder's issue"
     assert sent.built is None and sent.recorded_at is not None  # its own build is not what went out
     assert _rows(tmp_path / "state.db")["issue_claims"] == 0 and _rows(tmp_path / "state.db")["issues"] == 1
+
+
+def test_the_services_send_line_says_what_the_issue_cost(tmp_path, caplog):
+    """`send` from cron printed the model's calls and tokens; under `newsletter run` the only line a send left
+    in the journal said whom it reached, so the cost of each morning's issue was nowhere in the log."""
+    import logging
+    import re as re_
+
+    from newsletter.service import Service
+
+    def model(payload: dict):
+        from openai_server import Reply
+        user = payload["messages"][1]["content"]
+        title, text = re_.search(r"Title: (.*)\nPublished: .*\nText:\n(.*?)\n<<<END SOURCE", user, re_.S).groups()
+        body = {"headline": title, "dek": text, "big_picture": [{"text": text, "cites": [1]}],
+                "why_this_matters": [], "between_the_lines": [], "extra_section": None}
+        return Reply(content=json.dumps(body), usage={"prompt_tokens": 700, "completion_tokens": 90})
+
+    with mail_server(_Counting()) as port, OpenAIServer(model) as srv:
+        path = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["ann@readers.example"])
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f'\n[llm]\nbase_url = "{srv.base_url}"\nmodel = "scripted-model"\nmax_retries = 0\n')
+        with caplog.at_level(logging.INFO, logger="newsletter.service"):
+            Service([load_config(path)]).send()
+    [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "sent")]
+    assert line.getMessage() == ("send: issue sent to 1, 0 failed, 0 had it already, 0 owed; the issue: 2 briefings, "
+                                 "0 in Recent news; model: 2 answered calls, 1400 prompt + 180 completion tokens, "
+                                 "0 answers reused from earlier runs")
+    assert (line.model_calls, line.prompt_tokens, line.completion_tokens) == (2, 1400, 180)
