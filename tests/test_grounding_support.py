@@ -163,3 +163,20 @@ def test_a_word_that_only_begins_like_a_stance_takes_none(source, bullet):
     letters, each was a stance the source sentence most like the bullet took the other way."""
     story = Story(headline="Ports", articles=[_article(1, "Harbour Daily", "News", source)])
     assert _outcome(story, bullet, [1]) == [1]
+
+
+@pytest.mark.parametrize("language, source, bullet", [
+    ("de", "Das Gericht hat den Fahrer des Unfallwagens zu drei Jahren Haft verurteilt. Die Angehörigen zeigten "
+           "sich zufrieden.",
+     "Die Angehörigen begrüßten die Haft für den Fahrer des Unfallwagens."),
+    ("es", "El tribunal condenó al conductor del camión a tres años de prisión. Los familiares se mostraron "
+           "satisfechos.",
+     "Los familiares aplaudieron la prisión para el conductor del camión."),
+    ("es", "Las elecciones municipales de la provincia se celebrarán el domingo. Los vecinos lo critican.",
+     "Los vecinos critican que las elecciones municipales de la provincia sean el domingo."),
+])
+def test_a_courts_sentence_or_an_election_held_is_no_stance(language, source, bullet):
+    """A court "verurteilt", "condena"; an election "se celebra": words of stance by their letters, which set a
+    faithful bullet against the source sentence most like it."""
+    words = SourceWords.of(source, language, sentences=source.split(". "))
+    assert unsupported(bullet, [words], language) is None
