@@ -107,6 +107,8 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     gone = [s for s in states if s.gone]
     fetched = max((s.last_fetch_at for s in states if s.last_fetch_at), default=None)
     prefix = issue_key_prefix(cfg.newsletter.title)
+    # The names the config gives its feeds, as check and fetch show them: a URL alone is hard to place.
+    names = {f.url: f.name for f in reversed(cfg.feeds) if f.name}
     return {
         "newsletter": cfg.newsletter.title,
         "config": str(cfg.path),
@@ -123,8 +125,8 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "feeds": len(set(feed_urls)),
         # The latest fetch of any of its feeds (null: none yet): a service at work whose polls stopped shows here.
         "last_fetch_at": fetched.isoformat() if fetched else None,
-        "failing_feeds": [_failing(s) for s in failing],
-        "disabled_feeds": [{"url": s.url, "title": s.title, "error": s.last_error,
+        "failing_feeds": [{"name": names.get(s.url), **_failing(s)} for s in failing],
+        "disabled_feeds": [{"url": s.url, "name": names.get(s.url), "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
     }
 
@@ -257,10 +259,14 @@ def status_lines(report: dict) -> list[str]:
                  else f"last worked {utc_moment(datetime.fromisoformat(f['last_success_at']))}")
         if f.get("failing_since"):
             since = f"failing since {utc_moment(datetime.fromisoformat(f['failing_since']))}, {since}"
-        lines.append(f"  failing: {f['url']}: {f['last_error']} ({f['failures_in_a_row']} in a row, {since})")
+        lines.append(f"  failing: {_feed(f)}: {f['last_error']} ({f['failures_in_a_row']} in a row, {since})")
     for f in report["disabled_feeds"]:
-        lines.append(f"  disabled: {f['url']}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
+        lines.append(f"  disabled: {_feed(f)}: {f['error'] or 'gone (HTTP 410)'}; re-enable: {f['enable']}")
     return lines
+
+
+def _feed(f: dict) -> str:
+    return f"{f['name']} ({f['url']})" if f.get("name") else f["url"]
 
 
 def _service_lines(service: dict, config: str) -> list[str]:

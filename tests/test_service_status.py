@@ -423,6 +423,24 @@ def _today_and_tomorrow(zone: str) -> tuple[str, str]:
     return today.isoformat(), (today + timedelta(days=1)).isoformat()
 
 
+def test_status_names_failing_and_disabled_feeds_as_the_config_does(tmp_path):
+    """check and fetch call a feed by the name the config gives it; status gave its URL alone."""
+    with _server() as srv:
+        data = config_data(newsletter={"title": "Fenwick Morning", "from": "morning@fenwick.example"},
+                           topics=[{"name": "Local", "feeds": [
+                               srv.url("/ok.xml"), {"url": srv.url("/broken.xml"), "name": "Fenwick Gazette"},
+                               {"url": srv.url("/gone.xml"), "name": "Harbour Post"}]}],
+                           store={"url": "state.db"})
+        cfg = write_config(tmp_path, data)
+        assert run_cli("fetch", "--config", str(cfg), cwd=tmp_path).exit_code == 1
+        report = _status(cfg, tmp_path)
+        text = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert [f["name"] for f in report["failing_feeds"]] == ["Fenwick Gazette"]
+    assert [f["name"] for f in report["disabled_feeds"]] == ["Harbour Post"]
+    assert f"failing: Fenwick Gazette ({srv.url('/broken.xml')}): HTTP 500" in text, text
+    assert f"disabled: Harbour Post ({srv.url('/gone.xml')}): gone (HTTP 410)" in text, text
+
+
 def test_after_a_manual_send_the_next_issue_is_the_next_day_and_owed_recipients_are_a_retry(tmp_path):
     """A `send` by hand delivered today's issue before send_at; status still said "next issue: today 18:00",
     when at 18:00 only the recipients still owed are served (and none were)."""
