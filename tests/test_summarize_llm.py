@@ -86,6 +86,17 @@ def test_prompt_carries_numbered_sources_and_keeps_the_injection_inside_the_data
     assert INJECTION not in system
 
 
+def test_a_preprint_feeds_announce_line_is_not_sent_to_the_model():
+    """arXiv's RSS opens every abstract with "arXiv:2611.10003v1 Announce Type: new": sent as it was, a model
+    copied it into a dek and Recent news lines, and the gate let it be (the source holds its numbers)."""
+    paper = Story(headline="Sparse attention for protein folding", articles=[_article(
+        1, "Preprints q-bio", "Sparse attention for protein folding",
+        "arXiv:2611.10003v1 Announce Type: new\nAbstract: We fold proteins with sparse attention. It is fast.")])
+    user = build_messages(paper)[1]["content"]
+    assert "Announce Type" not in user and "arXiv:2611" not in user
+    assert "Text:\nWe fold proteins with sparse attention. It is fast." in user
+
+
 def test_prompt_stays_bounded_for_a_story_with_many_long_sources():
     many = Story(headline="Big story", articles=[
         _article(i, f"Outlet {i}", f"Title {i}", f"Lead sentence of outlet {i}. " + "More words here. " * 2000)

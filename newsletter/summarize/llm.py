@@ -43,6 +43,7 @@ from typing import Protocol
 import openai
 
 from newsletter import locales
+from newsletter.boilerplate import without_lead
 from newsletter.config import Config
 from newsletter.language import detect_language, language_name, language_tag
 from newsletter.llm_client import model_name, openai_client, shown_url, withheld_note
@@ -608,7 +609,9 @@ def build_messages(story: Story, language: str = "en", per_source: int | None = 
             f"Title: {defuse(a.title)}",
             f"Published: {a.published.isoformat()}",
             "Text:",
-            defuse(head(a.text, per_source)),
+            # A feed's label before every abstract ("arXiv:ID Announce Type: new") is no part of the story, and a
+            # model copied it into a dek; the gate still reads it (it holds the number the model then writes).
+            defuse(head(without_lead(a.text), per_source)),
             f"<<<END SOURCE {i}>>>",
             "",
         ]
