@@ -95,6 +95,10 @@ def test_a_preprint_feeds_announce_line_is_not_sent_to_the_model():
     user = build_messages(paper)[1]["content"]
     assert "Announce Type" not in user and "arXiv:2611" not in user
     assert "Text:\nWe fold proteins with sparse attention. It is fast." in user
+    from newsletter.summarize.blurbs import build_blurb_messages  # the Recent news lines' request too
+
+    blurbs = build_blurb_messages([paper])[1]["content"]
+    assert "Announce Type" not in blurbs and "Text: We fold proteins with sparse attention." in blurbs
 
 
 def test_prompt_stays_bounded_for_a_story_with_many_long_sources():
