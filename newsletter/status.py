@@ -101,6 +101,9 @@ def _instant(cfg: Config, at: datetime) -> dict:
 
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     nxt = upcoming(cfg, store, now)
+    retry = _booked_retry(cfg, store, now) if nxt.retry_at is None else {
+        **_instant(cfg, nxt.retry_at), "issue_date": nxt.retry_day.isoformat(), "owed": nxt.owed}
+    service = _service(cfg, store, now)
     feed_urls = [f.url for f in cfg.feeds]
     states = sorted(store.feed_states(feed_urls).values(), key=lambda s: s.url)
     failing = [s for s in states if s.consecutive_failures and not s.gone]
@@ -115,13 +118,15 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "next_send": {**_instant(cfg, nxt.issue_at), "timezone": cfg.newsletter.timezone, "days": cfg.newsletter.days},
         # Recipients an issue still owes, and when they are tried again: by the send before the next issue
         # (that day's issue is already recorded), or by a retry the running service booked.
-        "retry": _booked_retry(cfg, store, now) if nxt.retry_at is None else {
-            **_instant(cfg, nxt.retry_at), "issue_date": nxt.retry_day.isoformat(), "owed": nxt.owed},
+        "retry": retry,
+        # Today's issue still owed to these many, with no retry booked and no `run` at work to book one: sent
+        # from cron, only another `send` reaches them (null: nobody owed, or something will retry).
+        "owed_unretried": _unretried(cfg, store, now, retry, service),
         # The latest due send that recorded no issue (null when none): status then exits 1.
         "missed": missed(cfg, store, now),
         "last_issue": _last_issue(store.last_issue(prefix), len(subscribed(cfg, store))),
         # The `newsletter run` processes serving it (null: a store too old to say).
-        "service": _service(cfg, store, now),
+        "service": service,
         "feeds": len(set(feed_urls)),
         # The latest fetch of any of its feeds (null: none yet): a service at work whose polls stopped shows here.
         "last_fetch_at": fetched.isoformat() if fetched else None,
@@ -129,6 +134,12 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "disabled_feeds": [{"url": s.url, "name": names.get(s.url), "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
     }
+
+
+def _unretried(cfg: Config, store: Store, now: datetime, retry: dict | None, service: dict | None) -> int | None:
+    if retry is not None or service is None or service["running"]:
+        return None  # a retry is booked, or a service at work books one (a store too old to say: unknown)
+    return owed_by(cfg, store, now.astimezone(cfg.newsletter.tz).date()) or None
 
 
 def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
@@ -250,6 +261,9 @@ def status_lines(report: dict) -> list[str]:
             lines.append(f"  and {r['failed'] - len(r['refused'])} more refused")
         if r["refused"]:
             lines.append("  an address refused for good is refused again each day: take it out of [newsletter] to")
+    if unretried := report.get("owed_unretried"):
+        lines.append(f"  {counted(unretried, 'recipient')} still owed today's issue, and no `newsletter run` is at work "
+                     "to retry: another `newsletter send` delivers it to them (from cron, schedule a later run too)")
     fetched = report.get("last_fetch_at")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled; "

@@ -521,7 +521,27 @@ def test_status_says_when_the_running_service_tries_owed_recipients_again(tmp_pa
     assert (report["retry"]["issue_date"], report["retry"]["owed"]) == (today, 2), report
     assert report["retry"]["local"].startswith(f"{today}T{at}"), (report["retry"], said)
     assert f"retry for 2 owed recipients of the {today} issue: {today} {at} {zone}" in text, text
+    assert report["owed_unretried"] is None and "no `newsletter run` is at work to retry" not in text
     assert stopped["retry"] is None  # a stopped service retries nothing: the next start sends to those owed
+
+
+def test_status_says_when_nothing_will_retry_the_readers_a_cron_send_left_owed(tmp_path):
+    """A `send` from cron whose mail server was down left both readers owed; status said "2 owed" and exited
+    0, and nothing said that no retry would come."""
+    from conftest import free_port
+
+    with _server() as srv:
+        # Noon there, past send_at: the next scheduled send is tomorrow's, which makes a new issue.
+        cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00")
+        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'
+                       f'port = {free_port()}\nsecurity = "none"\n')
+        sent = run_cli("send", "--config", str(cfg), cwd=tmp_path)
+        assert sent.exit_code != 0 and "cannot reach" in sent.stderr, sent.stderr
+        report = _status(cfg, tmp_path)
+        text = " ".join(run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout.split())
+    assert report["owed_unretried"] == 2 and report["retry"] is None
+    assert ("2 recipients still owed today's issue, and no `newsletter run` is at work to retry: another "
+            "`newsletter send` delivers it to them") in text, text
 
 
 def test_status_reads_a_store_from_before_failing_since_beside_an_older_daemon(tmp_path):
