@@ -51,6 +51,15 @@ def _server() -> FeedServer:
     return srv
 
 
+def _mail_server_down(cfg, **delivery) -> None:
+    """Send ``cfg``'s issue over SMTP to a port nothing listens on."""
+    from conftest import free_port
+
+    lines = "".join(f"{k} = {v}\n" for k, v in delivery.items())
+    cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\n{lines}[delivery.smtp]\nhost = "127.0.0.1"\n'
+                   f'port = {free_port()}\nsecurity = "none"\n')
+
+
 def _status(cfg, tmp_path) -> dict:
     result = run_cli("status", "--json", "--config", str(cfg), cwd=tmp_path)
     report = json.loads(result.stdout)
@@ -367,13 +376,10 @@ def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
 @pytest.mark.long
 def test_text_logs_into_a_file_are_one_unpadded_line_per_message(tmp_path):
     """`newsletter run 2> log`: rich padded every line to 200 columns and split a long SMTP error in two."""
-    from conftest import free_port
-
     with _server() as srv:
         # Two hours after today's send_at, within the grace: the send goes at once, to no mail server.
         cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00", grace_hours=6)
-        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'
-                       f'port = {free_port()}\nsecurity = "none"\n')
+        _mail_server_down(cfg)
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
             proc.wait_for("failed before any delivery", stream="stderr")
             # A SIGTERM right after the failed send, while it books its retry, once deadlocked the stop
@@ -482,14 +488,12 @@ def test_run_names_the_next_issue_after_a_manual_send_and_the_zone_of_every_time
 def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zone(tmp_path):
     """"next issue at …T10:00" came right before a send at noon, and "trying again at 00:51:46" named no zone
     beside lines stamped in UTC."""
-    from conftest import free_port
 
     zone = zone_at_noon()
     today, tomorrow = _today_and_tomorrow(zone)
     with _server() as srv:
         cfg = _config(tmp_path, srv, timezone=zone, send_at="10:00", grace_hours=6)
-        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\nretry_minutes = 60\n[delivery.smtp]\n'
-                       f'host = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n')
+        _mail_server_down(cfg, retry_minutes=60)
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
             retry = proc.wait_for("trying again at", stream="stderr")
             assert proc.interrupt() == 0, proc.stderr
@@ -503,14 +507,12 @@ def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zon
 def test_status_says_when_the_running_service_tries_owed_recipients_again(tmp_path):
     """The service's retry lived in its scheduler alone: status showed "2 owed" and the next day's issue,
     and an operator could not tell whether, or when, the owed readers would get today's."""
-    from conftest import free_port
 
     zone = zone_at_noon()
     today, _ = _today_and_tomorrow(zone)
     with _server() as srv:
         cfg = _config(tmp_path, srv, timezone=zone, send_at="10:00", grace_hours=6)
-        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\nretry_minutes = 60\n[delivery.smtp]\n'
-                       f'host = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n')
+        _mail_server_down(cfg, retry_minutes=60)
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
             said = proc.wait_for("trying again at", stream="stderr")
             report = _status(cfg, tmp_path)
@@ -528,13 +530,11 @@ def test_status_says_when_the_running_service_tries_owed_recipients_again(tmp_pa
 def test_status_says_when_nothing_will_retry_the_readers_a_cron_send_left_owed(tmp_path):
     """A `send` from cron whose mail server was down left both readers owed; status said "2 owed" and exited
     0, and nothing said that no retry would come."""
-    from conftest import free_port
 
     with _server() as srv:
         # Noon there, past send_at: the next scheduled send is tomorrow's, which makes a new issue.
         cfg = _config(tmp_path, srv, timezone=zone_at_noon(), send_at="10:00")
-        cfg.write_text(cfg.read_text() + f'\n[delivery]\ntransport = "smtp"\n[delivery.smtp]\nhost = "127.0.0.1"\n'
-                       f'port = {free_port()}\nsecurity = "none"\n')
+        _mail_server_down(cfg)
         sent = run_cli("send", "--config", str(cfg), cwd=tmp_path)
         assert sent.exit_code != 0 and "cannot reach" in sent.stderr, sent.stderr
         report = _status(cfg, tmp_path)
