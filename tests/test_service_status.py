@@ -485,10 +485,11 @@ def test_run_names_the_next_issue_after_a_manual_send_and_the_zone_of_every_time
 
 
 @pytest.mark.long
-def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zone(tmp_path):
+def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zone_and_status_says_it_too(tmp_path):
     """"next issue at …T10:00" came right before a send at noon, and "trying again at 00:51:46" named no zone
-    beside lines stamped in UTC."""
-
+    beside lines stamped in UTC. And the retry lived in the service's scheduler alone: status showed "2 owed"
+    and the next day's issue, and an operator could not tell whether, or when, the owed readers would get
+    today's."""
     zone = zone_at_noon()
     today, tomorrow = _today_and_tomorrow(zone)
     with _server() as srv:
@@ -496,32 +497,17 @@ def test_run_says_it_sends_an_overdue_issue_now_and_when_it_retries_in_which_zon
         _mail_server_down(cfg, retry_minutes=60)
         with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
             retry = proc.wait_for("trying again at", stream="stderr")
-            assert proc.interrupt() == 0, proc.stderr
-    [start] = [line for line in proc.stderr.splitlines() if "overdue" in line]
-    assert f"sending today's overdue issue now (due {today} 10:00 {zone}, " in start, start
-    assert start.endswith(f"next issue at {tomorrow} 10:00 {zone}"), start
-    assert re.search(rf"trying again at \d\d:\d\d:\d\d {re.escape(zone)}$", retry.strip()), retry
-
-
-@pytest.mark.long
-def test_status_says_when_the_running_service_tries_owed_recipients_again(tmp_path):
-    """The service's retry lived in its scheduler alone: status showed "2 owed" and the next day's issue,
-    and an operator could not tell whether, or when, the owed readers would get today's."""
-
-    zone = zone_at_noon()
-    today, _ = _today_and_tomorrow(zone)
-    with _server() as srv:
-        cfg = _config(tmp_path, srv, timezone=zone, send_at="10:00", grace_hours=6)
-        _mail_server_down(cfg, retry_minutes=60)
-        with NewsletterProcess("run", "--config", cfg, cwd=tmp_path) as proc:
-            said = proc.wait_for("trying again at", stream="stderr")
             report = _status(cfg, tmp_path)
             text = run_cli("status", "--config", str(cfg), cwd=tmp_path).stdout
             assert proc.interrupt() == 0, proc.stderr
         stopped = _status(cfg, tmp_path)
-    at = re.search(r"trying again at (\d\d:\d\d):\d\d", said).group(1)
+    [start] = [line for line in proc.stderr.splitlines() if "overdue" in line]
+    assert f"sending today's overdue issue now (due {today} 10:00 {zone}, " in start, start
+    assert start.endswith(f"next issue at {tomorrow} 10:00 {zone}"), start
+    assert re.search(rf"trying again at \d\d:\d\d:\d\d {re.escape(zone)}$", retry.strip()), retry
+    at = re.search(r"trying again at (\d\d:\d\d):\d\d", retry).group(1)
     assert (report["retry"]["issue_date"], report["retry"]["owed"]) == (today, 2), report
-    assert report["retry"]["local"].startswith(f"{today}T{at}"), (report["retry"], said)
+    assert report["retry"]["local"].startswith(f"{today}T{at}"), (report["retry"], retry)
     assert f"retry for 2 owed recipients of the {today} issue: {today} {at} {zone}" in text, text
     assert report["owed_unretried"] is None and "no `newsletter run` is at work to retry" not in text
     assert stopped["retry"] is None  # a stopped service retries nothing: the next start sends to those owed
