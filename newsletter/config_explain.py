@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -240,7 +240,8 @@ def _explain_misspelt(path: Path, errors: list[dict], pair: tuple[dict, dict]) -
 def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | None:
     """'use a whole number from 1 to 1440.': the field's type and range, read from the schema itself."""
     field = _field(model, key) if model else None
-    if field is None or field.annotation not in (int, float):
+    of = number_type(field.annotation) if field is not None else None
+    if of is None:
         return None
     meta = {type(m): m for m in field.metadata}
     low = f"from {meta[Ge].ge}" if Ge in meta else f"above {meta[Gt].gt}" if Gt in meta else ""
@@ -248,7 +249,18 @@ def _number_fix(model: type[BaseModel] | None, key: str, kind: str) -> str | Non
     if low.startswith("from") and high.startswith("up to"):
         high = high.replace("up to", "to")
     bounds = " ".join(b for b in (low, high) if b)
-    number = "a whole number" if field.annotation is int else "a number"
+    number = "a whole number" if of is int else "a number"
     verb = "use" if kind.startswith(("greater", "less")) else "write"
     quotes = "" if verb == "use" else " without quotes"
     return f"{verb} {number}{quotes}{' ' + bounds if bounds else ''}."
+
+
+def number_type(annotation: Any) -> type | None:
+    """int or float for a number key, also an optional one (``StrictInt | None``: unset means off); else None."""
+    if annotation in (int, float):
+        return annotation
+    inner = [a for a in get_args(annotation) if a is not type(None)]
+    if len(inner) == 1 and len(get_args(annotation)) == 2:  # X | None
+        found = get_args(inner[0])[0] if get_origin(inner[0]) is Annotated else inner[0]
+        return found if found in (int, float) else None
+    return None

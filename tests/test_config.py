@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pydantic.types import Strict
 
 from newsletter.config import Config, check_feed_paths, load_config
+from newsletter.config_explain import number_type
 from newsletter.errors import ConfigError
 
 from conftest import MINIMAL, REPO, CliResult, config_data, process_env, run_cli, write_config
@@ -400,11 +401,15 @@ def leaf_keys(model: type[BaseModel] = Config, where: tuple[str, ...] = ()) -> l
 def number_keys() -> list[NumberKey]:
     found = []
     for where, key, field in leaf_keys():
-        if field.annotation in (int, float):
+        of = number_type(field.annotation)  # an optional one too: max_tokens_per_issue, unset for no budget
+        if of is not None:
             meta = {type(m): m for m in field.metadata}
+            # StrictInt | None carries Strict inside its own Annotated, not on the field
+            inner = [type(m) for a in get_args(field.annotation) for m in getattr(a, "__metadata__", ())]
             low = meta[Ge].ge if Ge in meta else meta[Gt].gt if Gt in meta else None
             high = meta[Le].le if Le in meta else meta[Lt].lt if Lt in meta else None
-            found.append(NumberKey(where, key, field.annotation is int, low, Ge in meta, high, Le in meta, Strict in meta))
+            found.append(NumberKey(where, key, of is int, low, Ge in meta, high, Le in meta,
+                                   Strict in meta or Strict in inner))
     return found
 
 
