@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlsplit
@@ -164,7 +165,16 @@ def _words(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _currency(value: str) -> str:
+    """A short label printed after each amount ("USD", "EUR", "€"): never converted, never a sentence."""
+    if not 1 <= len(value) <= 8 or any(c.isspace() or not c.isprintable() for c in value):
+        raise invalid("is not a short currency label", 'write a code or sign of 1 to 8 characters without spaces, '
+                      'e.g. currency = "USD" or "EUR": the one your provider\'s prices are in.')
+    return value
+
+
 Mailbox = Annotated[str, AfterValidator(_one_mailbox)]
+Currency = Annotated[str, AfterValidator(_currency)]
 Words = Annotated[str, AfterValidator(_words)]
 VariableName = Annotated[str, AfterValidator(_variable_name)]
 Days = Annotated[str | list[str], BeforeValidator(_days)]
@@ -291,6 +301,37 @@ class LLMSettings(_Section):
     max_tokens_per_issue: StrictInt | None = Field(None, ge=1000, le=100_000_000)
     # The whole model stage's deadline: stories not asked by then are written extractively.
     stage_seconds: StrictFloat = Field(600, gt=0, le=24 * 3600)
+    # What the provider charges per million tokens, both or neither: the run report, the send line and
+    # `status` then say what an issue cost in `currency` (a label, never converted). Unset: tokens only.
+    price_per_million_prompt: StrictFloat | None = Field(None, ge=0, le=10_000)
+    price_per_million_completion: StrictFloat | None = Field(None, ge=0, le=10_000)
+    currency: Currency = "USD"
+
+    @model_validator(mode="after")
+    def _both_prices(self) -> LLMSettings:
+        prompt, completion = self.price_per_million_prompt, self.price_per_million_completion
+        if (prompt is None) != (completion is None):
+            given, lacking = (("price_per_million_prompt", "price_per_million_completion") if completion is None
+                              else ("price_per_million_completion", "price_per_million_prompt"))
+            # One price alone would show a cost that leaves out half the bill.
+            raise invalid(f"{given} is set but {lacking} is not, so a cost would leave out the "
+                          f"{lacking.rsplit('_', 1)[1]} tokens",
+                          f"add {lacking} = ... (your provider's price per million "
+                          f"{lacking.rsplit('_', 1)[1]} tokens; 0 if they are free), or remove {given}.", whole=True)
+        if prompt is None and "currency" in self.model_fields_set:
+            raise invalid("currency is set but no prices are, so it labels nothing",
+                          "add price_per_million_prompt and price_per_million_completion (per million tokens, "
+                          "in that currency), or remove currency.", whole=True)
+        return self
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> Decimal | None:
+        """What these tokens cost at the configured prices, exactly (decimal: no float crumbs in a
+        sum); None without prices."""
+        if self.price_per_million_prompt is None or self.price_per_million_completion is None:
+            return None
+        # str(): the price as the file wrote it (0.15), not the binary float's tail
+        return (prompt_tokens * Decimal(str(self.price_per_million_prompt))
+                + completion_tokens * Decimal(str(self.price_per_million_completion))) / 1_000_000
 
 
 class SMTPSettings(_Section):

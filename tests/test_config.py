@@ -366,6 +366,8 @@ class SchemaKey:
             table = table[0] if isinstance(table, list) else table
             if part == "feeds" and not isinstance(table, dict):
                 table = data["topics"][0]["feeds"][0] = {"url": table}
+        if self.key.startswith("price_per_million_"):  # the prices come in pairs
+            table.update(price_per_million_prompt=1.0, price_per_million_completion=1.0)
         table[self.key] = value
         if self.key == "include_only":
             table["keywords"] = ["harbour"]  # a filter needs a word to filter by
@@ -568,3 +570,44 @@ def test_two_topics_of_one_name_say_how_to_fix_it(tmp_path):
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2 and "'Local' appears more than once" in said
     assert "Fix: give each [[topics]] table its own name" in said and "README" not in said
+
+
+# -- model prices ----------------------------------------------------------------
+
+
+def test_model_prices_are_read_as_the_file_writes_them(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    llm = load_config(write_config(tmp_path, config_data(llm={"price_per_million_prompt": 0.15,
+                                                               "price_per_million_completion": 0.6}))).llm
+    assert llm.currency == "USD"
+    assert str(llm.cost(1300, 140)) == "0.000279"  # 1300 × 0.15 + 140 × 0.60 per million, with no float crumbs
+    assert llm.cost(0, 0) == 0
+    whole = load_config(write_config(tmp_path, config_data(llm={"price_per_million_prompt": 3,  # TOML integers
+                                                                 "price_per_million_completion": 15, "currency": "EUR"})))
+    assert (str(whole.llm.cost(1_000_000, 100_000)), whole.llm.currency) == ("4.5", "EUR")
+    assert load_config(write_config(tmp_path, config_data())).llm.cost(1300, 140) is None  # unset: tokens only
+
+
+@pytest.mark.parametrize("llm, key, problem, fix", [
+    ({"price_per_million_prompt": 0.15}, "[llm]",
+     "price_per_million_prompt is set but price_per_million_completion is not",
+     "add price_per_million_completion = ..."),
+    ({"price_per_million_completion": 0.6}, "[llm]",
+     "price_per_million_completion is set but price_per_million_prompt is not",
+     "add price_per_million_prompt = ..."),
+    ({"currency": "EUR"}, "[llm]", "currency is set but no prices are", "add price_per_million_prompt and"),
+    ({"price_per_million_prompt": 0.15, "price_per_million_completion": 0.6, "currency": "US dollars"},
+     "[llm] currency", "'US dollars' is not a short currency label", 'write a code or sign of 1 to 8 characters'),
+    ({"price_per_million_prompt": -0.15, "price_per_million_completion": 0.6}, "[llm] price_per_million_prompt",
+     "greater than or equal to 0 (got -0.15)", "use a number from 0 to 10000."),
+    ({"price_per_million_prompt": "0.15", "price_per_million_completion": 0.6}, "[llm] price_per_million_prompt",
+     "(got '0.15')", "write a number without quotes from 0 to 10000."),
+    ({"price_per_milion_prompt": 0.15, "price_per_million_completion": 0.6}, "[llm] price_per_milion_prompt",
+     "unknown key", "did you mean 'price_per_million_prompt'?"),
+])
+def test_a_price_mistake_is_one_line_naming_the_key_and_the_fix(tmp_path, llm, key, problem, fix):
+    """One price alone would show a cost that leaves out half the bill; a currency alone labels nothing."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    path = write_config(tmp_path, config_data(llm=llm))
+    said = assert_one_line_config_error(run_cli("check", "--config", str(path), cwd=tmp_path), path, key)
+    assert problem in said and f"Fix: {fix}" in said, said
