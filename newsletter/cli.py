@@ -102,7 +102,7 @@ def preview(config_path: str | None, out_path: str | None, open_browser: bool, n
     with open_edges(cfg) as edges, console.feed_progress(len(cfg.feeds)) as progress:
         built, paths = pipeline.preview(cfg, edges, Path(out_path) if out_path else None, fetch_first=not no_fetch,
                                         progress=progress)
-    console.report_issue(built.issue, built.problems)
+    console.report_issue(cfg, built.issue, built.problems)
     for p in paths:
         out.print(escape(str(p)), soft_wrap=True, highlight=False)
     if serve:
@@ -178,7 +178,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
                 def on_ready(sent: Sent) -> None:
                     progress.finish()  # the bar's line gives way to what the send prints
                     ready.append(sent)
-                    console.report_send(sent)
+                    console.report_send(cfg, sent)
                     console.report_skipped(cfg, sent.unsubscribed)
 
                 def on_delivery(d: Delivery) -> None:
@@ -197,7 +197,7 @@ def send(config_path: str | None, recipients: tuple[str, ...], dry_run: bool) ->
         out.print("another process is building today's issue; it will deliver it. Nothing sent from here.")
         return
     if sent.nothing_new:
-        console.report_issue(sent.built.issue, sent.problems)
+        console.report_issue(cfg, sent.built.issue, sent.problems)
         out.print(escape("nothing new since the last issue: no issue sent ([newsletter] send_empty = false); "
                          "the next one covers what arrives"), soft_wrap=True, highlight=False)
         return

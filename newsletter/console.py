@@ -129,7 +129,7 @@ def _middle_out(url: str) -> str:
     return url if len(head) + 1 + tail >= len(url) else f"{head}…{url[-tail:]}"
 
 
-def report_issue(issue: Issue, problems: list[str]) -> None:
+def report_issue(cfg: Config, issue: Issue, problems: list[str]) -> None:
     n = len(issue.briefings)
     out.print(f"[bold]{shown(issue.title)}[/] — {issue.date.isoformat()}: {counted(n, 'briefing')}, "
               f"{len(issue.sidebar)} in Recent news"
@@ -137,7 +137,7 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
                        "(room: [newsletter] max_stories per topic, sidebar_size)" if issue.left_out else ""),
               soft_wrap=True, highlight=False)
     if issue.usage is not None:
-        out.print(usage_said(issue.usage))
+        out.print(usage_said(issue.usage, cfg.llm))  # with its cost when [llm] has prices
     # A Recent news line the model wrote is checked as a briefing is: its refusals are told beside theirs.
     grounded = [b for b in issue.briefings + issue.sidebar if b.grounding is not None]
     if grounded:
@@ -158,7 +158,7 @@ def report_issue(issue: Issue, problems: list[str]) -> None:
 
 def report_dry_run(cfg: Config, dry) -> None:
     if dry.built is not None:
-        report_issue(dry.built.issue, dry.built.problems)
+        report_issue(cfg, dry.built.issue, dry.built.problems)
     for note in dry.notes:
         out.print(f"note: {shown(note)}")
     size = len(dry.email.html.encode()) // 1024
@@ -201,13 +201,13 @@ def report_unsubscribed(cfg: Config) -> None:
               soft_wrap=True, highlight=False)
 
 
-def report_send(sent: Sent) -> None:
+def report_send(cfg: Config, sent: Sent) -> None:
     """What is being sent, before the first message goes out."""
     if sent.recorded_at is not None:
         out.print(f"today's issue was recorded at {sent.recorded_at:%H:%M} UTC; "
                   "sending that same email to recipients who have not had it")
     else:
-        report_issue(sent.built.issue, sent.problems)
+        report_issue(cfg, sent.built.issue, sent.problems)
     flush()
 
 

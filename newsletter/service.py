@@ -244,11 +244,14 @@ class Service:
             if sent.built is not None:
                 issue = sent.built.issue
                 made = (f"; the issue: {counted(len(issue.briefings), 'briefing')}, {len(issue.sidebar)} in Recent news"
-                        + (f"; {usage_said(issue.usage)}" if issue.usage is not None else ""))
+                        + (f"; {usage_said(issue.usage, cfg.llm)}" if issue.usage is not None else ""))
                 if issue.usage is not None:
                     u = issue.usage
                     cost = {"model_calls": u.calls, "model_calls_unanswered": u.unanswered, "prompt_tokens":
                             u.prompt_tokens, "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
+                    # With [llm] prices: the tokens' cost, unrounded, in model_cost_currency.
+                    if (amount := cfg.llm.cost(u.prompt_tokens, u.completion_tokens)) is not None:
+                        cost |= {"model_cost": float(amount), "model_cost_currency": cfg.llm.currency}
             log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed%s", label, now_sent, failed,
                      f" ({which})" if which else "", had, owed, made,
                      extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,

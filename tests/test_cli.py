@@ -630,6 +630,25 @@ def test_counted_and_moment():
     assert utc_moment(at) == "2026-11-27 21:27 UTC" and moment(at, "UTC") == "2026-11-27 21:27 UTC"
 
 
+@pytest.mark.parametrize("amount, said", [
+    ("0", "0 USD"),  # no tokens cost nothing: no "≈"
+    ("0.0123", "≈ 0.012 USD"),  # below 1: two significant digits
+    ("0.000279", "≈ 0.00028 USD"),  # never 2.8E-4
+    ("0.000125", "≈ 0.00013 USD"),  # halves round up (banker's rounding said 0.00012)
+    ("0.0100", "≈ 0.01 USD"),  # no trailing zeros below 1
+    ("0.5", "≈ 0.5 USD"),
+    ("0.995", "≈ 1.00 USD"),  # rounded up to 1: told as any amount from 1
+    ("12.345", "≈ 12.35 USD"),  # from 1: to the cent
+    ("1234.5", "≈ 1234.50 USD"),
+])
+def test_a_cost_reads_the_same_way_everywhere(amount, said):
+    from decimal import Decimal
+
+    from newsletter.wording import money
+
+    assert money(Decimal(amount), "USD") == said
+
+
 def test_check_and_fetch_name_the_setting_behind_a_feed_limit_and_a_permanent_move(tmp_path):
     """"body over 10 MB cap" named no setting (and the cap is 10 MiB); a 301 was followed in silence, so
     the config kept the old URL until the redirect went away."""

@@ -732,9 +732,15 @@ def test_a_builder_whose_claim_was_taken_over_delivers_the_issue_recorded_first(
     assert _rows(tmp_path / "state.db")["issue_claims"] == 0 and _rows(tmp_path / "state.db")["issues"] == 1
 
 
-def test_the_services_send_line_says_what_the_issue_cost(tmp_path, caplog):
+@pytest.mark.parametrize("prices, said", [
+    ("", ""),  # no prices (a local model, say): tokens only, and no cost fields
+    ("price_per_million_prompt = 0.15\nprice_per_million_completion = 0.60\n", " ≈ 0.00032 USD"),
+    ('price_per_million_prompt = 2\nprice_per_million_completion = 8\ncurrency = "EUR"\n', " ≈ 0.0042 EUR"),
+])
+def test_the_services_send_line_says_what_the_issue_cost(tmp_path, caplog, prices, said):
     """`send` from cron printed the model's calls and tokens; under `newsletter run` the only line a send left
-    in the journal said whom it reached, so the cost of each morning's issue was nowhere in the log."""
+    in the journal said whom it reached, so the cost of each morning's issue was nowhere in the log. With
+    [llm] prices it says the cost in money too: 1400 × 0.15 + 180 × 0.60 per million is 0.000318 USD."""
     import logging
     import re as re_
 
@@ -751,11 +757,15 @@ def test_the_services_send_line_says_what_the_issue_cost(tmp_path, caplog):
     with mail_server(_Counting()) as port, OpenAIServer(model) as srv:
         path = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["ann@readers.example"])
         with path.open("a", encoding="utf-8") as f:
-            f.write(f'\n[llm]\nbase_url = "{srv.base_url}"\nmodel = "scripted-model"\nmax_retries = 0\n')
+            f.write(f'\n[llm]\nbase_url = "{srv.base_url}"\nmodel = "scripted-model"\nmax_retries = 0\n{prices}')
         with caplog.at_level(logging.INFO, logger="newsletter.service"):
             Service([load_config(path)]).send()
     [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "sent")]
     assert line.getMessage() == ("send: issue sent to 1, 0 failed, 0 had it already, 0 owed; the issue: 2 briefings, "
-                                 "0 in Recent news; model: 2 answered calls, 1400 prompt + 180 completion tokens, "
+                                 f"0 in Recent news; model: 2 answered calls, 1400 prompt + 180 completion tokens{said}, "
                                  "0 answers reused from earlier runs")
     assert (line.model_calls, line.prompt_tokens, line.completion_tokens) == (2, 1400, 180)
+    # JSON logs carry the amount unrounded, in its currency; without prices, no such fields
+    cost = {k: getattr(line, k) for k in ("model_cost", "model_cost_currency") if hasattr(line, k)}
+    assert cost == ({} if not prices else {"model_cost": 0.000318, "model_cost_currency": "USD"} if "USD" in said
+                    else {"model_cost": 0.00424, "model_cost_currency": "EUR"})
