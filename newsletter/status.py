@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 from newsletter import presence, schedule
 from newsletter.addresses import mailbox_key, unique_mailboxes
@@ -18,7 +19,7 @@ from newsletter.models import DeliveryStatus, FeedState, issue_key, issue_key_pr
 from newsletter.presence import Seen
 from newsletter.store import Store
 from newsletter.web.tokens import split_unsubscribed
-from newsletter.wording import counted, moment, utc_moment
+from newsletter.wording import counted, money, moment, utc_moment
 
 # How long after send_at an issue may take to be recorded (feeds fetched, model answers) before status
 # calls that send missed.
@@ -124,7 +125,7 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "owed_unretried": _unretried(cfg, store, now, retry, service),
         # The latest due send that recorded no issue (null when none): status then exits 1.
         "missed": missed(cfg, store, now),
-        "last_issue": _last_issue(store.last_issue(prefix), len(subscribed(cfg, store))),
+        "last_issue": _priced(cfg, _last_issue(store.last_issue(prefix), len(subscribed(cfg, store)))),
         # The `newsletter run` processes serving it (null: a store too old to say).
         "service": service,
         "feeds": len(set(feed_urls)),
@@ -133,6 +134,8 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "failing_feeds": [{"name": names.get(s.url), **_failing(s)} for s in failing],
         "disabled_feeds": [{"url": s.url, "name": names.get(s.url), "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
+        # With [llm] prices only: what the issues of the last 7 and 30 days cost.
+        **({"model_cost": _spans(cfg, store, prefix, now)} if cfg.llm.cost(0, 0) is not None else {}),
     }
 
 
@@ -140,6 +143,43 @@ def _unretried(cfg: Config, store: Store, now: datetime, retry: dict | None, ser
     if retry is not None or service is None or service["running"]:
         return None  # a retry is booked, or a service at work books one (a store too old to say: unknown)
     return owed_by(cfg, store, now.astimezone(cfg.newsletter.tz).date()) or None
+
+
+COST_SPANS = (7, 30)  # days back from now: the totals status gives beside the last issue's cost
+
+
+def _amount(cfg: Config, prompt: int, completion: int) -> dict:
+    # Unrounded: the text rounds once, a total from the summed tokens (never a sum of rounded costs).
+    return {"amount": float(cfg.llm.cost(prompt, completion)), "currency": cfg.llm.currency}
+
+
+def _priced(cfg: Config, last: dict | None) -> dict | None:
+    """The last issue with what its tokens cost at today's [llm] prices (null: it has no token figures,
+    as an extractive issue); without prices, as it was."""
+    if last is None or cfg.llm.cost(0, 0) is None:
+        return last
+    figures = last["model_calls"] is not None
+    return {**last, "cost": _amount(cfg, last["prompt_tokens"] or 0, last["completion_tokens"] or 0) if figures
+            else None}
+
+
+def _spans(cfg: Config, store: Store, prefix: str, now: datetime) -> dict:
+    """The cost of the issues made in the last 7 and 30 days, from the tokens each recorded, priced at
+    today's [llm] prices (the store keeps tokens, not money: a price changed since reprices them)."""
+    rows = store.issue_usage_since(prefix, now - timedelta(days=max(COST_SPANS)))
+    doc: dict = {"priced_at": {"price_per_million_prompt": cfg.llm.price_per_million_prompt,
+                               "price_per_million_completion": cfg.llm.price_per_million_completion,
+                               "currency": cfg.llm.currency}}
+    for days in COST_SPANS:
+        these = [r for r in rows if r["created_at"] >= now - timedelta(days=days)]
+        prompt = sum(r["prompt_tokens"] or 0 for r in these)
+        completion = sum(r["completion_tokens"] or 0 for r in these)
+        doc[f"last_{days}_days"] = {**_amount(cfg, prompt, completion), "issues": len(these),
+                                    "prompt_tokens": prompt, "completion_tokens": completion,
+                                    # answered calls whose server gave no token counts: not in the amount
+                                    "model_calls_without_token_counts": sum(r["model_calls_uncounted"] or 0
+                                                                            for r in these)}
+    return doc
 
 
 def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
@@ -247,8 +287,10 @@ def status_lines(report: dict) -> list[str]:
         # "2 model calls" for an issue of nine model briefings read as seven written without the model.
         reused = last.get("model_answers_reused")
         lost += f" ({counted(reused, 'answer')} kept earlier reused)" if reused else ""
+        # With [llm] prices: what those tokens cost, as the run report says it.
+        priced = f" {money(Decimal(str(c['amount'])), c['currency'])}" if (c := last.get("cost")) else ""
         cost = (f"{counted(last['model_calls'], 'model call')}{lost}, {last['prompt_tokens'] or 0} prompt + "
-                f"{last['completion_tokens'] or 0} completion tokens{unknown}" if last["model_calls"] else
+                f"{last['completion_tokens'] or 0} completion tokens{priced}{unknown}" if last["model_calls"] else
                 f"no answered model calls ({counted(unanswered, 'call')} got no answer)" if unanswered else
                 f"no model calls ({counted(written, 'briefing')} by the model from answers kept earlier)" if written
                 else "no model calls (extractive)")
@@ -261,6 +303,8 @@ def status_lines(report: dict) -> list[str]:
             lines.append(f"  and {r['failed'] - len(r['refused'])} more refused")
         if r["refused"]:
             lines.append("  an address refused for good is refused again each day: take it out of [newsletter] to")
+        if (spans := report.get("model_cost")) is not None:
+            lines.append(_spans_line(spans))
     if unretried := report.get("owed_unretried"):
         lines.append(f"  {counted(unretried, 'recipient')} still owed today's issue, and no `newsletter run` is at work "
                      "to retry: another `newsletter send` delivers it to them (from cron, schedule a later run too)")
@@ -281,6 +325,26 @@ def status_lines(report: dict) -> list[str]:
 
 def _feed(f: dict) -> str:
     return f"{f['name']} ({f['url']})" if f.get("name") else f["url"]
+
+
+def _spans_line(spans: dict) -> str:
+    """"model cost: last 7 days ≈ 0.0019 USD (7 issues), last 30 days ≈ 0.0081 USD (30 issues), from their
+    tokens at today's [llm] prices (0.15 prompt + 0.6 completion USD per million tokens)"."""
+    at = spans["priced_at"]
+    totals = ", ".join(f"last {days} days {money(Decimal(str(s['amount'])), s['currency'])} "
+                       f"({counted(s['issues'], 'issue')})"
+                       for days, s in ((d, spans[f"last_{d}_days"]) for d in COST_SPANS))
+    blind = spans[f"last_{max(COST_SPANS)}_days"]["model_calls_without_token_counts"]
+    unknown = (f"; {counted(blind, 'call')} of the last {max(COST_SPANS)} days without token counts: not in these "
+               "figures" if blind else "")
+    return (f"model cost: {totals}, from their tokens at today's [llm] prices ({_price(at['price_per_million_prompt'])}"
+            f" prompt + {_price(at['price_per_million_completion'])} completion {at['currency']} per million "
+            f"tokens){unknown}")
+
+
+def _price(value: float) -> str:
+    """A price as the config wrote it: 0.15, and 3 rather than 3.0."""
+    return f"{Decimal(str(value)).normalize():f}"
 
 
 def _service_lines(service: dict, config: str) -> list[str]:

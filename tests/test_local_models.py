@@ -165,6 +165,20 @@ def test_status_says_how_many_of_the_last_issues_calls_had_no_token_counts(newsl
     assert report["last_issue"]["model_calls_without_token_counts"] == 2
 
 
+def test_with_prices_calls_without_token_counts_are_still_said_to_be_outside_the_cost(newsletter):
+    """Priced, such an issue must not read as free: the cost comes with the same note as the tokens."""
+    config = newsletter(concurrency=1, price_per_million_prompt=0.15, price_per_million_completion=0.60)
+    with OpenAIServer(_without_usage) as srv:
+        sent = run_cli("send", "--config", str(config), cwd=config.parent,
+                       env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": srv.base_url})
+    assert "0 prompt + 0 completion tokens 0 USD (the server gave no token counts for 2 calls: not in these " \
+           "figures)" in told(sent), told(sent)
+    shown = " ".join(run_cli("status", "--config", str(config), cwd=config.parent).stdout.split())
+    assert "2 model calls, 0 prompt + 0 completion tokens 0 USD (2 calls without token counts: not in these " \
+           "figures)" in shown, shown
+    assert "2 calls of the last 30 days without token counts: not in these figures" in shown, shown
+
+
 def test_calls_without_token_counts_are_held_to_the_budget_by_estimate(newsletter):
     with OpenAIServer(_without_usage) as srv:
         result, _, _, doc = preview(newsletter(concurrency=1, max_tokens_per_issue=1800), srv, name="capped")

@@ -471,6 +471,38 @@ def test_send_records_the_issues_usage_in_the_store(newsletter):
     assert rows == [(2, 1300, 140)]
 
 
+PRICED = {"price_per_million_prompt": 0.15, "price_per_million_completion": 0.60}
+
+
+def test_with_prices_send_and_status_say_what_the_tokens_cost(newsletter):
+    """1300 prompt + 140 completion tokens at 0.15 and 0.60 per million: 0.000279 USD, said as ≈ 0.00028 USD."""
+    config = newsletter(**PRICED)
+    env = {"OPENAI_API_KEY": "test-key"}
+    with OpenAIServer(Model(usage={"prompt_tokens": 650, "completion_tokens": 70})) as srv:
+        sent = run_cli("send", "--config", str(config), cwd=config.parent, env={**env, "OPENAI_BASE_URL": srv.base_url})
+    assert sent.exit_code == 0, told(sent)
+    assert "model: 2 answered calls, 1300 prompt + 140 completion tokens ≈ 0.00028 USD, 0 answers reused" \
+           in told(sent), told(sent)
+    shown = " ".join(run_cli("status", "--config", str(config), cwd=config.parent, env=env).stdout.split())
+    assert "2 model calls, 1300 prompt + 140 completion tokens ≈ 0.00028 USD;" in shown, shown
+    assert "model cost: last 7 days ≈ 0.00028 USD (1 issue), last 30 days ≈ 0.00028 USD (1 issue), from their " \
+           "tokens at today's [llm] prices (0.15 prompt + 0.6 completion USD per million tokens)" in shown, shown
+    report = json.loads(run_cli("status", "--config", str(config), "--json", cwd=config.parent, env=env).stdout)
+    assert report["last_issue"]["cost"] == {"amount": 0.000279, "currency": "USD"}
+    assert report["model_cost"]["last_7_days"]["amount"] == 0.000279
+
+
+def test_with_prices_preview_says_the_cost_and_answers_reused_cost_nothing(newsletter):
+    config = newsletter(**PRICED)
+    with OpenAIServer(Model(usage={"prompt_tokens": 650, "completion_tokens": 70})) as srv:
+        shown, _, _, doc = preview(config, srv)
+        again, _, _, _ = preview(config, srv, name="again")
+    assert "model: 2 answered calls, 1300 prompt + 140 completion tokens ≈ 0.00028 USD, 0 answers reused" \
+           in told(shown), told(shown)
+    assert "cost" not in json.dumps(doc["usage"])  # the issue's record keeps tokens; money is at today's prices
+    assert "model: 0 answered calls, 0 prompt + 0 completion tokens 0 USD, 2 answers reused" in told(again)
+
+
 def test_status_tells_an_issue_written_from_kept_answers_from_an_extractive_one(newsletter):
     """A send after a preview reuses the model's answers: no call, but the briefings are still the model's."""
     config = newsletter()

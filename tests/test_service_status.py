@@ -354,6 +354,63 @@ def test_status_shows_what_the_last_issue_cost_and_who_is_still_owed(tmp_path):
     assert "recipients: 1 sent, 0 failed, 1 owed" in text
 
 
+PRICES = "\n[llm]\nprice_per_million_prompt = {}\nprice_per_million_completion = {}\n"
+
+
+def test_status_prices_the_last_issue_and_the_last_7_and_30_days_at_todays_prices(tmp_path):
+    """A team lead paying a hosted model read tokens and did the sums; with [llm] prices status does them."""
+    from datetime import timedelta
+
+    from newsletter.config import load_config
+    from newsletter.models import issue_key
+    from newsletter.store import Store
+
+    with _server() as srv:
+        cfg_path = _config(tmp_path, srv)
+    plain = cfg_path.read_text()
+    store = Store.open(load_config(cfg_path).store_url)
+    now = datetime.now(timezone.utc)
+    for days_ago, usage in [(40, (3, 1_000_000, 100_000, 0, 0)),  # in neither span
+                            (20, (4, 2_000_000, 200_000, 1, 0)),  # one call of it without token counts
+                            (5, None),  # written extractively: no tokens
+                            (1, (5, 9000, 800, 0, 0))]:  # the last issue
+        made = now - timedelta(days=days_ago)
+        store.record_issue(issue_key("Fenwick Morning", made.date()), created_at=made, subject="S",
+                           document={"stories": [{}]}, html="<p>x</p>", text="x", placements=[], usage=usage)
+    store.close()
+
+    def status(prices: str) -> tuple[dict, str]:
+        cfg_path.write_text(plain + prices)
+        text = " ".join(run_cli("status", "--config", str(cfg_path), cwd=tmp_path).stdout.split())
+        return _status(cfg_path, tmp_path), text
+
+    report, text = status(PRICES.format(0.15, 0.60))
+    # 9000 × 0.15 + 800 × 0.60 per million: 0.00183
+    assert report["last_issue"]["cost"] == {"amount": 0.00183, "currency": "USD"}
+    assert "5 model calls, 9000 prompt + 800 completion tokens ≈ 0.0018 USD; recipients:" in text, text
+    # 30 days: 2 009 000 × 0.15 + 200 800 × 0.60 per million = 0.42183, rounded once, from the summed tokens
+    spans = report["model_cost"]
+    assert spans["last_7_days"] == {"amount": 0.00183, "currency": "USD", "issues": 2, "prompt_tokens": 9000,
+                                    "completion_tokens": 800, "model_calls_without_token_counts": 0}
+    assert (spans["last_30_days"]["amount"], spans["last_30_days"]["issues"]) == (0.42183, 3)
+    assert spans["last_30_days"]["model_calls_without_token_counts"] == 1
+    assert "model cost: last 7 days ≈ 0.0018 USD (2 issues), last 30 days ≈ 0.42 USD (3 issues), from their " \
+           "tokens at today's [llm] prices (0.15 prompt + 0.6 completion USD per million tokens); 1 call of the " \
+           "last 30 days without token counts: not in these figures" in text, text
+
+    # The store keeps tokens, not money: new prices reprice every issue, and status says which it used.
+    report, text = status(PRICES.format(3, 12) + 'currency = "EUR"\n')
+    assert report["last_issue"]["cost"] == {"amount": 0.0366, "currency": "EUR"}
+    assert "800 completion tokens ≈ 0.037 EUR;" in text and "last 30 days ≈ 8.44 EUR (3 issues)" in text, text
+    assert "(3 prompt + 12 completion EUR per million tokens)" in text
+
+    # No prices (a local model, say): tokens only, as before
+    report, text = status("")
+    assert "cost" not in report["last_issue"] and "model_cost" not in report
+    assert "5 model calls, 9000 prompt + 800 completion tokens; recipients:" in text and "≈" not in text, text
+    assert "model cost" not in text
+
+
 def test_status_says_times_to_the_minute_and_a_utc_newsletters_once(tmp_path):
     """"(UTC; 2026-11-28T07:00:00+00:00 UTC)" and "after 2026-11-27T21:27:21.123798+00:00" were ISO for people."""
     with _server() as srv:
