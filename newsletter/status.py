@@ -154,11 +154,12 @@ def _amount(cfg: Config, prompt: int, completion: int) -> dict:
 
 
 def _priced(cfg: Config, last: dict | None) -> dict | None:
-    """The last issue with what its tokens cost at today's [llm] prices (null: it has no token figures,
-    as an extractive issue); without prices, as it was."""
+    """The last issue with what its tokens cost at today's [llm] prices (null: it has no token figures, as an
+    extractive issue, or none of its calls had token counts); without prices, as it was."""
     if last is None or cfg.llm.cost(0, 0) is None:
         return last
-    figures = last["model_calls"] is not None
+    calls, blind = last["model_calls"], last["model_calls_without_token_counts"] or 0
+    figures = calls is not None and not (calls and blind >= calls)
     return {**last, "cost": _amount(cfg, last["prompt_tokens"] or 0, last["completion_tokens"] or 0) if figures
             else None}
 
@@ -288,7 +289,8 @@ def status_lines(report: dict) -> list[str]:
         reused = last.get("model_answers_reused")
         lost += f" ({counted(reused, 'answer')} kept earlier reused)" if reused else ""
         # With [llm] prices: what those tokens cost, as the run report says it.
-        priced = f" {money(Decimal(str(c['amount'])), c['currency'])}" if (c := last.get("cost")) else ""
+        priced = (f" {money(Decimal(str(c['amount'])), c['currency'])}" if (c := last.get("cost")) else
+                  ", cost unknown" if "cost" in last else "")
         cost = (f"{counted(last['model_calls'], 'model call')}{lost}, {last['prompt_tokens'] or 0} prompt + "
                 f"{last['completion_tokens'] or 0} completion tokens{priced}{unknown}" if last["model_calls"] else
                 f"no answered model calls ({counted(unanswered, 'call')} got no answer)" if unanswered else

@@ -30,7 +30,9 @@ def usage_said(u: Usage, llm: LLMSettings | None = None) -> str:
     uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
                  if u.uncounted else "")
     amount = llm.cost(u.prompt_tokens, u.completion_tokens) if llm is not None else None
-    priced = f" {money(amount, llm.currency)}" if amount is not None else ""
+    # No call gave token counts: "0 USD" read as free.
+    priced = ("" if amount is None else ", cost unknown" if u.calls and u.uncounted >= u.calls
+              else f" {money(amount, llm.currency)}")
     return (f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
             f"{u.completion_tokens} completion tokens{priced}{uncounted}, {u.cached} answers reused from earlier runs")
 
