@@ -187,8 +187,10 @@ def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
     """The retry a running service booked for the recipients an issue still owes: it lives in that
     service's scheduler, which writes its time in the store."""
     title = cfg.newsletter.title
-    at = min((s.retries[title] for s in store.services_seen() or () if s.at_work(now) and title in s.retries),
-             default=None)
+    # A retry's turn missed by more than grace_hours (the machine slept) was dropped by the scheduler: none is due.
+    dropped = now - timedelta(hours=cfg.newsletter.grace_hours)
+    at = min((s.retries[title] for s in store.services_seen() or () if s.at_work(now) and title in s.retries
+              and s.retries[title] >= dropped), default=None)
     if at is None:
         return None
     day = at.astimezone(cfg.newsletter.tz).date()  # a retry is booked within the day of its issue

@@ -727,3 +727,30 @@ def test_a_store_locked_at_the_stop_does_not_hold_the_stop_past_its_promise(tmp_
                 assert proc.wait(timeout=STOP_LIMIT_S) == 0, proc.stderr
             finally:
                 other.close()
+
+
+def test_a_retry_whose_turn_was_missed_past_the_grace_is_not_shown_as_due(tmp_path):
+    """A machine that slept through a booked retry for longer than grace_hours: the scheduler dropped it, and
+    status kept saying the owed readers would be retried at a time long past."""
+    from datetime import timedelta
+
+    from newsletter.config import load_config
+    from newsletter.models import issue_key
+    from newsletter.status import status_report
+    from newsletter.store import Store
+
+    with _server() as srv:
+        cfg = load_config(_config(tmp_path, srv, timezone="UTC", grace_hours=2))
+    now = datetime.now(timezone.utc).replace(hour=20, minute=0, second=0, microsecond=0)
+    store = Store.open(cfg.store_url)
+    try:
+        store.record_issue(issue_key("Fenwick Morning", now.date()), created_at=now.replace(hour=6), subject="S",
+                           document={}, html="<p>x</p>", text="x", placements=[])
+        owner = "elsewhere.example:41:ab12cd34"  # another host's service: at work while it writes
+        store.service_seen(owner, {"Fenwick Morning": "d"}, worker=False, started_at=now.replace(hour=5), at=now)
+        store.service_retry(owner, "Fenwick Morning", now - timedelta(hours=3))
+        assert status_report(cfg, store, now)["retry"] is None
+        store.service_retry(owner, "Fenwick Morning", now - timedelta(minutes=1))  # its turn, running now
+        assert status_report(cfg, store, now)["retry"]["owed"] == 2
+    finally:
+        store.close()
