@@ -34,8 +34,8 @@ from newsletter.addresses import mailbox_key
 from newsletter.migrations import MIGRATIONS, migrate
 from newsletter.errors import StoreError
 from newsletter.models import Article, DeliveryStatus, FeedState, PlacedArticle, SentArticle
-from newsletter.owners import owner_gone
-from newsletter.presence import KEPT, KEPT_ROWS, Seen
+from newsletter.owners import machine, owner_gone
+from newsletter.presence import KEPT, KEPT_ROWS, STALE, Seen
 from newsletter.schema import (
     articles, deliveries, embeddings, feed_leases, feeds, issue_articles, issue_claims, issues, model_answers,
     schema_migrations, services,
@@ -335,7 +335,8 @@ class Store:
         """Take the right to build the issue ``key``: True for exactly one caller at a time.
 
         A claim older than CLAIM_LEASE was left by a process that died mid-build; it is taken over,
-        at once when that process ran on this host and is gone.
+        at once when that process ran on this host and is gone, or when it was a `newsletter run` (of
+        any host or container) that has not been seen at work for presence.STALE (``_gone_quiet``).
 
         False once the issue is recorded: a sender that looked for it just before another recorded it (the
         record ends that one's claim) must not build it again. The record is looked for after the claim is
@@ -349,9 +350,10 @@ class Store:
             except sa.exc.IntegrityError:
                 conn.rollback()
                 held = conn.execute(sa.select(issue_claims.c.owner).where(issue_claims.c.key == key)).scalar()
-                # A builder killed on this host frees the claim at once; one elsewhere after the lease.
+                # A builder killed on this host frees the claim at once, and so does a service gone quiet
+                # anywhere; any other holder elsewhere (a `send` from another host's cron) after the lease.
                 stale = issue_claims.c.claimed_at < now - CLAIM_LEASE
-                if held is not None and owner_gone(held):
+                if held is not None and (owner_gone(held) or self._gone_quiet(conn, held, now)):
                     stale = issue_claims.c.owner == held
                 taken = conn.execute(issue_claims.update().where((issue_claims.c.key == key) & stale)
                                      .values(owner=owner, claimed_at=now)).rowcount == 1
@@ -360,6 +362,18 @@ class Store:
                 return True
             conn.rollback()
             return False
+
+    def _gone_quiet(self, conn: Connection, owner: str, now: datetime) -> bool:
+        """Whether ``owner`` (machine:pid:thread) is a process of another machine or container that the store
+        knows as a `newsletter run` no longer at work: stopped, or silent for presence.STALE (killed with its
+        container, or its host down). A build in a running service goes on beating; a process the store never
+        saw as a service is unknown. On this machine ``owner_gone`` knows better (a pid is reused here)."""
+        if SERVICES_VERSION not in self._versions or owner.partition(":")[0] == machine():
+            return False
+        machine_pid = ":".join(owner.split(":")[:2]) + ":"
+        rows = conn.execute(sa.select(services.c.seen_at, services.c.stopped_at)
+                            .where(services.c.owner.startswith(machine_pid, autoescape=True))).all()
+        return bool(rows) and all(r.stopped_at is not None or r.seen_at < now - STALE for r in rows)
 
     def release_issue(self, key: str, owner: str) -> None:
         with self.engine.begin() as conn:

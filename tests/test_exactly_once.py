@@ -306,3 +306,25 @@ def test_an_issue_recorded_after_a_sender_looked_for_it_is_not_claimed_again(tmp
         assert _count(url, "issue_claims") == 0 and _count(url, "issues") == 1
     finally:
         store.close()
+
+
+def test_a_build_claim_of_a_service_gone_quiet_elsewhere_is_taken_over_without_waiting_out_the_lease(tmp_path):
+    """A `run` in a container killed mid-build held the day's claim for the whole 15-minute lease, and the issue
+    went out that much later, though the store had seen the service stop beating minutes before."""
+    now = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        quiet, busy = "elsewhere.example/4026500001:41", "elsewhere.example/4026500002:42"
+        for service, seen in ((quiet, now - timedelta(minutes=5)), (busy, now - timedelta(seconds=30))):
+            store.service_seen(f"{service}:tok", {"Brief": "d"}, worker=True, started_at=now - timedelta(hours=1),
+                               at=seen)
+        assert store.claim_issue("day1", f"{quiet}:140", now - timedelta(minutes=6))
+        assert store.claim_issue("day2", f"{busy}:140", now - timedelta(minutes=6))
+        assert store.claim_issue("day3", "cron-host.example:77:1", now - timedelta(minutes=6))  # no service
+        assert store.claim_issue("day1", "me.example:1:1", now)  # silent for 5 minutes: gone
+        assert not store.claim_issue("day2", "me.example:1:1", now)  # still beating: its build goes on
+        assert not store.claim_issue("day3", "me.example:1:1", now)  # unknown: waits out the lease
+        assert store.claim_issue("day3", "me.example:1:1", now - timedelta(minutes=6) + CLAIM_LEASE
+                                 + timedelta(seconds=1))
+    finally:
+        store.close()
