@@ -395,8 +395,9 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         if not worker:  # a worker's look finds the one before it still leasing batches by design: nothing to fix
             polls[f"poll-{n}"] = group
         service.beat(group)
+        # A late beat still beats: a service silent for presence.STALE is taken for gone, and its build claim with it.
         scheduler.add_job(lambda group=group: service.beat(group), IntervalTrigger(seconds=presence.BEAT.seconds),
-                          id=f"beat-{n}", name="at work", coalesce=True, max_instances=1)
+                          id=f"beat-{n}", name="at work", coalesce=True, max_instances=1, misfire_grace_time=None)
 
     received: list[int] = []
 
