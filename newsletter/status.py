@@ -310,8 +310,8 @@ def status_lines(report: dict) -> list[str]:
         if (spans := report.get("model_cost")) is not None:
             lines.append(_spans_line(spans))
     if unretried := report.get("owed_unretried"):
-        lines.append(f"  {counted(unretried, 'recipient')} still owed today's issue, and no `newsletter run` is at work "
-                     "to retry: another `newsletter send` delivers it to them (from cron, schedule a later run too)")
+        lines.append(f"  {counted(unretried, 'recipient')} still owed today's issue, and no `newsletter run` is at "
+                     "work to retry: another `newsletter send` delivers it to them (from cron, schedule a later run too)")
     fetched = report.get("last_fetch_at")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled; "

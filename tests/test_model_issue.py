@@ -521,7 +521,8 @@ def test_status_counts_the_answers_kept_earlier_beside_the_calls_a_send_made(new
     ferry's. "1 model call" for an issue of two model briefings read as one written without the model."""
     config = newsletter()
     env = {"OPENAI_API_KEY": "test-key"}
-    with OpenAIServer(Model(first=Reply(body="not json"), usage={"prompt_tokens": 700, "completion_tokens": 90})) as srv:
+    model = Model(first=Reply(body="not json"), usage={"prompt_tokens": 700, "completion_tokens": 90})
+    with OpenAIServer(model) as srv:
         preview(config, srv)
         sent = run_cli("send", "--config", str(config), cwd=config.parent, env={**env, "OPENAI_BASE_URL": srv.base_url})
         assert sent.exit_code == 0, sent.stdout + sent.stderr
