@@ -349,12 +349,14 @@ class Store:
                 taken = True
             except sa.exc.IntegrityError:
                 conn.rollback()
-                held = conn.execute(sa.select(issue_claims.c.owner).where(issue_claims.c.key == key)).scalar()
+                held = conn.execute(sa.select(issue_claims.c.owner, issue_claims.c.claimed_at)
+                                    .where(issue_claims.c.key == key)).first()
                 # A builder killed on this host frees the claim at once, and so does a service gone quiet
                 # anywhere; any other holder elsewhere (a `send` from another host's cron) after the lease.
                 stale = issue_claims.c.claimed_at < now - CLAIM_LEASE
-                if held is not None and (owner_gone(held) or self._gone_quiet(conn, held, now)):
-                    stale = issue_claims.c.owner == held
+                if held is not None and (owner_gone(held.owner) or self._gone_quiet(conn, held.owner,
+                                                                                    held.claimed_at, now)):
+                    stale = issue_claims.c.owner == held.owner
                 taken = conn.execute(issue_claims.update().where((issue_claims.c.key == key) & stale)
                                      .values(owner=owner, claimed_at=now)).rowcount == 1
             if taken and conn.execute(recorded).first() is None:
@@ -363,16 +365,23 @@ class Store:
             conn.rollback()
             return False
 
-    def _gone_quiet(self, conn: Connection, owner: str, now: datetime) -> bool:
+    def _gone_quiet(self, conn: Connection, owner: str, claimed_at: datetime, now: datetime) -> bool:
         """Whether ``owner`` (machine:pid:thread) is a process of another machine or container that the store
         knows as a `newsletter run` no longer at work: stopped, or silent for presence.STALE (killed with its
         container, or its host down). A build in a running service goes on beating; a process the store never
-        saw as a service is unknown. On this machine ``owner_gone`` knows better (a pid is reused here)."""
+        saw as a service is unknown. On this machine ``owner_gone`` knows better (a pid is reused here).
+
+        Only a service at work when the claim was made (``claimed_at``, by the claimer's own clock, as the
+        service's times are) can be its owner: the store keeps the rows of services stopped or killed days ago,
+        and a `send` from cron that got one's pid since (a reboot, pid 1 of a new container) is no service."""
         if SERVICES_VERSION not in self._versions or owner.partition(":")[0] == machine():
             return False
         machine_pid = ":".join(owner.split(":")[:2]) + ":"
         rows = conn.execute(sa.select(services.c.seen_at, services.c.stopped_at)
-                            .where(services.c.owner.startswith(machine_pid, autoescape=True))).all()
+                            .where(services.c.owner.startswith(machine_pid, autoescape=True)
+                                   & (services.c.started_at <= claimed_at)
+                                   & (services.c.seen_at >= claimed_at - STALE)
+                                   & (services.c.stopped_at.is_(None) | (services.c.stopped_at >= claimed_at)))).all()
         return bool(rows) and all(r.stopped_at is not None or r.seen_at < now - STALE for r in rows)
 
     def release_issue(self, key: str, owner: str) -> None:

@@ -328,3 +328,35 @@ def test_a_build_claim_of_a_service_gone_quiet_elsewhere_is_taken_over_without_w
                                  + timedelta(seconds=1))
     finally:
         store.close()
+
+
+def test_a_build_claim_of_a_process_that_reuses_a_stopped_services_pid_is_not_taken_as_gone_quiet(tmp_path):
+    """The store keeps a stopped `run`'s row for 30 days; a `send` from that host's cron that later got the same
+    pid (after a reboot, or pid 1 in a new container with the namespace number reused) held the day's claim while
+    building, and a `run` elsewhere took the old row's stop for the builder's: two builds, two model bills, though
+    the README says a cron `send`'s claim waits out the lease."""
+    now = datetime(2026, 11, 24, 7, tzinfo=timezone.utc)
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        host = "cron-host.example/4026531836:812"
+        # Stopped cleanly yesterday; and another killed with its container a day ago, never stopped.
+        store.service_seen(f"{host}:tok", {"Brief": "d"}, worker=False, started_at=now - timedelta(days=2),
+                           at=now - timedelta(days=1))
+        store.service_stopped(f"{host}:tok", now - timedelta(days=1))
+        killed = "cron-host.example/4026532001:1"
+        store.service_seen(f"{killed}:tok", {"Brief": "d"}, worker=False, started_at=now - timedelta(days=2),
+                           at=now - timedelta(days=1))
+        assert store.claim_issue("day1", f"{host}:140", now - timedelta(minutes=6))  # the cron send, building
+        assert store.claim_issue("day2", f"{killed}:140", now - timedelta(minutes=6))
+        assert not store.claim_issue("day1", "me.example:1:1", now), "a live cron send's claim was taken over"
+        assert not store.claim_issue("day2", "me.example:1:1", now), "a live cron send's claim was taken over"
+        # A service that stopped after it claimed (its stop released nothing: killed in the stop's last step)
+        # is still the builder gone.
+        late = "elsewhere.example/4026500003:43"
+        store.service_seen(f"{late}:tok", {"Brief": "d"}, worker=False, started_at=now - timedelta(hours=1),
+                           at=now - timedelta(minutes=7))
+        assert store.claim_issue("day3", f"{late}:140", now - timedelta(minutes=6))
+        store.service_stopped(f"{late}:tok", now - timedelta(minutes=5))
+        assert store.claim_issue("day3", "me.example:1:1", now)
+    finally:
+        store.close()
