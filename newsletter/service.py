@@ -59,7 +59,7 @@ from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import Sent, embed_shared, fetch, issue_date, send
 from newsletter.status import Upcoming, owed_by, upcoming
 from newsletter.web.tokens import site_root
-from newsletter.wording import counted, local_moment, usage_said, utc_moment
+from newsletter.wording import counted, local_moment, usage_cost, usage_said, utc_moment
 
 log = logging.getLogger(__name__)
 
@@ -249,9 +249,12 @@ class Service:
                     u = issue.usage
                     cost = {"model_calls": u.calls, "model_calls_unanswered": u.unanswered, "prompt_tokens":
                             u.prompt_tokens, "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
-                    # With [llm] prices: the tokens' cost, unrounded, in model_cost_currency.
-                    if (amount := cfg.llm.cost(u.prompt_tokens, u.completion_tokens)) is not None:
-                        cost |= {"model_cost": float(amount), "model_cost_currency": cfg.llm.currency}
+                    # With [llm] prices: the tokens' cost, unrounded, in model_cost_currency (null: no call gave
+                    # token counts, as the text's "cost unknown").
+                    if cfg.llm.cost(0, 0) is not None:
+                        amount = usage_cost(u, cfg.llm)
+                        cost |= {"model_cost": None if amount is None else float(amount),
+                                 "model_cost_currency": cfg.llm.currency}
             log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed%s", label, now_sent, failed,
                      f" ({which})" if which else "", had, owed, made,
                      extra={**fields, "outcome": "owed" if owed else "ok", "sent": now_sent, "failed": failed,

@@ -769,3 +769,33 @@ def test_the_services_send_line_says_what_the_issue_cost(tmp_path, caplog, price
     cost = {k: getattr(line, k) for k in ("model_cost", "model_cost_currency") if hasattr(line, k)}
     assert cost == ({} if not prices else {"model_cost": 0.000318, "model_cost_currency": "USD"} if "USD" in said
                     else {"model_cost": 0.00424, "model_cost_currency": "EUR"})
+
+
+def test_the_services_send_line_gives_no_cost_for_calls_that_all_lacked_token_counts(tmp_path, caplog):
+    """Its text said "cost unknown" while its JSON fields said model_cost 0.0: free, to whatever reads the log."""
+    import logging
+    import re as re_
+
+    from newsletter.service import Service
+
+    def model(payload: dict):
+        from openai_server import Reply
+        user = payload["messages"][1]["content"]
+        title, text = re_.search(r"Title: (.*)\nPublished: .*\nText:\n(.*?)\n<<<END SOURCE", user, re_.S).groups()
+        body = {"headline": title, "dek": text, "big_picture": [{"text": text, "cites": [1]}],
+                "why_this_matters": [], "between_the_lines": [], "extra_section": None}
+        # No "usage" object, as some local servers answer.
+        return Reply(body=json.dumps({"id": "c1", "object": "chat.completion", "created": 0, "model": "scripted-model",
+                                      "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                          "role": "assistant", "content": json.dumps(body)}}]}))
+
+    with mail_server(_Counting()) as port, OpenAIServer(model) as srv:
+        path = _config(tmp_path, _feed(tmp_path), store="state.db", smtp_port=port, to=["ann@readers.example"])
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f'\n[llm]\nbase_url = "{srv.base_url}"\nmodel = "scripted-model"\nmax_retries = 0\n'
+                    "price_per_million_prompt = 0.15\nprice_per_million_completion = 0.60\n")
+        with caplog.at_level(logging.INFO, logger="newsletter.service"):
+            Service([load_config(path)]).send()
+    [line] = [r for r in caplog.records if getattr(r, "job", None) == "send" and hasattr(r, "sent")]
+    assert "cost unknown" in line.getMessage(), line.getMessage()
+    assert (line.model_cost, line.model_cost_currency) == (None, "USD")
