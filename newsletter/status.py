@@ -175,11 +175,13 @@ def _spans(cfg: Config, store: Store, prefix: str, now: datetime) -> dict:
         these = [r for r in rows if r["created_at"] >= now - timedelta(days=days)]
         prompt = sum(r["prompt_tokens"] or 0 for r in these)
         completion = sum(r["completion_tokens"] or 0 for r in these)
-        doc[f"last_{days}_days"] = {**_amount(cfg, prompt, completion), "issues": len(these),
-                                    "prompt_tokens": prompt, "completion_tokens": completion,
+        blind = sum(r["model_calls_uncounted"] or 0 for r in these)
+        # Calls made, none with token counts: unknown (amount null), as for an issue, not "0".
+        unknown = blind and blind >= sum(r["model_calls"] or 0 for r in these)
+        doc[f"last_{days}_days"] = {**_amount(cfg, prompt, completion), **({"amount": None} if unknown else {}),
+                                    "issues": len(these), "prompt_tokens": prompt, "completion_tokens": completion,
                                     # answered calls whose server gave no token counts: not in the amount
-                                    "model_calls_without_token_counts": sum(r["model_calls_uncounted"] or 0
-                                                                            for r in these)}
+                                    "model_calls_without_token_counts": blind}
     return doc
 
 
@@ -335,8 +337,9 @@ def _spans_line(spans: dict) -> str:
     """"model cost: last 7 days ≈ 0.0019 USD (7 issues), last 30 days ≈ 0.0081 USD (30 issues), from their
     tokens at today's [llm] prices (0.15 prompt + 0.6 completion USD per million tokens)"."""
     at = spans["priced_at"]
-    totals = ", ".join(f"last {days} days {money(Decimal(str(s['amount'])), s['currency'])} "
-                       f"({counted(s['issues'], 'issue')})"
+    totals = ", ".join(f"last {days} days "
+                       f"{'cost unknown' if s['amount'] is None else money(Decimal(str(s['amount'])), s['currency'])}"
+                       f" ({counted(s['issues'], 'issue')})"
                        for days, s in ((d, spans[f"last_{d}_days"]) for d in COST_SPANS))
     blind = spans[f"last_{max(COST_SPANS)}_days"]["model_calls_without_token_counts"]
     unknown = (f"; {counted(blind, 'call')} of the last {max(COST_SPANS)} days without token counts: not in these "

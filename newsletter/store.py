@@ -509,12 +509,13 @@ class Store:
                 "refused": [(r.recipient, r.error or "") for r in refused]}
 
     def issue_usage_since(self, key_prefix: str, since: datetime) -> list[dict]:
-        """What each of one newsletter's issues recorded since ``since`` spent: created_at, prompt_tokens,
-        completion_tokens (None: no model call, or before the store kept them) and model_calls_uncounted
-        (None: unknown), oldest first. For the cost over a span of days in `status`."""
+        """What each of one newsletter's issues recorded since ``since`` spent: created_at, model_calls,
+        prompt_tokens, completion_tokens (None: no model call, or before the store kept them) and
+        model_calls_uncounted (None: unknown), oldest first. For the cost over a span of days in `status`."""
         uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
                      else sa.null().label("model_calls_uncounted"))
-        q = (sa.select(issues.c.created_at, issues.c.prompt_tokens, issues.c.completion_tokens, uncounted)
+        q = (sa.select(issues.c.created_at, issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens,
+                       uncounted)
              .where(issues.c.key.startswith(key_prefix, autoescape=True) & (issues.c.created_at >= since))
              .order_by(issues.c.created_at, issues.c.id))
         with self.engine.connect() as conn:

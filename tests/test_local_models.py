@@ -177,6 +177,11 @@ def test_with_prices_calls_without_token_counts_are_still_said_to_be_outside_the
     assert "2 model calls, 0 prompt + 0 completion tokens, cost unknown (2 calls without token counts: not in " \
            "these figures)" in shown, shown
     assert "2 calls of the last 30 days without token counts: not in these figures" in shown, shown
+    # Nor do the days whose calls all lacked them: "last 7 days 0 USD" read as free.
+    assert "model cost: last 7 days cost unknown (1 issue), last 30 days cost unknown (1 issue)" in shown, shown
+    assert "0 USD" not in shown, shown
+    report = json.loads(run_cli("status", "--config", str(config), "--json", cwd=config.parent).stdout)
+    assert report["model_cost"]["last_7_days"]["amount"] is None
 
 
 def test_calls_without_token_counts_are_held_to_the_budget_by_estimate(newsletter):
