@@ -180,3 +180,10 @@ def test_a_courts_sentence_or_an_election_held_is_no_stance(language, source, bu
     faithful bullet against the source sentence most like it."""
     words = SourceWords.of(source, language, sentences=source.split(". "))
     assert unsupported(bullet, [words], language) is None
+
+
+def test_an_english_bullet_with_a_name_in_chinese_characters_is_still_judged():
+    """Any one Han or kana character put a whole bullet out of the rule: a reversed stance passed for an English
+    bullet that gave a name in its own script ("the city's mayor, 李明")."""
+    bullet = "Staff unions, led by 李明, opposed the decision to keep the branches open."
+    assert _outcome(library_story(), bullet, [1]) == "stance the cited source takes the other way"

@@ -27,7 +27,7 @@ English's words are here; another language's come from its locale file (``[groun
 ``approve``, ``oppose``, with its ``negations``); a language with none of
 them gets only ``wording`` and ``content``. A bullet in another language than a source it cites is not
 judged here at all: its words cannot be compared with the source's (the reader's language differs from
-the sources' often, ``[newsletter] language``); nor is one in a script written without spaces (Chinese,
+the sources' often, ``[newsletter] language``); nor is one mostly in a script written without spaces (Chinese,
 Japanese, Thai), whose clauses would read as words no source writes.
 
 What word overlap cannot see, and this does not catch: a reversal or overstatement in the story's own
@@ -184,9 +184,15 @@ def _share(found: list[str], sources: list[SourceWords]) -> float:
 
 def judged(text: str, language: str, sources: list[SourceWords]) -> bool:
     """Whether ``text``, a bullet in ``language``, can be compared word for word with every one of ``sources``:
-    not in a script written without spaces, where a clause would read as one word no source writes."""
+    not in a script written without spaces, where a clause would read as one word no source writes. A bullet
+    mostly in another script is judged: a name in Chinese characters in an English one is one word of many."""
     tag = language_tag(language) or "en"
-    return bool(sources) and all(s.language == tag for s in sources) and not UNSPACED_RUN.search(text)
+    return bool(sources) and all(s.language == tag for s in sources) and not _mostly_unspaced(text)
+
+
+def _mostly_unspaced(text: str) -> bool:
+    unspaced = len(UNSPACED_RUN.findall(text))
+    return unspaced > 0 and 2 * unspaced >= sum(map(len, _LETTERS.findall(text)))
 
 
 def unsupported(text: str, cited: list[SourceWords], language: str) -> Claim | None:
