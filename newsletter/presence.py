@@ -61,10 +61,9 @@ class Seen:
 
     @classmethod
     def from_row(cls, row) -> Seen:
-        retries = {title: datetime.fromisoformat(at) for title, at in json.loads(getattr(row, "retries", None)
-                                                                                  or "{}").items()}
+        retries = {title: datetime.fromisoformat(at) for title, at in json.loads(row.retries or "{}").items()}
         return cls(row.owner, tuple(json.loads(row.newsletters)), bool(row.worker), row.started_at, row.seen_at,
-                   row.stopped_at, retries, json.loads(getattr(row, "configs", None) or "{}"))
+                   row.stopped_at, retries, json.loads(row.configs or "{}"))
 
     def at_work(self, now: datetime) -> bool:
         return self.stopped_at is None and self.seen_at >= now - STALE and not owner_gone(self.owner)

@@ -52,11 +52,10 @@ WAL_RETRY_S = 0.05  # between tries to switch a file to WAL while another proces
 # added (articles' language, stored vectors) is read where present; an older store needs one writing
 # command to upgrade it.
 READ_ONLY_NEEDS = 7
-FAILING_SINCE_VERSION = 11  # the migration that added feeds.failing_since
-UNCOUNTED_CALLS_VERSION = 12  # the migration that added issues.model_calls_uncounted
-UNANSWERED_CALLS_VERSION = 14  # the migration that added issues.model_calls_unanswered
-SERVICE_RETRIES_VERSION = 15  # the migration that added services.retries
-SERVICE_CONFIGS_VERSION = 16  # the migration that added services.configs
+# The columns migrations after READ_ONLY_NEEDS added to tables read-only commands read, by (table, column):
+# the migration that added each. A read-only store older than it (status beside an older daemon) reads NULL.
+ADDED_COLUMNS = {("feeds", "failing_since"): 11, ("issues", "model_calls_uncounted"): 12,
+                 ("issues", "model_calls_unanswered"): 14, ("services", "retries"): 15, ("services", "configs"): 16}
 SERVICES_VERSION = 13  # the migration that made the services table
 EMBEDDINGS_VERSION = 9  # the migration that made the embeddings table: a read-only store may be older
 REFUSED_LISTED = 10  # refused recipients the last issue lists (status): the rest are counted
@@ -145,12 +144,18 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _readable(self, *columns: sa.Column) -> list:
+        """``columns`` as this store can read them: one whose migration has not run here (``ADDED_COLUMNS``)
+        as NULL under its name."""
+        def read(c: sa.Column):
+            added = ADDED_COLUMNS.get((c.table.name, c.name))
+            return c if added is None or added in self._versions else sa.null().label(c.name)
+        return [read(c) for c in columns]
+
     # -- feeds ------------------------------------------------------------
 
     def feed_states(self, urls: Iterable[str] | None = None) -> dict[str, FeedState]:
-        # A read-only store from before failing_since (status beside an older daemon) is read without it.
-        columns = [c for c in feeds.c if c.name != "failing_since" or FAILING_SINCE_VERSION in self._versions]
-        q = sa.select(*columns)
+        q = sa.select(*self._readable(*feeds.c))
         if urls is not None:
             q = q.where(feeds.c.url.in_(list(urls)))
         with self.engine.connect() as conn:
@@ -485,14 +490,11 @@ class Store:
         """The newest recorded issue whose key starts with ``key_prefix`` (one newsletter's), with what it
         cost, its deliveries counted by status, and the first ``REFUSED_LISTED`` refused recipients with the
         server's words; None when there is none."""
-        # A read-only store from before the uncounted calls (status beside an older daemon): unknown, None.
-        uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
-                     else sa.null().label("model_calls_uncounted"))
-        unanswered = (issues.c.model_calls_unanswered if UNANSWERED_CALLS_VERSION in self._versions
-                      else sa.null().label("model_calls_unanswered"))
-        q = (sa.select(issues.c.id, issues.c.key, issues.c.created_at, issues.c.subject, issues.c.document,
-                       issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens, uncounted,
-                       unanswered)
+        # The calls without token counts, or with no answer, of a store too old to count them: None, unknown.
+        q = (sa.select(*self._readable(issues.c.id, issues.c.key, issues.c.created_at, issues.c.subject,
+                                       issues.c.document, issues.c.model_calls, issues.c.prompt_tokens,
+                                       issues.c.completion_tokens, issues.c.model_calls_uncounted,
+                                       issues.c.model_calls_unanswered))
              .where(issues.c.key.startswith(key_prefix, autoescape=True))
              .order_by(issues.c.created_at.desc(), issues.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
@@ -512,10 +514,8 @@ class Store:
         """What each of one newsletter's issues recorded since ``since`` spent: created_at, model_calls,
         prompt_tokens, completion_tokens (None: no model call, or before the store kept them) and
         model_calls_uncounted (None: unknown), oldest first. For the cost over a span of days in `status`."""
-        uncounted = (issues.c.model_calls_uncounted if UNCOUNTED_CALLS_VERSION in self._versions
-                     else sa.null().label("model_calls_uncounted"))
-        q = (sa.select(issues.c.created_at, issues.c.model_calls, issues.c.prompt_tokens, issues.c.completion_tokens,
-                       uncounted)
+        q = (sa.select(*self._readable(issues.c.created_at, issues.c.model_calls, issues.c.prompt_tokens,
+                                       issues.c.completion_tokens, issues.c.model_calls_uncounted))
              .where(issues.c.key.startswith(key_prefix, autoescape=True) & (issues.c.created_at >= since))
              .order_by(issues.c.created_at, issues.c.id))
         with self.engine.connect() as conn:
@@ -649,11 +649,8 @@ class Store:
         table (whether a service runs is then unknown, not "no")."""
         if SERVICES_VERSION not in self._versions:
             return None
-        # A read-only store from before a newer column (status beside an older daemon) is read without it.
-        newer = {"retries": SERVICE_RETRIES_VERSION, "configs": SERVICE_CONFIGS_VERSION}
-        columns = [c for c in services.c if newer.get(c.name, SERVICES_VERSION) in self._versions]
         with self.engine.connect() as conn:
-            return [Seen.from_row(r) for r in conn.execute(sa.select(*columns))]
+            return [Seen.from_row(r) for r in conn.execute(sa.select(*self._readable(*services.c)))]
 
 
 class AnswerCache:
