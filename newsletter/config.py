@@ -324,10 +324,15 @@ class LLMSettings(_Section):
                           "in that currency), or remove currency.", whole=True)
         return self
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> Decimal | None:
-        """What these tokens cost at the configured prices, exactly (decimal: no float crumbs in a
-        sum); None without prices."""
-        if self.price_per_million_prompt is None or self.price_per_million_completion is None:
+    @property
+    def priced(self) -> bool:
+        return self.price_per_million_prompt is not None  # both prices or neither (_both_prices)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, *, calls: int = 0, uncounted: int = 0) -> Decimal | None:
+        """What these tokens cost at the configured prices, exactly (decimal: no float crumbs in a sum); None
+        without prices, or when ``calls`` were made and none of them gave token counts (``uncounted``): its
+        "0" would read as free."""
+        if not self.priced or (calls and uncounted >= calls):
             return None
         # str(): the price as the file wrote it (0.15), not the binary float's tail
         return (prompt_tokens * Decimal(str(self.price_per_million_prompt))

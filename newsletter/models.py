@@ -181,6 +181,12 @@ class Usage:
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def figures(self) -> dict:
+        """As the issue's JSON document and the send's log line give them."""
+        return {"model_calls": self.calls, "prompt_tokens": self.prompt_tokens, "completion_tokens":
+                self.completion_tokens, "answers_reused": self.cached, "model_calls_unanswered": self.unanswered,
+                **({"model_calls_without_token_counts": self.uncounted} if self.uncounted else {})}
+
     def add(self, other: Usage) -> None:
         self.calls += other.calls
         self.prompt_tokens += other.prompt_tokens

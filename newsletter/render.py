@@ -406,10 +406,6 @@ def issue_document(issue: Issue) -> dict:
                         if s.grounding is not None else {})} for s in issue.sidebar],
     }
     if issue.usage is not None:
-        u = issue.usage
-        doc["usage"] = {"model_calls": u.calls, "prompt_tokens": u.prompt_tokens,
-                        "completion_tokens": u.completion_tokens, "answers_reused": u.cached,
-                        "model_calls_unanswered": u.unanswered,
-                        **({"model_calls_without_token_counts": u.uncounted} if u.uncounted else {})}
+        doc["usage"] = issue.usage.figures()
     return doc
 

@@ -59,7 +59,7 @@ from newsletter.models import DeliveryStatus, FeedReport, FeedSource
 from newsletter.pipeline import Sent, embed_shared, fetch, issue_date, send
 from newsletter.status import Upcoming, owed_by, upcoming
 from newsletter.web.tokens import site_root
-from newsletter.wording import counted, local_moment, usage_cost, usage_said, utc_moment
+from newsletter.wording import counted, local_moment, usage_said, utc_moment
 
 log = logging.getLogger(__name__)
 
@@ -243,16 +243,17 @@ class Service:
             made, cost = "", {}
             if sent.built is not None:
                 issue = sent.built.issue
-                made = (f"; the issue: {counted(len(issue.briefings), 'briefing')}, {len(issue.sidebar)} in Recent news"
+                made = (f"; the issue: {counted(len(issue.briefings), 'briefing')}, "
+                        f"{len(issue.sidebar)} in Recent news"
                         + (f"; {usage_said(issue.usage, cfg.llm)}" if issue.usage is not None else ""))
                 if issue.usage is not None:
                     u = issue.usage
-                    cost = {"model_calls": u.calls, "model_calls_unanswered": u.unanswered, "prompt_tokens":
-                            u.prompt_tokens, "completion_tokens": u.completion_tokens, "answers_reused": u.cached}
+                    cost = u.figures()
                     # With [llm] prices: the tokens' cost, unrounded, in model_cost_currency (null: no call gave
                     # token counts, as the text's "cost unknown").
-                    if cfg.llm.cost(0, 0) is not None:
-                        amount = usage_cost(u, cfg.llm)
+                    if cfg.llm.priced:
+                        amount = cfg.llm.cost(u.prompt_tokens, u.completion_tokens, calls=u.calls,
+                                              uncounted=u.uncounted)
                         cost |= {"model_cost": None if amount is None else float(amount),
                                  "model_cost_currency": cfg.llm.currency}
             log.info("%s: issue sent to %d, %d failed%s, %d had it already, %d owed%s", label, now_sent, failed,
@@ -398,7 +399,7 @@ def serve(cfgs: Config | list[Config], *, worker: bool = False, on_ready: Callab
         if not worker:  # a worker's look finds the one before it still leasing batches by design: nothing to fix
             polls[f"poll-{n}"] = group
         service.beat(group)
-        # A late beat still beats: a service silent for presence.STALE is taken for gone, and its build claim with it.
+        # A late beat still beats: a service silent for presence.STALE is taken for gone, its build claim with it.
         scheduler.add_job(lambda group=group: service.beat(group), IntervalTrigger(seconds=presence.BEAT.seconds),
                           id=f"beat-{n}", name="at work", coalesce=True, max_instances=1, misfire_grace_time=None)
 

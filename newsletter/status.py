@@ -135,7 +135,7 @@ def status_report(cfg: Config, store: Store, now: datetime) -> dict:
         "disabled_feeds": [{"url": s.url, "name": names.get(s.url), "title": s.title, "error": s.last_error,
                             "enable": cfg.command("feeds enable", s.url)} for s in gone],
         # With [llm] prices only: what the issues of the last 7 and 30 days cost.
-        **({"model_cost": _spans(cfg, store, prefix, now)} if cfg.llm.cost(0, 0) is not None else {}),
+        **({"model_cost": _spans(cfg, store, prefix, now)} if cfg.llm.priced else {}),
     }
 
 
@@ -148,20 +148,20 @@ def _unretried(cfg: Config, store: Store, now: datetime, retry: dict | None, ser
 COST_SPANS = (7, 30)  # days back from now: the totals status gives beside the last issue's cost
 
 
-def _amount(cfg: Config, prompt: int, completion: int) -> dict:
+def _amount(amount: Decimal | None) -> float | None:
     # Unrounded: the text rounds once, a total from the summed tokens (never a sum of rounded costs).
-    return {"amount": float(cfg.llm.cost(prompt, completion)), "currency": cfg.llm.currency}
+    return None if amount is None else float(amount)
 
 
 def _priced(cfg: Config, last: dict | None) -> dict | None:
     """The last issue with what its tokens cost at today's [llm] prices (null: it has no token figures, as an
     extractive issue, or none of its calls had token counts); without prices, as it was."""
-    if last is None or cfg.llm.cost(0, 0) is None:
+    if last is None or not cfg.llm.priced:
         return last
     calls, blind = last["model_calls"], last["model_calls_without_token_counts"] or 0
-    figures = calls is not None and not (calls and blind >= calls)
-    return {**last, "cost": _amount(cfg, last["prompt_tokens"] or 0, last["completion_tokens"] or 0) if figures
-            else None}
+    amount = None if calls is None else cfg.llm.cost(last["prompt_tokens"] or 0, last["completion_tokens"] or 0,
+                                                     calls=calls, uncounted=blind)
+    return {**last, "cost": None if amount is None else {"amount": _amount(amount), "currency": cfg.llm.currency}}
 
 
 def _spans(cfg: Config, store: Store, prefix: str, now: datetime) -> dict:
@@ -176,9 +176,8 @@ def _spans(cfg: Config, store: Store, prefix: str, now: datetime) -> dict:
         prompt = sum(r["prompt_tokens"] or 0 for r in these)
         completion = sum(r["completion_tokens"] or 0 for r in these)
         blind = sum(r["model_calls_uncounted"] or 0 for r in these)
-        # Calls made, none with token counts: unknown (amount null), as for an issue, not "0".
-        unknown = blind and blind >= sum(r["model_calls"] or 0 for r in these)
-        doc[f"last_{days}_days"] = {**_amount(cfg, prompt, completion), **({"amount": None} if unknown else {}),
+        amount = cfg.llm.cost(prompt, completion, calls=sum(r["model_calls"] or 0 for r in these), uncounted=blind)
+        doc[f"last_{days}_days"] = {"amount": _amount(amount), "currency": cfg.llm.currency,
                                     "issues": len(these), "prompt_tokens": prompt, "completion_tokens": completion,
                                     # answered calls whose server gave no token counts: not in the amount
                                     "model_calls_without_token_counts": blind}
@@ -313,7 +312,8 @@ def status_lines(report: dict) -> list[str]:
             lines.append(_spans_line(spans))
     if unretried := report.get("owed_unretried"):
         lines.append(f"  {counted(unretried, 'recipient')} still owed today's issue, and no `newsletter run` is at "
-                     "work to retry: another `newsletter send` delivers it to them (from cron, schedule a later run too)")
+                     "work to retry: another `newsletter send` delivers it to them (from cron, schedule a later "
+                     "run too)")
     fetched = report.get("last_fetch_at")
     lines.append(f"feeds: {report['feeds']}, {len(report['failing_feeds'])} failing, "
                  f"{len(report['disabled_feeds'])} disabled; "

@@ -29,19 +29,12 @@ def usage_said(u: Usage, llm: LLMSettings | None = None) -> str:
     unanswered = f" ({counted(u.unanswered, 'more call')} got no answer)" if u.unanswered else ""
     uncounted = (f" (the server gave no token counts for {counted(u.uncounted, 'call')}: not in these figures)"
                  if u.uncounted else "")
-    amount = usage_cost(u, llm) if llm is not None else None
-    priced = ("" if llm is None or llm.cost(0, 0) is None else ", cost unknown" if amount is None
-              else f" {money(amount, llm.currency)}")
+    priced = ""
+    if llm is not None and llm.priced:
+        amount = llm.cost(u.prompt_tokens, u.completion_tokens, calls=u.calls, uncounted=u.uncounted)
+        priced = ", cost unknown" if amount is None else f" {money(amount, llm.currency)}"
     return (f"model: {counted(u.calls, 'answered call')}{unanswered}, {u.prompt_tokens} prompt + "
             f"{u.completion_tokens} completion tokens{priced}{uncounted}, {u.cached} answers reused from earlier runs")
-
-
-def usage_cost(u: Usage, llm: LLMSettings) -> Decimal | None:
-    """What an issue's tokens cost at ``llm``'s prices; None without prices, or when no call gave token counts
-    (its "0" would read as free)."""
-    if u.calls and u.uncounted >= u.calls:
-        return None
-    return llm.cost(u.prompt_tokens, u.completion_tokens)
 
 
 def money(amount: Decimal, currency: str) -> str:
