@@ -102,9 +102,10 @@ def _instant(cfg: Config, at: datetime) -> dict:
 
 def status_report(cfg: Config, store: Store, now: datetime) -> dict:
     nxt = upcoming(cfg, store, now)
-    retry = _booked_retry(cfg, store, now) if nxt.retry_at is None else {
+    seen = store.services_seen()
+    retry = _booked_retry(cfg, store, seen, now) if nxt.retry_at is None else {
         **_instant(cfg, nxt.retry_at), "issue_date": nxt.retry_day.isoformat(), "owed": nxt.owed}
-    service = _service(cfg, store, now)
+    service = _service(cfg, seen, now)
     feed_urls = [f.url for f in cfg.feeds]
     states = sorted(store.feed_states(feed_urls).values(), key=lambda s: s.url)
     failing = [s for s in states if s.consecutive_failures and not s.gone]
@@ -184,13 +185,13 @@ def _spans(cfg: Config, store: Store, prefix: str, now: datetime) -> dict:
     return doc
 
 
-def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
+def _booked_retry(cfg: Config, store: Store, seen: list[Seen] | None, now: datetime) -> dict | None:
     """The retry a running service booked for the recipients an issue still owes: it lives in that
     service's scheduler, which writes its time in the store."""
     title = cfg.newsletter.title
     # A retry's turn missed by more than grace_hours (the machine slept) was dropped by the scheduler: none is due.
     dropped = now - timedelta(hours=cfg.newsletter.grace_hours)
-    at = min((s.retries[title] for s in store.services_seen() or () if s.at_work(now) and title in s.retries
+    at = min((s.retries[title] for s in seen or () if s.at_work(now) and title in s.retries
               and s.retries[title] >= dropped), default=None)
     if at is None:
         return None
@@ -199,8 +200,8 @@ def _booked_retry(cfg: Config, store: Store, now: datetime) -> dict | None:
     return {**_instant(cfg, at), "issue_date": day.isoformat(), "owed": owed} if owed else None
 
 
-def _service(cfg: Config, store: Store, now: datetime) -> dict | None:
-    seen = store.services_seen()
+def _service(cfg: Config, seen: list[Seen] | None, now: datetime) -> dict | None:
+    """The services the store has seen serving ``cfg``'s newsletter (``seen`` None: a store too old to say)."""
     if seen is None:
         return None
     title, digest = cfg.newsletter.title, presence.config_digest(cfg)
