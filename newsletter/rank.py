@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from newsletter.config import RankingSettings, Topic
-from newsletter.models import SentArticle, Story, outlet_key
+from newsletter.models import Article, SentArticle, Story, outlet_key
 from newsletter.select import word_pattern
 
 OUTLETS_FULL = 8  # this many outlets (or more) score the full outlets weight
@@ -54,8 +54,7 @@ def novelty(story: Story, sent: dict[str, SentArticle], min_new_outlets: int) ->
     if not sent_here:
         return 1.0, False
     fresh = [a for a in story.articles if a.id not in sent]
-    seen_outlets = {outlet_key(a.outlet) for a in sent_here}
-    new_outlets = {outlet_key(a.outlet) for a in fresh} - seen_outlets
+    new_outlets = {outlet_key(a.outlet) for a in _new_coverage(story, sent)}
     if not fresh or len(new_outlets) < max(1, min_new_outlets):
         return None
     return len(fresh) / len(story.articles), True
@@ -155,11 +154,16 @@ def place_stories(stories: list[Story], topics: list[Topic], weights: RankingSet
     return placement
 
 
-def _new_coverage_first(story: Story, sent: dict[str, SentArticle]) -> Story:
-    """An update led by an article not sent before, from an outlet the sent coverage lacked: its headline
-    and link are what is new (the lead it was sent with would repeat an earlier issue's line)."""
+def _new_coverage(story: Story, sent: dict[str, SentArticle]) -> list[Article]:
+    """The story's articles not sent before, from outlets its sent coverage lacked."""
     seen = {outlet_key(a.outlet) for a in story.articles if a.id in sent}
-    fresh = [a for a in story.articles if a.id not in sent and outlet_key(a.outlet) not in seen]
+    return [a for a in story.articles if a.id not in sent and outlet_key(a.outlet) not in seen]
+
+
+def _new_coverage_first(story: Story, sent: dict[str, SentArticle]) -> Story:
+    """An update led by an article of its new coverage: its headline and link are what is new (the lead it
+    was sent with would repeat an earlier issue's line)."""
+    fresh = _new_coverage(story, sent)
     if not fresh:
         return story
     leads = {a.id for a in fresh}
