@@ -65,7 +65,7 @@ from newsletter.summarize.languages import reading
 from newsletter.summarize.modeltext import DEK_MAX_WORDS, HEADLINE_MAX_WORDS, cap_words
 from newsletter.summarize.names import Vocabulary
 from newsletter.summarize.sentences import iter_sentences
-from newsletter.summarize.support import SourceWords, better_source, misplaced, reason, unsupported as unsaid
+from newsletter.summarize.support import SourceWords, misplaced, reason, unsupported as unsaid
 from newsletter.text import readable
 
 # A story that loses more than this share of its bullets is asked for again.
@@ -133,11 +133,6 @@ class Evidence:
         cited = [self.words[i - 1] for i in cites]
         others = {n: w for n, w in enumerate(self.words, start=1) if n not in cites}
         return misplaced(text, cited, others, self.language) or unsaid(text, cited, self.language)
-
-    def holder(self, text: str, cites: list[int]) -> int | None:
-        """The one other source whose words hold a bullet its cited sources' do not."""
-        others = {n: w for n, w in enumerate(self.words, start=1) if n not in cites}
-        return better_source(text, [self.words[i - 1] for i in cites], others, self.language)
 
     def unsupported_anywhere(self, text: str) -> list[Claim]:
         """The claims in text that cites nothing (a headline, a dek, a blurb) that no source holds."""
@@ -223,8 +218,8 @@ def _check_bullet(bullet: Bullet, ev: Evidence) -> Bullet | Claim:
         said = ev.unsaid(bullet.text, bullet.cites)
         if said is None:
             return bullet
-        # Its facts are the cited source's, its words not: only a source that holds its words takes it.
-        other = ev.holder(bullet.text, bullet.cites)
+        # Its facts are the cited source's, its words another's (a ``wording`` claim's key): that one takes it.
+        other = said.key if said.kind == "wording" else None
         if other is not None and not ev.unsupported(claims, [other]) and ev.unsaid(bullet.text, [other]) is None:
             return replace(bullet, cites=[other])
         return said

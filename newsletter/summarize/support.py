@@ -277,8 +277,10 @@ def better_source(text: str, cited: list[SourceWords], others: dict[int, SourceW
 
 
 def misplaced(text: str, cited: list[SourceWords], others: dict[int, SourceWords], language: str) -> Claim | None:
-    """A ``wording`` claim when another source holds the bullet its cited sources do not."""
-    if better_source(text, cited, others, language) is None:
+    """A ``wording`` claim when another source holds the bullet its cited sources do not: the words they
+    lack, and as its key that source's number (``better_source``)."""
+    holder = better_source(text, cited, others, language)
+    if holder is None:
         return None
     tag = language_tag(language) or "en"
-    return Claim("wording", ", ".join(w for w in stems(text, tag) if not any(s.holds(w) for s in cited)))
+    return Claim("wording", ", ".join(w for w in stems(text, tag) if not any(s.holds(w) for s in cited)), holder)
